@@ -1,0 +1,65 @@
+"""Hybrid logical clock (HLC) stamps and UUIDv7 keys.
+
+A stamp is one 64-bit integer: the upper bits are milliseconds since the Unix
+epoch, the lower 16 bits a logical counter.  Comparing two stamps as integers
+orders them as an HLC does: by physical time, then by counter.  The next stamp
+is ``max(wall << 16, last + 1)``, so stamps never go backwards even when the
+wall clock steps back (an NTP correction, a wrong BIOS clock on an old station
+PC), and ``observe`` moves the clock past a stamp received from another
+station so that a change made after an import always sorts after it.
+
+The last issued stamp lives in the database (``local_state.hlc``), so the
+clock stays monotonic across restarts; see ``db.writes``.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Callable
+
+LOGICAL_BITS = 16
+LOGICAL_MASK = (1 << LOGICAL_BITS) - 1
+
+# Replaceable in tests to simulate a wall clock that steps back.
+wall_clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000  # noqa: E731
+
+
+def from_wall(ms: int) -> int:
+    return ms << LOGICAL_BITS
+
+
+def next_stamp(last: int, wall_ms: int | None = None) -> int:
+    """The stamp after ``last`` for a local event."""
+    pt = from_wall(wall_clock_ms() if wall_ms is None else wall_ms)
+    return pt if pt > last else last + 1
+
+
+def observe(last: int, remote: int, wall_ms: int | None = None) -> int:
+    """The stamp after receiving ``remote`` from a peer."""
+    return next_stamp(max(last, remote), wall_ms)
+
+
+def physical_ms(stamp: int) -> int:
+    return stamp >> LOGICAL_BITS
+
+
+def logical(stamp: int) -> int:
+    return stamp & LOGICAL_MASK
+
+
+def to_datetime(stamp: int) -> datetime:
+    return datetime.fromtimestamp(physical_ms(stamp) / 1000, tz=timezone.utc)
+
+
+def new_id() -> uuid.UUID:
+    """A UUIDv7: random enough to be unique across stations, time-ordered so
+    B-tree inserts stay local and ids sort roughly by creation."""
+    from uuid6 import uuid7
+
+    return uuid7()
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the form every DateTime column stores."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)

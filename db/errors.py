@@ -1,0 +1,106 @@
+"""Errors a person can act on, each with a message in Chinese.
+
+``user_message`` is what the window or the CLI shows; ``str(exc)`` stays
+English for logs.  ``friendly`` turns low-level driver errors (disk full, I/O
+error, locked) into the same shape.
+"""
+from __future__ import annotations
+
+
+class StationDeskError(Exception):
+    """Base class: an error with a message for the person at the desk."""
+
+    user_message = "操作没有完成。"
+
+    def __init__(self, detail: str = "", user_message: str | None = None):
+        super().__init__(detail or self.__class__.__name__)
+        if user_message is not None:
+            self.user_message = user_message
+
+
+class DatabaseCorrupt(StationDeskError):
+    def __init__(self, path: str, detail: str = ""):
+        super().__init__(
+            f"corrupt database {path}: {detail}",
+            f"数据库文件已损坏，无法打开：\n{path}\n\n"
+            "程序没有改动这个文件。请从备份恢复，或把文件交给技术支持检查。",
+        )
+
+
+class NotADatabase(StationDeskError):
+    def __init__(self, path: str):
+        super().__init__(
+            f"not a database: {path}",
+            f"这个文件不是社区一站通的数据库：\n{path}\n\n程序没有改动它。",
+        )
+
+
+class SchemaTooNew(StationDeskError):
+    def __init__(self, revision: str):
+        super().__init__(
+            f"database schema {revision} is newer than this program",
+            "这个数据库由更新版本的社区一站通创建或升级过，当前程序无法安全打开。\n"
+            "请先升级本程序，再打开这个数据库。数据库没有被改动。",
+        )
+        self.revision = revision
+
+
+class DatabaseNotWritable(StationDeskError):
+    def __init__(self, where: str, detail: str = ""):
+        super().__init__(
+            f"not writable: {where} {detail}",
+            f"无法写入数据所在的位置：\n{where}\n\n"
+            "请检查文件夹权限，或把数据放到可写的位置（例如“文档”文件夹）后再试。",
+        )
+
+
+class DatabaseUnavailable(StationDeskError):
+    def __init__(self, detail: str = ""):
+        super().__init__(
+            f"cannot connect: {detail}",
+            "无法连接数据库服务器。请检查网络和数据库地址设置，或改用本机数据库。",
+        )
+
+
+class DiskFull(StationDeskError):
+    user_message = "磁盘空间已满，刚才的操作没有保存。请清理磁盘（或换一个U盘）后重试；已保存的数据不受影响。"
+
+
+class DiskIOError(StationDeskError):
+    user_message = "读写磁盘时出错，刚才的操作没有保存。请检查U盘或硬盘是否已拔出或损坏。"
+
+
+class DatabaseBusy(StationDeskError):
+    user_message = "数据库正被另一个程序占用，请稍后再试。"
+
+
+class PermissionDenied(StationDeskError):
+    user_message = "当前账户没有权限进行这项操作。"
+
+
+class ValidationError(StationDeskError):
+    """Bad input: ``field`` names what is wrong, ``user_message`` says how."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"invalid {field}", message)
+        self.field = field
+
+
+def friendly(exc: BaseException) -> StationDeskError | None:
+    """Map a driver error to a ``StationDeskError``, or None if unknown."""
+    if isinstance(exc, StationDeskError):
+        return exc
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    if "disk is full" in text or "no space left" in text or "disk full" in text:
+        return DiskFull(text)
+    if "disk i/o error" in text or "input/output error" in text:
+        return DiskIOError(text)
+    if "database is locked" in text or "database is busy" in text:
+        return DatabaseBusy(text)
+    if "readonly database" in text or "read-only" in text or "permission denied" in text:
+        return DatabaseNotWritable("数据库", text)
+    if "file is not a database" in text:
+        return NotADatabase("")
+    if "malformed" in text:
+        return DatabaseCorrupt("", text)
+    return None

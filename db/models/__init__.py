@@ -1,0 +1,13 @@
+"""All models, imported here so ``Base.metadata`` is complete."""
+from db.models.core import Account, AuditLog, LocalState, Station
+from db.models.residents import Household, Resident, ResidentTag
+
+__all__ = [
+    "Account",
+    "AuditLog",
+    "Household",
+    "LocalState",
+    "Resident",
+    "ResidentTag",
+    "Station",
+]

@@ -1,0 +1,185 @@
+"""The one place that maintains sync identity.
+
+Every ORM flush passes through ``_stamp_flush``: new and changed rows of
+``Synced`` tables get the station's origin code, a fresh hybrid-logical-clock
+stamp and the next local change sequence numbers; changed fields of
+``Mutable`` rows get their field clocks.  Deleting a synced row, changing an
+append-only row, or bypassing the flush with an ORM bulk UPDATE/DELETE raises
+``SyncRuleViolation``, so no caller can forget the rules.
+
+The clock and the sequence are advanced with one ``UPDATE local_state ...
+RETURNING`` inside the flush's transaction.  That row lock serialises writers,
+so sequence numbers become visible in commit order and a peer's watermark on
+``seq`` never skips a row committed late (a plain database sequence would
+allow that on PostgreSQL).
+
+Rows that arrive from another station (sync import) keep their own ``origin``,
+``hlc`` and field clocks: set ``session.info[APPLYING_REMOTE] = True``; they
+still get a local ``seq`` and the local clock moves past their stamps.
+
+``bulk_insert`` is the fast path for many new rows (demo data, ledger import);
+it stamps the rows the same way.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import event, insert, inspect, text
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from db import clock
+from db.base import SYNC_COLUMNS, Mutable, Synced
+
+APPLYING_REMOTE = "applying_remote"
+_STAMPED = "sync_stamped"
+
+
+class SyncRuleViolation(RuntimeError):
+    """A write that would break sync identity (a programming error)."""
+
+
+class NoStation(RuntimeError):
+    """Rows cannot be written before the station is set up."""
+
+
+_ADVANCE = text(
+    "UPDATE local_state SET seq = seq + :n, "
+    "hlc = CASE WHEN hlc < :candidate THEN :candidate ELSE hlc + 1 END "
+    "WHERE id = 1 RETURNING seq, hlc, station_code"
+)
+
+
+def advance(session: Session, n: int, remote_max: int = 0) -> tuple[int, int, str | None]:
+    """Reserve ``n`` sequence numbers and one clock stamp.
+
+    Returns ``(first_seq, stamp, station_code)``.
+    """
+    candidate = clock.from_wall(clock.wall_clock_ms())
+    if remote_max >= candidate:
+        candidate = remote_max + 1
+    row = session.connection().execute(_ADVANCE, {"n": n, "candidate": candidate}).one()
+    last_seq, stamp, code = row
+    return last_seq - n + 1, stamp, code
+
+
+def _changed_fields(obj: Any) -> list[str]:
+    state = inspect(obj)
+    changed = []
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in SYNC_COLUMNS:
+            continue
+        if state.attrs[key].history.has_changes():
+            changed.append(key)
+    return changed
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, Synced):
+            raise SyncRuleViolation(
+                f"{type(obj).__name__} rows are never deleted; call retire() to tombstone"
+            )
+    new = [o for o in session.new if isinstance(o, Synced)]
+    dirty: list[tuple[Any, list[str]]] = []
+    for obj in session.dirty:
+        if not isinstance(obj, Synced):
+            continue
+        fields = _changed_fields(obj)
+        deleted_changed = inspect(obj).attrs["deleted"].history.has_changes()
+        if not fields and not deleted_changed:
+            continue
+        if obj.__append_only__:
+            raise SyncRuleViolation(f"{type(obj).__name__} is append-only; add a correcting row")
+        if deleted_changed:
+            fields.append("deleted")
+        dirty.append((obj, fields))
+    if not new and not dirty:
+        return
+
+    remote = bool(session.info.get(APPLYING_REMOTE))
+    remote_max = max((o.hlc or 0 for o in new), default=0) if remote else 0
+    if remote:
+        remote_max = max([remote_max, *((o.hlc or 0) for o, _ in dirty)])
+    first_seq, stamp, station = advance(session, len(new) + len(dirty), remote_max)
+    seq = first_seq
+    for obj in new:
+        obj.seq = seq
+        seq += 1
+        if obj.id is None:
+            obj.id = clock.new_id()
+        if obj.deleted is None:
+            obj.deleted = False
+        if remote:
+            if obj.hlc is None or not obj.origin:
+                raise SyncRuleViolation("a remote row must carry its origin and clock")
+            continue
+        if not obj.origin:
+            if station is None:
+                raise NoStation("the station is not set up yet")
+            obj.origin = station
+        obj.hlc = stamp
+        if isinstance(obj, Mutable) and obj.field_clocks is None:
+            obj.field_clocks = {}
+    for obj, fields in dirty:
+        obj.seq = seq
+        seq += 1
+        if remote:
+            continue
+        obj.hlc = stamp
+        if isinstance(obj, Mutable):
+            clocks = dict(obj.field_clocks or {})
+            for f in fields:
+                clocks[f] = stamp
+            obj.field_clocks = clocks
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _guard_bulk(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    mapper = state.bind_mapper
+    if mapper is None or not issubclass(mapper.class_, Synced):
+        return
+    if state.is_insert and state.execution_options.get(_STAMPED):
+        return
+    raise SyncRuleViolation(
+        f"bulk writes to {mapper.class_.__name__} bypass sync stamping; "
+        "change objects through the session or use db.writes.bulk_insert"
+    )
+
+
+def bulk_insert(session: Session, model: type[Synced], rows: Sequence[dict[str, Any]]) -> list[Any]:
+    """Insert many new rows of ``model`` quickly, stamped like a flush would.
+
+    Rows may carry their own ``id``; the ids are returned in order.
+    """
+    if not rows:
+        return []
+    session.flush()
+    first_seq, stamp, station = advance(session, len(rows))
+    if station is None:
+        raise NoStation("the station is not set up yet")
+    ids = []
+    prepared: list[dict[str, Any]] = []
+    for i, row in enumerate(rows):
+        r = dict(row)
+        r.setdefault("id", clock.new_id())
+        r.setdefault("origin", station)
+        r.setdefault("deleted", False)
+        r["hlc"] = stamp
+        r["seq"] = first_seq + i
+        if issubclass(model, Mutable):
+            r.setdefault("field_clocks", {})
+        ids.append(r["id"])
+        prepared.append(r)
+    session.execute(insert(model).execution_options(**{_STAMPED: True}), prepared)
+    return ids
+
+
+def changed_since(session: Session, model: type[Synced], watermark: int) -> Iterable[Any]:
+    """Rows of ``model`` changed locally after ``watermark`` (for sync export)."""
+    from sqlalchemy import select
+
+    return session.scalars(select(model).where(model.seq > watermark).order_by(model.seq))

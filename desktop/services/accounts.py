@@ -1,0 +1,403 @@
+"""Station setup, accounts, sign-in and roles.
+
+Roles are enforced here, not by hiding buttons: every call that changes an
+account takes the acting ``Actor`` and checks its role.  Passwords are hashed
+with Argon2id (memory-hard).  Five wrong passwords in a row lock an account
+for fifteen minutes; every sign-in, failure, lock-out and role change is
+written to the audit log.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.clock import utcnow
+from db.engine import Database
+from db.errors import StationDeskError, ValidationError
+from db.models import Account, LocalState, Station
+from desktop.services import audit
+from desktop.services.context import Actor
+from desktop.services.vocab import PROVINCE_PREFIXES, ROLES, STATION_LEVELS
+
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD = 8
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,32}$")
+STATION_CODE_RE = re.compile(r"^\d{9,12}$")
+
+
+class LoginFailed(StationDeskError):
+    def __init__(self, remaining: int | None):
+        msg = "用户名或密码不正确。"
+        if remaining is not None and remaining <= 3:
+            msg += f"再错 {remaining} 次，账户将被锁定 {int(LOCKOUT.total_seconds() // 60)} 分钟。"
+        super().__init__("login failed", msg)
+        self.remaining = remaining
+
+
+class AccountLocked(StationDeskError):
+    def __init__(self, until: datetime):
+        minutes = max(1, int((until - utcnow()).total_seconds() // 60) + 1)
+        super().__init__(
+            "account locked",
+            f"密码错误次数过多，账户已锁定。请 {minutes} 分钟后再试，或请站长、管理员解除锁定。",
+        )
+        self.until = until
+
+
+class AccountDisabled(StationDeskError):
+    user_message = "这个账户已停用。请联系管理员。"
+
+
+class AlreadySetUp(StationDeskError):
+    user_message = "这个数据库已经建立过站点，不能重复建立。"
+
+
+@dataclass(frozen=True)
+class StationInfo:
+    code: str
+    name: str
+    level: str
+    phone: str | None
+
+    @property
+    def level_label(self) -> str:
+        return STATION_LEVELS.get(self.level, self.level)
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    id: uuid.UUID
+    username: str
+    display_name: str
+    role: str
+    active: bool
+    locked: bool
+    failed_attempts: int
+    last_login_at: datetime | None
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+
+@lru_cache(maxsize=1)
+def _hasher():  # type: ignore[no-untyped-def]
+    from argon2 import PasswordHasher
+
+    # argon2-cffi's defaults (RFC 9106 low-memory profile: t=3, m=64 MiB, p=4).
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def _verify(hash_: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return _hasher().verify(hash_, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A fixed hash to verify against for unknown usernames, so the time taken
+# does not tell whether a username exists.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_verify(password: str) -> None:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password("station-desk-dummy")
+    _verify(_DUMMY_HASH, password)
+
+
+# ---------------------------------------------------------------- validation
+
+def validate_station_code(code: str) -> str:
+    code = (code or "").strip()
+    if not code:
+        raise ValidationError("station_code", "请填写站点编码。")
+    if not STATION_CODE_RE.match(code):
+        raise ValidationError(
+            "station_code",
+            "站点编码应为 9 到 12 位数字：6 位行政区划代码（县级，GB/T 2260）加本社区/村的编号，"
+            "例如 340304 + 001 = 340304001。",
+        )
+    if int(code[:2]) not in PROVINCE_PREFIXES:
+        raise ValidationError("station_code", f"站点编码的前两位“{code[:2]}”不是有效的省级行政区划代码。")
+    return code
+
+
+def validate_station_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("station_name", "请填写站点名称，例如“幸福里社区党群服务中心”。")
+    if len(name) > 64:
+        raise ValidationError("station_name", f"站点名称太长（{len(name)} 个字），请不超过 64 个字。")
+    return name
+
+
+def validate_username(username: str) -> str:
+    username = (username or "").strip()
+    if not USERNAME_RE.match(username):
+        raise ValidationError("username", "用户名应为 2 到 32 位英文字母、数字、下划线、点或连字符。")
+    return username
+
+
+def validate_display_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("display_name", "请填写姓名。")
+    if len(name) > 32:
+        raise ValidationError("display_name", "姓名太长，请不超过 32 个字。")
+    return name
+
+
+def validate_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationError("password", f"密码至少需要 {MIN_PASSWORD} 位。")
+    if len(password) > 128:
+        raise ValidationError("password", "密码太长，请不超过 128 位。")
+    if password.isdigit() or password.isalpha():
+        raise ValidationError("password", "密码请同时包含字母和数字。")
+    return password
+
+
+def validate_role(role: str) -> str:
+    if role not in ROLES:
+        raise ValidationError("role", "未知的角色。")
+    return role
+
+
+# ------------------------------------------------------------------- station
+
+def station_info(db: Database) -> StationInfo | None:
+    """This database's station, or None before first-run setup."""
+    with db.session() as s:
+        code = s.scalar(select(LocalState.station_code).where(LocalState.id == 1))
+        if not code:
+            return None
+        st = s.scalar(select(Station).where(Station.code == code))
+        if st is None:
+            return None
+        return StationInfo(st.code, st.name, st.level, st.phone)
+
+
+def setup_station(
+    db: Database,
+    *,
+    code: str,
+    name: str,
+    level: str,
+    admin_username: str,
+    admin_password: str,
+    admin_display_name: str = "管理员",
+    phone: str | None = None,
+) -> Actor:
+    """First run: create the station and its first administrator."""
+    code = validate_station_code(code)
+    name = validate_station_name(name)
+    if level not in STATION_LEVELS:
+        raise ValidationError("level", "请选择站点类型。")
+    admin_username = validate_username(admin_username)
+    admin_display_name = validate_display_name(admin_display_name)
+    validate_password(admin_password)
+    pw_hash = hash_password(admin_password)
+    with db.session() as s:
+        state = s.get(LocalState, 1)
+        if state is None:
+            raise StationDeskError("local_state row missing", "数据库不完整，缺少本地状态。")
+        if state.station_code:
+            raise AlreadySetUp()
+        state.station_code = code
+        s.flush()
+        s.add(Station(code=code, name=name, level=level, phone=(phone or "").strip() or None))
+        acct = Account(
+            username=admin_username,
+            display_name=admin_display_name,
+            role="admin",
+            password_hash=pw_hash,
+            active=True,
+            failed_attempts=0,
+        )
+        s.add(acct)
+        s.flush()
+        actor = _actor(acct, code)
+        audit.record(s, "station_setup", actor, target_type="station", level=level)
+        audit.record(s, "account_create", actor, target_type="account", target_id=acct.id, role="admin")
+    return actor
+
+
+def _actor(acct: Account, station: str) -> Actor:
+    return Actor(acct.id, acct.username, acct.display_name, acct.role, station)
+
+
+def _station_code(s: Session) -> str:
+    code = s.scalar(select(LocalState.station_code).where(LocalState.id == 1))
+    if not code:
+        raise StationDeskError("no station", "站点尚未建立。")
+    return code
+
+
+# ------------------------------------------------------------------- sign-in
+
+def authenticate(db: Database, username: str, password: str) -> Actor:
+    """Check a password. Raises LoginFailed, AccountLocked or AccountDisabled."""
+    username = (username or "").strip()
+    with db.session() as s:
+        acct = s.scalar(select(Account).where(Account.username == username, Account.deleted.is_(False)))
+        now = utcnow()
+        if acct is None:
+            _dummy_verify(password)
+            audit.record(s, "login_failed", actor_name=username[:32], reason="unknown_user")
+            failure: StationDeskError = LoginFailed(None)
+        elif not acct.active:
+            audit.record(s, "login_failed", actor_name=acct.username, actor_id=acct.id, reason="disabled")
+            failure = AccountDisabled()
+        elif acct.locked_until and acct.locked_until > now:
+            audit.record(s, "login_failed", actor_name=acct.username, actor_id=acct.id, reason="locked")
+            failure = AccountLocked(acct.locked_until)
+        elif _verify(acct.password_hash, password):
+            acct.failed_attempts = 0
+            acct.locked_until = None
+            acct.last_login_at = now
+            actor = _actor(acct, _station_code(s))
+            audit.record(s, "login", actor)
+            return actor
+        else:
+            acct.failed_attempts = (acct.failed_attempts or 0) + 1
+            audit.record(s, "login_failed", actor_name=acct.username, actor_id=acct.id, reason="password")
+            if acct.failed_attempts >= MAX_FAILURES:
+                acct.failed_attempts = 0
+                acct.locked_until = now + LOCKOUT
+                audit.record(s, "lockout", actor_name=acct.username, actor_id=acct.id,
+                             target_type="account", target_id=acct.id, minutes=int(LOCKOUT.total_seconds() // 60))
+                failure = AccountLocked(acct.locked_until)
+            else:
+                failure = LoginFailed(MAX_FAILURES - acct.failed_attempts)
+    # The failure and its audit line are committed before raising.
+    raise failure
+
+
+def record_event(db: Database, actor: Actor, action: str) -> None:
+    """Audit a session event (logout, idle screen lock)."""
+    with db.session() as s:
+        audit.record(s, action, actor)
+
+
+# ------------------------------------------------------------------ accounts
+
+def list_accounts(db: Database, actor: Actor) -> list[AccountInfo]:
+    actor.require("supervisor", "查看账户")
+    now = utcnow()
+    with db.session() as s:
+        rows = s.scalars(select(Account).where(Account.deleted.is_(False)).order_by(Account.username))
+        return [
+            AccountInfo(a.id, a.username, a.display_name, a.role, a.active,
+                        bool(a.locked_until and a.locked_until > now), a.failed_attempts, a.last_login_at)
+            for a in rows
+        ]
+
+
+def create_account(db: Database, actor: Actor, *, username: str, display_name: str, role: str,
+                   password: str) -> uuid.UUID:
+    actor.require("admin", "新建账户")
+    username = validate_username(username)
+    display_name = validate_display_name(display_name)
+    validate_role(role)
+    validate_password(password)
+    pw_hash = hash_password(password)
+    with db.session() as s:
+        if s.scalar(select(func.count()).select_from(Account).where(Account.username == username)):
+            raise ValidationError("username", f"用户名“{username}”已被使用。")
+        acct = Account(username=username, display_name=display_name, role=role, password_hash=pw_hash,
+                       active=True, failed_attempts=0)
+        s.add(acct)
+        s.flush()
+        audit.record(s, "account_create", actor, target_type="account", target_id=acct.id, role=role)
+        return acct.id
+
+
+def _get(s: Session, account_id: uuid.UUID) -> Account:
+    acct = s.get(Account, account_id)
+    if acct is None or acct.deleted:
+        raise ValidationError("account", "找不到这个账户。")
+    return acct
+
+
+def _admins_left(s: Session, excluding: uuid.UUID) -> int:
+    return s.scalar(
+        select(func.count()).select_from(Account).where(
+            Account.role == "admin", Account.active.is_(True), Account.deleted.is_(False), Account.id != excluding
+        )
+    ) or 0
+
+
+def change_role(db: Database, actor: Actor, account_id: uuid.UUID, role: str) -> None:
+    actor.require("admin", "变更角色")
+    validate_role(role)
+    with db.session() as s:
+        acct = _get(s, account_id)
+        if acct.role == role:
+            return
+        if acct.role == "admin" and not _admins_left(s, acct.id):
+            raise ValidationError("role", "这是最后一个管理员账户，不能改为其他角色。")
+        old = acct.role
+        acct.role = role
+        audit.record(s, "role_change", actor, target_type="account", target_id=acct.id, old=old, new=role)
+
+
+def set_active(db: Database, actor: Actor, account_id: uuid.UUID, active: bool) -> None:
+    actor.require("admin", "停用或启用账户")
+    with db.session() as s:
+        acct = _get(s, account_id)
+        if not active and acct.id == actor.account_id:
+            raise ValidationError("account", "不能停用自己正在使用的账户。")
+        if not active and acct.role == "admin" and not _admins_left(s, acct.id):
+            raise ValidationError("account", "这是最后一个管理员账户，不能停用。")
+        if acct.active == active:
+            return
+        acct.active = active
+        audit.record(s, "account_enable" if active else "account_disable", actor,
+                     target_type="account", target_id=acct.id)
+
+
+def unlock(db: Database, actor: Actor, account_id: uuid.UUID) -> None:
+    actor.require("supervisor", "解除账户锁定")
+    with db.session() as s:
+        acct = _get(s, account_id)
+        acct.locked_until = None
+        acct.failed_attempts = 0
+        audit.record(s, "unlock", actor, target_type="account", target_id=acct.id)
+
+
+def reset_password(db: Database, actor: Actor, account_id: uuid.UUID, new_password: str) -> None:
+    actor.require("admin", "重置密码")
+    validate_password(new_password)
+    pw_hash = hash_password(new_password)
+    with db.session() as s:
+        acct = _get(s, account_id)
+        acct.password_hash = pw_hash
+        acct.failed_attempts = 0
+        acct.locked_until = None
+        audit.record(s, "password_reset", actor, target_type="account", target_id=acct.id)
+
+
+def change_own_password(db: Database, actor: Actor, old_password: str, new_password: str) -> None:
+    validate_password(new_password)
+    with db.session() as s:
+        acct = _get(s, actor.account_id)
+        if not _verify(acct.password_hash, old_password):
+            raise ValidationError("old_password", "原密码不正确。")
+        acct.password_hash = hash_password(new_password)
+        audit.record(s, "password_change", actor, target_type="account", target_id=acct.id)

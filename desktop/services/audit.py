@@ -1,0 +1,92 @@
+"""The append-only audit log. Never write personal data into ``detail``."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.clock import utcnow
+from db.engine import Database
+from db.models import AuditLog
+from desktop.services.context import Actor
+
+ACTIONS = {
+    "station_setup": "建立站点",
+    "login": "登录",
+    "login_failed": "登录失败",
+    "lockout": "账户锁定",
+    "unlock": "解除锁定",
+    "logout": "退出登录",
+    "screen_lock": "自动锁屏",
+    "account_create": "新建账户",
+    "role_change": "变更角色",
+    "password_change": "修改密码",
+    "password_reset": "重置密码",
+    "account_disable": "停用账户",
+    "account_enable": "启用账户",
+    "id_reveal": "查看完整证件号",
+    "demo_data": "生成演示数据",
+}
+
+
+def record(
+    session: Session,
+    action: str,
+    actor: Actor | None = None,
+    *,
+    actor_name: str | None = None,
+    actor_id: uuid.UUID | None = None,
+    target_type: str | None = None,
+    target_id: uuid.UUID | None = None,
+    **detail: Any,
+) -> AuditLog:
+    line = AuditLog(
+        at=utcnow(),
+        actor_id=actor.account_id if actor else actor_id,
+        actor_name=actor.username if actor else actor_name,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        detail=detail,
+    )
+    session.add(line)
+    return line
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    actor_name: str
+    action: str
+    action_label: str
+    target_type: str
+    detail: dict[str, Any]
+
+
+def entries(db: Database, actor: Actor, *, limit: int = 200, offset: int = 0,
+            action: str | None = None) -> tuple[int, list[AuditEntry]]:
+    """Newest first. Supervisors and administrators only."""
+    actor.require("supervisor", "查看操作日志")
+    with db.session() as s:
+        q = select(AuditLog)
+        cq = select(func.count()).select_from(AuditLog)
+        if action:
+            q = q.where(AuditLog.action == action)
+            cq = cq.where(AuditLog.action == action)
+        total = s.scalar(cq) or 0
+        rows = s.scalars(q.order_by(AuditLog.at.desc(), AuditLog.seq.desc()).limit(limit).offset(offset))
+        return total, [
+            AuditEntry(
+                at=r.at,
+                actor_name=r.actor_name or "",
+                action=r.action,
+                action_label=ACTIONS.get(r.action, r.action),
+                target_type=r.target_type or "",
+                detail=dict(r.detail or {}),
+            )
+            for r in rows
+        ]
