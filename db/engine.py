@@ -120,12 +120,16 @@ def _check_sqlite_file(path: Path) -> None:
             con = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
             try:
                 rows = con.execute("PRAGMA quick_check").fetchall()
+                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             finally:
                 con.close()
         except sqlite3.DatabaseError as e:
             raise DatabaseCorrupt(str(path), str(e)) from e
         if rows != [("ok",)]:
             raise DatabaseCorrupt(str(path), "; ".join(r[0] for r in rows[:5]))
+        if tables and "alembic_version" not in tables:
+            # Someone else's SQLite file: refuse before WAL mode rewrites its header.
+            raise NotADatabase(str(path))
 
 
 def backup_sqlite(path: Path, dest: Path) -> Path:

@@ -1,0 +1,83 @@
+"""Shared fixtures.
+
+``db_url`` runs a test on a fresh SQLite file and, when
+``STATION_DESK_TEST_PG`` holds a PostgreSQL server URL (CI sets it), on a
+fresh PostgreSQL database too.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+PG_URL = os.environ.get("STATION_DESK_TEST_PG", "")
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="STATION_DESK_TEST_PG not set"))]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Never touch the real user's data folder."""
+    monkeypatch.setenv("STATION_DESK_HOME", str(tmp_path_factory.mktemp("home")))
+
+
+def _pg_database():
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop():
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield str(tmp_path / "station.sqlite3")
+        return
+    url, drop = _pg_database()
+    try:
+        yield url
+    finally:
+        drop()
+
+
+@pytest.fixture
+def db(db_url):
+    from db.engine import open_database
+
+    d = open_database(db_url)
+    yield d
+    d.close()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path):
+    from db.engine import open_database
+
+    d = open_database(tmp_path / "station.sqlite3")
+    yield d
+    d.close()
+
+
+@pytest.fixture
+def station(db):
+    """A set-up station; returns (db, admin Actor)."""
+    from desktop.services import accounts
+
+    admin = accounts.setup_station(
+        db, code="340304001", name="幸福里社区党群服务中心", level="community",
+        admin_username="admin", admin_password="admin123",
+    )
+    return db, admin

@@ -1,0 +1,138 @@
+"""Opening databases: migrations, refusals, and bad files that must stay untouched."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+import db.engine as engine_mod
+from db.base import Base
+from db.engine import open_database
+from db.errors import DatabaseCorrupt, DatabaseNotWritable, DatabaseUnavailable, NotADatabase, SchemaTooNew
+from db.migrations import run
+from db.schema import SCHEMA_HEAD
+
+
+def _digest(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_schema_head_constant_matches_the_migrations():
+    assert SCHEMA_HEAD == run.head()
+
+
+def test_models_and_migrations_agree(db):
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
+
+
+def test_fresh_database_is_at_head_with_wal_and_pragmas(sqlite_db):
+    assert engine_mod.current_revision(sqlite_db.engine) == SCHEMA_HEAD
+    with sqlite_db.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert c.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+
+
+def test_newer_schema_is_refused_and_left_untouched(db_url):
+    d = open_database(db_url)
+    with d.engine.begin() as c:
+        c.execute(text("UPDATE alembic_version SET version_num = '0099_from_the_future'"))
+    d.close()
+    before = _digest(Path(db_url)) if "://" not in db_url else None
+    with pytest.raises(SchemaTooNew) as e:
+        open_database(db_url)
+    assert "升级" in e.value.user_message
+    if before:
+        assert _digest(Path(db_url)) == before
+
+
+def test_older_schema_is_backed_up_then_migrated(tmp_path, monkeypatch):
+    path = tmp_path / "station.sqlite3"
+    open_database(path).close()
+    # A later version of the program ships a second migration.
+    scripts = tmp_path / "migrations"
+    shutil.copytree(run.HERE, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "0002_test.py").write_text(
+        "from alembic import op\nimport sqlalchemy as sa\n"
+        "revision = '0002_test'\ndown_revision = '0001_foundation'\nbranch_labels = None\ndepends_on = None\n"
+        "def upgrade():\n    op.create_table('later_table', sa.Column('id', sa.Integer, primary_key=True))\n"
+        "def downgrade():\n    op.drop_table('later_table')\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(run, "HERE", scripts)
+    monkeypatch.setattr(engine_mod, "SCHEMA_HEAD", "0002_test")
+    d = open_database(path)
+    assert d.migrated_from == "0001_foundation"
+    assert d.backup_path is not None and d.backup_path.exists()
+    assert engine_mod.current_revision(d.engine) == "0002_test"
+    d.close()
+    con = sqlite3.connect(d.backup_path)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001_foundation",)
+    con.close()
+
+
+def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path):
+    p = tmp_path / "notes.sqlite3"
+    p.write_bytes("这不是数据库".encode() * 100)
+    before = _digest(p)
+    with pytest.raises(NotADatabase) as e:
+        open_database(p)
+    assert "不是" in e.value.user_message
+    assert _digest(p) == before
+
+
+def test_a_corrupt_database_is_refused_untouched(tmp_path):
+    p = tmp_path / "station.sqlite3"
+    d = open_database(p)
+    d.close()
+    with sqlite3.connect(p) as con:  # checkpoint the WAL so the pages are in the main file
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(p.read_bytes())
+    page = 4096
+    for i in range(page * 2 + 100, min(len(data), page * 6), 7):  # scribble over b-tree pages
+        data[i] = 0xA5
+    p.write_bytes(bytes(data))
+    before = _digest(p)
+    with pytest.raises(DatabaseCorrupt) as e:
+        open_database(p)
+    assert "损坏" in e.value.user_message
+    assert _digest(p) == before
+
+
+def test_a_folder_without_write_access_gets_a_clear_message(tmp_path, monkeypatch):
+    folder = tmp_path / "readonly"
+    folder.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(engine_mod.os, "access", lambda p, m: False if Path(p) == folder else real_access(p, m))
+    with pytest.raises(DatabaseNotWritable) as e:
+        open_database(folder / "station.sqlite3")
+    assert "无法写入" in e.value.user_message
+    assert not (folder / "station.sqlite3").exists()
+
+
+def test_foreign_tables_without_our_stamp_are_not_touched(tmp_path):
+    p = tmp_path / "other.sqlite3"
+    con = sqlite3.connect(p)
+    con.execute("CREATE TABLE ledger (name TEXT)")
+    con.commit()
+    con.close()
+    before = _digest(p)
+    with pytest.raises(NotADatabase):
+        open_database(p)
+    assert _digest(p) == before
+
+
+def test_unreachable_server_gets_a_clear_message():
+    with pytest.raises(DatabaseUnavailable) as e:
+        open_database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    assert "无法连接" in e.value.user_message
