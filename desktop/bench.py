@@ -1,0 +1,101 @@
+"""Benchmarks that print figures (``python -m desktop bench --json``).
+
+Each benchmark is a function taking the prepared context and returning a dict
+of figures; later areas append theirs to ``BENCHES``.  Figures are measured,
+not asserted: targets live in the issues and the closing notes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+DEMO_PASSWORD_USER = "admin"
+
+
+@dataclass
+class BenchContext:
+    db_url: str
+    n_residents: int
+    username: str
+    password: str
+
+
+def _prepare(n_residents: int, keep_dir: str | None, db_url: str | None) -> tuple[BenchContext, dict[str, Any]]:
+    from db.engine import open_database
+    from desktop.services import accounts, demo
+
+    figures: dict[str, Any] = {}
+    if db_url is None:
+        folder = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="station-bench-"))
+        folder.mkdir(parents=True, exist_ok=True)
+        db_url = str(folder / f"bench-{n_residents}.sqlite3")
+    db = open_database(db_url)
+    try:
+        if accounts.station_info(db) is None:
+            t = time.perf_counter()
+            user, password = demo.create_demo_station(db, n_residents=n_residents, seed=1)
+            figures[f"demo_{n_residents}_residents_s"] = round(time.perf_counter() - t, 2)
+        else:
+            user, password = demo.DEMO_ADMIN, demo.DEMO_PASSWORD
+    finally:
+        db.close()
+    return BenchContext(db_url, n_residents, user, password), figures
+
+
+def bench_open_and_login(ctx: BenchContext) -> dict[str, Any]:
+    from db.engine import open_database
+    from desktop.services import accounts
+
+    opens, logins = [], []
+    for _ in range(3):
+        t = time.perf_counter()
+        db = open_database(ctx.db_url)
+        opens.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        accounts.authenticate(db, ctx.username, ctx.password)
+        logins.append(time.perf_counter() - t)
+        db.close()
+    return {"open_db_ms": round(statistics.median(opens) * 1000, 1),
+            "login_ms": round(statistics.median(logins) * 1000, 1)}
+
+
+def bench_startup(ctx: BenchContext) -> dict[str, Any]:
+    """Process start to a logged-in, painted main window, in a fresh process."""
+    env = dict(os.environ)
+    if not env.get("DISPLAY"):
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    runs = []
+    for _ in range(5):
+        out = subprocess.run(
+            [sys.executable, "-m", "desktop", "--db", ctx.db_url, "startup-probe",
+             "--user", ctx.username, "--password", ctx.password],
+            capture_output=True, text=True, env=env, timeout=120,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"startup probe failed: {out.stderr[-2000:]}")
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    ready = sorted(r["ready_s"] for r in runs)
+    return {
+        "startup_to_main_window_s_median": round(statistics.median(ready), 3),
+        "startup_to_main_window_s_max": round(ready[-1], 3),
+        "rss_mb_main_window": round(statistics.median(r["rss_mb"] for r in runs), 1),
+    }
+
+
+BENCHES: list[Callable[[BenchContext], dict[str, Any]]] = [bench_open_and_login, bench_startup]
+
+
+def run_all(*, n_residents: int = 100_000, keep_dir: str | None = None, db_url: str | None = None) -> dict[str, Any]:
+    ctx, figures = _prepare(n_residents, keep_dir, db_url)
+    figures["residents"] = n_residents
+    for bench in BENCHES:
+        figures.update(bench(ctx))
+    return figures

@@ -1,0 +1,164 @@
+"""``python -m desktop``: the window, and headless commands over the same services.
+
+    python -m desktop                         open the app (default database)
+    python -m desktop --db X init --station-code C --station-name N --admin USER:PASSWORD
+    python -m desktop --db X demo --residents N
+    python -m desktop --db X bench --json
+
+Errors a person can act on print their Chinese message to stderr and exit 2.
+Imports stay inside the commands so each pays only for what it uses.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence
+
+
+def _parser() -> argparse.ArgumentParser:
+    from desktop import APP_NAME, __version__
+
+    p = argparse.ArgumentParser(prog="python -m desktop", description=f"{APP_NAME} (Station Desk)")
+    p.add_argument("--db", metavar="PATH_OR_URL",
+                   help="database file or URL (default: station.sqlite3 in the user's data folder)")
+    p.add_argument("--version", action="version", version=__version__)
+    sub = p.add_subparsers(dest="command")
+
+    init = sub.add_parser("init", help="set up a station without the dialog")
+    init.add_argument("--station-code", required=True, help="6-digit GB/T 2260 code + community number")
+    init.add_argument("--station-name", required=True)
+    init.add_argument("--level", choices=["community", "village", "street"], default="community")
+    init.add_argument("--phone")
+    init.add_argument("--admin", required=True, metavar="USER:PASSWORD")
+    init.add_argument("--admin-name", default="管理员", help="display name of the administrator")
+
+    demo = sub.add_parser("demo", help="fill the database with a realistic demo station")
+    demo.add_argument("--residents", type=int, default=2000)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--json", action="store_true")
+
+    bench = sub.add_parser("bench", help="run the benchmarks and print figures")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--residents", type=int, default=100_000)
+    bench.add_argument("--keep", metavar="DIR", help="keep (and reuse) the benchmark database in DIR")
+
+    probe = sub.add_parser("startup-probe", help=argparse.SUPPRESS)
+    probe.add_argument("--user", required=True)
+    probe.add_argument("--password", required=True)
+    return p
+
+
+def _db_url(args: argparse.Namespace) -> str:
+    if args.db:
+        return args.db
+    from desktop.paths import app_paths
+
+    return str(app_paths().default_db)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from db.engine import open_database
+    from db.errors import ValidationError
+    from desktop.services import accounts
+
+    user, sep, password = args.admin.partition(":")
+    if not sep:
+        raise ValidationError("admin", "--admin 的格式应为 用户名:密码")
+    db = open_database(_db_url(args))
+    try:
+        accounts.setup_station(db, code=args.station_code, name=args.station_name, level=args.level,
+                               admin_username=user, admin_password=password,
+                               admin_display_name=args.admin_name, phone=args.phone)
+        info = accounts.station_info(db)
+        assert info is not None
+        print(f"已建立站点：{info.name}（{info.code}），管理员 {user.strip()}。数据库：{db.display_location()}")
+    finally:
+        db.close()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from db.engine import open_database
+    from db.errors import ValidationError
+    from desktop.services import accounts, demo
+
+    if args.residents < 0 or args.residents > 2_000_000:
+        raise ValidationError("residents", "--residents 应在 0 到 2000000 之间。")
+    db = open_database(_db_url(args))
+    try:
+        result: dict[str, Any] = {}
+        if accounts.station_info(db) is None:
+            user, password = demo.create_demo_station(db, n_residents=args.residents, seed=args.seed)
+            result["login"] = {"username": user, "password": password}
+        else:
+            result.update(demo.fill_demo(db, n_residents=args.residents, seed=args.seed))
+        info = accounts.station_info(db)
+        assert info is not None
+        result["station"] = {"code": info.code, "name": info.name}
+        result["database"] = db.display_location()
+    finally:
+        db.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, default=str))
+    else:
+        print(f"演示站点：{result['station']['name']}（{result['station']['code']}）")
+        if "login" in result:
+            print(f"登录：用户名 {result['login']['username']}，密码 {result['login']['password']}")
+        print(f"数据库：{result['database']}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from desktop import bench
+
+    figures = bench.run_all(n_residents=args.residents, keep_dir=args.keep, db_url=args.db)
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False))
+    else:
+        for k, v in figures.items():
+            print(f"{k:32} {v}")
+    return 0
+
+
+def cmd_startup_probe(args: argparse.Namespace) -> int:
+    from desktop.ui.app import startup_probe
+
+    print(json.dumps(startup_probe(_db_url(args), args.user, args.password)))
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from desktop.paths import app_paths
+    from desktop.settings import Settings
+    from desktop.ui.app import run_app
+
+    paths = app_paths()
+    settings = Settings(paths.settings_file)
+    return run_app(args.db or settings.get("database_url") or None, paths, settings)
+
+
+COMMANDS = {
+    "init": cmd_init,
+    "demo": cmd_demo,
+    "bench": cmd_bench,
+    "startup-probe": cmd_startup_probe,
+    None: cmd_gui,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from db.errors import StationDeskError, friendly
+
+    try:
+        return COMMANDS[args.command](args)
+    except StationDeskError as e:
+        print(f"错误：{e.user_message}", file=sys.stderr)
+        return 2
+    except Exception as e:  # noqa: BLE001
+        mapped = friendly(e)
+        if mapped is None:
+            raise
+        print(f"错误：{mapped.user_message}", file=sys.stderr)
+        return 2

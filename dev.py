@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Set up and run Station Desk from a fresh clone, on Linux or Windows.
+
+    python3 dev.py run  [app arguments]    create .venv on first use, then open the app
+    python3 dev.py test [pytest arguments] create .venv with test tools, check layers, run all tests
+
+The virtual environment is (re)installed whenever pyproject.toml changes.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def ensure_venv(extra: str) -> None:
+    if sys.version_info < (3, 10):
+        sys.exit("社区一站通需要 Python 3.10 或更新版本。")
+    if not PY.exists():
+        print("首次使用：正在创建虚拟环境 .venv …", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extra.encode()).hexdigest()
+    stamp = VENV / f".installed-{extra or 'app'}"
+    if stamp.exists() and stamp.read_text() == want:
+        return
+    print("正在安装依赖（只在首次或依赖变化时进行）…", flush=True)
+    target = f".[{extra}]" if extra else "."
+    subprocess.check_call([str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip"], cwd=ROOT)
+    subprocess.check_call([str(PY), "-m", "pip", "install", "-q", "-e", target], cwd=ROOT)
+    stamp.write_text(want)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("run", "test"):
+        print(__doc__)
+        return 2
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "run":
+        ensure_venv("")
+        return subprocess.call([str(PY), "-m", "desktop", *rest], cwd=ROOT)
+    ensure_venv("test")
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    print("检查分层规则 (import-linter) …", flush=True)
+    rc = subprocess.call([str(BIN / "lint-imports")], cwd=ROOT, env=env)
+    if rc:
+        return rc
+    return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

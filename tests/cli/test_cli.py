@@ -1,0 +1,81 @@
+"""End-to-end CLI: the same commands a supervisor's script would run."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", **(env_extra or {}))
+    return subprocess.run([sys.executable, "-m", "desktop", *args], cwd=ROOT, capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+def test_init_sets_up_a_station(tmp_path):
+    db = str(tmp_path / "s.sqlite3")
+    r = cli("--db", db, "init", "--station-code", "340304001", "--station-name", "幸福里社区党群服务中心",
+            "--admin", "admin:admin123")
+    assert r.returncode == 0, r.stderr
+    assert "幸福里社区党群服务中心" in r.stdout
+    again = cli("--db", db, "init", "--station-code", "340304001", "--station-name", "x", "--admin", "a1:abc12345")
+    assert again.returncode == 2 and "已经建立过站点" in again.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--station-code", "", "--station-name", "站", "--admin", "admin:admin123"], "请填写站点编码"),
+        (["--station-code", "340304001", "--station-name", "站", "--admin", "admin"], "用户名:密码"),
+        (["--station-code", "340304001", "--station-name", "站", "--admin", "admin:123"], "密码至少"),
+    ],
+)
+def test_init_bad_input_gets_a_chinese_message(tmp_path, args, message):
+    r = cli("--db", str(tmp_path / "s.sqlite3"), "init", *args)
+    assert r.returncode == 2
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_corrupt_database_is_refused_by_every_command(tmp_path):
+    p = tmp_path / "s.sqlite3"
+    p.write_bytes(b"garbage" * 1000)
+    r = cli("--db", str(p), "demo", "--residents", "10")
+    assert r.returncode == 2 and "不是社区一站通的数据库" in r.stderr
+    assert p.read_bytes() == b"garbage" * 1000
+
+
+def test_demo_creates_a_station_and_can_add_more(tmp_path):
+    db = str(tmp_path / "demo.sqlite3")
+    r = cli("--db", db, "demo", "--residents", "300", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["login"]["username"] and out["station"]["code"]
+    from db.engine import open_database
+    from desktop.services import accounts
+
+    d = open_database(db)
+    try:
+        assert accounts.authenticate(d, out["login"]["username"], out["login"]["password"]).role == "admin"
+        from sqlalchemy import func, select
+
+        from db.models import Resident
+
+        with d.session() as s:
+            assert s.scalar(select(func.count()).select_from(Resident)) == 300
+    finally:
+        d.close()
+
+
+def test_bench_prints_one_json_object(tmp_path):
+    r = cli("bench", "--json", "--residents", "300", "--keep", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    figures = json.loads(r.stdout)
+    for key in ("open_db_ms", "login_ms", "startup_to_main_window_s_median", "rss_mb_main_window"):
+        assert isinstance(figures[key], (int, float)) and figures[key] > 0
