@@ -22,6 +22,7 @@ it stamps the rows the same way.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import event, insert, inspect, text
@@ -139,14 +140,24 @@ def _stamp_flush(session: Session, flush_context: Any, instances: Any) -> None:
 def _guard_bulk(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
-    mapper = state.bind_mapper
-    if mapper is None or not issubclass(mapper.class_, Synced):
+    table = getattr(state.statement, "table", None)
+    name = getattr(table, "name", None)
+    if name not in _synced_tables():
         return
     if state.is_insert and state.execution_options.get(_STAMPED):
         return
     raise SyncRuleViolation(
-        f"bulk writes to {mapper.class_.__name__} bypass sync stamping; "
+        f"bulk writes to {name} bypass sync stamping; "
         "change objects through the session or use db.writes.bulk_insert"
+    )
+
+
+@lru_cache(maxsize=1)
+def _synced_tables() -> frozenset[str]:
+    from db.base import Base
+
+    return frozenset(
+        m.local_table.name for m in Base.registry.mappers if issubclass(m.class_, Synced)
     )
 
 
@@ -174,7 +185,14 @@ def bulk_insert(session: Session, model: type[Synced], rows: Sequence[dict[str, 
             r.setdefault("field_clocks", {})
         ids.append(r["id"])
         prepared.append(r)
-    session.execute(insert(model).execution_options(**{_STAMPED: True}), prepared)
+    # A Core insert on the table: one executemany for the whole batch (the ORM
+    # bulk path splits rows into groups by which values are None).
+    columns = {c.key for c in model.__table__.columns}
+    for r in prepared:
+        for key in columns - r.keys():
+            default = model.__table__.c[key].default
+            r[key] = default.arg if default is not None and default.is_scalar else None
+    session.execute(insert(model.__table__).execution_options(**{_STAMPED: True}), prepared)
     return ids
 
 

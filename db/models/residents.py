@@ -17,7 +17,11 @@ class Household(Mutable, Base):
 
     number: Mapped[str | None] = mapped_column(String(32), index=True)  # 户号
     head_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("residents.id", use_alter=True, name="fk_households_head_id_residents")
+        # Circular with residents.household_id: checked at commit, so a
+        # household and its head can be inserted in one transaction.
+        ForeignKey("residents.id", use_alter=True, name="fk_households_head_id_residents",
+                   deferrable=True, initially="DEFERRED"),
+        index=True,  # SQLite checks deferred references by scanning this column
     )
     address_text: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)

@@ -70,11 +70,13 @@ def upgrade() -> None:
     sa.Column('deleted', sa.Boolean(), nullable=False),
     # households.head_id -> residents.id is circular; on PostgreSQL it is added
     # below once residents exists (SQLite accepts the forward reference).
-    *([sa.ForeignKeyConstraint(['head_id'], ['residents.id'], name='fk_households_head_id_residents')]
+    *([sa.ForeignKeyConstraint(['head_id'], ['residents.id'], name='fk_households_head_id_residents',
+                               deferrable=True, initially='DEFERRED')]
       if sqlite else []),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_households'))
     )
     with op.batch_alter_table('households', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_households_head_id'), ['head_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_households_number'), ['number'], unique=False)
         batch_op.create_index(batch_op.f('ix_households_seq'), ['seq'], unique=False)
 
@@ -171,7 +173,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_resident_tags_tag'), ['tag'], unique=False)
 
     if not sqlite:
-        op.create_foreign_key('fk_households_head_id_residents', 'households', 'residents', ['head_id'], ['id'])
+        op.create_foreign_key('fk_households_head_id_residents', 'households', 'residents', ['head_id'], ['id'],
+                              deferrable=True, initially='DEFERRED')
 
     local_state = sa.table(
         'local_state', sa.column('id', sa.Integer), sa.column('seq', sa.BigInteger), sa.column('hlc', sa.BigInteger)
@@ -208,6 +211,7 @@ def downgrade() -> None:
     with op.batch_alter_table('households', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_households_seq'))
         batch_op.drop_index(batch_op.f('ix_households_number'))
+        batch_op.drop_index(batch_op.f('ix_households_head_id'))
 
     op.drop_table('households')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
