@@ -83,7 +83,9 @@ class Database:
 
 
 def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"isolation_level": None, "check_same_thread": False})
+    # hide_parameters: error messages (and so logs) never carry residents' data.
+    engine = create_engine(url, hide_parameters=True,
+                           connect_args={"isolation_level": None, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -184,7 +186,7 @@ def open_database(path_or_url: str | os.PathLike[str], *, migrate: bool = True) 
                 raise DatabaseNotWritable(str(path), str(e.orig)) from e
             raise
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
         try:
             with engine.connect():
                 pass

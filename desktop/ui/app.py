@@ -1,0 +1,171 @@
+"""Start-up: one instance per database, the look, first run, sign-in, main window."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QLockFile, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from desktop import APP_NAME, APP_NAME_EN
+from desktop.paths import AppPaths
+from desktop.settings import Settings
+from desktop.ui.widgets import base_font
+
+log = logging.getLogger("desktop")
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+if getattr(sys, "frozen", False):  # PyInstaller bundle
+    RESOURCES = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "resources"
+
+
+def make_app(settings: Settings) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME_EN)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setFont(base_font(settings["font_size"]))
+    try:
+        app.setStyleSheet((RESOURCES / "style.qss").read_text(encoding="utf-8"))
+    except OSError:
+        log.warning("style sheet missing; using the platform look")
+    return app
+
+
+def instance_lock(paths: AppPaths, db_url: str) -> QLockFile | None:
+    """A lock per database; None when another instance holds it."""
+    paths.data.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha1(db_url.encode("utf-8")).hexdigest()[:16]
+    lock = QLockFile(str(paths.data / f"instance-{digest}.lock"))
+    lock.setStaleLockTime(0)  # a crashed instance's lock is detected by its dead pid
+    if not lock.tryLock(200):
+        return None
+    return lock
+
+
+def run_app(db_url: str | None, paths: AppPaths, settings: Settings) -> int:
+    from desktop.ui.errors import install_excepthook, setup_logging
+
+    setup_logging(paths.log_file)
+    app = make_app(settings)
+    install_excepthook()
+    url = db_url or str(paths.default_db)
+    lock = instance_lock(paths, url)
+    if lock is None:
+        QMessageBox.information(None, APP_NAME, f"{APP_NAME}已经在运行，并打开了这个数据库。\n"
+                                               "请在任务栏中找到已打开的窗口。")
+        return 0
+    try:
+        return _run(app, url, paths, settings)
+    finally:
+        lock.unlock()
+
+
+def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> int:
+    from db.engine import normalize_url, open_database
+    from db.errors import StationDeskError
+    from desktop.services import accounts, demo
+    from desktop.ui.dialogs import FirstRunDialog, LoginDialog, SetupDialog
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.worker import SerialWorker
+
+    worker = SerialWorker()
+    choice = 0
+    full = normalize_url(url)
+    if full.startswith("sqlite:///") and not Path(full[len("sqlite:///"):]).exists():
+        first = FirstRunDialog(full[len("sqlite:///"):])
+        if not first.exec():
+            return 0
+        choice = first.choice
+    try:
+        db = worker.call(lambda: open_database(url), label="正在打开数据库…")
+    except StationDeskError as e:
+        QMessageBox.critical(None, APP_NAME, e.user_message)
+        return 2
+    actor = None
+    station = worker.call(lambda: accounts.station_info(db))
+    if station is None:
+        if choice == FirstRunDialog.DEMO:
+            try:
+                user, password = worker.call(lambda: demo.create_demo_station(db, n_residents=2000),
+                                             label="正在生成演示站点（约 2000 位虚构居民）…")
+            except StationDeskError as e:
+                QMessageBox.critical(None, APP_NAME, e.user_message)
+                return 2
+            settings.set("last_username", user)
+            QMessageBox.information(None, APP_NAME, f"演示站点已建立。\n\n用户名：{user}\n密码：{password}\n\n"
+                                                   "另有站长 zhanzhang、前台 qiantai，密码相同。")
+        else:
+            setup = SetupDialog(db, worker)
+            if not setup.exec():
+                return 0
+            actor = setup.actor
+        station = worker.call(lambda: accounts.station_info(db))
+    assert station is not None
+    if actor is None:
+        login = LoginDialog(db, worker, station.name, last_username=settings["last_username"])
+        if not login.exec():
+            return 0
+        actor = login.actor
+    assert actor is not None
+    settings.set("last_username", actor.username)
+    win = MainWindow(db, actor, station, settings, paths, worker)
+    app.setProperty("mainWindow", win)
+    win.show()
+    try:
+        return app.exec()
+    finally:
+        worker.stop()
+        db.close()
+
+
+def startup_probe(db_url: str, username: str, password: str) -> dict[str, float]:
+    """For the benchmark: the real start-up path minus typing the password.
+    Returns seconds from process creation to a painted main window, and RSS."""
+    import psutil
+
+    from desktop.paths import app_paths
+
+    paths = app_paths()
+    settings = Settings(paths.settings_file)
+    app = make_app(settings)
+    from db.engine import open_database
+    from desktop.services import accounts
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.worker import SerialWorker
+
+    worker = SerialWorker()
+    db = worker.call(lambda: open_database(db_url))
+    station = worker.call(lambda: accounts.station_info(db))
+    actor = worker.call(lambda: accounts.authenticate(db, username, password))
+    win = MainWindow(db, actor, station, settings, paths, worker)
+    win.show()
+    result: dict[str, float] = {}
+    proc = psutil.Process()
+
+    def ready() -> None:
+        win.repaint()
+        result["ready_s"] = round(time.time() - proc.create_time(), 3)
+        result["rss_mb"] = round(proc.memory_info().rss / 2**20, 1)
+        # let the overview's statistics finish too, and report the memory after
+        QTimer.singleShot(0, wait_idle)
+
+    def wait_idle() -> None:
+        if worker.pending:
+            QTimer.singleShot(20, wait_idle)
+            return
+        result["overview_loaded_s"] = round(time.time() - proc.create_time(), 3)
+        result["rss_mb_after_overview"] = round(proc.memory_info().rss / 2**20, 1)
+        app.quit()
+
+    QTimer.singleShot(0, ready)
+    app.exec()
+    worker.stop()
+    db.close()
+    return result

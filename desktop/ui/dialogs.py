@@ -1,0 +1,224 @@
+"""First-run choice, station setup and sign-in dialogs."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db.engine import Database
+from db.errors import StationDeskError, ValidationError
+from desktop import APP_NAME
+from desktop.services import accounts
+from desktop.services.context import Actor
+from desktop.services.vocab import STATION_LEVELS
+from desktop.ui.errors import show_error
+from desktop.ui.widgets import FormErrors, heading, hint, primary
+from desktop.ui.worker import SerialWorker
+
+
+class FirstRunDialog(QDialog):
+    """No database yet: try a demo station, set up the real one, or quit."""
+
+    DEMO, REAL = 1, 2
+
+    def __init__(self, location: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"欢迎使用{APP_NAME}")
+        self.choice = 0
+        lay = QVBoxLayout(self)
+        lay.setSpacing(12)
+        lay.setContentsMargins(28, 24, 28, 24)
+        lay.addWidget(heading(f"欢迎使用{APP_NAME}"))
+        lay.addWidget(hint("这台电脑上还没有站点数据。您可以先用演示站点熟悉操作，"
+                           "也可以直接建立本站点的正式数据库。"))
+        lay.addWidget(hint(f"数据将保存在：{location}"))
+        self.demo = QPushButton("创建演示站点\n（虚构的居民和户，可随意练习）")
+        self.real = QPushButton("建立正式站点\n（填写站点名称、编码和管理员）")
+        for b in (self.demo, self.real):
+            b.setMinimumHeight(64)
+        self.real.setProperty("primary", True)
+        row = QHBoxLayout()
+        row.addWidget(self.demo)
+        row.addWidget(self.real)
+        lay.addLayout(row)
+        quit_ = QPushButton("退出")
+        quit_.clicked.connect(self.reject)
+        lay.addWidget(quit_, alignment=Qt.AlignmentFlag.AlignRight)
+        self.demo.clicked.connect(lambda: self._choose(self.DEMO))
+        self.real.clicked.connect(lambda: self._choose(self.REAL))
+        self.real.setFocus()
+
+    def _choose(self, choice: int) -> None:
+        self.choice = choice
+        self.accept()
+
+
+class SetupDialog(QDialog):
+    """First run of a real station: the station and its first administrator."""
+
+    def __init__(self, db: Database, worker: SerialWorker, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.db, self.worker = db, worker
+        self.actor: Actor | None = None
+        self.setWindowTitle(f"建立站点 — {APP_NAME}")
+        self.setMinimumWidth(560)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(28, 20, 28, 20)
+        lay.addWidget(heading("建立站点"))
+        lay.addWidget(hint("只需填写一次。站点编码会出现在回执和证明的编号里，建立后不能修改。"))
+        form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setVerticalSpacing(4)
+        self.errors = FormErrors(form)
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("例如：幸福里社区党群服务中心")
+        self.name.setMaxLength(64)
+        self.code = QLineEdit()
+        self.code.setPlaceholderText("例如：340304001")
+        self.code.setMaxLength(12)
+        self.level = QComboBox()
+        for key, label in STATION_LEVELS.items():
+            self.level.addItem(label, key)
+        self.phone = QLineEdit()
+        self.phone.setPlaceholderText("回执上印的咨询电话，可稍后填写")
+        self.phone.setMaxLength(32)
+        self.admin_name = QLineEdit("管理员")
+        self.admin_name.setMaxLength(32)
+        self.username = QLineEdit("admin")
+        self.username.setMaxLength(32)
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password2 = QLineEdit()
+        self.password2.setEchoMode(QLineEdit.EchoMode.Password)
+        e = self.errors
+        e.add("station_name", "站点名称", self.name)
+        e.add("station_code", "站点编码", self.code,
+              "6 位县级行政区划代码 + 本社区/村编号，共 9–12 位数字。")
+        e.add("level", "站点类型", self.level)
+        e.add("phone", "咨询电话", self.phone)
+        e.add("display_name", "管理员姓名", self.admin_name)
+        e.add("username", "管理员用户名", self.username)
+        e.add("password", "密码", self.password, "至少 8 位，同时包含字母和数字。")
+        e.add("password2", "再次输入密码", self.password2)
+        lay.addLayout(form)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        cancel = QPushButton("取消")
+        cancel.clicked.connect(self.reject)
+        self.ok = primary("建立站点")
+        self.ok.clicked.connect(self.submit)
+        row.addWidget(cancel)
+        row.addWidget(self.ok)
+        lay.addLayout(row)
+        self.name.setFocus()
+
+    def submit(self) -> None:
+        self.errors.clear()
+        if self.password.text() != self.password2.text():
+            self.errors.show("password2", "两次输入的密码不一致。")
+            return
+        args = dict(code=self.code.text(), name=self.name.text(), level=self.level.currentData(),
+                    admin_username=self.username.text(), admin_password=self.password.text(),
+                    admin_display_name=self.admin_name.text(), phone=self.phone.text())
+        try:
+            self.actor = self.worker.call(lambda: accounts.setup_station(self.db, **args),
+                                          label="正在建立站点…", parent=self)
+        except ValidationError as exc:
+            if not self.errors.show(exc.field, exc.user_message):
+                show_error(self, exc)
+            return
+        except StationDeskError as exc:
+            show_error(self, exc)
+            return
+        self.accept()
+
+
+class LoginDialog(QDialog):
+    """Sign in; also the unlock dialog after an idle lock (``locked_user``)."""
+
+    def __init__(self, db: Database, worker: SerialWorker, station_name: str, *,
+                 last_username: str = "", locked_user: Actor | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.db, self.worker = db, worker
+        self.actor: Actor | None = None
+        self.locked_user = locked_user
+        self.setWindowTitle(f"{'解锁' if locked_user else '登录'} — {station_name}")
+        self.setMinimumWidth(440)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(32, 24, 32, 24)
+        lay.setSpacing(10)
+        lay.addWidget(heading(APP_NAME))
+        lay.addWidget(hint(station_name))
+        if locked_user:
+            lay.addWidget(hint(f"屏幕已锁定。请 {locked_user.display_name} 输入密码解锁，或切换用户。"))
+        form = QFormLayout()
+        self.username = QLineEdit(locked_user.username if locked_user else last_username)
+        self.username.setMaxLength(32)
+        self.username.setReadOnly(locked_user is not None)
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setMaxLength(128)
+        form.addRow("用户名", self.username)
+        form.addRow("密码", self.password)
+        lay.addLayout(form)
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.setVisible(False)
+        lay.addWidget(self.error)
+        row = QHBoxLayout()
+        if locked_user:
+            self.switch = QPushButton("切换用户")
+            self.switch.clicked.connect(self._switch_user)
+            row.addWidget(self.switch)
+        else:
+            quit_ = QPushButton("退出")
+            quit_.clicked.connect(self.reject)
+            row.addWidget(quit_)
+        row.addStretch(1)
+        self.ok = primary("解锁" if locked_user else "登录")
+        self.ok.clicked.connect(self.submit)
+        row.addWidget(self.ok)
+        lay.addLayout(row)
+        (self.password if self.username.text() else self.username).setFocus()
+
+    def _switch_user(self) -> None:
+        self.username.setReadOnly(False)
+        self.username.clear()
+        self.username.setFocus()
+        self.switch.setEnabled(False)
+
+    def submit(self) -> None:
+        username, password = self.username.text(), self.password.text()
+        if not username.strip():
+            self._fail("请输入用户名。", self.username)
+            return
+        if not password:
+            self._fail("请输入密码。", self.password)
+            return
+        try:
+            self.actor = self.worker.call(lambda: accounts.authenticate(self.db, username, password), parent=self)
+        except StationDeskError as exc:
+            self.password.clear()
+            self._fail(exc.user_message, self.password)
+            return
+        self.accept()
+
+    def _fail(self, message: str, focus: QLineEdit) -> None:
+        self.error.setText(message)
+        self.error.setVisible(True)
+        focus.setFocus()
+
+    def reject(self) -> None:
+        if self.locked_user is not None:
+            return  # a locked screen stays locked
+        super().reject()

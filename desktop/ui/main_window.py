@@ -1,0 +1,193 @@
+"""The main window: a sidebar of pages, a status bar, and the idle lock."""
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db.engine import Database
+from desktop import APP_NAME
+from desktop.paths import AppPaths
+from desktop.services import accounts
+from desktop.services.accounts import StationInfo
+from desktop.services.context import Actor
+from desktop.settings import Settings
+from desktop.ui.pages.accounts import AccountsPage
+from desktop.ui.pages.audit import AuditPage
+from desktop.ui.pages.base import Page
+from desktop.ui.pages.overview import OverviewPage
+from desktop.ui.pages.settings import SettingsPage
+from desktop.ui.widgets import base_font, refresh_scaled_fonts, scaled
+from desktop.ui.worker import SerialWorker
+
+ACTIVITY_EVENTS = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
+                   QEvent.Type.Wheel, QEvent.Type.TouchBegin}
+
+
+class _ActivityFilter(QObject):
+    active = Signal()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in ACTIVITY_EVENTS:
+            self.active.emit()
+        return False
+
+
+class MainWindow(QMainWindow):
+    signed_out = Signal()
+
+    def __init__(self, db: Database, actor: Actor, station: StationInfo, settings: Settings,
+                 paths: AppPaths, worker: SerialWorker):
+        super().__init__()
+        self.db, self.actor, self.station = db, actor, station
+        self.settings, self.paths, self.worker = settings, paths, worker
+        self.locked = False
+        self.setWindowTitle(f"{station.name} — {APP_NAME}")
+        self.resize(1280, 720)
+        self.setMinimumSize(960, 600)
+
+        central = QWidget()
+        outer = QHBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        side = QWidget()
+        side.setObjectName("sideColumn")
+        side_lay = QVBoxLayout(side)
+        side_lay.setContentsMargins(0, 0, 0, 0)
+        side_lay.setSpacing(0)
+        brand = QLabel(APP_NAME)
+        brand.setObjectName("brand")
+        scaled(brand, 5, True)
+        sub = QLabel(station.level_label + "工作台")
+        sub.setObjectName("brandSub")
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setFixedWidth(200)
+        brand.setFixedWidth(200)
+        sub.setFixedWidth(200)
+        side_lay.addWidget(brand)
+        side_lay.addWidget(sub)
+        side_lay.addWidget(self.sidebar, 1)
+        self.stack = QStackedWidget()
+        outer.addWidget(side)
+        outer.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        note = "便携模式：数据保存在程序旁的 data 文件夹。" if paths.portable else \
+            f"设置与日志保存在 {paths.config} 和 {paths.logs}。"
+        self.settings_page = SettingsPage(db, actor, worker, settings=settings,
+                                          location=db.display_location(), paths_note=note)
+        self.settings_page.font_size_changed.connect(self.apply_font_size)
+        self.settings_page.idle_minutes_changed.connect(lambda _m: self._restart_idle())
+        candidates: list[Page] = [OverviewPage(db, actor, worker), AccountsPage(db, actor, worker),
+                                  AuditPage(db, actor, worker), self.settings_page]
+        self.pages = [p for p in candidates if actor.at_least(p.min_role)]
+        for i, page in enumerate(self.pages):
+            self.stack.addWidget(page)
+            item = QListWidgetItem(page.title)
+            item.setToolTip(f"Ctrl+{i + 1}")
+            self.sidebar.addItem(item)
+            act = QAction(self)
+            act.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            act.triggered.connect(lambda _=False, i=i: self.show_page(i))
+            self.addAction(act)
+        self.sidebar.currentRowChanged.connect(self._page_changed)
+
+        lock = QAction("锁屏", self)
+        lock.setShortcut(QKeySequence("F12"))
+        lock.triggered.connect(self.lock)
+        self.addAction(lock)
+        side_menu = QAction("切换到侧栏", self)
+        side_menu.setShortcut(QKeySequence("Alt+M"))
+        side_menu.triggered.connect(self.sidebar.setFocus)
+        self.addAction(side_menu)
+
+        sb = self.statusBar()
+        sb.addWidget(QLabel(f"{station.name}（{station.code}）"))
+        sb.addWidget(QLabel(f"{actor.display_name} · {actor.role_label}"))
+        where = QLabel(f"数据库：{db.display_location()}")
+        where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        sb.addPermanentWidget(where)
+        sb.addPermanentWidget(QLabel("F12 锁屏"))
+
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.timeout.connect(self.lock)
+        self._activity = _ActivityFilter(self)
+        self._activity.active.connect(self._restart_idle)
+        QApplication.instance().installEventFilter(self._activity)
+        self._restart_idle()
+        self.show_page(0)
+
+    # ------------------------------------------------------------- pages
+    def show_page(self, index: int) -> None:
+        if 0 <= index < len(self.pages):
+            self.sidebar.setCurrentRow(index)
+
+    def page_titles(self) -> list[str]:
+        return [p.title for p in self.pages]
+
+    def _page_changed(self, index: int) -> None:
+        if index < 0:
+            return
+        self.stack.setCurrentIndex(index)
+        self.pages[index].activated()
+
+    # -------------------------------------------------------------- look
+    def apply_font_size(self, size: int) -> None:
+        QApplication.setFont(base_font(size))
+        refresh_scaled_fonts()
+
+    # -------------------------------------------------------- idle lock
+    def _restart_idle(self) -> None:
+        minutes = self.settings["idle_lock_minutes"]
+        if minutes and not self.locked:
+            self._idle.start(minutes * 60_000)
+        else:
+            self._idle.stop()
+
+    def lock(self) -> None:
+        """Cover the window and ask for a password (same user, or switch)."""
+        if self.locked:
+            return
+        from desktop.ui.dialogs import LoginDialog
+
+        self.locked = True
+        self._idle.stop()
+        self.centralWidget().setVisible(False)
+        self.worker.run(lambda: accounts.record_event(self.db, self.actor, "screen_lock"))
+        dlg = LoginDialog(self.db, self.worker, self.station.name, locked_user=self.actor, parent=self)
+        self.lock_dialog = dlg
+        dlg.exec()
+        self.lock_dialog = None
+        self.locked = False
+        if dlg.actor is not None and dlg.actor.account_id != self.actor.account_id:
+            self.switch_user(dlg.actor)
+            return
+        self.centralWidget().setVisible(True)
+        self._restart_idle()
+
+    def switch_user(self, actor: Actor) -> None:
+        """Another worker took over the desk: a fresh window for their role."""
+        win = MainWindow(self.db, actor, self.station, self.settings, self.paths, self.worker)
+        self.settings.set("last_username", actor.username)
+        app = QApplication.instance()
+        app.setProperty("mainWindow", win)
+        win.setGeometry(self.geometry())
+        win.show()
+        self.close()
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        QApplication.instance().removeEventFilter(self._activity)
+        self._idle.stop()
+        super().closeEvent(event)

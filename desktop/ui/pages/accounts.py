@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from db.errors import StationDeskError, ValidationError
+from desktop.services import accounts
+from desktop.services.vocab import ROLES
+from desktop.ui.errors import show_error
+from desktop.ui.pages.base import Page
+from desktop.ui.widgets import FormErrors, fmt_datetime, hint, primary
+
+
+class NewAccountDialog(QDialog):
+    def __init__(self, page: AccountsPage):
+        super().__init__(page)
+        self.page = page
+        self.setWindowTitle("新建账户")
+        self.setMinimumWidth(460)
+        lay = QVBoxLayout(self)
+        form = QFormLayout()
+        self.errors = FormErrors(form)
+        self.username = QLineEdit()
+        self.username.setMaxLength(32)
+        self.display = QLineEdit()
+        self.display.setMaxLength(32)
+        self.role = QComboBox()
+        for key, label in ROLES.items():
+            self.role.addItem(label, key)
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.errors.add("username", "用户名", self.username, "英文字母、数字，登录时使用。")
+        self.errors.add("display_name", "姓名", self.display)
+        self.errors.add("role", "角色", self.role)
+        self.errors.add("password", "初始密码", self.password, "至少 8 位，同时包含字母和数字。")
+        lay.addLayout(form)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        cancel = QPushButton("取消")
+        cancel.clicked.connect(self.reject)
+        ok = primary("新建")
+        ok.clicked.connect(self.submit)
+        row.addWidget(cancel)
+        row.addWidget(ok)
+        lay.addLayout(row)
+
+    def submit(self) -> None:
+        self.errors.clear()
+        p = self.page
+        args = dict(username=self.username.text(), display_name=self.display.text(),
+                    role=self.role.currentData(), password=self.password.text())
+        try:
+            p.worker.call(lambda: accounts.create_account(p.db, p.actor, **args), parent=self)
+        except ValidationError as exc:
+            if not self.errors.show(exc.field, exc.user_message):
+                show_error(self, exc)
+            return
+        except StationDeskError as exc:
+            show_error(self, exc)
+            return
+        self.accept()
+
+
+class AccountsPage(Page):
+    title = "账户"
+    min_role = "supervisor"
+
+    def __init__(self, *args, **kw):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kw)
+        is_admin = self.actor.at_least("admin")
+        self.layout_.addWidget(hint("站长可以查看账户、解除锁定；管理员还可以新建账户、变更角色、重置密码和停用账户。"))
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["用户名", "姓名", "角色", "状态", "最近登录"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.layout_.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        self.new = primary("新建账户")
+        self.role = QPushButton("变更角色")
+        self.reset = QPushButton("重置密码")
+        self.toggle = QPushButton("停用 / 启用")
+        self.toggle.setProperty("danger", True)
+        self.unlock = QPushButton("解除锁定")
+        for b in (self.new, self.role, self.reset, self.toggle):
+            b.setVisible(is_admin)
+        self.new.setDefault(False)
+        for b in (self.new, self.role, self.reset, self.toggle, self.unlock):
+            row.addWidget(b)
+        row.addStretch(1)
+        self.layout_.addLayout(row)
+        self.new.clicked.connect(self._new)
+        self.role.clicked.connect(self._role)
+        self.reset.clicked.connect(self._reset)
+        self.toggle.clicked.connect(self._toggle)
+        self.unlock.clicked.connect(self._unlock)
+        self.rows: list[accounts.AccountInfo] = []
+
+    def activated(self) -> None:
+        db, actor = self.db, self.actor
+        self.worker.run(lambda: accounts.list_accounts(db, actor), self._show)
+
+    def _show(self, rows: list[accounts.AccountInfo]) -> None:
+        self.rows = rows
+        self.table.setRowCount(len(rows))
+        for i, a in enumerate(rows):
+            state = "已停用" if not a.active else ("已锁定" if a.locked else "正常")
+            for j, text in enumerate([a.username, a.display_name, a.role_label, state, fmt_datetime(a.last_login_at)]):
+                self.table.setItem(i, j, QTableWidgetItem(text))
+
+    def selected(self) -> accounts.AccountInfo | None:
+        i = self.table.currentRow()
+        if 0 <= i < len(self.rows):
+            return self.rows[i]
+        QMessageBox.information(self, "请选择账户", "请先在表格中选择一个账户。")
+        return None
+
+    def _do(self, fn, done_message: str = "") -> None:  # type: ignore[no-untyped-def]
+        def finished(_: object) -> None:
+            self.activated()
+            if done_message:
+                QMessageBox.information(self, "已完成", done_message)
+
+        self.worker.run(fn, finished, lambda e: show_error(self, e))
+
+    def _new(self) -> None:
+        if NewAccountDialog(self).exec():
+            self.activated()
+
+    def _role(self) -> None:
+        a = self.selected()
+        if not a:
+            return
+        labels = list(ROLES.values())
+        label, ok = QInputDialog.getItem(self, "变更角色", f"{a.display_name}（{a.username}）的新角色：",
+                                         labels, labels.index(a.role_label), False)
+        if ok:
+            role = next(k for k, v in ROLES.items() if v == label)
+            db, actor = self.db, self.actor
+            self._do(lambda: accounts.change_role(db, actor, a.id, role))
+
+    def _reset(self) -> None:
+        a = self.selected()
+        if not a:
+            return
+        pw, ok = QInputDialog.getText(self, "重置密码", f"为 {a.display_name}（{a.username}）设置新密码：",
+                                      QLineEdit.EchoMode.Password)
+        if ok:
+            db, actor = self.db, self.actor
+            self._do(lambda: accounts.reset_password(db, actor, a.id, pw), "密码已重置，请当面告知本人。")
+
+    def _toggle(self) -> None:
+        a = self.selected()
+        if not a:
+            return
+        verb = "启用" if not a.active else "停用"
+        if QMessageBox.question(self, f"{verb}账户", f"确定要{verb} {a.display_name}（{a.username}）吗？") \
+                != QMessageBox.StandardButton.Yes:
+            return
+        db, actor = self.db, self.actor
+        self._do(lambda: accounts.set_active(db, actor, a.id, not a.active))
+
+    def _unlock(self) -> None:
+        a = self.selected()
+        if not a:
+            return
+        db, actor = self.db, self.actor
+        self._do(lambda: accounts.unlock(db, actor, a.id), f"{a.display_name} 的账户已解除锁定。")
+
+

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from desktop.services import accounts
+from desktop.services.overview import Overview, overview
+from desktop.services.vocab import RESIDENCY
+from desktop.ui.pages.base import Page
+from desktop.ui.widgets import hint, scaled
+
+
+class Card(QFrame):
+    def __init__(self, label: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("card")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(16, 12, 16, 12)
+        self.value = QLabel("…")
+        self.value.setObjectName("cardValue")
+        scaled(self.value, 10, True)
+        self.label = QLabel(label)
+        self.label.setObjectName("cardLabel")
+        lay.addWidget(self.value)
+        lay.addWidget(self.label)
+
+    def set(self, value: int, note: str = "") -> None:
+        self.value.setText(f"{value:,}")
+        if note:
+            self.label.setToolTip(note)
+
+
+class OverviewPage(Page):
+    title = "概览"
+
+    def __init__(self, *args, **kw):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kw)
+        self.station_line = hint("")
+        self.layout_.addWidget(self.station_line)
+        cards = QHBoxLayout()
+        self.cards = {k: Card(v) for k, v in
+                      [("residents", "在册居民"), ("households", "户"), ("moved_out", "已迁出"),
+                       ("deceased", "已故"), ("accounts", "工作人员账户")]}
+        for c in self.cards.values():
+            cards.addWidget(c)
+        self.layout_.addLayout(cards)
+        self.residency = hint("")
+        self.layout_.addWidget(self.residency)
+        sub = QLabel("重点人群")
+        sub.setObjectName("pageTitle")
+        scaled(sub, 2, True)
+        self.layout_.addWidget(sub)
+        self.tag_grid = QGridLayout()
+        self.tag_grid.setHorizontalSpacing(12)
+        self.tag_grid.setVerticalSpacing(10)
+        self.layout_.addLayout(self.tag_grid)
+        self.tag_cards: dict[str, Card] = {}
+        row = QHBoxLayout()
+        self.updated = hint("")
+        refresh = QPushButton("刷新 (F5)")
+        refresh.setShortcut("F5")
+        refresh.clicked.connect(self.activated)
+        row.addWidget(self.updated, 1)
+        row.addWidget(refresh)
+        self.layout_.addStretch(1)
+        self.layout_.addLayout(row)
+
+    def activated(self) -> None:
+        db = self.db
+        self.updated.setText("正在统计…")
+        self.worker.run(lambda: (accounts.station_info(db), overview(db)), self._show)
+
+    def _show(self, result) -> None:  # type: ignore[no-untyped-def]
+        info, ov = result
+        ov: Overview
+        if info:
+            self.station_line.setText(f"{info.name}　·　站点编码 {info.code}　·　{info.level_label}")
+        for key, card in self.cards.items():
+            card.set(getattr(ov, key))
+        parts = [f"{RESIDENCY[k]} {ov.by_residency.get(k, 0):,} 人" for k in RESIDENCY]
+        self.residency.setText("在册居民中：" + "　".join(parts))
+        for i, (tag, n) in enumerate(ov.by_tag.items()):
+            card = self.tag_cards.get(tag)
+            if card is None:
+                card = Card(tag)
+                scaled(card.value, 4, True)
+                self.tag_cards[tag] = card
+                self.tag_grid.addWidget(card, i // 5, i % 5)
+            card.set(n)
+        self.updated.setText("数据为打开本页时的统计；按 F5 刷新。")
+        self.updated.setAlignment(Qt.AlignmentFlag.AlignLeft)

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox
+
+from db.errors import StationDeskError, ValidationError
+from desktop.services import accounts
+from desktop.settings import LIMITS, Settings
+from desktop.ui.pages.base import Page
+from desktop.ui.widgets import FormErrors, hint, primary
+
+
+class SettingsPage(Page):
+    title = "设置"
+    font_size_changed = Signal(int)
+    idle_minutes_changed = Signal(int)
+
+    def __init__(self, *args, settings: Settings, location: str, paths_note: str, **kw):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kw)
+        self.settings = settings
+        look = QGroupBox("显示与安全")
+        form = QFormLayout(look)
+        self.font_size = QSpinBox()
+        self.font_size.setRange(*LIMITS["font_size"])
+        self.font_size.setSuffix(" 磅")
+        self.font_size.setValue(settings["font_size"])
+        self.font_size.valueChanged.connect(self._font)
+        form.addRow("字号", self.font_size)
+        form.addRow("", hint("字号越大越清楚；立即生效。"))
+        self.idle = QSpinBox()
+        self.idle.setRange(*LIMITS["idle_lock_minutes"])
+        self.idle.setSuffix(" 分钟")
+        self.idle.setSpecialValueText("从不")
+        self.idle.setValue(settings["idle_lock_minutes"])
+        self.idle.valueChanged.connect(self._idle)
+        form.addRow("无操作自动锁屏", self.idle)
+        form.addRow("", hint("离开座位时，居民信息不会留在屏幕上。也可以随时按 F12 锁屏。"))
+        self.layout_.addWidget(look)
+
+        pw = QGroupBox("修改我的密码")
+        pform = QFormLayout(pw)
+        self.errors = FormErrors(pform)
+        self.old = QLineEdit()
+        self.new = QLineEdit()
+        self.new2 = QLineEdit()
+        for w in (self.old, self.new, self.new2):
+            w.setEchoMode(QLineEdit.EchoMode.Password)
+            w.setMaxLength(128)
+        self.errors.add("old_password", "原密码", self.old)
+        self.errors.add("password", "新密码", self.new, "至少 8 位，同时包含字母和数字。")
+        self.errors.add("password2", "再次输入新密码", self.new2)
+        self.change = primary("修改密码")
+        self.change.setDefault(False)
+        self.change.clicked.connect(self._change_password)
+        self.done = QLabel()
+        self.done.setObjectName("notice")
+        pform.addRow("", self.change)
+        pform.addRow("", self.done)
+        self.layout_.addWidget(pw)
+
+        where = QGroupBox("数据")
+        wl = QFormLayout(where)
+        loc = QLabel(location)
+        loc.setWordWrap(True)
+        wl.addRow("数据库", loc)
+        wl.addRow("", hint(paths_note))
+        self.layout_.addWidget(where)
+        self.layout_.addStretch(1)
+
+    def _font(self, value: int) -> None:
+        self.settings.set("font_size", value)
+        self.font_size_changed.emit(value)
+
+    def _idle(self, value: int) -> None:
+        self.settings.set("idle_lock_minutes", value)
+        self.idle_minutes_changed.emit(value)
+
+    def _change_password(self) -> None:
+        self.errors.clear()
+        self.done.clear()
+        if self.new.text() != self.new2.text():
+            self.errors.show("password2", "两次输入的新密码不一致。")
+            return
+        db, actor, old, new = self.db, self.actor, self.old.text(), self.new.text()
+        try:
+            self.worker.call(lambda: accounts.change_own_password(db, actor, old, new), parent=self)
+        except ValidationError as exc:
+            self.errors.show(exc.field, exc.user_message)
+            return
+        except StationDeskError as exc:
+            from desktop.ui.errors import show_error
+
+            show_error(self, exc)
+            return
+        for w in (self.old, self.new, self.new2):
+            w.clear()
+        self.done.setText("密码已修改。下次登录请使用新密码。")

@@ -1,0 +1,117 @@
+"""Small shared pieces: fonts, headings, buttons, forms with inline errors, dates."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
+
+FONT_FAMILIES = ["Microsoft YaHei UI", "Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC",
+                 "Source Han Sans SC", "PingFang SC", "SimHei", "Sans Serif"]
+
+
+def base_font(point_size: int) -> QFont:
+    f = QFont()
+    f.setFamilies(FONT_FAMILIES)
+    f.setPointSize(point_size)
+    return f
+
+
+def scaled(widget: QWidget, delta: int, bold: bool = False) -> QWidget:
+    """Give ``widget`` a font ``delta`` points above the app font; kept in step
+    when the user changes the font size (see ``refresh_scaled_fonts``)."""
+    widget.setProperty("fontDelta", delta)
+    widget.setProperty("fontBold", bold)
+    _apply(widget)
+    return widget
+
+
+def _apply(widget: QWidget) -> None:
+    f = QFont(QApplication.font())
+    f.setPointSize(max(6, f.pointSize() + int(widget.property("fontDelta") or 0)))
+    f.setBold(bool(widget.property("fontBold")))
+    widget.setFont(f)
+
+
+def refresh_scaled_fonts() -> None:
+    for w in QApplication.allWidgets():
+        if w.property("fontDelta") is not None:
+            _apply(w)
+
+
+def heading(text: str, delta: int = 6) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("pageTitle")
+    scaled(label, delta, True)
+    return label
+
+
+def hint(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("hint")
+    label.setWordWrap(True)
+    return label
+
+
+def primary(text: str) -> QPushButton:
+    b = QPushButton(text)
+    b.setProperty("primary", True)
+    b.setDefault(True)
+    return b
+
+
+class FormErrors:
+    """Inline error messages under fields of a QFormLayout, by field name."""
+
+    def __init__(self, form: QFormLayout):
+        self.form = form
+        self.fields: dict[str, QWidget] = {}
+        self.labels: dict[str, QLabel] = {}
+
+    def add(self, name: str, label: str, widget: QWidget, note: str | None = None) -> QWidget:
+        self.form.addRow(label, widget)
+        if note:
+            self.form.addRow("", hint(note))
+        err = QLabel()
+        err.setObjectName("error")
+        err.setWordWrap(True)
+        err.setVisible(False)
+        self.form.addRow("", err)
+        self.fields[name] = widget
+        self.labels[name] = err
+        return widget
+
+    def clear(self) -> None:
+        for name, label in self.labels.items():
+            label.setVisible(False)
+            self._mark(self.fields[name], False)
+
+    def show(self, name: str, message: str) -> bool:
+        """Show ``message`` under field ``name``; False if there is no such field."""
+        if name not in self.labels:
+            return False
+        self.labels[name].setText(message)
+        self.labels[name].setVisible(True)
+        widget = self.fields[name]
+        self._mark(widget, True)
+        widget.setFocus()
+        return True
+
+    @staticmethod
+    def _mark(widget: QWidget, invalid: bool) -> None:
+        if isinstance(widget, QLineEdit):
+            widget.setProperty("invalid", invalid)
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+
+
+def fmt_date(d) -> str:  # type: ignore[no-untyped-def]
+    return f"{d.year}年{d.month}月{d.day}日" if d else ""
+
+
+def fmt_datetime(utc_naive: datetime | None) -> str:
+    """A stored UTC time as local ``2026年11月22日 16:20``."""
+    if utc_naive is None:
+        return ""
+    local = utc_naive.replace(tzinfo=timezone.utc).astimezone()
+    return f"{fmt_date(local)} {local:%H:%M}"

@@ -1,0 +1,127 @@
+"""One serial background worker for database work (after Anki's aqt/operations).
+
+The rule: the background function never touches a widget.  It gets plain
+arguments, returns a plain result, and the result (or the exception) comes
+back to the UI thread by a queued signal, where the callback may use widgets.
+One worker, one job at a time, so database work never races itself.
+
+Work that takes longer than ``PROGRESS_DELAY_MS`` shows a progress dialog.
+``call`` runs a job and waits for it in a local event loop (used before the
+main window exists: opening the database, setup, sign-in).
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Any, Callable
+
+from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+log = logging.getLogger(__name__)
+
+PROGRESS_DELAY_MS = 300
+
+
+class _Relay(QObject):
+    done = Signal(object, object, object)  # job, result, exception
+
+
+class _Job:
+    __slots__ = ("fn", "on_done", "on_error", "progress", "timer")
+
+    def __init__(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None,
+                 on_error: Callable[[BaseException], None] | None):
+        self.fn = fn
+        self.on_done = on_done
+        self.on_error = on_error
+        self.progress: QProgressDialog | None = None
+        self.timer: QTimer | None = None
+
+
+class SerialWorker(QObject):
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._relay = _Relay()
+        self._relay.done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._thread = threading.Thread(target=self._loop, name="db-worker", daemon=True)
+        self._thread.start()
+        self.pending = 0
+
+    def _loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            try:
+                result, error = job.fn(), None
+            except BaseException as e:  # noqa: BLE001 - handed to the UI thread
+                result, error = None, e
+            self._relay.done.emit(job, result, error)
+
+    def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+            on_error: Callable[[BaseException], None] | None = None, *,
+            label: str | None = None, parent: QWidget | None = None) -> None:
+        """Run ``fn`` off the UI thread; ``on_done(result)`` / ``on_error(exc)`` on it."""
+        job = _Job(fn, on_done, on_error)
+        if label:
+            timer = QTimer(self)
+            timer.setSingleShot(True)
+            timer.timeout.connect(lambda: self._show_progress(job, label, parent))
+            timer.start(PROGRESS_DELAY_MS)
+            job.timer = timer
+        self.pending += 1
+        self._queue.put(job)
+
+    def _show_progress(self, job: _Job, label: str, parent: QWidget | None) -> None:
+        dlg = QProgressDialog(label, "", 0, 0, parent)
+        dlg.setWindowTitle("请稍候")
+        dlg.setCancelButton(None)
+        dlg.setWindowModality(Qt.WindowModality.WindowModal if parent else Qt.WindowModality.ApplicationModal)
+        dlg.setMinimumDuration(0)
+        dlg.show()
+        job.progress = dlg
+
+    def _deliver(self, job: _Job, result: Any, error: BaseException | None) -> None:
+        self.pending -= 1
+        if job.timer is not None:
+            job.timer.stop()
+            job.timer.deleteLater()
+        if job.progress is not None:
+            job.progress.close()
+            job.progress.deleteLater()
+        if error is not None:
+            if job.on_error is not None:
+                job.on_error(error)
+            else:
+                from desktop.ui.errors import show_error
+
+                show_error(None, error)
+        elif job.on_done is not None:
+            job.on_done(result)
+
+    def call(self, fn: Callable[[], Any], *, label: str | None = None, parent: QWidget | None = None) -> Any:
+        """Run ``fn`` on the worker and wait (the UI keeps painting)."""
+        loop = QEventLoop()
+        box: dict[str, Any] = {}
+
+        def done(r: Any) -> None:
+            box["result"] = r
+            loop.quit()
+
+        def failed(e: BaseException) -> None:
+            box["error"] = e
+            loop.quit()
+
+        self.run(fn, done, failed, label=label, parent=parent)
+        if not box:
+            loop.exec()
+        if "error" in box:
+            raise box["error"]
+        return box.get("result")
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
