@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 import db.writes  # noqa: F401  (registers the write-path hooks)
+from db import precheck
 from db.errors import (
     DatabaseCorrupt,
     DatabaseNotWritable,
@@ -122,12 +123,7 @@ def _check_sqlite_file(path: Path) -> None:
         if head and head != b"SQLite format 3\x00":
             raise NotADatabase(str(path))
         try:
-            con = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
-            try:
-                rows = con.execute("PRAGMA quick_check").fetchall()
-                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            finally:
-                con.close()
+            rows, tables = precheck.collect(path)
         except sqlite3.DatabaseError as e:
             raise DatabaseCorrupt(str(path), str(e)) from e
         if rows != [("ok",)]:

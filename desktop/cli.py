@@ -121,7 +121,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _precheck(url: str | None) -> None:
+    """Start SQLite's integrity check now; it runs while Qt and SQLAlchemy load."""
+    if url and "://" not in url:
+        from db import precheck
+
+        precheck.begin(url)
+
+
 def cmd_startup_probe(args: argparse.Namespace) -> int:
+    _precheck(_db_url(args))
     from desktop.ui.app import startup_probe
 
     print(json.dumps(startup_probe(_db_url(args), args.user, args.password)))
@@ -131,11 +140,14 @@ def cmd_startup_probe(args: argparse.Namespace) -> int:
 def cmd_gui(args: argparse.Namespace) -> int:
     from desktop.paths import app_paths
     from desktop.settings import Settings
-    from desktop.ui.app import run_app
 
     paths = app_paths()
     settings = Settings(paths.settings_file)
-    return run_app(args.db or settings.get("database_url") or None, paths, settings)
+    url = args.db or settings.get("database_url") or str(paths.default_db)
+    _precheck(url)
+    from desktop.ui.app import run_app
+
+    return run_app(url, paths, settings)
 
 
 COMMANDS = {

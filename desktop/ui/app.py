@@ -151,7 +151,10 @@ def startup_probe(db_url: str, username: str, password: str) -> dict[str, float]
 
     def ready() -> None:
         win.repaint()
-        result["ready_s"] = round(time.time() - proc.create_time(), 3)
+        result["ready_at"] = time.time()  # the benchmark subtracts its own spawn time
+        # psutil's create_time is only as precise as the kernel's boot time
+        # (whole seconds), so this is a rough figure for a probe run by hand.
+        result["ready_s_approx"] = round(result["ready_at"] - proc.create_time(), 3)
         result["rss_mb"] = round(proc.memory_info().rss / 2**20, 1)
         # let the overview's statistics finish too, and report the memory after
         QTimer.singleShot(0, wait_idle)
@@ -160,7 +163,7 @@ def startup_probe(db_url: str, username: str, password: str) -> dict[str, float]
         if worker.pending:
             QTimer.singleShot(20, wait_idle)
             return
-        result["overview_loaded_s"] = round(time.time() - proc.create_time(), 3)
+        result["overview_loaded_at"] = time.time()
         result["rss_mb_after_overview"] = round(proc.memory_info().rss / 2**20, 1)
         app.quit()
 
