@@ -32,7 +32,8 @@ def make_app(settings: Settings) -> QApplication:
     app.setApplicationDisplayName(APP_NAME)
     app.setFont(base_font(settings["font_size"]))
     try:
-        app.setStyleSheet((RESOURCES / "style.qss").read_text(encoding="utf-8"))
+        qss = (RESOURCES / "style.qss").read_text(encoding="utf-8")
+        app.setStyleSheet(qss.replace("@RES@", RESOURCES.as_posix()))
     except OSError:
         log.warning("style sheet missing; using the platform look")
     return app

@@ -186,7 +186,11 @@ class LoginDialog(QDialog):
             row.addWidget(quit_)
         row.addStretch(1)
         self.ok = primary("解锁" if locked_user else "登录")
+        self.ok.setAutoDefault(False)
         self.ok.clicked.connect(self.submit)
+        # Enter in the password submits; Enter in the user name moves on.
+        self.password.returnPressed.connect(self.submit)
+        self.username.returnPressed.connect(self.password.setFocus)
         row.addWidget(self.ok)
         lay.addLayout(row)
         (self.password if self.username.text() else self.username).setFocus()

@@ -145,7 +145,11 @@ class MainWindow(QMainWindow):
 
     # -------------------------------------------------------------- look
     def apply_font_size(self, size: int) -> None:
-        QApplication.setFont(base_font(size))
+        app = QApplication.instance()
+        app.setFont(base_font(size))
+        # Widgets polished by a style sheet keep their font until the sheet is
+        # applied again.
+        app.setStyleSheet(app.styleSheet())
         refresh_scaled_fonts()
 
     # -------------------------------------------------------- idle lock

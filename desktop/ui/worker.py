@@ -16,7 +16,7 @@ import queue
 import threading
 from typing import Any, Callable
 
-from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 log = logging.getLogger(__name__)
@@ -116,8 +116,11 @@ class SerialWorker(QObject):
             loop.quit()
 
         self.run(fn, done, failed, label=label, parent=parent)
-        if not box:
-            loop.exec()
+        while not box:
+            if loop.exec() != 0 and not box:
+                # The event loop refuses to run while the application is
+                # quitting; keep delivering events until the job reports.
+                QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
         if "error" in box:
             raise box["error"]
         return box.get("result")

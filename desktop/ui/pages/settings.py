@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox
 
 from db.errors import StationDeskError, ValidationError
 from desktop.services import accounts
@@ -25,6 +25,7 @@ class SettingsPage(Page):
         self.font_size.setSuffix(" 磅")
         self.font_size.setValue(settings["font_size"])
         self.font_size.valueChanged.connect(self._font)
+        self.font_size.setMaximumWidth(200)
         form.addRow("字号", self.font_size)
         form.addRow("", hint("字号越大越清楚；立即生效。"))
         self.idle = QSpinBox()
@@ -33,6 +34,7 @@ class SettingsPage(Page):
         self.idle.setSpecialValueText("从不")
         self.idle.setValue(settings["idle_lock_minutes"])
         self.idle.valueChanged.connect(self._idle)
+        self.idle.setMaximumWidth(200)
         form.addRow("无操作自动锁屏", self.idle)
         form.addRow("", hint("离开座位时，居民信息不会留在屏幕上。也可以随时按 F12 锁屏。"))
         self.layout_.addWidget(look)
@@ -46,6 +48,7 @@ class SettingsPage(Page):
         for w in (self.old, self.new, self.new2):
             w.setEchoMode(QLineEdit.EchoMode.Password)
             w.setMaxLength(128)
+            w.setMaximumWidth(420)
         self.errors.add("old_password", "原密码", self.old)
         self.errors.add("password", "新密码", self.new, "至少 8 位，同时包含字母和数字。")
         self.errors.add("password2", "再次输入新密码", self.new2)
@@ -54,7 +57,10 @@ class SettingsPage(Page):
         self.change.clicked.connect(self._change_password)
         self.done = QLabel()
         self.done.setObjectName("notice")
-        pform.addRow("", self.change)
+        row = QHBoxLayout()
+        row.addWidget(self.change)
+        row.addStretch(1)
+        pform.addRow("", row)
         pform.addRow("", self.done)
         self.layout_.addWidget(pw)
 

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def gui(qapp, tmp_path, monkeypatch):
+    """An app look, a worker, settings and paths in a temporary home."""
+    from desktop.paths import app_paths
+    from desktop.settings import Settings
+    from desktop.ui.app import make_app
+    from desktop.ui.worker import SerialWorker
+
+    import sys
+    import threading
+
+    # run_app installs its own hooks; give each test the ones it started with.
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    paths = app_paths()
+    settings = Settings(paths.settings_file)
+    make_app(settings)
+    worker = SerialWorker()
+
+    class G:
+        pass
+
+    g = G()
+    g.paths, g.settings, g.worker, g.tmp = paths, settings, worker, tmp_path
+    yield g
+    worker.stop()
+
+
+@pytest.fixture
+def station_db(tmp_path):
+    from db.engine import open_database
+    from desktop.services import accounts
+
+    db = open_database(tmp_path / "station.sqlite3")
+    admin = accounts.setup_station(db, code="340304001", name="幸福里社区党群服务中心", level="community",
+                                   admin_username="admin", admin_password="admin123", admin_display_name="张管理")
+    accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk1234")
+    yield db, admin
+    db.close()
+
+
+@pytest.fixture
+def no_modal_boxes(monkeypatch):
+    """Record message boxes instead of blocking on them."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[tuple[str, str]] = []
+    for kind in ("information", "warning", "critical"):
+        monkeypatch.setattr(QMessageBox, kind,
+                            staticmethod(lambda parent, title, text, *a, _k=kind, **kw: shown.append((_k, text))
+                                         or QMessageBox.StandardButton.Ok))
+    monkeypatch.setattr(QMessageBox, "question",
+                        staticmethod(lambda *a, **kw: QMessageBox.StandardButton.Yes))
+    return shown

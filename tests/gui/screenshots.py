@@ -1,0 +1,93 @@
+"""Render every dialog and page offscreen at 1366x768 into screenshots/.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tests/gui/screenshots.py [DB]
+
+Not a test: a way to look at what we built.  With a DB path it uses that
+database (e.g. a 100 000-resident demo); otherwise it makes a small demo.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "screenshots"
+
+
+def main() -> None:
+    os.environ.setdefault("STATION_DESK_HOME", tempfile.mkdtemp())
+    from PySide6.QtWidgets import QApplication
+
+    from db.engine import open_database
+    from desktop.paths import app_paths
+    from desktop.services import accounts, demo
+    from desktop.settings import Settings
+    from desktop.ui.app import make_app
+    from desktop.ui.dialogs import FirstRunDialog, LoginDialog, SetupDialog
+    from desktop.ui.errors import ErrorDialog
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.worker import SerialWorker
+
+    OUT.mkdir(exist_ok=True)
+    paths = app_paths()
+    settings = Settings(paths.settings_file)
+    app = make_app(settings)
+    worker = SerialWorker()
+
+    def shot(widget, name: str, size=None) -> None:  # type: ignore[no-untyped-def]
+        if size:
+            widget.resize(*size)
+        widget.show()
+        for _ in range(30):
+            app.processEvents()
+        while worker.pending:
+            app.processEvents()
+        app.processEvents()
+        widget.grab().save(str(OUT / f"{name}.png"))
+        print("wrote", OUT / f"{name}.png")
+
+    shot(FirstRunDialog(str(paths.default_db)), "01-first-run")
+    tmp = Path(tempfile.mkdtemp())
+    empty = open_database(tmp / "empty.sqlite3")
+    setup = SetupDialog(empty, worker)
+    shot(setup, "02-setup")
+    setup.name.setText("幸福里社区党群服务中心")
+    setup.code.setText("")
+    setup.submit()
+    shot(setup, "03-setup-error")
+
+    if len(sys.argv) > 1:
+        db = open_database(sys.argv[1])
+        user, pw = demo.DEMO_ADMIN, demo.DEMO_PASSWORD
+    else:
+        db = open_database(tmp / "demo.sqlite3")
+        user, pw = demo.create_demo_station(db, n_residents=3000)
+    station = accounts.station_info(db)
+    login = LoginDialog(db, worker, station.name, last_username=user)
+    shot(login, "04-login")
+    login.password.setText("wrong-pass1")
+    login.submit()
+    shot(login, "05-login-failed")
+    actor = accounts.authenticate(db, user, pw)
+    win = MainWindow(db, actor, station, settings, paths, worker)
+    for i, title in enumerate(win.page_titles()):
+        win.show_page(i)
+        shot(win, f"1{i}-main-{title}", (1366, 768))
+    win.settings_page.font_size.setValue(16)
+    win.show_page(0)
+    shot(win, "20-main-font16", (1366, 768))
+    win.settings_page.font_size.setValue(11)
+    shot(LoginDialog(db, worker, station.name, locked_user=actor), "21-unlock")
+    shot(ErrorDialog("程序遇到了一个意外的问题……", "Traceback ..."), "22-error")
+    desk = accounts.authenticate(db, "qiantai", demo.DEMO_PASSWORD)
+    shot(MainWindow(db, desk, station, settings, paths, worker), "23-main-desk-role", (1366, 768))
+    worker.stop()
+    QApplication.quit()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""run_app end to end, as a newcomer meets it: no data -> demo -> sign in -> main window."""
+from __future__ import annotations
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from desktop.services import accounts
+
+
+def drive(steps, monkeypatch):
+    """Act on whatever modal dialog is up, every 50 ms, until the main window shows.
+
+    The application's own event loop is replaced by a local one: quitting the
+    real one would leave Qt refusing to run event loops in later tests."""
+    from desktop.ui.dialogs import FirstRunDialog, LoginDialog
+
+    log = []
+    main_loop = QEventLoop()
+    monkeypatch.setattr(QApplication, "exec", lambda self: main_loop.exec())
+
+    def tick():
+        app = QApplication.instance()
+        win = app.property("mainWindow")
+        if win is not None and win.isVisible():
+            log.append(("main", win.windowTitle(), win.page_titles()))
+            win.close()
+            main_loop.exit(0)
+            return
+        w = QApplication.activeModalWidget()
+        if isinstance(w, FirstRunDialog):
+            log.append("first-run")
+            steps["first_run"](w)
+        elif isinstance(w, QMessageBox):
+            log.append(("message", w.text()))
+            w.accept()
+        elif isinstance(w, LoginDialog):
+            log.append("login")
+            w.password.setText(steps["password"])
+            w.submit()
+        QTimer.singleShot(50, tick)
+
+    QTimer.singleShot(50, tick)
+    return log
+
+
+def test_fresh_machine_demo_station_to_main_window(qapp, gui, monkeypatch):
+    from desktop.ui.app import run_app
+
+    qapp.setProperty("mainWindow", None)
+    log = drive({"first_run": lambda d: d.demo.click(), "password": "demo1234"}, monkeypatch)
+    rc = run_app(None, gui.paths, gui.settings)
+    assert rc == 0
+    assert log[0] == "first-run"
+    assert any(isinstance(x, tuple) and x[0] == "message" and "演示站点已建立" in x[1] for x in log)
+    main = [x for x in log if isinstance(x, tuple) and x[0] == "main"][0]
+    assert "社区一站通" in main[1] and main[2] == ["概览", "账户", "操作日志", "设置"]
+    from db.engine import open_database
+
+    db = open_database(gui.paths.default_db)
+    assert accounts.station_info(db).code == "340304001"
+    db.close()
+    qapp.setProperty("mainWindow", None)
+
+
+def test_second_instance_says_so_and_exits_cleanly(qapp, gui, monkeypatch):
+    from desktop.ui.app import instance_lock, run_app
+
+    url = str(gui.tmp / "s.sqlite3")
+    held = instance_lock(gui.paths, url)
+    said = []
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda p, t, text, *a: said.append(text)))
+    assert run_app(url, gui.paths, gui.settings) == 0
+    assert "已经在运行" in said[0]
+    held.unlock()
+
+
+def test_corrupt_database_is_refused_with_a_message(qapp, gui, monkeypatch):
+    from desktop.ui.app import run_app
+
+    bad = gui.tmp / "bad.sqlite3"
+    bad.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)
+    said = []
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(lambda p, t, text, *a: said.append(text)))
+    assert run_app(str(bad), gui.paths, gui.settings) == 2
+    assert "损坏" in said[0] or "不是" in said[0]
+    assert bad.read_bytes() == b"SQLite format 3\x00" + b"\xff" * 5000

@@ -1,0 +1,105 @@
+"""Setup, sign-in and lock-out, driven as a person would."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from db.engine import open_database
+from desktop.services import accounts
+
+
+def type_text(widget, text: str) -> None:
+    """Type text, Chinese included (qtbot.keyClicks aborts on non-ASCII)."""
+    widget.setFocus()
+    for ch in text:
+        QTest.sendKeyEvent(QTest.KeyAction.Click, widget, Qt.Key.Key_unknown, ch, Qt.KeyboardModifier.NoModifier)
+
+
+def test_setup_dialog_explains_a_missing_code_and_keeps_the_form(qtbot, gui, tmp_path):
+    from desktop.ui.dialogs import SetupDialog
+
+    db = open_database(tmp_path / "new.sqlite3")
+    dlg = SetupDialog(db, gui.worker)
+    qtbot.addWidget(dlg)
+    type_text(dlg.name, "幸福里社区党群服务中心")
+    qtbot.keyClicks(dlg.password, "abc12345")
+    qtbot.keyClicks(dlg.password2, "abc12345")
+    qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
+    err = dlg.errors.labels["station_code"]
+    assert err.isVisibleTo(dlg) and "请填写站点编码" in err.text()
+    assert dlg.name.text() == "幸福里社区党群服务中心"  # nothing typed is lost
+    assert dlg.password.text() == "abc12345"
+    assert dlg.result() == 0 and accounts.station_info(db) is None
+
+    qtbot.keyClicks(dlg.code, "990304001")
+    qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
+    assert "省级行政区划代码" in dlg.errors.labels["station_code"].text()
+
+    dlg.code.clear()
+    qtbot.keyClicks(dlg.code, "340304001")
+    dlg.password2.clear()
+    qtbot.keyClicks(dlg.password2, "different1")
+    qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
+    assert "不一致" in dlg.errors.labels["password2"].text()
+    assert not dlg.errors.labels["station_code"].isVisibleTo(dlg)
+
+    dlg.password2.clear()
+    qtbot.keyClicks(dlg.password2, "abc12345")
+    qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
+    assert dlg.result() == dlg.DialogCode.Accepted
+    assert dlg.actor is not None and dlg.actor.role == "admin"
+    info = accounts.station_info(db)
+    assert info.name == "幸福里社区党群服务中心" and info.code == "340304001"
+    db.close()
+
+
+def test_login_wrong_password_then_lockout_then_right_password(qtbot, gui, station_db):
+    from desktop.ui.dialogs import LoginDialog
+
+    db, _ = station_db
+    dlg = LoginDialog(db, gui.worker, "幸福里社区党群服务中心", last_username="desk1")
+    qtbot.addWidget(dlg)
+    assert dlg.username.text() == "desk1"
+    for i in range(4):
+        qtbot.keyClicks(dlg.password, "wrong-pass")
+        qtbot.keyClick(dlg.password, Qt.Key.Key_Return)
+        assert "用户名或密码不正确" in dlg.error.text()
+        assert dlg.password.text() == ""
+    assert "再错 1 次" in dlg.error.text()
+    qtbot.keyClicks(dlg.password, "wrong-pass")
+    qtbot.keyClick(dlg.password, Qt.Key.Key_Return)
+    assert "已锁定" in dlg.error.text()
+    qtbot.keyClicks(dlg.password, "desk1234")
+    qtbot.keyClick(dlg.password, Qt.Key.Key_Return)
+    assert "已锁定" in dlg.error.text() and dlg.actor is None
+
+    # A supervisor-level account unlocks it; then the right password works.
+    admin = accounts.authenticate(db, "admin", "admin123")
+    desk_id = next(a.id for a in accounts.list_accounts(db, admin) if a.username == "desk1")
+    accounts.unlock(db, admin, desk_id)
+    qtbot.keyClicks(dlg.password, "desk1234")
+    qtbot.keyClick(dlg.password, Qt.Key.Key_Return)
+    assert dlg.result() == dlg.DialogCode.Accepted
+    assert dlg.actor.username == "desk1" and dlg.actor.role == "desk"
+
+
+def test_login_empty_fields_are_explained(qtbot, gui, station_db):
+    from desktop.ui.dialogs import LoginDialog
+
+    db, _ = station_db
+    dlg = LoginDialog(db, gui.worker, "站")
+    qtbot.addWidget(dlg)
+    qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
+    assert dlg.error.text() == "请输入用户名。"
+    qtbot.keyClicks(dlg.username, "admin")
+    qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
+    assert dlg.error.text() == "请输入密码。"
+
+
+def test_first_run_offers_demo_or_real(qtbot, gui):
+    from desktop.ui.dialogs import FirstRunDialog
+
+    dlg = FirstRunDialog("/tmp/x.sqlite3")
+    qtbot.addWidget(dlg)
+    qtbot.mouseClick(dlg.demo, Qt.MouseButton.LeftButton)
+    assert dlg.choice == FirstRunDialog.DEMO and dlg.result() == dlg.DialogCode.Accepted
