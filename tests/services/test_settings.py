@@ -31,3 +31,15 @@ def test_bad_values_fall_back_per_key(tmp_path):
     assert s["font_size"] == DEFAULTS["font_size"]
     assert s["idle_lock_minutes"] == DEFAULTS["idle_lock_minutes"]
     assert s["last_username"] == "zhang"
+
+
+def test_portable_mode_keeps_data_beside_the_program(tmp_path, monkeypatch):
+    from desktop import paths
+
+    monkeypatch.delenv("STATION_DESK_HOME", raising=False)
+    monkeypatch.setattr(paths, "program_dir", lambda: tmp_path)
+    assert not paths.app_paths().portable
+    (tmp_path / paths.PORTABLE_MARKER).write_text("")
+    p = paths.app_paths()
+    assert p.portable and p.default_db == tmp_path / "data" / "station.sqlite3"
+    assert p.settings_file.parent == tmp_path / "data" / "config"
