@@ -15,12 +15,11 @@ from PySide6.QtWidgets import (
 )
 
 from db.engine import Database
-from db.errors import StationDeskError, ValidationError
+from db.errors import StationDeskError
 from desktop import APP_NAME
 from desktop.services import accounts
 from desktop.services.context import Actor
 from desktop.services.vocab import STATION_LEVELS
-from desktop.ui.errors import show_error
 from desktop.ui.widgets import FormErrors, heading, hint, primary
 from desktop.ui.worker import SerialWorker
 
@@ -129,17 +128,11 @@ class SetupDialog(QDialog):
         args = dict(code=self.code.text(), name=self.name.text(), level=self.level.currentData(),
                     admin_username=self.username.text(), admin_password=self.password.text(),
                     admin_display_name=self.admin_name.text(), phone=self.phone.text())
-        try:
-            self.actor = self.worker.call(lambda: accounts.setup_station(self.db, **args),
-                                          label="正在建立站点…", parent=self)
-        except ValidationError as exc:
-            if not self.errors.show(exc.field, exc.user_message):
-                show_error(self, exc)
-            return
-        except StationDeskError as exc:
-            show_error(self, exc)
-            return
-        self.accept()
+        ok, actor = self.errors.attempt(self.worker, lambda: accounts.setup_station(self.db, **args), self,
+                                        label="正在建立站点…")
+        if ok:
+            self.actor = actor  # type: ignore[assignment]
+            self.accept()
 
 
 class LoginDialog(QDialog):

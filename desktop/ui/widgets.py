@@ -97,6 +97,21 @@ class FormErrors:
         widget.setFocus()
         return True
 
+    def attempt(self, worker, fn, parent: QWidget, label: str | None = None) -> tuple[bool, object]:  # type: ignore[no-untyped-def]
+        """Run ``fn`` on the worker. A ValidationError shows under its field,
+        any other known error as a message; returns ``(ok, result)``."""
+        from db.errors import StationDeskError, ValidationError
+        from desktop.ui.errors import show_error
+
+        try:
+            return True, worker.call(fn, label=label, parent=parent)
+        except ValidationError as exc:
+            if not self.show(exc.field, exc.user_message):
+                show_error(parent, exc)
+        except StationDeskError as exc:
+            show_error(parent, exc)
+        return False, None
+
     @staticmethod
     def _mark(widget: QWidget, invalid: bool) -> None:
         if isinstance(widget, QLineEdit):

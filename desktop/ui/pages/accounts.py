@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from db.errors import StationDeskError, ValidationError
 from desktop.services import accounts
 from desktop.services.vocab import ROLES
 from desktop.ui.errors import show_error
@@ -62,16 +61,9 @@ class NewAccountDialog(QDialog):
         p = self.page
         args = dict(username=self.username.text(), display_name=self.display.text(),
                     role=self.role.currentData(), password=self.password.text())
-        try:
-            p.worker.call(lambda: accounts.create_account(p.db, p.actor, **args), parent=self)
-        except ValidationError as exc:
-            if not self.errors.show(exc.field, exc.user_message):
-                show_error(self, exc)
-            return
-        except StationDeskError as exc:
-            show_error(self, exc)
-            return
-        self.accept()
+        ok, _ = self.errors.attempt(p.worker, lambda: accounts.create_account(p.db, p.actor, **args), self)
+        if ok:
+            self.accept()
 
 
 class AccountsPage(Page):

@@ -3,7 +3,6 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox
 
-from db.errors import StationDeskError, ValidationError
 from desktop.services import accounts
 from desktop.settings import LIMITS, Settings
 from desktop.ui.pages.base import Page
@@ -88,15 +87,8 @@ class SettingsPage(Page):
             self.errors.show("password2", "两次输入的新密码不一致。")
             return
         db, actor, old, new = self.db, self.actor, self.old.text(), self.new.text()
-        try:
-            self.worker.call(lambda: accounts.change_own_password(db, actor, old, new), parent=self)
-        except ValidationError as exc:
-            self.errors.show(exc.field, exc.user_message)
-            return
-        except StationDeskError as exc:
-            from desktop.ui.errors import show_error
-
-            show_error(self, exc)
+        ok, _ = self.errors.attempt(self.worker, lambda: accounts.change_own_password(db, actor, old, new), self)
+        if not ok:
             return
         for w in (self.old, self.new, self.new2):
             w.clear()
