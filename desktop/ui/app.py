@@ -119,6 +119,8 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
     win = MainWindow(db, actor, station, settings, paths, worker)
     app.setProperty("mainWindow", win)
     win.show()
+    if settings.recovered_from_corruption:
+        win.statusBar().showMessage("设置文件已损坏，已恢复默认设置（原文件保存为 settings.json.corrupt）。", 15000)
     try:
         return app.exec()
     finally:
