@@ -96,7 +96,51 @@ def bench_startup(ctx: BenchContext) -> dict[str, Any]:
     }
 
 
-BENCHES: list[Callable[[BenchContext], dict[str, Any]]] = [bench_open_and_login, bench_startup]
+def bench_search(ctx: BenchContext) -> dict[str, Any]:
+    """Search as you type: every keystroke of a realistic mix of queries."""
+    import random
+
+    from sqlalchemy import select
+
+    from db.engine import open_database
+    from db.models import Resident
+    from desktop.services.search import ResidentIndex
+
+    db = open_database(ctx.db_url)
+    try:
+        with db.session() as s:
+            sample = s.execute(select(Resident.name, Resident.initials, Resident.doc_number, Resident.phone)
+                               .limit(5000)).all()
+        r = random.Random(7)
+        queries: list[str] = []
+        for _ in range(60):
+            name, initials, doc, phone = r.choice(sample)
+            queries += [name[:2], initials[:3], (doc or "")[-4:], (doc or "")[-6:], (phone or "13800000000")[-4:],
+                        (phone or "13800000000")[:7]]
+        index = ResidentIndex(db)
+        t = time.perf_counter()
+        index.refresh()
+        index.search("张")  # builds the blobs
+        load_s = time.perf_counter() - t
+        times = []
+        for q in queries:
+            for i in range(1, len(q) + 1):  # each keystroke
+                t = time.perf_counter()
+                index.search(q[:i])
+                times.append((time.perf_counter() - t) * 1000)
+        times.sort()
+        return {
+            "search_keystrokes": len(times),
+            "search_ms_p50": round(times[len(times) // 2], 2),
+            "search_ms_p95": round(times[int(len(times) * 0.95)], 2),
+            "search_ms_max": round(times[-1], 2),
+            "search_index_load_s": round(load_s, 2),
+        }
+    finally:
+        db.close()
+
+
+BENCHES: list[Callable[[BenchContext], dict[str, Any]]] = [bench_open_and_login, bench_startup, bench_search]
 
 
 def run_all(*, n_residents: int = 100_000, keep_dir: str | None = None, db_url: str | None = None) -> dict[str, Any]:
