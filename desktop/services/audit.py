@@ -29,6 +29,10 @@ ACTIONS = {
     "account_disable": "停用账户",
     "account_enable": "启用账户",
     "id_reveal": "查看完整证件号",
+    "resident_create": "登记居民",
+    "resident_update": "修改居民信息",
+    "resident_moved_out": "标记迁出",
+    "resident_deceased": "标记已故",
     "demo_data": "生成演示数据",
 }
 
