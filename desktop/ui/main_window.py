@@ -26,6 +26,7 @@ from desktop.ui.pages.accounts import AccountsPage
 from desktop.ui.pages.audit import AuditPage
 from desktop.ui.pages.base import Page
 from desktop.ui.pages.overview import OverviewPage
+from desktop.ui.pages.residents import ResidentsPage
 from desktop.ui.pages.settings import SettingsPage
 from desktop.ui.widgets import base_font, refresh_scaled_fonts, scaled
 from desktop.ui.worker import SerialWorker
@@ -89,7 +90,8 @@ class MainWindow(QMainWindow):
                                           location=db.display_location(), paths_note=note)
         self.settings_page.font_size_changed.connect(self.apply_font_size)
         self.settings_page.idle_minutes_changed.connect(lambda _m: self._restart_idle())
-        candidates: list[Page] = [OverviewPage(db, actor, worker), AccountsPage(db, actor, worker),
+        candidates: list[Page] = [OverviewPage(db, actor, worker), ResidentsPage(db, actor, worker),
+                                  AccountsPage(db, actor, worker),
                                   AuditPage(db, actor, worker), self.settings_page]
         self.pages = [p for p in candidates if actor.at_least(p.min_role)]
         for i, page in enumerate(self.pages):

@@ -22,7 +22,7 @@ def make_window(qtbot, gui, db, actor):
 def test_admin_sees_every_page_and_keyboard_switches(qtbot, gui, station_db):
     db, admin = station_db
     win = make_window(qtbot, gui, db, admin)
-    assert win.page_titles() == ["概览", "账户", "操作日志", "设置"]
+    assert win.page_titles() == ["概览", "居民", "账户", "操作日志", "设置"]
     assert "幸福里社区党群服务中心" in win.windowTitle()
     from PySide6.QtWidgets import QLabel
 
@@ -30,13 +30,13 @@ def test_admin_sees_every_page_and_keyboard_switches(qtbot, gui, station_db):
     assert "340304001" in status and "张管理" in status and "管理员" in status
     overview = win.pages[0]
     qtbot.waitUntil(lambda: overview.cards["accounts"].value.text() == "2")
-    qtbot.keyClick(win, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
-    assert win.stack.currentIndex() == 2
-    audit_page = win.pages[2]
+    qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert win.stack.currentIndex() == 3
+    audit_page = win.pages[3]
     qtbot.waitUntil(lambda: audit_page.table.rowCount() > 0)
     labels = {audit_page.table.item(r, 2).text() for r in range(audit_page.table.rowCount())}
     assert {"建立站点", "新建账户"} <= labels
-    win.sidebar.setCurrentRow(3)
+    win.sidebar.setCurrentRow(4)
     assert win.stack.currentWidget() is win.settings_page
 
 
@@ -44,7 +44,7 @@ def test_desk_role_does_not_see_supervisor_pages(qtbot, gui, station_db):
     db, _ = station_db
     desk = accounts.authenticate(db, "desk1", "desk1234")
     win = make_window(qtbot, gui, db, desk)
-    assert win.page_titles() == ["概览", "设置"]
+    assert win.page_titles() == ["概览", "居民", "设置"]
 
 
 def test_accounts_page_creates_an_account(qtbot, gui, station_db, no_modal_boxes, monkeypatch):
@@ -52,8 +52,8 @@ def test_accounts_page_creates_an_account(qtbot, gui, station_db, no_modal_boxes
 
     db, admin = station_db
     win = make_window(qtbot, gui, db, admin)
-    win.show_page(1)
-    page = win.pages[1]
+    win.show_page(2)
+    page = win.pages[2]
     qtbot.waitUntil(lambda: page.table.rowCount() == 2)
 
     def fill_and_submit(dlg):
@@ -110,7 +110,7 @@ def test_idle_lock_covers_the_window_and_unlocks(qtbot, gui, station_db):
 def test_font_size_setting_applies_live_and_is_saved(qtbot, gui, station_db):
     db, admin = station_db
     win = make_window(qtbot, gui, db, admin)
-    win.show_page(3)
+    win.show_page(4)
     win.settings_page.font_size.setValue(16)
     assert QApplication.font().pointSize() == 16
     assert win.pages[0].cards["residents"].value.font().pointSize() == 26

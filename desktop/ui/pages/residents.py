@@ -1,0 +1,510 @@
+"""居民: search as you type over the whole registry, a lazy table, details,
+registration and editing with the duplicate guard."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db.errors import ValidationError
+from desktop.services import residents
+from desktop.services.residents import DuplicateFound, ResidentForm
+from desktop.services.search import Hit, ResidentIndex
+from desktop.services.vocab import DOC_TYPES, ETHNICITIES, GENDERS, RESIDENCY, SPECIAL_GROUPS
+from desktop.ui.errors import show_error
+from desktop.ui.pages.base import Page
+from desktop.ui.widgets import FormErrors, fmt_date, hint, primary, scaled
+
+COLUMNS = ["姓名", "性别", "出生日期", "证件号码", "电话", "地址", "状态", "匹配"]
+SEARCH_DELAY_MS = 120
+
+
+class ResidentModel(QAbstractTableModel):
+    """Rows are either search hits or index slots (the whole registry); a cell
+    is computed only when the view paints it, so 100 000 rows cost nothing."""
+
+    def __init__(self, index: ResidentIndex):
+        super().__init__()
+        self.search_index = index  # not "index": that would hide QAbstractItemModel.index()
+        self.hits: list[Hit] | None = None
+        self.slots: list[int] = []
+
+    def set_hits(self, hits: list[Hit]) -> None:
+        self.beginResetModel()
+        self.hits, self.slots = hits, []
+        self.endResetModel()
+
+    def set_slots(self, slots: list[int]) -> None:
+        self.beginResetModel()
+        self.hits, self.slots = None, slots
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else (len(self.hits) if self.hits is not None else len(self.slots))
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def hit(self, row: int) -> Hit:
+        if self.hits is not None:
+            return self.hits[row]
+        return self.search_index._hit(self.slots[row], 0, "")
+
+    def data(self, idx: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole or not idx.isValid():
+            return None
+        h = self.hit(idx.row())
+        c = idx.column()
+        return (h.name, GENDERS.get(h.gender, ""), fmt_date(h.birth_date), h.doc_masked, h.phone, h.address,
+                h.status, h.matched)[c]
+
+
+class ResidentDialog(QDialog):
+    """Register a resident, or edit one (``view`` given)."""
+
+    def __init__(self, page: ResidentsPage, view: residents.ResidentView | None = None):
+        super().__init__(page)
+        self.page, self.view = page, view
+        self.saved_id: uuid.UUID | None = view.id if view else None
+        self.open_existing: uuid.UUID | None = None
+        self.setWindowTitle("修改居民信息" if view else "登记居民")
+        self.setMinimumWidth(720)
+        lay = QVBoxLayout(self)
+        grid = QGridLayout()
+        left, right = QFormLayout(), QFormLayout()
+        grid.addLayout(left, 0, 0)
+        grid.addLayout(right, 0, 1)
+        lay.addLayout(grid)
+        self.errors = FormErrors(left)
+        e = self.errors
+        self.name = QLineEdit()
+        self.name.setMaxLength(200)
+        self.doc_type = QComboBox()
+        for k, v in DOC_TYPES.items():
+            self.doc_type.addItem(v, k)
+        self.doc_number = QLineEdit()
+        self.doc_number.setMaxLength(40)
+        if view:
+            self.doc_number.setPlaceholderText(f"{view.doc_masked}（不修改请留空）")
+        self.gender = QComboBox()
+        for k, v in GENDERS.items():
+            self.gender.addItem(v, k)
+        self.birth = QDateEdit()
+        self.birth.setCalendarPopup(True)
+        self.birth.setDisplayFormat("yyyy年M月d日")
+        self.birth.setMinimumDate(QDate(1880, 1, 1))
+        self.birth.setSpecialValueText("未填")
+        self.birth.setDate(self.birth.minimumDate())
+        self.phone = QLineEdit()
+        self.phone.setMaxLength(40)
+        e.add("name", "姓名", self.name)
+        e.add("doc_type", "证件类型", self.doc_type)
+        e.add("doc_number", "证件号码", self.doc_number, "身份证号码会自动核对，并填出生日期和性别。")
+        e.add("gender", "性别", self.gender)
+        e.add("birth_date", "出生日期", self.birth)
+        e.add("phone", "联系电话", self.phone)
+        self.doc_number.editingFinished.connect(self._fill_from_id)
+
+        self.right_errors = FormErrors(right)
+        r = self.right_errors
+        self.ethnicity = QComboBox()
+        for k, v in ETHNICITIES.items():
+            self.ethnicity.addItem(v, k)
+        self.residency = QComboBox()
+        for k, v in RESIDENCY.items():
+            self.residency.addItem(v, k)
+        self.estate, self.building, self.unit, self.room = QLineEdit(), QLineEdit(), QLineEdit(), QLineEdit()
+        addr = QHBoxLayout()
+        for w, ph, width in ((self.estate, "小区", 140), (self.building, "栋", 50), (self.unit, "单元", 50),
+                             (self.room, "室", 60)):
+            w.setPlaceholderText(ph)
+            w.setMaximumWidth(width if width < 100 else 16777215)
+            addr.addWidget(w)
+        addr_box = QWidget()
+        addr_box.setLayout(addr)
+        addr.setContentsMargins(0, 0, 0, 0)
+        self.grid_ = QLineEdit()
+        self.grid_.setPlaceholderText("如：第一网格")
+        r.add("ethnicity", "民族", self.ethnicity)
+        r.add("residency", "居住类型", self.residency)
+        r.add("estate", "住址", addr_box)
+        r.add("grid", "网格", self.grid_)
+        tag_box = QWidget()
+        tag_grid = QGridLayout(tag_box)
+        tag_grid.setContentsMargins(0, 0, 0, 0)
+        self.tags: dict[str, QCheckBox] = {}
+        for i, t in enumerate(SPECIAL_GROUPS):
+            cb = QCheckBox(t)
+            self.tags[t] = cb
+            tag_grid.addWidget(cb, i // 3, i % 3)
+        r.add("tags", "人员类别", tag_box)
+        self.notes = QPlainTextEdit()
+        self.notes.setMaximumHeight(70)
+        r.add("notes", "备注", self.notes)
+
+        row = QHBoxLayout()
+        row.addStretch(1)
+        cancel = QPushButton("取消")
+        cancel.clicked.connect(self.reject)
+        self.ok = primary("保存")
+        self.ok.clicked.connect(self.submit)
+        row.addWidget(cancel)
+        row.addWidget(self.ok)
+        lay.addLayout(row)
+        if view:
+            self._load(view.form)
+        self.name.setFocus()
+
+    def _load(self, f: ResidentForm) -> None:
+        self.name.setText(f.name)
+        self.doc_type.setCurrentIndex(self.doc_type.findData(f.doc_type))
+        self.gender.setCurrentIndex(self.gender.findData(f.gender))
+        if f.birth_date:
+            self.birth.setDate(QDate(f.birth_date.year, f.birth_date.month, f.birth_date.day))
+        self.phone.setText(f.phone)
+        self.ethnicity.setCurrentIndex(max(0, self.ethnicity.findData(f.ethnicity)))
+        self.residency.setCurrentIndex(self.residency.findData(f.residency))
+        for w, v in ((self.estate, f.estate), (self.building, f.building), (self.unit, f.unit),
+                     (self.room, f.room), (self.grid_, f.grid)):
+            w.setText(v)
+        for t in f.tags:
+            self.tags[t].setChecked(True)
+        self.notes.setPlainText(f.notes)
+
+    def _fill_from_id(self) -> None:
+        if self.doc_type.currentData() != "ric" or not self.doc_number.text().strip():
+            return
+        from desktop.services.idnumbers import validate_ric
+
+        self.errors.clear()
+        try:
+            info = validate_ric(self.doc_number.text())
+        except ValidationError as exc:
+            self.errors.show("doc_number", exc.user_message)
+            return
+        self.doc_number.setText(info.number)
+        self.gender.setCurrentIndex(self.gender.findData(info.gender))
+        b = info.birth_date
+        self.birth.setDate(QDate(b.year, b.month, b.day))
+
+    def form(self) -> ResidentForm:
+        qd = self.birth.date()
+        birth = None if qd == self.birth.minimumDate() else date(qd.year(), qd.month(), qd.day())
+        return ResidentForm(
+            name=self.name.text(), doc_type=self.doc_type.currentData(), doc_number=self.doc_number.text(),
+            gender=self.gender.currentData(), birth_date=birth, phone=self.phone.text(),
+            ethnicity=self.ethnicity.currentData(), residency=self.residency.currentData(),
+            estate=self.estate.text(), building=self.building.text(), unit=self.unit.text(), room=self.room.text(),
+            grid=self.grid_.text(), notes=self.notes.toPlainText(),
+            tags=[t for t, cb in self.tags.items() if cb.isChecked()],
+        )
+
+    def submit(self, duplicate_reason: str = "") -> None:
+        self.errors.clear()
+        self.right_errors.clear()
+        p, f, view = self.page, self.form(), self.view
+        if view:
+            fn = lambda: residents.update(p.db, p.actor, view.id, f, duplicate_reason=duplicate_reason)  # noqa: E731
+        else:
+            fn = lambda: residents.register(p.db, p.actor, f, duplicate_reason=duplicate_reason)  # noqa: E731
+        try:
+            result = p.worker.call(fn, parent=self)
+        except ValidationError as exc:
+            if not (self.errors.show(exc.field, exc.user_message) or
+                    self.right_errors.show(exc.field, exc.user_message)):
+                show_error(self, exc)
+            return
+        except DuplicateFound as dup:
+            self._duplicates(dup)
+            return
+        except Exception as exc:  # noqa: BLE001 - shown, form kept
+            show_error(self, exc)
+            return
+        if not view:
+            self.saved_id = result
+        self.accept()
+
+    def _duplicates(self, dup: DuplicateFound) -> None:
+        dlg = DuplicateDialog(dup, self)
+        choice = dlg.exec()
+        if choice == DuplicateDialog.OPEN and dlg.selected is not None:
+            self.open_existing = dlg.selected
+            self.reject()
+        elif choice == DuplicateDialog.SAVE_ANYWAY:
+            self.submit(duplicate_reason=dlg.reason)
+
+
+class DuplicateDialog(QDialog):
+    OPEN, SAVE_ANYWAY = 10, 11
+
+    def __init__(self, dup: DuplicateFound, parent: QWidget):
+        super().__init__(parent)
+        self.setWindowTitle("可能重复")
+        self.selected: uuid.UUID | None = dup.candidates[0].id if dup.candidates else None
+        self.reason = ""
+        lay = QVBoxLayout(self)
+        lay.addWidget(hint(dup.user_message))
+        self.list = QListWidget()
+        for c in dup.candidates:
+            self.list.addItem(f"{c.name}　{fmt_date(c.birth_date)}　{c.doc_masked}　{c.phone}　{c.address}　（{c.reason}）")
+        self.list.setCurrentRow(0)
+        self.list.currentRowChanged.connect(lambda i: setattr(self, "selected", dup.candidates[i].id))
+        lay.addWidget(self.list)
+        row = QHBoxLayout()
+        back = QPushButton("返回修改")
+        back.clicked.connect(self.reject)
+        anyway = QPushButton("仍然保存…")
+        anyway.clicked.connect(self._anyway)
+        open_ = primary("打开已有记录")
+        open_.clicked.connect(lambda: self.done(self.OPEN))
+        row.addWidget(back)
+        row.addStretch(1)
+        row.addWidget(anyway)
+        row.addWidget(open_)
+        lay.addLayout(row)
+
+    def _anyway(self) -> None:
+        reason, ok = QInputDialog.getText(self, "仍然保存", "请写明为什么不是同一个人（例如：同名同生日，已核对身份证）：")
+        if ok and reason.strip():
+            self.reason = reason.strip()
+            self.done(self.SAVE_ANYWAY)
+
+
+class ResidentsPage(Page):
+    title = "居民"
+
+    def __init__(self, *args, **kw):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kw)
+        self.index = ResidentIndex(self.db)
+        top = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("搜索：姓名、拼音或首字母、证件号后几位、电话、地址")
+        self.search.setClearButtonEnabled(True)
+        scaled(self.search, 2)
+        self.count = QLabel()
+        self.count.setObjectName("hint")
+        self.new = primary("登记居民 (F2)")
+        self.new.setDefault(False)
+        self.new.setShortcut("F2")
+        self.new.clicked.connect(self.register)
+        top.addWidget(self.search, 1)
+        top.addWidget(self.count)
+        top.addWidget(self.new)
+        self.layout_.addLayout(top)
+
+        split = QSplitter()
+        self.model = ResidentModel(self.index)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(30)
+        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        for col, width in enumerate([90, 50, 120, 170, 120, 0, 60, 90]):
+            if width:
+                self.table.setColumnWidth(col, width)
+        self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._select(cur.row()))
+        self.table.doubleClicked.connect(lambda _i: self.edit())
+        split.addWidget(self.table)
+        self.detail = QWidget()
+        d = QVBoxLayout(self.detail)
+        self.d_name = QLabel()
+        scaled(self.d_name, 6, True)
+        self.d_body = QLabel()
+        self.d_body.setWordWrap(True)
+        self.d_body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reveal = QPushButton("显示完整证件号")
+        self.reveal.setVisible(self.actor.at_least(residents.REVEAL_ROLE))
+        self.reveal.clicked.connect(self._reveal)
+        self.edit_btn = QPushButton("修改 (Enter)")
+        self.edit_btn.clicked.connect(self.edit)
+        self.moved = QPushButton("标记迁出")
+        self.moved.clicked.connect(lambda: self._mark("moved"))
+        self.dead = QPushButton("标记已故")
+        self.dead.clicked.connect(lambda: self._mark("dead"))
+        d.addWidget(self.d_name)
+        d.addWidget(self.d_body)
+        for b in (self.reveal, self.edit_btn, self.moved, self.dead):
+            d.addWidget(b)
+        d.addStretch(1)
+        self.detail.setMinimumWidth(260)
+        self.detail.setMaximumWidth(340)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 1)
+        self.layout_.addWidget(split, 1)
+        self._show_detail(None)
+
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(SEARCH_DELAY_MS)
+        self.timer.timeout.connect(self.run_search)
+        self.search.textChanged.connect(lambda _t: self.timer.start())
+        self.search.returnPressed.connect(self._open_first)
+        self.current: uuid.UUID | None = None
+        self._generation = 0
+
+    # ------------------------------------------------------------ search
+    def activated(self) -> None:
+        self.run_search()
+        self.search.setFocus()
+
+    def run_search(self) -> None:
+        q = self.search.text()
+        self._generation += 1
+        gen, index = self._generation, self.index
+        if q.strip():
+            self.worker.run(lambda: index.search(q, limit=200), lambda hits: self._hits(gen, hits))
+        else:
+            def all_rows() -> list[int]:
+                index.refresh()
+                rows = index.rows
+                live = [i for i, r in enumerate(rows) if r[7] != "deleted"]
+                live.sort(key=lambda i: (rows[i][7] != "", rows[i][8]))
+                return live
+
+            self.worker.run(all_rows, lambda slots: self._slots(gen, slots), label="正在载入居民名册…",
+                            parent=self)
+
+    def _hits(self, gen: int, hits: list[Hit]) -> None:
+        if gen != self._generation:
+            return  # a newer keystroke is on its way
+        self.model.set_hits(hits)
+        self.count.setText(f"找到 {len(hits)} 人" if len(hits) < 200 else "显示最相关的 200 人")
+        self._after_reset()
+
+    def _slots(self, gen: int, slots: list[int]) -> None:
+        if gen != self._generation:
+            return
+        self.model.set_slots(slots)
+        self.count.setText(f"共 {len(slots):,} 人")
+        self._after_reset()
+
+    def _after_reset(self) -> None:
+        if self.model.rowCount():
+            self.table.selectRow(0)
+        else:
+            self._show_detail(None)
+
+    def _open_first(self) -> None:
+        if self.model.rowCount():
+            self.table.setFocus()
+            self.table.selectRow(0)
+
+    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.table.hasFocus():
+            self.edit()
+            return
+        super().keyPressEvent(event)
+
+    # ------------------------------------------------------------ detail
+    def _select(self, row: int) -> None:
+        if row < 0 or row >= self.model.rowCount():
+            self._show_detail(None)
+            return
+        self._show_detail(self.model.hit(row))
+
+    def _show_detail(self, h: Hit | None) -> None:
+        has = h is not None
+        for b in (self.reveal, self.edit_btn, self.moved, self.dead):
+            b.setEnabled(has)
+        if not has:
+            self.current = None
+            self.d_name.setText("")
+            self.d_body.setText("在上面输入姓名、拼音首字母、证件号后几位或电话，\n按 F2 登记新居民。")
+            return
+        self.current = h.id
+        self.d_name.setText(h.name + (f"（{h.status}）" if h.status else ""))
+        self.d_body.setText(
+            f"性别：{GENDERS.get(h.gender, '')}\n出生日期：{fmt_date(h.birth_date)}\n证件号码：{h.doc_masked}\n"
+            f"电话：{h.phone or '—'}\n地址：{h.address or '—'}")
+
+    def _reveal(self) -> None:
+        if not self.current:
+            return
+        rid, db, actor = self.current, self.db, self.actor
+        reason, ok = QInputDialog.getText(self, "查看完整证件号", "查看原因（会记入操作日志）：")
+        if not ok:
+            return
+        self.worker.run(lambda: residents.reveal_document_number(db, actor, rid, reason),
+                        lambda num: QMessageBox.information(self, "完整证件号码", num or "（未登记证件号码）"),
+                        lambda e: show_error(self, e))
+
+    def _mark(self, what: str) -> None:
+        if not self.current:
+            return
+        label = "迁出" if what == "moved" else "已故"
+        if QMessageBox.question(self, f"标记{label}", f"确定把这位居民标记为{label}吗？记录不会删除。") \
+                != QMessageBox.StandardButton.Yes:
+            return
+        rid, db, actor, today = self.current, self.db, self.actor, date.today()
+        fn = residents.mark_moved_out if what == "moved" else residents.mark_deceased
+        self.worker.run(lambda: fn(db, actor, rid, today), lambda _r: self.run_search(),
+                        lambda e: show_error(self, e))
+
+    # ------------------------------------------------------------ forms
+    def register(self) -> None:
+        self._open_dialog(ResidentDialog(self))
+
+    def edit(self) -> None:
+        if not self.current:
+            return
+        rid, db = self.current, self.db
+        try:
+            view = self.worker.call(lambda: residents.get(db, rid), parent=self)
+        except Exception as exc:  # noqa: BLE001
+            show_error(self, exc)
+            return
+        self._open_dialog(ResidentDialog(self, view))
+
+    def _open_dialog(self, dlg: ResidentDialog) -> None:
+        dlg.exec()
+        target = dlg.saved_id if dlg.result() else dlg.open_existing
+        if target is not None:
+            self.select_resident(target)
+
+    def select_resident(self, rid: uuid.UUID) -> None:
+        """Show one resident: search its record and select it."""
+        index = self.index
+
+        def find() -> list[Hit]:
+            index.refresh()
+            slot = index.slot_of.get(rid)
+            return [] if slot is None else [index._hit(slot, 0, "")]
+
+        self._generation += 1
+        gen = self._generation
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.worker.run(find, lambda hits: self._hits(gen, hits))

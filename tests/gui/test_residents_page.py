@@ -1,0 +1,77 @@
+"""居民 page: search as you type, register with a wrong ID number first, the duplicate guard."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from desktop.services import accounts, demo
+from tests.gui.test_dialogs import type_text
+
+
+def make_page(qtbot, gui, db, actor):
+    from desktop.ui.pages.residents import ResidentsPage
+
+    page = ResidentsPage(db, actor, gui.worker)
+    qtbot.addWidget(page)
+    page.resize(1200, 700)
+    page.show()
+    page.activated()
+    qtbot.waitUntil(lambda: gui.worker.pending == 0)
+    return page
+
+
+def test_search_as_you_type_and_enter_opens_the_list(qtbot, gui, station_db):
+    db, admin = station_db
+    demo.fill_demo(db, n_residents=300, seed=5)
+    page = make_page(qtbot, gui, db, admin)
+    assert page.model.rowCount() == 300 and page.count.text() == "共 300 人"
+    name = page.model.hit(0).name
+    type_text(page.search, name[:2])
+    qtbot.waitUntil(lambda: page.model.hits is not None and gui.worker.pending == 0, timeout=3000)
+    hits = page.model.hits
+    assert hits and hits[0].name.startswith(name[:2])
+    assert "*" in page.model.data(page.model.index(0, 3))  # ID numbers masked in the list
+    assert page.d_name.text().startswith(hits[0].name)
+
+
+def test_register_wrong_id_first_then_right_then_duplicate(qtbot, gui, station_db, monkeypatch, no_modal_boxes):
+    from desktop.ui.pages.residents import DuplicateDialog, ResidentDialog
+
+    db, admin = station_db
+    page = make_page(qtbot, gui, db, admin)
+    dlg = ResidentDialog(page)
+    qtbot.addWidget(dlg)
+    type_text(dlg.name, "张三")
+    qtbot.keyClicks(dlg.doc_number, "110105194912310021")  # wrong check character
+    dlg.doc_number.editingFinished.emit()
+    assert "校验位不正确" in dlg.errors.labels["doc_number"].text()
+    dlg.submit()
+    assert dlg.result() == 0 and "校验位不正确" in dlg.errors.labels["doc_number"].text()
+    assert dlg.name.text() == "张三"  # the form keeps what was typed
+    dlg.doc_number.clear()
+    qtbot.keyClicks(dlg.doc_number, "110105194912310 02x")
+    dlg.doc_number.editingFinished.emit()
+    assert dlg.doc_number.text() == "11010519491231002X"
+    assert dlg.gender.currentData() == 2 and dlg.birth.date().year() == 1949
+    qtbot.keyClicks(dlg.phone, "13812345678")
+    dlg.tags["高龄"].setChecked(True)
+    dlg.submit()
+    assert dlg.result() == dlg.DialogCode.Accepted and dlg.saved_id is not None
+    first = dlg.saved_id
+
+    # The same person again: the guard offers the existing record.
+    again = ResidentDialog(page)
+    qtbot.addWidget(again)
+    type_text(again.name, "张三")
+    again.doc_number.setText("11010519491231002X")
+    monkeypatch.setattr(DuplicateDialog, "exec", lambda self: DuplicateDialog.OPEN)
+    again.submit()
+    assert again.open_existing == first and again.result() == 0
+
+
+def test_desk_worker_cannot_reveal_a_number(qtbot, gui, station_db):
+    db, _ = station_db
+    desk = accounts.authenticate(db, "desk1", "desk1234")
+    page = make_page(qtbot, gui, db, desk)
+    assert not page.reveal.isVisibleTo(page)
+    QApplication.processEvents()
