@@ -14,7 +14,7 @@ import logging
 import os
 import sqlite3
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
@@ -64,7 +64,6 @@ class Database:
     path: Path | None = None  # the SQLite file, None on a server
     backup_path: Path | None = None  # written before the last migration
     migrated_from: str | None = None
-    info: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-DEMO_PASSWORD_USER = "admin"
-
 
 @dataclass
 class BenchContext:

@@ -86,8 +86,6 @@ class _Blob:
 class ResidentIndex:
     """The in-memory search copy of one database's residents."""
 
-    FIELDS = ("name", "pinyin", "initials", "doc_rev", "phone", "address")
-
     def __init__(self, db: Database):
         self.db = db
         self.watermark = 0
@@ -181,9 +179,10 @@ class ResidentIndex:
                  if self.rows[slot][7] != "deleted"),
                 key=lambda t: (-t[0], self.rows[t[2]][8], self.rows[t[2]][1]),
             )[:limit]
-            return [self._hit(slot, sc, label) for sc, label, slot in ranked]
+            return [self.hit_at(slot, sc, label) for sc, label, slot in ranked]
 
-    def _hit(self, slot: int, score: int, label: str) -> Hit:
+    def hit_at(self, slot: int, score: int = 0, label: str = "") -> Hit:
+        """The resident in ``slot`` as a result row (for list views)."""
         rid, name, gender, birth, doc, phone, addr, status, _py, _ini = self.rows[slot]
         return Hit(rid, name, gender, birth, mask(doc), phone, addr, status, label, score)
 

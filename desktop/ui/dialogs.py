@@ -20,7 +20,7 @@ from desktop import APP_NAME
 from desktop.services import accounts
 from desktop.services.context import Actor
 from desktop.services.vocab import STATION_LEVELS
-from desktop.ui.widgets import FormErrors, heading, hint, primary
+from desktop.ui.widgets import FormErrors, dialog_buttons, heading, hint, primary
 from desktop.ui.worker import SerialWorker
 
 
@@ -109,15 +109,7 @@ class SetupDialog(QDialog):
         e.add("password", "密码", self.password, "至少 8 位，同时包含字母和数字。")
         e.add("password2", "再次输入密码", self.password2)
         lay.addLayout(form)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        cancel = QPushButton("取消")
-        cancel.clicked.connect(self.reject)
-        self.ok = primary("建立站点")
-        self.ok.clicked.connect(self.submit)
-        row.addWidget(cancel)
-        row.addWidget(self.ok)
-        lay.addLayout(row)
+        self.ok = dialog_buttons(self, "建立站点", self.submit)
         self.name.setFocus()
 
     def submit(self) -> None:

@@ -60,6 +60,26 @@ def primary(text: str) -> QPushButton:
     return b
 
 
+def dialog_buttons(dialog, ok_text: str, on_ok) -> QPushButton:  # type: ignore[no-untyped-def]
+    """The 取消 / primary button row at the foot of a form dialog.
+
+    ``on_ok`` is called with no arguments: a slot with an optional parameter
+    would otherwise receive the button's ``checked`` flag.
+    """
+    from PySide6.QtWidgets import QHBoxLayout
+
+    row = QHBoxLayout()
+    row.addStretch(1)
+    cancel = QPushButton("取消")
+    cancel.clicked.connect(dialog.reject)
+    ok = primary(ok_text)
+    ok.clicked.connect(lambda _checked=False: on_ok())
+    row.addWidget(cancel)
+    row.addWidget(ok)
+    dialog.layout().addLayout(row)
+    return ok
+
+
 class FormErrors:
     """Inline error messages under fields of a QFormLayout, by field name."""
 

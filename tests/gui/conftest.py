@@ -61,3 +61,19 @@ def no_modal_boxes(monkeypatch):
     monkeypatch.setattr(QMessageBox, "question",
                         staticmethod(lambda *a, **kw: QMessageBox.StandardButton.Yes))
     return shown
+
+
+@pytest.fixture(autouse=True)
+def unexpected_errors_fail(request, monkeypatch):
+    """An unexpected-error dialog in a GUI test is a failure, not a hang.
+
+    The real dialog is modal and would wait forever offscreen; a test that
+    means to show one patches ``ErrorDialog.exec`` itself (after this runs).
+    """
+    from desktop.ui import errors
+
+    def fail(self):  # type: ignore[no-untyped-def]
+        pytest.fail("unexpected error dialog:\n" + self.details.toPlainText()
+                    if hasattr(self, "details") else "unexpected error dialog")
+
+    monkeypatch.setattr(errors.ErrorDialog, "exec", fail)

@@ -1,7 +1,6 @@
 """居民 page: search as you type, register with a wrong ID number first, the duplicate guard."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from desktop.services import accounts, demo
@@ -75,3 +74,24 @@ def test_desk_worker_cannot_reveal_a_number(qtbot, gui, station_db):
     page = make_page(qtbot, gui, db, desk)
     assert not page.reveal.isVisibleTo(page)
     QApplication.processEvents()
+
+
+def test_clicking_save_reaches_the_duplicate_guard(qtbot, gui, station_db, monkeypatch):
+    """The 保存 button, clicked with the mouse, must not hand its checked flag
+    to submit() as a duplicate reason."""
+    from PySide6.QtCore import Qt as _Qt
+
+    from desktop.ui.pages.residents import DuplicateDialog, ResidentDialog
+
+    db, admin = station_db
+    page = make_page(qtbot, gui, db, admin)
+    seen = []
+    monkeypatch.setattr(DuplicateDialog, "exec", lambda self: seen.append(self) or DuplicateDialog.OPEN)
+    for _ in range(2):
+        dlg = ResidentDialog(page)
+        qtbot.addWidget(dlg)
+        dlg.name.setText("王芳")
+        dlg.doc_number.setText("11010519491231002X")
+        qtbot.mouseClick(dlg.ok, _Qt.MouseButton.LeftButton)
+    assert len(seen) == 1  # second save found the first and offered it
+    assert dlg.open_existing is not None

@@ -20,7 +20,7 @@ from desktop.services import accounts
 from desktop.services.vocab import ROLES
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
-from desktop.ui.widgets import FormErrors, fmt_datetime, hint, primary
+from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_datetime, hint, primary
 
 
 class NewAccountDialog(QDialog):
@@ -46,15 +46,7 @@ class NewAccountDialog(QDialog):
         self.errors.add("role", "角色", self.role)
         self.errors.add("password", "初始密码", self.password, "至少 8 位，同时包含字母和数字。")
         lay.addLayout(form)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        cancel = QPushButton("取消")
-        cancel.clicked.connect(self.reject)
-        ok = primary("新建")
-        ok.clicked.connect(self.submit)
-        row.addWidget(cancel)
-        row.addWidget(ok)
-        lay.addLayout(row)
+        dialog_buttons(self, "新建", self.submit)
 
     def submit(self) -> None:
         self.errors.clear()

@@ -37,7 +37,7 @@ from desktop.services.search import Hit, ResidentIndex
 from desktop.services.vocab import DOC_TYPES, ETHNICITIES, GENDERS, RESIDENCY, SPECIAL_GROUPS
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
-from desktop.ui.widgets import FormErrors, fmt_date, hint, primary, scaled
+from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_date, hint, primary, scaled
 
 COLUMNS = ["姓名", "性别", "出生日期", "证件号码", "电话", "地址", "状态", "匹配"]
 SEARCH_DELAY_MS = 120
@@ -77,7 +77,7 @@ class ResidentModel(QAbstractTableModel):
     def hit(self, row: int) -> Hit:
         if self.hits is not None:
             return self.hits[row]
-        return self.search_index._hit(self.slots[row], 0, "")
+        return self.search_index.hit_at(self.slots[row])
 
     def data(self, idx: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role != Qt.ItemDataRole.DisplayRole or not idx.isValid():
@@ -171,15 +171,7 @@ class ResidentDialog(QDialog):
         self.notes.setMaximumHeight(70)
         r.add("notes", "备注", self.notes)
 
-        row = QHBoxLayout()
-        row.addStretch(1)
-        cancel = QPushButton("取消")
-        cancel.clicked.connect(self.reject)
-        self.ok = primary("保存")
-        self.ok.clicked.connect(self.submit)
-        row.addWidget(cancel)
-        row.addWidget(self.ok)
-        lay.addLayout(row)
+        self.ok = dialog_buttons(self, "保存", self.submit)
         if view:
             self._load(view.form)
         self.name.setFocus()
@@ -500,7 +492,7 @@ class ResidentsPage(Page):
         def find() -> list[Hit]:
             index.refresh()
             slot = index.slot_of.get(rid)
-            return [] if slot is None else [index._hit(slot, 0, "")]
+            return [] if slot is None else [index.hit_at(slot)]
 
         self._generation += 1
         gen = self._generation
