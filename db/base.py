@@ -27,7 +27,7 @@ SYNC_COLUMNS = frozenset({"id", "origin", "hlc", "seq", "deleted", "field_clocks
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON}
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Synced:

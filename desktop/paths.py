@@ -23,6 +23,13 @@ def program_dir() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def resources_dir() -> Path:
+    """The shipped ``resources`` folder (data files, icons, style sheet)."""
+    if getattr(sys, "frozen", False):
+        return Path(getattr(sys, "_MEIPASS", program_dir())) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
 @dataclass(frozen=True)
 class AppPaths:
     data: Path

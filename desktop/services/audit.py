@@ -33,6 +33,18 @@ ACTIONS = {
     "resident_update": "修改居民信息",
     "resident_moved_out": "标记迁出",
     "resident_deceased": "标记已故",
+    "residents_import": "导入居民台账",
+    "matter_accept": "受理事项",
+    "notice_issue": "出具一次性告知单",
+    "matter_start": "开始办理",
+    "matter_transfer": "转办事项",
+    "matter_return": "退回事项",
+    "matter_reject": "不予受理",
+    "matter_close": "办结事项",
+    "rectification_open": "差评整改立项",
+    "rectification_close": "完成整改回访",
+    "matter_type_save": "修改事项目录",
+    "holidays_import": "更新节假日",
     "demo_data": "生成演示数据",
 }
 

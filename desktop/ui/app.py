@@ -12,15 +12,13 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop import APP_NAME, APP_NAME_EN
-from desktop.paths import AppPaths
+from desktop.paths import AppPaths, resources_dir
 from desktop.settings import Settings
 from desktop.ui.widgets import base_font
 
 log = logging.getLogger("desktop")
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-if getattr(sys, "frozen", False):  # PyInstaller bundle
-    RESOURCES = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "resources"
+RESOURCES = resources_dir()
 
 
 def make_app(settings: Settings) -> QApplication:

@@ -62,22 +62,22 @@ def test_older_schema_is_backed_up_then_migrated(tmp_path, monkeypatch):
     # A later version of the program ships a second migration.
     scripts = tmp_path / "migrations"
     shutil.copytree(run.HERE, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_test.py").write_text(
+    (scripts / "versions" / "9999_test.py").write_text(
         "from alembic import op\nimport sqlalchemy as sa\n"
-        "revision = '0002_test'\ndown_revision = '0001_foundation'\nbranch_labels = None\ndepends_on = None\n"
+        f"revision = '9999_test'\ndown_revision = '{SCHEMA_HEAD}'\nbranch_labels = None\ndepends_on = None\n"
         "def upgrade():\n    op.create_table('later_table', sa.Column('id', sa.Integer, primary_key=True))\n"
         "def downgrade():\n    op.drop_table('later_table')\n",
         encoding="utf-8",
     )
     monkeypatch.setattr(run, "HERE", scripts)
-    monkeypatch.setattr(engine_mod, "SCHEMA_HEAD", "0002_test")
+    monkeypatch.setattr(engine_mod, "SCHEMA_HEAD", "9999_test")
     d = open_database(path)
-    assert d.migrated_from == "0001_foundation"
+    assert d.migrated_from == SCHEMA_HEAD
     assert d.backup_path is not None and d.backup_path.exists()
-    assert engine_mod.current_revision(d.engine) == "0002_test"
+    assert engine_mod.current_revision(d.engine) == "9999_test"
     d.close()
     con = sqlite3.connect(d.backup_path)
-    assert con.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001_foundation",)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchone() == (SCHEMA_HEAD,)
     con.close()
 
 
@@ -136,3 +136,25 @@ def test_unreachable_server_gets_a_clear_message():
     with pytest.raises(DatabaseUnavailable) as e:
         open_database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
     assert "无法连接" in e.value.user_message
+
+
+def test_a_foundation_database_is_migrated_to_the_counter_schema(tmp_path):
+    """A station that ran the first release opens in this one with its data."""
+    from sqlalchemy import create_engine
+
+    path = tmp_path / "old.sqlite3"
+    eng = create_engine(f"sqlite:///{path}")
+    run.upgrade(eng, "0001_foundation")
+    with eng.begin() as c:
+        c.execute(text("CREATE TABLE keep_me (x INTEGER)"))
+        c.execute(text("INSERT INTO keep_me VALUES (42)"))
+    eng.dispose()
+    d = open_database(path)
+    try:
+        assert d.migrated_from == "0001_foundation"
+        assert engine_mod.current_revision(d.engine) == SCHEMA_HEAD
+        with d.engine.connect() as c:
+            assert c.execute(text("SELECT x FROM keep_me")).scalar() == 42
+            assert c.execute(text("SELECT count(*) FROM matters")).scalar() == 0
+    finally:
+        d.close()
