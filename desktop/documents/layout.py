@@ -1,0 +1,204 @@
+"""A document as a list of pages of simple drawing operations.
+
+One layout, two renderers: ``desktop.documents.pdf`` writes it with
+reportlab (embedded font), and the window paints the same operations with
+QPainter for preview and printing, so what is previewed is what is printed
+and saved. Coordinates are points (1/72 inch) from the top-left corner.
+Text is measured with the embedded font's metrics and wrapped by character
+(Chinese has no spaces), keeping closing punctuation off the start of a line.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reportlab.graphics.barcode import qrencoder
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from desktop.documents.fonts import Font
+
+A4 = (210 * mm, 297 * mm)
+A5 = (148 * mm, 210 * mm)
+ROLL80 = (80 * mm, None)  # height follows the content
+NO_LINE_START = set("，。、；：？！）》」』】”’,.;:?!)")
+
+
+@dataclass(frozen=True)
+class Text:
+    x: float
+    y: float  # baseline
+    text: str
+    size: float
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class Line:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    width: float = 0.6
+    dash: bool = False
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    w: float
+    h: float
+    width: float = 0.6
+
+
+@dataclass(frozen=True)
+class QR:
+    x: float
+    y: float
+    size: float
+    modules: tuple[tuple[bool, ...], ...]
+
+
+Op = Text | Line | Rect | QR
+
+
+@dataclass
+class Page:
+    width: float
+    height: float
+    ops: list[Op] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    title: str
+    pages: list[Page]
+    text: str  # every character printed, for the glyph check
+
+
+def qr_modules(data: str) -> tuple[tuple[bool, ...], ...]:
+    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    code.addData(data)
+    code.make()
+    n = code.getModuleCount()
+    return tuple(tuple(bool(code.isDark(r, c)) for c in range(n)) for r in range(n))
+
+
+class Builder:
+    """Flows text down a page; starts a new page when one is full."""
+
+    def __init__(self, font: Font, size: tuple[float, float | None], margin: float, title: str):
+        self.font, self.margin, self.title = font, margin, title
+        self.width = size[0]
+        self.roll = size[1] is None
+        self.height = size[1] or 100_000.0
+        self.pages: list[Page] = []
+        self.all_text: list[str] = []
+        self._new_page()
+
+    # -- geometry
+    @property
+    def inner(self) -> float:
+        return self.width - 2 * self.margin
+
+    def measure(self, s: str, size: float) -> float:
+        return stringWidth(s, self.font.name, size)
+
+    def _new_page(self) -> None:
+        self.page = Page(self.width, self.height)
+        self.pages.append(self.page)
+        self.y = self.margin
+
+    def need(self, h: float) -> None:
+        if not self.roll and self.y + h > self.height - self.margin:
+            self._new_page()
+
+    def space(self, h: float) -> None:
+        self.y += h
+
+    # -- drawing
+    def wrap(self, s: str, size: float, width: float) -> list[str]:
+        lines: list[str] = []
+        for para in (s or "").split("\n"):
+            cur = ""
+            for ch in para:
+                if cur and self.measure(cur + ch, size) > width:
+                    if ch in NO_LINE_START and len(cur) > 1:  # carry the last char down with the punctuation
+                        lines.append(cur[:-1])
+                        cur = cur[-1]
+                    else:
+                        lines.append(cur)
+                        cur = ""
+                cur += ch
+            lines.append(cur)
+        return lines
+
+    def text_at(self, x: float, baseline: float, s: str, size: float, bold: bool = False) -> None:
+        self.page.ops.append(Text(x, baseline, s, size, bold))
+        self.all_text.append(s)
+
+    def line(self, size: float, s: str, *, bold: bool = False, align: str = "left", indent: float = 0,
+             leading: float = 1.5) -> None:
+        h = size * leading
+        self.need(h)
+        w = self.measure(s, size)
+        if align == "center":
+            x = self.margin + (self.inner - w) / 2
+        elif align == "right":
+            x = self.margin + self.inner - w
+        else:
+            x = self.margin + indent
+        self.text_at(x, self.y + size, s, size, bold)
+        self.y += h
+
+    def para(self, s: str, size: float, *, indent: float = 0, leading: float = 1.5, bold: bool = False) -> None:
+        for ln in self.wrap(s, size, self.inner - indent):
+            self.line(size, ln, indent=indent, leading=leading, bold=bold)
+
+    def field(self, label: str, value: str, size: float, label_width: float, leading: float = 1.5) -> None:
+        """``label``: value, the value wrapping under itself."""
+        lines = self.wrap(value or "—", size, self.inner - label_width)
+        self.need(size * leading * min(len(lines), 3))
+        self.text_at(self.margin, self.y + size, label, size, True)
+        for ln in lines:
+            self.need(size * leading)
+            self.text_at(self.margin + label_width, self.y + size, ln, size)
+            self.y += size * leading
+
+    def rule(self, dash: bool = False, gap: float = 4) -> None:
+        self.need(gap * 2)
+        self.y += gap
+        self.page.ops.append(Line(self.margin, self.y, self.margin + self.inner, self.y, 0.6, dash))
+        self.y += gap
+
+    def qr(self, data: str, size: float, x: float | None = None) -> None:
+        self.need(size)
+        x = self.margin + (self.inner - size) / 2 if x is None else x
+        self.page.ops.append(QR(x, self.y, size, qr_modules(data)))
+        self.y += size
+
+    def table(self, headers: list[str], rows: list[list[str]], widths: list[float], size: float) -> None:
+        """A ruled table; widths are fractions of the inner width."""
+        cols = [w * self.inner for w in widths]
+        pad = size * 0.35
+
+        def row(cells: list[str], bold: bool) -> None:
+            wrapped = [self.wrap(c, size, cw - 2 * pad) for c, cw in zip(cells, cols, strict=True)]
+            h = max(len(w) for w in wrapped) * size * 1.35 + 2 * pad
+            self.need(h)
+            x = self.margin
+            for lines, cw in zip(wrapped, cols, strict=True):
+                self.page.ops.append(Rect(x, self.y, cw, h))
+                for i, ln in enumerate(lines):
+                    self.text_at(x + pad, self.y + pad + size + i * size * 1.35, ln, size, bold)
+                x += cw
+            self.y += h
+
+        row(headers, True)
+        for r in rows:
+            row(r, False)
+
+    def finish(self) -> Document:
+        if self.roll:
+            self.page.height = self.height = self.y + self.margin
+        return Document(self.title, self.pages, "".join(self.all_text))
