@@ -9,6 +9,7 @@ Text is measured with the embedded font's metrics and wrapped by character
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from reportlab.graphics.barcode import qrencoder
@@ -20,6 +21,7 @@ from desktop.documents.fonts import Font
 A4 = (210 * mm, 297 * mm)
 A5 = (148 * mm, 210 * mm)
 ROLL80 = (80 * mm, None)  # height follows the content
+TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-.:/@_*]*|.", re.DOTALL)
 NO_LINE_START = set("，。、；：？！）》」』】”’,.;:?!)")
 
 
@@ -118,18 +120,28 @@ class Builder:
 
     # -- drawing
     def wrap(self, s: str, size: float, width: float) -> list[str]:
+        """Break into lines no wider than ``width``: anywhere between Chinese
+        characters, but never inside a run of Latin letters and digits (a
+        phone or receipt number stays whole unless it is wider than a line)."""
         lines: list[str] = []
         for para in (s or "").split("\n"):
             cur = ""
-            for ch in para:
-                if cur and self.measure(cur + ch, size) > width:
-                    if ch in NO_LINE_START and len(cur) > 1:  # carry the last char down with the punctuation
-                        lines.append(cur[:-1])
-                        cur = cur[-1]
+            for tok in TOKEN.findall(para):
+                if cur and self.measure(cur + tok, size) > width:
+                    if tok in NO_LINE_START and len(cur) > 1 and not cur[-1].isascii():
+                        lines.append(cur[:-1])  # carry the last char down with the punctuation
+                        cur = cur[-1] + tok
                     else:
                         lines.append(cur)
-                        cur = ""
-                cur += ch
+                        cur = tok
+                else:
+                    cur += tok
+                while len(cur) > 1 and self.measure(cur, size) > width:  # a token wider than a line
+                    cut = len(cur) - 1
+                    while cut > 1 and self.measure(cur[:cut], size) > width:
+                        cut -= 1
+                    lines.append(cur[:cut])
+                    cur = cur[cut:]
             lines.append(cur)
         return lines
 

@@ -257,4 +257,7 @@ def create_demo_station(db: Database, *, n_residents: int, seed: int = 1) -> tup
                                 password=DEMO_PASSWORD)
     if n_residents:
         fill_demo(db, n_residents=n_residents, seed=seed)
+        from desktop.services import demo_counter
+
+        demo_counter.fill_counter(db, n_matters=min(max(n_residents // 8, 1), 20_000), seed=seed)
     return DEMO_ADMIN, DEMO_PASSWORD

@@ -25,6 +25,7 @@ from desktop.settings import Settings
 from desktop.ui.pages.accounts import AccountsPage
 from desktop.ui.pages.audit import AuditPage
 from desktop.ui.pages.base import Page
+from desktop.ui.pages.counter import CounterPage
 from desktop.ui.pages.overview import OverviewPage
 from desktop.ui.pages.residents import ResidentsPage
 from desktop.ui.pages.settings import SettingsPage
@@ -90,7 +91,12 @@ class MainWindow(QMainWindow):
                                           location=db.display_location(), paths_note=note)
         self.settings_page.font_size_changed.connect(self.apply_font_size)
         self.settings_page.idle_minutes_changed.connect(lambda _m: self._restart_idle())
-        candidates: list[Page] = [OverviewPage(db, actor, worker), ResidentsPage(db, actor, worker),
+        self.residents_page = ResidentsPage(db, actor, worker)
+        self.counter_page = CounterPage(db, actor, worker, index=self.residents_page.index)
+        self.counter_page.open_resident.connect(self.show_resident)
+        self.residents_page.accept_for.connect(self.accept_for)
+        self.residents_page.open_matter.connect(self.open_matter)
+        candidates: list[Page] = [OverviewPage(db, actor, worker), self.counter_page, self.residents_page,
                                   AccountsPage(db, actor, worker),
                                   AuditPage(db, actor, worker), self.settings_page]
         self.pages = [p for p in candidates if actor.at_least(p.min_role)]
@@ -135,6 +141,18 @@ class MainWindow(QMainWindow):
     def show_page(self, index: int) -> None:
         if 0 <= index < len(self.pages):
             self.sidebar.setCurrentRow(index)
+
+    def show_resident(self, rid) -> None:  # type: ignore[no-untyped-def]
+        self.show_page(self.pages.index(self.residents_page))
+        self.residents_page.select_resident(rid)
+
+    def accept_for(self, rid) -> None:  # type: ignore[no-untyped-def]
+        self.show_page(self.pages.index(self.counter_page))
+        self.counter_page.accept_matter(rid)
+
+    def open_matter(self, mid) -> None:  # type: ignore[no-untyped-def]
+        self.show_page(self.pages.index(self.counter_page))
+        self.counter_page.open_matter(mid)
 
     def page_titles(self) -> list[str]:
         return [p.title for p in self.pages]

@@ -133,3 +133,18 @@ def test_saving_is_atomic(tmp_path, font, monkeypatch):
         pdf.save(b"%PDF-new", out)
     assert out.read_bytes() == data  # the earlier file is untouched
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_wrapping_keeps_numbers_whole_and_punctuation_off_line_starts(font):
+    from desktop.documents.layout import Builder
+
+    b = Builder(font, (200, 400), 10, "t")
+    size = 10
+    width = b.measure("查询进度：凭本回执编号到服务窗口查询，或拨打", size)
+    lines = b.wrap("查询进度：凭本回执编号到服务窗口查询，或拨打站点电话 0552-1234567。到窗口时出示本回执。", size, width)
+    assert any("0552-1234567" in ln for ln in lines)
+    assert all(b.measure(ln, size) <= width + 0.01 for ln in lines)
+    assert not any(ln[:1] in "，。" for ln in lines)
+    long = "A" * 200
+    assert "".join(b.wrap(long, size, width)) == long
+    assert all(b.measure(ln, size) <= width + 0.01 for ln in b.wrap(long, size, width))

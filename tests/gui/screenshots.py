@@ -77,6 +77,7 @@ def main() -> None:
     for i, title in enumerate(win.page_titles()):
         win.show_page(i)
         shot(win, f"1{i}-main-{title}", (1366, 768))
+    counter_shots(win, shot, db)
     win.settings_page.font_size.setValue(16)
     win.show_page(0)
     shot(win, "20-main-font16", (1366, 768))
@@ -87,6 +88,49 @@ def main() -> None:
     shot(MainWindow(db, desk, station, settings, paths, worker), "23-main-desk-role", (1366, 768))
     worker.stop()
     QApplication.quit()
+
+
+def counter_shots(win, shot, db) -> None:  # type: ignore[no-untyped-def]
+    """The counter: board, accept dialog, a matter, the receipt preview, the catalogue."""
+    from desktop import paperwork
+    from desktop.services import counter
+    from desktop.ui.pages.counter import AcceptDialog, CatalogueDialog, CloseDialog, MatterDialog, MatterTypeDialog
+    from desktop.ui.printing import PreviewDialog
+
+    page = win.counter_page
+    win.show_page(win.pages.index(page))
+    page.tabs.setCurrentIndex(2)
+    shot(win, "30-counter-overdue", (1366, 768))
+    if win.actor.at_least("supervisor"):
+        page.tabs.setCurrentIndex(page.rect_tab)
+        shot(win, "31-counter-rectifications", (1366, 768))
+    dlg = AcceptDialog(page)
+    dlg.who.setText("王")
+    dlg.what.setText("低保")
+    dlg.tick(dlg.current.required_materials[:2])
+    shot(dlg, "32-accept")
+    rows = page.models["open"].rows
+    md = MatterDialog(page, rows[0].id)
+    shot(md, "33-matter")
+    cd = CloseDialog(md)
+    cd.radios[2].setChecked(True)
+    shot(cd, "34-close-rate")
+    for layout in ("A4", "A5", "80mm"):
+        pv = PreviewDialog(win, "受理回执", lambda lay: paperwork.receipt_document(db, rows[0].id, lay),
+                           layouts=("A4", "A5", "80mm"), layout=layout)
+        shot(pv, f"35-receipt-preview-{layout}", (760, 700))
+    t = counter.catalogue(db)[0]
+    pv = PreviewDialog(win, "一次性告知单", lambda lay: paperwork.notice_document(
+        db, t.id, notice_no="340304001-GZ20261123-0001", resident_name="王秀英", missing=[t.materials[2].name],
+        layout=lay), layouts=("A4", "A5"))
+    shot(pv, "36-notice-preview", (760, 700))
+    cat = CatalogueDialog(page)
+    shot(cat, "37-catalogue")
+    shot(MatterTypeDialog(cat, cat.items[0]), "38-matter-type")
+    res = win.residents_page
+    win.show_page(win.pages.index(res))
+    res.select_resident(counter.get(db, rows[0].id).resident_id)
+    shot(win, "39-residents-timeline", (1366, 768))
 
 
 if __name__ == "__main__":

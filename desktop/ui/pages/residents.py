@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -31,13 +32,13 @@ from PySide6.QtWidgets import (
 )
 
 from db.errors import ValidationError
-from desktop.services import residents
+from desktop.services import counter, residents, timeline
 from desktop.services.residents import DuplicateFound, ResidentForm
 from desktop.services.search import Hit, ResidentIndex
 from desktop.services.vocab import DOC_TYPES, ETHNICITIES, GENDERS, RESIDENCY, SPECIAL_GROUPS
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
-from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_date, hint, primary, scaled
+from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_date, fmt_datetime, hint, primary, scaled
 
 COLUMNS = ["姓名", "性别", "出生日期", "证件号码", "电话", "地址", "状态", "匹配"]
 SEARCH_DELAY_MS = 120
@@ -293,13 +294,15 @@ class DuplicateDialog(QDialog):
 
 class ResidentsPage(Page):
     title = "居民"
+    accept_for = Signal(object)  # resident id: accept a matter at the counter
+    open_matter = Signal(object)  # matter id (a scanned receipt, the timeline)
 
     def __init__(self, *args, **kw):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kw)
         self.index = ResidentIndex(self.db)
         top = QHBoxLayout()
         self.search = QLineEdit()
-        self.search.setPlaceholderText("搜索：姓名、拼音或首字母、证件号后几位、电话、地址")
+        self.search.setPlaceholderText("搜索：姓名、拼音或首字母、证件号后几位、电话、地址；扫描回执二维码打开事项")
         self.search.setClearButtonEnabled(True)
         scaled(self.search, 2)
         self.count = QLabel()
@@ -345,11 +348,23 @@ class ResidentsPage(Page):
         self.moved.clicked.connect(lambda: self._mark("moved"))
         self.dead = QPushButton("标记已故")
         self.dead.clicked.connect(lambda: self._mark("dead"))
+        self.accept_btn = primary("受理事项 (F3)")
+        self.accept_btn.setDefault(False)
+        self.accept_btn.setShortcut("F3")
+        self.accept_btn.clicked.connect(lambda _c=False: self.current and self.accept_for.emit(self.current))
+        self.history = QListWidget()
+        self.history.setObjectName("timeline")
+        self.history.itemActivated.connect(self._open_history)
+        self.history.itemDoubleClicked.connect(self._open_history)
         d.addWidget(self.d_name)
         d.addWidget(self.d_body)
-        for b in (self.reveal, self.edit_btn, self.moved, self.dead):
-            d.addWidget(b)
-        d.addStretch(1)
+        d.addWidget(self.accept_btn)
+        row = QGridLayout()
+        for i, b in enumerate((self.edit_btn, self.reveal, self.moved, self.dead)):
+            row.addWidget(b, i // 2, i % 2)
+        d.addLayout(row)
+        d.addWidget(QLabel("办事记录（最新在前）"))
+        d.addWidget(self.history, 1)
         self.detail.setMinimumWidth(260)
         self.detail.setMaximumWidth(340)
         split.addWidget(self.detail)
@@ -409,6 +424,16 @@ class ResidentsPage(Page):
             self._show_detail(None)
 
     def _open_first(self) -> None:
+        text = self.search.text()
+        if counter.looks_like_receipt(text):
+            db = self.db
+            mid = self.worker.call(lambda: counter.find_by_receipt(db, text), parent=self)
+            if mid is None:
+                QMessageBox.information(self, "没有找到", f"没有回执编号为 {text.strip()} 的事项。")
+            else:
+                self.search.clear()
+                self.open_matter.emit(mid)
+            return
         if self.model.rowCount():
             self.table.setFocus()
             self.table.selectRow(0)
@@ -428,8 +453,9 @@ class ResidentsPage(Page):
 
     def _show_detail(self, h: Hit | None) -> None:
         has = h is not None
-        for b in (self.reveal, self.edit_btn, self.moved, self.dead):
+        for b in (self.reveal, self.edit_btn, self.moved, self.dead, self.accept_btn):
             b.setEnabled(has)
+        self.history.clear()
         if not has:
             self.current = None
             self.d_name.setText("")
@@ -440,6 +466,24 @@ class ResidentsPage(Page):
         self.d_body.setText(
             f"性别：{GENDERS.get(h.gender, '')}\n出生日期：{fmt_date(h.birth_date)}\n证件号码：{h.doc_masked}\n"
             f"电话：{h.phone or '—'}\n地址：{h.address or '—'}")
+        db, rid = self.db, h.id
+        self.worker.run(lambda: timeline.for_resident(db, rid), lambda items: self._show_history(rid, items))
+
+    def _show_history(self, rid: uuid.UUID, items: list[timeline.TimelineItem]) -> None:
+        if rid != self.current:
+            return
+        self.history.clear()
+        for it in items:
+            item = QListWidgetItem(f"{fmt_datetime(it.at)}　{it.title}\n{it.detail}")
+            item.setData(Qt.ItemDataRole.UserRole, (it.kind, it.ref_id))
+            self.history.addItem(item)
+        if not items:
+            self.history.addItem("还没有办事记录")
+
+    def _open_history(self, item: QListWidgetItem) -> None:
+        ref = item.data(Qt.ItemDataRole.UserRole)
+        if ref and ref[0] == "matter":
+            self.open_matter.emit(ref[1])
 
     def _reveal(self) -> None:
         if not self.current:

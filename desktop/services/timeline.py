@@ -1,0 +1,40 @@
+"""A resident's timeline: everything the station did for one person, newest
+first. Each area adds its records here as it comes to exist (matters and
+one-time notices now; certificates and volunteer requests later)."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from db.engine import Database
+from db.models import MatterType, NoticeLog
+from desktop.services import counter
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime  # UTC
+    kind: str  # matter | notice
+    title: str
+    detail: str
+    ref_id: uuid.UUID
+
+
+def for_resident(db: Database, resident_id: uuid.UUID, limit: int = 200) -> list[TimelineItem]:
+    items = []
+    for m in counter.for_resident(db, resident_id):
+        state = counter.STATUSES.get(m.status, m.status)
+        if m.rating is not None:
+            state += f"，{counter.RATINGS[m.rating]}"
+        items.append(TimelineItem(m.accepted_at, "matter", m.matter_name, f"{state}　{m.receipt_no}", m.id))
+    with db.session() as s:
+        q = (select(NoticeLog, MatterType.name).join(MatterType, MatterType.id == NoticeLog.matter_type_id)
+             .where(NoticeLog.resident_id == resident_id))
+        for n, name in s.execute(q):
+            why = "缺：" + "、".join(n.missing) if n.missing else (n.reason or "咨询")
+            items.append(TimelineItem(n.at, "notice", f"一次性告知：{name}", why, n.id))
+    items.sort(key=lambda i: i.at, reverse=True)
+    return items[:limit]
