@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         self.settings_page.font_size_changed.connect(self.apply_font_size)
         self.settings_page.idle_minutes_changed.connect(lambda _m: self._restart_idle())
         self.residents_page = ResidentsPage(db, actor, worker)
-        self.counter_page = CounterPage(db, actor, worker, index=self.residents_page.index)
+        self.counter_page = CounterPage(db, actor, worker, index=self.residents_page.index, settings=settings)
         self.counter_page.open_resident.connect(self.show_resident)
         self.residents_page.accept_for.connect(self.accept_for)
         self.residents_page.open_matter.connect(self.open_matter)

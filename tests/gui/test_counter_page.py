@@ -205,3 +205,25 @@ def test_supervisor_edits_the_catalogue_desk_cannot(qtbot, gui, station_db, monk
     qtbot.addWidget(cat2)
     cat2.edit(None)
     assert no_modal_boxes[-1][0] == "information" and "站长" in no_modal_boxes[-1][1]
+
+
+def test_settings_page_imports_next_years_holidays(qtbot, gui, station_db, no_modal_boxes, tmp_path):
+    import json
+
+    db, admin = station_db
+    win = make_window(qtbot, gui, db, admin)
+    sp = win.settings_page
+    win.show_page(win.pages.index(sp))
+    qtbot.waitUntil(lambda: "2026" in sp.holidays.text())
+    assert "2027 年、" not in sp.holidays.text() and "2026 年" in sp.holidays.text()
+    f = tmp_path / "2027.json"
+    f.write_text(json.dumps({"format": "station-desk-holidays/1", "years": [2027],
+                             "days": [{"date": "2027-01-01", "kind": "holiday", "name": "元旦"}]}), encoding="utf-8")
+    sp._import_holidays(str(f))
+    qtbot.waitUntil(lambda: "2026 年、2027 年" in sp.holidays.text())
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    sp._import_holidays(str(bad))
+    assert no_modal_boxes[-1][0] == "warning" and "JSON" in no_modal_boxes[-1][1]
+    desk = accounts.authenticate(db, "desk1", "desk1234")
+    assert not make_window(qtbot, gui, db, desk).settings_page.import_holidays.isEnabled()

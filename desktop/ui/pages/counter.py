@@ -41,6 +41,7 @@ from desktop import paperwork
 from desktop.services import counter, workdays
 from desktop.services.counter import Material, MatterRow, MatterTypeView, MissingMaterials
 from desktop.services.search import ResidentIndex
+from desktop.settings import Settings
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.printing import show_preview
@@ -116,9 +117,11 @@ class CounterPage(Page):
     title = "接待台"
     open_resident = Signal(object)  # resident id
 
-    def __init__(self, *args, index: ResidentIndex | None = None, **kw):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, index: ResidentIndex | None = None, settings: Settings | None = None,  # type: ignore[no-untyped-def]
+                 **kw):
         super().__init__(*args, **kw)
         self.index = index or ResidentIndex(self.db)
+        self.settings = settings
         top = QHBoxLayout()
         self.scan = QLineEdit()
         self.scan.setPlaceholderText("扫描回执二维码，或输入回执编号、居民姓名、事项名称，回车查找")
@@ -260,9 +263,12 @@ class CounterPage(Page):
         except Exception as e:  # noqa: BLE001
             show_error(self, e)
             return
-        show_preview(self, f"受理回执 {receipt_no}", lambda layout: paperwork.receipt_document(db, matter_id, layout),
-                     layouts=RECEIPT_LAYOUTS, layout=CounterPage.receipt_layout,
-                     suggested_name=f"受理回执-{receipt_no}.pdf")
+        layout = self.settings.get("receipt_layout") if self.settings else "A4"
+        dlg = show_preview(self, f"受理回执 {receipt_no}",
+                           lambda lay: paperwork.receipt_document(db, matter_id, lay),
+                           layouts=RECEIPT_LAYOUTS, layout=layout, suggested_name=f"受理回执-{receipt_no}.pdf")
+        if dlg is not None and self.settings and dlg.layout_name != layout:
+            self.settings.set("receipt_layout", dlg.layout_name)  # the paper this desk uses
 
     def print_notice(self, matter_type_id: uuid.UUID, notice_no: str, resident_name: str, missing: list[str],
                      reason: str = "") -> None:
@@ -271,8 +277,6 @@ class CounterPage(Page):
             db, matter_type_id, notice_no=notice_no, resident_name=resident_name, missing=missing, reason=reason,
             worker_name=worker_name, layout=layout), layouts=("A4", "A5"),
             suggested_name=f"一次性告知单-{notice_no or '咨询'}.pdf")
-
-    receipt_layout = "A4"
 
 
 # ====================================================================== accepting

@@ -354,6 +354,9 @@ class ResidentsPage(Page):
         self.accept_btn.clicked.connect(lambda _c=False: self.current and self.accept_for.emit(self.current))
         self.history = QListWidget()
         self.history.setObjectName("timeline")
+        self.history.setWordWrap(True)
+        self.history.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.history.setToolTip("双击打开这条记录")
         self.history.itemActivated.connect(self._open_history)
         self.history.itemDoubleClicked.connect(self._open_history)
         d.addWidget(self.d_name)
@@ -474,7 +477,7 @@ class ResidentsPage(Page):
             return
         self.history.clear()
         for it in items:
-            item = QListWidgetItem(f"{fmt_datetime(it.at)}　{it.title}\n{it.detail}")
+            item = QListWidgetItem(f"{it.title}\n{fmt_datetime(it.at)}　{it.detail}")
             item.setData(Qt.ItemDataRole.UserRole, (it.kind, it.ref_id))
             self.history.addItem(item)
         if not items:

@@ -1,10 +1,24 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox
+from datetime import date
 
-from desktop.services import accounts
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+)
+
+from desktop.services import accounts, workdays
 from desktop.settings import LIMITS, Settings
+from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.widgets import FormErrors, hint, primary
 
@@ -63,6 +77,30 @@ class SettingsPage(Page):
         pform.addRow("", self.done)
         self.layout_.addWidget(pw)
 
+        paper = QGroupBox("打印与节假日")
+        pf = QFormLayout(paper)
+        self.receipt_layout = QComboBox()
+        for code, label in (("A4", "A4 纸"), ("A5", "A5 纸"), ("80mm", "80 毫米热敏小票")):
+            self.receipt_layout.addItem(label, code)
+        self.receipt_layout.setCurrentIndex(max(0, self.receipt_layout.findData(settings["receipt_layout"])))
+        self.receipt_layout.currentIndexChanged.connect(
+            lambda _i: self.settings.set("receipt_layout", self.receipt_layout.currentData()))
+        self.receipt_layout.setMaximumWidth(200)
+        pf.addRow("受理回执纸张", self.receipt_layout)
+        self.holidays = QLabel()
+        self.holidays.setWordWrap(True)
+        self.import_holidays = QPushButton("导入节假日文件…")
+        self.import_holidays.setEnabled(self.actor.at_least("supervisor"))
+        self.import_holidays.setToolTip("需要站长权限。文件格式见 docs/holidays.md。")
+        self.import_holidays.clicked.connect(lambda _c=False: self._import_holidays())
+        hrow = QHBoxLayout()
+        hrow.addWidget(self.holidays, 1)
+        hrow.addWidget(self.import_holidays)
+        pf.addRow("节假日", hrow)
+        pf.addRow("", hint("承诺办结日期和整改期限按工作日计算：除去周末和法定节假日，加上调休上班日。"
+                           "每年国务院公布次年安排后，请导入新的节假日文件。"))
+        self.layout_.addWidget(paper)
+
         where = QGroupBox("数据")
         wl = QFormLayout(where)
         loc = QLabel(location)
@@ -71,6 +109,32 @@ class SettingsPage(Page):
         wl.addRow("", hint(paths_note))
         self.layout_.addWidget(where)
         self.layout_.addStretch(1)
+
+    def activated(self) -> None:
+        db = self.db
+        self.worker.run(lambda: workdays.load(db), self._show_calendar)
+
+    def _show_calendar(self, cal: workdays.Calendar) -> None:
+        years = sorted(cal.years)
+        today = date.today()
+        text = "已收录 " + "、".join(f"{y} 年" for y in years) if years else "尚未收录任何年份"
+        if today.year + 1 not in cal.years and today.month >= 11:
+            text += f"。{today.year + 1} 年的安排还没有导入，明年的日期只按周末计算。"
+        self.holidays.setText(text)
+
+    def _import_holidays(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "导入节假日文件", "", "节假日文件 (*.json)")
+            if not path:
+                return
+        db, actor = self.db, self.actor
+        try:
+            n = self.worker.call(lambda: workdays.import_file(db, actor, path), parent=self)
+        except Exception as e:  # noqa: BLE001
+            show_error(self, e)
+            return
+        QMessageBox.information(self, "节假日已更新", f"已导入 {n} 个节假日和调休上班日。")
+        self.activated()
 
     def _font(self, value: int) -> None:
         self.settings.set("font_size", value)
