@@ -95,3 +95,46 @@ def test_clicking_save_reaches_the_duplicate_guard(qtbot, gui, station_db, monke
         qtbot.mouseClick(dlg.ok, _Qt.MouseButton.LeftButton)
     assert len(seen) == 1  # second save found the first and offered it
     assert dlg.open_existing is not None
+
+
+def test_household_dialog_sets_head_relation_and_moves(qtbot, gui, station_db, monkeypatch, no_modal_boxes):
+    from datetime import date
+
+    from PySide6.QtWidgets import QInputDialog
+
+    from desktop.services import households, residents
+    from desktop.services.idnumbers import make_ric
+    from desktop.services.residents import ResidentForm
+    from desktop.ui.pages.households import HouseholdDialog, MoveDialog
+
+    db, admin = station_db
+    ids = [residents.register(db, admin, ResidentForm(name=n, doc_number=make_ric("340304", date(y, 1, 2), s),
+                                                      estate="幸福里小区"))
+           for n, y, s in (("张建国", 1960, 11), ("张伟", 1988, 31), ("王芳", 1990, 42))]
+    hid = households.new_household(db, admin, ids[0])
+    households.move(db, admin, ids[1], hid, "子")
+    other = households.new_household(db, admin, ids[2], number="H777777")
+    page = make_page(qtbot, gui, db, admin)
+    page.select_resident(ids[1])
+    qtbot.waitUntil(lambda: page.current == ids[1] and "户主 张建国 · 2 人" in page.family.text())
+    dlg = HouseholdDialog(page, db, admin, gui.worker, ids[1])
+    qtbot.addWidget(dlg)
+    assert dlg.table.rowCount() == 2 and dlg.selected().id == ids[1]
+    dlg.act("head")
+    assert dlg.view.head_id == ids[1] and "户主 张伟" in dlg.title.text()
+    dlg.table.selectRow([m.id for m in dlg.members].index(ids[0]))
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("父亲", True)))
+    dlg.act("relation")
+    assert {m.name: m.relation for m in dlg.members}["张建国"] == "父亲"
+
+    def move(md):
+        md.query.setText("H777777")
+        md.relation.setCurrentText("配偶")
+        md.submit()
+        return md.result()
+
+    monkeypatch.setattr(MoveDialog, "exec", move)
+    dlg.table.selectRow([m.id for m in dlg.members].index(ids[0]))
+    dlg.act("move")
+    assert [m.name for m in dlg.members] == ["张伟"]
+    assert {m.name: m.relation for m in households.get(db, other).members} == {"王芳": "户主", "张建国": "配偶"}

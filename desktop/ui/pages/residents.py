@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.errors import ValidationError
-from desktop.services import counter, residents, timeline
+from desktop.services import counter, households, residents, timeline
 from desktop.services.residents import DuplicateFound, ResidentForm
 from desktop.services.search import Hit, ResidentIndex
 from desktop.services.vocab import DOC_TYPES, ETHNICITIES, GENDERS, RESIDENCY, SPECIAL_GROUPS
@@ -352,6 +352,8 @@ class ResidentsPage(Page):
         self.accept_btn.setDefault(False)
         self.accept_btn.setShortcut("F3")
         self.accept_btn.clicked.connect(lambda _c=False: self.current and self.accept_for.emit(self.current))
+        self.family = QPushButton("家庭成员…")
+        self.family.clicked.connect(lambda _c=False: self._family())
         self.history = QListWidget()
         self.history.setObjectName("timeline")
         self.history.setWordWrap(True)
@@ -363,7 +365,7 @@ class ResidentsPage(Page):
         d.addWidget(self.d_body)
         d.addWidget(self.accept_btn)
         row = QGridLayout()
-        for i, b in enumerate((self.edit_btn, self.reveal, self.moved, self.dead)):
+        for i, b in enumerate((self.edit_btn, self.family, self.moved, self.dead, self.reveal)):
             row.addWidget(b, i // 2, i % 2)
         d.addLayout(row)
         d.addWidget(QLabel("办事记录（最新在前）"))
@@ -456,7 +458,7 @@ class ResidentsPage(Page):
 
     def _show_detail(self, h: Hit | None) -> None:
         has = h is not None
-        for b in (self.reveal, self.edit_btn, self.moved, self.dead, self.accept_btn):
+        for b in (self.reveal, self.edit_btn, self.moved, self.dead, self.accept_btn, self.family):
             b.setEnabled(has)
         self.history.clear()
         if not has:
@@ -470,11 +472,14 @@ class ResidentsPage(Page):
             f"性别：{GENDERS.get(h.gender, '')}\n出生日期：{fmt_date(h.birth_date)}\n证件号码：{h.doc_masked}\n"
             f"电话：{h.phone or '—'}\n地址：{h.address or '—'}")
         db, rid = self.db, h.id
-        self.worker.run(lambda: timeline.for_resident(db, rid), lambda items: self._show_history(rid, items))
+        self.worker.run(lambda: (households.of_resident(db, rid), timeline.for_resident(db, rid)),
+                        lambda res: self._show_history(rid, *res))
 
-    def _show_history(self, rid: uuid.UUID, items: list[timeline.TimelineItem]) -> None:
+    def _show_history(self, rid: uuid.UUID, hh: households.HouseholdView | None,
+                      items: list[timeline.TimelineItem]) -> None:
         if rid != self.current:
             return
+        self.family.setText(f"家庭成员（{hh.summary().split(' · ', 1)[1]}）…" if hh else "家庭成员（未归户）…")
         self.history.clear()
         for it in items:
             item = QListWidgetItem(f"{it.title}\n{fmt_datetime(it.at)}　{it.detail}")
@@ -482,6 +487,17 @@ class ResidentsPage(Page):
             self.history.addItem(item)
         if not items:
             self.history.addItem("还没有办事记录")
+
+    def _family(self) -> None:
+        if not self.current:
+            return
+        from desktop.ui.pages.households import HouseholdDialog
+
+        dlg = HouseholdDialog(self, self.db, self.actor, self.worker, self.current)
+        dlg.exec()
+        if dlg.changed:
+            self.index.refresh()
+            self._select(self.table.currentIndex().row())
 
     def _open_history(self, item: QListWidgetItem) -> None:
         ref = item.data(Qt.ItemDataRole.UserRole)

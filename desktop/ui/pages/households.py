@@ -1,0 +1,172 @@
+"""家庭成员: a resident's household — members, head, relations — and moving
+a member to another household or into a new one."""
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.services import households
+from desktop.services.vocab import RELATIONS
+from desktop.ui.errors import show_error
+from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_date, hint, scaled
+from desktop.ui.worker import SerialWorker
+
+
+class HouseholdDialog(QDialog):
+    def __init__(self, parent: QWidget, db, actor, worker: SerialWorker, resident_id: uuid.UUID):  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.db, self.actor, self.worker, self.resident_id = db, actor, worker, resident_id
+        self.setWindowTitle("家庭成员")
+        self.changed = False
+        lay = QVBoxLayout(self)
+        self.title = QLabel()
+        scaled(self.title, 3, True)
+        lay.addWidget(self.title)
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["姓名", "与户主关系", "出生日期", "证件号码", "状态"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        lay.addWidget(self.table, 1)
+        lay.addWidget(hint("选中一位成员，再点下面的按钮。户主变更后，原户主的关系会变为“其他”，请重新选择。"))
+        row = QHBoxLayout()
+        self.buttons = {}
+        for key, label in (("head", "设为户主"), ("relation", "修改关系…"), ("move", "迁入其他户…"),
+                           ("new", "单独立户…")):
+            b = QPushButton(label)
+            b.clicked.connect(lambda _c=False, key=key: self.act(key))
+            self.buttons[key] = b
+            row.addWidget(b)
+        row.addStretch(1)
+        close = QPushButton("关闭")
+        close.clicked.connect(self.accept)
+        row.addWidget(close)
+        lay.addLayout(row)
+        self.resize(760, 440)
+        self.load()
+
+    def load(self) -> None:
+        db, rid = self.db, self.resident_id
+        self.view = self.worker.call(lambda: households.of_resident(db, rid), parent=self)
+        if self.view is None:
+            self.title.setText("这位居民还没有归户")
+            self.table.setRowCount(0)
+            for k in ("head", "relation"):
+                self.buttons[k].setEnabled(False)
+            self.members = []
+            return
+        v = self.view
+        self.title.setText(f"{v.summary()}　{v.address}")
+        self.members = v.members
+        self.table.setRowCount(len(v.members))
+        select_row = 0
+        for r, m in enumerate(v.members):
+            for c, text in enumerate([m.name, m.relation or "—", fmt_date(m.birth_date), m.doc_masked or "—",
+                                      m.status]):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+            if m.id == self.resident_id:
+                select_row = r
+        self.table.selectRow(select_row)
+
+    def selected(self) -> households.Member | None:
+        row = self.table.currentRow()
+        return self.members[row] if 0 <= row < len(self.members) else None
+
+    def _run(self, fn) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            self.worker.call(fn, parent=self)
+        except Exception as e:  # noqa: BLE001
+            show_error(self, e)
+            return False
+        self.changed = True
+        self.load()
+        return True
+
+    def act(self, key: str) -> None:
+        db, actor = self.db, self.actor
+        m = self.selected()
+        rid = m.id if m else self.resident_id
+        if key == "head" and m and self.view:
+            hid = self.view.id
+            self._run(lambda: households.set_head(db, actor, hid, rid))
+        elif key == "relation" and m:
+            choices = [x for x in RELATIONS if x != households.HEAD]
+            rel, ok = QInputDialog.getItem(self, "修改关系", f"{m.name} 与户主的关系：", choices,
+                                           max(0, choices.index(m.relation)) if m.relation in choices else 0, False)
+            if ok:
+                self._run(lambda: households.set_relation(db, actor, rid, rel))
+        elif key == "move":
+            dlg = MoveDialog(self, rid)
+            if dlg.exec():
+                self.changed = True
+                self.load()
+        elif key == "new":
+            number, ok = QInputDialog.getText(self, "单独立户", "新户号（留空自动编号）：")
+            if ok:
+                self._run(lambda: households.new_household(db, actor, rid, number))
+
+
+class MoveDialog(QDialog):
+    """Find the target household by number, address or head's name."""
+
+    def __init__(self, parent: HouseholdDialog, resident_id: uuid.UUID):
+        super().__init__(parent)
+        self.parent_, self.resident_id = parent, resident_id
+        self.setWindowTitle("迁入其他户")
+        lay = QVBoxLayout(self)
+        form = QFormLayout()
+        self.errors = FormErrors(form)
+        self.query = QLineEdit()
+        self.query.setPlaceholderText("户号、地址或户主姓名")
+        self.query.textChanged.connect(self._search)
+        self.list = QListWidget()
+        self.relation = QComboBox()
+        self.relation.addItems(list(RELATIONS))
+        self.relation.setCurrentIndex(RELATIONS.index("其他"))
+        self.errors.add("household", "迁入到", self.query)
+        form.addRow("", self.list)
+        self.errors.add("relation", "与户主关系", self.relation)
+        lay.addLayout(form)
+        self.ok = dialog_buttons(self, "迁入", self.submit)
+        self.found: list[households.HouseholdView] = []
+        self.resize(560, 420)
+
+    def _search(self, text: str) -> None:
+        db = self.parent_.db
+        self.found = [h for h in households.search(db, text) if h.id != (self.parent_.view.id if self.parent_.view
+                                                                        else None)]
+        self.list.clear()
+        for h in self.found:
+            self.list.addItem(f"{h.summary()}　{h.address}")
+        if self.found:
+            self.list.setCurrentRow(0)
+
+    def submit(self) -> None:
+        self.errors.clear()
+        row = self.list.currentRow()
+        if not 0 <= row < len(self.found):
+            self.errors.show("household", "请先查找并选中要迁入的户。")
+            return
+        p, hid, rid, rel = self.parent_, self.found[row].id, self.resident_id, self.relation.currentText()
+        ok, _ = self.errors.attempt(p.worker, lambda: households.move(p.db, p.actor, rid, hid, rel), self)
+        if ok:
+            self.accept()
