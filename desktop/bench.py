@@ -138,7 +138,70 @@ def bench_search(ctx: BenchContext) -> dict[str, Any]:
         db.close()
 
 
-BENCHES: list[Callable[[BenchContext], dict[str, Any]]] = [bench_open_and_login, bench_startup, bench_search]
+RECEIPT_PROBE = """
+import json, sys, time
+t0 = time.perf_counter()
+from db.engine import open_database
+from desktop import paperwork
+from desktop.documents import pdf
+db = open_database(sys.argv[1])
+from sqlalchemy import select
+from db.models import Matter
+with db.session() as s:
+    ids = list(s.scalars(select(Matter.id).order_by(Matter.accepted_at.desc()).limit(30)))
+t1 = time.perf_counter()
+doc = paperwork.receipt_document(db, ids[0], "A4")
+first_pdf = pdf.render(doc, paperwork.fonts.resolve())
+first = time.perf_counter() - t1
+warm = {}
+for layout in ("A4", "A5", "80mm"):
+    times = []
+    for mid in ids[1:]:
+        t = time.perf_counter()
+        pdf.render(paperwork.receipt_document(db, mid, layout), paperwork.fonts.resolve())
+        times.append(time.perf_counter() - t)
+    times.sort()
+    warm[layout] = (times[len(times) // 2], times[int(len(times) * 0.95)])
+print(json.dumps({"first_ms": first * 1000, "warm": warm, "bytes": len(first_pdf)}))
+"""
+
+
+def bench_receipts(ctx: BenchContext) -> dict[str, Any]:
+    """Receipt PDF: the first in a fresh process (imports, font loading), then
+    warm ones per layout, each from the database to PDF bytes in memory."""
+    from sqlalchemy import func, select
+
+    from db.engine import open_database
+    from db.models import Matter
+    from desktop.services import accounts, counter, demo_counter
+
+    db = open_database(ctx.db_url)
+    try:
+        with db.session() as s:
+            n = s.scalar(select(func.count()).select_from(Matter)) or 0
+        if n < 30:  # a benchmark database made before the counter existed
+            demo_counter.fill_counter(db, n_matters=200)
+        assert accounts.station_info(db) is not None and counter.catalogue(db)
+    finally:
+        db.close()
+    out = subprocess.run([sys.executable, "-c", RECEIPT_PROBE, ctx.db_url], capture_output=True, text=True,
+                         check=True, timeout=300)
+    r = json.loads(out.stdout)
+    figures = {"receipt_first_ms": round(r["first_ms"], 1), "receipt_pdf_bytes": r["bytes"]}
+    for layout, (p50, p95) in r["warm"].items():
+        figures[f"receipt_{layout}_warm_ms_p50"] = round(p50 * 1000, 1)
+        figures[f"receipt_{layout}_warm_ms_p95"] = round(p95 * 1000, 1)
+    return figures
+
+
+def bench_import(ctx: BenchContext) -> dict[str, Any]:
+    from desktop.bench_ledger import bench_import as run
+
+    return run(ctx)
+
+
+BENCHES: list[Callable[[BenchContext], dict[str, Any]]] = [bench_open_and_login, bench_startup, bench_search,
+                                                          bench_receipts, bench_import]
 
 
 def run_all(*, n_residents: int = 100_000, keep_dir: str | None = None, db_url: str | None = None) -> dict[str, Any]:

@@ -4,6 +4,7 @@
     python -m desktop --db X init --station-code C --station-name N --admin USER:PASSWORD
     python -m desktop --db X demo --residents N
     python -m desktop --db X bench --json
+    python -m desktop --db X residents import FILE [--dry-run] [--json]
 
 Errors a person can act on print their Chinese message to stderr and exit 2.
 Imports stay inside the commands so each pays only for what it uses.
@@ -42,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--residents", type=int, default=100_000)
     bench.add_argument("--keep", metavar="DIR", help="keep (and reuse) the benchmark database in DIR")
+
+    from desktop import cli_ledger
+
+    cli_ledger.add_parser(sub)
 
     probe = sub.add_parser("startup-probe", help=argparse.SUPPRESS)
     probe.add_argument("--user", required=True)
@@ -150,7 +155,14 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return run_app(url, paths, settings)
 
 
+def cmd_residents(args: argparse.Namespace) -> int:
+    from desktop import cli_ledger
+
+    return cli_ledger.cmd_residents(args)
+
+
 COMMANDS = {
+    "residents": cmd_residents,
     "init": cmd_init,
     "demo": cmd_demo,
     "bench": cmd_bench,

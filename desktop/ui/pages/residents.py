@@ -311,8 +311,12 @@ class ResidentsPage(Page):
         self.new.setDefault(False)
         self.new.setShortcut("F2")
         self.new.clicked.connect(self.register)
+        self.import_btn = QPushButton("导入台账…")
+        self.import_btn.setToolTip("从 Excel（.xlsx）或 .csv 台账导入居民；可先检查不写入")
+        self.import_btn.clicked.connect(lambda _c=False: self.import_ledger())
         top.addWidget(self.search, 1)
         top.addWidget(self.count)
+        top.addWidget(self.import_btn)
         top.addWidget(self.new)
         self.layout_.addLayout(top)
 
@@ -528,6 +532,13 @@ class ResidentsPage(Page):
                         lambda e: show_error(self, e))
 
     # ------------------------------------------------------------ forms
+    def import_ledger(self) -> None:
+        from desktop.ui.pages.ledger_import import ImportDialog
+
+        dlg = ImportDialog(self, self.db, self.actor, self.worker)
+        dlg.imported.connect(lambda _report: self.run_search())
+        dlg.exec()
+
     def register(self) -> None:
         self._open_dialog(ResidentDialog(self))
 

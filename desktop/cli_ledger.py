@@ -1,0 +1,121 @@
+"""``python -m desktop residents import FILE``: import a resident ledger headless.
+
+    python -m desktop --db X residents import 台账.xlsx --dry-run
+    python -m desktop --db X residents import 台账.xlsx --json
+
+Who acts: the CLI has no sign-in (whoever can run it can already open the
+database file), so it acts as a system actor built from an account stored in
+the database: by default the first active administrator account (the oldest
+one; ids are time-ordered), with its username and display name as stored, so
+the audit line names a real account.  ``--user USER`` acts as that active
+account instead; its role is then checked as in the window (a 前台 account
+may only run ``--dry-run``).
+
+Output: ``--json`` prints ``ImportReport.to_json()`` as one JSON object
+(ensure_ascii=False); otherwise a short Chinese summary and the first 20
+problems.  Exit status 0 when the file could be read, even if rows were
+rejected; 2 with ``错误：<message>`` on stderr when it could not (or the
+account may not import).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+SHOW_ERRORS = 20
+
+
+def add_parser(sub: Any) -> None:
+    """Register ``residents import FILE [--dry-run] [--json] [--user USER]``
+    on the main parser's subparsers; the command function is ``cmd_residents``."""
+    residents = sub.add_parser("residents", help="resident registry commands (import a ledger)")
+    rsub = residents.add_subparsers(dest="residents_command")
+    imp = rsub.add_parser("import", help="import a resident ledger (.xlsx or .csv)")
+    imp.add_argument("file", metavar="FILE", help=".xlsx or .csv ledger with Chinese column headers")
+    imp.add_argument("--dry-run", action="store_true", help="check the file and report, write nothing")
+    imp.add_argument("--json", action="store_true", help="print one JSON object")
+    imp.add_argument("--user", metavar="USER",
+                     help="act as this account (default: the first active administrator)")
+
+
+def system_actor(db: Any, username: str | None = None) -> Any:
+    """An Actor for ``username``, or for the first active administrator."""
+    from sqlalchemy import select
+
+    from db.errors import StationDeskError
+    from db.models import Account, LocalState
+    from desktop.services.context import Actor
+
+    with db.session() as s:
+        code = s.scalar(select(LocalState.station_code).where(LocalState.id == 1))
+        if not code:
+            raise StationDeskError("no station", "站点尚未建立。请先运行 init 建立站点。")
+        q = select(Account).where(Account.deleted.is_(False), Account.active.is_(True))
+        if username:
+            acct = s.scalar(q.where(Account.username == username.strip()))
+            if acct is None:
+                raise StationDeskError(f"no account {username}", f"找不到可用的账户“{username.strip()}”（不存在或已停用）。")
+        else:
+            acct = s.scalar(q.where(Account.role == "admin").order_by(Account.id).limit(1))
+            if acct is None:
+                raise StationDeskError("no admin", "数据库里没有可用的管理员账户。")
+        return Actor(acct.id, acct.username, acct.display_name, acct.role, code)
+
+
+def _db_url(args: argparse.Namespace) -> str:
+    if getattr(args, "db", None):
+        return args.db
+    from desktop.paths import app_paths
+
+    return str(app_paths().default_db)
+
+
+def cmd_residents(args: argparse.Namespace) -> int:
+    """``residents ...``: dispatch on the sub-command."""
+    if getattr(args, "residents_command", None) == "import":
+        return cmd_residents_import(args)
+    print("错误：请指定子命令，例如：residents import 台账.xlsx", file=sys.stderr)
+    return 2
+
+
+def cmd_residents_import(args: argparse.Namespace) -> int:
+    from db.errors import StationDeskError, friendly
+
+    try:
+        report = _run_import(args)
+    except StationDeskError as e:
+        print(f"错误：{e.user_message}", file=sys.stderr)
+        return 2
+    except Exception as e:  # noqa: BLE001
+        mapped = friendly(e)
+        if mapped is None:
+            raise
+        print(f"错误：{mapped.user_message}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+        return 0
+    print(report.summary())
+    for e in report.errors[:SHOW_ERRORS]:
+        print(f"  第 {e.row} 行　{e.field}：{e.message}")
+    if len(report.errors) > SHOW_ERRORS:
+        print(f"  ……还有 {len(report.errors) - SHOW_ERRORS} 条问题没有列出（用 --json 查看全部）。")
+    for w in report.warnings[:SHOW_ERRORS]:
+        print(f"  提示：{w.message}")
+    if len(report.warnings) > SHOW_ERRORS:
+        print(f"  ……还有 {len(report.warnings) - SHOW_ERRORS} 条提示。")
+    return 0
+
+
+def _run_import(args: argparse.Namespace) -> Any:
+    from db.engine import open_database
+    from desktop.services import ledger
+
+    db = open_database(_db_url(args))
+    try:
+        actor = system_actor(db, args.user)
+        return ledger.import_ledger(db, actor, args.file, dry_run=args.dry_run)
+    finally:
+        db.close()

@@ -1,0 +1,326 @@
+"""导入居民台账: choose an .xlsx/.csv ledger, confirm which column is which,
+check it without writing, import it, and save the list of problems.
+
+Reading, checking and importing run on the serial worker (with a progress
+box after a moment), so the window keeps painting on a 10 000-row file.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db.engine import Database
+from desktop.services import ledger
+from desktop.services.context import Actor
+from desktop.services.idnumbers import mask
+from desktop.services.ledger import FIELD_LABELS, ImportReport, Table
+from desktop.ui.errors import show_error
+from desktop.ui.widgets import hint, primary, scaled
+from desktop.ui.worker import SerialWorker
+
+NOT_IMPORTED = "（不导入）"
+PREVIEW_ROWS = 5
+SHOW_PROBLEMS = 2000  # rows in the problems table; the saved list has all
+GREY = QColor("#9aa5b1")
+
+
+class ImportDialog(QDialog):
+    """``ImportDialog(parent, db, actor, worker)``; ``load_file(path)`` opens a
+    file without the file chooser.  ``imported`` fires after a real import."""
+
+    imported = Signal(object)  # ImportReport
+
+    def __init__(self, parent: QWidget | None, db: Database, actor: Actor, worker: SerialWorker):
+        super().__init__(parent)
+        self.db, self.actor, self.worker = db, actor, worker
+        self.path: Path | None = None
+        self.table: Table | None = None
+        self.report: ImportReport | None = None
+        self.combos: list[QComboBox] = []
+        self.can_import = actor.at_least(ledger.IMPORT_ROLE)
+        self.setWindowTitle("导入居民台账")
+        lay = QVBoxLayout(self)
+        lay.setSpacing(8)
+
+        top = QHBoxLayout()
+        self.file_label = QLabel("还没有选择文件。")
+        scaled(self.file_label, 1, True)
+        self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.choose = QPushButton("选择文件…")
+        self.choose.clicked.connect(lambda _checked=False: self.choose_file())
+        top.addWidget(self.file_label, 1)
+        top.addWidget(self.choose)
+        lay.addLayout(top)
+        lay.addWidget(hint("可以导入 Excel（.xlsx）或 CSV 文件，表头上方可以有标题行。程序会自动识别每一列；"
+                           "识别得不对的，请在“导入为”一行改选。已登记的居民（证件号码相同）会更新原记录，不会重复添加；"
+                           "空着的格子不会覆盖已有信息。"))
+        self.info = QLabel()
+        self.info.setObjectName("hint")
+        lay.addWidget(self.info)
+
+        self.preview = QTableWidget(0, 0)
+        self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.preview.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.preview.setAlternatingRowColors(True)
+        self.preview.setMinimumHeight(150)
+        lay.addWidget(self.preview, 3)
+
+        actions = QHBoxLayout()
+        self.mapping_note = QLabel()
+        self.mapping_note.setObjectName("error")
+        self.mapping_note.setWordWrap(True)
+        self.check = QPushButton("检查（不写入）")
+        self.check.clicked.connect(lambda _checked=False: self.run_check())
+        self.do_import = primary("导入")
+        self.do_import.setDefault(False)
+        self.do_import.clicked.connect(lambda _checked=False: self.run_import())
+        if not self.can_import:
+            self.do_import.setToolTip("导入需要站长或管理员权限；可以先检查文件。")
+        actions.addWidget(self.mapping_note, 1)
+        actions.addWidget(self.check)
+        actions.addWidget(self.do_import)
+        lay.addLayout(actions)
+
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        scaled(self.summary, 1, True)
+        lay.addWidget(self.summary)
+        self.problems = QTableWidget(0, 3)
+        self.problems.setHorizontalHeaderLabels(["行号", "字段", "问题"])
+        self.problems.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.problems.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.problems.setAlternatingRowColors(True)
+        self.problems.setWordWrap(True)
+        self.problems.verticalHeader().setVisible(False)
+        hh = self.problems.horizontalHeader()
+        hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.problems.setColumnWidth(0, 70)
+        self.problems.setColumnWidth(1, 110)
+        self.problems.setMinimumHeight(110)
+        lay.addWidget(self.problems, 2)
+
+        bottom = QHBoxLayout()
+        self.saved_note = QLabel()
+        self.saved_note.setObjectName("notice")
+        self.saved_note.setWordWrap(True)
+        self.save = QPushButton("保存问题清单…")
+        self.save.clicked.connect(lambda _checked=False: self.choose_report_file())
+        close = QPushButton("关闭")
+        close.clicked.connect(self.accept)
+        bottom.addWidget(self.saved_note, 1)
+        bottom.addWidget(self.save)
+        bottom.addWidget(close)
+        lay.addLayout(bottom)
+
+        self._fit_screen()
+        self._update_state()
+
+    def _fit_screen(self) -> None:
+        screen = (self.parentWidget().screen() if self.parentWidget() else None) or QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen else None
+        w, h = 1180, 700
+        if avail is not None:
+            w, h = min(w, avail.width() - 40), min(h, avail.height() - 50)
+        self.resize(max(w, 640), max(h, 480))
+
+    # ------------------------------------------------------------ file
+    def choose_file(self) -> None:
+        start = str(self.path.parent) if self.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "选择居民台账", start,
+                                              "台账文件 (*.xlsx *.csv);;Excel 文件 (*.xlsx);;CSV 文件 (*.csv);;所有文件 (*)")
+        if path:
+            self.load_file(path)
+
+    def load_file(self, path: str | Path) -> bool:
+        """Read ``path`` and show its columns; False (with a message) if it cannot be read."""
+        p = Path(path)
+        try:
+            table = self.worker.call(lambda: ledger.read_table(p), label="正在读取文件…", parent=self)
+        except Exception as exc:  # noqa: BLE001 - shown; the dialog keeps the previous file
+            show_error(self, exc)
+            return False
+        self.path, self.table = p, table
+        self.file_label.setText(p.name)
+        self.file_label.setToolTip(str(p))
+        where = f"工作表“{table.sheet}”，" if table.kind == "xlsx" else f"CSV（{table.sheet} 编码），"
+        self.info.setText(f"{where}表头在第 {table.header_row} 行，共 {len(table.rows):,} 行数据。"
+                          f"下面是前 {min(PREVIEW_ROWS, len(table.rows))} 行。")
+        self._fill_preview(table)
+        self._clear_report()
+        self._update_state()
+        return True
+
+    def _fill_preview(self, table: Table) -> None:
+        guessed = ledger.guess_mapping(table.headers)
+        rows = table.rows[:PREVIEW_ROWS]
+        t = self.preview
+        t.clear()
+        t.setColumnCount(table.width)
+        t.setRowCount(1 + len(rows))
+        t.setHorizontalHeaderLabels([h or f"第{i + 1}列" for i, h in enumerate(table.headers)])
+        t.setVerticalHeaderLabels(["导入为"] + [f"第 {n} 行" for n, _ in rows])
+        self.combos = []
+        for col in range(table.width):
+            combo = QComboBox()
+            combo.addItem(NOT_IMPORTED, None)
+            for key, label in FIELD_LABELS.items():
+                combo.addItem(label, key)
+            combo.setCurrentIndex(max(0, combo.findData(guessed.get(col))))
+            combo.currentIndexChanged.connect(lambda _i, c=col: self._mapping_changed(c))
+            t.setCellWidget(0, col, combo)
+            self.combos.append(combo)
+        for r, (_, values) in enumerate(rows, start=1):
+            for col in range(table.width):
+                text = ledger.cell_text(values[col])
+                if guessed.get(col) == "doc_number" and len(text) >= 10:
+                    text = mask(text)  # ID numbers stay masked on screen, even from the worker's own file
+                t.setItem(r, col, QTableWidgetItem(text))
+        t.resizeColumnsToContents()
+        # Wide enough for the longest field label plus the drop-down arrow and padding.
+        combo_w = t.fontMetrics().horizontalAdvance(NOT_IMPORTED) + 64
+        for col in range(table.width):
+            t.setColumnWidth(col, min(240, max(t.columnWidth(col), combo_w)))
+        t.setRowHeight(0, self.combos[0].sizeHint().height() + 8 if self.combos else 30)
+        self._grey_unmapped()
+
+    def _grey_unmapped(self) -> None:
+        for col, combo in enumerate(self.combos):
+            used = combo.currentData() is not None
+            for r in range(1, self.preview.rowCount()):
+                item = self.preview.item(r, col)
+                if item is not None:
+                    item.setForeground(self.preview.palette().text().color() if used else GREY)
+
+    # ------------------------------------------------------------ mapping
+    def mapping(self) -> dict[int, str]:
+        return {col: c.currentData() for col, c in enumerate(self.combos) if c.currentData()}
+
+    def set_field(self, col: int, field: str | None) -> None:
+        """Choose what column ``col`` is imported as (None: not imported)."""
+        self.combos[col].setCurrentIndex(max(0, self.combos[col].findData(field)))
+
+    def _mapping_changed(self, col: int) -> None:
+        chosen = self.combos[col].currentData()
+        if chosen:
+            for other, c in enumerate(self.combos):
+                if other != col and c.currentData() == chosen:  # one column per field
+                    c.blockSignals(True)
+                    c.setCurrentIndex(0)
+                    c.blockSignals(False)
+        self._grey_unmapped()
+        if self.report is not None:
+            self._clear_report()
+            self.summary.setText("对应关系改了，请重新检查。")
+        self._update_state()
+
+    def _update_state(self) -> None:
+        loaded = self.table is not None
+        has_name = "name" in self.mapping().values()
+        if loaded and not has_name:
+            self.mapping_note.setText("请在“导入为”一行为“姓名”选择对应的列。")
+        else:
+            self.mapping_note.setText("")
+        self.check.setEnabled(loaded and has_name)
+        self.do_import.setEnabled(loaded and has_name and self.can_import)
+        self.save.setEnabled(bool(self.report and (self.report.errors or self.report.warnings)))
+
+    # ------------------------------------------------------------ check / import
+    def run_check(self) -> ImportReport | None:
+        return self._run(dry_run=True)
+
+    def run_import(self) -> ImportReport | None:
+        answer = QMessageBox.question(
+            self, "导入居民台账",
+            "检查通过的行会一次写入居民名册；有问题的行不导入，可以改好后再导入同一个文件"
+            "（已导入的不会重复）。\n\n确定导入吗？")
+        if answer != QMessageBox.StandardButton.Yes:
+            return None
+        return self._run(dry_run=False)
+
+    def _run(self, dry_run: bool) -> ImportReport | None:
+        if self.path is None:
+            return None
+        db, actor, path, mapping = self.db, self.actor, self.path, self.mapping()
+        try:
+            report = self.worker.call(
+                lambda: ledger.import_ledger(db, actor, path, mapping=mapping, dry_run=dry_run),
+                label="正在检查…" if dry_run else "正在导入…", parent=self)
+        except Exception as exc:  # noqa: BLE001 - shown; nothing was written
+            show_error(self, exc)
+            return None
+        self.show_report(report)
+        if not dry_run:
+            self.imported.emit(report)
+        return report
+
+    def _clear_report(self) -> None:
+        self.report = None
+        self.summary.setText("")
+        self.saved_note.setText("")
+        self.problems.setRowCount(0)
+
+    def show_report(self, report: ImportReport) -> None:
+        self.report = report
+        self.saved_note.setText("")
+        self.summary.setText(report.summary())
+        self.summary.setObjectName("notice" if not report.errors else "")
+        self.summary.style().unpolish(self.summary)
+        self.summary.style().polish(self.summary)
+        lines = [(e.row, e.field, e.message) for e in report.errors]
+        lines += [(w.row, "重复", w.message) for w in report.warnings]
+        lines.sort(key=lambda x: x[0])
+        shown = lines[:SHOW_PROBLEMS]
+        t = self.problems
+        t.setRowCount(len(shown))
+        for r, (row, field, message) in enumerate(shown):
+            num = QTableWidgetItem(str(row))
+            num.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            t.setItem(r, 0, num)
+            t.setItem(r, 1, QTableWidgetItem(field))
+            msg = QTableWidgetItem(message)
+            msg.setToolTip(message)
+            t.setItem(r, 2, msg)
+        t.resizeRowsToContents()
+        if len(lines) > SHOW_PROBLEMS:
+            self.saved_note.setText(f"这里只列出前 {SHOW_PROBLEMS} 条，共 {len(lines)} 条；完整清单请保存后查看。")
+        self._update_state()
+
+    # ------------------------------------------------------------ saving the problems
+    def choose_report_file(self) -> None:
+        if self.report is None:
+            return
+        base = self.path.parent if self.path else Path.home()
+        stem = self.path.stem if self.path else "台账"
+        path, _ = QFileDialog.getSaveFileName(self, "保存问题清单", str(base / f"{stem}-问题清单.xlsx"),
+                                              "Excel 文件 (*.xlsx)")
+        if path:
+            self.save_report_to(path)
+
+    def save_report_to(self, path: str | Path) -> Path | None:
+        report = self.report
+        if report is None:
+            return None
+        try:
+            saved = self.worker.call(lambda: ledger.save_report(report, path), label="正在保存…", parent=self)
+        except Exception as exc:  # noqa: BLE001
+            show_error(self, exc)
+            return None
+        self.saved_note.setText(f"问题清单已保存：{saved}")
+        return saved
