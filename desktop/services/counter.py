@@ -26,6 +26,7 @@ from db.clock import utcnow
 from db.engine import Database
 from db.errors import StationDeskError, ValidationError
 from db.models import (
+    Account,
     Matter,
     MatterEvent,
     MatterRating,
@@ -372,9 +373,20 @@ def _live_matter(s: Session, matter_id: uuid.UUID) -> Matter:
     return m
 
 
+def colleagues(db: Database) -> list[tuple[uuid.UUID, str]]:
+    """Active accounts a matter can be transferred to (AB岗)."""
+    with db.session() as s:
+        return [(a.id, a.display_name) for a in s.scalars(
+            select(Account).where(Account.active.is_(True), Account.deleted.is_(False)).order_by(Account.display_name))]
+
+
 def transition(db: Database, actor: Actor, matter_id: uuid.UUID, kind: str, note: str = "",
-               target: str = "") -> str:
-    """Start, transfer, return or refuse a matter; returns the new status."""
+               target: str = "", to_account: uuid.UUID | None = None) -> str:
+    """Start, transfer, return or refuse a matter; returns the new status.
+
+    A transfer to a colleague (``to_account``) makes them the handler, so the
+    matter moves to their 我的 list (首问负责制 hands over with it); a
+    transfer to another office keeps the handler, who follows it up."""
     actor.require("desk", "办理事项")
     if kind not in ("start", "transfer", "return", "reject"):
         raise ValidationError("kind", "未知的操作。")
@@ -382,12 +394,18 @@ def transition(db: Database, actor: Actor, matter_id: uuid.UUID, kind: str, note
     target = " ".join((target or "").split())[:64]
     if kind in ("return", "reject") and not note:
         raise ValidationError("note", "退回或不予受理时，请写明原因（会告知居民）。")
-    if kind == "transfer" and not target:
+    if kind == "transfer" and not target and to_account is None:
         raise ValidationError("target", "请写明转给谁（同事或部门）。")
     with db.session() as s:
         m = _live_matter(s, matter_id)
         if m.status not in TRANSITIONS[kind]:
             raise ValidationError("status", f"这个事项当前是“{STATUSES[m.status]}”，不能{EVENT_KINDS[kind]}。")
+        if kind == "transfer" and to_account is not None:
+            acct = s.get(Account, to_account)
+            if acct is None or not acct.active or acct.deleted:
+                raise ValidationError("target", "这个同事的账户已停用，请选择其他人。")
+            m.handler_id, m.handler_name = acct.id, acct.display_name
+            target = acct.display_name
         m.status = AFTER[kind]
         if kind in ("return", "reject"):
             m.closed_at = utcnow()

@@ -227,3 +227,29 @@ def test_settings_page_imports_next_years_holidays(qtbot, gui, station_db, no_mo
     assert no_modal_boxes[-1][0] == "warning" and "JSON" in no_modal_boxes[-1][1]
     desk = accounts.authenticate(db, "desk1", "desk1234")
     assert not make_window(qtbot, gui, db, desk).settings_page.import_holidays.isEnabled()
+
+
+def test_transfer_to_a_colleague_from_the_matter_dialog(qtbot, gui, station_db, monkeypatch, no_modal_boxes):
+    from desktop.ui.pages import counter as cp
+
+    db, admin = station_db
+    rid = _resident(db, admin)
+    t = next(m for m in counter.catalogue(db) if m.name == "老年人优待证办理")
+    acc = counter.accept(db, admin, rid, t.id, t.required_materials)
+    win = make_window(qtbot, gui, db, admin)
+    md = cp.MatterDialog(win.counter_page, acc.matter_id)
+    qtbot.addWidget(md)
+
+    def transfer(dlg):
+        dlg.submit()  # nobody chosen
+        assert not dlg.errors.labels["target"].isHidden()
+        dlg.target.setCurrentIndex(dlg.target.findText("李前台"))
+        dlg.note.setPlainText("AB岗顶岗")
+        dlg.submit()
+        return dlg.result()
+
+    monkeypatch.setattr(cp.NoteDialog, "exec", transfer)
+    md.act("transfer")
+    assert md.detail.status == "transferred" and md.detail.handler_name == "李前台"
+    desk = accounts.authenticate(db, "desk1", "desk1234")
+    assert [r.id for r in counter.board(db).mine(desk)] == [acc.matter_id]

@@ -195,3 +195,19 @@ def test_supervisor_edits_the_catalogue(desk):
     counter.save_matter_type(db, admin, got)
     assert new_id not in {m.id for m in counter.catalogue(db)}
     assert new_id in {m.id for m in counter.catalogue(db, include_inactive=True)}
+
+
+def test_transfer_to_a_colleague_moves_it_to_their_list(desk):
+    db, admin, actor, rid = desk
+    t = _type(db, "老年人优待证")
+    a = counter.accept(db, actor, rid, t.id, t.required_materials, today=MONDAY)
+    names = dict((n, i) for i, n in counter.colleagues(db))
+    assert {"管理员", "李前台"} <= set(names)
+    counter.transition(db, actor, a.matter_id, "transfer", "AB岗顶岗", to_account=names["管理员"])
+    b = counter.board(db, today=MONDAY)
+    assert [r.id for r in b.mine(admin)] == [a.matter_id] and b.mine(actor) == []
+    d = counter.get(db, a.matter_id)
+    assert d.handler_name == "管理员" and d.accepted_by == "李前台" and d.events[-1].target == "管理员"
+    # To an office: the handler keeps following it.
+    counter.transition(db, admin, a.matter_id, "transfer", "", target="街道民政办")
+    assert counter.get(db, a.matter_id).handler_name == "管理员"

@@ -635,9 +635,16 @@ class NoteDialog(QDialog):
         lay = QVBoxLayout(self)
         form = QFormLayout()
         self.errors = FormErrors(form)
-        self.target = QLineEdit()
+        self.target = QComboBox()
+        self.target.setEditable(True)
         if kind == "transfer":
-            self.errors.add("target", "转给", self.target)
+            p = parent.page
+            for aid, name in p.worker.call(lambda: counter.colleagues(p.db), parent=parent):
+                if aid != p.actor.account_id:
+                    self.target.addItem(name, aid)
+            self.target.setCurrentIndex(-1)
+            self.target.lineEdit().setPlaceholderText("选择同事，或填写部门名称")
+            self.errors.add("target", "转给", self.target, "转给同事后，事项进入他（她）的“我的”列表；转给部门时仍由您跟进。")
         self.note = QPlainTextEdit()
         self.note.setMaximumHeight(100)
         self.errors.add("note", "说明" if kind == "transfer" else "原因", self.note, prompt)
@@ -647,9 +654,11 @@ class NoteDialog(QDialog):
     def submit(self) -> None:
         self.errors.clear()
         p, mid, kind = self.parent_.page, self.parent_.matter_id, self.kind
-        note, target = self.note.toPlainText(), self.target.text()
-        ok, _ = self.errors.attempt(p.worker, lambda: counter.transition(p.db, p.actor, mid, kind, note, target),
-                                    self)
+        note, target = self.note.toPlainText(), self.target.currentText()
+        idx = self.target.findText(target)
+        to = self.target.itemData(idx) if idx >= 0 else None
+        ok, _ = self.errors.attempt(
+            p.worker, lambda: counter.transition(p.db, p.actor, mid, kind, note, target, to_account=to), self)
         if ok:
             self.accept()
             if kind in ("return", "reject"):
