@@ -562,6 +562,22 @@ def board(db: Database, today: date | None = None, limit: int = 2000) -> Board:
     return Board(today, rows, accepted, closed)
 
 
+def counts(db: Database, today: date | None = None) -> dict[str, int]:
+    """The counter at a glance: open, due today, overdue, open rectifications."""
+    today = today or local_today()
+    open_ = (Matter.deleted.is_(False)) & Matter.status.in_(OPEN_STATUSES)
+    with db.session() as s:
+        def n(q) -> int:  # type: ignore[no-untyped-def]
+            return s.scalar(q) or 0
+
+        return {
+            "open": n(select(func.count()).select_from(Matter).where(open_)),
+            "due_today": n(select(func.count()).select_from(Matter).where(open_, Matter.promised_date == today)),
+            "overdue": n(select(func.count()).select_from(Matter).where(open_, Matter.promised_date < today)),
+            "rectifications": n(select(func.count()).select_from(Rectification).where(Rectification.status == "open")),
+        }
+
+
 def recent(db: Database, limit: int = 200) -> list[MatterRow]:
     with db.session() as s:
         return _rows(s, select(Matter).where(Matter.deleted.is_(False))

@@ -211,3 +211,14 @@ def test_transfer_to_a_colleague_moves_it_to_their_list(desk):
     # To an office: the handler keeps following it.
     counter.transition(db, admin, a.matter_id, "transfer", "", target="街道民政办")
     assert counter.get(db, a.matter_id).handler_name == "管理员"
+
+
+def test_counts_for_the_overview(desk):
+    db, _, actor, rid = desk
+    t0 = _type(db, "流动人口居住登记")
+    t5 = _type(db, "老年人优待证")
+    counter.accept(db, actor, rid, t0.id, t0.required_materials, today=MONDAY)
+    old = counter.accept(db, actor, rid, t5.id, t5.required_materials, today=date(2026, 11, 2))
+    counter.close(db, actor, old.matter_id, "ok", 1, today=MONDAY)
+    counter.accept(db, actor, rid, t5.id, t5.required_materials, today=date(2026, 11, 2))
+    assert counter.counts(db, MONDAY) == {"open": 2, "due_today": 1, "overdue": 1, "rectifications": 1}

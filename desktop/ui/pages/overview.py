@@ -3,7 +3,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from desktop.services import accounts
+from desktop.services import accounts, counter
 from desktop.services.overview import Overview, overview
 from desktop.services.vocab import RESIDENCY
 from desktop.ui.pages.base import Page
@@ -46,6 +46,18 @@ class OverviewPage(Page):
         self.layout_.addLayout(cards)
         self.residency = hint("")
         self.layout_.addWidget(self.residency)
+        sub0 = QLabel("接待台")
+        sub0.setObjectName("pageTitle")
+        scaled(sub0, 2, True)
+        self.layout_.addWidget(sub0)
+        crow = QHBoxLayout()
+        self.counter_cards = {k: Card(v) for k, v in
+                              [("open", "在办事项"), ("due_today", "今日到期"), ("overdue", "已超期"),
+                               ("rectifications", "差评待整改")]}
+        for c in self.counter_cards.values():
+            crow.addWidget(c)
+        crow.addStretch(1)
+        self.layout_.addLayout(crow)
         sub = QLabel("重点人群")
         sub.setObjectName("pageTitle")
         scaled(sub, 2, True)
@@ -68,10 +80,12 @@ class OverviewPage(Page):
     def activated(self) -> None:
         db = self.db
         self.updated.setText("正在统计…")
-        self.worker.run(lambda: (accounts.station_info(db), overview(db)), self._show)
+        self.worker.run(lambda: (accounts.station_info(db), overview(db), counter.counts(db)), self._show)
 
     def _show(self, result) -> None:  # type: ignore[no-untyped-def]
-        info, ov = result
+        info, ov, cc = result
+        for key, card in self.counter_cards.items():
+            card.set(cc[key])
         ov: Overview
         if info:
             self.station_line.setText(f"{info.name}　·　站点编码 {info.code}　·　{info.level_label}")
