@@ -37,14 +37,12 @@ from PySide6.QtWidgets import (
 )
 
 from db.errors import ValidationError
-from desktop import paperwork
 from desktop.services import counter, workdays
 from desktop.services.counter import Material, MatterRow, MatterTypeView, MissingMaterials
 from desktop.services.search import ResidentIndex
 from desktop.settings import Settings
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
-from desktop.ui.printing import show_preview
 from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_date, fmt_datetime, hint, primary, scaled
 
 RECEIPT_LAYOUTS = ("A4", "A5", "80mm")
@@ -257,6 +255,10 @@ class CounterPage(Page):
         self.refresh()
 
     def print_receipt(self, matter_id: uuid.UUID) -> None:
+        # reportlab loads on first print, not at start-up (about 0.3 s).
+        from desktop import paperwork
+        from desktop.ui.printing import show_preview
+
         db = self.db
         try:
             receipt_no = self.worker.call(lambda: counter.get(db, matter_id).receipt_no, parent=self)
@@ -272,6 +274,9 @@ class CounterPage(Page):
 
     def print_notice(self, matter_type_id: uuid.UUID, notice_no: str, resident_name: str, missing: list[str],
                      reason: str = "") -> None:
+        from desktop import paperwork
+        from desktop.ui.printing import show_preview
+
         db, worker_name = self.db, self.actor.display_name
         show_preview(self, "一次性告知单", lambda layout: paperwork.notice_document(
             db, matter_type_id, notice_no=notice_no, resident_name=resident_name, missing=missing, reason=reason,
