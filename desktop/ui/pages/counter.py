@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -46,6 +46,13 @@ from desktop.ui.pages.base import Page
 from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_date, fmt_datetime, hint, primary, scaled
 
 RECEIPT_LAYOUTS = ("A4", "A5", "80mm")
+WARM_UP_MS = 3000
+
+
+def _warm_up() -> None:
+    from desktop import paperwork
+
+    paperwork.fonts.resolve()
 OVERDUE_BG = QColor("#fde2e1")
 DUE_BG = QColor("#fff4d6")
 
@@ -168,6 +175,9 @@ class CounterPage(Page):
             self.rect_tab = self.tabs.addTab(self.rect_table, "差评整改")
         self.layout_.addWidget(self.tabs, 1)
         self.layout_.addWidget(hint("双击一行查看详情、办理、办结和评价。红色为超过承诺日期，黄色为今天到期。"))
+        # Load reportlab and the font a few seconds after start-up, on the worker,
+        # so the first receipt prints as fast as the others.
+        QTimer.singleShot(WARM_UP_MS, lambda: self.worker.run(_warm_up, lambda _r: None, lambda _e: None))
 
     # ------------------------------------------------------------ board
     def activated(self) -> None:
