@@ -17,6 +17,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -149,7 +150,9 @@ def _norm(s: str) -> str:
     return "".join(unicodedata.normalize("NFKC", s or "").lower().split())
 
 
+@lru_cache(maxsize=1024)
 def _initials(s: str) -> str:
+    """Pinyin initials of a matter name (no surname rules: not a person's name)."""
     from pypinyin import Style, lazy_pinyin
 
     return "".join(p[0] for p in lazy_pinyin(s, style=Style.FIRST_LETTER) if p)
