@@ -49,6 +49,14 @@ ACTIONS = {
     "rectification_close": "完成整改回访",
     "matter_type_save": "修改事项目录",
     "holidays_import": "更新节假日",
+    "certificate_issue": "开具证明",
+    "certificate_request": "提交证明审批",
+    "certificate_approve": "审批通过证明",
+    "certificate_decline": "审批未通过证明",
+    "certificate_void": "作废证明",
+    "certificate_reissue": "补开证明",
+    "certificate_refuse": "拒开证明（已告知去向）",
+    "certificate_print": "打印证明",
     "demo_data": "生成演示数据",
 }
 

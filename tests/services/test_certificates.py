@@ -1,0 +1,159 @@
+"""Certificates: catalogue and alias search, issuing with serials and the seal
+register, approval, void and reissue, refusals, verification."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from db.errors import PermissionDenied, ValidationError
+from db.models import AuditLog, Certificate, SealLog
+from desktop.services import accounts, certificates as certs, residents
+from desktop.services.idnumbers import make_ric
+from desktop.services.residents import ResidentForm
+
+DOC = make_ric("340304", date(1980, 5, 6), 21)
+
+
+@pytest.fixture
+def setup(station):
+    db, admin = station
+    accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk12345")
+    desk = accounts.authenticate(db, "desk1", "desk12345")
+    rid = residents.register(db, desk, ResidentForm(name="赵丽", doc_number=DOC, phone="13812345678",
+                                                    estate="幸福里小区", building="3", unit="2", room="501"))
+    items = certs.catalogue(db)
+    return db, admin, desk, rid, {t.code: t for t in items}
+
+
+def test_catalogue_ships_the_national_negative_list_and_searches_aliases(setup):
+    db, _, _, _, by = setup
+    items = certs.catalogue(db)
+    abolished = [t for t in items if t.kind == "abolished"]
+    assert len(abolished) == 20 and all(t.redirect and "民发〔2020〕20号" in t.basis for t in abolished)
+    assert all(t.basis for t in items if t.kind == "retained")
+    for q, name in (("亲属", "亲属关系证明"), ("关系证明", "亲属关系证明"), ("无犯罪", "无犯罪记录证明"),
+                    ("单身", "婚姻状况证明"), ("健在", "健在证明"), ("居住", "居住证明"),
+                    ("我要开个单身证明", "婚姻状况证明")):
+        assert certs.search(items, q)[0].name == name, q
+    assert certs.search(items, "亲属")[0].kind == "abolished"
+
+
+def test_issue_on_the_spot_with_gapless_serials_and_seal_register(setup):
+    db, admin, desk, rid, by = setup
+    t = by["R01"]
+    vals = {"since": "2015年3月", "purpose": "子女入学"}
+    with pytest.raises(ValidationError) as e:
+        certs.issue(db, desk, rid, t.id, vals, t.materials[:1])
+    assert e.value.field == "materials"
+    with pytest.raises(ValidationError) as e:
+        certs.issue(db, desk, rid, t.id, {"since": "2015年3月"}, t.materials)
+    assert e.value.field == "purpose"
+    a = certs.issue(db, desk, rid, t.id, vals, t.materials, copies=2)
+    b = certs.issue(db, desk, rid, t.id, vals, t.materials)
+    year = date.today().year
+    assert a.status == "issued" and a.serial == f"〔{year}〕幸福证字第0001号" and b.serial.endswith("第0002号")
+    d = certs.get(db, a.id)
+    assert "赵丽" in d.body_masked and DOC not in d.body_masked and "340304********" in d.body_masked
+    assert "幸福里小区3栋2单元501室" in d.body_masked and "子女入学" in d.body_masked
+    p = certs.printable(db, desk, a.id)
+    assert DOC in p.body_full and p.qr.startswith(f"ZM:340304001:{year}:1:")
+    with db.session() as s:
+        lines = s.scalars(select(SealLog).order_by(SealLog.at)).all()
+        assert [(x.copies, x.applicant_name, x.applicant_phone, x.handler_name) for x in lines] == \
+            [(2, "赵丽", "13812345678", "李前台"), (1, "赵丽", "13812345678", "李前台")]
+        # the audit line names the certificate by id only, never the person
+        assert all("赵丽" not in str(x.detail) for x in s.scalars(select(AuditLog)))
+    assert [x.content for x in certs.seal_register(db)][0].endswith("第0002号）")
+
+
+def test_approval_queue_and_no_gap_for_declined(setup):
+    db, admin, desk, rid, by = setup
+    t = by["R02"]  # needs approval
+    vals = {"situation": "家庭成员患重病，收入低于低保标准", "purpose": "申请临时救助"}
+    p1 = certs.issue(db, desk, rid, t.id, vals, t.materials)
+    p2 = certs.issue(db, desk, rid, t.id, vals, t.materials)
+    assert p1.status == p2.status == "pending" and p1.serial is None
+    assert {r.id for r in certs.pending(db)} == {p1.id, p2.id}
+    with pytest.raises(PermissionDenied):
+        certs.approve(db, desk, p1.id)
+    with pytest.raises(ValidationError):
+        certs.decline(db, admin, p1.id, "")
+    certs.decline(db, admin, p1.id, "情况与入户核实不符")
+    ok = certs.approve(db, admin, p2.id)
+    assert ok.serial.endswith("第0001号")  # the declined request took no number
+    assert certs.get(db, p2.id).approver_name == "管理员"
+    with pytest.raises(ValidationError):
+        certs.approve(db, admin, p2.id)
+    with pytest.raises(ValidationError):
+        certs.printable(db, desk, p1.id)  # declined: nothing to print
+
+
+def test_factual_needs_reason_and_approval_abolished_cannot_be_issued(setup):
+    db, admin, desk, rid, by = setup
+    f = by["F01"]
+    with pytest.raises(ValidationError) as e:
+        certs.issue(db, admin, rid, f.id, {"facts": "该居民于2020年起在本社区担任楼栋长", "purpose": "单位政审"}, f.materials)
+    assert e.value.field == "reason"
+    r = certs.issue(db, desk, rid, f.id, {"facts": "该居民于2020年起在本社区担任楼栋长", "purpose": "单位政审"},
+                    f.materials, reason="单位要求社区出具任职情况，两张清单均无")
+    assert r.status == "pending"
+    with pytest.raises(certs.AbolishedType):
+        certs.issue(db, admin, rid, by["N01"].id, {}, [])
+
+
+def test_void_and_reissue_keep_every_number(setup):
+    db, admin, desk, rid, by = setup
+    t = by["R01"]
+    a = certs.issue(db, desk, rid, t.id, {"since": "2015年", "purpose": "入学"}, t.materials)
+    with pytest.raises(PermissionDenied):
+        certs.void(db, desk, a.id, "写错了")
+    with pytest.raises(ValidationError):
+        certs.reissue(db, admin, a.id, "")
+    new = certs.reissue(db, admin, a.id, "原件遗失")
+    assert new.serial.endswith("第0002号")
+    old = certs.get(db, a.id)
+    assert old.status == "voided" and old.replaced_by_serial == new.serial and "原件遗失" in old.void_reason
+    assert certs.get(db, new.id).replaces_serial == old.serial
+    with pytest.raises(ValidationError):
+        certs.reissue(db, admin, a.id, "again")
+    certs.void(db, admin, new.id, "居民不再需要")
+    with pytest.raises(ValidationError):
+        certs.void(db, admin, new.id, "twice")
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Certificate)) == 2  # nothing deleted
+        assert s.scalar(select(func.count()).select_from(SealLog)) == 2
+
+
+def test_refusals_are_logged_and_counted(setup):
+    db, admin, desk, rid, by = setup
+    r = certs.refuse(db, desk, by["N01"].id, rid, "办理继承")
+    assert r.resident_name == "赵丽" and "派出所" in r.redirect and "民发〔2020〕20号" in r.basis
+    certs.refuse(db, desk, by["N01"].id)
+    certs.refuse(db, desk, by["N08"].id)
+    assert certs.refusal_counts(db) == {"亲属关系证明": 2, "婚姻状况证明": 1}
+    assert [x.type_name for x in certs.refusals(db)][-1] == "亲属关系证明"
+    with pytest.raises(ValidationError):
+        certs.refuse(db, desk, by["R01"].id)
+
+
+def test_verify_qr_serial_forgery_and_void(setup):
+    db, admin, desk, rid, by = setup
+    t = by["R01"]
+    a = certs.issue(db, desk, rid, t.id, {"since": "2015年", "purpose": "入学"}, t.materials)
+    qr = certs.printable(db, desk, a.id).qr
+    v = certs.verify(db, qr)
+    assert v.genuine and v.detail.resident_name == "赵丽" and "有效" in v.message
+    assert DOC not in v.detail.body_masked
+    forged = qr[:-8] + ("A" * 8 if not qr.endswith("A" * 8) else "B" * 8)
+    assert not certs.verify(db, forged).genuine and "伪造" in certs.verify(db, forged).message
+    made_up = qr.replace(":1:", ":7:")
+    assert not certs.verify(db, made_up).found
+    typed = certs.verify(db, a.serial)
+    assert typed.found and typed.by_serial_only and not typed.genuine
+    new = certs.reissue(db, admin, a.id, "内容有误")
+    v = certs.verify(db, qr)
+    assert v.genuine and v.detail.status == "voided" and new.serial in v.message
+    assert certs.verify(db, certs.printable(db, desk, new.id).qr).detail.status == "issued"
+    assert not certs.verify(db, "随便写的").found
