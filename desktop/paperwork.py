@@ -55,3 +55,57 @@ def notice_document(db: Database, matter_type_id: uuid.UUID, *, notice_no: str =
 
 def write_pdf(doc: Document, path, font: fonts.Font | None = None):  # type: ignore[no-untyped-def]
     return pdf.save(pdf.render(doc, font or fonts.resolve()), path)
+
+
+# ------------------------------------------------------------------ certificates
+
+def certificate_document(db: Database, actor, cert_id: uuid.UUID, font: fonts.Font | None = None) -> Document:  # type: ignore[no-untyped-def]
+    from desktop.documents import certificate_docs
+    from desktop.services import certificates
+
+    p = certificates.printable(db, actor, cert_id)
+    d = p.detail
+    st = _station(db)
+    issued = (d.issued_at or d.requested_at).replace(tzinfo=timezone.utc).astimezone().date()
+    info = certificate_docs.CertificateInfo(
+        station_name=d.station_name, station_phone=st.phone or "", serial=d.serial, title=d.title, body=p.body_full,
+        issued_on=issued, handler_name=d.handler_name, seal=d.seal, qr=p.qr, replaces_serial=d.replaces_serial)
+    return certificate_docs.certificate(info, font or fonts.resolve())
+
+
+def refusal_document(db: Database, refusal, worker_name: str, font: fonts.Font | None = None) -> Document:  # type: ignore[no-untyped-def]
+    from desktop.documents import certificate_docs
+
+    st = _station(db)
+    info = certificate_docs.RefusalInfo(
+        station_name=st.name, station_phone=st.phone or "", type_name=refusal.type_name, basis=refusal.basis,
+        redirect=refusal.redirect, resident_name=refusal.resident_name, worker_name=worker_name,
+        day=refusal.at.replace(tzinfo=timezone.utc).astimezone().date())
+    return certificate_docs.refusal_notice(info, font or fonts.resolve())
+
+
+def _local(dt):  # type: ignore[no-untyped-def]
+    return dt.replace(tzinfo=timezone.utc).astimezone().replace(tzinfo=None) if dt else None
+
+
+def export_certificate_ledgers(db: Database, path, *, start: date | None = None, end: date | None = None):  # type: ignore[no-untyped-def]
+    """开具台账, 用印登记 and 拒开记录 for a period, one sheet each."""
+    from desktop.documents import sheets
+    from desktop.services import certificates
+
+    rows = certificates.ledger(db, start=start, end=end)
+    seal = certificates.seal_register(db, start=start, end=end)
+    refused = certificates.refusals(db, start=start, end=end)
+    counts = certificates.refusal_counts(db, start=start, end=end)
+    return sheets.write_workbook(path, [
+        ("开具台账", ["证明编号", "证明类型", "申请人", "用途", "份数", "状态", "申请时间", "开具时间", "经办人", "审批人",
+                  "作废/未通过原因"],
+         [[r.serial, r.type_name, r.resident_name, r.purpose, r.copies, r.status_label, _local(r.requested_at),
+           _local(r.issued_at), r.handler_name, r.approver_name, r.void_reason] for r in rows]),
+        ("用印登记", ["用印时间", "用印内容", "印章", "份数", "审批人", "经办人", "申请人", "联系电话"],
+         [[_local(x.at), x.content, x.seal, x.copies, x.approver_name, x.handler_name, x.applicant_name,
+           x.applicant_phone] for x in seal]),
+        ("拒开记录", ["时间", "申请的证明", "居民", "经办人", "备注"],
+         [[_local(x.at), x.type_name, x.resident_name, x.actor_name, x.note] for x in refused]),
+        ("拒开统计", ["证明类型", "拒开次数"], sorted(([k, v] for k, v in counts.items()), key=lambda kv: -kv[1])),
+    ])

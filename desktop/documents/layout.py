@@ -129,8 +129,13 @@ class Builder:
             for tok in TOKEN.findall(para):
                 if cur and self.measure(cur + tok, size) > width:
                     if tok in NO_LINE_START and len(cur) > 1 and not cur[-1].isascii():
-                        lines.append(cur[:-1])  # carry the last char down with the punctuation
-                        cur = cur[-1] + tok
+                        # carry the last character (and any closing marks before the
+                        # punctuation) down with it, so no line starts with "）" or "。"
+                        k = 1
+                        while k < len(cur) - 1 and cur[-k] in NO_LINE_START:
+                            k += 1
+                        lines.append(cur[:-k])
+                        cur = cur[-k:] + tok
                     else:
                         lines.append(cur)
                         cur = tok

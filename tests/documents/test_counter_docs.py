@@ -148,3 +148,14 @@ def test_wrapping_keeps_numbers_whole_and_punctuation_off_line_starts(font):
     long = "A" * 200
     assert "".join(b.wrap(long, size, width)) == long
     assert all(b.measure(ln, size) <= width + 0.01 for ln in b.wrap(long, size, width))
+
+
+def test_no_line_starts_with_closing_marks_after_nested_brackets(font):
+    from desktop.documents.layout import Builder
+
+    b = Builder(font, (400, 800), 10, "t")
+    text = "依据民政部司法部《关于开展村级组织承担的证明事项清理工作的通知》所附《不应由基层群众性自治组织出具证明事项清单（第一批）》（民发〔2020〕20号），不属于"
+    for width in range(120, 380, 7):
+        lines = b.wrap(text, 12, width)
+        assert "".join(lines) == text
+        assert not any(ln[:1] in "）》，。" for ln in lines[1:]), (width, lines)
