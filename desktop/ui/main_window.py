@@ -25,6 +25,7 @@ from desktop.settings import Settings
 from desktop.ui.pages.accounts import AccountsPage
 from desktop.ui.pages.audit import AuditPage
 from desktop.ui.pages.base import Page
+from desktop.ui.pages.certificates import CertificatesPage
 from desktop.ui.pages.counter import CounterPage
 from desktop.ui.pages.overview import OverviewPage
 from desktop.ui.pages.residents import ResidentsPage
@@ -96,7 +97,9 @@ class MainWindow(QMainWindow):
         self.counter_page.open_resident.connect(self.show_resident)
         self.residents_page.accept_for.connect(self.accept_for)
         self.residents_page.open_matter.connect(self.open_matter)
+        self.certificates_page = CertificatesPage(db, actor, worker, index=self.residents_page.index)
         candidates: list[Page] = [OverviewPage(db, actor, worker), self.counter_page, self.residents_page,
+                                  self.certificates_page,
                                   AccountsPage(db, actor, worker),
                                   AuditPage(db, actor, worker), self.settings_page]
         self.pages = [p for p in candidates if actor.at_least(p.min_role)]

@@ -43,6 +43,7 @@ from desktop.services.search import ResidentIndex
 from desktop.settings import Settings
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
+from desktop.ui.pickers import ResidentPicker
 from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_date, fmt_datetime, hint, primary, scaled
 
 RECEIPT_LAYOUTS = ("A4", "A5", "80mm")
@@ -305,8 +306,6 @@ class AcceptDialog(QDialog):
         self.setWindowTitle("一次性告知" if notice_mode else "受理事项")
         self.accepted_matter: uuid.UUID | None = None
         self.notice_no: str | None = None
-        self.resident_id: uuid.UUID | None = None
-        self.resident_name = ""
         db = page.db
         self.types = page.worker.call(lambda: counter.catalogue(db), parent=page)
         self.cal = page.worker.call(lambda: workdays.load(db), parent=page)
@@ -316,16 +315,9 @@ class AcceptDialog(QDialog):
         grid = QGridLayout()
         # resident
         grid.addWidget(QLabel("1. 居民"), 0, 0)
-        self.who = QLineEdit()
-        self.who.setPlaceholderText("姓名、拼音首字母、证件号后几位或电话")
-        self.who.textChanged.connect(self._search_residents)
-        self.who_list = QListWidget()
-        self.who_list.currentRowChanged.connect(self._pick_resident)
-        self.who_label = QLabel("未选择居民" + ("（可不选）" if notice_mode else ""))
-        self.who_label.setObjectName("hint")
-        grid.addWidget(self.who, 1, 0)
-        grid.addWidget(self.who_list, 2, 0)
-        grid.addWidget(self.who_label, 3, 0)
+        self.picker = ResidentPicker(page.index, optional=notice_mode)
+        self.who = self.picker.edit
+        grid.addWidget(self.picker, 1, 0, 3, 1)
         # matter
         grid.addWidget(QLabel("2. 事项"), 0, 1)
         self.what = QLineEdit()
@@ -385,44 +377,21 @@ class AcceptDialog(QDialog):
         if resident_id is not None:
             self._fix_resident(resident_id)
         else:
-            self._search_residents("")
             self.who.setFocus()
         self.resize(1100, 560)
 
     # ---------------------------------------------------------- resident
-    def _search_residents(self, text: str) -> None:
-        if not text.strip():
-            self.who_list.clear()
-            self._hits = []
-            return
-        self._hits = self.page.index.search(text, limit=30)
-        self.who_list.clear()
-        for h in self._hits:
-            extra = " ".join(x for x in (h.doc_masked[-4:] if h.doc_masked else "", h.address or "") if x)
-            self.who_list.addItem(f"{h.name}　{fmt_date(h.birth_date)}　{extra}" + (f"（{h.status}）" if h.status else ""))
-        if self._hits:
-            self.who_list.setCurrentRow(0)
+    @property
+    def resident_id(self) -> uuid.UUID | None:
+        return self.picker.resident_id
 
-    def _pick_resident(self, row: int) -> None:
-        if 0 <= row < len(getattr(self, "_hits", [])):
-            h = self._hits[row]
-            self.resident_id, self.resident_name = h.id, h.name
-            self.who_label.setText(f"已选择：{h.name}　证件 {h.doc_masked or '—'}")
+    @property
+    def resident_name(self) -> str:
+        return self.picker.resident_name
 
     def _fix_resident(self, rid: uuid.UUID) -> None:
-        self.page.index.refresh()
-        slot = self.page.index.slot_of.get(rid)
-        if slot is None:
-            return
-        h = self.page.index.hit_at(slot)
-        self._hits = [h]
-        self.who.setText(h.name)
-        self.who.setEnabled(False)
-        self.who_list.clear()
-        self.who_list.addItem(h.name)
-        self.who_list.setCurrentRow(0)
-        self.who_list.setEnabled(False)
-        self.what.setFocus()
+        if self.picker.fix(rid):
+            self.what.setFocus()
 
     # ---------------------------------------------------------- matter
     def _search_types(self, text: str) -> None:

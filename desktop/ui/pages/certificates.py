@@ -1,0 +1,549 @@
+"""开具证明: find the type (aliases: 亲属, 单身, 健在, 居住 …), issue what the
+catalogue retains, refuse what it abolished with a printed pointer, approve,
+void, reissue, verify a scanned certificate, and the ledgers."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.services import certificates as certs
+from desktop.services.search import ResidentIndex
+from desktop.ui.errors import show_error
+from desktop.ui.pages.base import Page
+from desktop.ui.pickers import ResidentPicker
+from desktop.ui.widgets import FormErrors, fmt_datetime, hint, primary, scaled
+
+RED = QColor("#b42318")
+PERIODS = ("本月", "上月", "今年", "全部")
+
+
+def period_range(label: str, today: date | None = None) -> tuple[date | None, date | None]:
+    today = today or date.today()
+    first = today.replace(day=1)
+    if label == "本月":
+        return first, today
+    if label == "上月":
+        last = first - timedelta(days=1)
+        return last.replace(day=1), last
+    if label == "今年":
+        return today.replace(month=1, day=1), today
+    return None, None
+
+
+def _table(headers: list[str], stretch: int) -> QTableWidget:
+    t = QTableWidget(0, len(headers))
+    t.setHorizontalHeaderLabels(headers)
+    t.verticalHeader().setVisible(False)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    t.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return t
+
+
+def _fill(t: QTableWidget, rows: list[list[str]]) -> None:
+    t.setRowCount(len(rows))
+    for r, cells in enumerate(rows):
+        for c, text in enumerate(cells):
+            t.setItem(r, c, QTableWidgetItem(text))
+    t.resizeColumnsToContents()
+    t.horizontalHeader().setStretchLastSection(True)
+
+
+class CertificatesPage(Page):
+    title = "开具证明"
+
+    def __init__(self, *args, index: ResidentIndex | None = None, **kw):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kw)
+        self.index = index or ResidentIndex(self.db)
+        self.types: list[certs.CertTypeView] = []
+        self.shown: list[certs.CertTypeView] = []
+        self.current: certs.CertTypeView | None = None
+
+        top = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("证明名称或关键词（居住、亲属、单身、健在…）；扫描证明二维码或输入编号后回车可核验")
+        self.search.setClearButtonEnabled(True)
+        scaled(self.search, 2)
+        self.search.textChanged.connect(self._filter)
+        self.search.returnPressed.connect(self._enter)
+        self.verify_btn = QPushButton("核验证明")
+        self.verify_btn.clicked.connect(lambda _c=False: self.verify(self.search.text()))
+        top.addWidget(self.search, 1)
+        top.addWidget(self.verify_btn)
+        self.layout_.addLayout(top)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        upper = QSplitter()
+        self.type_list = QListWidget()
+        self.type_list.currentRowChanged.connect(self._pick_type)
+        upper.addWidget(self.type_list)
+        self.stack = QStackedWidget()
+        self.issue_panel = self._issue_panel()
+        self.refuse_panel = self._refuse_panel()
+        self.stack.addWidget(self.issue_panel)
+        self.stack.addWidget(self.refuse_panel)
+        upper.addWidget(self.stack)
+        upper.setSizes([300, 800])
+        split.addWidget(upper)
+
+        self.tabs = QTabWidget()
+        self.pending_table = _table(["申请时间", "证明类型", "居民", "用途", "经办人"], 3)
+        self.ledger_table = _table(["证明编号", "证明类型", "居民", "用途", "状态", "开具时间", "经办人", "审批人"], 3)
+        self.seal_table = _table(["用印时间", "用印内容", "印章", "份数", "审批人", "经办人", "申请人", "电话"], 1)
+        self.refusal_table = _table(["时间", "申请的证明", "居民", "经办人", "备注"], 4)
+        pend = QWidget()
+        pl = QVBoxLayout(pend)
+        pl.addWidget(self.pending_table)
+        prow = QHBoxLayout()
+        self.approve_btn = primary("同意并开具")
+        self.approve_btn.setDefault(False)
+        self.approve_btn.clicked.connect(lambda _c=False: self.approve())
+        self.decline_btn = QPushButton("不同意…")
+        self.decline_btn.clicked.connect(lambda _c=False: self.decline())
+        sup = self.actor.at_least(certs.APPROVER_ROLE)
+        for b in (self.approve_btn, self.decline_btn):
+            b.setEnabled(sup)
+            prow.addWidget(b)
+        prow.addWidget(hint("" if sup else "审批需要站长登录（同一台电脑上切换账户即可）。"), 1)
+        pl.addLayout(prow)
+        self.tabs.addTab(pend, "待审批")
+        led = QWidget()
+        ll = QVBoxLayout(led)
+        frow = QHBoxLayout()
+        self.period = QComboBox()
+        self.period.addItems(list(PERIODS))
+        self.period.currentIndexChanged.connect(lambda _i: self.refresh())
+        frow.addWidget(QLabel("期间"))
+        frow.addWidget(self.period)
+        frow.addStretch(1)
+        self.print_btn = QPushButton("打印")
+        self.print_btn.clicked.connect(lambda _c=False: self.print_selected())
+        self.void_btn = QPushButton("作废…")
+        self.void_btn.clicked.connect(lambda _c=False: self.void_selected())
+        self.reissue_btn = QPushButton("补开…")
+        self.reissue_btn.clicked.connect(lambda _c=False: self.reissue_selected())
+        self.export_btn = QPushButton("导出 Excel…")
+        self.export_btn.clicked.connect(lambda _c=False: self.export())
+        for b in (self.print_btn, self.void_btn, self.reissue_btn, self.export_btn):
+            frow.addWidget(b)
+        self.void_btn.setEnabled(sup)
+        self.reissue_btn.setEnabled(sup)
+        ll.addLayout(frow)
+        ll.addWidget(self.ledger_table)
+        self.tabs.addTab(led, "开具台账")
+        self.tabs.addTab(self.seal_table, "用印登记")
+        self.tabs.addTab(self.refusal_table, "拒开记录")
+        split.addWidget(self.tabs)
+        split.setSizes([380, 260])
+        self.layout_.addWidget(split, 1)
+        self.ledger_rows: list[certs.CertRow] = []
+        self.pending_rows: list[certs.CertRow] = []
+
+    # ------------------------------------------------------------ panels
+    def _issue_panel(self) -> QWidget:
+        w = QWidget()
+        lay = QHBoxLayout(w)
+        left = QVBoxLayout()
+        self.i_title = QLabel()
+        scaled(self.i_title, 4, True)
+        self.i_info = hint("")
+        left.addWidget(self.i_title)
+        left.addWidget(self.i_info)
+        self.picker = ResidentPicker(self.index)
+        left.addWidget(self.picker, 1)
+        lay.addLayout(left, 1)
+        right = QVBoxLayout()
+        self.form = QFormLayout()
+        self.errors = FormErrors(self.form)
+        self.field_edits: dict[str, QLineEdit] = {}
+        right.addLayout(self.form)
+        self.materials = QListWidget()
+        self.materials.setMaximumHeight(96)
+        right.addWidget(QLabel("核验材料（全部核验后才能开具）"))
+        right.addWidget(self.materials)
+        row = QHBoxLayout()
+        self.copies = QSpinBox()
+        self.copies.setRange(1, 10)
+        self.copies.setSuffix(" 份")
+        row.addWidget(QLabel("份数"))
+        row.addWidget(self.copies)
+        row.addStretch(1)
+        self.issue_btn = primary("开具并打印")
+        self.issue_btn.setDefault(False)
+        self.issue_btn.clicked.connect(lambda _c=False: self.issue())
+        row.addWidget(self.issue_btn)
+        right.addLayout(row)
+        self.message = QLabel()
+        self.message.setObjectName("error")
+        self.message.setWordWrap(True)
+        right.addWidget(self.message)
+        lay.addLayout(right, 1)
+        return w
+
+    def _refuse_panel(self) -> QWidget:
+        w = QWidget()
+        lay = QHBoxLayout(w)
+        left = QVBoxLayout()
+        self.r_title = QLabel()
+        scaled(self.r_title, 4, True)
+        self.r_title.setStyleSheet("color: #b42318;")
+        self.r_why = QLabel()
+        self.r_why.setWordWrap(True)
+        self.r_where = QLabel()
+        self.r_where.setWordWrap(True)
+        scaled(self.r_where, 1)
+        left.addWidget(self.r_title)
+        left.addWidget(self.r_why)
+        left.addWidget(QLabel("<b>请告诉居民去哪里办：</b>"))
+        left.addWidget(self.r_where)
+        left.addStretch(1)
+        lay.addLayout(left, 3)
+        right = QVBoxLayout()
+        right.addWidget(QLabel("居民（可不选）"))
+        self.r_picker = ResidentPicker(self.index, optional=True)
+        right.addWidget(self.r_picker, 1)
+        self.refuse_btn = primary("登记并打印告知单")
+        self.refuse_btn.setDefault(False)
+        self.refuse_btn.clicked.connect(lambda _c=False: self.refuse())
+        right.addWidget(self.refuse_btn)
+        lay.addLayout(right, 2)
+        return w
+
+    # ------------------------------------------------------------ types
+    def activated(self) -> None:
+        db = self.db
+        if not self.types:
+            self.types = self.worker.call(lambda: certs.catalogue(db), parent=self)
+            self._filter(self.search.text())
+        self.refresh()
+        self.search.setFocus()
+
+    def _filter(self, text: str) -> None:
+        if certs.looks_like_code(text):
+            return
+        self.shown = certs.search(self.types, text)
+        self.type_list.clear()
+        for t in self.shown:
+            item = QListWidgetItem(("✕ " if t.kind == "abolished" else "") + t.name + f"　[{t.kind_label}]")
+            if t.kind == "abolished":
+                item.setForeground(RED)
+            self.type_list.addItem(item)
+        if self.shown:
+            self.type_list.setCurrentRow(0)
+
+    def _enter(self) -> None:
+        text = self.search.text()
+        if certs.looks_like_code(text):
+            self.verify(text)
+        elif self.shown:
+            self.type_list.setFocus()
+
+    def _pick_type(self, row: int) -> None:
+        if not 0 <= row < len(self.shown):
+            return
+        t = self.current = self.shown[row]
+        self.message.clear()
+        if t.kind == "abolished":
+            self.r_title.setText(f"“{t.name}”不予出具")
+            self.r_why.setText(f"依据：{t.basis}")
+            self.r_where.setText(t.redirect)
+            self.stack.setCurrentWidget(self.refuse_panel)
+            return
+        self.stack.setCurrentWidget(self.issue_panel)
+        approval = "须站长审批" if t.needs_approval else "当场开具"
+        self.i_title.setText(f"{t.name}　[{t.kind_label} · {approval}]")
+        self.i_info.setText(f"{t.purpose}\n依据：{t.basis}")
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.errors = FormErrors(self.form)
+        self.field_edits = {}
+        for f in t.fields:
+            e = QLineEdit()
+            e.setMaxLength(certs.MAX_VALUE)
+            self.errors.add(f.key, f.label + ("" if f.required else "（选填）"), e)
+            self.field_edits[f.key] = e
+        if t.kind == "factual":
+            e = QLineEdit()
+            e.setPlaceholderText("为什么需要出具（会记录在台账中）")
+            self.errors.add("reason", "出具理由", e)
+            self.field_edits["reason"] = e
+        self.materials.clear()
+        for m in t.materials:
+            item = QListWidgetItem(m)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.materials.addItem(item)
+        needs_sup = t.needs_approval and not self.actor.at_least(certs.APPROVER_ROLE)
+        self.issue_btn.setText("提交站长审批" if needs_sup else "开具并打印")
+
+    def select_type(self, code: str) -> None:
+        self.search.clear()
+        for i, t in enumerate(self.shown):
+            if t.code == code:
+                self.type_list.setCurrentRow(i)
+                return
+
+    def tick_all(self) -> None:
+        for i in range(self.materials.count()):
+            self.materials.item(i).setCheckState(Qt.CheckState.Checked)
+
+    # ------------------------------------------------------------ actions
+    def _seen(self) -> list[str]:
+        return [self.materials.item(i).text() for i in range(self.materials.count())
+                if self.materials.item(i).checkState() == Qt.CheckState.Checked]
+
+    def issue(self) -> None:
+        t = self.current
+        if t is None or t.kind == "abolished":
+            return
+        self.errors.clear()
+        self.message.clear()
+        rid = self.picker.resident_id
+        if rid is None:
+            self.message.setText("请先选择居民。")
+            self.picker.edit.setFocus()
+            return
+        values = {k: e.text() for k, e in self.field_edits.items() if k != "reason"}
+        reason = self.field_edits["reason"].text() if "reason" in self.field_edits else ""
+        db, actor, seen, copies = self.db, self.actor, self._seen(), self.copies.value()
+        from db.errors import StationDeskError, ValidationError
+
+        try:
+            res = self.worker.call(lambda: certs.issue(db, actor, rid, t.id, values, seen, copies, reason),
+                                   label="正在开具…", parent=self)
+        except ValidationError as e:
+            if not self.errors.show(e.field, e.user_message):
+                self.message.setText(e.user_message)
+            return
+        except StationDeskError as e:
+            show_error(self, e)
+            return
+        for e in self.field_edits.values():
+            e.clear()
+        self.refresh()
+        if res.status == "pending":
+            QMessageBox.information(self, "已提交审批", "这类证明须站长审批。已放入“待审批”，站长登录后同意即可开具打印。")
+            return
+        self.print_certificate(res.id)
+
+    def print_certificate(self, cert_id: uuid.UUID) -> None:
+        from desktop import paperwork
+        from desktop.ui.printing import show_preview
+
+        db, actor = self.db, self.actor
+        try:
+            doc = self.worker.call(lambda: paperwork.certificate_document(db, actor, cert_id), parent=self)
+        except Exception as e:  # noqa: BLE001
+            show_error(self, e)
+            return
+        show_preview(self, doc.title, lambda _layout: doc, suggested_name=f"{doc.title}.pdf")
+
+    def refuse(self) -> None:
+        t = self.current
+        if t is None or t.kind != "abolished":
+            return
+        from desktop import paperwork
+        from desktop.ui.printing import show_preview
+
+        db, actor, rid = self.db, self.actor, self.r_picker.resident_id
+        try:
+            r = self.worker.call(lambda: certs.refuse(db, actor, t.id, rid), parent=self)
+        except Exception as e:  # noqa: BLE001
+            show_error(self, e)
+            return
+        self.refresh()
+        show_preview(self, "不予出具证明告知单",
+                     lambda _layout: paperwork.refusal_document(db, r, actor.display_name),
+                     suggested_name=f"告知单-{t.name}.pdf")
+
+    def _selected(self, table: QTableWidget, rows: list[certs.CertRow]) -> certs.CertRow | None:
+        i = table.currentRow()
+        if 0 <= i < len(rows):
+            return rows[i]
+        QMessageBox.information(self, "请先选择", "请先在表格中选中一份证明。")
+        return None
+
+    def _run(self, fn) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            self.worker.call(fn, parent=self)
+        except Exception as e:  # noqa: BLE001
+            show_error(self, e)
+            return False
+        self.refresh()
+        return True
+
+    def approve(self) -> None:
+        row = self._selected(self.pending_table, self.pending_rows)
+        if row is None:
+            return
+        db, actor = self.db, self.actor
+        try:
+            res = self.worker.call(lambda: certs.approve(db, actor, row.id), parent=self)
+        except Exception as e:  # noqa: BLE001
+            show_error(self, e)
+            return
+        self.refresh()
+        self.print_certificate(res.id)
+
+    def decline(self) -> None:
+        row = self._selected(self.pending_table, self.pending_rows)
+        if row is None:
+            return
+        reason, ok = QInputDialog.getText(self, "不同意开具", "理由（会记入台账）：")
+        if ok:
+            db, actor = self.db, self.actor
+            self._run(lambda: certs.decline(db, actor, row.id, reason))
+
+    def void_selected(self) -> None:
+        row = self._selected(self.ledger_table, self.ledger_rows)
+        if row is None:
+            return
+        reason, ok = QInputDialog.getText(self, "作废证明", f"作废 {row.serial} 的原因（编号保留，不会删除）：")
+        if ok:
+            db, actor = self.db, self.actor
+            self._run(lambda: certs.void(db, actor, row.id, reason))
+
+    def reissue_selected(self) -> None:
+        row = self._selected(self.ledger_table, self.ledger_rows)
+        if row is None:
+            return
+        reason, ok = QInputDialog.getText(self, "补开证明", f"补开 {row.serial} 的原因（原证明将作废）：")
+        if not ok:
+            return
+        db, actor = self.db, self.actor
+        try:
+            res = self.worker.call(lambda: certs.reissue(db, actor, row.id, reason), parent=self)
+        except Exception as e:  # noqa: BLE001
+            show_error(self, e)
+            return
+        self.refresh()
+        self.print_certificate(res.id)
+
+    def print_selected(self) -> None:
+        row = self._selected(self.ledger_table, self.ledger_rows)
+        if row is not None:
+            self.print_certificate(row.id)
+
+    def export(self, path: str | None = None) -> None:
+        from desktop import paperwork
+
+        start, end = period_range(self.period.currentText())
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "导出证明台账", f"证明台账-{self.period.currentText()}.xlsx",
+                                                  "Excel 文件 (*.xlsx)")
+            if not path:
+                return
+        db = self.db
+        try:
+            self.worker.call(lambda: paperwork.export_certificate_ledgers(db, path, start=start, end=end),
+                             label="正在导出…", parent=self)
+        except OSError as e:
+            QMessageBox.warning(self, "无法保存", f"台账没有导出：{e.strerror or e}。请换一个文件夹或检查磁盘空间。")
+            return
+        except Exception as e:  # noqa: BLE001
+            show_error(self, e)
+            return
+        QMessageBox.information(self, "已导出", f"已导出到 {path}")
+
+    # ------------------------------------------------------------ tables
+    def refresh(self) -> None:
+        db = self.db
+        start, end = period_range(self.period.currentText())
+
+        def load():  # type: ignore[no-untyped-def]
+            return (certs.pending(db), certs.ledger(db, start=start, end=end),
+                    certs.seal_register(db, start=start, end=end), certs.refusals(db, start=start, end=end))
+
+        self.worker.run(load, self._show, lambda e: show_error(self, e))
+
+    def _show(self, result) -> None:  # type: ignore[no-untyped-def]
+        pend, led, seal, refused = result
+        self.pending_rows, self.ledger_rows = pend, led
+        _fill(self.pending_table, [[fmt_datetime(r.requested_at), r.type_name, r.resident_name, r.purpose,
+                                    r.handler_name] for r in pend])
+        _fill(self.ledger_table, [[r.serial or "（未编号）", r.type_name, r.resident_name, r.purpose, r.status_label,
+                                   fmt_datetime(r.issued_at), r.handler_name, r.approver_name] for r in led])
+        for i, r in enumerate(led):
+            if r.status in ("voided", "declined"):
+                for c in range(self.ledger_table.columnCount()):
+                    self.ledger_table.item(i, c).setForeground(RED)
+        _fill(self.seal_table, [[fmt_datetime(x.at), x.content, x.seal, str(x.copies), x.approver_name,
+                                 x.handler_name, x.applicant_name, x.applicant_phone] for x in seal])
+        _fill(self.refusal_table, [[fmt_datetime(x.at), x.type_name, x.resident_name or "—", x.actor_name, x.note]
+                                   for x in refused])
+        self.tabs.setTabText(0, f"待审批 {len(pend)}")
+        self.tabs.setTabText(3, f"拒开记录 {len(refused)}")
+
+    # ------------------------------------------------------------ verify
+    def verify(self, code: str) -> None:
+        if not code.strip():
+            return
+        db = self.db
+        try:
+            v = self.worker.call(lambda: certs.verify(db, code), parent=self)
+        except Exception as e:  # noqa: BLE001
+            show_error(self, e)
+            return
+        self.search.clear()
+        VerifyDialog(self, v).exec()
+
+
+class VerifyDialog(QDialog):
+    def __init__(self, parent: QWidget, v: certs.Verification):
+        super().__init__(parent)
+        self.v = v
+        self.setWindowTitle("核验证明")
+        lay = QVBoxLayout(self)
+        ok = v.genuine and v.detail is not None and v.detail.status == "issued"
+        head = QLabel(("✔ " if ok else "✕ ") + v.message)
+        head.setWordWrap(True)
+        scaled(head, 3, True)
+        head.setStyleSheet(f"color: {'#067647' if ok else '#b42318'};")
+        lay.addWidget(head)
+        if v.detail:
+            d = v.detail
+            lines = [f"编号：{d.serial or '（未编号）'}", f"类型：{d.type_name}　状态：{d.status_label}",
+                     f"开具给：{d.resident_name}（证件 {d.resident_doc_masked or '—'}）",
+                     f"开具单位：{d.station_name}　开具时间：{fmt_datetime(d.issued_at)}",
+                     f"经办人：{d.handler_name}" + (f"　审批人：{d.approver_name}" if d.approver_name else "")]
+            if d.replaces_serial:
+                lines.append(f"补开自：{d.replaces_serial}")
+            body = QLabel("\n".join(lines) + "\n\n证明内容：\n" + d.body_masked)
+            body.setWordWrap(True)
+            body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            lay.addWidget(body)
+        close = QPushButton("关闭")
+        close.clicked.connect(self.accept)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(close)
+        lay.addLayout(row)
+        self.resize(620, 420)

@@ -1,0 +1,122 @@
+"""开具证明 in the window: issue a 居住证明, void and reissue it, refuse 亲属关系证明
+with a printed notice, verify the QR codes, approve a queued request, export the ledger."""
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtWidgets import QInputDialog
+
+from desktop.services import accounts, certificates as certs, residents
+from desktop.services.idnumbers import make_ric
+from desktop.services.residents import ResidentForm
+from tests.gui.test_counter_page import make_window
+from tests.gui.test_dialogs import type_text
+
+
+def _setup(qtbot, gui, station_db, monkeypatch, tmp_path, actor=None):
+    from desktop.ui.printing import PreviewDialog
+
+    db, admin = station_db
+    rid = residents.register(db, admin, ResidentForm(name="赵丽", doc_number=make_ric("340304", date(1980, 5, 6), 21),
+                                                     phone="13812345678", estate="幸福里小区", building="3"))
+    win = make_window(qtbot, gui, db, actor or admin)
+    page = win.certificates_page
+    win.show_page(win.pages.index(page))
+    qtbot.waitUntil(lambda: gui.worker.pending == 0)
+    previews = []
+
+    def fake_exec(self):
+        previews.append(self)
+        self.save_pdf(str(tmp_path / f"doc{len(previews)}.pdf"))
+        return 0
+
+    monkeypatch.setattr(PreviewDialog, "exec", fake_exec)
+    return db, admin, rid, page, previews
+
+
+def test_issue_void_reissue_refuse_verify_export(qtbot, gui, station_db, monkeypatch, no_modal_boxes, tmp_path):
+    from desktop.ui.pages import certificates as cp
+
+    db, admin, rid, page, previews = _setup(qtbot, gui, station_db, monkeypatch, tmp_path)
+    # Find the type by an alias and issue it.
+    type_text(page.search, "居住")
+    assert page.current.name == "居住证明" and page.stack.currentWidget() is page.issue_panel
+    type_text(page.picker.edit, "赵丽")
+    assert page.picker.resident_id == rid
+    page.field_edits["since"].setText("2015年3月")
+    page.field_edits["purpose"].setText("子女入学")
+    page.issue()  # materials not ticked
+    assert "核验" in page.message.text() and not previews
+    page.tick_all()
+    page.issue()
+    assert previews and previews[-1].doc.title.startswith("居住证明 〔")
+    assert (tmp_path / "doc1.pdf").read_bytes().startswith(b"%PDF")
+    qtbot.waitUntil(lambda: page.ledger_table.rowCount() == 1)
+    first = page.ledger_rows[0]
+    qr_first = certs.printable(db, admin, first.id).qr
+    # Reissue (the old one is voided, keeps its number).
+    page.ledger_table.selectRow(0)
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("原件遗失", True)))
+    page.reissue_selected()
+    qtbot.waitUntil(lambda: page.ledger_table.rowCount() == 2 and gui.worker.pending == 0)
+    by_status = {r.status: r for r in page.ledger_rows}
+    assert set(by_status) == {"issued", "voided"} and by_status["voided"].id == first.id
+    assert "补开" in previews[-1].doc.text
+    qr_new = certs.printable(db, admin, by_status["issued"].id).qr
+    # Verify: scan both codes into the search box.
+    seen = []
+    monkeypatch.setattr(cp.VerifyDialog, "exec", lambda self: seen.append(self.v) or 0)
+    for code in (qr_new, qr_first):
+        page.search.setText(code)
+        page.search.returnPressed.emit()
+    assert seen[0].genuine and seen[0].detail.status == "issued"
+    assert seen[1].detail.status == "voided" and by_status["issued"].serial in seen[1].message
+    page.search.setText(qr_new[:-8] + "AAAAAAAA")
+    page.search.returnPressed.emit()
+    assert not seen[2].genuine and "伪造" in seen[2].message
+    # Refuse 亲属关系证明 with a printed notice.
+    page.search.clear()
+    type_text(page.search, "亲属")
+    assert page.current.kind == "abolished" and page.stack.currentWidget() is page.refuse_panel
+    assert "派出所" in page.r_where.text()
+    type_text(page.r_picker.edit, "赵丽")
+    page.refuse()
+    assert "不予出具" in previews[-1].doc.text and "亲属关系证明" in previews[-1].doc.text
+    qtbot.waitUntil(lambda: page.refusal_table.rowCount() == 1)
+    assert page.seal_table.rowCount() == 2
+    # Export the ledgers.
+    out = tmp_path / "台账.xlsx"
+    page.export(str(out))
+    from openpyxl import load_workbook
+
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["开具台账", "用印登记", "拒开记录", "拒开统计"]
+    rows = list(wb["开具台账"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 2 and {r[5] for r in rows} == {"已开具", "已作废"}
+    assert list(wb["拒开统计"].iter_rows(min_row=2, values_only=True)) == [("亲属关系证明", 1)]
+    assert wb["开具台账"].freeze_panes == "A2"
+
+
+def test_desk_submits_supervisor_approves(qtbot, gui, station_db, monkeypatch, no_modal_boxes, tmp_path):
+    db, admin = station_db
+    desk = accounts.authenticate(db, "desk1", "desk1234")
+    db, admin, rid, page, previews = _setup(qtbot, gui, station_db, monkeypatch, tmp_path, actor=desk)
+    page.select_type("R02")
+    assert page.issue_btn.text() == "提交站长审批" and not page.approve_btn.isEnabled()
+    page.picker.search("赵丽")
+    page.field_edits["situation"].setText("家庭成员患重病")
+    page.field_edits["purpose"].setText("申请临时救助")
+    page.tick_all()
+    page.issue()
+    assert no_modal_boxes and "审批" in no_modal_boxes[-1][1] and not previews
+    qtbot.waitUntil(lambda: page.pending_table.rowCount() == 1)
+    # The supervisor signs in on the same PC and approves.
+    win2 = make_window(qtbot, gui, db, admin)
+    sup_page = win2.certificates_page
+    win2.show_page(win2.pages.index(sup_page))
+    qtbot.waitUntil(lambda: sup_page.pending_table.rowCount() == 1)
+    sup_page.pending_table.selectRow(0)
+    sup_page.approve()
+    assert previews and "〔" in previews[-1].doc.title
+    qtbot.waitUntil(lambda: sup_page.pending_table.rowCount() == 0)
+    assert certs.ledger(db)[0].approver_name == "张管理"
