@@ -1,6 +1,6 @@
 """A resident's timeline: everything the station did for one person, newest
 first. Each area adds its records here as it comes to exist (matters and
-one-time notices now; certificates and volunteer requests later)."""
+one-time notices, certificates and refusals now; volunteer requests later)."""
 from __future__ import annotations
 
 import uuid
@@ -10,14 +10,14 @@ from datetime import datetime
 from sqlalchemy import select
 
 from db.engine import Database
-from db.models import MatterType, NoticeLog
+from db.models import CertificateRefusal, MatterType, NoticeLog
 from desktop.services import counter
 
 
 @dataclass(frozen=True)
 class TimelineItem:
     at: datetime  # UTC
-    kind: str  # matter | notice
+    kind: str  # matter | notice | certificate | refusal
     title: str
     detail: str
     ref_id: uuid.UUID
@@ -36,5 +36,14 @@ def for_resident(db: Database, resident_id: uuid.UUID, limit: int = 200) -> list
         for n, name in s.execute(q):
             why = "缺：" + "、".join(n.missing) if n.missing else (n.reason or "咨询")
             items.append(TimelineItem(n.at, "notice", f"一次性告知：{name}", why, n.id))
+    from desktop.services import certificates
+
+    for c in certificates.for_resident(db, resident_id):
+        items.append(TimelineItem(c.requested_at, "certificate", f"证明：{c.type_name}",
+                                  f"{c.status_label}　{c.serial or ''}".rstrip(), c.id))
+    with db.session() as s:
+        q = select(CertificateRefusal).where(CertificateRefusal.resident_id == resident_id)
+        for r in s.scalars(q):
+            items.append(TimelineItem(r.at, "refusal", f"不予出具：{r.type_name}", "已告知去向", r.id))
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:limit]

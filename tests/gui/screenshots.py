@@ -78,6 +78,7 @@ def main() -> None:
         win.show_page(i)
         shot(win, f"1{i}-main-{title}", (1366, 768))
     counter_shots(win, shot, db)
+    certificate_shots(win, shot, db)
     win.settings_page.font_size.setValue(16)
     win.show_page(0)
     shot(win, "20-main-font16", (1366, 768))
@@ -131,6 +132,34 @@ def counter_shots(win, shot, db) -> None:  # type: ignore[no-untyped-def]
     win.show_page(win.pages.index(res))
     res.select_resident(counter.get(db, rows[0].id).resident_id)
     shot(win, "39-residents-timeline", (1366, 768))
+
+
+def certificate_shots(win, shot, db) -> None:  # type: ignore[no-untyped-def]
+    from desktop import paperwork
+    from desktop.services import certificates as certs
+    from desktop.ui.pages.certificates import VerifyDialog
+    from desktop.ui.printing import PreviewDialog
+
+    page = win.certificates_page
+    win.show_page(win.pages.index(page))
+    page.search.setText("居住")
+    page.picker.search("王")
+    page.field_edits["since"].setText("2015年3月")
+    page.field_edits["purpose"].setText("子女入学")
+    page.tick_all()
+    shot(win, "40-certificates-issue", (1366, 768))
+    PreviewDialog.exec = lambda self: 0  # type: ignore[method-assign]  # no modal preview in a script
+    page.issue()
+    page.search.setText("单身")
+    page.r_picker.search("王")
+    shot(win, "41-certificates-refuse", (1366, 768))
+    rows = certs.ledger(db, status="issued")
+    if rows:
+        doc = paperwork.certificate_document(db, win.actor, rows[0].id)
+        shot(PreviewDialog(win, doc.title, lambda _l: doc), "42-certificate-preview", (760, 700))
+        shot(VerifyDialog(win, certs.verify(db, certs.printable(db, win.actor, rows[0].id).qr)), "43-verify")
+    page.tabs.setCurrentIndex(1)
+    shot(win, "44-certificates-ledger", (1366, 768))
 
 
 if __name__ == "__main__":

@@ -157,3 +157,15 @@ def test_verify_qr_serial_forgery_and_void(setup):
     assert v.genuine and v.detail.status == "voided" and new.serial in v.message
     assert certs.verify(db, certs.printable(db, desk, new.id).qr).detail.status == "issued"
     assert not certs.verify(db, "随便写的").found
+
+
+def test_certificates_and_refusals_appear_on_the_resident_timeline(setup):
+    from desktop.services import timeline
+
+    db, admin, desk, rid, by = setup
+    t = by["R01"]
+    a = certs.issue(db, desk, rid, t.id, {"since": "2015年", "purpose": "入学"}, t.materials)
+    certs.refuse(db, desk, by["N10"].id, rid)
+    items = timeline.for_resident(db, rid)
+    assert [i.kind for i in items] == ["refusal", "certificate"]
+    assert items[1].ref_id == a.id and a.serial in items[1].detail and "健在证明" in items[0].title

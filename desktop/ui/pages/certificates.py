@@ -540,6 +540,7 @@ class VerifyDialog(QDialog):
             body.setWordWrap(True)
             body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             lay.addWidget(body)
+        lay.addStretch(1)
         close = QPushButton("关闭")
         close.clicked.connect(self.accept)
         row = QHBoxLayout()

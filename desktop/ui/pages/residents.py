@@ -507,6 +507,14 @@ class ResidentsPage(Page):
         ref = item.data(Qt.ItemDataRole.UserRole)
         if ref and ref[0] == "matter":
             self.open_matter.emit(ref[1])
+        elif ref and ref[0] == "certificate":
+            from desktop.services import certificates
+            from desktop.ui.pages.certificates import VerifyDialog
+
+            db, cid = self.db, ref[1]
+            d = self.worker.call(lambda: certificates.get(db, cid), parent=self)
+            VerifyDialog(self, certificates.Verification(True, d.status == "issued", False,
+                                                         f"证明记录（{d.status_label}）", d)).exec()
 
     def _reveal(self) -> None:
         if not self.current:
