@@ -57,6 +57,8 @@ ACTIONS = {
     "certificate_reissue": "补开证明",
     "certificate_refuse": "拒开证明（已告知去向）",
     "certificate_print": "打印证明",
+    "certificate_catalogue_import": "导入证明目录",
+    "certificate_type_save": "修改证明目录",
     "demo_data": "生成演示数据",
 }
 

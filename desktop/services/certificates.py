@@ -31,6 +31,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -53,6 +54,9 @@ FORMAT = "station-desk-certificates/1"
 APPROVER_ROLE = "supervisor"
 MAX_VALUE = 300
 ID_TOKEN = "{id_number}"
+# The resident's fields a template can use, by their Chinese names too.
+BUILTIN_ALIASES = {"姓名": "name", "性别": "gender", "住址": "address", "出生日期": "birth_date",
+                   "身份证号": "id_number", "公民身份号码": "id_number"}
 QR_RE = re.compile(r"^ZM:(\d{6,12}):(\d{4}):(\d{1,6}):([A-Z2-7]{8})$")
 SERIAL_RE = re.compile(r"〔(\d{4})〕.*?第(\d{1,6})号")
 
@@ -143,7 +147,9 @@ def _rows_from_doc(doc: dict[str, Any]) -> list[CertificateType]:
     rows: list[CertificateType] = []
     for i, a in enumerate(doc.get("abolished") or []):
         rows.append(CertificateType(code=a["code"], kind="abolished", name=a["name"], aliases=a.get("aliases"),
-                                    basis=a.get("basis"), redirect=a.get("redirect"), sort=i))
+                                    purpose=None, basis=a.get("basis"), redirect=a.get("redirect"),
+                                    needs_approval=False, materials=[], fields=[], title=a["name"], body=None,
+                                    seal=None, sort=i))
     for i, r in enumerate(doc.get("retained") or []):
         if not (r.get("basis") or "").strip():
             raise ValidationError("file", f"保留事项“{r.get('name')}”没有写明依据。")
@@ -151,13 +157,14 @@ def _rows_from_doc(doc: dict[str, Any]) -> list[CertificateType]:
                                     purpose=r.get("purpose"), basis=r["basis"], needs_approval=bool(r.get("approval")),
                                     materials=list(r.get("materials") or []), fields=list(r.get("fields") or []),
                                     title=r.get("title") or r["name"], body=r.get("body"), seal=r.get("seal"),
-                                    sort=100 + i))
+                                    redirect=None, sort=100 + i))
     f = doc.get("factual")
     if f:
         rows.append(CertificateType(code=f["code"], kind="factual", name=f["name"], aliases=f.get("aliases"),
                                     purpose=f.get("purpose"), basis=f.get("basis"), needs_approval=True,
                                     materials=list(f.get("materials") or []), fields=list(f.get("fields") or []),
-                                    title=f.get("title") or "证明", body=f.get("body"), seal=f.get("seal"), sort=900))
+                                    title=f.get("title") or "证明", body=f.get("body"), seal=f.get("seal"),
+                                    redirect=None, sort=900))
     return rows
 
 
@@ -182,6 +189,124 @@ def catalogue(db: Database, include_inactive: bool = False) -> list[CertTypeView
 def search(items: list[CertTypeView], query: str) -> list[CertTypeView]:
     scored = [(t.matches(query), i, t) for i, t in enumerate(items)]
     return [t for sc, _, t in sorted(scored, key=lambda x: (-x[0], x[1])) if sc > 0]
+
+
+def import_catalogue(db: Database, actor: Actor, path: str) -> dict[str, int]:
+    """Load a province's or city's catalogue file. Entries are matched by code:
+    changed ones are updated, new ones added, and catalogue entries the file no
+    longer lists are switched off (kept for the ledger). The station's own
+    entries are left alone."""
+    actor.require(APPROVER_ROLE, "导入证明目录")
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ValidationError("file", f"无法打开证明目录文件：{e.strerror or e}") from e
+    except ValueError as e:
+        raise ValidationError("file", "证明目录文件无法读取：不是有效的 JSON 文件。") from e
+    if not isinstance(doc, dict):
+        raise ValidationError("file", "这不是社区一站通的证明目录文件（格式标记不对）。")
+    incoming = _rows_from_doc(doc)
+    if not incoming:
+        raise ValidationError("file", "证明目录文件是空的。")
+    counts = {"added": 0, "updated": 0, "deactivated": 0}
+    keys = ("kind", "name", "aliases", "purpose", "basis", "redirect", "needs_approval", "materials", "fields",
+            "title", "body", "seal")
+    ensure_catalogue(db)
+    with db.session() as s:
+        existing = {(t.code, t.kind): t for t in s.scalars(select(CertificateType).where(
+            CertificateType.deleted.is_(False), CertificateType.local.is_(False)))}
+        seen = set()
+        for row in incoming:
+            key = (row.code, row.kind)
+            seen.add(key)
+            cur = existing.get(key)
+            if cur is None:
+                s.add(row)
+                counts["added"] += 1
+                continue
+            if cur.sort != row.sort:
+                cur.sort = row.sort  # the file's order; not a change worth counting
+            changed = False
+            for k in keys:
+                if getattr(cur, k) != getattr(row, k):
+                    setattr(cur, k, getattr(row, k))
+                    changed = True
+            if not cur.active:
+                cur.active, changed = True, True
+            counts["updated"] += changed
+        for key, cur in existing.items():
+            if key not in seen and cur.active:
+                cur.active = False
+                counts["deactivated"] += 1
+        audit.record(s, "certificate_catalogue_import", actor, **counts)
+    return counts
+
+
+def _check_template(body: str, field_keys: list[str]) -> None:
+    import string
+
+    allowed = {"name", "gender", "address", "birth_date", "id_number", *BUILTIN_ALIASES, *field_keys}
+    try:
+        names = [f for _, f, _, _ in string.Formatter().parse(body) if f is not None]
+    except ValueError as e:
+        raise ValidationError("body", "正文中的花括号不成对，请检查 { } 。") from e
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise ValidationError("body", f"正文中的 {{{unknown[0]}}} 不是姓名、性别、住址、出生日期、身份证号或本证明的栏目。")
+
+
+def save_local_type(db: Database, actor: Actor, type_id: uuid.UUID | None, *, name: str, basis: str,
+                    purpose: str = "", aliases: str = "", needs_approval: bool = True, materials: list[str] | None = None,
+                    field_labels: list[str] | None = None, title: str = "", body: str = "",
+                    seal: str = "居民委员会章", active: bool = True) -> uuid.UUID:
+    """Add or edit the station's own retained entry; it must cite its basis.
+    Its fields are named by their labels, and its body may use {label}."""
+    actor.require(APPROVER_ROLE, "修改证明目录")
+    name = " ".join((name or "").split())
+    if not name or len(name) > 64:
+        raise ValidationError("name", "请填写证明名称（不超过 64 个字）。")
+    if not (basis or "").strip():
+        raise ValidationError("basis", "本站新增的可出具证明必须写明依据（法规条款或本地保留清单）。")
+    labels = [x.strip() for x in (field_labels or []) if x.strip()]
+    if "用途" not in labels:
+        labels.append("用途")
+    if any(c in lb for lb in labels for c in "{}.[]!:"):
+        raise ValidationError("fields", "栏目名称不能含有 { } . [ ] ! : 这些符号。")
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError("body", "请填写证明正文，如：兹证明{姓名}（公民身份号码：{身份证号}）……")
+    _check_template(body, labels)
+    mats = [m.strip() for m in (materials or []) if m.strip()]
+    with db.session() as s:
+        if type_id is None:
+            n = s.scalar(select(func.count()).select_from(CertificateType).where(CertificateType.local.is_(True))) or 0
+            t = CertificateType(code=f"L{n + 1:02d}", kind="retained", local=True, sort=500 + n)
+            s.add(t)
+        else:
+            t = s.get(CertificateType, type_id)
+            if t is None or t.deleted:
+                raise ValidationError("name", "找不到这个证明类型。")
+            if not t.local:
+                raise ValidationError("name", "上级下发的目录条目不能在本站修改，只能启用或停用。")
+        t.name, t.basis, t.purpose, t.aliases = name, basis.strip(), purpose.strip(), aliases.strip()
+        t.needs_approval, t.materials, t.title, t.body, t.seal = bool(needs_approval), mats, title or name, body, seal
+        t.fields = [{"key": lb, "label": lb, "required": True} for lb in labels]
+        t.active = bool(active)
+        s.flush()
+        audit.record(s, "certificate_type_save", actor, target_type="certificate_type", target_id=t.id)
+        return t.id
+
+
+def set_type_active(db: Database, actor: Actor, type_id: uuid.UUID, active: bool) -> None:
+    actor.require(APPROVER_ROLE, "修改证明目录")
+    with db.session() as s:
+        t = s.get(CertificateType, type_id)
+        if t is None or t.deleted:
+            raise ValidationError("name", "找不到这个证明类型。")
+        if t.kind == "abolished" and active is False:
+            raise ValidationError("name", "不予出具的事项要一直留在目录里，居民问到时才能看到去哪里办。")
+        t.active = bool(active)
+        audit.record(s, "certificate_type_save", actor, target_type="certificate_type", target_id=t.id)
 
 
 # ------------------------------------------------------------------ helpers
@@ -234,6 +359,8 @@ def _render(t: CertTypeView, r: Resident, values: dict[str, str]) -> str:
         "name": r.name, "gender": GENDERS.get(r.gender, ""), "address": r.address_text or "（未登记地址）",
         "birth_date": cn_date(r.birth_date) if r.birth_date else "", **values, "id_number": ID_TOKEN,
     }
+    for zh, key in BUILTIN_ALIASES.items():  # a station's own template may say {姓名}, {身份证号} …
+        known[zh] = known[key]
     try:
         return t.body.format_map(known)
     except (KeyError, IndexError, ValueError) as e:

@@ -120,3 +120,57 @@ def test_desk_submits_supervisor_approves(qtbot, gui, station_db, monkeypatch, n
     assert previews and "〔" in previews[-1].doc.title
     qtbot.waitUntil(lambda: sup_page.pending_table.rowCount() == 0)
     assert certs.ledger(db)[0].approver_name == "张管理"
+
+
+def test_supervisor_adds_a_local_certificate_and_imports_a_city_catalogue(qtbot, gui, station_db, monkeypatch,
+                                                                           no_modal_boxes, tmp_path):
+    import json
+
+    from desktop.ui.pages import certificates as cp
+
+    db, admin, rid, page, previews = _setup(qtbot, gui, station_db, monkeypatch, tmp_path)
+    dlg = cp.CertCatalogueDialog(page)
+    qtbot.addWidget(dlg)
+    n = dlg.table.rowCount()
+
+    def fill(ed):
+        ed.name.setText("住宅专项维修资金使用证明")
+        ed.submit()
+        assert not ed.errors.labels["basis"].isHidden()
+        ed.basis.setText("本市住宅专项维修资金管理办法第十二条")
+        ed.fields.setText("工程名称")
+        ed.body.setPlainText("兹证明{姓名}所在楼栋{工程名称}已经业主表决。用于{用途}。")
+        ed.submit()
+        return ed.result()
+
+    monkeypatch.setattr(cp.CertTypeDialog, "exec", fill)
+    dlg.act("add")
+    assert dlg.table.rowCount() == n + 1 and dlg.changed
+    doc = json.loads((certs.resources_dir() / certs.SHIPPED).read_text(encoding="utf-8"))
+    doc["retained"].append({**doc["retained"][0], "code": "C09", "name": "权属来源证明", "aliases": "权属"})
+    f = tmp_path / "city.json"
+    f.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    dlg.act("import", str(f))
+    assert "新增 1 项" in no_modal_boxes[-1][1]
+    monkeypatch.setattr(cp.CertCatalogueDialog, "exec", lambda self: 0)
+    dlg.page.types = certs.catalogue(db)
+    type_text(page.search, "维修资金")
+    assert page.current.name == "住宅专项维修资金使用证明" and "工程名称" in page.field_edits
+
+
+def test_ledger_filters_by_status_and_type(qtbot, gui, station_db, monkeypatch, no_modal_boxes, tmp_path):
+    db, admin, rid, page, previews = _setup(qtbot, gui, station_db, monkeypatch, tmp_path)
+    by = {t.code: t for t in certs.catalogue(db)}
+    a = certs.issue(db, admin, rid, by["R01"].id, {"since": "2015年", "purpose": "入学"}, by["R01"].materials)
+    certs.issue(db, admin, rid, by["R04"].id, {"activity": "垃圾分类宣传", "purpose": "学校"}, by["R04"].materials)
+    certs.void(db, admin, a.id, "写错")
+    page.refresh()
+    qtbot.waitUntil(lambda: gui.worker.pending == 0)
+    qtbot.waitUntil(lambda: page.ledger_table.rowCount() == 2 and gui.worker.pending == 0)
+    page.status_filter.setCurrentIndex(page.status_filter.findData("voided"))
+    qtbot.waitUntil(lambda: page.ledger_table.rowCount() == 1 and gui.worker.pending == 0)
+    assert page.ledger_rows[0].id == a.id
+    page.status_filter.setCurrentIndex(0)
+    page.type_filter.setCurrentIndex(page.type_filter.findText("参加社区实践活动证明"))
+    qtbot.waitUntil(lambda: gui.worker.pending == 0 and page.ledger_table.rowCount() == 1)
+    assert page.ledger_rows[0].type_name == "参加社区实践活动证明"

@@ -169,3 +169,60 @@ def test_certificates_and_refusals_appear_on_the_resident_timeline(setup):
     items = timeline.for_resident(db, rid)
     assert [i.kind for i in items] == ["refusal", "certificate"]
     assert items[1].ref_id == a.id and a.serial in items[1].detail and "健在证明" in items[0].title
+
+
+def test_import_a_city_catalogue_and_local_entries(setup, tmp_path):
+    import json
+
+    db, admin, desk, rid, by = setup
+    doc = json.loads((certs.resources_dir() / certs.SHIPPED).read_text(encoding="utf-8"))
+    doc["retained"] = [r for r in doc["retained"] if r["code"] != "R04"]  # the city dropped one
+    doc["retained"][0]["name"] = "居住证明（本市式样）"
+    doc["retained"].append({**doc["retained"][0], "code": "C09", "name": "权属来源证明", "aliases": "权属"})
+    doc["abolished"].append({"code": "S21", "name": "独生子女证明", "aliases": "独生", "basis": "本省补充清单",
+                             "redirect": "由卫生健康部门核查。"})
+    f = tmp_path / "city.json"
+    f.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(PermissionDenied):
+        certs.import_catalogue(db, desk, str(f))
+    local = certs.save_local_type(db, admin, None, name="住宅专项维修资金使用证明", basis="本市住宅专项维修资金管理办法第十二条",
+                                  field_labels=["工程名称"], body="兹证明{姓名}所在楼栋{工程名称}已经业主表决。用于{用途}。",
+                                  materials=["居民身份证"])
+    counts = certs.import_catalogue(db, admin, str(f))
+    assert counts == {"added": 2, "updated": 1, "deactivated": 1}
+    names = {t.name for t in certs.catalogue(db)}
+    assert {"居住证明（本市式样）", "权属来源证明", "独生子女证明", "住宅专项维修资金使用证明"} <= names
+    assert "参加社区实践活动证明" not in names
+    assert certs.import_catalogue(db, admin, str(f)) == {"added": 0, "updated": 0, "deactivated": 0}
+    # The local entry issues with its own fields by label.
+    t = next(x for x in certs.catalogue(db) if x.id == local)
+    r = certs.issue(db, admin, rid, t.id, {"工程名称": "屋面防水", "用途": "申请使用维修资金"}, t.materials)
+    assert "屋面防水" in certs.get(db, r.id).body_masked and "赵丽" in certs.get(db, r.id).body_masked
+
+
+@pytest.mark.parametrize("kw, field", [
+    ({"basis": ""}, "basis"),
+    ({"body": "兹证明{不存在的栏目}"}, "body"),
+    ({"body": "兹证明{姓名"}, "body"),
+    ({"name": ""}, "name"),
+])
+def test_local_entries_must_cite_a_basis_and_a_valid_body(setup, kw, field):
+    db, admin, *_ = setup
+    args = {"name": "某证明", "basis": "某条例第三条", "body": "兹证明{姓名}。用于{用途}。", **kw}
+    with pytest.raises(ValidationError) as e:
+        certs.save_local_type(db, admin, None, **args)
+    assert e.value.field == field
+
+
+def test_bad_catalogue_files_change_nothing(setup, tmp_path):
+    db, admin, *_ = setup
+    before = [(t.name, t.active) for t in certs.catalogue(db, include_inactive=True)]
+    for content in ("{broken", '{"format": "other"}', '{"format": "station-desk-certificates/1", "retained": '
+                    '[{"code": "X", "name": "无依据证明"}]}'):
+        f = tmp_path / "c.json"
+        f.write_text(content, encoding="utf-8")
+        with pytest.raises(ValidationError):
+            certs.import_catalogue(db, admin, str(f))
+    assert [(t.name, t.active) for t in certs.catalogue(db, include_inactive=True)] == before
+    with pytest.raises(ValidationError):
+        certs.set_type_active(db, admin, certs.catalogue(db)[0].id, False)  # abolished entries stay visible

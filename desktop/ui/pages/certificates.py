@@ -3,6 +3,7 @@ catalogue retains, refuse what it abolished with a printed pointer, approve,
 void, reissue, verify a scanned certificate, and the ledgers."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, timedelta
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -38,7 +40,7 @@ from desktop.services.search import ResidentIndex
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.pickers import ResidentPicker
-from desktop.ui.widgets import FormErrors, fmt_datetime, hint, primary, scaled
+from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_datetime, hint, primary, scaled
 
 RED = QColor("#b42318")
 PERIODS = ("本月", "上月", "今年", "全部")
@@ -96,8 +98,11 @@ class CertificatesPage(Page):
         self.search.returnPressed.connect(self._enter)
         self.verify_btn = QPushButton("核验证明")
         self.verify_btn.clicked.connect(lambda _c=False: self.verify(self.search.text()))
+        self.catalogue_btn = QPushButton("证明目录")
+        self.catalogue_btn.clicked.connect(lambda _c=False: self.open_catalogue())
         top.addWidget(self.search, 1)
         top.addWidget(self.verify_btn)
+        top.addWidget(self.catalogue_btn)
         self.layout_.addLayout(top)
 
         split = QSplitter(Qt.Orientation.Vertical)
@@ -141,8 +146,23 @@ class CertificatesPage(Page):
         self.period = QComboBox()
         self.period.addItems(list(PERIODS))
         self.period.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.status_filter = QComboBox()
+        self.status_filter.addItem("全部状态", "")
+        for code, label in certs.STATUSES.items():
+            self.status_filter.addItem(label, code)
+        self.status_filter.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.type_filter = QComboBox()
+        self.type_filter.addItem("全部类型", None)
+        self.type_filter.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.handler_filter = QLineEdit()
+        self.handler_filter.setPlaceholderText("经办人")
+        self.handler_filter.setMaximumWidth(110)
+        self.handler_filter.editingFinished.connect(self.refresh)
         frow.addWidget(QLabel("期间"))
         frow.addWidget(self.period)
+        frow.addWidget(self.type_filter)
+        frow.addWidget(self.status_filter)
+        frow.addWidget(self.handler_filter)
         frow.addStretch(1)
         self.print_btn = QPushButton("打印")
         self.print_btn.clicked.connect(lambda _c=False: self.print_selected())
@@ -243,8 +263,20 @@ class CertificatesPage(Page):
         if not self.types:
             self.types = self.worker.call(lambda: certs.catalogue(db), parent=self)
             self._filter(self.search.text())
+            self._fill_type_filter()
         self.refresh()
         self.search.setFocus()
+
+    def _fill_type_filter(self) -> None:
+        self.type_filter.blockSignals(True)
+        current = self.type_filter.currentData()
+        while self.type_filter.count() > 1:
+            self.type_filter.removeItem(1)
+        for t in self.types:
+            if t.issuable:
+                self.type_filter.addItem(t.name, str(t.id))  # str: QComboBox.findData matches it
+        self.type_filter.setCurrentIndex(max(0, self.type_filter.findData(current)))
+        self.type_filter.blockSignals(False)
 
     def _filter(self, text: str) -> None:
         if certs.looks_like_code(text):
@@ -478,8 +510,13 @@ class CertificatesPage(Page):
         db = self.db
         start, end = period_range(self.period.currentText())
 
+        type_id = uuid.UUID(self.type_filter.currentData()) if self.type_filter.currentData() else None
+        status = self.status_filter.currentData()
+        handler = self.handler_filter.text().strip()
+
         def load():  # type: ignore[no-untyped-def]
-            return (certs.pending(db), certs.ledger(db, start=start, end=end),
+            return (certs.pending(db), certs.ledger(db, start=start, end=end, type_id=type_id, status=status,
+                                                    handler=handler),
                     certs.seal_register(db, start=start, end=end), certs.refusals(db, start=start, end=end))
 
         self.worker.run(load, self._show, lambda e: show_error(self, e))
@@ -501,6 +538,15 @@ class CertificatesPage(Page):
                                    for x in refused])
         self.tabs.setTabText(0, f"待审批 {len(pend)}")
         self.tabs.setTabText(3, f"拒开记录 {len(refused)}")
+
+    def open_catalogue(self) -> None:
+        dlg = CertCatalogueDialog(self)
+        dlg.exec()
+        if dlg.changed:
+            db = self.db
+            self.types = self.worker.call(lambda: certs.catalogue(db), parent=self)
+            self._filter(self.search.text())
+            self._fill_type_filter()
 
     # ------------------------------------------------------------ verify
     def verify(self, code: str) -> None:
@@ -548,3 +594,137 @@ class VerifyDialog(QDialog):
         row.addWidget(close)
         lay.addLayout(row)
         self.resize(620, 420)
+
+
+class CertCatalogueDialog(QDialog):
+    """The certificate catalogue: the national negative list, the retained
+    entries (from the province/city file, or the station's own), 据实出具."""
+
+    def __init__(self, page: CertificatesPage):
+        super().__init__(page)
+        self.page = page
+        self.setWindowTitle("证明目录")
+        self.changed = False
+        lay = QVBoxLayout(self)
+        self.can_edit = page.actor.at_least(certs.APPROVER_ROLE)
+        lay.addWidget(hint("默认“可以出具”部分仅为示例：请导入本省、市公布的保留清单（JSON 目录文件）。"
+                           "本站新增的证明必须写明依据。" + ("" if self.can_edit else "（修改需要站长权限）")))
+        self.table = _table(["类别", "名称", "依据", "状态", "来源"], 2)
+        self.table.cellDoubleClicked.connect(lambda r, _c: self.edit())
+        lay.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        self.buttons = {}
+        for key, label in (("add", "新增本站证明"), ("edit", "修改"), ("toggle", "启用/停用"), ("import", "导入目录文件…")):
+            b = QPushButton(label)
+            b.setEnabled(self.can_edit)
+            b.clicked.connect(lambda _c=False, key=key: self.act(key))
+            self.buttons[key] = b
+            row.addWidget(b)
+        row.addStretch(1)
+        close = QPushButton("关闭")
+        close.clicked.connect(self.accept)
+        row.addWidget(close)
+        lay.addLayout(row)
+        self.resize(980, 600)
+        self.load()
+
+    def load(self) -> None:
+        db = self.page.db
+        self.items = self.page.worker.call(lambda: certs.catalogue(db, include_inactive=True), parent=self)
+        _fill(self.table, [[t.kind_label, t.name, t.basis[:60], "启用" if t.active else "停用",
+                            "本站新增" if t.local else "目录"] for t in self.items])
+        for r, t in enumerate(self.items):
+            if t.kind == "abolished":
+                self.table.item(r, 0).setForeground(RED)
+
+    def selected(self) -> certs.CertTypeView | None:
+        r = self.table.currentRow()
+        return self.items[r] if 0 <= r < len(self.items) else None
+
+    def act(self, key: str, path: str | None = None) -> None:
+        db, actor = self.page.db, self.page.actor
+        t = self.selected()
+        try:
+            if key == "add":
+                if not CertTypeDialog(self, None).exec():
+                    return
+            elif key == "edit":
+                self.edit()
+                return
+            elif key == "toggle" and t is not None:
+                self.page.worker.call(lambda: certs.set_type_active(db, actor, t.id, not t.active), parent=self)
+            elif key == "import":
+                if path is None:
+                    path, _ = QFileDialog.getOpenFileName(self, "导入证明目录", "", "证明目录文件 (*.json)")
+                    if not path:
+                        return
+                counts = self.page.worker.call(lambda: certs.import_catalogue(db, actor, path), parent=self)
+                QMessageBox.information(self, "目录已导入", f"新增 {counts['added']} 项，更新 {counts['updated']} 项，"
+                                        f"停用 {counts['deactivated']} 项（本站新增的证明不受影响）。")
+            else:
+                return
+        except Exception as e:  # noqa: BLE001
+            show_error(self, e)
+            return
+        self.changed = True
+        self.load()
+
+    def edit(self) -> None:
+        t = self.selected()
+        if t is None or not self.can_edit:
+            return
+        if not t.local:
+            QMessageBox.information(self, "不能修改", "上级下发的目录条目不能在本站修改，只能启用或停用；本站新增的证明可以修改。")
+            return
+        if CertTypeDialog(self, t).exec():
+            self.changed = True
+            self.load()
+
+
+class CertTypeDialog(QDialog):
+    def __init__(self, parent: CertCatalogueDialog, t: certs.CertTypeView | None):
+        super().__init__(parent)
+        self.parent_, self.t = parent, t
+        self.setWindowTitle("修改本站证明" if t else "新增本站证明")
+        lay = QVBoxLayout(self)
+        form = QFormLayout()
+        self.errors = FormErrors(form)
+        self.name = QLineEdit(t.name if t else "")
+        self.basis = QLineEdit(t.basis if t else "")
+        self.purpose = QLineEdit(t.purpose if t else "")
+        self.aliases = QLineEdit(t.aliases if t else "")
+        self.approval = QComboBox()
+        self.approval.addItems(["须站长审批", "当场开具"])
+        self.approval.setCurrentIndex(0 if (t is None or t.needs_approval) else 1)
+        self.materials = QLineEdit("、".join(t.materials) if t else "居民身份证、户口簿")
+        self.fields = QLineEdit("、".join(f.label for f in t.fields if f.label != "用途") if t else "")
+        self.fields.setPlaceholderText("本证明要填写的栏目，用顿号分隔；“用途”会自动加上")
+        self.body = QPlainTextEdit(t.body if t else "兹证明{姓名}（公民身份号码：{身份证号}），住本社区{住址}。\n经核实，……\n此证明用于{用途}。")
+        self.body.setMinimumHeight(110)
+        for key, label, w, note in (
+                ("name", "证明名称", self.name, None),
+                ("basis", "依据", self.basis, "法规条款或本省、市保留清单的名称和条目，必填。"),
+                ("purpose", "说明", self.purpose, None), ("aliases", "别名", self.aliases, "用逗号分隔，便于查找。"),
+                ("needs_approval", "开具方式", self.approval, None), ("materials", "核验材料", self.materials, None),
+                ("fields", "栏目", self.fields, None),
+                ("body", "正文", self.body, "可用 {姓名} {性别} {住址} {出生日期} {身份证号} 和上面的栏目，如 {用途}。")):
+            self.errors.add(key, label, w, note)
+        lay.addLayout(form)
+        self.ok = dialog_buttons(self, "保存", self.submit)
+        self.resize(700, 620)
+
+    def submit(self) -> None:
+        self.errors.clear()
+        page = self.parent_.page
+
+        def split(text: str) -> list[str]:
+            return [x.strip() for x in re.split(r"[、,，;；\n]", text) if x.strip()]
+
+        kw = {"name": self.name.text(), "basis": self.basis.text(), "purpose": self.purpose.text(),
+              "aliases": self.aliases.text(), "needs_approval": self.approval.currentIndex() == 0,
+              "materials": split(self.materials.text()), "field_labels": split(self.fields.text()),
+              "body": self.body.toPlainText()}
+        tid = self.t.id if self.t else None
+        ok, _ = self.errors.attempt(page.worker, lambda: certs.save_local_type(page.db, page.actor, tid, **kw), self)
+        if ok:
+            self.accept()
