@@ -194,6 +194,55 @@ def bench_receipts(ctx: BenchContext) -> dict[str, Any]:
     return figures
 
 
+def bench_certificates(ctx: BenchContext) -> dict[str, Any]:
+    """Certificate PDF (database to bytes, warm) and catalogue search per keystroke."""
+    from sqlalchemy import select
+
+    from db.engine import open_database
+    from db.models import Resident
+    from desktop import paperwork
+    from desktop.documents import pdf
+    from desktop.services import accounts, certificates as certs
+
+    db = open_database(ctx.db_url)
+    try:
+        actor = accounts.authenticate(db, ctx.username, ctx.password)
+        items = certs.catalogue(db)
+        queries = ["居住", "亲属", "关系证明", "无犯罪", "单身", "健在", "困难", "jz", "死亡", "我要开个单身证明",
+                   "证件遗失", "党员报到"]
+        t = time.perf_counter()
+        certs.search(items, "jz")  # the first Latin query loads pypinyin's dictionary (the app pre-loads it)
+        first_ms = (time.perf_counter() - t) * 1000
+        times = []
+        for _ in range(20):
+            for q in queries:
+                for i in range(1, len(q) + 1):
+                    t = time.perf_counter()
+                    certs.search(items, q[:i])
+                    times.append((time.perf_counter() - t) * 1000)
+        times.sort()
+        t_res = next(t for t in items if t.code == "R01")
+        with db.session() as s:
+            rid = s.scalar(select(Resident.id).where(Resident.deceased.is_(False)).limit(1))
+        cid = certs.issue(db, actor, rid, t_res.id, {"since": "2015年3月", "purpose": "基准测试"}, t_res.materials).id
+        font = paperwork.fonts.resolve()
+        pdf.render(paperwork.certificate_document(db, actor, cid), font)  # warm up
+        pdf_times = []
+        for _ in range(20):
+            t = time.perf_counter()
+            pdf.render(paperwork.certificate_document(db, actor, cid), font)
+            pdf_times.append((time.perf_counter() - t) * 1000)
+        pdf_times.sort()
+        certs.void(db, actor, cid, "基准测试用，作废")
+        return {"cert_catalogue_search_first_latin_ms": round(first_ms, 1),
+                "cert_catalogue_search_ms_p95": round(times[int(len(times) * 0.95)], 3),
+                "cert_catalogue_search_ms_max": round(times[-1], 3),
+                "certificate_pdf_warm_ms_p50": round(pdf_times[len(pdf_times) // 2], 1),
+                "certificate_pdf_warm_ms_p95": round(pdf_times[int(len(pdf_times) * 0.95)], 1)}
+    finally:
+        db.close()
+
+
 def bench_import(ctx: BenchContext) -> dict[str, Any]:
     from desktop.bench_ledger import bench_import as run
 
@@ -201,7 +250,7 @@ def bench_import(ctx: BenchContext) -> dict[str, Any]:
 
 
 BENCHES: list[Callable[[BenchContext], dict[str, Any]]] = [bench_open_and_login, bench_startup, bench_search,
-                                                          bench_receipts, bench_import]
+                                                          bench_receipts, bench_certificates, bench_import]
 
 
 def run_all(*, n_residents: int = 100_000, keep_dir: str | None = None, db_url: str | None = None) -> dict[str, Any]:

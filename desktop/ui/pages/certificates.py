@@ -137,7 +137,7 @@ class CertificatesPage(Page):
         for b in (self.approve_btn, self.decline_btn):
             b.setEnabled(sup)
             prow.addWidget(b)
-        prow.addWidget(hint("" if sup else "审批需要站长登录（同一台电脑上切换账户即可）。"), 1)
+        prow.addWidget(hint("" if sup else "审批需要站长：按 F12 锁屏，点“切换用户”由站长登录后在这里同意。"), 1)
         pl.addLayout(prow)
         self.tabs.addTab(pend, "待审批")
         led = QWidget()
@@ -382,7 +382,7 @@ class CertificatesPage(Page):
             e.clear()
         self.refresh()
         if res.status == "pending":
-            QMessageBox.information(self, "已提交审批", "这类证明须站长审批。已放入“待审批”，站长登录后同意即可开具打印。")
+            QMessageBox.information(self, "已提交审批", "这类证明须站长审批，已放入“待审批”。请站长在本机登录（F12 锁屏 → 切换用户）后同意，即可开具打印。")
             return
         self.print_certificate(res.id)
 

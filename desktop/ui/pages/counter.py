@@ -52,8 +52,10 @@ WARM_UP_MS = 3000
 
 def _warm_up() -> None:
     from desktop import paperwork
+    from desktop.services import names
 
     paperwork.fonts.resolve()
+    names.name_pinyin("预热")  # pypinyin's dictionary, for catalogue search by initials
 OVERDUE_BG = QColor("#fde2e1")
 DUE_BG = QColor("#fff4d6")
 
