@@ -11,9 +11,11 @@ from db.models.counter import (
     Rectification,
 )
 from db.models.residents import Household, Resident, ResidentTag
+from db.models.volunteers import Assignment, Need, NeedEvent, Skill, Volunteer
 
 __all__ = [
     "Account",
+    "Assignment",
     "AuditLog",
     "CalendarDay",
     "Certificate",
@@ -23,12 +25,16 @@ __all__ = [
     "MatterEvent",
     "MatterRating",
     "MatterType",
+    "Need",
+    "NeedEvent",
     "NoticeLog",
     "Rectification",
     "SealLog",
+    "Skill",
     "Household",
     "LocalState",
     "Resident",
     "ResidentTag",
     "Station",
+    "Volunteer",
 ]

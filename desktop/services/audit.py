@@ -59,6 +59,18 @@ ACTIONS = {
     "certificate_print": "打印证明",
     "certificate_catalogue_import": "导入证明目录",
     "certificate_type_save": "修改证明目录",
+    "skill_save": "修改技能目录",
+    "volunteer_register": "登记志愿者",
+    "volunteer_status": "修改志愿者状态",
+    "need_create": "登记服务需求",
+    "need_accept": "接单",
+    "need_refuse": "拒绝服务需求",
+    "need_cancel": "取消服务需求",
+    "need_complete": "完成服务需求",
+    "need_assign": "派单",
+    "assignment_done": "记录服务时长",
+    "assignment_no_show": "记录爽约",
+    "volunteer_certificate": "出具志愿服务记录证明",
     "demo_data": "生成演示数据",
 }
 
