@@ -243,6 +243,12 @@ def bench_certificates(ctx: BenchContext) -> dict[str, Any]:
         db.close()
 
 
+def bench_volunteers(ctx: BenchContext) -> dict[str, Any]:
+    from desktop.bench_volunteers import bench_volunteers as run
+
+    return run(ctx)
+
+
 def bench_import(ctx: BenchContext) -> dict[str, Any]:
     from desktop.bench_ledger import bench_import as run
 
@@ -250,7 +256,8 @@ def bench_import(ctx: BenchContext) -> dict[str, Any]:
 
 
 BENCHES: list[Callable[[BenchContext], dict[str, Any]]] = [bench_open_and_login, bench_startup, bench_search,
-                                                          bench_receipts, bench_certificates, bench_import]
+                                                          bench_receipts, bench_certificates, bench_volunteers,
+                                                          bench_import]
 
 
 def run_all(*, n_residents: int = 100_000, keep_dir: str | None = None, db_url: str | None = None) -> dict[str, Any]:

@@ -82,16 +82,28 @@ def week_slots(db: Database, week_start: date) -> list[Slot]:
 
 
 def _candidates(pool: vol.Pool, slots: list[Slot]) -> list[list[tuple[float, vol.PoolEntry]]]:
-    out = []
-    for s in slots:
-        scored = []
-        for e in pool.entries:
-            total, _parts, why = pool.score(e, s.need, s.day, s.need.slot)
-            if why is None and total > 0:
-                scored.append((total, e))
-        scored.sort(key=lambda x: (-x[0], x[1].number))
-        out.append(scored[:CANDIDATES_PER_SLOT])
-    return out
+    return [pool.candidates_at(s.need, s.day)[:CANDIDATES_PER_SLOT] for s in slots]
+
+
+def _quiet_highs():  # type: ignore[no-untyped-def]
+    """A HiGHS instance without its banner on stdout (the CLI prints JSON there)."""
+    import os
+    import sys
+
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    return h
 
 
 def _plan(week_start: date, slots: list[Slot], chosen: list[tuple[int, float, vol.PoolEntry]], t0: float,
@@ -179,8 +191,7 @@ def optimal(pool: vol.Pool, week_start: date, slots: list[Slot],
     lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
     lp.a_matrix_.value_ = np.array(value, dtype=float)
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _quiet_highs()
     h.setOptionValue("time_limit", TIME_LIMIT_S)
     h.setOptionValue("mip_rel_gap", 1e-4)
     h.setOptionValue("threads", 1)

@@ -416,6 +416,8 @@ class PoolEntry:
     party_member: bool
     target: float
     guardian_ok: bool
+    static: dict[str, float] = field(default_factory=dict)  # weighted parts that do not depend on the need
+    static_total: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -444,6 +446,8 @@ class Ranking:
     slot: str
     candidates: list[Candidate]
     excluded: list[Excluded]
+    excluded_counts: dict[str, int] = field(default_factory=dict)
+    eligible: int = 0
 
 
 class Pool:
@@ -496,6 +500,20 @@ class Pool:
             if status in ("assigned", "done"):
                 self.booked[(day, slot)].add(vid)
                 self.week_hours[(vid, _monday(day))] += (hours if status == "done" and hours else need_hours)
+        self.by_key: dict[str, list[PoolEntry]] = defaultdict(list)
+        for e in self.entries:
+            done, missed, rates = self.done.get(e.id, 0), self.no_show.get(e.id, 0), self.ratings.get(e.id, [])
+            parts = {
+                "fairness": 1.0 - min(self.recent_hours.get(e.id, 0.0) / 20.0, 1.0),
+                "reliability": (done + 2) / (done + missed + 2),
+                "rating": (sum(rates) + 8) / (len(rates) + 2) / 5,
+                "party": (min(max(e.target - self.year_hours.get(e.id, 0.0), 0.0) / e.target, 1.0)
+                          if e.party_member and e.target > 0 else 0.0),
+            }
+            e.static = {k: round(WEIGHTS[k] * v, 1) for k, v in parts.items()}
+            e.static_total = sum(e.static.values())
+            for key in e.availability:
+                self.by_key[key].append(e)
 
     def score(self, e: PoolEntry, need: NeedRow, day: date, slot: str) -> tuple[float, dict[str, float], str | None]:
         """(total, parts, exclusion reason or None) of one volunteer for one occurrence."""
@@ -516,18 +534,44 @@ class Pool:
             "availability": 1.0,
             "nearness": 1.0 if need.grid and e.grid == need.grid else
             0.7 if need.estate and e.estate == need.estate else 0.3,
-            "fairness": 1.0 - min(self.recent_hours.get(e.id, 0.0) / 20.0, 1.0),
-            "reliability": (self.done.get(e.id, 0) + 2) / (self.done.get(e.id, 0) + self.no_show.get(e.id, 0) + 2),
-            "rating": (sum(self.ratings.get(e.id, [])) + 8) / (len(self.ratings.get(e.id, [])) + 2) / 5,
             "continuity": 1.0 if need.resident_id and need.resident_id in self.served.get(e.id, ()) else 0.0,
-            "party": (min(max(e.target - self.year_hours.get(e.id, 0.0), 0.0) / e.target, 1.0)
-                      if e.party_member and e.target > 0 else 0.0),
         }
         if need.weekly:  # how many of the next four occurrences the volunteer can take
             nxt = [day + timedelta(days=7 * i) for i in range(4)]
             parts["availability"] = sum(1 for d in nxt if d not in e.unavailable) / 4
         weighted = {k: round(WEIGHTS[k] * v, 1) for k, v in parts.items()}
+        weighted.update(e.static)
         return round(sum(weighted.values()), 1), weighted, None
+
+    def quick_total(self, e: PoolEntry, need: NeedRow, wanted: set[str], day: date, slot: str,
+                    booked: set[uuid.UUID], week: date) -> float | None:
+        """The total only, or None when a hard rule excludes: for planning,
+        where millions of pairs are scored. Same rules and weights as ``score``."""
+        if e.status != "active" or day in e.unavailable or e.id in booked:
+            return None
+        if e.birth_date and not e.guardian_ok and age_on(e.birth_date, day) < 18:
+            return None
+        if self.week_hours.get((e.id, week), 0.0) + need.hours > e.weekly_limit + 1e-9:
+            return None
+        skill = len(wanted & e.skills) / len(wanted) if wanted else 1.0
+        near = 1.0 if need.grid and e.grid == need.grid else 0.7 if need.estate and e.estate == need.estate else 0.3
+        cont = 1.0 if need.resident_id and need.resident_id in self.served.get(e.id, ()) else 0.0
+        avail = 1.0
+        if need.weekly and e.unavailable:
+            avail = sum(1 for i in range(4) if day + timedelta(days=7 * i) not in e.unavailable) / 4
+        return round(WEIGHTS["skill"] * skill + WEIGHTS["availability"] * avail + WEIGHTS["nearness"] * near
+                     + WEIGHTS["continuity"] * cont + e.static_total, 1)
+
+    def candidates_at(self, need: NeedRow, day: date) -> list[tuple[float, PoolEntry]]:
+        """Every eligible volunteer for one occurrence with their total, best first."""
+        wanted, booked, week = set(need.skills), self.booked.get((day, need.slot), set()), _monday(day)
+        out = []
+        for e in self.by_key.get(f"{day.isoweekday()}{need.slot}", ()):
+            t = self.quick_total(e, need, wanted, day, need.slot, booked, week)
+            if t is not None and t > 0:
+                out.append((t, e))
+        out.sort(key=lambda x: (-x[0], x[1].number))
+        return out
 
     def reasons(self, e: PoolEntry, need: NeedRow, parts: dict[str, float]) -> list[str]:
         out = []
@@ -551,19 +595,31 @@ class Pool:
         return out
 
     def rank(self, need: NeedRow, day: date | None = None, limit: int = 50) -> Ranking:
+        """The best candidates with their score parts and reasons, and why the
+        others are out: every excluded volunteer who has a wanted skill is
+        listed by name; the rest are only counted."""
         day = day or need.day
-        cands: list[tuple[float, PoolEntry, dict[str, float]]] = []
+        wanted = set(need.skills)
+        eligible = self.candidates_at(need, day)
+        ok = {e.id for _, e in eligible}
         excluded: list[Excluded] = []
+        counts: dict[str, int] = defaultdict(int)
         for e in self.entries:
-            total, parts, why = self.score(e, need, day, need.slot)
-            if why:
-                excluded.append(Excluded(e.id, e.number, e.name, why))
-            else:
-                cands.append((total, e, parts))
-        cands.sort(key=lambda c: (-c[0], c[1].number))
-        top = [Candidate(e.id, e.number, e.name, e.phone, total, parts, self.reasons(e, need, parts))
-               for total, e, parts in cands[:limit]]
-        return Ranking(need.id, day, need.slot, top, excluded)
+            if e.id in ok:
+                continue
+            if wanted and not wanted & e.skills:
+                counts["技能不对口且不可派"] += 1
+                continue
+            _total, _parts, why = self.score(e, need, day, need.slot)
+            why = why or "不可派"
+            counts["时间不合适" if "没空" in why else why] += 1
+            excluded.append(Excluded(e.id, e.number, e.name, why))
+        top = []
+        for _quick, e in eligible[:limit]:
+            total, parts, _why = self.score(e, need, day, need.slot)
+            top.append(Candidate(e.id, e.number, e.name, e.phone, total, parts, self.reasons(e, need, parts)))
+        top.sort(key=lambda c: (-c.score, c.number))
+        return Ranking(need.id, day, need.slot, top, excluded, dict(counts), len(eligible))
 
 
 def _monday(d: date) -> date:

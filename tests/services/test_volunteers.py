@@ -175,3 +175,20 @@ def test_hour_limit_is_respected_by_the_plan(world):
     cmp = plan.compare(db, WED, vol.Pool(db, today=TODAY))
     assert cmp.optimal.filled == 1 and cmp.greedy.filled == 1  # 2 h each, 3 h a week
     assert v
+
+
+def test_the_planners_quick_total_is_the_ranked_score(world):
+    from desktop.services import demo_volunteers
+
+    db, admin, elder = world
+    info = demo_volunteers.fill_volunteers(db, n_volunteers=300, n_needs=30, seed=9, today=TODAY)
+    pool = vol.Pool(db, today=TODAY)
+    checked = 0
+    for n in vol.list_needs(db)[:10]:
+        day = vol.occurrences(n, info["week"], info["week"] + timedelta(days=6))[0]
+        quick = {e.id: t for t, e in pool.candidates_at(n, day)}
+        ranked = pool.rank(n, day, limit=1000)
+        assert {c.volunteer_id: c.score for c in ranked.candidates} == pytest.approx(quick, abs=0.11)
+        assert ranked.eligible == len(quick)
+        checked += len(quick)
+    assert checked > 50

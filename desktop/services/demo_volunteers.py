@@ -1,0 +1,69 @@
+"""Demo (and benchmark) volunteers and needs, written with bulk inserts."""
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from db.clock import utcnow
+from db.engine import Database
+from db.models import LocalState, Need, Resident, Volunteer
+from db.writes import bulk_insert
+from desktop.services import volunteers as vol
+from desktop.services.demo import ESTATES
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀英华慧巧美"
+TITLES = [("每周代买菜", ["shopping"], True), ("陪同去医院复查", ["escort"], False), ("修理电视机", ["appliance"], False),
+          ("教用智能手机挂号", ["phone"], False), ("上门理发", ["haircut"], False), ("孩子作业辅导", ["tutor"], True),
+          ("独居老人陪伴聊天", ["visit", "counsel"], True), ("法律咨询：遗产问题", ["legal"], False),
+          ("送餐到家", ["meals"], True), ("楼道清洁", ["cleaning"], False), ("量血压", ["health"], True)]
+
+
+def fill_volunteers(db: Database, *, n_volunteers: int, n_needs: int, seed: int = 1,
+                    today: date | None = None) -> dict[str, Any]:
+    today = today or date.today()
+    r = random.Random(seed)
+    codes = list(vol.skills(db))
+    with db.session() as s:
+        station = s.scalar(select(LocalState.station_code).where(LocalState.id == 1))
+        start = s.scalar(select(func.count()).select_from(Volunteer)) or 0
+        elders = list(s.scalars(select(Resident.id).where(Resident.deceased.is_(False),
+                                                          Resident.birth_date < date(today.year - 70, 1, 1))
+                                .limit(5000)))
+    slots = [f"{d}{sl}" for d in range(1, 8) for sl in ("am", "pm", "eve")]
+    vols = []
+    for i in range(n_volunteers):
+        estate, grid = r.choice(ESTATES)
+        party = r.random() < 0.25
+        vols.append({
+            "number": f"{station}-V{start + i + 1:05d}", "resident_id": None,
+            "name": r.choice(SURNAMES) + "".join(r.choice(GIVEN) for _ in range(r.choice((1, 2)))),
+            "gender": r.choice((1, 2)), "birth_date": date(r.randrange(1950, 2004), r.randrange(1, 13), 1),
+            "doc_number": None, "phone": f"139{r.randrange(0, 10**8):08d}", "grid": grid, "estate": estate,
+            "skills": r.sample(codes, r.choice((1, 1, 2, 3))), "availability": sorted(r.sample(slots, r.randrange(2, 9))),
+            "unavailable_dates": [], "weekly_hour_limit": float(r.choice((4, 6, 8, 10))), "party_member": party,
+            "employer": "市直机关" if party else None, "yearly_target_hours": 50.0 if party else 0.0,
+            "guardian_consent": False, "guardian_name": None, "consent_at": utcnow(), "status": "active",
+            "registered_on": today - timedelta(days=r.randrange(1, 900)),
+        })
+    needs = []
+    monday = today - timedelta(days=today.isoweekday() - 1) + timedelta(days=7)
+    for _ in range(n_needs):
+        title, sk, weekly = r.choice(TITLES)
+        day = monday + timedelta(days=r.randrange(0, 7))
+        estate, grid = r.choice(ESTATES)
+        needs.append({
+            "resident_id": r.choice(elders) if elders else None, "title": title, "description": None, "skills": sk,
+            "day": day, "slot": r.choice(("am", "pm", "eve")), "weekly": weekly,
+            "until": day + timedelta(days=56) if weekly else None, "hours": float(r.choice((1, 1.5, 2, 2, 3))),
+            "place": f"{estate}{r.randrange(1, 30)}栋", "grid": grid, "estate": estate,
+            "urgency": r.choice((1, 1, 2, 3)), "volunteers_needed": r.choice((1, 1, 1, 2)), "status": "open",
+            "created_at": datetime.now(), "created_by": "演示",
+        })
+    with db.session() as s:
+        bulk_insert(s, Volunteer, vols)
+        bulk_insert(s, Need, needs)
+    return {"volunteers": n_volunteers, "needs": n_needs, "week": monday}
