@@ -109,3 +109,20 @@ def export_certificate_ledgers(db: Database, path, *, start: date | None = None,
          [[_local(x.at), x.type_name, x.resident_name, x.actor_name, x.note] for x in refused]),
         ("拒开统计", ["证明类型", "拒开次数"], sorted(([k, v] for k, v in counts.items()), key=lambda kv: -kv[1])),
     ])
+
+
+# ------------------------------------------------------------------ volunteers
+
+def volunteer_certificate_document(db: Database, actor, volunteer_id: uuid.UUID, start: date, end: date,  # type: ignore[no-untyped-def]
+                                   font: fonts.Font | None = None) -> Document:
+    from desktop.documents import volunteer_docs
+    from desktop.services import volunteers
+
+    data = volunteers.certificate_data(db, actor, volunteer_id, start, end)
+    st = _station(db)
+    info = volunteer_docs.VolunteerCertificateInfo(
+        station_name=st.name, station_phone=st.phone or "", volunteer_number=data.volunteer_number,
+        volunteer_name=data.volunteer_name, start=start, end=end,
+        rows=[(r.day, r.title, r.content, r.place, r.hours) for r in data.records], total_hours=data.total_hours,
+        qr=data.qr, issued_on=date.today())
+    return volunteer_docs.volunteer_certificate(info, font or fonts.resolve())

@@ -690,6 +690,8 @@ def complete(db: Database, actor: Actor, assignment_id: uuid.UUID, started: date
             a.comment = (comment or "").strip()[:500] or None
             audit.record(s, "assignment_no_show", actor, target_type="assignment", target_id=a.id)
             return late
+        if a.day > today:
+            raise ValidationError("started", "服务还没有发生，不能登记时长。")
         if ended <= started:
             raise ValidationError("ended", "结束时间应晚于开始时间。")
         if started.date() != a.day:

@@ -30,6 +30,7 @@ from desktop.ui.pages.counter import CounterPage
 from desktop.ui.pages.overview import OverviewPage
 from desktop.ui.pages.residents import ResidentsPage
 from desktop.ui.pages.settings import SettingsPage
+from desktop.ui.pages.volunteers import VolunteersPage
 from desktop.ui.widgets import base_font, refresh_scaled_fonts, scaled
 from desktop.ui.worker import SerialWorker
 
@@ -98,8 +99,9 @@ class MainWindow(QMainWindow):
         self.residents_page.accept_for.connect(self.accept_for)
         self.residents_page.open_matter.connect(self.open_matter)
         self.certificates_page = CertificatesPage(db, actor, worker, index=self.residents_page.index)
+        self.volunteers_page = VolunteersPage(db, actor, worker, index=self.residents_page.index)
         candidates: list[Page] = [OverviewPage(db, actor, worker), self.counter_page, self.residents_page,
-                                  self.certificates_page,
+                                  self.certificates_page, self.volunteers_page,
                                   AccountsPage(db, actor, worker),
                                   AuditPage(db, actor, worker), self.settings_page]
         self.pages = [p for p in candidates if actor.at_least(p.min_role)]

@@ -192,3 +192,13 @@ def test_the_planners_quick_total_is_the_ranked_score(world):
         assert ranked.eligible == len(quick)
         checked += len(quick)
     assert checked > 50
+
+
+def test_hours_cannot_be_recorded_before_the_service(world):
+    db, admin, elder = world
+    v, _ = vol.register(db, admin, vform("丁", 11), today=TODAY)
+    n = _need(db, admin, elder, weekly=False)
+    [a] = vol.assign(db, admin, n.id, [v], WED)
+    with pytest.raises(ValidationError) as e:
+        vol.complete(db, admin, a, datetime(2026, 11, 25, 9), datetime(2026, 11, 25, 10), today=TODAY)
+    assert "还没有发生" in e.value.user_message

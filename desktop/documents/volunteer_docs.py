@@ -1,0 +1,58 @@
+"""志愿服务记录证明 (volunteer service certificate) and the dispatch sheet (派单)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from reportlab.lib.units import mm
+
+from desktop.documents.certificate_docs import seal_area
+from desktop.documents.fonts import Font
+from desktop.documents.layout import A4, Builder, Document
+
+
+def cn_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+@dataclass
+class VolunteerCertificateInfo:
+    station_name: str
+    station_phone: str
+    volunteer_number: str
+    volunteer_name: str
+    start: date
+    end: date
+    rows: list[tuple[date, str, str, str, float]]  # day, activity, content, place, hours
+    total_hours: float
+    qr: str
+    issued_on: date
+
+
+def volunteer_certificate(info: VolunteerCertificateInfo, font: Font) -> Document:
+    b = Builder(font, A4, 20 * mm, f"志愿服务记录证明 {info.volunteer_number}")
+    body = 12
+    b.line(20, "志愿服务记录证明", bold=True, align="center", leading=2.2)
+    b.para(f"\u3000\u3000兹证明志愿者{info.volunteer_name}（志愿者编号：{info.volunteer_number}）于"
+           f"{cn_date(info.start)}至{cn_date(info.end)}期间，在{info.station_name}参加志愿服务，"
+           f"累计服务时间 {info.total_hours:g} 小时。服务记录如下：", body, leading=1.8)
+    b.space(4)
+    b.table(["服务日期", "服务项目", "服务内容", "服务地点", "时长（小时）"],
+            [[f"{d:%Y-%m-%d}", act, content, place or "—", f"{h:g}"] for d, act, content, place, h in info.rows],
+            [0.16, 0.22, 0.22, 0.26, 0.14], body - 2)
+    b.space(6)
+    b.para(f"\u3000\u3000以上服务时间为志愿者实际提供服务的时间，依据《志愿服务记录与证明出具办法（试行）》如实记录。"
+           f"记录单位：{info.station_name}。", body, leading=1.8)
+    b.space(14 * mm)
+    top = b.y
+    b.line(body, info.station_name, align="right", leading=1.8)
+    b.line(body, cn_date(info.issued_on), align="right", leading=1.8)
+    w = b.measure(info.station_name, body)
+    seal_area(b, b.margin + b.inner - w / 2, top + body * 1.2, 20 * mm, "（记录单位盖章）")
+    b.space(12 * mm)
+    qr_top = b.y
+    b.qr(info.qr, 24 * mm, x=b.margin)
+    b.y = qr_top + 6 * mm
+    b.para(f"咨询电话：{info.station_phone or '（见窗口公示）'}", 9.5, indent=30 * mm)
+    b.para("扫描二维码可向记录单位核验本证明。本证明免费出具。", 9.5, indent=30 * mm)
+    return b.finish()
