@@ -39,7 +39,7 @@ def fill_volunteers(db: Database, *, n_volunteers: int, n_needs: int, seed: int 
         estate, grid = r.choice(ESTATES)
         party = r.random() < 0.25
         vols.append({
-            "number": f"{station}-V{start + i + 1:05d}", "resident_id": None,
+            "number": f"{station}-V{start + i + 1:04d}", "resident_id": None,
             "name": r.choice(SURNAMES) + "".join(r.choice(GIVEN) for _ in range(r.choice((1, 2)))),
             "gender": r.choice((1, 2)), "birth_date": date(r.randrange(1950, 2004), r.randrange(1, 13), 1),
             "doc_number": None, "phone": f"139{r.randrange(0, 10**8):08d}", "grid": grid, "estate": estate,

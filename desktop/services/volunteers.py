@@ -176,8 +176,9 @@ def register(db: Database, actor: Actor, form: VolunteerForm, today: date | None
             raise ValidationError("doc_number", "这位志愿者已经登记过了。")
         code = _station_code(s)
         prefix = f"{code}-V"
-        last = s.scalar(select(func.max(Volunteer.number)).where(Volunteer.number.like(prefix + "%")))
-        number = f"{prefix}{(int(last[len(prefix):]) if last else 0) + 1:04d}"
+        # numerically: "V9999" sorts after "V10000" as text
+        taken = [x[len(prefix):] for x in s.scalars(select(Volunteer.number).where(Volunteer.number.like(prefix + "%")))]
+        number = f"{prefix}{max((int(x) for x in taken if x.isdigit()), default=0) + 1:04d}"
         v = Volunteer(number=number, registered_on=today, consent_at=utcnow(), status="active")
         _apply(v, f)
         s.add(v)

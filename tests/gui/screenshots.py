@@ -79,6 +79,7 @@ def main() -> None:
         shot(win, f"1{i}-main-{title}", (1366, 768))
     counter_shots(win, shot, db)
     certificate_shots(win, shot, db)
+    volunteer_shots(win, shot, db)
     win.settings_page.font_size.setValue(16)
     win.show_page(0)
     shot(win, "20-main-font16", (1366, 768))
@@ -160,6 +161,31 @@ def certificate_shots(win, shot, db) -> None:  # type: ignore[no-untyped-def]
         shot(VerifyDialog(win, certs.verify(db, certs.printable(db, win.actor, rows[0].id).qr)), "43-verify")
     page.tabs.setCurrentIndex(1)
     shot(win, "44-certificates-ledger", (1366, 768))
+
+
+def volunteer_shots(win, shot, db) -> None:  # type: ignore[no-untyped-def]
+    from desktop.services import volunteers as vol
+    from desktop.ui.pages.volunteers import MatchDialog, NeedDialog, VolunteerDialog
+
+    page = win.volunteers_page
+    win.show_page(win.pages.index(page))
+    shot(win, "50-volunteers-needs", (1366, 768))
+    needs = vol.list_needs(db)
+    if needs:
+        shot(MatchDialog(page, needs[0]), "51-match", (1180, 620))
+    page.tabs.setCurrentIndex(2)
+    if needs:
+        page.week.setDate(page.week.date().addDays(0))
+        from PySide6.QtCore import QDate
+
+        d = vol.occurrences(needs[0], needs[0].day, needs[0].day + __import__("datetime").timedelta(6))[0]
+        page.week.setDate(QDate(d.year, d.month, d.day))
+        page.run_plan()
+    shot(win, "52-weekly-plan", (1366, 768))
+    page.tabs.setCurrentIndex(3)
+    shot(win, "53-volunteers", (1366, 768))
+    shot(VolunteerDialog(page), "54-register-volunteer")
+    shot(NeedDialog(page), "55-need")
 
 
 if __name__ == "__main__":

@@ -202,3 +202,17 @@ def test_hours_cannot_be_recorded_before_the_service(world):
     with pytest.raises(ValidationError) as e:
         vol.complete(db, admin, a, datetime(2026, 11, 25, 9), datetime(2026, 11, 25, 10), today=TODAY)
     assert "还没有发生" in e.value.user_message
+
+
+def test_volunteer_numbers_count_past_9999(world):
+    from sqlalchemy import select
+
+    from db.models import Volunteer
+    from desktop.services import demo_volunteers
+
+    db, admin, elder = world
+    demo_volunteers.fill_volunteers(db, n_volunteers=2, n_needs=0, seed=1, today=TODAY)
+    with db.session() as s:
+        first, second = s.scalars(select(Volunteer).order_by(Volunteer.number)).all()
+        first.number, second.number = "340304001-V9999", "340304001-V10000"
+    assert vol.register(db, admin, vform("新人", 11), today=TODAY)[1] == "340304001-V10001"
