@@ -126,3 +126,42 @@ def volunteer_certificate_document(db: Database, actor, volunteer_id: uuid.UUID,
         rows=[(r.day, r.title, r.content, r.place, r.hours) for r in data.records], total_hours=data.total_hours,
         qr=data.qr, issued_on=date.today())
     return volunteer_docs.volunteer_certificate(info, font or fonts.resolve())
+
+
+def dispatch_document(db: Database, need_id: uuid.UUID, day: date, dispatcher: str,
+                      font: fonts.Font | None = None) -> Document:
+    from db.models import Resident
+    from desktop.documents import volunteer_docs
+    from desktop.services import volunteers
+
+    need = volunteers.get_need(db, need_id)
+    rows = [a for a in volunteers.assignments(db, need_id=need_id, start=day, end=day) if a.status in ("assigned", "done")]
+    phone = ""
+    if need.resident_id:
+        with db.session() as s:
+            phone = s.get(Resident, need.resident_id).phone or ""
+    st = _station(db)
+    info = volunteer_docs.DispatchInfo(
+        station_name=st.name, station_phone=st.phone or "", need_title=need.title, description="",
+        when=f"{day:%Y年%m月%d日} {volunteers.WEEKDAYS[day.isoweekday()]}{volunteers.SLOTS[need.slot]}",
+        place=need.place, resident_name=need.resident_name, resident_phone=phone,
+        volunteers=[(a.volunteer_name, a.volunteer_number, a.volunteer_phone) for a in rows], dispatcher=dispatcher,
+        day=date.today())
+    return volunteer_docs.dispatch_sheet(info, font or fonts.resolve())
+
+
+def export_volunteer_hours(db: Database, path, start: date, end: date):  # type: ignore[no-untyped-def]
+    """Hours by volunteer, by skill, and party members against their yearly target."""
+    from desktop.documents import sheets
+    from desktop.services import volunteers
+
+    lines, by_skill = volunteers.hours_ledger(db, start, end)
+    party = [x for x in lines if x.party_member]
+    return sheets.write_workbook(path, [
+        ("按志愿者", ["志愿者编号", "姓名", "服务次数", "服务时长（小时）"],
+         [[x.volunteer_number, x.volunteer_name, x.services, x.hours] for x in lines]),
+        ("按技能", ["技能", "服务时长（小时）"], [[k, round(v, 2)] for k, v in by_skill.items()]),
+        ("在职党员", ["志愿者编号", "姓名", "工作单位", "年度目标（小时）", "已服务（小时）", "尚差（小时）"],
+         [[x.volunteer_number, x.volunteer_name, x.employer, x.target, x.hours, max(round(x.target - x.hours, 2), 0)]
+          for x in party]),
+    ])

@@ -56,3 +56,41 @@ def volunteer_certificate(info: VolunteerCertificateInfo, font: Font) -> Documen
     b.para(f"咨询电话：{info.station_phone or '（见窗口公示）'}", 9.5, indent=30 * mm)
     b.para("扫描二维码可向记录单位核验本证明。本证明免费出具。", 9.5, indent=30 * mm)
     return b.finish()
+
+
+@dataclass
+class DispatchInfo:
+    station_name: str
+    station_phone: str
+    need_title: str
+    description: str
+    when: str
+    place: str
+    resident_name: str
+    resident_phone: str
+    volunteers: list[tuple[str, str, str]]  # name, number, phone
+    dispatcher: str
+    day: date
+
+
+def dispatch_sheet(info: DispatchInfo, font: Font) -> Document:
+    b = Builder(font, (148 * mm, 210 * mm), 12 * mm, f"派单 {info.need_title} {info.when}")
+    body = 11
+    b.line(body + 1, info.station_name, bold=True, align="center")
+    b.line(18, "志愿服务派单", bold=True, align="center", leading=2.0)
+    b.rule()
+    lw = body * 5.2
+    b.field("服务内容：", info.need_title + (f"（{info.description}）" if info.description else ""), body, lw)
+    b.field("服务时间：", info.when, body, lw)
+    b.field("服务地点：", info.place or "—", body, lw)
+    b.field("服务对象：", info.resident_name, body, lw)
+    b.field("对象电话：", info.resident_phone or "—", body, lw)
+    b.space(body * 0.4)
+    b.line(body, "派出志愿者：", bold=True)
+    b.table(["姓名", "志愿者编号", "电话"], [list(v) for v in info.volunteers], [0.3, 0.4, 0.3], body - 1)
+    b.space(body * 0.6)
+    b.para(f"有问题请联系站点：{info.station_phone or '（见窗口公示）'}。服务结束后请告知实际开始、结束时间，"
+           "由站点登记服务时长。", body - 1)
+    b.space(body)
+    b.line(body, f"派单人：{info.dispatcher}　{cn_date(info.day)}", align="right")
+    return b.finish()

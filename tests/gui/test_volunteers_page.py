@@ -90,6 +90,17 @@ def test_register_need_rank_assign_record_certificate(qtbot, gui, station_db, mo
     assert previews and "志愿服务记录证明" in previews[0].doc.text and "1.5" in previews[0].doc.text
     assert make_ric("340304", date(1985, 1, 1), 11) not in previews[0].doc.text  # never the ID number
     assert previews[0].save_pdf(str(tmp_path / "v.pdf")) is not None
+    # The dispatch sheet and the hours ledger.
+    page.asg_table.selectRow(0)
+    previews.clear()
+    page.print_dispatch()
+    assert previews and "志愿服务派单" in previews[0].doc.text and "张志愿" in previews[0].doc.text
+    page.export_hours(str(tmp_path / "hours.xlsx"))
+    from openpyxl import load_workbook
+
+    wb = load_workbook(tmp_path / "hours.xlsx")
+    assert list(wb["按志愿者"].iter_rows(min_row=2, values_only=True)) == [("340304001-V0001", "张志愿", 1, 1.5)]
+    assert list(wb["按技能"].iter_rows(min_row=2, values_only=True)) == [("代购", 1.5)]
 
 
 def test_weekly_plan_on_demo_data(qtbot, gui, station_db, no_modal_boxes):

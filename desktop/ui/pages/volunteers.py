@@ -106,8 +106,11 @@ class VolunteersPage(Page):
         self.done_btn.clicked.connect(lambda _c=False: self.record())
         self.noshow_btn = QPushButton("记为爽约…")
         self.noshow_btn.clicked.connect(lambda _c=False: self.record(no_show=True))
+        self.dispatch_btn = QPushButton("打印派单")
+        self.dispatch_btn.clicked.connect(lambda _c=False: self.print_dispatch())
         arow.addWidget(self.done_btn)
         arow.addWidget(self.noshow_btn)
+        arow.addWidget(self.dispatch_btn)
         arow.addStretch(1)
         al.addLayout(arow)
         self.asg_table = _table(["日期", "时段", "需求", "志愿者", "编号", "电话", "居民", "地点", "状态", "时长", "评价"], 2)
@@ -152,7 +155,10 @@ class VolunteersPage(Page):
         self.vsearch.textChanged.connect(lambda _t: self.refresh_volunteers())
         vrow.addWidget(self.vsearch, 1)
         vrow.addWidget(self.reg_btn)
+        self.export_btn = QPushButton("导出时长台账…")
+        self.export_btn.clicked.connect(lambda _c=False: self.export_hours())
         vrow.addWidget(self.cert_btn)
+        vrow.addWidget(self.export_btn)
         vl.addLayout(vrow)
         self.vol_table = _table(["编号", "姓名", "技能", "网格", "小区", "电话", "状态", "党员", "今年时长"], 2)
         vl.addWidget(self.vol_table)
@@ -254,6 +260,37 @@ class VolunteersPage(Page):
             return
         if RecordDialog(self, a, no_show).exec():
             self.refresh()
+
+    def print_dispatch(self) -> None:
+        r = self.asg_table.currentRow()
+        if not 0 <= r < len(self.asgs):
+            QMessageBox.information(self, "请先选择", "请先在列表中选中一条派单。")
+            return
+        from desktop import paperwork
+        from desktop.ui.printing import show_preview
+
+        a, db, who = self.asgs[r], self.db, self.actor.display_name
+        show_preview(self, "志愿服务派单", lambda _l: paperwork.dispatch_document(db, a.need_id, a.day, who),
+                     suggested_name=f"派单-{a.need_title}-{a.day}.pdf")
+
+    def export_hours(self, path: str | None = None) -> None:
+        from desktop import paperwork
+
+        start, end = date(date.today().year, 1, 1), date(date.today().year, 12, 31)
+        if path is None:
+            from PySide6.QtWidgets import QFileDialog
+
+            path, _ = QFileDialog.getSaveFileName(self, "导出志愿服务时长台账", f"志愿服务时长-{start.year}.xlsx",
+                                                  "Excel 文件 (*.xlsx)")
+            if not path:
+                return
+        db = self.db
+        try:
+            self.worker.call(lambda: paperwork.export_volunteer_hours(db, path, start, end), parent=self)
+        except Exception as e:  # noqa: BLE001
+            show_error(self, e)
+            return
+        QMessageBox.information(self, "已导出", f"已导出 {start.year} 年的服务时长到 {path}")
 
     # ------------------------------------------------------------ plan
     def run_plan(self) -> None:
