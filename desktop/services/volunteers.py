@@ -842,9 +842,33 @@ def certificate_data(db: Database, actor: Actor, volunteer_id: uuid.UUID, start:
     recs = [ServiceRecord(r.day, r.need_title, "、".join(names.get(k, k) for k in r.skills) or r.need_title,
                           r.place, r.hours or 0) for r in rows]
     total = round(sum(r.hours for r in recs), 2)
-    import hashlib
-
-    check = hashlib.sha256(f"{volunteer_id}|{start}|{end}|{total}".encode()).hexdigest()[:8].upper()
     with db.session() as s:
         audit.record(s, "volunteer_certificate", actor, target_type="volunteer", target_id=volunteer_id)
-    return CertificateData(number, name, start, end, recs, total, f"ZY:{number}:{start:%Y%m%d}:{end:%Y%m%d}:{check}")
+    return CertificateData(number, name, start, end, recs, total,
+                           f"ZY:{number}:{start:%Y%m%d}:{end:%Y%m%d}:{_check(volunteer_id, start, end, total)}")
+
+
+def _check(volunteer_id: uuid.UUID, start: date, end: date, total: float) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{volunteer_id}|{start}|{end}|{total:g}".encode()).hexdigest()[:8].upper()
+
+
+def verify_certificate(db: Database, code: str) -> tuple[bool, str]:
+    """Check a scanned 志愿服务记录证明 QR: the hours recorded now for that
+    volunteer and period must give the same check value."""
+    m = re.match(r"^ZY:(\S+-V\d+):(\d{8}):(\d{8}):([0-9A-F]{8})$", (code or "").strip().upper())
+    if not m:
+        return False, "无法识别的志愿服务记录证明二维码。"
+    number = m.group(1)
+    start = datetime.strptime(m.group(2), "%Y%m%d").date()
+    end = datetime.strptime(m.group(3), "%Y%m%d").date()
+    with db.session() as s:
+        v = s.scalar(select(Volunteer).where(Volunteer.number == number))
+        if v is None:
+            return False, f"查无志愿者 {number}（本站及已同步的站点）。"
+        vid, name = v.id, v.name
+    total = round(sum(a.hours or 0 for a in assignments(db, volunteer_id=vid, status="done", start=start, end=end)), 2)
+    if _check(vid, start, end, total) != m.group(4):
+        return False, f"校验不符：{name}（{number}）这段时间的记录与证明不一致，证明可能被改动过。"
+    return True, f"证明有效：{name}（{number}）{start:%Y年%m月%d日}至{end:%Y年%m月%d日}服务 {total:g} 小时，与记录一致。"

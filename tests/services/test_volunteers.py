@@ -126,6 +126,11 @@ def test_complete_hours_rules_continuity_and_late_flag(world):
     assert [(x.volunteer_name, x.hours) for x in lines] == [("乙", 2.0)] and by_skill == {"代购": 2.0}
     cert = vol.certificate_data(db, admin, b_id, date(2026, 11, 1), date(2026, 11, 30))
     assert cert.total_hours == 2.0 and cert.volunteer_number.endswith("V0002") and cert.qr.startswith("ZY:")
+    ok, msg = vol.verify_certificate(db, cert.qr)
+    assert ok and "2 小时" in msg
+    forged = cert.qr[:-8] + ("0" * 8 if not cert.qr.endswith("0" * 8) else "1" * 8)
+    assert not vol.verify_certificate(db, forged)[0]
+    assert not vol.verify_certificate(db, cert.qr.replace("V0002", "V0009"))[0]
     with pytest.raises(ValidationError):
         vol.certificate_data(db, admin, a_id, date(2026, 11, 1), date(2026, 11, 30))  # nothing recorded
     assert asg2

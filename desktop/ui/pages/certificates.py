@@ -279,7 +279,7 @@ class CertificatesPage(Page):
         self.type_filter.blockSignals(False)
 
     def _filter(self, text: str) -> None:
-        if certs.looks_like_code(text):
+        if certs.looks_like_code(text) or text.strip().upper().startswith("ZY:"):
             return
         self.shown = certs.search(self.types, text)
         self.type_list.clear()
@@ -293,7 +293,7 @@ class CertificatesPage(Page):
 
     def _enter(self) -> None:
         text = self.search.text()
-        if certs.looks_like_code(text):
+        if certs.looks_like_code(text) or text.strip().upper().startswith("ZY:"):
             self.verify(text)
         elif self.shown:
             self.type_list.setFocus()
@@ -553,6 +553,13 @@ class CertificatesPage(Page):
         if not code.strip():
             return
         db = self.db
+        if code.strip().upper().startswith("ZY:"):  # a 志愿服务记录证明
+            from desktop.services import volunteers
+
+            ok, msg = self.worker.call(lambda: volunteers.verify_certificate(db, code), parent=self)
+            self.search.clear()
+            (QMessageBox.information if ok else QMessageBox.warning)(self, "核验志愿服务记录证明", msg)
+            return
         try:
             v = self.worker.call(lambda: certs.verify(db, code), parent=self)
         except Exception as e:  # noqa: BLE001

@@ -344,7 +344,7 @@ class VolunteersPage(Page):
         from desktop.ui.printing import show_preview
 
         db, actor = self.db, self.actor
-        start, end = date(date.today().year, 1, 1), date(date.today().year, 12, 31)
+        start, end = date(date.today().year, 1, 1), date.today()
         try:
             doc = self.worker.call(lambda: paperwork.volunteer_certificate_document(db, actor, v.id, start, end),
                                    parent=self)
