@@ -104,3 +104,56 @@ def friendly(exc: BaseException) -> StationDeskError | None:
     if "malformed" in text:
         return DatabaseCorrupt("", text)
     return None
+
+
+# ------------------------------------------------------------------ backups
+# Added for db/backup.py.  Every message says that the database and the
+# earlier backups were not touched, because that is what a worker worries
+# about when a backup fails.
+
+class BackupFailed(StationDeskError):
+    """A backup was not written; nothing under a backup's real name changed."""
+
+    def __init__(self, folder: str, detail: str = ""):
+        super().__init__(
+            f"backup not written to {folder}: {detail}",
+            f"备份没有完成：\n{folder}\n\n读写这个位置时出错（U盘是否已拔出？）。"
+            "数据库和以前的备份都没有受影响。请检查后重试，或换一个备份文件夹。",
+        )
+        self.folder = folder
+
+
+class BackupDiskFull(BackupFailed):
+    def __init__(self, folder: str, detail: str = ""):
+        super().__init__(folder, detail)
+        self.user_message = (
+            f"备份文件夹所在的磁盘（或U盘）空间已满，这次备份没有完成：\n{folder}\n\n"
+            "数据库和以前的备份都没有受影响。请清理空间、换一个U盘，或更改备份文件夹。")
+
+
+class BackupFolderNotWritable(BackupFailed):
+    def __init__(self, folder: str, detail: str = ""):
+        super().__init__(folder, detail)
+        self.user_message = (
+            f"无法写入备份文件夹：\n{folder}\n\n"
+            "这个位置是只读的，或当前 Windows 账户没有写入权限（U盘可能打开了写保护开关）。"
+            "数据库和以前的备份都没有受影响。请换一个备份文件夹。")
+
+
+class BackupFolderMissing(BackupFailed):
+    def __init__(self, folder: str, detail: str = ""):
+        super().__init__(folder, detail)
+        self.user_message = (
+            f"找不到备份文件夹：\n{folder}\n\n"
+            "如果备份放在U盘或移动硬盘上，请先插好再重试，或更改备份文件夹。数据库没有受影响。")
+
+
+class BackupInvalid(StationDeskError):
+    """A backup file that fails verification: never restored from."""
+
+    def __init__(self, path: str, detail: str = ""):
+        super().__init__(
+            f"backup unusable {path}: {detail}",
+            f"这个备份文件已损坏或不完整，不能用来恢复：\n{path}\n\n"
+            "当前数据库没有改动。请选择另一个备份。",
+        )

@@ -249,6 +249,12 @@ def bench_volunteers(ctx: BenchContext) -> dict[str, Any]:
     return run(ctx)
 
 
+def bench_backups(ctx: BenchContext) -> dict[str, Any]:
+    from desktop.bench_backups import bench_backups as run
+
+    return run(ctx)
+
+
 def bench_import(ctx: BenchContext) -> dict[str, Any]:
     from desktop.bench_ledger import bench_import as run
 
@@ -257,7 +263,7 @@ def bench_import(ctx: BenchContext) -> dict[str, Any]:
 
 BENCHES: list[Callable[[BenchContext], dict[str, Any]]] = [bench_open_and_login, bench_startup, bench_search,
                                                           bench_receipts, bench_certificates, bench_volunteers,
-                                                          bench_import]
+                                                          bench_backups, bench_import]
 
 
 def run_all(*, n_residents: int = 100_000, keep_dir: str | None = None, db_url: str | None = None) -> dict[str, Any]:

@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "database_url": "",  # empty = the default SQLite file
     "receipt_layout": "A4",
     "window_geometry": "",
+    "backup_dir": "",  # empty = "backups" beside the database
 }
 
 LIMITS: dict[str, tuple[int, int]] = {"font_size": (9, 22), "idle_lock_minutes": (0, 240)}

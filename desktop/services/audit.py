@@ -71,6 +71,9 @@ ACTIONS = {
     "assignment_done": "记录服务时长",
     "assignment_no_show": "记录爽约",
     "volunteer_certificate": "出具志愿服务记录证明",
+    "backup_create": "备份数据",
+    "backup_restore": "从备份恢复",
+    "backup_folder": "更改备份文件夹",
     "demo_data": "生成演示数据",
 }
 

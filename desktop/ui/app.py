@@ -68,7 +68,7 @@ def run_app(db_url: str | None, paths: AppPaths, settings: Settings) -> int:
 
 def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> int:
     from db.engine import normalize_url, open_database
-    from db.errors import StationDeskError
+    from db.errors import DatabaseCorrupt, StationDeskError
     from desktop.services import accounts, demo
     from desktop.ui.dialogs import FirstRunDialog, LoginDialog, SetupDialog
     from desktop.ui.main_window import MainWindow
@@ -84,6 +84,11 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
         choice = first.choice
     try:
         db = worker.call(lambda: open_database(url), label="正在打开数据库…")
+    except DatabaseCorrupt as e:
+        recovered = offer_backup_after_corruption(url, settings, worker, e)
+        if recovered is None:
+            return 2
+        db = recovered
     except StationDeskError as e:
         QMessageBox.critical(None, APP_NAME, e.user_message)
         return 2
@@ -124,6 +129,60 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
     finally:
         worker.stop()
         db.close()
+
+
+# ------------------------------------------------ a damaged database at start-up
+# When the integrity check fails, offer the newest backup that passes a quick
+# check instead of only reporting the damage.  The damaged file is renamed
+# (``<name>.damaged-<time>.sqlite3``), never deleted.
+
+def offer_backup_after_corruption(url: str, settings: Settings, worker, error):  # type: ignore[no-untyped-def]
+    """Returns the reopened Database after a restore, or None (message shown)."""
+    from db import backup
+    from db.engine import normalize_url, open_database
+    from db.errors import StationDeskError
+    from desktop.services import backups
+
+    full = normalize_url(url)
+    if not full.startswith("sqlite:///"):
+        QMessageBox.critical(None, APP_NAME, error.user_message)
+        return None
+    path = Path(full[len("sqlite:///"):])
+    folders = [backup.default_folder(path)]
+    if settings["backup_dir"]:
+        folders.insert(0, Path(settings["backup_dir"]))
+
+    def newest():  # type: ignore[no-untyped-def]
+        found = [b for b in (backup.newest_good(f, path.stem) for f in folders) if b is not None]
+        return max(found, key=lambda b: b.created_at) if found else None
+
+    best = worker.call(newest, label="数据库已损坏，正在查找可用的备份…")
+    if best is None:
+        QMessageBox.critical(None, APP_NAME, error.user_message + "\n\n备份文件夹里没有找到可用的备份。")
+        return None
+    if not ask_restore_after_corruption(error.user_message, backups.describe(best)):
+        return None
+    try:
+        aside = worker.call(lambda: backup.restore(best.path, path, aside_label="damaged"),
+                            label="正在从备份恢复…")
+        db = worker.call(lambda: open_database(url), label="正在打开数据库…")
+    except StationDeskError as e:
+        QMessageBox.critical(None, APP_NAME, e.user_message)
+        return None
+    worker.call(lambda: backups.record_startup_restore(db, best, aside))
+    QMessageBox.information(None, APP_NAME, f"已从备份恢复（{backups.describe(best)}）。\n\n"
+                                           f"损坏的数据库文件没有删除，已改名保存为：\n{aside}\n\n"
+                                           "备份之后录入的内容不在恢复后的数据库中，请核对最近的登记和受理。")
+    return db
+
+
+def ask_restore_after_corruption(message: str, offer: str) -> bool:
+    box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, message)
+    restore = box.addButton(f"恢复最近的备份（{offer}）", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("退出", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(restore)
+    box.exec()
+    return box.clickedButton() is restore
 
 
 def startup_probe(db_url: str, username: str, password: str) -> dict[str, float]:

@@ -18,12 +18,13 @@ from PySide6.QtWidgets import (
 from db.engine import Database
 from desktop import APP_NAME
 from desktop.paths import AppPaths
-from desktop.services import accounts
+from desktop.services import accounts, backups
 from desktop.services.accounts import StationInfo
 from desktop.services.context import Actor
 from desktop.settings import Settings
 from desktop.ui.pages.accounts import AccountsPage
 from desktop.ui.pages.audit import AuditPage
+from desktop.ui.pages.backups import BackupScheduler, BackupsPage
 from desktop.ui.pages.base import Page
 from desktop.ui.pages.certificates import CertificatesPage
 from desktop.ui.pages.counter import CounterPage
@@ -100,10 +101,12 @@ class MainWindow(QMainWindow):
         self.residents_page.open_matter.connect(self.open_matter)
         self.certificates_page = CertificatesPage(db, actor, worker, index=self.residents_page.index)
         self.volunteers_page = VolunteersPage(db, actor, worker, index=self.residents_page.index)
+        self.backups_page = BackupsPage(db, actor, worker, settings=settings)
+        self.backups_page.restored.connect(self._after_restore)
         candidates: list[Page] = [OverviewPage(db, actor, worker), self.counter_page, self.residents_page,
                                   self.certificates_page, self.volunteers_page,
                                   AccountsPage(db, actor, worker),
-                                  AuditPage(db, actor, worker), self.settings_page]
+                                  AuditPage(db, actor, worker), self.backups_page, self.settings_page]
         self.pages = [p for p in candidates if actor.at_least(p.min_role)]
         for i, page in enumerate(self.pages):
             self.stack.addWidget(page)
@@ -133,6 +136,13 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(where)
         sb.addPermanentWidget(QLabel("F12 锁屏"))
 
+        # Daily backups while the app runs (SQLite only; see desktop.services.backups).
+        self.backup_scheduler = BackupScheduler(db, settings, worker, self)
+        self.backup_scheduler.made.connect(
+            lambda i: self.statusBar().showMessage(f"已自动备份（{backups.when_label(i)}）", 10000))
+        self.backup_scheduler.failed.connect(lambda m: self.statusBar().showMessage(m, 60000))
+        self.backup_scheduler.start()
+
         self._idle = QTimer(self)
         self._idle.setSingleShot(True)
         self._idle.timeout.connect(self.lock)
@@ -158,6 +168,18 @@ class MainWindow(QMainWindow):
     def open_matter(self, mid) -> None:  # type: ignore[no-untyped-def]
         self.show_page(self.pages.index(self.counter_page))
         self.counter_page.open_matter(mid)
+
+    def _after_restore(self, _aside: str) -> None:
+        """The data changed under every page: sign in again and rebuild the window."""
+        from desktop.ui.dialogs import LoginDialog
+
+        self.station = self.worker.call(lambda: accounts.station_info(self.db))
+        self.centralWidget().setVisible(False)
+        dlg = LoginDialog(self.db, self.worker, self.station.name, parent=self)
+        if dlg.exec() and dlg.actor is not None:
+            self.switch_user(dlg.actor)
+        else:
+            self.close()
 
     def page_titles(self) -> list[str]:
         return [p.title for p in self.pages]
@@ -217,6 +239,7 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        self.backup_scheduler.stop()
         QApplication.instance().removeEventFilter(self._activity)
         self._idle.stop()
         super().closeEvent(event)

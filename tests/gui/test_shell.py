@@ -22,7 +22,7 @@ def make_window(qtbot, gui, db, actor):
 def test_admin_sees_every_page_and_keyboard_switches(qtbot, gui, station_db):
     db, admin = station_db
     win = make_window(qtbot, gui, db, admin)
-    assert win.page_titles() == ["概览", "接待台", "居民", "开具证明", "志愿服务", "账户", "操作日志", "设置"]
+    assert win.page_titles() == ["概览", "接待台", "居民", "开具证明", "志愿服务", "账户", "操作日志", "数据备份", "设置"]
     assert "幸福里社区党群服务中心" in win.windowTitle()
     from PySide6.QtWidgets import QLabel
 
@@ -36,7 +36,7 @@ def test_admin_sees_every_page_and_keyboard_switches(qtbot, gui, station_db):
     qtbot.waitUntil(lambda: audit_page.table.rowCount() > 0)
     labels = {audit_page.table.item(r, 2).text() for r in range(audit_page.table.rowCount())}
     assert {"建立站点", "新建账户"} <= labels
-    win.sidebar.setCurrentRow(7)
+    win.sidebar.setCurrentRow(8)
     assert win.stack.currentWidget() is win.settings_page
 
 
