@@ -123,3 +123,34 @@ def test_weekly_plan_on_demo_data(qtbot, gui, station_db, no_modal_boxes):
     page.accept_plan()
     assert "已按优化计划派单" in no_modal_boxes[-1][1]
     assert len(vol.assignments(db, start=w, end=w + timedelta(days=6))) == c.optimal.filled
+
+
+def test_supervisor_adds_a_skill_and_exception_dates_are_kept(qtbot, gui, station_db, monkeypatch, no_modal_boxes):
+    from PySide6.QtWidgets import QInputDialog
+
+    from desktop.ui.pages import volunteers as vp
+
+    db, admin = station_db
+    win = make_window(qtbot, gui, db, admin)
+    page = win.volunteers_page
+    win.show_page(win.pages.index(page))
+    qtbot.waitUntil(lambda: gui.worker.pending == 0 and bool(page.skill_names))
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("缝补衣物", True)))
+    page.add_skill()
+    assert "缝补衣物" in page.skill_names.values()
+    dlg = vp.VolunteerDialog(page)
+    qtbot.addWidget(dlg)
+    dlg.name.setText("钱师傅")
+    dlg.doc.setText(make_ric("340304", date(1960, 1, 1), 11))
+    dlg.skill_boxes[next(k for k, v in page.skill_names.items() if v == "缝补衣物")].setChecked(True)
+    dlg.avail["1am"].setChecked(True)
+    dlg.consent.setChecked(True)
+    dlg.away.setText("2026-12-01、明天")
+    dlg.submit()
+    assert "看不懂" in dlg.errors.labels["unavailable_dates"].text() and dlg.result() == 0
+    dlg.away.setText("2026-12-01、2026-12-08")
+    dlg.submit()
+    assert dlg.result() == 1
+    pool = vol.Pool(db)
+    e = next(x for x in pool.entries if x.name == "钱师傅")
+    assert e.unavailable == {date(2026, 12, 1), date(2026, 12, 8)}

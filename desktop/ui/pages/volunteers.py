@@ -157,8 +157,13 @@ class VolunteersPage(Page):
         vrow.addWidget(self.reg_btn)
         self.export_btn = QPushButton("导出时长台账…")
         self.export_btn.clicked.connect(lambda _c=False: self.export_hours())
+        self.skill_btn = QPushButton("技能目录…")
+        self.skill_btn.setEnabled(self.actor.at_least("supervisor"))
+        self.skill_btn.setToolTip("站长可以增加技能")
+        self.skill_btn.clicked.connect(lambda _c=False: self.add_skill())
         vrow.addWidget(self.cert_btn)
         vrow.addWidget(self.export_btn)
+        vrow.addWidget(self.skill_btn)
         vl.addLayout(vrow)
         self.vol_table = _table(["编号", "姓名", "技能", "网格", "小区", "电话", "状态", "党员", "今年时长"], 2)
         vl.addWidget(self.vol_table)
@@ -333,6 +338,18 @@ class VolunteersPage(Page):
     def register(self) -> None:
         if VolunteerDialog(self).exec():
             self.refresh()
+
+    def add_skill(self) -> None:
+        current = "、".join(self.skill_names.values())
+        name, ok = QInputDialog.getText(self, "技能目录", f"现有技能：{current}\n\n新增技能名称：")
+        if not ok or not name.strip():
+            return
+        db, actor = self.db, self.actor
+        try:
+            self.worker.call(lambda: vol.save_skill(db, actor, name), parent=self)
+            self.skill_names = self.worker.call(lambda: vol.skills(db), parent=self)
+        except Exception as e:  # noqa: BLE001
+            show_error(self, e)
 
     def certificate(self) -> None:
         r = self.vol_table.currentRow()
@@ -585,6 +602,9 @@ class VolunteerDialog(QDialog):
         abox = QWidget()
         abox.setLayout(agrid)
         self.errors.add("availability", "可服务时间", abox)
+        self.away = QLineEdit()
+        self.away.setPlaceholderText("暂不能服务的日期，如 2026-12-01、2026-12-02（选填）")
+        self.errors.add("unavailable_dates", "例外日期", self.away)
         self.limit = QDoubleSpinBox()
         self.limit.setRange(0.5, 40)
         self.limit.setValue(6)
@@ -613,7 +633,18 @@ class VolunteerDialog(QDialog):
     def submit(self) -> None:
         self.errors.clear()
         p = self.page
-        f = vol.VolunteerForm(
+        import re
+
+        away = []
+        for part in re.split(r"[、,，;；\s]+", self.away.text().strip()):
+            if not part:
+                continue
+            try:
+                away.append(date.fromisoformat(part))
+            except ValueError:
+                self.errors.show("unavailable_dates", f"日期“{part}”看不懂，请写成 2026-12-01。")
+                return
+        f = vol.VolunteerForm(unavailable_dates=away,
             name=self.name.text(), resident_id=self.picker.resident_id, doc_number=self.doc.text(),
             phone=self.phone.text(), skills=[k for k, cb in self.skill_boxes.items() if cb.isChecked()],
             availability=[k for k, cb in self.avail.items() if cb.isChecked()], weekly_hour_limit=self.limit.value(),
