@@ -1,7 +1,17 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.services import accounts, counter
 from desktop.services.overview import Overview, overview
@@ -23,6 +33,8 @@ class Card(QFrame):
         self.label.setObjectName("cardLabel")
         lay.addWidget(self.value)
         lay.addWidget(self.label)
+        # Never squeeze a card below its text: the page scrolls instead (large fonts at 1366×768).
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
 
     def set(self, value: int, note: str = "") -> None:
         self.value.setText(f"{value:,}")
@@ -35,21 +47,25 @@ class OverviewPage(Page):
 
     def __init__(self, *args, **kw):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kw)
+        content = QWidget()
+        body = QVBoxLayout(content)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(12)
         self.station_line = hint("")
-        self.layout_.addWidget(self.station_line)
+        body.addWidget(self.station_line)
         cards = QHBoxLayout()
         self.cards = {k: Card(v) for k, v in
                       [("residents", "在册居民"), ("households", "户"), ("moved_out", "已迁出"),
                        ("deceased", "已故"), ("accounts", "工作人员账户")]}
         for c in self.cards.values():
             cards.addWidget(c)
-        self.layout_.addLayout(cards)
+        body.addLayout(cards)
         self.residency = hint("")
-        self.layout_.addWidget(self.residency)
+        body.addWidget(self.residency)
         sub0 = QLabel("接待台")
         sub0.setObjectName("pageTitle")
         scaled(sub0, 2, True)
-        self.layout_.addWidget(sub0)
+        body.addWidget(sub0)
         crow = QHBoxLayout()
         self.counter_cards = {k: Card(v) for k, v in
                               [("open", "在办事项"), ("due_today", "今日到期"), ("overdue", "已超期"),
@@ -57,16 +73,25 @@ class OverviewPage(Page):
         for c in self.counter_cards.values():
             crow.addWidget(c)
         crow.addStretch(1)
-        self.layout_.addLayout(crow)
+        body.addLayout(crow)
         sub = QLabel("重点人群")
         sub.setObjectName("pageTitle")
         scaled(sub, 2, True)
-        self.layout_.addWidget(sub)
+        body.addWidget(sub)
         self.tag_grid = QGridLayout()
         self.tag_grid.setHorizontalSpacing(12)
         self.tag_grid.setVerticalSpacing(10)
-        self.layout_.addLayout(self.tag_grid)
+        body.addLayout(self.tag_grid)
         self.tag_cards: dict[str, Card] = {}
+        body.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        scroll.viewport().setAutoFillBackground(False)
+        content.setAutoFillBackground(False)
+        scroll.setStyleSheet("QScrollArea { background: transparent; }")
+        self.layout_.addWidget(scroll, 1)
         row = QHBoxLayout()
         self.updated = hint("")
         refresh = QPushButton("刷新 (F5)")
@@ -74,7 +99,6 @@ class OverviewPage(Page):
         refresh.clicked.connect(self.activated)
         row.addWidget(self.updated, 1)
         row.addWidget(refresh)
-        self.layout_.addStretch(1)
         self.layout_.addLayout(row)
 
     def activated(self) -> None:
