@@ -7,7 +7,7 @@ import uuid
 from datetime import date, timezone
 
 from db.engine import Database
-from desktop.documents import counter_docs, fonts, pdf
+from desktop.documents import counter_docs, fonts
 from desktop.documents.layout import Document
 from desktop.services import accounts, counter
 
@@ -52,9 +52,6 @@ def notice_document(db: Database, matter_type_id: uuid.UUID, *, notice_no: str =
     )
     return counter_docs.notice(info, font or fonts.resolve(), layout)
 
-
-def write_pdf(doc: Document, path, font: fonts.Font | None = None):  # type: ignore[no-untyped-def]
-    return pdf.save(pdf.render(doc, font or fonts.resolve()), path)
 
 
 # ------------------------------------------------------------------ certificates

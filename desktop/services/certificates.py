@@ -42,7 +42,7 @@ from db.engine import Database
 from db.errors import StationDeskError, ValidationError
 from db.models import Certificate, CertificateRefusal, CertificateType, LocalState, Resident, SealLog, Station
 from desktop.paths import resources_dir
-from desktop.services import accounts, audit
+from desktop.services import audit
 from desktop.services.context import Actor
 from desktop.services.idnumbers import mask
 from desktop.services.vocab import GENDERS
@@ -794,8 +794,3 @@ def for_resident(db: Database, resident_id: uuid.UUID) -> list[CertRow]:
         q = (select(Certificate, Resident.name).join(Resident, Resident.id == Certificate.resident_id)
              .where(Certificate.resident_id == resident_id).order_by(Certificate.requested_at.desc()))
         return [_row(c, n) for c, n in s.execute(q)]
-
-
-def station_header(db: Database) -> tuple[str, str]:
-    info = accounts.station_info(db)
-    return (info.name, info.phone or "") if info else ("", "")

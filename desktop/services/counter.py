@@ -280,10 +280,6 @@ def local_today() -> date:
     return date.today()
 
 
-def _local_date(utc_naive: datetime) -> date:
-    return utc_naive.replace(tzinfo=timezone.utc).astimezone().date()
-
-
 # ------------------------------------------------------------------ accepting
 
 def _clean_note(note: str, label: str = "备注") -> str:
@@ -696,13 +692,6 @@ def for_resident(db: Database, resident_id: uuid.UUID) -> list[MatterRow]:
     with db.session() as s:
         return _rows(s, select(Matter).where(Matter.resident_id == resident_id, Matter.deleted.is_(False))
                      .order_by(Matter.accepted_at.desc()))
-
-
-def open_count_by_resident(db: Database, resident_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    with db.session() as s:
-        return dict(s.execute(select(Matter.resident_id, func.count()).where(
-            Matter.resident_id.in_(resident_ids), Matter.status.in_(OPEN_STATUSES))
-            .group_by(Matter.resident_id)).all())
 
 
 def search_matters(db: Database, text: str, limit: int = 100) -> list[MatterRow]:
