@@ -15,7 +15,6 @@ import os
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
@@ -212,12 +211,10 @@ def _migrate(db: Database, rev: str | None, allowed: bool) -> None:
     if not allowed:
         raise RuntimeError(f"schema {rev} needs migration to {SCHEMA_HEAD}")
     if rev is not None and db.path is not None:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        dest = db.path.parent / "backups" / f"{db.path.stem}.before-{rev}-{stamp}.sqlite3"
-        try:
-            db.backup_path = backup_sqlite(db.path, dest)
-        except (OSError, sqlite3.Error) as e:
-            raise DatabaseNotWritable(str(dest.parent), str(e)) from e
+        # The same verified, rotation-safe backup the 数据备份 page lists (as 升级前).
+        from db import backup
+
+        db.backup_path = backup.make_backup(db.path, backup.default_folder(db.path), "migration").path
         log.info("backed up database before migrating from %s", rev)
     run.upgrade(db.engine)
     db.migrated_from = rev
