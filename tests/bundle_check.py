@@ -1,0 +1,54 @@
+"""Build the one-folder bundle with PyInstaller and prove it runs without the
+source tree: create a demo station (resources, migrations, catalogues) and
+paint the main window offscreen. Prints the bundle's size and start time.
+
+    .venv/bin/pip install -e .[build]
+    .venv/bin/python tests/bundle_check.py          (CI runs this after the tests)
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="station-bundle-"))
+    try:
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "ERROR",
+                        "--distpath", str(work / "dist"), "--workpath", str(work / "build"), str(ROOT / "build.spec")],
+                       check=True, cwd=work)
+        build_s = time.perf_counter() - t
+        app_dir = work / "dist" / "StationDesk"
+        exe = app_dir / ("StationDesk.exe" if os.name == "nt" else "StationDesk")
+        size_mb = sum(f.lstat().st_size for f in app_dir.rglob("*") if f.is_file() and not f.is_symlink()) / 2**20
+        # Run it from somewhere else, with no Python source tree around it.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env.update(STATION_DESK_HOME=str(work / "home"), QT_QPA_PLATFORM="offscreen")
+        db = work / "station.sqlite3"
+        out = subprocess.run([str(exe), "--db", str(db), "demo", "--residents", "300", "--json"], env=env, cwd=work,
+                             capture_output=True, text=True, timeout=300, check=True)
+        login = json.loads(out.stdout)["login"]
+        spawned = time.time()
+        out = subprocess.run([str(exe), "--db", str(db), "startup-probe", "--user", login["username"], "--password",
+                              login["password"]], env=env, cwd=work, capture_output=True, text=True, timeout=300,
+                             check=True)
+        probe = json.loads(out.stdout.strip().splitlines()[-1])
+        print(json.dumps({"bundle_build_s": round(build_s, 1), "bundle_size_mb": round(size_mb, 1),
+                          "bundle_start_to_main_window_s": round(probe["ready_at"] - spawned, 2),
+                          "bundle_rss_mb": probe["rss_mb"]}))
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
