@@ -7,13 +7,10 @@ from datetime import date
 from reportlab.lib.units import mm
 
 from desktop.documents.fonts import Font
-from desktop.documents.layout import A4, Builder, Document, Line, Text
+from desktop.documents.layout import A4, Builder, Document, Line, Text, cn_date
 
 COMPLAINT_LINE = "12345 政务服务便民热线"
 
-
-def cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 @dataclass

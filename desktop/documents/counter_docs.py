@@ -8,14 +8,11 @@ from datetime import date, datetime
 from reportlab.lib.units import mm
 
 from desktop.documents.fonts import Font
-from desktop.documents.layout import A4, A5, ROLL80, Builder, Document
+from desktop.documents.layout import A4, A5, Builder, Document, ROLL80, cn_date
 
 LAYOUTS = {"A4": A4, "A5": A5, "80mm": ROLL80}
 COMPLAINT_LINE = "12345 政务服务便民热线"
 
-
-def cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def cn_datetime(dt: datetime) -> str:

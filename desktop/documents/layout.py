@@ -78,6 +78,11 @@ class Document:
     text: str  # every character printed, for the glyph check
 
 
+def cn_date(d) -> str:  # type: ignore[no-untyped-def]
+    """``2026年11月22日``: how dates print on every document."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
 def qr_modules(data: str) -> tuple[tuple[bool, ...], ...]:
     code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
     code.addData(data)

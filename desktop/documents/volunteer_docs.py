@@ -8,11 +8,8 @@ from reportlab.lib.units import mm
 
 from desktop.documents.certificate_docs import seal_area
 from desktop.documents.fonts import Font
-from desktop.documents.layout import A4, Builder, Document
+from desktop.documents.layout import A4, Builder, Document, cn_date
 
-
-def cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 @dataclass

@@ -30,7 +30,6 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,7 @@ from db.models import Certificate, CertificateRefusal, CertificateType, LocalSta
 from desktop.paths import resources_dir
 from desktop.services import audit
 from desktop.services.context import Actor
+from desktop.services.names import fold, plain_initials
 from desktop.services.idnumbers import mask
 from desktop.services.vocab import GENDERS
 
@@ -103,33 +103,23 @@ class CertTypeView:
         return self.kind != "abolished"
 
     def matches(self, query: str) -> int:
-        q = _norm(query)
+        q = fold(query)
         if not q:
             return 1
-        name = _norm(self.name)
+        name = fold(self.name)
         if name.startswith(q):
             return 100
         if q in name:
             return 80
-        aliases = [_norm(a) for a in self.aliases.replace("，", ",").split(",") if a.strip()]
+        aliases = [fold(a) for a in self.aliases.replace("，", ",").split(",") if a.strip()]
         if any(a.startswith(q) or q in a for a in aliases):
             return 70
         if len(q) >= 2 and any(a in q for a in aliases if len(a) >= 2):  # "我要开个单身证明" finds 单身
             return 50
-        if q.isascii() and q.isalpha() and _initials(self.name).startswith(q):
+        if q.isascii() and q.isalpha() and plain_initials(self.name).startswith(q):
             return 30
         return 0
 
-
-def _norm(s: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", s or "").lower().split())
-
-
-@lru_cache(maxsize=512)
-def _initials(s: str) -> str:
-    from pypinyin import Style, lazy_pinyin
-
-    return "".join(p[0] for p in lazy_pinyin(s, style=Style.FIRST_LETTER) if p)
 
 
 def _view(t: CertificateType) -> CertTypeView:

@@ -17,7 +17,6 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -39,6 +38,7 @@ from db.models import (
 from desktop.paths import resources_dir
 from desktop.services import accounts, audit, workdays
 from desktop.services.context import Actor
+from desktop.services.names import fold, plain_initials
 from desktop.services.idnumbers import mask
 
 MODES = {"direct": "直办", "proxy": "代办", "assist": "协办", "inform": "告知"}
@@ -129,33 +129,22 @@ class MatterTypeView:
 
     def matches(self, query: str) -> int:
         """A score for catalogue search: 0 = no match."""
-        q = _norm(query)
+        q = fold(query)
         if not q:
             return 1
-        name = _norm(self.name)
+        name = fold(self.name)
         if name.startswith(q):
             return 100
         if q in name:
             return 80
-        if any(q in _norm(a) for a in self.aliases.split(",") if a):
+        if any(q in fold(a) for a in self.aliases.split(",") if a):
             return 60
-        if q in _norm(self.category) or q == self.code.lower():
+        if q in fold(self.category) or q == self.code.lower():
             return 40
-        if q.isascii() and q.isalpha() and (_initials(self.name).startswith(q) or q in _initials(self.name)):
+        if q.isascii() and q.isalpha() and (plain_initials(self.name).startswith(q) or q in plain_initials(self.name)):
             return 30
         return 0
 
-
-def _norm(s: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", s or "").lower().split())
-
-
-@lru_cache(maxsize=1024)
-def _initials(s: str) -> str:
-    """Pinyin initials of a matter name (no surname rules: not a person's name)."""
-    from pypinyin import Style, lazy_pinyin
-
-    return "".join(p[0] for p in lazy_pinyin(s, style=Style.FIRST_LETTER) if p)
 
 
 def _view(t: MatterType) -> MatterTypeView:

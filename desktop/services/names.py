@@ -63,3 +63,18 @@ def name_pinyin(name: str) -> tuple[str, str]:
     """``("zhangsan", "zs")`` for 张三. Unknown characters are kept as they are."""
     parts = syllables(name)
     return "".join(parts), "".join(p[0] for p in parts)
+
+
+def fold(text: str) -> str:
+    """Text as search compares it: NFKC (full-width to half-width), lower case, no spaces."""
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", text or "").lower().split())
+
+
+@lru_cache(maxsize=2048)
+def plain_initials(text: str) -> str:
+    """Pinyin initials of ordinary words (a matter or certificate name: no surname rules)."""
+    from pypinyin import Style, lazy_pinyin
+
+    return "".join(p[0] for p in lazy_pinyin(text, style=Style.FIRST_LETTER) if p)

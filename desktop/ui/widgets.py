@@ -150,3 +150,29 @@ def fmt_datetime(utc_naive: datetime | None) -> str:
         return ""
     local = utc_naive.replace(tzinfo=timezone.utc).astimezone()
     return f"{fmt_date(local)} {local:%H:%M}"
+
+
+def simple_table(headers: list[str], stretch: int):  # type: ignore[no-untyped-def]
+    """A read-only, single-selection table of rows with one stretching column."""
+    from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget
+
+    t = QTableWidget(0, len(headers))
+    t.setHorizontalHeaderLabels(headers)
+    t.verticalHeader().setVisible(False)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    t.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return t
+
+
+def fill_table(t, rows: list[list[str]]) -> None:  # type: ignore[no-untyped-def]
+    """Replace a table's rows with text cells and fit the columns."""
+    from PySide6.QtWidgets import QTableWidgetItem
+
+    t.setRowCount(len(rows))
+    for r, cells in enumerate(rows):
+        for c, text in enumerate(cells):
+            t.setItem(r, c, QTableWidgetItem(text))
+    t.resizeColumnsToContents()
+    t.horizontalHeader().setStretchLastSection(True)

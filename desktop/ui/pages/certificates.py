@@ -10,13 +10,11 @@ from datetime import date, timedelta
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -29,7 +27,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -40,7 +37,7 @@ from desktop.services.search import ResidentIndex
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.pickers import ResidentPicker
-from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_datetime, hint, primary, scaled
+from desktop.ui.widgets import FormErrors, dialog_buttons, fill_table, fmt_datetime, hint, primary, scaled, simple_table
 
 RED = QColor("#b42318")
 PERIODS = ("本月", "上月", "今年", "全部")
@@ -57,26 +54,6 @@ def period_range(label: str, today: date | None = None) -> tuple[date | None, da
     if label == "今年":
         return today.replace(month=1, day=1), today
     return None, None
-
-
-def _table(headers: list[str], stretch: int) -> QTableWidget:
-    t = QTableWidget(0, len(headers))
-    t.setHorizontalHeaderLabels(headers)
-    t.verticalHeader().setVisible(False)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    return t
-
-
-def _fill(t: QTableWidget, rows: list[list[str]]) -> None:
-    t.setRowCount(len(rows))
-    for r, cells in enumerate(rows):
-        for c, text in enumerate(cells):
-            t.setItem(r, c, QTableWidgetItem(text))
-    t.resizeColumnsToContents()
-    t.horizontalHeader().setStretchLastSection(True)
 
 
 class CertificatesPage(Page):
@@ -120,10 +97,10 @@ class CertificatesPage(Page):
         split.addWidget(upper)
 
         self.tabs = QTabWidget()
-        self.pending_table = _table(["申请时间", "证明类型", "居民", "用途", "经办人"], 3)
-        self.ledger_table = _table(["证明编号", "证明类型", "居民", "用途", "状态", "开具时间", "经办人", "审批人"], 3)
-        self.seal_table = _table(["用印时间", "用印内容", "印章", "份数", "审批人", "经办人", "申请人", "电话"], 1)
-        self.refusal_table = _table(["时间", "申请的证明", "居民", "经办人", "备注"], 4)
+        self.pending_table = simple_table(["申请时间", "证明类型", "居民", "用途", "经办人"], 3)
+        self.ledger_table = simple_table(["证明编号", "证明类型", "居民", "用途", "状态", "开具时间", "经办人", "审批人"], 3)
+        self.seal_table = simple_table(["用印时间", "用印内容", "印章", "份数", "审批人", "经办人", "申请人", "电话"], 1)
+        self.refusal_table = simple_table(["时间", "申请的证明", "居民", "经办人", "备注"], 4)
         pend = QWidget()
         pl = QVBoxLayout(pend)
         pl.addWidget(self.pending_table)
@@ -524,17 +501,17 @@ class CertificatesPage(Page):
     def _show(self, result) -> None:  # type: ignore[no-untyped-def]
         pend, led, seal, refused = result
         self.pending_rows, self.ledger_rows = pend, led
-        _fill(self.pending_table, [[fmt_datetime(r.requested_at), r.type_name, r.resident_name, r.purpose,
+        fill_table(self.pending_table, [[fmt_datetime(r.requested_at), r.type_name, r.resident_name, r.purpose,
                                     r.handler_name] for r in pend])
-        _fill(self.ledger_table, [[r.serial or "（未编号）", r.type_name, r.resident_name, r.purpose, r.status_label,
+        fill_table(self.ledger_table, [[r.serial or "（未编号）", r.type_name, r.resident_name, r.purpose, r.status_label,
                                    fmt_datetime(r.issued_at), r.handler_name, r.approver_name] for r in led])
         for i, r in enumerate(led):
             if r.status in ("voided", "declined"):
                 for c in range(self.ledger_table.columnCount()):
                     self.ledger_table.item(i, c).setForeground(RED)
-        _fill(self.seal_table, [[fmt_datetime(x.at), x.content, x.seal, str(x.copies), x.approver_name,
+        fill_table(self.seal_table, [[fmt_datetime(x.at), x.content, x.seal, str(x.copies), x.approver_name,
                                  x.handler_name, x.applicant_name, x.applicant_phone] for x in seal])
-        _fill(self.refusal_table, [[fmt_datetime(x.at), x.type_name, x.resident_name or "—", x.actor_name, x.note]
+        fill_table(self.refusal_table, [[fmt_datetime(x.at), x.type_name, x.resident_name or "—", x.actor_name, x.note]
                                    for x in refused])
         self.tabs.setTabText(0, f"待审批 {len(pend)}")
         self.tabs.setTabText(3, f"拒开记录 {len(refused)}")
@@ -616,7 +593,7 @@ class CertCatalogueDialog(QDialog):
         self.can_edit = page.actor.at_least(certs.APPROVER_ROLE)
         lay.addWidget(hint("默认“可以出具”部分仅为示例：请导入本省、市公布的保留清单（JSON 目录文件）。"
                            "本站新增的证明必须写明依据。" + ("" if self.can_edit else "（修改需要站长权限）")))
-        self.table = _table(["类别", "名称", "依据", "状态", "来源"], 2)
+        self.table = simple_table(["类别", "名称", "依据", "状态", "来源"], 2)
         self.table.cellDoubleClicked.connect(lambda r, _c: self.edit())
         lay.addWidget(self.table, 1)
         row = QHBoxLayout()
@@ -638,7 +615,7 @@ class CertCatalogueDialog(QDialog):
     def load(self) -> None:
         db = self.page.db
         self.items = self.page.worker.call(lambda: certs.catalogue(db, include_inactive=True), parent=self)
-        _fill(self.table, [[t.kind_label, t.name, t.basis[:60], "启用" if t.active else "停用",
+        fill_table(self.table, [[t.kind_label, t.name, t.basis[:60], "启用" if t.active else "停用",
                             "本站新增" if t.local else "目录"] for t in self.items])
         for r, t in enumerate(self.items):
             if t.kind == "abolished":

@@ -7,7 +7,6 @@ from datetime import date, datetime, time, timedelta
 
 from PySide6.QtCore import QDate, Qt, QTime
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDateEdit,
@@ -16,7 +15,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -24,7 +22,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QTimeEdit,
@@ -37,27 +34,7 @@ from desktop.services.search import ResidentIndex
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.pickers import ResidentPicker
-from desktop.ui.widgets import FormErrors, dialog_buttons, primary
-
-
-def _table(headers: list[str], stretch: int) -> QTableWidget:
-    t = QTableWidget(0, len(headers))
-    t.setHorizontalHeaderLabels(headers)
-    t.verticalHeader().setVisible(False)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    return t
-
-
-def _fill(t: QTableWidget, rows: list[list[str]]) -> None:
-    t.setRowCount(len(rows))
-    for r, cells in enumerate(rows):
-        for c, text in enumerate(cells):
-            t.setItem(r, c, QTableWidgetItem(text))
-    t.resizeColumnsToContents()
-    t.horizontalHeader().setStretchLastSection(True)
+from desktop.ui.widgets import FormErrors, dialog_buttons, fill_table, primary, simple_table
 
 
 def _qdate(d: date) -> QDate:
@@ -93,7 +70,7 @@ class VolunteersPage(Page):
             row.addWidget(b)
         row.addStretch(1)
         nl.addLayout(row)
-        self.need_table = _table(["状态", "需求", "居民", "技能", "时间", "地点", "紧急", "人数"], 1)
+        self.need_table = simple_table(["状态", "需求", "居民", "技能", "时间", "地点", "紧急", "人数"], 1)
         self.need_table.cellDoubleClicked.connect(lambda _r, _c: self.need_action("match"))
         nl.addWidget(self.need_table)
         self.tabs.addTab(needs, "服务需求")
@@ -113,7 +90,7 @@ class VolunteersPage(Page):
         arow.addWidget(self.dispatch_btn)
         arow.addStretch(1)
         al.addLayout(arow)
-        self.asg_table = _table(["日期", "时段", "需求", "志愿者", "编号", "电话", "居民", "地点", "状态", "时长", "评价"], 2)
+        self.asg_table = simple_table(["日期", "时段", "需求", "志愿者", "编号", "电话", "居民", "地点", "状态", "时长", "评价"], 2)
         al.addWidget(self.asg_table)
         self.tabs.addTab(asg, "派单与评单")
         # weekly plan
@@ -139,7 +116,7 @@ class VolunteersPage(Page):
         self.plan_summary = QLabel()
         self.plan_summary.setWordWrap(True)
         wl.addWidget(self.plan_summary)
-        self.plan_table = _table(["日期", "时段", "需求", "优化计划", "得分", "逐个派单（对照）", "得分"], 2)
+        self.plan_table = simple_table(["日期", "时段", "需求", "优化计划", "得分", "逐个派单（对照）", "得分"], 2)
         wl.addWidget(self.plan_table)
         self.tabs.addTab(wk, "本周计划")
         # volunteers
@@ -165,7 +142,7 @@ class VolunteersPage(Page):
         vrow.addWidget(self.export_btn)
         vrow.addWidget(self.skill_btn)
         vl.addLayout(vrow)
-        self.vol_table = _table(["编号", "姓名", "技能", "网格", "小区", "电话", "状态", "党员", "今年时长"], 2)
+        self.vol_table = simple_table(["编号", "姓名", "技能", "网格", "小区", "电话", "状态", "党员", "今年时长"], 2)
         vl.addWidget(self.vol_table)
         self.tabs.addTab(vw, "志愿者")
         self.layout_.addWidget(self.tabs, 1)
@@ -200,11 +177,11 @@ class VolunteersPage(Page):
 
     def _show(self, result) -> None:  # type: ignore[no-untyped-def]
         self.needs, self.asgs, vols = result
-        _fill(self.need_table, [[vol.NEED_STATUSES[n.status], n.title, n.resident_name, self._names(n.skills), n.when(),
+        fill_table(self.need_table, [[vol.NEED_STATUSES[n.status], n.title, n.resident_name, self._names(n.skills), n.when(),
                                  n.place, vol.URGENCY[n.urgency], f"{n.assigned}/{n.volunteers_needed}"]
                                 for n in self.needs])
         status = {"assigned": "已派单", "done": "已完成", "no_show": "爽约", "cancelled": "已取消"}
-        _fill(self.asg_table, [[f"{a.day:%m-%d}", vol.SLOTS[a.slot], a.need_title, a.volunteer_name, a.volunteer_number,
+        fill_table(self.asg_table, [[f"{a.day:%m-%d}", vol.SLOTS[a.slot], a.need_title, a.volunteer_name, a.volunteer_number,
                                 a.volunteer_phone, a.resident_name, a.place,
                                 status.get(a.status, a.status) + ("（补录超期）" if a.late else ""),
                                 f"{a.hours:g}" if a.hours else "", "★" * (a.rating or 0)] for a in self.asgs])
@@ -213,7 +190,7 @@ class VolunteersPage(Page):
 
     def _show_vols(self, vols: list[vol.VolunteerRow]) -> None:
         self.vols = vols
-        _fill(self.vol_table, [[v.number, v.name, "、".join(v.skills), v.grid, v.estate, v.phone,
+        fill_table(self.vol_table, [[v.number, v.name, "、".join(v.skills), v.grid, v.estate, v.phone,
                                 vol.VOLUNTEER_STATUSES.get(v.status, v.status), "是" if v.party_member else "",
                                 f"{v.hours_this_year:g}"] for v in vols])
 
@@ -318,7 +295,7 @@ class VolunteersPage(Page):
             rows.append([f"{s.day:%m-%d}", vol.SLOTS[s.need.slot], s.need.title, "、".join(p.volunteer_name for p in op),
                          f"{sum(p.score for p in op):g}", "、".join(p.volunteer_name for p in gp),
                          f"{sum(p.score for p in gp):g}"])
-        _fill(self.plan_table, rows)
+        fill_table(self.plan_table, rows)
         self.accept_plan_btn.setEnabled(bool(o.picks))
 
     def accept_plan(self) -> None:
@@ -470,7 +447,7 @@ class MatchDialog(QDialog):
         row.addStretch(1)
         lay.addLayout(row)
         parts = [vol.PART_LABELS[k] for k in vol.WEIGHTS]
-        self.table = _table(["选", "志愿者", "编号", "总分", *parts, "理由"], 4 + len(parts))
+        self.table = simple_table(["选", "志愿者", "编号", "总分", *parts, "理由"], 4 + len(parts))
         lay.addWidget(self.table, 1)
         self.out = QLabel()
         self.out.setWordWrap(True)
