@@ -176,3 +176,23 @@ def fill_table(t, rows: list[list[str]]) -> None:  # type: ignore[no-untyped-def
             t.setItem(r, c, QTableWidgetItem(text))
     t.resizeColumnsToContents()
     t.horizontalHeader().setStretchLastSection(True)
+
+
+def action_row(dialog, actions, on_act, close_text: str = "关闭"):  # type: ignore[no-untyped-def]
+    """A row of action buttons, a stretch and a 关闭 button at the foot of a
+    dialog; ``on_act(key)`` runs for each. Returns the buttons by key."""
+    from PySide6.QtWidgets import QHBoxLayout
+
+    row = QHBoxLayout()
+    buttons = {}
+    for key, label in actions:
+        b = QPushButton(label)
+        b.clicked.connect(lambda _c=False, key=key: on_act(key))
+        buttons[key] = b
+        row.addWidget(b)
+    row.addStretch(1)
+    close = QPushButton(close_text)
+    close.clicked.connect(dialog.accept)
+    row.addWidget(close)
+    dialog.layout().addLayout(row)
+    return buttons

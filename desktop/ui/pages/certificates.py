@@ -37,7 +37,7 @@ from desktop.services.search import ResidentIndex
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.pickers import ResidentPicker
-from desktop.ui.widgets import FormErrors, dialog_buttons, fill_table, fmt_datetime, hint, primary, scaled, simple_table
+from desktop.ui.widgets import FormErrors, action_row, dialog_buttons, fill_table, fmt_datetime, hint, primary, scaled, simple_table
 
 RED = QColor("#b42318")
 PERIODS = ("本月", "上月", "今年", "全部")
@@ -596,19 +596,9 @@ class CertCatalogueDialog(QDialog):
         self.table = simple_table(["类别", "名称", "依据", "状态", "来源"], 2)
         self.table.cellDoubleClicked.connect(lambda r, _c: self.edit())
         lay.addWidget(self.table, 1)
-        row = QHBoxLayout()
-        self.buttons = {}
-        for key, label in (("add", "新增本站证明"), ("edit", "修改"), ("toggle", "启用/停用"), ("import", "导入目录文件…")):
-            b = QPushButton(label)
+        self.buttons = action_row(self, (("add", "新增本站证明"), ("edit", "修改"), ("toggle", "启用/停用"), ("import", "导入目录文件…")), self.act)
+        for b in self.buttons.values():
             b.setEnabled(self.can_edit)
-            b.clicked.connect(lambda _c=False, key=key: self.act(key))
-            self.buttons[key] = b
-            row.addWidget(b)
-        row.addStretch(1)
-        close = QPushButton("关闭")
-        close.clicked.connect(self.accept)
-        row.addWidget(close)
-        lay.addLayout(row)
         self.resize(980, 600)
         self.load()
 

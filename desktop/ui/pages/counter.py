@@ -44,7 +44,7 @@ from desktop.settings import Settings
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.pickers import ResidentPicker
-from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_date, fmt_datetime, hint, primary, scaled
+from desktop.ui.widgets import FormErrors, action_row, dialog_buttons, fmt_date, fmt_datetime, hint, primary, scaled
 
 RECEIPT_LAYOUTS = ("A4", "A5", "80mm")
 WARM_UP_MS = 3000
@@ -522,20 +522,9 @@ class MatterDialog(QDialog):
         split.addWidget(self.body)
         split.addWidget(self.events)
         lay.addWidget(split, 1)
-        row = QHBoxLayout()
-        self.buttons: dict[str, QPushButton] = {}
-        for key, label in (("start", "开始办理"), ("transfer", "转办…"), ("return", "退回…"),
+        self.buttons = action_row(self, (("start", "开始办理"), ("transfer", "转办…"), ("return", "退回…"),
                            ("reject", "不予受理…"), ("close", "办结并评价…"), ("rate", "补录评价…"),
-                           ("callback", "整改回访…"), ("receipt", "打印回执"), ("resident", "查看居民")):
-            b = QPushButton(label)
-            b.clicked.connect(lambda _c=False, key=key: self.act(key))
-            self.buttons[key] = b
-            row.addWidget(b)
-        row.addStretch(1)
-        close = QPushButton("关闭")
-        close.clicked.connect(self.accept)
-        row.addWidget(close)
-        lay.addLayout(row)
+                           ("callback", "整改回访…"), ("receipt", "打印回执"), ("resident", "查看居民")), self.act)
         self.resize(980, 600)
         self.load()
 

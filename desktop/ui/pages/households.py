@@ -9,13 +9,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -25,7 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.services import households
 from desktop.services.vocab import RELATIONS
 from desktop.ui.errors import show_error
-from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_date, hint, scaled
+from desktop.ui.widgets import FormErrors, action_row, dialog_buttons, fmt_date, hint, scaled
 from desktop.ui.worker import SerialWorker
 
 
@@ -48,19 +46,8 @@ class HouseholdDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         lay.addWidget(self.table, 1)
         lay.addWidget(hint("选中一位成员，再点下面的按钮。户主变更后，原户主的关系会变为“其他”，请重新选择。"))
-        row = QHBoxLayout()
-        self.buttons = {}
-        for key, label in (("head", "设为户主"), ("relation", "修改关系…"), ("move", "迁入其他户…"),
-                           ("new", "单独立户…")):
-            b = QPushButton(label)
-            b.clicked.connect(lambda _c=False, key=key: self.act(key))
-            self.buttons[key] = b
-            row.addWidget(b)
-        row.addStretch(1)
-        close = QPushButton("关闭")
-        close.clicked.connect(self.accept)
-        row.addWidget(close)
-        lay.addLayout(row)
+        self.buttons = action_row(self, (("head", "设为户主"), ("relation", "修改关系…"), ("move", "迁入其他户…"),
+                           ("new", "单独立户…")), self.act)
         self.resize(760, 440)
         self.load()
 
