@@ -63,7 +63,7 @@ class Certificate(Mutable, Base):
     handler_name: Mapped[str] = mapped_column(String(32))
     approver_name: Mapped[str | None] = mapped_column(String(32))
     issued_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
-    voided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     voided_by: Mapped[str | None] = mapped_column(String(32))
     void_reason: Mapped[str | None] = mapped_column(Text)
     replaces_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)

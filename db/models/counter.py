@@ -63,7 +63,7 @@ class Matter(Mutable, Base):
     materials: Mapped[list[Any]] = mapped_column(default=list)
     note: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(Text)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     rating: Mapped[int | None] = mapped_column(Integer)
 
 
@@ -88,7 +88,7 @@ class MatterRating(AppendOnly, Base):
     __tablename__ = "matter_ratings"
 
     matter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("matters.id"), unique=True)
-    at: Mapped[datetime] = mapped_column(DateTime)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
     # 5 非常满意 … 1 非常不满意
     level: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)

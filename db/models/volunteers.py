@@ -74,7 +74,7 @@ class Need(Mutable, Base):
     volunteers_needed: Mapped[int] = mapped_column(Integer, default=1)
     # review 审核中 | open 待派单 | serving 服务中 | done 已完成 | refused 已拒绝 | cancelled 已取消
     status: Mapped[str] = mapped_column(String(12), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     created_by: Mapped[str] = mapped_column(String(32))
 
 
@@ -82,7 +82,7 @@ class NeedEvent(AppendOnly, Base):
     __tablename__ = "volunteer_need_events"
 
     need_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("volunteer_needs.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
     kind: Mapped[str] = mapped_column(String(16))
     actor_name: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)

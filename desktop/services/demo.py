@@ -266,9 +266,11 @@ def create_demo_station(db: Database, *, n_residents: int, seed: int = 1) -> tup
         with db.session() as s:  # act as the desk worker without a sign-in line in the audit log
             acct = s.scalar(select(Account).where(Account.username == "qiantai"))
             desk = Actor(acct.id, acct.username, acct.display_name, acct.role, DEMO_CODE)
+        demo_certificates.fill_certificate_history(db, seed=seed)
         demo_certificates.fill_certificates(db, admin, desk, n=30, seed=seed)
         from desktop.services import demo_volunteers
 
         demo_volunteers.fill_volunteers(db, n_volunteers=min(max(n_residents // 40, 20), 2000),
                                         n_needs=min(max(n_residents // 150, 10), 300), seed=seed)
+        demo_volunteers.fill_volunteer_history(db, seed=seed)
     return DEMO_ADMIN, DEMO_PASSWORD
