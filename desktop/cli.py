@@ -5,6 +5,7 @@
     python -m desktop --db X demo --residents N
     python -m desktop --db X bench --json
     python -m desktop --db X residents import FILE [--dry-run] [--json]
+    python -m desktop --db X report --from 2026-11-01 --to 2026-11-30 --pdf OUT.pdf --xlsx OUT.xlsx
 
 Errors a person can act on print their Chinese message to stderr and exit 2.
 Imports stay inside the commands so each pays only for what it uses.
@@ -47,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     from desktop import cli_ledger
 
     cli_ledger.add_parser(sub)
+    from desktop import cli_report
+
+    cli_report.add_parser(sub)
 
     probe = sub.add_parser("startup-probe", help=argparse.SUPPRESS)
     probe.add_argument("--user", required=True)
@@ -161,8 +165,15 @@ def cmd_residents(args: argparse.Namespace) -> int:
     return cli_ledger.cmd_residents(args)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from desktop import cli_report
+
+    return cli_report.cmd_report(args)
+
+
 COMMANDS = {
     "residents": cmd_residents,
+    "report": cmd_report,
     "init": cmd_init,
     "demo": cmd_demo,
     "bench": cmd_bench,

@@ -162,3 +162,23 @@ def export_volunteer_hours(db: Database, path, start: date, end: date):  # type:
          [[x.volunteer_number, x.volunteer_name, x.employer, x.target, x.hours, max(round(x.target - x.hours, 2), 0)]
           for x in party]),
     ])
+
+
+def report_document(report, font: fonts.Font | None = None) -> Document:  # type: ignore[no-untyped-def]
+    """The report built by ``services.reports.build`` laid out for print."""
+    from desktop.documents import report_docs
+
+    return report_docs.build(report, font or fonts.resolve())
+
+
+def save_report_pdf(report, path, font: fonts.Font | None = None):  # type: ignore[no-untyped-def]
+    from desktop.documents import pdf
+
+    font = font or fonts.resolve()
+    return pdf.save(pdf.render(report_document(report, font), font), path)
+
+
+def export_report_excel(report, path):  # type: ignore[no-untyped-def]
+    from desktop.documents import report_docs
+
+    return report_docs.write_excel(report, path)

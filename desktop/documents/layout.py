@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from reportlab.graphics.barcode import qrencoder
 from reportlab.lib.units import mm
@@ -61,7 +62,18 @@ class QR:
     modules: tuple[tuple[bool, ...], ...]
 
 
-Op = Text | Line | Rect | QR
+@dataclass(frozen=True)
+class Graphic:
+    """A reportlab ``Drawing`` (a chart) placed with its top-left corner at x, y."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    drawing: Any = field(compare=False)
+
+
+Op = Text | Line | Rect | QR | Graphic
 
 
 @dataclass
@@ -89,6 +101,27 @@ def qr_modules(data: str) -> tuple[tuple[bool, ...], ...]:
     code.make()
     n = code.getModuleCount()
     return tuple(tuple(bool(code.isDark(r, c)) for c in range(n)) for r in range(n))
+
+
+def _drawing_text(drawing: Any) -> str:
+    """Every string a chart prints, for the glyph check."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        text = getattr(node, "text", None)
+        if isinstance(text, str):
+            out.append(text)
+        names = getattr(node, "categoryNames", None)
+        if names:
+            out.extend(str(n) for n in names)
+        for child in getattr(node, "contents", []) or []:
+            walk(child)
+        for attr in ("categoryAxis", "valueAxis"):
+            if hasattr(node, attr):
+                walk(getattr(node, attr))
+
+    walk(drawing)
+    return "".join(out)
 
 
 class Builder:
@@ -199,20 +232,37 @@ class Builder:
         self.page.ops.append(QR(x, self.y, size, qr_modules(data)))
         self.y += size
 
-    def table(self, headers: list[str], rows: list[list[str]], widths: list[float], size: float) -> None:
-        """A ruled table; widths are fractions of the inner width."""
+    def graphic(self, drawing: Any, x: float | None = None, advance: bool = True) -> None:
+        """Place a chart; ``advance=False`` leaves the flow where it was
+        (for a second chart beside the first)."""
+        self.need(drawing.height)
+        x = self.margin if x is None else x
+        self.page.ops.append(Graphic(x, self.y, drawing.width, drawing.height, drawing))
+        self.all_text.append(_drawing_text(drawing))
+        if advance:
+            self.y += drawing.height
+
+    def table(self, headers: list[str], rows: list[list[str]], widths: list[float], size: float,
+              right: frozenset[int] | set[int] = frozenset()) -> None:
+        """A ruled table; widths are fractions of the inner width, ``right``
+        the columns aligned right (numbers).  The header row repeats at the
+        top of every page the table runs onto."""
         cols = [w * self.inner for w in widths]
         pad = size * 0.35
 
         def row(cells: list[str], bold: bool) -> None:
             wrapped = [self.wrap(c, size, cw - 2 * pad) for c, cw in zip(cells, cols, strict=True)]
             h = max(len(w) for w in wrapped) * size * 1.35 + 2 * pad
+            page = self.page
             self.need(h)
+            if self.page is not page and not bold:
+                row(headers, True)
             x = self.margin
-            for lines, cw in zip(wrapped, cols, strict=True):
+            for i, (lines, cw) in enumerate(zip(wrapped, cols, strict=True)):
                 self.page.ops.append(Rect(x, self.y, cw, h))
-                for i, ln in enumerate(lines):
-                    self.text_at(x + pad, self.y + pad + size + i * size * 1.35, ln, size, bold)
+                for k, ln in enumerate(lines):
+                    tx = x + cw - pad - self.measure(ln, size) if (i in right and not bold) else x + pad
+                    self.text_at(tx, self.y + pad + size + k * size * 1.35, ln, size, bold)
                 x += cw
             self.y += h
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from reportlab.pdfgen.canvas import Canvas
 
 from desktop.documents.fonts import Font
-from desktop.documents.layout import QR, Document, Line, Rect, Text
+from desktop.documents.layout import QR, Document, Graphic, Line, Rect, Text
 
 
 def render(doc: Document, font: Font) -> bytes:
@@ -41,6 +41,10 @@ def render(doc: Document, font: Font) -> bytes:
             elif isinstance(op, Rect):
                 c.setLineWidth(op.width)
                 c.rect(op.x, h - op.y - op.h, op.w, op.h, stroke=1, fill=0)
+            elif isinstance(op, Graphic):
+                from reportlab.graphics import renderPDF
+
+                renderPDF.draw(op.drawing, c, op.x, h - op.y - op.h)
             elif isinstance(op, QR):
                 n = len(op.modules)
                 cell = op.size / (n + 8)  # 4-module quiet zone each side

@@ -17,13 +17,21 @@ def _width(v: Any) -> int:
     return sum(2 if ord(c) > 0x2E7F else 1 for c in text)
 
 
-def write_workbook(path: str | Path, sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]]) -> Path:
-    """``sheets``: (title, headers, rows). Returns the path written."""
+def write_workbook(path: str | Path, sheets: Sequence[tuple[Any, ...]], *, title: str = "",
+                   cell_formats: dict[tuple[int, int, int], str] | None = None) -> Path:
+    """``sheets``: (title, headers, rows) or (title, headers, rows, formats)
+    where ``formats`` maps a column index to an Excel number format;
+    ``cell_formats`` maps (sheet, row, column) — indexes into ``sheets`` and
+    its rows — to a format for single cells. Returns the path written."""
     wb = Workbook()
     wb.remove(wb.active)
+    if title:
+        wb.properties.title = title
+        wb.properties.creator = "社区一站通"
     bold = Font(bold=True)
-    for title, headers, rows in sheets:
-        ws = wb.create_sheet(title[:31])
+    for sheet_no, (sheet_title, headers, rows, *rest) in enumerate(sheets):
+        formats: dict[int, str] = rest[0] if rest else {}
+        ws = wb.create_sheet(sheet_title[:31])
         ws.append(list(headers))
         for cell in ws[1]:
             cell.font = bold
@@ -38,13 +46,18 @@ def write_workbook(path: str | Path, sheets: Sequence[tuple[str, Sequence[str], 
         for col in range(1, len(headers) + 1):
             fmt = None
             sample = next((r[col - 1] for r in rows if r[col - 1] is not None), None)
-            if isinstance(sample, datetime):
+            if col - 1 in formats:
+                fmt = formats[col - 1]
+            elif isinstance(sample, datetime):
                 fmt = "yyyy-mm-dd hh:mm"
             elif isinstance(sample, date):
                 fmt = "yyyy-mm-dd"
             if fmt:
                 for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
                     cell.number_format = fmt
+        for (k, r, c), fmt in (cell_formats or {}).items():
+            if k == sheet_no:
+                ws.cell(r + 2, c + 1).number_format = fmt
         ws.freeze_panes = "A2"
     path = Path(path)
     tmp = path.with_name(path.name + ".part")

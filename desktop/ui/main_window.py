@@ -29,6 +29,7 @@ from desktop.ui.pages.base import Page
 from desktop.ui.pages.certificates import CertificatesPage
 from desktop.ui.pages.counter import CounterPage
 from desktop.ui.pages.overview import OverviewPage
+from desktop.ui.pages.reports import ReportsPage
 from desktop.ui.pages.residents import ResidentsPage
 from desktop.ui.pages.settings import SettingsPage
 from desktop.ui.pages.volunteers import VolunteersPage
@@ -104,19 +105,21 @@ class MainWindow(QMainWindow):
         self.backups_page = BackupsPage(db, actor, worker, settings=settings)
         self.backups_page.restored.connect(self._after_restore)
         candidates: list[Page] = [OverviewPage(db, actor, worker), self.counter_page, self.residents_page,
-                                  self.certificates_page, self.volunteers_page,
+                                  self.certificates_page, self.volunteers_page, ReportsPage(db, actor, worker),
                                   AccountsPage(db, actor, worker),
                                   AuditPage(db, actor, worker), self.backups_page, self.settings_page]
         self.pages = [p for p in candidates if actor.at_least(p.min_role)]
         for i, page in enumerate(self.pages):
             self.stack.addWidget(page)
             item = QListWidgetItem(page.title)
-            item.setToolTip(f"Ctrl+{i + 1}")
             self.sidebar.addItem(item)
-            act = QAction(self)
-            act.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
-            act.triggered.connect(lambda _=False, i=i: self.show_page(i))
-            self.addAction(act)
+            if i < 10:  # Ctrl+1 … Ctrl+9, then Ctrl+0 for the tenth page
+                key = f"Ctrl+{(i + 1) % 10}"
+                item.setToolTip(key)
+                act = QAction(self)
+                act.setShortcut(QKeySequence(key))
+                act.triggered.connect(lambda _=False, i=i: self.show_page(i))
+                self.addAction(act)
         self.sidebar.currentRowChanged.connect(self._page_changed)
 
         lock = QAction("锁屏", self)

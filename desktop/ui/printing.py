@@ -8,11 +8,22 @@ would print as an empty box is reported first.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QPageLayout, QPageSize, QPainter, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QFontMetricsF,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPen,
+    QTransform,
+)
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewWidget
 from PySide6.QtWidgets import (
     QComboBox,
@@ -27,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.documents import fonts, pdf
-from desktop.documents.layout import QR, Document, Line, Rect, Text
+from desktop.documents.layout import QR, Document, Graphic, Line, Rect, Text
 from desktop.ui.errors import show_error
 from desktop.ui.widgets import hint, primary
 
@@ -68,6 +79,12 @@ def paint_page(p: QPainter, page, font: fonts.Font, dpi: float) -> None:  # type
             p.setPen(QPen(black, op.width * k))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(QRectF(op.x * k, op.y * k, op.w * k, op.h * k))
+        elif isinstance(op, Graphic):
+            p.save()
+            p.translate(op.x * k, op.y * k)
+            p.scale(k, k)
+            paint_drawing(p, op.drawing, family)
+            p.restore()
         elif isinstance(op, QR):
             n = len(op.modules)
             cell = op.size / (n + 8) * k
@@ -78,6 +95,87 @@ def paint_page(p: QPainter, page, font: fonts.Font, dpi: float) -> None:  # type
                         # a hair wider, so antialiasing leaves no seams between modules
                         p.fillRect(QRectF(op.x * k + (c + 4) * cell, op.y * k + (r + 4) * cell,
                                           cell + 0.5, cell + 0.5), black)
+
+
+def _qcolor(c) -> QColor | None:  # type: ignore[no-untyped-def]
+    if c is None:
+        return None
+    return QColor.fromRgbF(float(c.red), float(c.green), float(c.blue), float(getattr(c, "alpha", 1.0)))
+
+
+def paint_drawing(p: QPainter, drawing, family: str) -> None:  # type: ignore[no-untyped-def]
+    """Paint a reportlab ``Drawing`` (a chart) with its top-left corner at the
+    painter's origin, one unit per point: the same shapes the PDF gets, so the
+    chart in the window is the chart on paper.  reportlab's y axis points up."""
+    from reportlab.graphics import shapes as rs
+
+    p.save()
+    p.translate(0, drawing.height)
+    p.scale(1, -1)
+
+    def pen(node) -> QPen | Qt.PenStyle:  # type: ignore[no-untyped-def]
+        col = _qcolor(getattr(node, "strokeColor", None))
+        width = getattr(node, "strokeWidth", 1) or 0
+        if col is None or width <= 0:
+            return Qt.PenStyle.NoPen
+        q = QPen(col, float(width))
+        if getattr(node, "strokeDashArray", None):
+            q.setStyle(Qt.PenStyle.DashLine)
+        return q
+
+    def brush(node):  # type: ignore[no-untyped-def]
+        col = _qcolor(getattr(node, "fillColor", None))
+        return col if col is not None else Qt.BrushStyle.NoBrush
+
+    def walk(node) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(node, rs.Group):
+            p.save()
+            a, b, c, d, e, f = getattr(node, "transform", (1, 0, 0, 1, 0, 0))
+            p.setTransform(QTransform(a, b, c, d, e, f), True)
+            for child in node.getContents():
+                walk(child)
+            p.restore()
+        elif isinstance(node, rs.String):
+            col = _qcolor(node.fillColor) or QColor(0, 0, 0)
+            font = QFont(family)
+            font.setPixelSize(max(1, round(node.fontSize)))
+            fm = QFontMetricsF(font)
+            w = fm.horizontalAdvance(node.text)
+            x = node.x - {"middle": w / 2, "end": w}.get(node.textAnchor, 0)
+            p.save()
+            p.translate(x, node.y)
+            p.scale(1, -1)
+            p.setFont(font)
+            p.setPen(col)
+            p.drawText(QPointF(0, 0), node.text)
+            p.restore()
+        elif isinstance(node, rs.Rect):
+            p.setPen(pen(node))
+            p.setBrush(brush(node))
+            p.drawRect(QRectF(node.x, node.y, node.width, node.height))
+        elif isinstance(node, rs.Line):
+            p.setPen(pen(node))
+            p.drawLine(QPointF(node.x1, node.y1), QPointF(node.x2, node.y2))
+        elif isinstance(node, (rs.PolyLine, rs.Polygon)):
+            pts = [QPointF(node.points[i], node.points[i + 1]) for i in range(0, len(node.points) - 1, 2)]
+            p.setPen(pen(node))
+            if isinstance(node, rs.Polygon):
+                p.setBrush(brush(node))
+                p.drawPolygon(pts)
+            else:
+                p.drawPolyline(pts)
+        elif isinstance(node, (rs.Wedge, rs.Circle, rs.Ellipse)):
+            walk(node.asPolygon() if isinstance(node, rs.Wedge) else rs.Polygon(
+                [v for a in range(0, 361, 5) for v in (
+                    node.cx + getattr(node, "r", getattr(node, "rx", 0)) * math.cos(math.radians(a)),
+                    node.cy + getattr(node, "r", getattr(node, "ry", 0)) * math.sin(math.radians(a)))],
+                fillColor=node.fillColor, strokeColor=node.strokeColor, strokeWidth=node.strokeWidth))
+        elif hasattr(node, "draw"):  # a widget (chart, axis, label): draw it into primitive shapes
+            walk(node.draw())
+
+    for child in drawing.getContents():
+        walk(child)
+    p.restore()
 
 
 def setup_printer(printer: QPrinter, doc: Document) -> None:

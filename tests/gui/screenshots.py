@@ -80,6 +80,7 @@ def main() -> None:
     counter_shots(win, shot, db)
     certificate_shots(win, shot, db)
     volunteer_shots(win, shot, db)
+    report_shots(win, shot, db)
     win.settings_page.font_size.setValue(16)
     win.show_page(0)
     shot(win, "20-main-font16", (1366, 768))
@@ -186,6 +187,25 @@ def volunteer_shots(win, shot, db) -> None:  # type: ignore[no-untyped-def]
     shot(win, "53-volunteers", (1366, 768))
     shot(VolunteerDialog(page), "54-register-volunteer")
     shot(NeedDialog(page), "55-need")
+
+
+def report_shots(win, shot, db) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.services import reports
+    from desktop.ui.pages.reports import RecordsDialog, ReportsPage
+
+    page = next(p for p in win.pages if isinstance(p, ReportsPage))
+    win.show_page(win.pages.index(page))
+    page.build_btn.click()
+    while page.report is None:
+        QApplication.processEvents()
+    for i in range(page.tabs.count()):
+        page.tabs.setCurrentIndex(i)
+        shot(win, f"6{i}-report-{page.tabs.tabText(i)}", (1366, 768))
+    fig = page.report.section("counter").figures[0]
+    shot(RecordsDialog(page, reports.records(db, page.actor, page.report, fig.drill)), "67-report-records")
+    shot(page.preview_dialog(), "68-report-preview", (1000, 740))
 
 
 if __name__ == "__main__":
