@@ -6,7 +6,7 @@ import random
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db.clock import new_id
 from db.engine import Database
@@ -73,7 +73,10 @@ def fill_certificate_history(db: Database, *, days: int = 90, per_day: float = 1
         for _ in range(int(per_day) + (r.random() < per_day % 1)):
             stamps.append(datetime.combine(day, time(8, 30)) + timedelta(minutes=r.randrange(0, 480)))
     stamps.sort()
-    numbers: dict[int, int] = {}
+    with db.session() as s:  # continue after any serials already taken (the report benchmark adds a year)
+        numbers: dict[int, int] = {y: n for y, n in s.execute(
+            select(Certificate.year, func.max(Certificate.number)).where(Certificate.year.is_not(None))
+            .group_by(Certificate.year)).all()}
     rows, seals, refusals = [], [], []
     for at in stamps:
         p = r.choice(people)

@@ -23,7 +23,10 @@ COMMENTS = {5: ["办事很快", "工作人员很耐心", ""], 4: ["挺好", ""],
 
 
 def fill_counter(db: Database, *, n_matters: int, seed: int = 1, today: date | None = None,
-                 days: int = 90) -> dict[str, Any]:
+                 days: int = 90, seq_base: int = 0, with_events: bool = True) -> dict[str, Any]:
+    """``seq_base`` offsets the receipts' daily numbers so several calls can
+    fill one database (the report benchmark writes a year in chunks);
+    ``with_events=False`` skips the event history the reports do not read."""
     today = today or date.today()
     r = random.Random(seed)
     info = accounts.station_info(db)
@@ -44,7 +47,7 @@ def fill_counter(db: Database, *, n_matters: int, seed: int = 1, today: date | N
     for _ in range(n_matters):
         day = r.choice(workdays_back)
         t = r.choice(types)
-        seq = per_day[day] = per_day.get(day, 0) + 1
+        seq = per_day[day] = per_day.get(day, seq_base) + 1
         at = datetime.combine(day, time(8, 30)) + timedelta(minutes=r.randrange(0, 480))
         handler = r.choice(staff)
         promised = cal.add_working_days(day, t.promised_days)
@@ -80,15 +83,16 @@ def fill_counter(db: Database, *, n_matters: int, seed: int = 1, today: date | N
             ev.append(("close", closed, matters[-1]["result"]))
         if status == "returned":
             ev.append(("return", closed, "材料需补正，已一次性告知"))
-        for kind, when, note in ev:
+        for kind, when, note in ev if with_events else ():
             events.append({"matter_id": mid, "at": when, "kind": kind, "actor_id": handler[0],
                            "actor_name": handler[1], "note": note, "target": None})
         if rating is not None:
             comment = r.choice(COMMENTS[rating]) or None
             ratings.append({"matter_id": mid, "at": closed, "level": rating, "comment": comment,
                             "recorded_by": handler[1]})
-            events.append({"matter_id": mid, "at": closed, "kind": "rate", "actor_id": handler[0],
-                           "actor_name": handler[1], "note": counter.RATINGS[rating], "target": None})
+            if with_events:
+                events.append({"matter_id": mid, "at": closed, "kind": "rate", "actor_id": handler[0],
+                               "actor_name": handler[1], "note": counter.RATINGS[rating], "target": None})
             if rating <= counter.BAD_RATING:
                 due = cal.add_working_days(closed.date(), counter.RECTIFY_DAYS)
                 done = due < today and r.random() < 0.85

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Callable, Iterable, NamedTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, func, or_, select, type_coerce
 
 from db.clock import utcnow
 from db.engine import Database
@@ -353,15 +353,27 @@ class _Ctx:
         return and_(col >= self.start_utc, col < self.end_utc)
 
 
+def raw(col):  # type: ignore[no-untyped-def]
+    """An id column as the driver returns it (a 32-hex string on SQLite, a
+    UUID on PostgreSQL), skipping SQLAlchemy's per-row UUID conversion:
+    reports read hundreds of thousands of ids and only compare them."""
+    return type_coerce(col, String).label(f"raw_{col.table.name}_{col.key}")
+
+
+def _key(x: Any) -> str:
+    """One spelling for an id whatever form it came in."""
+    return x.hex if isinstance(x, uuid.UUID) else str(x).replace("-", "")
+
+
 def _chunks(ids: list[Any]) -> Iterable[list[Any]]:
     for i in range(0, len(ids), CHUNK):
         yield ids[i:i + CHUNK]
 
 
 def _matter_facts(c: _Ctx, cal: workdays.Calendar) -> list[MatterFact]:
-    cols = (Matter.id, Matter.origin, Matter.receipt_no, MatterType.code, Matter.matter_name, Matter.category,
+    cols = (Matter.receipt_no, Matter.origin, Matter.receipt_no, MatterType.code, Matter.matter_name, Matter.category,
             Matter.channel, Matter.handler_name, Matter.status, Matter.accepted_at, Matter.closed_at,
-            Matter.promised_date, MatterType.promised_days, Matter.resident_id)
+            Matter.promised_date, MatterType.promised_days, raw(Matter.resident_id))
     base = select(*cols).join(MatterType, MatterType.id == Matter.matter_type_id).where(
         Matter.deleted.is_(False), c.where_origin(Matter.origin))
     before = Matter.accepted_at < c.start_utc
@@ -486,8 +498,8 @@ def _counter_section(c: _Ctx, facts: list[MatterFact], notices: int) -> Section:
 
 
 def _rating_facts(c: _Ctx) -> list[RatingFact]:
-    q = (select(MatterRating.id, Matter.origin, Matter.id, Matter.receipt_no, Matter.matter_name, MatterRating.at,
-                MatterRating.level, MatterRating.comment, Matter.resident_id, Rectification.status,
+    q = (select(raw(MatterRating.id), Matter.origin, raw(Matter.id), Matter.receipt_no, Matter.matter_name,
+                MatterRating.at, MatterRating.level, MatterRating.comment, raw(Matter.resident_id), Rectification.status,
                 Rectification.due_date, Rectification.callback_at, Rectification.callback_by,
                 Rectification.callback_note, Rectification.measures)
          .join(Matter, Matter.id == MatterRating.matter_id)
@@ -739,7 +751,7 @@ def _volunteer_section(c: _Ctx, needs: list[NeedFact], services: list[ServiceFac
     return sec
 
 
-def _resident_facts(c: _Ctx, contacted: set[uuid.UUID]) -> tuple[list[ResidentFact], list[ResidentFact]]:
+def _resident_facts(c: _Ctx, contacted: set[str]) -> tuple[list[ResidentFact], list[ResidentFact]]:
     """(special-group residents, residents registered in the period)."""
     def bound(dt: datetime) -> uuid.UUID:
         # A UUIDv7 starts with its creation time in milliseconds (48 bits), so
@@ -753,17 +765,17 @@ def _resident_facts(c: _Ctx, contacted: set[uuid.UUID]) -> tuple[list[ResidentFa
                 c.where_origin(Resident.origin))
     with c.db.session() as s:
         tagged: dict[uuid.UUID, list[str]] = defaultdict(list)
-        for rid, tag in s.execute(select(ResidentTag.resident_id, ResidentTag.tag)
+        for rid, tag in s.execute(select(raw(ResidentTag.resident_id), ResidentTag.tag)
                                   .join(Resident, Resident.id == ResidentTag.resident_id)
                                   .where(ResidentTag.deleted.is_(False), live)):
             tagged[rid].append(tag)
         special: list[ResidentFact] = []
         for chunk in _chunks(list(tagged)):
-            for r in s.execute(select(Resident.id, Resident.origin, Resident.name, Resident.grid,
-                                      Resident.address_text).where(Resident.id.in_(chunk))):
+            for r in s.execute(select(raw(Resident.id), Resident.origin, Resident.name, Resident.grid,
+                                      Resident.address_text).where(raw(Resident.id).in_(chunk))):
                 special.append(ResidentFact(r[0], r[1], r[2], r[3] or "", r[4] or "", tuple(sorted(tagged[r[0]])),
-                                            None, r[0] in contacted))
-        new = [ResidentFact(r[0], r[1], r[2], r[3] or "", r[4] or "", (), _uuid_time(r[0], c), True)
+                                            None, _key(r[0]) in contacted))
+        new = [ResidentFact(r[0], r[1], r[2], r[3] or "", r[4] or "", (), _uuid_time(uuid.UUID(_key(r[0])), c), True)
                for r in s.execute(select(Resident.id, Resident.origin, Resident.name, Resident.grid,
                                          Resident.address_text)
                                   .where(Resident.id >= lo, Resident.id < hi, Resident.deleted.is_(False),
@@ -797,18 +809,19 @@ def _change_facts(c: _Ctx) -> list[ChangeFact]:
 
 
 def _contacts(c: _Ctx, matters: list[MatterFact], certs: list[CertFact], refusals: list[RefusalFact],
-              needs: list[NeedFact], services: list[ServiceFact]) -> set[uuid.UUID]:
+              needs: list[NeedFact], services: list[ServiceFact]) -> set[str]:
     """Residents the station served or saw in the period."""
     p = c.period
     acc = _matter_preds(p)["accepted"]
-    out = {f.resident_id for f in matters if acc(f)}
-    out |= {f.resident_id for f in certs}
-    out |= {f.resident_id for f in refusals if f.resident_id}
-    out |= {f.resident_id for f in needs if f.resident_id and p.contains(f.created.date())}
-    out |= {f.resident_id for f in services if f.resident_id and p.contains(f.day)}
+    ids: list[Any] = [f.resident_id for f in matters if acc(f)]
+    ids += [f.resident_id for f in certs]
+    ids += [f.resident_id for f in refusals if f.resident_id]
+    ids += [f.resident_id for f in needs if f.resident_id and p.contains(f.created.date())]
+    ids += [f.resident_id for f in services if f.resident_id and p.contains(f.day)]
     with c.db.session() as s:
-        out |= {r for r in s.scalars(select(NoticeLog.resident_id).where(c.in_period(NoticeLog.at),
-                                                                         NoticeLog.resident_id.is_not(None)))}
+        ids += list(s.scalars(select(raw(NoticeLog.resident_id)).where(c.in_period(NoticeLog.at),
+                                                                       NoticeLog.resident_id.is_not(None))))
+    out = {_key(i) for i in ids}
     return out
 
 
@@ -1000,12 +1013,14 @@ def matching(report: Report, drill: Drill) -> list[Any]:
     return [f for f in facts if pred(f) and _filters_ok(f, drill.filters)]
 
 
-def _names(db: Database, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
-    wanted = list({i for i in ids if i is not None})
-    out: dict[uuid.UUID, str] = {}
+def _names(db: Database, ids: Iterable[Any]) -> dict[str, str]:
+    """Residents' names by ``_key`` of their id."""
+    wanted = list({uuid.UUID(_key(i)) for i in ids if i is not None})
+    out: dict[str, str] = {}
     with db.session() as s:
         for chunk in _chunks(wanted):
-            out.update(dict(s.execute(select(Resident.id, Resident.name).where(Resident.id.in_(chunk))).all()))
+            out.update({k.hex: n for k, n in s.execute(select(Resident.id, Resident.name)
+                                                        .where(Resident.id.in_(chunk))).all()})
     return out
 
 
@@ -1022,26 +1037,26 @@ def records(db: Database, actor: Actor, report: Report, drill: Drill, limit: int
         names = _names(db, (f.resident_id for f in facts))
         from desktop.services.counter import STATUSES
 
-        rows = [[f.receipt_no, names.get(f.resident_id, ""), f.matter, CHANNELS.get(f.channel, f.channel), f.handler,
+        rows = [[f.receipt_no, names.get(_key(f.resident_id), ""), f.matter, CHANNELS.get(f.channel, f.channel), f.handler,
                  f.accepted, f.promised, f.closed, STATUSES.get(f.status, f.status), f.used_days, st.get(f.origin, f.origin)]
                 for f in sorted(facts, key=lambda f: f.accepted)]
         cols = ["回执号", "居民", "事项", "渠道", "经办人", "受理时间", "承诺日期", "办结时间", "状态", "用时(工作日)", "站点"]
     elif k == "ratings":
         names = _names(db, (f.resident_id for f in facts))
-        rows = [[f.at, f.receipt_no, names.get(f.resident_id, ""), f.matter, RATINGS[f.level], f.comment,
+        rows = [[f.at, f.receipt_no, names.get(_key(f.resident_id), ""), f.matter, RATINGS[f.level], f.comment,
                  RECT_STATUS.get(f.rect_status, f.rect_status)] for f in sorted(facts, key=lambda f: f.at)]
         cols = ["评价时间", "回执号", "居民", "事项", "等级", "意见", "整改"]
     elif k == "certificates":
         names = _names(db, (f.resident_id for f in facts))
         from desktop.services.certificates import STATUSES as CSTAT
 
-        rows = [[f.serial, f.type_name, names.get(f.resident_id, ""), f.issued, f.voided, "补开" if f.reissue else "",
+        rows = [[f.serial, f.type_name, names.get(_key(f.resident_id), ""), f.issued, f.voided, "补开" if f.reissue else "",
                  CSTAT.get(f.status, f.status), f.handler, f.copies]
                 for f in sorted(facts, key=lambda f: f.issued or f.voided or datetime.min)]
         cols = ["编号", "证明类型", "居民", "开具时间", "作废时间", "补开", "状态", "经办人", "份数"]
     elif k == "refusals":
         names = _names(db, (f.resident_id for f in facts))
-        rows = [[f.at, f.type_name, names.get(f.resident_id, "") if f.resident_id else "（未登记）", f.actor]
+        rows = [[f.at, f.type_name, names.get(_key(f.resident_id), "") if f.resident_id else "（未登记）", f.actor]
                 for f in sorted(facts, key=lambda f: f.at)]
         cols = ["时间", "证明事项", "居民", "经办人"]
     elif k == "seals":
@@ -1051,13 +1066,13 @@ def records(db: Database, actor: Actor, report: Report, drill: Drill, limit: int
         names = _names(db, (f.resident_id for f in facts))
         from desktop.services.volunteers import NEED_STATUSES
 
-        rows = [[f.created, f.title, names.get(f.resident_id, "") if f.resident_id else "（本站）", f.matched,
+        rows = [[f.created, f.title, names.get(_key(f.resident_id), "") if f.resident_id else "（本站）", f.matched,
                  round((f.matched - f.created).total_seconds() / 3600, 1) if f.matched else None,
                  NEED_STATUSES.get(f.status, f.status)] for f in sorted(facts, key=lambda f: f.created)]
         cols = ["提出时间", "需求", "居民", "首次派单", "等待(小时)", "状态"]
     elif k == "services":
         names = _names(db, (f.resident_id for f in facts))
-        rows = [[f.day, f.number, f.volunteer, f.need_title, names.get(f.resident_id, "") if f.resident_id else "",
+        rows = [[f.day, f.number, f.volunteer, f.need_title, names.get(_key(f.resident_id), "") if f.resident_id else "",
                  f.hours] for f in sorted(facts, key=lambda f: (f.day, f.number))]
         cols = ["日期", "志愿者编号", "志愿者", "服务项目", "服务对象", "小时"]
     elif k in ("special", "residents"):
@@ -1070,12 +1085,12 @@ def records(db: Database, actor: Actor, report: Report, drill: Drill, limit: int
             rows, cols = [r[:2] + r[3:5] for r in rows], cols[:2] + cols[3:5]
     elif k == "changes":
         names = _names(db, (f.resident_id for f in facts))
-        rows = [[f.at, CHANGE_ACTIONS.get(f.action, f.action), names.get(f.resident_id, "") if f.resident_id else "",
+        rows = [[f.at, CHANGE_ACTIONS.get(f.action, f.action), names.get(_key(f.resident_id), "") if f.resident_id else "",
                  f.actor] for f in sorted(facts, key=lambda f: f.at)]
         cols = ["时间", "变动", "居民", "经办人"]
     elif k == "notices":
         names = _names(db, (n[4] for n in facts))
-        rows = [[n[2] + _offset(), n[3], n[6], names.get(n[4], "") if n[4] else "", n[5]]
+        rows = [[n[2] + _offset(), n[3], n[6], names.get(_key(n[4]), "") if n[4] else "", n[5]]
                 for n in sorted(facts, key=lambda n: n[2])]
         cols = ["时间", "告知单号", "事项", "居民", "经办人"]
     else:

@@ -1,0 +1,99 @@
+"""Benchmark: the monthly report on a busy street's year.
+
+A copy of the benchmark database (100 000 residents) gets a year of counter
+work — ten matters per resident (1 000 000 for
+100 000 residents) over 365 days with their ratings and
+rectifications (no event history: the report does not read it) — plus the
+demo certificate and volunteer history, then last month's report is built
+(median of three, and the first in the process), laid out and rendered to
+PDF, and written to Excel.  The filled copy is kept beside the benchmark
+database and reused by later runs.
+"""
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+MATTERS_PER_RESIDENT = 10  # 100 000 residents → 1 000 000 matters in the year
+CHUNK = 100_000
+
+
+def _prepare(ctx: Any) -> tuple[str, dict[str, Any]]:
+    from sqlalchemy.engine import make_url
+
+    from db.engine import backup_sqlite, normalize_url, open_database
+    from desktop.services import demo_certificates, demo_counter, demo_volunteers
+
+    figures: dict[str, Any] = {}
+    u = make_url(normalize_url(ctx.db_url))
+    if u.get_backend_name() != "sqlite" or not u.database:
+        return ctx.db_url, {"report_year_db": "server database used as is"}
+    src = Path(u.database)
+    target = src.with_name(f"reports-year-{ctx.n_residents}.sqlite3")
+    if not target.exists():
+        t = time.perf_counter()
+        tmp = backup_sqlite(src, Path(tempfile.mkdtemp(dir=src.parent)) / "filling.sqlite3")
+        db = open_database(tmp)
+        try:
+            total = ctx.n_residents * MATTERS_PER_RESIDENT
+            for i in range((total + CHUNK - 1) // CHUNK):
+                demo_counter.fill_counter(db, n_matters=min(CHUNK, total - i * CHUNK), seed=100 + i, days=365,
+                                          seq_base=(i + 1) * 1000, with_events=False)
+            scale = max(1, ctx.n_residents // 5000)
+            demo_certificates.fill_certificate_history(db, days=365, per_day=scale, seed=9)
+            demo_volunteers.fill_volunteer_history(db, days=365, per_day=1.5 * scale, seed=9)
+        finally:
+            db.close()
+        tmp.replace(target)
+        figures["report_year_db_fill_s"] = round(time.perf_counter() - t, 1)
+    return str(target), figures
+
+
+def bench_reports(ctx: Any) -> dict[str, Any]:
+    from sqlalchemy import func, select
+
+    from db.engine import open_database
+    from db.models import Matter, Resident
+    from desktop import paperwork
+    from desktop.cli_ledger import system_actor
+    from desktop.services import reports
+    from desktop.services.counter import local_today
+
+    url, figures = _prepare(ctx)
+    db = open_database(url)
+    out = Path(tempfile.mkdtemp(prefix="station-bench-report-"))
+    try:
+        with db.session() as s:
+            figures["report_db_matters"] = s.scalar(select(func.count()).select_from(Matter))
+            figures["report_db_residents"] = s.scalar(select(func.count()).select_from(Resident))
+        actor = system_actor(db)
+        period = reports.Period.last_month(local_today())
+        runs = []
+        for _ in range(3):
+            t = time.perf_counter()
+            report = reports.build(db, actor, period)
+            runs.append(time.perf_counter() - t)
+        figures["report_month_first_compute_s"] = round(runs[0], 2)
+        figures["report_month_compute_s_median"] = round(statistics.median(runs), 2)
+        figures["report_month_accepted"] = report.section("counter").figures[0].value
+        t = time.perf_counter()
+        paperwork.save_report_pdf(report, out / "report.pdf")
+        figures["report_month_pdf_s"] = round(time.perf_counter() - t, 2)
+        t = time.perf_counter()
+        paperwork.export_report_excel(report, out / "report.xlsx")
+        figures["report_month_xlsx_s"] = round(time.perf_counter() - t, 2)
+        figures["report_month_total_s"] = round(statistics.median(runs) + figures["report_month_pdf_s"]
+                                                + figures["report_month_xlsx_s"], 2)
+        figures["report_month_pdf_kb"] = round((out / "report.pdf").stat().st_size / 1024)
+        figures["report_month_xlsx_kb"] = round((out / "report.xlsx").stat().st_size / 1024)
+        drill = report.section("counter").figures[0].drill
+        t = time.perf_counter()
+        recs = reports.records(db, actor, report, drill)
+        figures["report_drill_accepted_rows"] = len(recs.rows)
+        figures["report_drill_accepted_s"] = round(time.perf_counter() - t, 2)
+    finally:
+        db.close()
+    return figures
