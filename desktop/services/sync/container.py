@@ -422,6 +422,7 @@ class Bundle:
         self._parts = {p.name: p for p in parts}
         self._order = [p.name for p in parts]
         self._limits = limits
+        self._closed = False
 
     def parts(self) -> list[str]:
         """Part names in the order they were written."""
@@ -434,6 +435,8 @@ class Bundle:
             raise KeyError(f"bundle has no part {name!r}") from None
 
     def _open(self, name: str) -> io.BufferedReader:
+        if self._closed:
+            raise ValueError("the bundle is closed")
         info = self.part(name)
         try:
             member = self._zip.open(info.member)
@@ -490,6 +493,7 @@ class Bundle:
         self.verified = True
 
     def close(self) -> None:
+        self._closed = True
         try:
             self._zip.close()
         finally:
