@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import re
 import struct
@@ -33,6 +32,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
+
+import orjson
 
 from desktop.services.sync._files import fsync_dir
 from desktop.services.sync.keys import PeerKey, StationKeys
@@ -97,11 +98,10 @@ class PartInfo:
 
 
 def canonical_manifest(manifest: Mapping[str, Any], default: Callable[[Any], Any] | None = None) -> bytes:
-    """The manifest bytes that are stored and signed: sorted keys, no spaces,
-    UTF-8.  The reader verifies the stored bytes as they are, so this only has
-    to be deterministic, not reproducible by the reader."""
-    return json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False, default=default).encode("utf-8")
+    """The manifest bytes that are stored and signed: compact UTF-8 JSON with
+    sorted keys.  The reader verifies the stored bytes as they are, so this
+    only has to be deterministic, not reproducible by the reader."""
+    return orjson.dumps(dict(manifest), default=default, option=orjson.OPT_SORT_KEYS)
 
 
 def sign_manifest(signer: StationKeys, manifest_bytes: bytes) -> bytes:
@@ -145,7 +145,10 @@ class BundleWriter:
 
     The file is written as ``out_path + ".part"``, fsynced and renamed on
     ``close``; on an error (or ``abort``) the ``.part`` file is removed.
-    ``default`` is the JSON hook for values json cannot encode (UUID, date...).
+    Rows are encoded by orjson: UUIDs as their canonical text, ``datetime`` /
+    ``date`` / ``time`` as ISO 8601 (``2026-11-22T08:30:00+08:00``), enums as
+    their values, NaN as null.  ``default`` is called for anything else it
+    cannot encode (``Decimal``, ``set``...) and returns something it can.
     """
 
     def __init__(self, out_path: Path | str, *, signer: StationKeys, recipient: PeerKey,
@@ -206,31 +209,34 @@ class BundleWriter:
         Each row is one line of compact JSON with Chinese kept as UTF-8.  A row
         longer than the readers' line limit is refused here rather than there.
         Any error while writing a part abandons the whole bundle (``abort``)."""
-        encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False,
-                                  default=default or self._default).encode
+        hook = default or self._default
         member_name = self._claim(part)
         try:
             with self._open_member(member_name) as member:
                 sink = _PartSink(member)
-                count = self._write_lines(part, rows, encode, sink)
+                count = self._write_lines(part, rows, hook, sink)
         except BaseException:
             self.abort()
             raise
         self._record(part, "jsonl", sink, count)
         return count
 
-    def _write_lines(self, part: str, rows: Iterable[Mapping[str, Any]], encode: Callable[[Any], str],
+    def _write_lines(self, part: str, rows: Iterable[Mapping[str, Any]], hook: Callable[[Any], Any] | None,
                      sink: _PartSink) -> int:
+        # orjson rather than the json module: about ten times faster on rows
+        # with ids and dates, which is most of an export's time.
+        dumps, option = orjson.dumps, orjson.OPT_APPEND_NEWLINE
         limit = self._max_line
         count = 0
-        batch: list[str] = []
+        batch: list[bytes] = []
         pending = 0
         for row in rows:
-            if not isinstance(row, Mapping):
-                raise TypeError(f"part {part!r} row {count + 1} is a {type(row).__name__}, not a dict")
-            line = encode(row)
-            # A str of n characters is at most 4n UTF-8 bytes: measure only when it could matter.
-            if 4 * len(line) + 1 > limit and len(line.encode("utf-8")) + 1 > limit:
+            if type(row) is not dict:
+                if not isinstance(row, Mapping):
+                    raise TypeError(f"part {part!r} row {count + 1} is a {type(row).__name__}, not a dict")
+                row = dict(row)
+            line = dumps(row, default=hook, option=option)
+            if len(line) > limit:
                 raise BundleError(
                     "row_too_long",
                     f"“{part}”中有一条记录太长（超过 {limit // 1024} KB），无法导出。请检查这条记录的内容。",
@@ -240,13 +246,11 @@ class BundleWriter:
             pending += len(line)
             count += 1
             if pending >= _BATCH_BYTES:
-                batch.append("")  # so the join ends with a newline
-                sink.write("\n".join(batch).encode("utf-8"))
+                sink.write(b"".join(batch))
                 batch.clear()
                 pending = 0
         if batch:
-            batch.append("")
-            sink.write("\n".join(batch).encode("utf-8"))
+            sink.write(b"".join(batch))
         return count
 
     def write_bytes(self, part: str, chunks: Iterable[bytes]) -> int:
@@ -456,7 +460,7 @@ class Bundle:
         ids and dates back into their types."""
         info = self.part(name)
         limit = self._limits.max_line
-        loads = json.loads
+        loads = orjson.loads
         lineno = 0
         with self._open(name) as stream:
             while line := stream.readline(limit + 1):
@@ -470,8 +474,8 @@ class Bundle:
                 if not line.endswith(b"\n"):  # the writer ends every line, the last one too
                     raise _bad_row(name, lineno, "last line has no newline")
                 try:
-                    row = loads(line.decode("utf-8"))
-                except ValueError as e:  # JSONDecodeError and UnicodeDecodeError
+                    row = loads(line)
+                except ValueError as e:  # orjson.JSONDecodeError, also for invalid UTF-8
                     raise _bad_row(name, lineno, str(e)) from None
                 if type(row) is not dict:
                     raise _bad_row(name, lineno, f"a {type(row).__name__}, not an object")
@@ -645,7 +649,7 @@ def _read_manifest(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]
     if len(body) > limits.max_manifest:
         raise _too_large("member_too_large", "的清单太大", "manifest is longer than declared")
     try:
-        manifest = json.loads(body.decode("utf-8"))
+        manifest = orjson.loads(body)
     except ValueError as e:
         raise _bad_manifest(f"manifest JSON: {e}") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get(CONTAINER_KEY), dict):
