@@ -315,6 +315,27 @@ def test_writer_refuses_a_revoked_recipient(tmp_path, station, hub):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_full_stick(tmp_path, station, hub):
+    path = tmp_path / "b"
+    (tmp_path / "b.part").symlink_to("/dev/full")  # every write: ENOSPC
+    with pytest.raises(BundleError) as info:
+        write_bundle(path, station, hub, rows=2000)
+    assert info.value.code == "disk_full" and "空间不足" in info.value.user_message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_folder(tmp_path, station, hub):
+    expect("write_failed", write_bundle, tmp_path / "no" / "such" / "folder" / "b", station, hub)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_full_temp_disk(tmp_path, station, hub, trusted, monkeypatch):
+    path = write_bundle(tmp_path / "b", station, hub, rows=2000)
+    monkeypatch.setattr(container.tempfile, "TemporaryFile", lambda **kw: open("/dev/full", "w+b"))
+    expect("disk_full", open_bundle, path, hub, trusted)
+
+
 # ---------------------------------------------------------------- the outer layer
 
 @pytest.mark.parametrize("content", [b"hello, this is a text file\n", b"PK\x03\x04" + b"\0" * 200,

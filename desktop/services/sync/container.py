@@ -20,6 +20,7 @@ read member by member.  Every refusal is a ``BundleError`` with a stable
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -118,6 +119,36 @@ def _check_part_name(name: object) -> str:
 
 # ---------------------------------------------------------------- writing
 
+def _write_error(path: Path, e: OSError) -> BundleError:
+    if e.errno == errno.ENOSPC:
+        return BundleError(
+            "disk_full",
+            f"保存位置空间不足，数据交换包没有写完（未完成的文件已删除）：\n{path}\n\n请换一个U盘或清理空间后重新导出。",
+            str(e),
+        )
+    return BundleError(
+        "write_failed",
+        f"无法写入数据交换包：\n{path}\n\n{e.strerror or e}\n请检查U盘是否已拔出或写保护，然后重新导出。",
+        str(e),
+    )
+
+
+class _TargetFile:
+    """The ``.part`` file as the sealer sees it: a write error (stick full or
+    pulled out) becomes a ``BundleError`` naming the bundle, while errors from
+    the caller's rows keep their own type."""
+
+    def __init__(self, f: BinaryIO, path: Path):
+        self._f = f
+        self._path = path
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self._f.write(data)
+        except OSError as e:
+            raise _write_error(self._path, e) from e
+
+
 class _PartSink:
     """Hashes and counts what goes into one zip member."""
 
@@ -176,9 +207,12 @@ class BundleWriter:
         self._names: set[str] = set()
         self._tmp_path = self.path.with_name(self.path.name + ".part")
         self._closed = False
-        self._file = open(self._tmp_path, "wb")
         try:
-            self._sealer = Sealer(self._file, recipient)
+            self._file = open(self._tmp_path, "wb")
+        except OSError as e:
+            raise _write_error(self.path, e) from e
+        try:
+            self._sealer = Sealer(_TargetFile(self._file, self.path), recipient)  # type: ignore[arg-type]
             self._zip = zipfile.ZipFile(self._sealer, "w", compression=zipfile.ZIP_DEFLATED,  # type: ignore[arg-type]
                                         compresslevel=compresslevel, allowZip64=True)
         except BaseException:
@@ -296,6 +330,9 @@ class BundleWriter:
             self._file.close()
             os.replace(self._tmp_path, self.path)
             fsync_dir(self.path.parent)
+        except OSError as e:
+            self.abort()
+            raise _write_error(self.path, e) from e
         except BaseException:
             self.abort()
             raise
@@ -312,7 +349,10 @@ class BundleWriter:
             self._zip.close()  # its last writes go nowhere
         except Exception:  # noqa: BLE001 - e.g. a member handle still open after a failed write
             pass
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError:
+            pass  # flushing to a full or missing stick; the file goes anyway
         self._remove_tmp()
 
     def _remove_tmp(self) -> None:
@@ -567,6 +607,13 @@ def open_bundle(path: Path | str, my_keys: StationKeys, trusted: Callable[[str],
             try:
                 open_stream(f, tmp, my_keys, header)
             except OSError as e:
+                if e.errno == errno.ENOSPC:
+                    raise BundleError(
+                        "disk_full",
+                        f"临时文件夹所在的磁盘空间不足，无法打开数据交换包（需要约 {size // 1_000_000 + 1} MB）。"
+                        "请清理磁盘后重试。",
+                        str(e),
+                    ) from None
                 raise _unreadable(path, e) from None
             tmp.flush()
             return _open_archive(path, tmp, my_keys, trusted, limits, header.target)

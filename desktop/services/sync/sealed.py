@@ -19,7 +19,6 @@ signature inside (``container``) does that.
 """
 from __future__ import annotations
 
-import os
 import struct
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -249,16 +248,3 @@ def open_stream(src: BinaryIO, dst: BinaryIO, me: StationKeys, header: Header) -
             return total
         cur = nxt
         counter += 1
-
-
-def payload_size_hint(file_size: int, header_size: int) -> int:
-    """Plaintext size of a sealed file of ``file_size`` bytes (an upper bound
-    when the file is damaged); used to refuse before decrypting."""
-    body = max(0, file_size - header_size)
-    chunks = max(1, -(-body // (CHUNK + TAG)))
-    return max(0, body - chunks * TAG)
-
-
-def fsync(f: BinaryIO) -> None:
-    f.flush()
-    os.fsync(f.fileno())
