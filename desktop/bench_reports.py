@@ -39,9 +39,11 @@ def _prepare(ctx: Any) -> tuple[str, dict[str, Any]]:
         db = open_database(tmp)
         try:
             total = ctx.n_residents * MATTERS_PER_RESIDENT
-            for i in range((total + CHUNK - 1) // CHUNK):
-                demo_counter.fill_counter(db, n_matters=min(CHUNK, total - i * CHUNK), seed=100 + i, days=365,
-                                          seq_base=(i + 1) * 1000, with_events=False)
+            chunks = (total + CHUNK - 1) // CHUNK
+            for i in range(chunks):  # oldest first, each chunk its own slice of the year, in time order
+                demo_counter.fill_counter(db, n_matters=min(CHUNK, total - i * CHUNK), seed=100 + i,
+                                          days=365 - i * 365 // chunks, newest=365 - (i + 1) * 365 // chunks,
+                                          seq_base=1000, with_events=False)
             scale = max(1, ctx.n_residents // 5000)
             demo_certificates.fill_certificate_history(db, days=365, per_day=scale, seed=9)
             demo_volunteers.fill_volunteer_history(db, days=365, per_day=1.5 * scale, seed=9)

@@ -23,10 +23,14 @@ COMMENTS = {5: ["办事很快", "工作人员很耐心", ""], 4: ["挺好", ""],
 
 
 def fill_counter(db: Database, *, n_matters: int, seed: int = 1, today: date | None = None,
-                 days: int = 90, seq_base: int = 0, with_events: bool = True) -> dict[str, Any]:
+                 days: int = 90, seq_base: int = 0, with_events: bool = True,
+                 newest: int = 0) -> dict[str, Any]:
     """``seq_base`` offsets the receipts' daily numbers so several calls can
     fill one database (the report benchmark writes a year in chunks);
-    ``with_events=False`` skips the event history the reports do not read."""
+    ``with_events=False`` skips the event history the reports do not read.
+    Matters fall on working days from ``days`` back to ``newest`` days back
+    and are written in time order, as a station writes them (so rows of one
+    month sit together in the file, as they do in real use)."""
     today = today or date.today()
     r = random.Random(seed)
     info = accounts.station_info(db)
@@ -43,12 +47,14 @@ def fill_counter(db: Database, *, n_matters: int, seed: int = 1, today: date | N
     events: list[dict[str, Any]] = []
     ratings: list[dict[str, Any]] = []
     rects: list[dict[str, Any]] = []
-    workdays_back = [today - timedelta(days=i) for i in range(days) if cal.is_working_day(today - timedelta(days=i))]
-    for _ in range(n_matters):
-        day = r.choice(workdays_back)
+    workdays_back = [today - timedelta(days=i) for i in range(newest, days)
+                     if cal.is_working_day(today - timedelta(days=i))]
+    when = sorted(datetime.combine(r.choice(workdays_back), time(8, 30)) + timedelta(minutes=r.randrange(0, 480))
+                  for _ in range(n_matters))
+    for at in when:
+        day = at.date()
         t = r.choice(types)
         seq = per_day[day] = per_day.get(day, seq_base) + 1
-        at = datetime.combine(day, time(8, 30)) + timedelta(minutes=r.randrange(0, 480))
         handler = r.choice(staff)
         promised = cal.add_working_days(day, t.promised_days)
         mid = new_id()
