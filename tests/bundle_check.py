@@ -34,14 +34,24 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env.update(STATION_DESK_HOME=str(work / "home"), QT_QPA_PLATFORM="offscreen")
         db = work / "station.sqlite3"
-        out = subprocess.run([str(exe), "--db", str(db), "demo", "--residents", "300", "--json"], env=env, cwd=work,
-                             capture_output=True, text=True, timeout=300, check=True)
-        login = json.loads(out.stdout)["login"]
+
+        def run(*args: str) -> subprocess.CompletedProcess:
+            out = subprocess.run([str(exe), "--db", str(db), *args], env=env, cwd=work, capture_output=True,
+                                 text=True, timeout=300)
+            if out.returncode != 0:  # say why, not only that it failed
+                print(out.stdout[-4000:], out.stderr[-8000:], sep="\n", file=sys.stderr)
+                raise SystemExit(f"the bundle failed: {' '.join(args[:1])} exited {out.returncode}")
+            return out
+
+        login = json.loads(run("demo", "--residents", "300", "--json").stdout)["login"]
         spawned = time.time()
-        out = subprocess.run([str(exe), "--db", str(db), "startup-probe", "--user", login["username"], "--password",
-                              login["password"]], env=env, cwd=work, capture_output=True, text=True, timeout=300,
-                             check=True)
+        out = run("startup-probe", "--user", login["username"], "--password", login["password"])
         probe = json.loads(out.stdout.strip().splitlines()[-1])
+        # Documents need reportlab, its barcode package and the font from inside the bundle.
+        pdf = work / "report.pdf"
+        run("report", "--pdf", str(pdf), "--xlsx", str(work / "report.xlsx"))
+        if not pdf.read_bytes().startswith(b"%PDF"):
+            raise SystemExit("the bundle wrote no PDF")
         print(json.dumps({"bundle_build_s": round(build_s, 1), "bundle_size_mb": round(size_mb, 1),
                           "bundle_start_to_main_window_s": round(probe["ready_at"] - spawned, 2),
                           "bundle_rss_mb": probe["rss_mb"]}))

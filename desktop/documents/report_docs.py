@@ -8,7 +8,6 @@ has every row).
 """
 from __future__ import annotations
 
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,34 +15,12 @@ from reportlab.lib.units import mm
 
 from desktop.documents import charts, sheets
 from desktop.documents.fonts import Font
+from desktop.documents.formatting import figure_text, format_value
 from desktop.documents.layout import A4, Builder, Document, cn_date
 
 PDF_ROW_LIMIT = 200
 EXCEL_FORMATS = {"pct": "0.0%", "days": "0.0", "hours": "0.0#", "int": "#,##0", "date": "yyyy-mm-dd",
                  "datetime": "yyyy-mm-dd hh:mm"}
-
-
-def format_value(v: Any, fmt: str = "") -> str:
-    """How a figure reads on screen and on paper."""
-    if v is None:
-        return "—"
-    if fmt == "pct":
-        return f"{v * 100:.1f}%"
-    if fmt in ("days", "hours"):
-        return f"{v:g}" if isinstance(v, (int, float)) else str(v)
-    if isinstance(v, bool):
-        return "是" if v else "否"
-    if isinstance(v, datetime):
-        return v.strftime("%Y-%m-%d %H:%M")
-    if isinstance(v, date):
-        return v.strftime("%Y-%m-%d")
-    if isinstance(v, float):
-        return f"{v:g}"
-    return str(v)
-
-
-def figure_text(f: Any) -> str:
-    return format_value(f.value, f.fmt) + (f" {f.unit}" if f.unit and f.value is not None else "")
 
 
 def _figures(b: Builder, figures: list[Any], size: float) -> None:

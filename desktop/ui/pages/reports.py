@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.engine import Database
-from desktop.documents.report_docs import figure_text, format_value
+from desktop.documents.formatting import figure_text, format_value
 from desktop.services import reports
 from desktop.services.context import Actor
 from desktop.services.counter import local_today
