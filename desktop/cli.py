@@ -6,6 +6,8 @@
     python -m desktop --db X bench --json
     python -m desktop --db X residents import FILE [--dry-run] [--json]
     python -m desktop --db X report --from 2026-11-01 --to 2026-11-30 --pdf OUT.pdf --xlsx OUT.xlsx
+    python -m desktop --db X keys export --out FILE | peers trust FILE | bundle export --to CODE --out FILE [--full]
+    python -m desktop --db X bundle import FILE --json
 
 Errors a person can act on print their Chinese message to stderr and exit 2.
 Imports stay inside the commands so each pays only for what it uses.
@@ -51,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     from desktop import cli_report
 
     cli_report.add_parser(sub)
+    from desktop import cli_sync
+
+    cli_sync.add_parser(sub)
 
     probe = sub.add_parser("startup-probe", help=argparse.SUPPRESS)
     probe.add_argument("--user", required=True)
@@ -171,7 +176,28 @@ def cmd_report(args: argparse.Namespace) -> int:
     return cli_report.cmd_report(args)
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    from desktop import cli_sync
+
+    return cli_sync.cmd_keys(args)
+
+
+def cmd_peers(args: argparse.Namespace) -> int:
+    from desktop import cli_sync
+
+    return cli_sync.cmd_peers(args)
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from desktop import cli_sync
+
+    return cli_sync.cmd_bundle(args)
+
+
 COMMANDS = {
+    "keys": cmd_keys,
+    "peers": cmd_peers,
+    "bundle": cmd_bundle,
     "residents": cmd_residents,
     "report": cmd_report,
     "init": cmd_init,
