@@ -267,9 +267,15 @@ def bench_reports(ctx: BenchContext) -> dict[str, Any]:
     return run(ctx)
 
 
+def bench_sync(ctx: BenchContext) -> dict[str, Any]:
+    from desktop.bench_sync import bench_sync as run
+
+    return run(ctx)
+
+
 BENCHES: list[Callable[[BenchContext], dict[str, Any]]] = [bench_open_and_login, bench_startup, bench_search,
                                                           bench_receipts, bench_certificates, bench_volunteers,
-                                                          bench_backups, bench_import, bench_reports]
+                                                          bench_backups, bench_import, bench_reports, bench_sync]
 
 
 def run_all(*, n_residents: int = 100_000, keep_dir: str | None = None, db_url: str | None = None) -> dict[str, Any]:

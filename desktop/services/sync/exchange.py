@@ -419,7 +419,7 @@ def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uui
             s.flush()
             s.add(SyncBundle(bundle_id=bundle_id, direction="in", peer=source, at=utcnow(), by=actor.display_name,
                              file_name=Path(str(b.path)).name[:260], full=bool(m.get("full")),
-                             since_seq=m["since_seq"], upto_seq=m["upto_seq"], rows=done, size=0,
+                             since_seq=m["since_seq"], upto_seq=m["upto_seq"], rows=done, size=_size(b.path),
                              counts={"tables": per_table, "new": new, "updated": updated, "unchanged": unchanged,
                                      "conflicts": n_conflicts, "duplicates": n_dups}))
     except IntegrityError as e:
@@ -435,6 +435,13 @@ def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uui
                               str(e.orig)[:200]) from None
         raise
     return new, updated, unchanged, n_conflicts, n_dups, per_table
+
+
+def _size(path: Any) -> int:
+    try:
+        return Path(str(path)).stat().st_size
+    except OSError:
+        return 0
 
 
 def _seed_catalogues(db: Database) -> None:
@@ -558,7 +565,9 @@ def _jsonable(v: Any) -> Any:
 
 def resolve_conflict(db: Database, actor: Actor, conflict_id: uuid.UUID, keep: str) -> None:
     """Keep value ``a`` (the one in force) or ``b``.  Keeping ``b`` writes it
-    back as a new change, which then travels and wins everywhere."""
+    back as a new change, which then travels and wins everywhere.  Keeping
+    ``a`` writes nothing: it is in force already, and when the record was
+    edited again after the conflict was found, that later edit stands."""
     actor.require(TRANSFER_ROLE, "处理数据冲突")
     if keep not in ("a", "b"):
         raise ValueError(keep)
@@ -579,7 +588,7 @@ def resolve_conflict(db: Database, actor: Actor, conflict_id: uuid.UUID, keep: s
         value = orjson.loads(raw)
         if value is not None:
             value = cd.converters[c.field](value)
-        if getattr(obj, c.field) != value or keep == "b":
+        if keep == "b":
             setattr(obj, c.field, value)
             # a new local change: the flush stamps it later than both sides
             from sqlalchemy.orm.attributes import flag_modified

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
+from db.errors import StationDeskError
 from desktop.services.sync._files import write_atomic
 
 PEER_FORMAT = "station-desk-peer/1"
@@ -56,17 +57,17 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 # ---------------------------------------------------------------- errors
 
-class SyncError(Exception):
+class SyncError(StationDeskError):
     """An error the person at the desk can act on.
 
     ``code`` is stable for programs and tests, ``user_message`` is the
     Simplified-Chinese text to show, ``str(exc)`` stays English for the log
-    (the same split as ``db.errors.StationDeskError``)."""
+    (a ``db.errors.StationDeskError``, so the window and the CLI show it as
+    they show every other such error)."""
 
     def __init__(self, code: str, user_message: str, detail: str = ""):
-        super().__init__(f"{code}: {detail}" if detail else code)
+        super().__init__(f"{code}: {detail}" if detail else code, user_message)
         self.code = code
-        self.user_message = user_message
 
 
 class KeyFileError(SyncError):
