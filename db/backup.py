@@ -52,8 +52,8 @@ from db.errors import (
 
 log = logging.getLogger(__name__)
 
-REASONS = ("auto", "manual", "migration")
-ROTATED_REASONS = ("auto", "manual")  # backups before a migration are kept
+REASONS = ("auto", "manual", "migration", "import")
+ROTATED_REASONS = ("auto", "manual", "import")  # backups before a migration are kept
 KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY = 7, 4, 12
 RECENT = timedelta(hours=24)  # rotation keeps every backup this young
 SUFFIX = ".sqlite3"
@@ -61,7 +61,7 @@ PART = ".part"
 STAMP = "%Y%m%d-%H%M%S"
 SIDECAR_FORMAT = 1
 
-_OURS = re.compile(r"^(?P<stem>.+)-(?P<ts>\d{8}-\d{6})-(?P<reason>auto|manual|migration)(?:-\d+)?\.sqlite3$")
+_OURS = re.compile(r"^(?P<stem>.+)-(?P<ts>\d{8}-\d{6})-(?P<reason>auto|manual|migration|import)(?:-\d+)?\.sqlite3$")
 _ENGINE = re.compile(r"^(?P<stem>.+)\.before-(?P<rev>.+)-(?P<ts>\d{8}-\d{6})\.sqlite3$")
 
 # Windows error codes that arrive as OSError.winerror
@@ -73,7 +73,7 @@ _WIN_READ_ONLY = {5, 19}  # ERROR_ACCESS_DENIED, ERROR_WRITE_PROTECT
 class BackupInfo:
     path: Path
     created_at: datetime  # local time, from the file name
-    reason: str  # auto | manual | migration
+    reason: str  # auto | manual | migration | import (before a sync bundle)
     size: int
     counts: dict[str, int] | None = None  # rows per table; None until verified
     verified: bool = False  # integrity_check passed when written (and size unchanged since)

@@ -63,3 +63,14 @@ def new_id() -> uuid.UUID:
 def utcnow() -> datetime:
     """Naive UTC, the form every DateTime column stores."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+_SEED_NAMESPACE = uuid.UUID("6f1d3c2e-9a4b-5e7f-8c21-0d3b5a7e9f10")
+
+
+def shared_id(table: str, key: str) -> uuid.UUID:
+    """The id of a shared catalogue entry (a matter, certificate type, skill
+    or holiday from the shipped or the province's file): the same at every
+    station, so the hub's update of an entry reaches the stations' copies
+    instead of adding a second one."""
+    return uuid.uuid5(_SEED_NAMESPACE, f"{table}:{key}")

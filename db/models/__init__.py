@@ -11,6 +11,7 @@ from db.models.counter import (
     Rectification,
 )
 from db.models.residents import Household, Resident, ResidentTag
+from db.models.sync import SyncBundle, SyncConflict, SyncDuplicate, SyncPeer
 from db.models.volunteers import Assignment, Need, NeedEvent, Skill, Volunteer
 
 __all__ = [
@@ -36,5 +37,9 @@ __all__ = [
     "Resident",
     "ResidentTag",
     "Station",
+    "SyncBundle",
+    "SyncConflict",
+    "SyncDuplicate",
+    "SyncPeer",
     "Volunteer",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, Mutable
@@ -68,6 +68,9 @@ class Resident(Mutable, Base):
     deceased: Mapped[bool] = mapped_column(Boolean, default=False)
     deceased_date: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Set on the tombstone when a supervisor merges a duplicate record into
+    # another: the survivor.  No foreign key, so either can arrive first.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
 
     household: Mapped[Household | None] = relationship(
         back_populates="members", foreign_keys=[household_id]

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 CREATE_ROLE = "supervisor"
 RESTORE_ROLE = "admin"
 FOLDER_ROLE = "admin"
-REASON_LABELS = {"auto": "自动", "manual": "手动", "migration": "升级前"}
+REASON_LABELS = {"auto": "自动", "manual": "手动", "migration": "升级前", "import": "导入数据前"}
 SYSTEM_NAME = "系统"  # the audit log's actor for automatic backups
 SERVER_NOTE = ("数据库在服务器上（PostgreSQL）。备份由服务器负责，请数据库管理员用 pg_dump 定期备份；"
                "本页的备份和恢复只用于本机数据库。")
@@ -126,7 +126,7 @@ def create(db: Database, actor: Actor | None, settings: Settings, reason: str = 
         if actor is None:
             raise ValueError("a manual backup needs an actor")
         actor.require(CREATE_ROLE, "立即备份")
-    elif reason != "auto":
+    elif reason not in ("auto", "import"):  # import: before a sync bundle is applied
         raise ValueError(f"unknown reason {reason!r}")
     path = _need_file(db)
     where = folder(db, settings)
@@ -134,7 +134,7 @@ def create(db: Database, actor: Actor | None, settings: Settings, reason: str = 
     # A chosen folder (USB stick, second disk) must exist; the default one is made.
     info = backup.make_backup(path, where, reason, now=now, create_folder=is_default_folder(settings))
     removed = backup.rotate(where, now, stem=path.stem)
-    _audit(db, "backup_create", actor if reason == "manual" else None, kind=reason, file=info.path.name,
+    _audit(db, "backup_create", actor if reason in ("manual", "import") else None, kind=reason, file=info.path.name,
            size=info.size, residents=info.residents, matters=info.matters, rotated_out=len(removed))
     return info
 

@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.clock import utcnow
+from db.clock import shared_id, utcnow
 from db.engine import Database
 from db.errors import StationDeskError, ValidationError
 from db.models import Certificate, CertificateRefusal, CertificateType, LocalState, Resident, SealLog, Station
@@ -136,21 +136,21 @@ def _rows_from_doc(doc: dict[str, Any]) -> list[CertificateType]:
         raise ValidationError("file", "这不是社区一站通的证明目录文件（格式标记不对）。")
     rows: list[CertificateType] = []
     for i, a in enumerate(doc.get("abolished") or []):
-        rows.append(CertificateType(code=a["code"], kind="abolished", name=a["name"], aliases=a.get("aliases"),
+        rows.append(CertificateType(id=shared_id("certificate_types", f"abolished:{a['code']}"), code=a["code"], kind="abolished", name=a["name"], aliases=a.get("aliases"),
                                     purpose=None, basis=a.get("basis"), redirect=a.get("redirect"),
                                     needs_approval=False, materials=[], fields=[], title=a["name"], body=None,
                                     seal=None, sort=i))
     for i, r in enumerate(doc.get("retained") or []):
         if not (r.get("basis") or "").strip():
             raise ValidationError("file", f"保留事项“{r.get('name')}”没有写明依据。")
-        rows.append(CertificateType(code=r["code"], kind="retained", name=r["name"], aliases=r.get("aliases"),
+        rows.append(CertificateType(id=shared_id("certificate_types", f"retained:{r['code']}"), code=r["code"], kind="retained", name=r["name"], aliases=r.get("aliases"),
                                     purpose=r.get("purpose"), basis=r["basis"], needs_approval=bool(r.get("approval")),
                                     materials=list(r.get("materials") or []), fields=list(r.get("fields") or []),
                                     title=r.get("title") or r["name"], body=r.get("body"), seal=r.get("seal"),
                                     redirect=None, sort=100 + i))
     f = doc.get("factual")
     if f:
-        rows.append(CertificateType(code=f["code"], kind="factual", name=f["name"], aliases=f.get("aliases"),
+        rows.append(CertificateType(id=shared_id("certificate_types", f"factual:{f['code']}"), code=f["code"], kind="factual", name=f["name"], aliases=f.get("aliases"),
                                     purpose=f.get("purpose"), basis=f.get("basis"), needs_approval=True,
                                     materials=list(f.get("materials") or []), fields=list(f.get("fields") or []),
                                     title=f.get("title") or "证明", body=f.get("body"), seal=f.get("seal"),

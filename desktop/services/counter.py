@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from db.clock import utcnow
+from db.clock import shared_id, utcnow
 from db.engine import Database
 from db.errors import StationDeskError, ValidationError
 from db.models import (
@@ -159,7 +159,7 @@ def _view(t: MatterType) -> MatterTypeView:
 
 def _row_from_json(item: dict[str, Any], sort: int) -> MatterType:
     return MatterType(
-        code=item["code"], name=item["name"], category=item["category"], mode=item["mode"],
+        id=shared_id("matter_types", item["code"]), code=item["code"], name=item["name"], category=item["category"], mode=item["mode"],
         promised_days=int(item.get("promised_days") or 0), conditions=item.get("conditions"),
         process=item.get("process"), fee=item.get("fee") or "不收费", basis=item.get("basis"),
         aliases=item.get("aliases"), materials=list(item.get("materials") or []), active=True, local=False,

@@ -61,7 +61,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.clock import new_id
+from db.clock import new_id, shared_id
 from db.engine import Database
 from db.errors import StationDeskError, ValidationError
 from db.models import Resident, ResidentTag
@@ -930,7 +930,7 @@ def _sync_tags(s: Session, resident_id: uuid.UUID, existing: dict[str, ResidentT
             row.deleted = not wanted
     for tag in want:
         if tag not in existing:
-            s.add(ResidentTag(resident_id=resident_id, tag=tag))
+            s.add(ResidentTag(id=shared_id("resident_tags", f"{resident_id}:{tag}"), resident_id=resident_id, tag=tag))
 
 
 def _insert(s: Session, forms: list[ResidentForm]) -> None:

@@ -15,6 +15,7 @@ from datetime import date
 
 from sqlalchemy import and_, or_, select
 
+from db.clock import shared_id
 from db.engine import Database
 from db.errors import StationDeskError, ValidationError
 from db.models import Household, Resident, ResidentTag
@@ -238,9 +239,13 @@ def _set_tags(s, r: Resident, tags: list[str]) -> None:  # type: ignore[no-untyp
         want = tag in tags
         if row.deleted == want:  # tombstoned but wanted, or live but unwanted
             row.deleted = not want
+    if r.id is None:
+        s.flush()
     for tag in tags:
         if tag not in existing:
-            s.add(ResidentTag(resident_id=r.id, tag=tag))
+            # One id per (resident, tag) everywhere: the same tag added at two
+            # stations merges by sync instead of colliding on the unique pair.
+            s.add(ResidentTag(id=shared_id("resident_tags", f"{r.id}:{tag}"), resident_id=r.id, tag=tag))
 
 
 def register(db: Database, actor: Actor, form: ResidentForm, *, duplicate_reason: str = "") -> uuid.UUID:

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from db.clock import utcnow
+from db.clock import shared_id, utcnow
 from db.engine import Database
 from db.errors import ValidationError
 from db.models import Assignment, LocalState, Need, NeedEvent, Resident, Skill, Volunteer
@@ -52,7 +52,8 @@ def ensure_skills(db: Database) -> None:
             return
         doc = json.loads((resources_dir() / "data/skills.json").read_text(encoding="utf-8"))
         for k in doc["skills"]:
-            s.add(Skill(code=k["code"], name=k["name"], aliases=k.get("aliases"), active=True))
+            s.add(Skill(id=shared_id("skills", k["code"]), code=k["code"], name=k["name"], aliases=k.get("aliases"),
+                        active=True))
 
 
 def skills(db: Database) -> dict[str, str]:
@@ -75,7 +76,8 @@ def save_skill(db: Database, actor: Actor, name: str, aliases: str = "") -> str:
             existing.active, existing.deleted, existing.aliases = True, False, aliases or existing.aliases
             return existing.code
         n = s.scalar(select(func.count()).select_from(Skill)) or 0
-        code = f"local{n + 1}"
+        # The station's code in it: two stations' own skills never share a code at the hub.
+        code = f"{actor.station_code}-{n + 1}"
         s.add(Skill(code=code, name=name, aliases=aliases or None, active=True))
         audit.record(s, "skill_save", actor)
         return code

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from db.clock import shared_id
 from db.engine import Database
 from db.errors import ValidationError
 from db.models import CalendarDay
@@ -109,7 +110,7 @@ def _apply(db: Database, rows: list[tuple[date, str, str]]) -> int:
         for d, (k, n) in days.items():
             c = existing.get(d)
             if c is None:
-                s.add(CalendarDay(day=d, kind=k, name=n))
+                s.add(CalendarDay(id=shared_id("calendar_days", d.isoformat()), day=d, kind=k, name=n))
             elif (c.kind, c.name, c.deleted) != (k, n, False):
                 c.kind, c.name, c.deleted = k, n, False
     return len(days)

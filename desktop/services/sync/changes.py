@@ -1,0 +1,485 @@
+"""Which rows travel, how they are checked, and how they merge.
+
+* **Travelling tables** are every ``Synced`` table except ``accounts``
+  (password hashes and sign-in state stay on the PC they belong to).
+  ``CATALOGUE`` tables (stations, matter and certificate types, skills, the
+  holiday calendar) flow from the hub down: at a hub a station's copy never
+  overwrites the hub's row, and a hub sends a station only shared entries,
+  never another station's local additions.  A hub sends a station that
+  station's own records (those it created, as edited at the hub) plus any
+  record they point at that the station lacks (the survivor of a merge).
+* **Rows** travel as JSON objects of their columns (without the local
+  ``seq``).  On the way in every value is checked against its column: type,
+  length, nullability, a valid GB 11643 number for a resident's 居民身份证.
+  One bad row refuses the whole bundle.
+* **Merging**: append-only rows are inserted if absent.  Mutable rows merge
+  field by field by their field clocks (the later change wins; equal clocks
+  with different values — two stations seeding the same entry — settle on the
+  larger value, so both sides agree).  A field that *both* sides changed
+  since they last met becomes a ``SyncConflict``: the remote change is new to
+  us (its clock is after the peer's previous bundle) and our change is new to
+  the peer (its clock is after what the peer confirmed receiving from us).
+"""
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from typing import Any, Callable
+
+import orjson
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, Date, DateTime, Float, Integer, String, Table, Text, Uuid, and_, or_, select,
+)
+from sqlalchemy.orm import Session
+
+from db.base import Base, Mutable, Synced
+from db.clock import utcnow
+from db.writes import write_remote
+from desktop.services.sync.sealed import RESEND, BundleError
+
+EXCLUDED = frozenset({"accounts"})
+CATALOGUE = frozenset({"stations", "matter_types", "certificate_types", "skills", "calendar_days"})
+BATCH = 2000
+MAX_TEXT = 20_000  # characters in a Text column: a page of notes, not a file
+
+TABLE_LABELS = {
+    "stations": "站点", "matter_types": "事项目录", "certificate_types": "证明目录", "skills": "技能目录",
+    "calendar_days": "节假日", "households": "户", "residents": "居民", "resident_tags": "居民标签",
+    "matters": "受理事项", "matter_events": "事项办理记录", "matter_ratings": "好差评", "rectifications": "差评整改",
+    "notices": "一次性告知", "certificates": "证明", "seal_log": "用印登记", "certificate_refusals": "不予开具记录",
+    "volunteers": "志愿者", "volunteer_needs": "服务需求", "volunteer_need_events": "需求记录",
+    "volunteer_assignments": "派单", "audit_log": "操作日志", "sync_conflicts": "数据冲突",
+}
+FIELD_LABELS = {
+    "name": "姓名", "phone": "联系电话", "gender": "性别", "birth_date": "出生日期", "doc_type": "证件类型",
+    "doc_number": "证件号码", "ethnicity": "民族", "household_id": "所属户", "relation_to_head": "与户主关系",
+    "estate": "小区", "building": "楼栋", "unit": "单元", "room": "室", "village_group": "村民小组",
+    "house_number": "门牌号", "address_text": "地址", "grid": "网格", "residency": "居住类型",
+    "moved_out": "已迁出", "moved_out_date": "迁出日期", "deceased": "已故", "deceased_date": "死亡日期",
+    "notes": "备注", "note": "备注", "deleted": "删除", "number": "编号", "head_id": "户主", "status": "状态",
+    "title": "标题", "description": "说明", "promised_days": "承诺时限", "category": "类别", "active": "启用",
+    "tag": "标签", "result": "办理结果", "handler_name": "经办人", "skills": "技能", "availability": "可服务时间",
+    "weekly_hour_limit": "每周时长上限", "party_member": "党员", "employer": "工作单位", "measures": "整改措施",
+}
+
+
+class BadRow(Exception):
+    def __init__(self, column: str, why: str):
+        super().__init__(f"{column}: {why}")
+        self.column, self.why = column, why
+
+
+def bad_row(table: str, column: str, why: str, detail: str = "") -> BundleError:
+    label = TABLE_LABELS.get(table, table)
+    col = FIELD_LABELS.get(column, column)
+    return BundleError("bad_value", f"数据交换包中的一条“{label}”记录有不可能的值（{col}：{why}），整个包没有导入，本站数据没有任何变化。\n"
+                       "这通常是对方程序版本有问题或文件被改动过。" + RESEND, detail or f"{table}.{column}: {why}")
+
+
+@lru_cache(maxsize=1)
+def travelling() -> tuple[type[Synced], ...]:
+    """Models whose rows travel, parents before children."""
+    import db.models  # noqa: F401  (complete metadata)
+
+    by_table = {m.local_table.name: m.class_ for m in Base.registry.mappers if issubclass(m.class_, Synced)}
+    return tuple(by_table[t.name] for t in Base.metadata.sorted_tables
+                 if t.name in by_table and t.name not in EXCLUDED)
+
+
+def model_for(table: str) -> type[Synced] | None:
+    return next((m for m in travelling() if m.__tablename__ == table), None)
+
+
+# ------------------------------------------------------------------ values
+
+def _text(limit: int | None) -> Callable[[Any], Any]:
+    cap = limit or MAX_TEXT
+
+    def conv(v: Any) -> Any:
+        if not isinstance(v, str):
+            raise ValueError("不是文字")
+        if len(v) > cap:
+            raise ValueError(f"长达 {len(v)} 个字，超过上限 {cap}")
+        return v
+    return conv
+
+
+def _uuid(v: Any) -> uuid.UUID:
+    if not isinstance(v, str) or len(v) not in (32, 36):
+        raise ValueError("不是有效的记录编号")
+    return uuid.UUID(v)
+
+
+def _int(v: Any) -> int:
+    if type(v) is not int or not -(1 << 63) <= v < (1 << 63):
+        raise ValueError("不是整数")
+    return v
+
+
+def _float(v: Any) -> float:
+    if type(v) not in (int, float) or not math.isfinite(v):
+        raise ValueError("不是数字")
+    return float(v)
+
+
+def _bool(v: Any) -> bool:
+    if type(v) is not bool:
+        raise ValueError("不是是/否")
+    return v
+
+
+def _datetime(v: Any) -> datetime:
+    if not isinstance(v, str) or len(v) > 40:
+        raise ValueError("不是时间")
+    d = datetime.fromisoformat(v)
+    if d.tzinfo is not None:
+        d = d.astimezone(timezone.utc).replace(tzinfo=None)
+    return d
+
+
+def _date(v: Any) -> date:
+    if not isinstance(v, str) or len(v) != 10:
+        raise ValueError("不是日期")
+    return date.fromisoformat(v)
+
+
+def _json(v: Any) -> Any:
+    return v
+
+
+def _converter(col: Any) -> Callable[[Any], Any]:
+    t = col.type
+    if isinstance(t, Uuid):
+        return _uuid
+    if isinstance(t, (DateTime,)):
+        return _datetime
+    if isinstance(t, Date):
+        return _date
+    if isinstance(t, Boolean):
+        return _bool
+    if isinstance(t, (BigInteger, Integer)):
+        return _int
+    if isinstance(t, Float):
+        return _float
+    if isinstance(t, JSON):
+        return _json
+    if isinstance(t, (String, Text)):
+        return _text(getattr(t, "length", None))
+    raise TypeError(f"no sync converter for {col.table.name}.{col.name} ({t!r})")
+
+
+@dataclass(frozen=True)
+class Codec:
+    model: type[Synced]
+    table: Table
+    columns: tuple[str, ...]  # every column but seq
+    fields: tuple[str, ...]  # merged field by field (data columns and "deleted")
+    converters: dict[str, Callable[[Any], Any]]
+    nullable: frozenset[str]
+    defaults: dict[str, Any]  # for columns an older bundle does not carry
+    mutable: bool
+    has_local: bool
+
+    def decode(self, raw: Any) -> dict[str, Any]:
+        """A travelling JSON object as a row of Python values, or BadRow."""
+        if not isinstance(raw, dict):
+            raise BadRow("id", "不是一条记录")
+        unknown = raw.keys() - self.converters.keys()
+        if unknown:
+            raise BadRow(sorted(unknown)[0], "本程序不认识这一栏")
+        row: dict[str, Any] = {}
+        for name in self.columns:
+            if name not in raw:
+                if name in self.defaults:
+                    v = self.defaults[name]
+                    row[name] = v() if callable(v) else v
+                    continue
+                raise BadRow(name, "缺少")
+            v = raw[name]
+            if v is None:
+                if name not in self.nullable:
+                    raise BadRow(name, "不能为空")
+                row[name] = None
+                continue
+            try:
+                row[name] = self.converters[name](v)
+            except (ValueError, TypeError, OverflowError) as e:
+                raise BadRow(name, str(e) or "格式不对") from None
+        if not row["origin"] or row["hlc"] < 0:
+            raise BadRow("origin", "来源或时钟不对")
+        if self.mutable:
+            clocks = row.get("field_clocks")
+            if not isinstance(clocks, dict) or not all(
+                    isinstance(k, str) and type(c) is int and c >= 0 for k, c in clocks.items()):
+                raise BadRow("field_clocks", "修改时钟不对")
+        else:
+            row.pop("field_clocks", None)
+        return row
+
+
+@lru_cache(maxsize=None)
+def codec(model: type[Synced]) -> Codec:
+    table: Table = model.__table__  # type: ignore[assignment]
+    columns = tuple(c.name for c in table.columns if c.name != "seq")
+    mutable = issubclass(model, Mutable)
+    fields = tuple(c for c in columns if c not in ("id", "origin", "hlc", "field_clocks"))
+    converters = {c.name: _converter(c) for c in table.columns if c.name != "seq"}
+    nullable = frozenset(c.name for c in table.columns if c.nullable)
+    defaults: dict[str, Any] = {}
+    for c in table.columns:
+        if c.name == "seq":
+            continue
+        if c.default is not None and c.default.is_scalar:
+            defaults[c.name] = c.default.arg
+        elif c.default is not None and c.default.is_callable and c.name != "id":
+            fn = c.default.arg
+            defaults[c.name] = lambda fn=fn: fn(None)
+        elif c.nullable:
+            defaults[c.name] = None
+    return Codec(model, table, columns, fields, converters, nullable, defaults, mutable, "local" in table.c)
+
+
+def check_resident(row: dict[str, Any]) -> None:
+    """A resident's 居民身份证 number must be a real one (GB 11643)."""
+    if row.get("doc_type") == "ric" and row.get("doc_number") and not row.get("deleted"):
+        from db.errors import ValidationError
+        from desktop.services.idnumbers import validate_ric
+
+        try:
+            validate_ric(row["doc_number"])
+        except ValidationError as e:
+            raise BadRow("doc_number", e.user_message.rstrip("。")) from None
+
+
+# ------------------------------------------------------------------ export
+
+@dataclass
+class Scope:
+    """Which rows one export selects."""
+
+    since: int  # local seq: rows above it
+    upto: int  # ... up to and including this
+    me: str  # this station's code
+    target: str
+    hub_to_station: bool  # a hub writing to one of its stations
+
+
+def _where(model: type[Synced], scope: Scope, extra_ids: set[uuid.UUID] | None) -> Any:
+    t = model.__table__
+    cond = and_(t.c.seq > scope.since, t.c.seq <= scope.upto)
+    if not scope.hub_to_station:
+        return cond
+    name = t.name
+    if name in CATALOGUE:
+        if "local" in t.c:
+            return and_(cond, t.c.local.is_(False))
+        return and_(cond, t.c.origin.in_([scope.me, scope.target]))
+    if name == "sync_conflicts":
+        return cond  # filtered per row by export_rows (the record's origin)
+    own = and_(cond, t.c.origin == scope.target)
+    if extra_ids:
+        return or_(own, t.c.id.in_(list(extra_ids)))
+    return own
+
+
+def closure(session: Session, scope: Scope) -> dict[str, set[uuid.UUID]]:
+    """Rows a station lacks that the rows sent to it point at (a hub only
+    sends a station its own records; after a merge they may point at the
+    surviving record of another station)."""
+    if not scope.hub_to_station:
+        return {}
+    models = [m for m in travelling() if m.__tablename__ not in CATALOGUE and m.__tablename__ != "sync_conflicts"]
+    extra: dict[str, set[uuid.UUID]] = {}
+    for _ in range(4):  # residents → households → head residents: a few rounds reach the fixpoint
+        grew = False
+        for m in models:
+            t = m.__table__
+            sel = _where(m, scope, extra.get(t.name))
+            for fk in t.foreign_keys:
+                parent = fk.column.table
+                if parent.name in CATALOGUE or parent.name not in {x.__tablename__ for x in models}:
+                    continue
+                col = fk.parent
+                q = (select(parent.c.id).where(parent.c.origin != scope.target,
+                                               parent.c.id.in_(select(col).where(sel, col.is_not(None)))))
+                found = set(session.scalars(q))
+                have = extra.setdefault(parent.name, set())
+                if found - have:
+                    have |= found
+                    grew = True
+        if not grew:
+            break
+    return extra
+
+
+def export_rows(session: Session, model: type[Synced], scope: Scope,
+                extra: dict[str, set[uuid.UUID]]) -> Iterator[dict[str, Any]]:
+    """The rows of one table for one export, as JSON-ready dicts."""
+    c = codec(model)
+    t = c.table
+    q = select(*[t.c[n] for n in c.columns]).where(_where(model, scope, extra.get(t.name))).order_by(t.c.seq)
+    rows = session.connection().execution_options(yield_per=BATCH).execute(q)
+    if t.name == "sync_conflicts" and scope.hub_to_station:
+        for r in rows:
+            m = r._mapping
+            if _record_origin(session, m["table_name"], m["row_id"]) == scope.target:
+                yield dict(m)
+        return
+    for r in rows:
+        yield dict(r._mapping)
+
+
+def _record_origin(session: Session, table: str, row_id: uuid.UUID) -> str | None:
+    model = model_for(table)
+    if model is None:
+        return None
+    return session.scalar(select(model.__table__.c.origin).where(model.__table__.c.id == row_id))
+
+
+# ------------------------------------------------------------------ import
+
+@dataclass
+class Counts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"new": self.new, "updated": self.updated, "unchanged": self.unchanged}
+
+
+@dataclass
+class MergeContext:
+    me: str  # this station
+    source: str  # the station that sent the bundle
+    i_am_hub: bool
+    ack_hlc: int  # our clock as far as the source has seen it
+    recv_hlc: int  # the source's clock at its previous bundle we applied
+    found_at: datetime = field(default_factory=utcnow)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    new_residents: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _canon(v: Any) -> bytes:
+    return orjson.dumps(v, option=orjson.OPT_SORT_KEYS)
+
+
+def conflict_id(table: str, row_id: uuid.UUID, column: str, c1: int, c2: int) -> uuid.UUID:
+    """The same conflict found at both ends is one record."""
+    lo, hi = sorted((c1, c2))
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"station-desk:conflict:{table}:{row_id}:{column}:{lo}:{hi}")
+
+
+def _merge(c: Codec, local: dict[str, Any], remote: dict[str, Any], ctx: MergeContext) -> dict[str, Any] | None:
+    """The merged row, or None when nothing changes."""
+    lclocks: dict[str, int] = dict(local.get("field_clocks") or {})
+    rclocks: dict[str, int] = remote.get("field_clocks") or {}
+    merged = dict(local)
+    clocks = dict(lclocks)
+    changed = False
+    for f in c.fields:
+        lv, rv = local[f], remote[f]
+        lc, rc = lclocks.get(f, 0), rclocks.get(f, 0)
+        if rc > lc:
+            if rv != lv:
+                merged[f] = rv
+                changed = True
+                if lc > ctx.ack_hlc and rc > ctx.recv_hlc:
+                    _conflict(c, local, f, winner=(rv, rc, ctx.source), loser=(lv, lc, ctx.me), ctx=ctx)
+            clocks[f] = rc
+            changed = True
+        elif rc < lc:
+            if rv != lv and lc > ctx.ack_hlc and rc > ctx.recv_hlc:
+                _conflict(c, local, f, winner=(lv, lc, ctx.me), loser=(rv, rc, ctx.source), ctx=ctx)
+        elif rv != lv and _canon(rv) > _canon(lv):
+            merged[f] = rv  # the same moment (or both at creation): settle on one value at both ends
+            changed = True
+    if not changed:
+        return None
+    merged["field_clocks"] = clocks
+    merged["hlc"] = max(local["hlc"], remote["hlc"])
+    return merged
+
+
+def _conflict(c: Codec, local: dict[str, Any], column: str, *, winner: tuple[Any, int, str],
+              loser: tuple[Any, int, str], ctx: MergeContext) -> None:
+    table = c.table.name
+    if table == "sync_conflicts":
+        return  # two supervisors deciding one conflict differently: the later decision stands
+    ctx.conflicts.append({
+        "id": conflict_id(table, local["id"], column, winner[1], loser[1]),
+        "table_name": table, "row_id": local["id"], "field": column,
+        "value_a": _canon(winner[0]).decode(), "clock_a": winner[1], "station_a": winner[2],
+        "value_b": _canon(loser[0]).decode(), "clock_b": loser[1], "station_b": loser[2],
+        "found_at": ctx.found_at, "found_by": ctx.me, "status": "open",
+    })
+
+
+def apply_table(session: Session, model: type[Synced], raw_rows: Iterable[Any], ctx: MergeContext,
+                progress: Callable[[int], None] | None = None) -> Counts:
+    """Merge one table's rows from a bundle (inside the caller's transaction)."""
+    c = codec(model)
+    t = c.table
+    counts = Counts()
+    batch: list[dict[str, Any]] = []
+    name = t.name
+    for raw in raw_rows:
+        try:
+            row = c.decode(raw)
+            if name == "residents":
+                check_resident(row)
+        except BadRow as e:
+            raise bad_row(name, e.column, e.why) from None
+        batch.append(row)
+        if len(batch) >= BATCH:
+            _apply_batch(session, c, batch, ctx, counts)
+            if progress:
+                progress(len(batch))
+            batch = []
+    if batch:
+        _apply_batch(session, c, batch, ctx, counts)
+        if progress:
+            progress(len(batch))
+    return counts
+
+
+def _apply_batch(session: Session, c: Codec, batch: list[dict[str, Any]], ctx: MergeContext, counts: Counts) -> None:
+    t = c.table
+    ids = [r["id"] for r in batch]
+    if len(set(ids)) != len(ids):
+        # the same record twice in one part: keep the last (it has the later seq at the source)
+        last = {r["id"]: r for r in batch}
+        batch = list(last.values())
+        ids = list(last)
+    existing: dict[uuid.UUID, dict[str, Any]] = {}
+    if c.mutable or True:
+        cols = [t.c[n] for n in c.columns]
+        for r in session.connection().execute(select(*cols).where(t.c.id.in_(ids))):
+            existing[r.id] = dict(r._mapping)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    hub_keeps = ctx.i_am_hub and t.name in CATALOGUE
+    remote_max = 0
+    for row in batch:
+        remote_max = max(remote_max, row["hlc"])
+        local = existing.get(row["id"])
+        if local is None:
+            inserts.append(row)
+            if t.name == "residents" and row.get("doc_number") and not row["deleted"]:
+                ctx.new_residents.append(row)
+            continue
+        if not c.mutable or (hub_keeps and local["origin"] != ctx.source):
+            counts.unchanged += 1
+            continue
+        merged = _merge(c, local, row, ctx)
+        if merged is None:
+            counts.unchanged += 1
+        else:
+            updates.append(merged)
+    counts.new += len(inserts)
+    counts.updated += len(updates)
+    write_remote(session, c.model, inserts, updates, remote_max)
