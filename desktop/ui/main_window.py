@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         scaled(brand, 5, True)
         sub = QLabel(station.level_label + "工作台")
         sub.setObjectName("brandSub")
+        sub.setWordWrap(True)  # a hub's "街道/乡镇（汇总中心）工作台" is wider than the sidebar
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setFixedWidth(200)

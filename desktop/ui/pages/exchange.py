@@ -139,12 +139,18 @@ def _item(text: str, *, right: bool = False, tip: str = "", color: QColor | None
     return it
 
 
-def _fill(table: QTableWidget, rows: list[list[QTableWidgetItem]]) -> None:
+def _fill(table: QTableWidget, rows: list[list[QTableWidgetItem]], stretch: tuple[int, ...] = ()) -> None:
+    """Replace the rows; columns fit their contents, the ``stretch`` ones (or
+    else the last) share what is left, so no name is cut short."""
     table.setRowCount(len(rows))
     for r, cells in enumerate(rows):
         for c, it in enumerate(cells):
             table.setItem(r, c, it)
-    table.resizeColumnsToContents()
+    header = table.horizontalHeader()
+    for c in range(table.columnCount()):
+        header.setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch if c in stretch
+                                    else QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(not stretch)
 
 
 def _table(headers: list[str], stretch: int) -> QTableWidget:
@@ -455,6 +461,7 @@ class ExchangePage(Page):
         lay = QVBoxLayout(w)
         lay.setContentsMargins(12, 12, 12, 12)
         self.history_table = _table(HISTORY_COLUMNS, 5)
+        self.history_table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keep the date at the name's end
         lay.addWidget(self.history_table, 1)
         self.history_note = hint("")
         lay.addWidget(self.history_note)
@@ -569,10 +576,10 @@ class ExchangePage(Page):
             else:
                 status, color, tip = "正常", None, ""
             rows.append([_item(p.code), _item(p.name), _item(role_label(p.role)), _item(p.fingerprint),
-                         _item(fmt_local(p.last_export_at)), _item(fmt_local(p.last_import_at)),
+                         _item(fmt_short(p.last_export_at), tip=fmt_local(p.last_export_at)),
+                         _item(fmt_short(p.last_import_at), tip=fmt_local(p.last_import_at)),
                          _item(f"{p.pending:,}", right=True), _item(status, tip=tip, color=color)])
         _fill(self.peer_table, rows)
-        self.peer_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.tabs.setTabText(self.TAB_PEERS, f"信任的站点 {len(peers)}" if peers else "信任的站点")
 
         chosen = self.peer_combo.currentData()
@@ -605,11 +612,15 @@ class ExchangePage(Page):
         rows = []
         for b in items:
             kind = b.direction_label + ("（完整）" if b.full else "")
-            rows.append([_item(fmt_local(b.at), tip=f"操作人：{b.by}"), _item(kind),
-                         _item(f"{b.peer_name}（{b.peer}）"), _item(f"{b.rows:,}", right=True),
+            tip = f"操作人：{b.by}"
+            c = b.counts or {}
+            if b.direction == "in" and "new" in c:
+                tip += (f"\n新增 {c.get('new', 0):,}，更新 {c.get('updated', 0):,}，未变 {c.get('unchanged', 0):,}，"
+                        f"冲突 {c.get('conflicts', 0):,}，疑似重复居民 {c.get('duplicates', 0):,}")
+            rows.append([_item(fmt_local(b.at), tip=tip), _item(kind, tip=tip),
+                         _item(f"{b.peer_name}（{b.peer}）"), _item(f"{b.rows:,}", right=True, tip=tip),
                          _item(fmt_size(b.size) if b.size else "—", right=True), _item(b.file_name, tip=b.file_name)])
         _fill(self.history_table, rows)
-        self.history_table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.history_note.setText("" if items else "还没有导出或导入过数据交换包。")
 
     def _show_conflicts(self, items: list[Any], open_count: int) -> None:
@@ -624,11 +635,7 @@ class ExchangePage(Page):
                          _item(c.b.value, tip=c.b.value),
                          _item(f"{c.b.station} · {fmt_short(c.b.at)}", tip=f"{c.b.station_name}（{c.b.station}）"),
                          _item(c.status_label, color=color)])
-        _fill(self.conflict_table, rows)
-        hdr = self.conflict_table.horizontalHeader()
-        for col in range(len(CONFLICT_COLUMNS)):
-            hdr.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch if col in (3, 5)
-                                     else QHeaderView.ResizeMode.ResizeToContents)
+        _fill(self.conflict_table, rows, stretch=(3, 5))
         self.tabs.setTabText(self.TAB_CONFLICTS, f"冲突 {open_count}" if open_count else "冲突")
         if self.conflict_msg:
             self.conflict_note.setText(self.conflict_msg)
@@ -650,11 +657,12 @@ class ExchangePage(Page):
         rows = []
         for d in items:
             rows.append([_item(d.a.name if d.a.name == d.b.name else f"{d.a.name} / {d.b.name}"),
-                         _item(d.a.masked_doc), _item(f"{d.a.origin_name}（{d.a.origin}）"),
-                         _item(f"{d.b.origin_name}（{d.b.origin}）"), _item(fmt_local(d.found_at)),
+                         _item(d.a.masked_doc),
+                         _item(d.a.origin_name, tip=f"{d.a.origin_name}（{d.a.origin}）"),
+                         _item(d.b.origin_name, tip=f"{d.b.origin_name}（{d.b.origin}）"),
+                         _item(fmt_short(d.found_at), tip=fmt_local(d.found_at)),
                          _item(d.status_label)])
         _fill(self.duplicate_table, rows)
-        self.duplicate_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.tabs.setTabText(self.TAB_DUPLICATES, f"疑似重复居民 {open_count}" if open_count else "疑似重复居民")
         if self.duplicate_msg:
             self.duplicate_note.setText(self.duplicate_msg)
