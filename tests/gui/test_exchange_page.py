@@ -261,6 +261,12 @@ def test_export_import_conflict_and_one_click_to_keep(qtbot, gui, station_db, hu
     assert c.a.station_name in page.panel_a.source.text() and c.b.station_name in page.panel_b.source.text()
     assert page.panel_a.keep.isEnabled() and page.panel_b.keep.isEnabled()
     page.grab().save(str(tmp_path / "exchange-conflict.png"))
+    assert "后来又改成了" not in page.panel_a.source.text()
+    # Someone edits the phone again before the supervisor decides: the panel says so.
+    residents.update(db, admin, rid, replace(residents.get(db, rid).form, phone="13600003333"))
+    page.activated()
+    settle(qtbot, gui)
+    assert "后来又改成了" in page.panel_a.source.text() and "13600003333" in page.panel_a.source.text()
     loser = c.b.value
     page.panel_b.keep.click()  # one click keeps the value that lost
     settle(qtbot, gui)

@@ -703,7 +703,9 @@ class ExchangePage(Page):
             what = f"{c.record_label} · {c.field_label}"
             self.panel_a.setTitle(f"A：现在生效的值 — {what}")
             self.panel_b.setTitle(f"B：未采用的值 — {what}")
-            self.panel_a.show_side(c.a, "（已保留）" if c.status == "kept_a" else "")
+            later = c.status == "open" and c.current not in (c.a.value, c.b.value)
+            note_a = "（已保留）" if c.status == "kept_a" else f"记录后来又改成了：{c.current}" if later else ""
+            self.panel_a.show_side(c.a, note_a)
             self.panel_b.show_side(c.b, "（已保留）" if c.status == "kept_b" else "")
         self._update_buttons()
 
