@@ -35,6 +35,10 @@ class SyncPeer(Base):
     trusted_by: Mapped[str] = mapped_column(String(32))
     # Export side: rows with a local seq above sent_seq have not been sent.
     sent_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The upto of the last bundle actually written to it (sent_seq can be
+    # ahead: rows that came from this peer are not echoed back).  The next
+    # bundle starts here, so the peer can tell whether it missed one.
+    sent_upto: Mapped[int] = mapped_column(BigInteger, default=0)
     # What the peer has confirmed receiving from us (from its bundles' acks).
     acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     acked_hlc: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -95,6 +95,7 @@ def upgrade() -> None:
     sa.Column('trusted_at', sa.DateTime(), nullable=False),
     sa.Column('trusted_by', sa.String(length=32), nullable=False),
     sa.Column('sent_seq', sa.BigInteger(), nullable=False),
+    sa.Column('sent_upto', sa.BigInteger(), nullable=False),
     sa.Column('acked_seq', sa.BigInteger(), nullable=False),
     sa.Column('acked_hlc', sa.BigInteger(), nullable=False),
     sa.Column('recv_seq', sa.BigInteger(), nullable=False),

@@ -105,7 +105,11 @@ def station_keys(db: Database) -> StationKeys:
                                    "请把正确的密钥文件放回数据库旁边，或联系街道重新建立信任。")
         return keys
     keys = generate(code, name[:64], role)
-    save_key_file(keys, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_key_file(keys, path)
+    except OSError as e:
+        raise StationDeskError(str(e), f"无法保存本站密钥文件：\n{path}\n\n{e.strerror or e}") from e
     log.info("made station keys in %s", path)
     return keys
 
@@ -167,7 +171,7 @@ def trust_peer(db: Database, actor: Actor, peer: PeerKey) -> PeerView:
     with db.session() as s:
         p = s.get(SyncPeer, peer.code)
         if p is None:
-            p = SyncPeer(code=peer.code, sent_seq=0, acked_seq=0, acked_hlc=0, recv_seq=0, recv_hlc=0)
+            p = SyncPeer(code=peer.code, sent_seq=0, sent_upto=0, acked_seq=0, acked_hlc=0, recv_seq=0, recv_hlc=0)
             s.add(p)
         p.name, p.role = peer.name, peer.role
         p.sign_pub, p.box_pub, p.fingerprint = _b64(peer.sign_pub), _b64(peer.box_pub), peer.fingerprint
@@ -224,18 +228,24 @@ def export_bundle(db: Database, actor: Actor, to: str, out_path: str | Path, ful
     bundle_id = new_id()
     counts: dict[str, int] = {}
     with db.session() as s:
-        if not db.is_sqlite:
-            s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        me = _station(s)
         p = s.get(SyncPeer, to)
         if p is None:
             raise ValidationError("peer", f"还没有信任站点 {to}：请先导入它的公钥文件并核对指纹。")
         if p.revoked:
             raise ValidationError("peer", f"站点 {p.code}（{p.name}）的密钥已被注销，不能再向它导出数据。")
+        # Written first, so the line travels in the very bundle it records.
+        audit.record(s, "sync_export", actor, target_type="station", peer=to, full=full)
+    with db.session() as s:
+        if not db.is_sqlite:
+            s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        me = _station(s)
+        p = s.get(SyncPeer, to)
+        assert p is not None
         state = s.get(LocalState, 1)
         assert state is not None
         upto, clock_hi = state.seq, state.hlc
         since = 0 if full else p.sent_seq
+        declared_since = 0 if full else p.sent_upto
         scope = changes.Scope(since=since, upto=upto, me=me.code, target=p.code,
                               hub_to_station=_role(me.level) == "hub" and p.role == "station")
         extra = changes.closure(s, scope)
@@ -243,7 +253,7 @@ def export_bundle(db: Database, actor: Actor, to: str, out_path: str | Path, ful
         manifest = {
             "format": FORMAT, "schema": SCHEMA_HEAD, "app_version": __version__, "bundle_id": str(bundle_id),
             "source": me.code, "source_name": me.name, "target": p.code, "created_at": utcnow().isoformat(),
-            "full": full, "since_seq": since, "upto_seq": upto, "clock_hi": clock_hi,
+            "full": full, "since_seq": declared_since, "upto_seq": upto, "clock_hi": clock_hi,
             # What we have applied from the target: its watermark on us, and our knowledge of its clock.
             "ack_seq": p.recv_seq, "ack_hlc": p.recv_hlc,
             "tables": [m.__tablename__ for m in models],
@@ -267,12 +277,12 @@ def export_bundle(db: Database, actor: Actor, to: str, out_path: str | Path, ful
     with db.session() as s:
         p = s.get(SyncPeer, to)
         assert p is not None
-        p.sent_seq = max(p.sent_seq, upto) if not full else upto
+        p.sent_seq = max(p.sent_seq, upto)
+        p.sent_upto = upto
         p.last_export_at = utcnow()
         s.add(SyncBundle(bundle_id=bundle_id, direction="out", peer=to, at=utcnow(), by=actor.display_name,
                          file_name=out_path.name[:260], full=full, since_seq=since, upto_seq=upto, rows=done,
                          size=size, counts=counts))
-        audit.record(s, "sync_export", actor, target_type="station", peer=to, rows=done, full=full)
     if progress:
         progress(done, done, "导出完成")
     return ExportResult(bundle_id, str(out_path), to, full, done, counts, size, time.perf_counter() - t0)
@@ -406,14 +416,14 @@ def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uui
                 # came from it, so they need not be echoed back.
                 s.flush()
                 peer.sent_seq = _last_seq(s)
+            audit.record(s, "sync_import", actor, target_type="station", peer=source, new=new, updated=updated,
+                         conflicts=n_conflicts, duplicates=n_dups)
+            s.flush()
             s.add(SyncBundle(bundle_id=bundle_id, direction="in", peer=source, at=utcnow(), by=actor.display_name,
                              file_name=Path(str(b.path)).name[:260], full=bool(m.get("full")),
                              since_seq=m["since_seq"], upto_seq=m["upto_seq"], rows=done, size=0,
                              counts={"tables": per_table, "new": new, "updated": updated, "unchanged": unchanged,
                                      "conflicts": n_conflicts, "duplicates": n_dups}))
-            audit.record(s, "sync_import", actor, target_type="station", peer=source, new=new, updated=updated,
-                         conflicts=n_conflicts, duplicates=n_dups)
-            s.flush()
     except IntegrityError as e:
         log.warning("bundle %s refused: %s", bundle_id, type(e.orig).__name__)
         raise BundleError(
