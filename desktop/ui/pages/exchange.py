@@ -389,6 +389,7 @@ class ExchangePage(Page):
         row.addWidget(QLabel("对方站点"))
         self.peer_combo = QComboBox()
         self.peer_combo.setMinimumWidth(360)
+        self.peer_combo.setPlaceholderText("（还没有信任的站点）")
         self.peer_combo.currentIndexChanged.connect(lambda _i: self._peer_chosen())
         row.addWidget(self.peer_combo)
         self.export_btn = primary("导出变更…")
