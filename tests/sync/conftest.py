@@ -22,7 +22,8 @@ class Side:
     folder: Path
 
     def export_to(self, other: "Side", full: bool = False, name: str | None = None):
-        out = self.folder / (name or exchange.default_bundle_name(self.db, other.code, full))
+        self.n = getattr(self, "n", 0) + 1
+        out = self.folder / (name or f"{self.n:03d}-" + exchange.default_bundle_name(self.db, other.code, full))
         return exchange.export_bundle(self.db, self.admin, other.code, out, full=full)
 
     def send(self, other: "Side", full: bool = False):

@@ -168,6 +168,8 @@ def trust_peer(db: Database, actor: Actor, peer: PeerKey) -> PeerView:
     keys = station_keys(db)
     if peer.code == keys.code:
         raise ValidationError("peer", "这是本站自己的公钥文件，请导入对方站点的公钥文件。")
+    if keys.role == "hub":
+        _seed_catalogues(db)  # the hub's own entries exist before any station's copies arrive
     with db.session() as s:
         p = s.get(SyncPeer, peer.code)
         if p is None:
@@ -207,7 +209,7 @@ def _trusted(s: Session) -> dict[str, PeerKey]:
 def default_bundle_name(db: Database, to: str, full: bool = False) -> str:
     with db.session() as s:
         me = _station(s).code
-    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return f"{me}-至-{to}-{'完整-' if full else ''}{stamp}{BUNDLE_SUFFIX}"
 
 
@@ -372,10 +374,6 @@ def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uui
            progress: Progress | None) -> tuple[int, int, int, int, int, dict[str, dict[str, int]]]:
     done = 0
     per_table: dict[str, dict[str, int]] = {}
-    with db.session() as s:
-        hub = _role(_station(s).level) == "hub"
-    if hub:
-        _seed_catalogues(db)  # so the hub's own entries exist before any station's copies
     try:
         with db.session() as s:
             me = _station(s)

@@ -1,0 +1,290 @@
+"""Every bad bundle is refused with a Chinese message and leaves the
+receiving database exactly as it was."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import orjson
+import pytest
+
+from db.schema import SCHEMA_HEAD
+from desktop.services import residents
+from desktop.services.idnumbers import make_ric
+from desktop.services.residents import ResidentForm
+from desktop.services.sync import exchange, keys as keymod
+from desktop.services.sync.container import BundleWriter
+from desktop.services.sync.sealed import BundleError
+from tests.sync.conftest import make_side, trust_both
+from tests.sync.helpers import snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def ready(pair):
+    """A station whose first bundle the hub has applied, and a genuine second bundle."""
+    station, hub = pair
+    rid = residents.register(station.db, station.admin, ResidentForm(
+        name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 11), phone="13800000001"))
+    station.send(hub, full=True)
+    residents.register(station.db, station.admin, ResidentForm(
+        name="李四", doc_number=make_ric("340304", date(1951, 1, 2), 12), phone="13800000002"))
+    good = station.export_to(hub)
+    return station, hub, rid, Path(good.path)
+
+
+def _refused(hub, path, code=None):
+    before = snapshot(hub.db)
+    with pytest.raises(BundleError) as e:
+        exchange.import_bundle(hub.db, hub.admin, path)
+    assert e.value.user_message and any("\u4e00" <= ch <= "\u9fff" for ch in e.value.user_message)
+    if code:
+        assert e.value.code in ((code,) if isinstance(code, str) else code), e.value
+    assert snapshot(hub.db) == before
+    return e.value
+
+
+def _manifest(station, hub, **over):
+    with station.db.session() as s:
+        from db.models import LocalState, SyncPeer
+
+        st = s.get(LocalState, 1)
+        p = s.get(SyncPeer, hub.code)
+        m = {"format": exchange.FORMAT, "schema": SCHEMA_HEAD, "app_version": "test", "bundle_id": str(
+            __import__("db.clock", fromlist=["new_id"]).new_id()), "source": station.code, "source_name": "x",
+            "target": hub.code, "created_at": "2026-12-01T00:00:00", "full": True, "since_seq": p.sent_upto,
+            "upto_seq": st.seq, "clock_hi": st.hlc, "ack_seq": p.recv_seq, "ack_hlc": p.recv_hlc, "tables": []}
+    m.update(over)
+    return m
+
+
+def _forge(station, hub, tmp_path, parts: dict, name="forged.sdbundle", signer=None, **over):
+    """A bundle signed by ``signer`` (the station by default) with our own rows."""
+    out = tmp_path / name
+    signer = signer or exchange.station_keys(station.db)
+    recipient = exchange.station_keys(hub.db).peer
+    with BundleWriter(out, signer=signer, recipient=recipient, manifest=_manifest(station, hub, **over)) as w:
+        for table, rows in parts.items():
+            if isinstance(rows, bytes):
+                w.write_bytes(table, [rows])
+            else:
+                w.write_rows(table, rows)
+    return out
+
+
+def _resident_row(station, rid, **over):
+    """The station's resident as it travels, changed."""
+    from sqlalchemy import select
+
+    from db.models import Resident
+    from desktop.services.sync import changes
+
+    c = changes.codec(Resident)
+    with station.db.session() as s:
+        row = dict(s.connection().execute(select(*[c.table.c[n] for n in c.columns])
+                                          .where(c.table.c.id == rid)).one()._mapping)
+    row = orjson.loads(orjson.dumps(row))
+    row.update(over)
+    return row
+
+
+def test_the_genuine_bundle_applies(ready):
+    station, hub, _rid, good = ready
+    res = exchange.import_bundle(hub.db, hub.admin, good)
+    assert res.new >= 1
+
+
+def test_truncated_file(ready, tmp_path):
+    _station, hub, _rid, good = ready
+    bad = tmp_path / "cut.sdbundle"
+    bad.write_bytes(good.read_bytes()[: good.stat().st_size * 2 // 3])
+    _refused(hub, bad, ("truncated", "damaged"))  # a small file is one chunk: cut, it fails to authenticate
+
+
+@pytest.mark.parametrize("where", [0.02, 0.5, 0.98])
+def test_one_flipped_byte(ready, tmp_path, where):
+    _station, hub, _rid, good = ready
+    data = bytearray(good.read_bytes())
+    i = max(80, int(len(data) * where)) if where < 0.5 else int(len(data) * where)
+    data[i] ^= 0x01
+    bad = tmp_path / "flip.sdbundle"
+    bad.write_bytes(bytes(data))
+    _refused(hub, bad)
+
+
+def test_signed_by_an_untrusted_station(ready, tmp_path):
+    station, hub, _rid, _good = ready
+    stranger = keymod.generate(station.code, "冒名站点")
+    bad = _forge(station, hub, tmp_path, {}, signer=stranger)
+    err = _refused(hub, bad, "bad_signature")
+    assert "签名" in err.user_message
+
+
+def test_signer_not_trusted_at_all(ready, tmp_path):
+    station, hub, _rid, _good = ready
+    other = keymod.generate("340304099", "未知站点")
+    bad = tmp_path / "u.sdbundle"
+    with BundleWriter(bad, signer=other, recipient=exchange.station_keys(hub.db).peer,
+                      manifest=_manifest(station, hub, source="340304099")) as w:
+        w.write_rows("residents", [])
+    _refused(hub, bad, "untrusted")
+
+
+def test_a_bundle_for_another_station(ready, tmp_path):
+    station, hub, _rid, _good = ready
+    third = make_side(str(tmp_path / "c" / "c.sqlite3"), "340304002", "春晖社区", "community", tmp_path / "c")
+    try:
+        trust_both(station, third)
+        r = station.export_to(third, full=True)
+        _refused(hub, r.path, "wrong_station")
+    finally:
+        third.db.close()
+
+
+def test_a_bundle_from_a_newer_schema(ready, tmp_path):
+    station, hub, _rid, _good = ready
+    bad = _forge(station, hub, tmp_path, {}, schema="9999_future")
+    err = _refused(hub, bad, "schema_too_new")
+    assert "升级" in err.user_message
+
+
+def test_a_newer_bundle_format(ready, tmp_path):
+    station, hub, _rid, _good = ready
+    _refused(hub, _forge(station, hub, tmp_path, {}, format="station-desk-sync/2"), "too_new")
+
+
+def test_malformed_json_row(ready, tmp_path):
+    station, hub, _rid, _good = ready
+    bad = _forge(station, hub, tmp_path, {"residents": b'{"id": "01a2", "name": \n'})
+    _refused(hub, bad, "bad_row")
+
+
+def test_a_bad_id_number(ready, tmp_path):
+    station, hub, rid, _good = ready
+    row = _resident_row(station, rid, doc_number="340304195001021234", hlc=1 << 62,
+                        field_clocks={"doc_number": 1 << 62})
+    err = _refused(hub, _forge(station, hub, tmp_path, {"residents": [row]}), "bad_value")
+    assert "证件号码" in err.user_message
+
+
+def test_an_absurdly_long_name(ready, tmp_path):
+    station, hub, rid, _good = ready
+    row = _resident_row(station, rid, name="张" * 5000)
+    err = _refused(hub, _forge(station, hub, tmp_path, {"residents": [row]}), "bad_value")
+    assert "姓名" in err.user_message
+
+
+def test_a_ten_megabyte_name_is_refused_before_parsing(ready, tmp_path):
+    station, hub, rid, _good = ready
+    row = _resident_row(station, rid)
+    line = orjson.dumps(row).replace(b'"name":"\xe5\xbc\xa0\xe4\xb8\x89"', b'"name":"' + os.urandom(5_000_000).hex().encode() + b'"')
+    _refused(hub, _forge(station, hub, tmp_path, {"residents": line + b"\n"}), "line_too_long")
+
+
+@pytest.mark.parametrize("column,value", [("hlc", "soon"), ("gender", True), ("birth_date", "2026-13-45"),
+                                          ("id", "not-a-uuid"), ("deleted", None), ("colour", "red")])
+def test_impossible_values(ready, tmp_path, column, value):
+    station, hub, rid, _good = ready
+    row = _resident_row(station, rid, **{column: value})
+    _refused(hub, _forge(station, hub, tmp_path, {"residents": [row]}), "bad_value")
+
+
+def test_an_unknown_foreign_key(ready, tmp_path):
+    station, hub, rid, _good = ready
+    import uuid
+
+    row = _resident_row(station, rid, id=str(uuid.uuid4()), household_id=str(uuid.uuid4()))
+    _refused(hub, _forge(station, hub, tmp_path, {"residents": [row]}), "bad_reference")
+
+
+def test_a_missing_earlier_bundle_is_noticed(ready, tmp_path):
+    station, hub, _rid, good = ready
+    # the second bundle is lost on the way; the third cannot be applied alone
+    residents.register(station.db, station.admin, ResidentForm(
+        name="王五", doc_number=make_ric("340304", date(1952, 1, 2), 13), phone="13800000003"))
+    third = station.export_to(hub)
+    err = _refused(hub, third.path, "gap")
+    assert "完整导出" in err.user_message
+    # applying them in order works
+    exchange.import_bundle(hub.db, hub.admin, good)
+    assert exchange.import_bundle(hub.db, hub.admin, third.path).new >= 1
+
+
+def test_a_file_that_is_not_a_bundle(ready, tmp_path):
+    _station, hub, _rid, _good = ready
+    bad = tmp_path / "photo.sdbundle"
+    bad.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(5000))
+    _refused(hub, bad)
+    _refused(hub, tmp_path / "nowhere.sdbundle", "not_found")
+
+
+KILL_SCRIPT = r"""
+import sys
+sys.path.insert(0, {root!r})
+from db.engine import open_database
+from sqlalchemy import select
+from db.models import Account
+from desktop.services.context import Actor
+from desktop.services.sync import exchange
+db = open_database({db!r})
+with db.session() as s:  # not accounts.authenticate: signing in writes an audit line
+    a = s.scalar(select(Account).where(Account.username == "admin"))
+    actor = Actor(a.id, a.username, a.display_name, a.role, "340304000")
+def progress(done, total, label):
+    if done:
+        print("applying", done, flush=True)
+exchange.import_bundle(db, actor, {path!r}, progress)
+print("finished", flush=True)
+"""
+
+
+def test_an_import_killed_half_way_changes_nothing(tmp_path):
+    station = make_side(str(tmp_path / "st" / "s.sqlite3"), "340304001", "幸福里社区", "community", tmp_path / "st")
+    hub = make_side(str(tmp_path / "hub" / "h.sqlite3"), "340304000", "东风街道", "street", tmp_path / "hub")
+    try:
+        trust_both(station, hub)
+        _many_residents(station, 20_000)
+        r = station.export_to(hub, full=True)
+        before = snapshot(hub.db)
+        hub_url = str(tmp_path / "hub" / "h.sqlite3")
+    finally:
+        hub.db.close()
+    script = KILL_SCRIPT.format(root=str(ROOT), db=hub_url, path=r.path)
+    env = dict(os.environ)
+    killed = 0
+    for attempt in range(3):
+        p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
+        assert p.stdout is not None
+        line = p.stdout.readline()  # the first batch is being applied
+        while line and not line.startswith("applying"):
+            line = p.stdout.readline()
+        if line.startswith("applying") and int(line.split()[1]) < 20_000:
+            os.kill(p.pid, signal.SIGKILL)
+            killed += 1
+        p.wait(timeout=120)
+        from db.engine import open_database
+
+        db = open_database(hub_url)  # quick_check runs on open
+        try:
+            assert snapshot(db) == before
+        finally:
+            db.close()
+    assert killed >= 1
+    station.db.close()
+
+
+def _many_residents(side, n):
+    from db.models import Resident
+    from db.writes import bulk_insert
+
+    rows = [{"name": f"居民{i}", "pinyin": "", "initials": "", "gender": 1, "doc_type": "ric",
+             "doc_number": make_ric("340304", date(1960, 1, 1 + i % 28), i % 999), "residency": "registered",
+             "moved_out": False, "deceased": False} for i in range(n)]
+    with side.db.session() as s:
+        bulk_insert(s, Resident, rows)
