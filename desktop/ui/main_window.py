@@ -28,6 +28,7 @@ from desktop.ui.pages.backups import BackupScheduler, BackupsPage
 from desktop.ui.pages.base import Page
 from desktop.ui.pages.certificates import CertificatesPage
 from desktop.ui.pages.counter import CounterPage
+from desktop.ui.pages.exchange import ExchangePage
 from desktop.ui.pages.overview import OverviewPage
 from desktop.ui.pages.reports import ReportsPage
 from desktop.ui.pages.residents import ResidentsPage
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         scaled(brand, 5, True)
         sub = QLabel(station.level_label + "工作台")
         sub.setObjectName("brandSub")
+        sub.setWordWrap(True)  # a hub's "街道/乡镇（汇总中心）工作台" is wider than the sidebar
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setFixedWidth(200)
@@ -104,20 +106,25 @@ class MainWindow(QMainWindow):
         self.volunteers_page = VolunteersPage(db, actor, worker, index=self.residents_page.index)
         self.backups_page = BackupsPage(db, actor, worker, settings=settings)
         self.backups_page.restored.connect(self._after_restore)
+        self.exchange_page = ExchangePage(db, actor, worker, settings=settings)
         candidates: list[Page] = [OverviewPage(db, actor, worker), self.counter_page, self.residents_page,
                                   self.certificates_page, self.volunteers_page, ReportsPage(db, actor, worker),
-                                  AccountsPage(db, actor, worker),
+                                  self.exchange_page, AccountsPage(db, actor, worker),
                                   AuditPage(db, actor, worker), self.backups_page, self.settings_page]
         self.pages = [p for p in candidates if actor.at_least(p.min_role)]
+        last = len(self.pages) - 1
         for i, page in enumerate(self.pages):
             self.stack.addWidget(page)
             item = QListWidgetItem(page.title)
             self.sidebar.addItem(item)
-            if i < 10:  # Ctrl+1 … Ctrl+9, then Ctrl+0 for the tenth page
-                key = f"Ctrl+{(i + 1) % 10}"
-                item.setToolTip(key)
+            # Ctrl+1 … Ctrl+9 for the first nine pages and Ctrl+0 for the last
+            # (设置), so every role finds 设置 on the same key; with eleven
+            # pages the tenth is reached by the sidebar (Alt+M) or the mouse.
+            keys = ([f"Ctrl+{i + 1}"] if i < 9 else []) + (["Ctrl+0"] if i == last else [])
+            if keys:
+                item.setToolTip(" / ".join(keys))
                 act = QAction(self)
-                act.setShortcut(QKeySequence(key))
+                act.setShortcuts([QKeySequence(k) for k in keys])
                 act.triggered.connect(lambda _=False, i=i: self.show_page(i))
                 self.addAction(act)
         self.sidebar.currentRowChanged.connect(self._page_changed)

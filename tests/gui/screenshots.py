@@ -81,6 +81,7 @@ def main() -> None:
     certificate_shots(win, shot, db)
     volunteer_shots(win, shot, db)
     report_shots(win, shot, db)
+    exchange_shots(win, shot, db, settings, paths, worker)
     win.settings_page.font_size.setValue(16)
     win.show_page(0)
     shot(win, "20-main-font16", (1366, 768))
@@ -206,6 +207,60 @@ def report_shots(win, shot, db) -> None:  # type: ignore[no-untyped-def]
     fig = page.report.section("counter").figures[0]
     shot(RecordsDialog(page, reports.records(db, page.actor, page.report, fig.drill)), "67-report-records")
     shot(page.preview_dialog(), "68-report-preview", (1000, 740))
+
+
+def exchange_shots(win, shot, db, settings, paths, worker) -> None:  # type: ignore[no-untyped-def]
+    """数据交换 with a street hub made beside the demo: keys exchanged, a full
+    export to the hub, both sides changing one resident's phone (a conflict at
+    the station), the same person registered at both (a duplicate at the hub)."""
+    import dataclasses
+    import tempfile
+
+    from sqlalchemy import select
+
+    from db.engine import open_database
+    from db.models import Resident
+    from desktop.services import accounts, residents
+    from desktop.services.residents import ResidentForm
+    from desktop.services.sync import exchange
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.pages.exchange import TrustPeerDialog
+
+    page = win.exchange_page
+    folder = Path(tempfile.mkdtemp())
+    hub = open_database(folder / "hub.sqlite3")
+    hadmin = accounts.setup_station(hub, code="340304000", name="幸福街道党群服务中心", level="street",
+                                    admin_username="admin", admin_password="admin123", admin_display_name="街道管理员")
+    admin = win.actor  # the demo administrator
+    shot(TrustPeerDialog(page, exchange.station_keys(hub).peer), "70-exchange-trust")
+    exchange.trust_peer(db, admin, exchange.station_keys(hub).peer)
+    exchange.trust_peer(hub, hadmin, exchange.station_keys(db).peer)
+    with db.session() as s:
+        edited, twin = [(r.id, r.name, r.doc_number) for r in
+                        s.scalars(select(Resident).where(Resident.doc_number.is_not(None)).limit(2))]
+    rid = edited[0]
+    # The street office had registered one of the station's residents on its own.
+    residents.register(hub, hadmin, ResidentForm(name=twin[1], doc_number=twin[2], phone="13955556666"))
+    full = exchange.export_bundle(db, admin, "340304000", folder / exchange.default_bundle_name(db, "340304000", True),
+                                  full=True)
+    exchange.import_bundle(hub, hadmin, full.path)
+    residents.update(hub, hadmin, rid, dataclasses.replace(residents.get(hub, rid).form, phone="13912345678"))
+    residents.update(db, admin, rid, dataclasses.replace(residents.get(db, rid).form, phone="13700002222"))
+    back = exchange.export_bundle(hub, hadmin, "340304001", folder / "back.sdbundle")
+    exchange.export_bundle(db, admin, "340304000", folder / "up.sdbundle")
+
+    win.show_page(win.pages.index(page))
+    page.import_bundle(back.path)
+    shot(win, "71-exchange-transfer", (1366, 768))
+    for tab in (page.TAB_PEERS, page.TAB_HISTORY, page.TAB_CONFLICTS):
+        page.tabs.setCurrentIndex(tab)
+        shot(win, f"7{tab + 1}-exchange-{page.tabs.tabText(tab).split()[0]}", (1366, 768))
+    hub_win = MainWindow(hub, hadmin, accounts.station_info(hub), settings, paths, worker)
+    hub_page = hub_win.exchange_page
+    hub_win.show_page(hub_win.pages.index(hub_page))
+    hub_page.tabs.setCurrentIndex(hub_page.TAB_DUPLICATES)
+    shot(hub_win, "75-exchange-hub-duplicates", (1366, 768))
+    hub_win.close()
 
 
 if __name__ == "__main__":
