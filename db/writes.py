@@ -197,15 +197,17 @@ def bulk_insert(session: Session, model: type[Synced], rows: Sequence[dict[str, 
 
 
 def write_remote(session: Session, model: type[Synced], inserts: Sequence[dict[str, Any]],
-                 updates: Sequence[dict[str, Any]], remote_max: int) -> None:
+                 updates: Sequence[dict[str, Any]], remote_max: int) -> int:
     """Write rows that came from another station (sync import), merged by
     the caller: ``inserts`` are whole new rows, ``updates`` whole rows that
     replace the stored ones (matched by ``id``).  They keep their own origin,
     clock and field clocks; each gets the next local ``seq`` (so it travels
-    on to other peers) and the local clock moves past ``remote_max``."""
+    on to other peers) and the local clock moves past ``remote_max``.
+    Returns the first of the ``len(inserts) + len(updates)`` consecutive
+    sequence numbers the rows got (inserts first), 0 when there were none."""
     n = len(inserts) + len(updates)
     if not n:
-        return
+        return 0
     session.flush()
     first_seq, _stamp, _station = advance(session, n, remote_max)
     table = model.__table__
@@ -229,6 +231,7 @@ def write_remote(session: Session, model: type[Synced], inserts: Sequence[dict[s
                 .values({c: bindparam("v_" + c) for c in cols}))
         # Core executemany on the connection: the ORM's bulk-update path wants mapped attributes.
         session.connection().execute(stmt, params)
+    return first_seq
 
 
 def changed_since(session: Session, model: type[Synced], watermark: int) -> Iterable[Any]:

@@ -39,6 +39,9 @@ class SyncPeer(Base):
     # ahead: rows that came from this peer are not echoed back).  The next
     # bundle starts here, so the peer can tell whether it missed one.
     sent_upto: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Ranges [first, last] of local seqs that hold rows exactly as this peer
+    # sent them: not echoed back to it.
+    echo: Mapped[list[Any]] = mapped_column(default=list)
     # What the peer has confirmed receiving from us (from its bundles' acks).
     acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     acked_hlc: Mapped[int] = mapped_column(BigInteger, default=0)

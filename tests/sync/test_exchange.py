@@ -255,3 +255,23 @@ def test_backup_is_made_before_an_import(pair, tmp_path):
 
     counts, schema = verify(res.backup)  # raises when the copy is damaged
     assert counts["residents"] == 0 and schema
+
+
+def test_rows_from_the_peer_are_not_echoed_back_but_a_winning_local_value_is(pair):
+    station, hub = pair
+    ids = [_register(station, f"居民{i}", 40 + i) for i in range(20)]
+    station.send(hub, full=True)
+    back = hub.export_to(station)
+    assert back.counts["residents"] == 0  # the station's twenty residents do not come back
+    exchange.import_bundle(station.db, station.admin, back.path)
+    # a conflict the hub wins: the winning value must travel back, and converge
+    _edit(station, ids[1], phone="13900000001")
+    _edit(hub, ids[1], phone="13700000001")
+    res = station.send(hub)
+    assert res.conflicts == 1
+    down = hub.export_to(station)
+    assert down.counts["residents"] == 1
+    exchange.import_bundle(station.db, station.admin, down.path)
+    assert _resident(station, ids[1]) == _resident(hub, ids[1])
+    [p] = exchange.peers(hub.db)
+    assert p.pending <= 2  # the export's and the import's own audit lines at most

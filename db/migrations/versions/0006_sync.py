@@ -8,8 +8,18 @@ Revision ID: 0006_sync
 Revises: 0005_report_indexes
 Create Date: 2026-12-01 19:12:02.165131
 """
+import json
+import uuid
+
 from alembic import op
 import sqlalchemy as sa
+
+# db.clock.shared_id, copied: a migration must not change when the code does.
+_SEED_NAMESPACE = uuid.UUID("6f1d3c2e-9a4b-5e7f-8c21-0d3b5a7e9f10")
+
+
+def _shared_id(table: str, key: str) -> uuid.UUID:
+    return uuid.uuid5(_SEED_NAMESPACE, f"{table}:{key}")
 
 
 revision = '0006_sync'
@@ -96,6 +106,7 @@ def upgrade() -> None:
     sa.Column('trusted_by', sa.String(length=32), nullable=False),
     sa.Column('sent_seq', sa.BigInteger(), nullable=False),
     sa.Column('sent_upto', sa.BigInteger(), nullable=False),
+    sa.Column('echo', sa.JSON(), nullable=False),
     sa.Column('acked_seq', sa.BigInteger(), nullable=False),
     sa.Column('acked_hlc', sa.BigInteger(), nullable=False),
     sa.Column('recv_seq', sa.BigInteger(), nullable=False),
@@ -108,6 +119,83 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('merged_into_id', sa.Uuid(), nullable=True))
         batch_op.create_index(batch_op.f('ix_residents_merged_into_id'), ['merged_into_id'], unique=False)
 
+
+
+    _rekey_shared_catalogue()
+
+
+def _rekey_shared_catalogue() -> None:
+    """Stations made before sync seeded the shipped catalogue (matters,
+    certificate types, skills, holidays) with random ids; give those entries
+    the shared id every station now uses, so the same entry at two stations
+    is one record at the hub.  References move with them.  A station's own
+    skills get codes carrying the station code (two stations' "local1" would
+    collide at the hub), and the volunteers' and needs' skill lists follow."""
+    bind = op.get_bind()
+    sqlite = bind.dialect.name == "sqlite"
+    insp = sa.inspect(bind)
+    md = sa.MetaData()
+    names = insp.get_table_names()
+    tables = {n: sa.Table(n, md, autoload_with=bind) for n in
+              ("matter_types", "certificate_types", "skills", "calendar_days", "local_state", "volunteers",
+               "volunteer_needs") if n in names}
+    children: dict[str, list[tuple[str, str]]] = {}
+    for n in names:
+        for fk in insp.get_foreign_keys(n):
+            children.setdefault(fk["referred_table"], []).append((n, fk["constrained_columns"][0]))
+
+    def raw(u: uuid.UUID):  # the id as this engine stores it
+        return u.hex if sqlite else u
+
+    def rekey(name: str, key_of) -> None:  # type: ignore[no-untyped-def]
+        t = tables[name]
+        for row in bind.execute(sa.select(t)).mappings().all():
+            key = key_of(row)
+            if key is None:
+                continue
+            new = raw(_shared_id(name, key))
+            old = row["id"]
+            if str(old).replace("-", "") == str(new).replace("-", ""):
+                continue
+            if bind.execute(sa.select(sa.func.count()).select_from(t).where(t.c.id == new)).scalar():
+                continue  # already there (two copies of one entry): leave this one as it is
+            refs = children.get(name, [])
+            if not refs:  # nothing points at it (skills, holidays: unique keys, so no copy)
+                bind.execute(sa.update(t).where(t.c.id == old).values(id=new))
+                continue
+            # a copy under the new id, the references moved to it, the old row gone
+            bind.execute(sa.insert(t).values({**row, "id": new}))
+            for child, col in refs:
+                c = sa.table(child, sa.column(col))
+                bind.execute(sa.update(c).where(c.c[col] == old).values({col: new}))
+            bind.execute(sa.delete(t).where(t.c.id == old))
+
+    def flag(v) -> bool:  # type: ignore[no-untyped-def]
+        return bool(v) and v not in ("0", "false")
+
+    if "matter_types" in tables:
+        rekey("matter_types", lambda r: None if flag(r["local"]) else r["code"])
+    if "certificate_types" in tables:
+        rekey("certificate_types", lambda r: None if flag(r["local"]) else f"{r['kind']}:{r['code']}")
+    if "calendar_days" in tables:
+        rekey("calendar_days", lambda r: str(r["day"])[:10])
+    if "skills" in tables:
+        station = bind.execute(sa.select(tables["local_state"].c.station_code)).scalar() or "local"
+        t = tables["skills"]
+        renamed: dict[str, str] = {}
+        for row in bind.execute(sa.select(t.c.id, t.c.code).where(t.c.code.like("local%"))).all():
+            code = f"{station}-{row.code[len('local'):]}"
+            bind.execute(sa.update(t).where(t.c.id == row.id).values(code=code))
+            renamed[row.code] = code
+        for name in ("volunteers", "volunteer_needs"):
+            if renamed and name in tables:
+                v = tables[name]
+                for row in bind.execute(sa.select(v.c.id, v.c.skills)).all():
+                    skills = row.skills if isinstance(row.skills, list) else json.loads(row.skills or "[]")
+                    if any(k in renamed for k in skills):
+                        bind.execute(sa.update(v).where(v.c.id == row.id)
+                                     .values(skills=[renamed.get(k, k) for k in skills]))
+        rekey("skills", lambda r: None if str(r["code"]).startswith(f"{station}-") else r["code"])
 
 
 def downgrade() -> None:

@@ -266,11 +266,13 @@ class Scope:
     me: str  # this station's code
     target: str
     hub_to_station: bool  # a hub writing to one of its stations
+    echo: tuple[tuple[int, int], ...] = ()  # seq ranges holding the target's own rows as it sent them
 
 
 def _where(model: type[Synced], scope: Scope, extra_ids: set[uuid.UUID] | None) -> Any:
     t = model.__table__
-    cond = and_(t.c.seq > scope.since, t.c.seq <= scope.upto)
+    cond = and_(t.c.seq > scope.since, t.c.seq <= scope.upto,
+                *[~t.c.seq.between(a, b) for a, b in scope.echo if b > scope.since])
     if not scope.hub_to_station:
         return cond
     name = t.name
@@ -360,8 +362,19 @@ class MergeContext:
     ack_hlc: int  # our clock as far as the source has seen it
     recv_hlc: int  # the source's clock at its previous bundle we applied
     found_at: datetime = field(default_factory=utcnow)
+    echo: list[list[int]] = field(default_factory=list)  # seq ranges holding rows exactly as the source sent them
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     new_residents: list[dict[str, Any]] = field(default_factory=list)
+
+
+def add_range(ranges: list[list[int]], first: int, last: int) -> None:
+    if ranges and ranges[-1][1] + 1 == first:
+        ranges[-1][1] = last
+    else:
+        ranges.append([first, last])
+
+
+MergeContext.add_echo = lambda self, first, last: add_range(self.echo, first, last)  # type: ignore[attr-defined]
 
 
 def _canon(v: Any) -> bytes:
@@ -461,6 +474,7 @@ def _apply_batch(session: Session, c: Codec, batch: list[dict[str, Any]], ctx: M
         for r in session.connection().execute(select(*cols).where(t.c.id.in_(ids))):
             existing[r.id] = dict(r._mapping)
     inserts: list[dict[str, Any]] = []
+    pure: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     hub_keeps = ctx.i_am_hub and t.name in CATALOGUE
     remote_max = 0
@@ -478,8 +492,14 @@ def _apply_batch(session: Session, c: Codec, batch: list[dict[str, Any]], ctx: M
         merged = _merge(c, local, row, ctx)
         if merged is None:
             counts.unchanged += 1
+        elif merged == row:
+            pure.append(merged)  # now exactly the source's version
         else:
-            updates.append(merged)
+            updates.append(merged)  # ours won somewhere: the source needs this back
     counts.new += len(inserts)
-    counts.updated += len(updates)
-    write_remote(session, c.model, inserts, updates, remote_max)
+    counts.updated += len(updates) + len(pure)
+    n_pure = len(inserts) + len(pure)
+    first = write_remote(session, c.model, inserts, pure, remote_max)
+    if n_pure:
+        ctx.add_echo(first, first + n_pure - 1)
+    write_remote(session, c.model, [], updates, remote_max)

@@ -151,9 +151,10 @@ def _local(dt: datetime | None) -> datetime | None:
 
 
 def _peer_view(s: Session, p: SyncPeer, last_seq: int) -> PeerView:
+    echoed = sum(min(b, last_seq) - max(a, p.sent_seq + 1) + 1 for a, b in (p.echo or []) if b > p.sent_seq)
     return PeerView(p.code, p.name, p.role, p.fingerprint, p.revoked, _local(p.trusted_at), p.trusted_by,
-                    _local(p.last_export_at), _local(p.last_import_at), max(0, last_seq - p.sent_seq),
-                    p.acked_seq < p.sent_seq)
+                    _local(p.last_export_at), _local(p.last_import_at), max(0, last_seq - p.sent_seq - echoed),
+                    p.acked_seq < p.sent_upto)
 
 
 def _last_seq(s: Session) -> int:
@@ -173,7 +174,7 @@ def trust_peer(db: Database, actor: Actor, peer: PeerKey) -> PeerView:
     with db.session() as s:
         p = s.get(SyncPeer, peer.code)
         if p is None:
-            p = SyncPeer(code=peer.code, sent_seq=0, sent_upto=0, acked_seq=0, acked_hlc=0, recv_seq=0, recv_hlc=0)
+            p = SyncPeer(code=peer.code, sent_seq=0, sent_upto=0, echo=[], acked_seq=0, acked_hlc=0, recv_seq=0, recv_hlc=0)
             s.add(p)
         p.name, p.role = peer.name, peer.role
         p.sign_pub, p.box_pub, p.fingerprint = _b64(peer.sign_pub), _b64(peer.box_pub), peer.fingerprint
@@ -249,7 +250,8 @@ def export_bundle(db: Database, actor: Actor, to: str, out_path: str | Path, ful
         since = 0 if full else p.sent_seq
         declared_since = 0 if full else p.sent_upto
         scope = changes.Scope(since=since, upto=upto, me=me.code, target=p.code,
-                              hub_to_station=_role(me.level) == "hub" and p.role == "station")
+                              hub_to_station=_role(me.level) == "hub" and p.role == "station",
+                              echo=tuple((a, b) for a, b in (p.echo or []) if b > since))
         extra = changes.closure(s, scope)
         models = changes.travelling()
         manifest = {
@@ -281,6 +283,7 @@ def export_bundle(db: Database, actor: Actor, to: str, out_path: str | Path, ful
         assert p is not None
         p.sent_seq = max(p.sent_seq, upto)
         p.sent_upto = upto
+        p.echo = [r for r in (p.echo or []) if r[1] > p.sent_seq]
         p.last_export_at = utcnow()
         s.add(SyncBundle(bundle_id=bundle_id, direction="out", peer=to, at=utcnow(), by=actor.display_name,
                          file_name=out_path.name[:260], full=full, since_seq=since, upto_seq=upto, rows=done,
@@ -379,7 +382,6 @@ def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uui
             me = _station(s)
             peer = s.get(SyncPeer, source)
             assert peer is not None
-            seq_before = _last_seq(s)
             ctx = changes.MergeContext(me=me.code, source=source, i_am_hub=_role(me.level) == "hub",
                                        ack_hlc=m["ack_hlc"], recv_hlc=peer.recv_hlc)
             for model in changes.travelling():
@@ -409,11 +411,8 @@ def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uui
             peer.acked_seq = max(peer.acked_seq, m["ack_seq"])
             peer.acked_hlc = max(peer.acked_hlc, m["ack_hlc"])
             peer.last_import_at = utcnow()
-            if peer.sent_seq >= seq_before:
-                # Nothing of ours was waiting for this peer: the rows just applied
-                # came from it, so they need not be echoed back.
-                s.flush()
-                peer.sent_seq = _last_seq(s)
+            # Rows now exactly as the peer sent them are not echoed back to it.
+            peer.echo = [r for r in (peer.echo or []) if r[1] > peer.sent_seq] + ctx.echo
             audit.record(s, "sync_import", actor, target_type="station", peer=source, new=new, updated=updated,
                          conflicts=n_conflicts, duplicates=n_dups)
             s.flush()
