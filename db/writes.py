@@ -234,6 +234,28 @@ def write_remote(session: Session, model: type[Synced], inserts: Sequence[dict[s
     return first_seq
 
 
+def write_remote_raw(session: Session, model: type[Synced], columns: Sequence[str],
+                     rows: Sequence[list[Any]], remote_max: int) -> int:
+    """``write_remote`` for new rows already in the driver's own form (the
+    fast path of a sync import into an empty table: no per-value type
+    processing).  ``rows`` are lists in ``columns`` order without ``seq``;
+    returns the first sequence number they got, 0 for none."""
+    if not rows:
+        return 0
+    session.flush()
+    first_seq, _stamp, _station = advance(session, len(rows), remote_max)
+    conn = session.connection()
+    dialect = conn.dialect
+    q = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    names = [*columns, "seq"]
+    sql = (f"INSERT INTO {q(model.__table__.name)} ({', '.join(q(c) for c in names)}) "
+           f"VALUES ({', '.join([mark] * len(names))})")
+    params = [(*r, first_seq + i) for i, r in enumerate(rows)]
+    conn.exec_driver_sql(sql, params)
+    return first_seq
+
+
 def changed_since(session: Session, model: type[Synced], watermark: int) -> Iterable[Any]:
     """Rows of ``model`` changed locally after ``watermark`` (for sync export)."""
     from sqlalchemy import select

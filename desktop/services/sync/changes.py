@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,12 +34,14 @@ from typing import Any, Callable
 import orjson
 from sqlalchemy import (
     JSON, BigInteger, Boolean, Date, DateTime, Float, Integer, String, Table, Text, Uuid, and_, or_, select,
+    type_coerce,
 )
+from sqlalchemy.types import NullType
 from sqlalchemy.orm import Session
 
 from db.base import Base, Mutable, Synced
 from db.clock import utcnow
-from db.writes import write_remote
+from db.writes import write_remote, write_remote_raw
 from desktop.services.sync.sealed import RESEND, BundleError
 
 EXCLUDED = frozenset({"accounts"})
@@ -243,6 +246,90 @@ def codec(model: type[Synced]) -> Codec:
     return Codec(model, table, columns, fields, converters, nullable, defaults, mutable, "local" in table.c)
 
 
+# -- the fast path: a new row's values checked and put straight into the
+# driver's own form (what SQLAlchemy's types would have produced), for a
+# first import of a whole station into an empty hub.
+
+_UUID_RE = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
+
+
+def _raw_encoder(col: Any, sqlite: bool) -> Callable[[Any], Any]:
+    t = col.type
+    if isinstance(t, Uuid):
+        def enc_uuid(v: Any) -> Any:
+            if not isinstance(v, str) or not _UUID_RE.fullmatch(v):
+                raise ValueError("不是有效的记录编号")
+            return v.replace("-", "").lower() if sqlite else v
+        return enc_uuid
+    if isinstance(t, DateTime):
+        def enc_dt(v: Any) -> Any:
+            d = _datetime(v)
+            return d.isoformat(" ", "microseconds") if sqlite else d
+        return enc_dt
+    if isinstance(t, Date):
+        def enc_date(v: Any) -> Any:
+            d = _date(v)
+            return d.isoformat() if sqlite else d
+        return enc_date
+    if isinstance(t, JSON):
+        return lambda v: orjson.dumps(v).decode()
+    return _converter(col)  # text, numbers, booleans: already the driver's form
+
+
+def _raw_default(col: Any, value: Any) -> Any:
+    if value is not None and isinstance(col.type, JSON):
+        return orjson.dumps(value).decode()
+    return value
+
+
+@dataclass(frozen=True)
+class RawCodec:
+    columns: tuple[str, ...]
+    encoders: tuple[Callable[[Any], Any], ...]
+    nullable: tuple[bool, ...]
+    defaults: dict[str, Any]
+    known: frozenset[str]
+
+    def encode(self, raw: dict[str, Any]) -> list[Any]:
+        if raw.keys() - self.known:
+            raise BadRow(sorted(raw.keys() - self.known)[0], "本程序不认识这一栏")
+        out = []
+        for name, enc, null in zip(self.columns, self.encoders, self.nullable):
+            if name in raw:
+                v = raw[name]
+            elif name in self.defaults:
+                d = self.defaults[name]
+                out.append(d() if callable(d) else d)
+                continue
+            else:
+                raise BadRow(name, "缺少")
+            if v is None:
+                if not null:
+                    raise BadRow(name, "不能为空")
+                out.append(None)
+                continue
+            try:
+                out.append(enc(v))
+            except (ValueError, TypeError, OverflowError) as e:
+                raise BadRow(name, str(e) or "格式不对") from None
+        return out
+
+
+@lru_cache(maxsize=None)
+def raw_codec(model: type[Synced], sqlite: bool) -> RawCodec:
+    c = codec(model)
+    cols = [c.table.c[n] for n in c.columns]
+    if not c.mutable:
+        cols = [col for col in cols if col.name != "field_clocks"]
+    defaults: dict[str, Any] = {}
+    for col in cols:
+        if col.name in c.defaults:
+            d = c.defaults[col.name]
+            defaults[col.name] = (lambda d=d, col=col: _raw_default(col, d())) if callable(d) else _raw_default(col, d)
+    return RawCodec(tuple(col.name for col in cols), tuple(_raw_encoder(col, sqlite) for col in cols),
+                    tuple(bool(col.nullable) for col in cols), defaults, frozenset(c.converters))
+
+
 def check_resident(row: dict[str, Any]) -> None:
     """A resident's 居民身份证 number must be a real one (GB 11643)."""
     if row.get("doc_type") == "ric" and row.get("doc_number") and not row.get("deleted"):
@@ -323,16 +410,37 @@ def export_rows(session: Session, model: type[Synced], scope: Scope,
     """The rows of one table for one export, as JSON-ready dicts."""
     c = codec(model)
     t = c.table
-    q = select(*[t.c[n] for n in c.columns]).where(_where(model, scope, extra.get(t.name))).order_by(t.c.seq)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # The driver's values as they are (no per-value type processing): UUIDs
+    # as hex or uuid objects, times as text or datetime, both of which the
+    # reader accepts; only SQLite's 0/1 booleans and JSON text need a touch.
+    q = (select(*[type_coerce(t.c[n], NullType()).label(n) for n in c.columns])
+         .where(_where(model, scope, extra.get(t.name))).order_by(t.c.seq))
+    fix: list[tuple[int, Callable[[Any], Any]]] = []
+    if sqlite:
+        for i, n in enumerate(c.columns):
+            if isinstance(t.c[n].type, Boolean):
+                fix.append((i, bool))
+            elif isinstance(t.c[n].type, JSON):
+                fix.append((i, _fragment))
+    names = c.columns
     rows = session.connection().execution_options(yield_per=BATCH).execute(q)
-    if t.name == "sync_conflicts" and scope.hub_to_station:
-        for r in rows:
-            m = r._mapping
-            if _record_origin(session, m["table_name"], m["row_id"]) == scope.target:
-                yield dict(m)
-        return
+    conflicts = t.name == "sync_conflicts" and scope.hub_to_station
     for r in rows:
-        yield dict(r._mapping)
+        values = list(r)
+        for i, f in fix:
+            if values[i] is not None:
+                values[i] = f(values[i])
+        d = dict(zip(names, values))
+        if conflicts:
+            if _record_origin(session, d["table_name"], uuid.UUID(str(d["row_id"]))) != scope.target:
+                continue
+        yield d
+
+
+def _fragment(text: str) -> Any:
+    """JSON text from the database, embedded as it is."""
+    return orjson.Fragment(text) if hasattr(orjson, "Fragment") else orjson.loads(text)
 
 
 def _record_origin(session: Session, table: str, row_id: uuid.UUID) -> str | None:
@@ -441,13 +549,7 @@ def apply_table(session: Session, model: type[Synced], raw_rows: Iterable[Any], 
     batch: list[dict[str, Any]] = []
     name = t.name
     for raw in raw_rows:
-        try:
-            row = c.decode(raw)
-            if name == "residents":
-                check_resident(row)
-        except BadRow as e:
-            raise bad_row(name, e.column, e.why) from None
-        batch.append(row)
+        batch.append(raw)
         if len(batch) >= BATCH:
             _apply_batch(session, c, batch, ctx, counts)
             if progress:
@@ -460,32 +562,59 @@ def apply_table(session: Session, model: type[Synced], raw_rows: Iterable[Any], 
     return counts
 
 
-def _apply_batch(session: Session, c: Codec, batch: list[dict[str, Any]], ctx: MergeContext, counts: Counts) -> None:
+def _row_id(raw: Any) -> uuid.UUID:
+    if not isinstance(raw, dict):
+        raise BadRow("id", "不是一条记录")
+    v = raw.get("id")
+    if not isinstance(v, str) or not _UUID_RE.fullmatch(v):
+        raise BadRow("id", "不是有效的记录编号")
+    return uuid.UUID(v)
+
+
+def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext, counts: Counts) -> None:
     t = c.table
-    ids = [r["id"] for r in batch]
-    if len(set(ids)) != len(ids):
-        # the same record twice in one part: keep the last (it has the later seq at the source)
-        last = {r["id"]: r for r in batch}
-        batch = list(last.values())
-        ids = list(last)
+    name = t.name
+    try:
+        by_id = {_row_id(raw): raw for raw in batch}  # the same record twice: the last (later) one
+    except BadRow as e:
+        raise bad_row(name, e.column, e.why) from None
     existing: dict[uuid.UUID, dict[str, Any]] = {}
-    if c.mutable or True:
-        cols = [t.c[n] for n in c.columns]
-        for r in session.connection().execute(select(*cols).where(t.c.id.in_(ids))):
-            existing[r.id] = dict(r._mapping)
-    inserts: list[dict[str, Any]] = []
+    cols = [t.c[n] for n in c.columns]
+    for r in session.connection().execute(select(*cols).where(t.c.id.in_(list(by_id)))):
+        existing[r.id] = dict(r._mapping)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    fast = raw_codec(c.model, sqlite)
+    new_rows: list[list[Any]] = []
     pure: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    hub_keeps = ctx.i_am_hub and t.name in CATALOGUE
+    hub_keeps = ctx.i_am_hub and name in CATALOGUE
     remote_max = 0
-    for row in batch:
+    i_hlc, i_origin = fast.columns.index("hlc"), fast.columns.index("origin")
+    for rid, raw in by_id.items():
+        local = existing.get(rid)
+        try:
+            if local is None:
+                values = fast.encode(raw)
+                if not values[i_origin] or values[i_hlc] < 0:
+                    raise BadRow("origin", "来源或时钟不对")
+                if c.mutable:
+                    clocks = raw.get("field_clocks")
+                    if not isinstance(clocks, dict) or not all(
+                            isinstance(k, str) and type(v) is int and v >= 0 for k, v in clocks.items()):
+                        raise BadRow("field_clocks", "修改时钟不对")
+                if name == "residents":
+                    check_resident(raw)
+                    if raw.get("doc_number") and not raw.get("deleted"):
+                        ctx.new_residents.append({"id": rid, "doc_number": raw["doc_number"]})
+                remote_max = max(remote_max, values[i_hlc])
+                new_rows.append(values)
+                continue
+            row = c.decode(raw)
+            if name == "residents":
+                check_resident(row)
+        except BadRow as e:
+            raise bad_row(name, e.column, e.why) from None
         remote_max = max(remote_max, row["hlc"])
-        local = existing.get(row["id"])
-        if local is None:
-            inserts.append(row)
-            if t.name == "residents" and row.get("doc_number") and not row["deleted"]:
-                ctx.new_residents.append(row)
-            continue
         if not c.mutable or (hub_keeps and local["origin"] != ctx.source):
             counts.unchanged += 1
             continue
@@ -496,10 +625,12 @@ def _apply_batch(session: Session, c: Codec, batch: list[dict[str, Any]], ctx: M
             pure.append(merged)  # now exactly the source's version
         else:
             updates.append(merged)  # ours won somewhere: the source needs this back
-    counts.new += len(inserts)
+    counts.new += len(new_rows)
     counts.updated += len(updates) + len(pure)
-    n_pure = len(inserts) + len(pure)
-    first = write_remote(session, c.model, inserts, pure, remote_max)
-    if n_pure:
-        ctx.add_echo(first, first + n_pure - 1)
+    first = write_remote_raw(session, c.model, fast.columns, new_rows, remote_max)
+    if new_rows:
+        ctx.add_echo(first, first + len(new_rows) - 1)
+    first = write_remote(session, c.model, [], pure, remote_max)
+    if pure:
+        ctx.add_echo(first, first + len(pure) - 1)
     write_remote(session, c.model, [], updates, remote_max)

@@ -463,18 +463,29 @@ def _record_conflicts(s: Session, ctx: changes.MergeContext) -> int:
 
 
 def _flag_duplicates(s: Session, ctx: changes.MergeContext, bundle_id: uuid.UUID) -> int:
+    """New residents whose document number another live record here carries:
+    one query per 500 of them (a first import brings a whole station)."""
+    s.flush()
     n = 0
-    for row in ctx.new_residents:
-        others = s.scalars(select(Resident.id).where(
-            Resident.doc_number == row["doc_number"], Resident.id != row["id"], Resident.deleted.is_(False),
-            Resident.merged_into_id.is_(None)))
-        for other in others:
-            pair = {other, row["id"]}
-            known = s.scalar(select(func.count()).select_from(SyncDuplicate).where(
-                SyncDuplicate.resident_a.in_(pair), SyncDuplicate.resident_b.in_(pair)))
-            if known:
+    rows = ctx.new_residents
+    for i in range(0, len(rows), 500):
+        chunk = rows[i:i + 500]
+        holders: dict[str, list[uuid.UUID]] = {}
+        for rid, doc in s.execute(select(Resident.id, Resident.doc_number).where(
+                Resident.doc_number.in_({r["doc_number"] for r in chunk}), Resident.deleted.is_(False),
+                Resident.merged_into_id.is_(None))):
+            holders.setdefault(doc, []).append(rid)
+        found = [(other, r["id"]) for r in chunk for other in holders.get(r["doc_number"], []) if other != r["id"]]
+        if not found:
+            continue
+        ids = {x for pair in found for x in pair}
+        known = {frozenset(p) for p in s.execute(select(SyncDuplicate.resident_a, SyncDuplicate.resident_b).where(
+            SyncDuplicate.resident_a.in_(ids) | SyncDuplicate.resident_b.in_(ids)))}
+        for other, new in found:
+            if frozenset((other, new)) in known:
                 continue
-            s.add(SyncDuplicate(resident_a=other, resident_b=row["id"], found_at=ctx.found_at,
+            known.add(frozenset((other, new)))
+            s.add(SyncDuplicate(resident_a=other, resident_b=new, found_at=ctx.found_at,
                                 bundle_id=bundle_id, status="open"))
             n += 1
     return n
