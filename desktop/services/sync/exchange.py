@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from db.clock import new_id, to_datetime, utcnow
-from db.engine import Database
+from db.engine import SQLITE_PRAGMAS, Database
 from db.errors import StationDeskError, ValidationError
 from db.models import (
     Certificate, CertificateRefusal, Household, LocalState, Matter, Need, NoticeLog, Resident, ResidentTag, Station,
@@ -58,6 +58,8 @@ FORMAT = "station-desk-sync/1"
 BUNDLE_SUFFIX = ".sdbundle"
 TRANSFER_ROLE = "supervisor"
 TRUST_ROLE = "admin"
+IMPORT_CACHE_KIB = -262144
+SQLITE_CACHE_PRAGMA = next(p for p in SQLITE_PRAGMAS if "cache_size" in p)
 
 __all__ = [
     "station_keys", "my_identity", "export_public_key", "read_peer_file", "trust_peer", "revoke_peer", "peers",
@@ -379,6 +381,10 @@ def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uui
     per_table: dict[str, dict[str, int]] = {}
     try:
         with db.session() as s:
+            if db.is_sqlite:
+                # A first import writes a whole station: give its indexes room (256 MB,
+                # this connection only, back to the default when done).
+                s.connection().exec_driver_sql(f"PRAGMA cache_size={IMPORT_CACHE_KIB}")
             me = _station(s)
             peer = s.get(SyncPeer, source)
             assert peer is not None
@@ -416,6 +422,8 @@ def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uui
             audit.record(s, "sync_import", actor, target_type="station", peer=source, new=new, updated=updated,
                          conflicts=n_conflicts, duplicates=n_dups)
             s.flush()
+            if db.is_sqlite:
+                s.connection().exec_driver_sql(SQLITE_CACHE_PRAGMA)
             s.add(SyncBundle(bundle_id=bundle_id, direction="in", peer=source, at=utcnow(), by=actor.display_name,
                              file_name=Path(str(b.path)).name[:260], full=bool(m.get("full")),
                              since_seq=m["since_seq"], upto_seq=m["upto_seq"], rows=done, size=_size(b.path),
