@@ -515,7 +515,8 @@ class MergeContext:
     ack_hlc: int  # our clock as far as the source has seen it
     recv_hlc: int  # the source's clock at its previous bundle we applied
     found_at: datetime = field(default_factory=utcnow)
-    echo: list[list[int]] = field(default_factory=list)  # seq ranges holding rows exactly as the source sent them
+    echo: list[list[int]] = field(default_factory=list)
+    residents_were_empty: bool = False  # a first import: duplicates can only be among the new rows  # seq ranges holding rows exactly as the source sent them
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     new_residents: list[dict[str, Any]] = field(default_factory=list)
 
@@ -585,9 +586,13 @@ def _conflict(c: Codec, local: dict[str, Any], column: str, *, winner: tuple[Any
     })
 
 
+REBUILD_INDEXES_FROM = 20_000  # rows into an empty table: build its indexes afterwards, sorted
+
+
 def apply_table(session: Session, model: type[Synced], raw_rows: Iterable[Any], ctx: MergeContext,
-                progress: Callable[[int], None] | None = None) -> Counts:
-    """Merge one table's rows from a bundle (inside the caller's transaction)."""
+                progress: Callable[[int], None] | None = None, expected: int = 0) -> Counts:
+    """Merge one table's rows from a bundle (inside the caller's transaction).
+    ``expected`` is the part's line count from the manifest."""
     c = codec(model)
     t = c.table
     counts = Counts()
@@ -595,6 +600,12 @@ def apply_table(session: Session, model: type[Synced], raw_rows: Iterable[Any], 
     # An empty table (a first import at a new hub) has nothing to merge with:
     # no look-ups.  A part that held one record twice then fails on its key.
     empty = session.connection().execute(select(t.c.id).limit(1)).first() is None
+    if t.name == "residents":
+        ctx.residents_were_empty = empty
+    rebuild = sorted(t.indexes, key=lambda i: i.name or "") if empty and expected >= REBUILD_INDEXES_FROM else []
+    conn = session.connection()
+    for index in rebuild:  # inside the transaction: a failed or killed import keeps them
+        index.drop(conn)
     for raw in raw_rows:
         batch.append(raw)
         if len(batch) >= BATCH:
@@ -606,6 +617,8 @@ def apply_table(session: Session, model: type[Synced], raw_rows: Iterable[Any], 
         _apply_batch(session, c, batch, ctx, counts, empty)
         if progress:
             progress(len(batch))
+    for index in rebuild:
+        index.create(conn)
     return counts
 
 

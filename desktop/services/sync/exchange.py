@@ -404,8 +404,10 @@ def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uui
 
                 if progress:
                     progress(done, total, f"正在导入：{label}")
-                c = changes.apply_table(s, model, b.rows(name), ctx, tick)
+                c = changes.apply_table(s, model, b.rows(name), ctx, tick, b.part(name).lines or 0)
                 per_table[name] = c.as_dict()
+            if progress:
+                progress(done, total, "正在查找疑似重复居民…")
             n_conflicts = _record_conflicts(s, ctx)
             n_dups = _flag_duplicates(s, ctx, bundle_id)
             new = sum(c["new"] for c in per_table.values())
@@ -424,6 +426,8 @@ def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uui
             s.flush()
             if db.is_sqlite:
                 s.connection().exec_driver_sql(SQLITE_CACHE_PRAGMA)
+            if progress:
+                progress(done, total, "正在保存…")
             s.add(SyncBundle(bundle_id=bundle_id, direction="in", peer=source, at=utcnow(), by=actor.display_name,
                              file_name=Path(str(b.path)).name[:260], full=bool(m.get("full")),
                              since_seq=m["since_seq"], upto_seq=m["upto_seq"], rows=done, size=_size(b.path),
@@ -476,6 +480,16 @@ def _flag_duplicates(s: Session, ctx: changes.MergeContext, bundle_id: uuid.UUID
     s.flush()
     n = 0
     rows = ctx.new_residents
+    if ctx.residents_were_empty:  # nothing was here: only the new records can share a number
+        by_doc: dict[str, list[uuid.UUID]] = {}
+        for r in rows:
+            by_doc.setdefault(r["doc_number"], []).append(r["id"])
+        for ids in by_doc.values():
+            for other in ids[1:]:
+                s.add(SyncDuplicate(resident_a=ids[0], resident_b=other, found_at=ctx.found_at,
+                                    bundle_id=bundle_id, status="open"))
+                n += 1
+        return n
     for i in range(0, len(rows), 500):
         chunk = rows[i:i + 500]
         holders: dict[str, list[uuid.UUID]] = {}
