@@ -174,7 +174,7 @@ def _every_drillable_figure_matches(db, admin, report):
         for f in sec.figures:
             if f.drill is None or f.value is None:
                 continue
-            facts = reports.matching(report, f.drill)
+            facts = reports.matching(db, report, f.drill)
             if f.fmt == "int":
                 assert f.value == len(facts), (sec.key, f.label)
                 checked += 1
@@ -186,7 +186,7 @@ def _every_drillable_figure_matches(db, admin, report):
                 for i, d in enumerate(drills):
                     if d is None or row[i] is None:
                         continue
-                    facts = reports.matching(report, d)
+                    facts = reports.matching(db, report, d)
                     if t.formats.get(i) == "int":
                         assert row[i] == len(facts), (t.key, row[0], t.columns[i])
                         checked += 1
