@@ -429,7 +429,7 @@ class _MatterSQL:
     def _working_ordinal(self, k, lo: date, hi: date):  # type: ignore[no-untyped-def]
         """Working days from EPOCH up to day number ``k``, in SQL: weekdays by
         arithmetic, then the calendar's holidays on weekdays and make-up
-        working days on weekends between ``lo`` and ``hi`` (earlier ones
+        working days on weekends after ``lo`` up to ``hi`` (earlier ones
         cancel in a difference of two dates on or after ``lo``)."""
         k1 = k + 1
         ordinal = 5 * (k1 // 7) + case((k1 % 7 > 5, 5), else_=k1 % 7)
@@ -446,41 +446,62 @@ class _MatterSQL:
         """One row per combination of dimensions and sets, with its count and
         the sum, maximum and count of 用时 of the 办结 among them; and the
         matter types by id (code, promised days)."""
-        c, m = self.c, Matter
+        c, m, p = self.c, Matter, self.preds
+        keys = [raw(m.matter_type_id).label("tid"), m.matter_name.label("name"), m.category.label("category"),
+                m.channel.label("channel"), m.handler_name.label("handler"), m.origin.label("origin")]
+        # Which sets a matter is in, as one small integer (bit i: MATTER_SETS[i]).
+        mask = sum((_flag(p[k]) * (1 << i) for i, k in enumerate(MATTER_SETS)), literal(0)).label("sets")
+        # 用时 of a matter done in the period: its two day numbers in the
+        # inner query, the working days between them in the outer one.
+        # OFFSET 0 keeps the inner query a separate step, so each row's day
+        # numbers are computed once, not at every use in the outer formula.
+        days = [case((p["done"], c.day_no(m.accepted_at)), else_=None).label("ka"),
+                case((p["done"], c.day_no(m.closed_at)), else_=None).label("kc")]
+        before = m.accepted_at < c.start_utc
+        # Four disjoint slices, each selected through the index that finds it
+        # (one OR would read the year): accepted in the period; accepted
+        # earlier and closed in it, still open, or closed after it.  The
+        # working-day formula needs the calendar's exceptions from the
+        # earliest acceptance on: the period's own for the first slice, a
+        # year before it for the second (checked below); the last two hold
+        # no 办结.
+        year_before = c.period.start - timedelta(days=366)
+        slices = [(c.in_period(m.accepted_at), c.period.start),
+                  (and_(m.closed_at >= c.start_utc, m.closed_at < c.end_utc, before), year_before),
+                  (and_(m.closed_at.is_(None), before), None),
+                  (and_(m.closed_at >= c.end_utc, before), None)]
+        rows: list[dict[str, Any]] = []
         with c.db.session() as s:
             conn = s.connection()
             types = {_key(r[0]): (r[1], r[2] or 0) for r in conn.execute(
                 select(raw(MatterType.id), MatterType.code, MatterType.promised_days))}
-            # The earliest acceptance among the period's closed matters bounds
-            # the calendar the 用时 needs.
-            lo = conn.execute(select(func.min(m.accepted_at)).where(
-                self.base, m.closed_at >= c.start_utc, m.closed_at < c.end_utc)).scalar()
-            lo_day = (lo + c.off).date() if lo is not None else c.period.start
-            p = self.preds
-            used = case((p["done"], self._working_ordinal(c.day_no(m.closed_at), lo_day, c.period.end)
-                         - self._working_ordinal(c.day_no(m.accepted_at), lo_day, c.period.end)), else_=None)
-            keys = [raw(m.matter_type_id).label("tid"), m.matter_name.label("name"), m.category.label("category"),
-                    m.channel.label("channel"), m.handler_name.label("handler"), m.origin.label("origin")]
-            flags = [_flag(p[k]).label(k) for k in MATTER_SETS]
-            before = m.accepted_at < c.start_utc
-            # Four disjoint slices, each selected through the index that finds
-            # it (a single OR would read the year): accepted in the period;
-            # accepted earlier and closed in it, still open, or closed since.
-            slices = [c.in_period(m.accepted_at),
-                      and_(m.closed_at >= c.start_utc, m.closed_at < c.end_utc, before),
-                      and_(m.closed_at.is_(None), before),
-                      and_(m.closed_at >= c.end_utc, before)]
-            rows: list[dict[str, Any]] = []
-            for where in slices:
-                sub = select(*keys, *flags, used.label("used")).where(self.base, where).subquery()
-                group = [sub.c[k.name] for k in keys] + [sub.c[k] for k in MATTER_SETS]
-                q = select(*group, func.count().label("n"), func.sum(sub.c.used).label("used_sum"),
-                           func.max(sub.c.used).label("used_max"), func.count(sub.c.used).label("used_n")
-                           ).group_by(*group)
-                for r in conn.execute(q).mappings():
-                    if any(r[k] for k in MATTER_SETS):
-                        rows.append(dict(r))
+            for where, lo in slices:
+                got = self._slice(conn, keys, mask, days, where, lo)
+                first = min((r["ka_min"] for r in got if r["ka_min"] is not None), default=None)
+                if lo is not None and first is not None and first < (lo - EPOCH).days:
+                    # accepted more than a year before it was closed: widen
+                    got = self._slice(conn, keys, mask, days, where, EPOCH + timedelta(days=int(first) - 1))
+                rows += got
         return rows, types
+
+    def _slice(self, conn, keys, mask, days, where, lo: date | None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+        sub = select(*keys, mask, *(days if lo is not None else ())).where(self.base, where).offset(0).subquery()
+        group = [sub.c[k.name] for k in keys] + [sub.c.sets]
+        if lo is not None:
+            end = self.c.period.end
+            used = self._working_ordinal(sub.c.kc, lo, end) - self._working_ordinal(sub.c.ka, lo, end)
+            agg = [func.sum(used).label("used_sum"), func.max(used).label("used_max"),
+                   func.count(sub.c.ka).label("used_n"), func.min(sub.c.ka).label("ka_min")]
+        else:
+            agg = [literal(None).label("used_sum"), literal(None).label("used_max"), literal(0).label("used_n"),
+                   literal(None).label("ka_min")]
+        out = []
+        for r in conn.execute(select(*group, func.count().label("n"), *agg).group_by(*group)).mappings():
+            if r["sets"]:
+                row = dict(r)
+                row.update((k, bool(r["sets"] & (1 << i))) for i, k in enumerate(MATTER_SETS))
+                out.append(row)
+        return out
 
     def facts(self, where) -> list[MatterFact]:  # type: ignore[no-untyped-def]
         """The matters selected by ``where``, one fact each, with 用时."""
