@@ -26,6 +26,7 @@ import json
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from operator import attrgetter
 from datetime import date, datetime, time, timedelta
 from typing import Any, Callable, Iterable, NamedTuple
 
@@ -994,8 +995,9 @@ def _volunteer_section(c: _Ctx, needs: list[NeedFact], services: list[dict[str, 
     return sec
 
 
-def _resident_facts(c: _Ctx, contacted: set[str]) -> tuple[list[ResidentFact], list[ResidentFact]]:
-    """(special-group residents, residents registered in the period)."""
+def _resident_facts(c: _Ctx, contacted) -> tuple[list[ResidentFact], list[ResidentFact]]:  # type: ignore[no-untyped-def]
+    """(special-group residents, residents registered in the period).
+    ``contacted``: a SQL condition on ``Resident.id`` (see ``_contacted``)."""
     def bound(dt: datetime) -> uuid.UUID:
         # A UUIDv7 starts with its creation time in milliseconds (48 bits), so
         # ids created in [start, end) sort between these two and the primary
@@ -1007,24 +1009,26 @@ def _resident_facts(c: _Ctx, contacted: set[str]) -> tuple[list[ResidentFact], l
     live = and_(Resident.deleted.is_(False), Resident.moved_out.is_(False), Resident.deceased.is_(False),
                 c.where_origin(Resident.origin))
     with c.db.session() as s:
+        conn = s.connection()
         people: dict[Any, list[Any]] = {}
-        for rid, origin, name, grid, address, tag in s.execute(
+        for rid, origin, name, grid, address, tag, seen in conn.execute(
                 select(raw(Resident.id), Resident.origin, Resident.name, Resident.grid, Resident.address_text,
-                       ResidentTag.tag)
+                       ResidentTag.tag, _flag(contacted))
                 .join(Resident, Resident.id == ResidentTag.resident_id)
-                .where(ResidentTag.deleted.is_(False), live)):
-            if rid in people:
-                people[rid][4].append(tag)
+                .where(ResidentTag.deleted.is_(False), live)).all():
+            person = people.get(rid)
+            if person is None:
+                people[rid] = [origin, name, grid or "", address or "", [tag], bool(seen)]
             else:
-                people[rid] = [origin, name, grid or "", address or "", [tag]]
-        special = [ResidentFact(rid, o, n, g, a, tuple(sorted(tags)), None, _key(rid) in contacted)
-                   for rid, (o, n, g, a, tags) in people.items()]
+                person[4].append(tag)
+        special = [ResidentFact(rid, o, n, g, a, tuple(sorted(tags)), None, seen)
+                   for rid, (o, n, g, a, tags, seen) in people.items()]
         new = [ResidentFact(r[0], r[1], r[2], r[3] or "", r[4] or "", (), _uuid_time(uuid.UUID(_key(r[0])), c), True)
                for r in s.execute(select(Resident.id, Resident.origin, Resident.name, Resident.grid,
                                          Resident.address_text)
                                   .where(Resident.id >= lo, Resident.id < hi, Resident.deleted.is_(False),
                                          c.where_origin(Resident.origin)))]
-    special.sort(key=lambda f: (f.grid, f.name))
+    special.sort(key=attrgetter("grid", "name"))
     return special, new
 
 
@@ -1052,22 +1056,25 @@ def _change_facts(c: _Ctx) -> list[ChangeFact]:
                                           c.where_origin(AuditLog.origin)))]
 
 
-def _contacts(c: _Ctx, msql: _MatterSQL, ssql: _ServiceSQL, certs: list[CertFact], refusals: list[RefusalFact],
-              needs: list[NeedFact]) -> set[str]:
-    """Residents the station served or saw in the period."""
-    p = c.period
-    ids: list[Any] = [f.resident_id for f in certs]
-    ids += [f.resident_id for f in refusals if f.resident_id]
-    ids += [f.resident_id for f in needs if f.resident_id and p.contains(f.created.date())]
-    with c.db.session() as s:
-        ids += list(s.scalars(select(raw(Matter.resident_id)).where(msql.where(Drill("matters", "accepted")))
-                              .distinct()))
-        ids += list(s.scalars(ssql._from(select(raw(Need.resident_id)))
-                              .where(ssql.where(Drill("services", "in_period")), Need.resident_id.is_not(None))
-                              .distinct()))
-        ids += list(s.scalars(select(raw(NoticeLog.resident_id)).where(c.in_period(NoticeLog.at),
-                                                                       NoticeLog.resident_id.is_not(None))))
-    return {_key(i) for i in ids}
+def _contacted(c: _Ctx, msql: _MatterSQL, ssql: _ServiceSQL):  # type: ignore[no-untyped-def]
+    """Residents the station served or saw in the period, as a condition on
+    ``Resident.id`` for the database to evaluate: matters accepted,
+    certificates issued or voided, refusals, needs raised, services received
+    and one-time notices handed over."""
+    subs = [
+        select(Matter.resident_id).where(msql.where(Drill("matters", "accepted"))),
+        select(Certificate.resident_id).where(Certificate.deleted.is_(False), c.where_origin(Certificate.origin),
+                                              or_(c.in_period(Certificate.issued_at), c.in_period(Certificate.voided_at))),
+        select(CertificateRefusal.resident_id).where(c.in_period(CertificateRefusal.at),
+                                                     c.where_origin(CertificateRefusal.origin),
+                                                     CertificateRefusal.resident_id.is_not(None)),
+        select(Need.resident_id).where(c.in_period(Need.created_at), c.where_origin(Need.origin),
+                                       Need.deleted.is_(False), Need.resident_id.is_not(None)),
+        ssql._from(select(Need.resident_id)).where(ssql.where(Drill("services", "in_period")),
+                                                   Need.resident_id.is_not(None)),
+        select(NoticeLog.resident_id).where(c.in_period(NoticeLog.at), NoticeLog.resident_id.is_not(None)),
+    ]
+    return or_(*(Resident.id.in_(q) for q in subs))
 
 
 def _resident_section(c: _Ctx, special: list[ResidentFact], new: list[ResidentFact],
@@ -1194,8 +1201,7 @@ def build(db: Database, actor: Actor, period: Period, stations: Iterable[str] | 
     sections.append(_volunteer_section(c, needs, services, skill_names(db)))
     mark("volunteers")
     step(4)
-    contacted = _contacts(c, msql, ssql, certs, refusals, needs)
-    special, new = _resident_facts(c, contacted)
+    special, new = _resident_facts(c, _contacted(c, msql, ssql))
     changes = _change_facts(c)
     sections.append(_resident_section(c, special, new, changes))
     # The small lists stay with the report for the drill-down; matters,
