@@ -210,6 +210,7 @@ class MatterFact(NamedTuple):
     promised_days: int
     resident_id: uuid.UUID
     used_days: int | None  # working days from acceptance to closing, when done
+    resident_name: str = ""
 
 
 class RatingFact(NamedTuple):
@@ -228,6 +229,7 @@ class RatingFact(NamedTuple):
     callback_by: str
     callback_note: str
     measures: str
+    resident_name: str = ""
 
 
 class CertFact(NamedTuple):
@@ -505,25 +507,32 @@ class _MatterSQL:
         return out
 
     def facts(self, where) -> list[MatterFact]:  # type: ignore[no-untyped-def]
-        """The matters selected by ``where``, one fact each, with 用时."""
+        """The matters selected by ``where``, one fact each, with 用时 and the
+        resident's name (the drill-down shows it)."""
         c = self.c
         cols = (Matter.receipt_no, Matter.origin, raw(Matter.matter_type_id), Matter.matter_name, Matter.category,
                 Matter.channel, Matter.handler_name, Matter.status, raw(Matter.accepted_at), raw(Matter.closed_at),
-                raw(Matter.promised_date), raw(Matter.resident_id))
+                raw(Matter.promised_date), raw(Matter.resident_id), Resident.name)
         with c.db.session() as s:
             conn = s.connection()
-            types = {_key(r[0]): (r[1], r[2] or 0) for r in conn.execute(
+            # keyed by the id exactly as the driver returns it, like the rows' ids
+            types = {r[0]: (r[1], r[2] or 0) for r in conn.execute(
                 select(raw(MatterType.id), MatterType.code, MatterType.promised_days))}
-            rows = conn.execute(select(*cols).where(where).order_by(Matter.accepted_at, Matter.receipt_no)).all()
+            rows = conn.execute(select(*cols).outerjoin(Resident, Resident.id == Matter.resident_id).where(where)
+                                .order_by(Matter.accepted_at, Matter.receipt_no)).all()
         off = c.off
         parsed = [(r, _dt(r[8]) + off, _dt(r[9]) + off if r[9] is not None else None) for r in rows]
         ordinal = _workday_ordinals(self.cal, [(a, b) for _, a, b in parsed])
         out = []
+        promised: dict[Any, date | None] = {}  # few distinct dates among many rows
         for r, acc, closed in parsed:
-            code, days = types.get(_key(r[2]), ("", 0))
+            code, days = types.get(r[2], ("", 0))
             used = ordinal[closed.date()] - ordinal[acc.date()] if (closed is not None and r[7] == "done") else None
-            out.append(MatterFact(r[0], r[1], r[0], code, r[3], r[4], r[5], r[6], r[7], acc, closed, _day(r[10]),
-                                  days, r[11], used))
+            due = promised.get(r[10])
+            if due is None:
+                due = promised[r[10]] = _day(r[10])
+            out.append(MatterFact(r[0], r[1], r[0], code, r[3], r[4], r[5], r[6], r[7], acc, closed, due,
+                                  days, r[11], used, r[12] or ""))
         return out
 
 
@@ -683,12 +692,14 @@ class _RatingSQL:
         q = self._from(select(raw(MatterRating.id), Matter.origin, raw(Matter.id), Matter.receipt_no, Matter.matter_name,
                               raw(MatterRating.at), MatterRating.level, MatterRating.comment, raw(Matter.resident_id),
                               Rectification.status, Rectification.due_date, Rectification.callback_at,
-                              Rectification.callback_by, Rectification.callback_note, Rectification.measures)
-                       ).where(where).order_by(MatterRating.at, Matter.receipt_no)
+                              Rectification.callback_by, Rectification.callback_note, Rectification.measures,
+                              Resident.name)
+                       ).outerjoin(Resident, Resident.id == Matter.resident_id).where(where)
+        q = q.order_by(MatterRating.at, Matter.receipt_no)
         with c.db.session() as s:
             rows = s.connection().execute(q).all()
         return [RatingFact(r[0], r[1], r[2], r[3], r[4], _dt(r[5]) + c.off, r[6], r[7] or "", r[8], r[9] or "", r[10],
-                           c.local(r[11]), r[12] or "", r[13] or "", r[14] or "") for r in rows]
+                           c.local(r[11]), r[12] or "", r[13] or "", r[14] or "", r[15] or "") for r in rows]
 
 
 RECT_STATUS = {"open": "整改中", "done": "已整改回访", "": "—"}
@@ -1292,16 +1303,14 @@ def records(db: Database, actor: Actor, report: Report, drill: Drill, limit: int
     st = report.station_names
     k = drill.kind
     if k == "matters":
-        names = _names(db, (f.resident_id for f in facts))
         from desktop.services.counter import STATUSES
 
-        rows = [[f.receipt_no, names.get(_key(f.resident_id), ""), f.matter, CHANNELS.get(f.channel, f.channel), f.handler,
+        rows = [[f.receipt_no, f.resident_name, f.matter, CHANNELS.get(f.channel, f.channel), f.handler,
                  f.accepted, f.promised, f.closed, STATUSES.get(f.status, f.status), f.used_days, st.get(f.origin, f.origin)]
                 for f in sorted(facts, key=lambda f: f.accepted)]
         cols = ["回执号", "居民", "事项", "渠道", "经办人", "受理时间", "承诺日期", "办结时间", "状态", "用时(工作日)", "站点"]
     elif k == "ratings":
-        names = _names(db, (f.resident_id for f in facts))
-        rows = [[f.at, f.receipt_no, names.get(_key(f.resident_id), ""), f.matter, RATINGS[f.level], f.comment,
+        rows = [[f.at, f.receipt_no, f.resident_name, f.matter, RATINGS[f.level], f.comment,
                  RECT_STATUS.get(f.rect_status, f.rect_status)] for f in sorted(facts, key=lambda f: f.at)]
         cols = ["评价时间", "回执号", "居民", "事项", "等级", "意见", "整改"]
     elif k == "certificates":
