@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import attrgetter
 from datetime import date, datetime, time, timedelta
@@ -1153,6 +1154,13 @@ def _comparison_section(c: _Ctx, matters: dict[Any, _Tally], ratings: list[tuple
     return sec
 
 
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    import time as _time
+
+    t = _time.perf_counter()
+    return fn(), _time.perf_counter() - t
+
+
 def station_choices(db: Database) -> list[tuple[str, str]]:
     """(code, name) of every station whose records this database holds."""
     with db.session() as s:
@@ -1179,42 +1187,47 @@ def build(db: Database, actor: Actor, period: Period, stations: Iterable[str] | 
         if progress:
             progress(i, len(steps), steps[i] if i < len(steps) else "完成")
 
-    def mark(name: str) -> None:
-        timings[name] = _time.perf_counter() - t0 - sum(timings.values())
+    def mark(name: str) -> None:  # seconds since the previous mark
+        timings[name] = _time.perf_counter() - t0 - sum(v for k, v in timings.items() if k != "counter_queries")
 
     step(0)
     cal = workdays.load(db)
-    msql = _MatterSQL(c, cal)
-    total, by_dim, type_names, promised = _matter_tallies(*msql.counts())
-    with db.session() as s:
-        notices = list(s.execute(select(NoticeLog.id, NoticeLog.origin, NoticeLog.at, NoticeLog.notice_no,
-                                        NoticeLog.resident_id, NoticeLog.actor_name, MatterType.name)
-                                 .join(MatterType, MatterType.id == NoticeLog.matter_type_id)
-                                 .where(c.in_period(NoticeLog.at), c.where_origin(NoticeLog.origin))).all())
-    sections = [_counter_section(c, total, by_dim, type_names, promised, len(notices))]
-    mark("counter")
-    step(1)
-    rsql = _RatingSQL(c)
-    rating_counts = rsql.counts()
-    bad = rsql.facts(rsql.where(Drill("ratings", "bad")))
-    sections.append(_satisfaction_section(c, rating_counts, bad, total.n["done"]))
-    mark("satisfaction")
-    step(2)
-    certs, refusals, seals = _cert_facts(c)
-    sections.append(_cert_section(c, certs, refusals, seals))
-    mark("certificates")
-    step(3)
-    needs = _need_facts(c)
-    ssql = _ServiceSQL(c)
-    services = ssql.counts()
-    from desktop.services.volunteers import skills as skill_names
+    msql, rsql, ssql = _MatterSQL(c, cal), _RatingSQL(c), _ServiceSQL(c)
+    # The counter's GROUP BY queries are the largest part and run inside
+    # the database driver, which releases the GIL: they go on in a thread
+    # (on its own connection) while the other sections are read here.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-counter") as pool:
+        counted = pool.submit(_timed, msql.counts)
+        with db.session() as s:
+            notices = list(s.execute(select(NoticeLog.id, NoticeLog.origin, NoticeLog.at, NoticeLog.notice_no,
+                                            NoticeLog.resident_id, NoticeLog.actor_name, MatterType.name)
+                                     .join(MatterType, MatterType.id == NoticeLog.matter_type_id)
+                                     .where(c.in_period(NoticeLog.at), c.where_origin(NoticeLog.origin))).all())
+        step(1)
+        rating_counts = rsql.counts()
+        bad = rsql.facts(rsql.where(Drill("ratings", "bad")))
+        mark("satisfaction")
+        step(2)
+        certs, refusals, seals = _cert_facts(c)
+        mark("certificates")
+        step(3)
+        needs = _need_facts(c)
+        services = ssql.counts()
+        from desktop.services.volunteers import skills as skill_names
 
-    sections.append(_volunteer_section(c, needs, services, skill_names(db)))
-    mark("volunteers")
-    step(4)
-    special, new = _resident_facts(c, _contacted(c, msql, ssql))
-    changes = _change_facts(c)
-    sections.append(_resident_section(c, special, new, changes))
+        volunteer_section = _volunteer_section(c, needs, services, skill_names(db))
+        mark("volunteers")
+        step(4)
+        special, new = _resident_facts(c, _contacted(c, msql, ssql))
+        changes = _change_facts(c)
+        mark("residents")
+        (matter_rows, types), timings["counter_queries"] = counted.result()
+    total, by_dim, type_names, promised = _matter_tallies(matter_rows, types)
+    sections = [_counter_section(c, total, by_dim, type_names, promised, len(notices)),
+                _satisfaction_section(c, rating_counts, bad, total.n["done"]),
+                _cert_section(c, certs, refusals, seals), volunteer_section,
+                _resident_section(c, special, new, changes)]
+    mark("counter")
     # The small lists stay with the report for the drill-down; matters,
     # ratings and services are read again, by the same predicates, when a
     # figure is opened.
@@ -1223,7 +1236,6 @@ def build(db: Database, actor: Actor, period: Period, stations: Iterable[str] | 
     all_names = dict(station_choices(db))
     here = accounts.station_info(db)
     origins_seen = set(by_dim["origin"]) | {f.origin for f in new} | {f.origin for f in special}
-    mark("residents")
     step(5)
     if len(stations) > 1 or (not stations and len(origins_seen - {None}) > 1):
         sections.append(_comparison_section(c, by_dim["origin"], rating_counts, certs, refusals, services, all_names))
