@@ -681,12 +681,14 @@ class _RatingSQL:
         cols = {"level": MatterRating.level, "origin": Matter.origin}
         return and_(self.base, self.preds[drill.pred], *(cols[k] == v for k, v in drill.filters))
 
-    def counts(self) -> list[tuple[str, int, str, int]]:
-        """(origin, level, rectification status, count) of the period's ratings."""
-        q = self._from(select(Matter.origin, MatterRating.level, Rectification.status, func.count())
-                       ).where(self.base).group_by(Matter.origin, MatterRating.level, Rectification.status)
+    def counts(self) -> list[tuple[str, int, int]]:
+        """(origin, level, count) of the period's ratings.  (Rectifications
+        concern only the bad ones, which the report lists anyway.)"""
+        q = (select(Matter.origin, MatterRating.level, func.count()).select_from(MatterRating)
+             .join(Matter, Matter.id == MatterRating.matter_id).where(self.base)
+             .group_by(Matter.origin, MatterRating.level))
         with self.c.db.session() as s:
-            return [(r[0], r[1], r[2] or "", r[3]) for r in s.connection().execute(q)]
+            return [(r[0], r[1], r[2]) for r in s.connection().execute(q)]
 
     def facts(self, where) -> list[RatingFact]:  # type: ignore[no-untyped-def]
         c = self.c
@@ -706,17 +708,17 @@ class _RatingSQL:
 RECT_STATUS = {"open": "整改中", "done": "已整改回访", "": "—"}
 
 
-def _satisfaction_section(c: _Ctx, counts: list[tuple[str, int, str, int]], bad_facts: list[RatingFact],
+def _satisfaction_section(c: _Ctx, counts: list[tuple[str, int, int]], bad_facts: list[RatingFact],
                           done_count: int) -> Section:
     p = c.period
     sec = Section("satisfaction", "二、好差评")
     levels: Counter[int] = Counter()
-    for _o, lv, _st, n in counts:
+    for _o, lv, n in counts:
         levels[lv] += n
     total = sum(levels.values())
     good = levels[5] + levels[4]
     bad = levels[2] + levels[1]
-    bad_closed = sum(n for _o, lv, st, n in counts if lv <= 2 and st == "done")
+    bad_closed = sum(1 for f in bad_facts if f.rect_status == "done")
     sec.figures += [
         Figure("评价数", total, "条", Drill("ratings", "all", (), f"{p.label} 评价")),
         Figure("满意率", good / total if total else None, "", Drill("ratings", "good", (), f"{p.label} 满意（5、4）"), "pct"),
@@ -1121,7 +1123,7 @@ def _resident_section(c: _Ctx, special: list[ResidentFact], new: list[ResidentFa
     return sec
 
 
-def _comparison_section(c: _Ctx, matters: dict[Any, _Tally], ratings: list[tuple[str, int, str, int]],
+def _comparison_section(c: _Ctx, matters: dict[Any, _Tally], ratings: list[tuple[str, int, int]],
                         certs: list[CertFact], refusals: list[RefusalFact], services: list[dict[str, Any]],
                         names: dict[str, str]) -> Section:
     p = c.period
@@ -1132,8 +1134,8 @@ def _comparison_section(c: _Ctx, matters: dict[Any, _Tally], ratings: list[tuple
     for o in origins:
         flt = (("origin", o),)
         t = matters.get(o) or _Tally()
-        rated = sum(r[3] for r in ratings if r[0] == o)
-        good = sum(r[3] for r in ratings if r[0] == o and r[1] >= 4)
+        rated = sum(r[2] for r in ratings if r[0] == o)
+        good = sum(r[2] for r in ratings if r[0] == o and r[1] >= 4)
         rows.append([names.get(o, o), t.n["accepted"], t.n["done"], t.n["overdue_done"] + t.n["overdue_open"],
                      rated, good / rated if rated else None,
                      sum(1 for f in certs if f.origin == o and cp["issued"](f)),
