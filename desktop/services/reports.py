@@ -2,16 +2,28 @@
 
 How it is built, and why:
 
-* Each section first loads the period's **facts** — one small tuple per
-  record that can count towards a figure (a matter, a rating, a certificate, a
-  refusal, a need, a service…), selected by indexed time columns, never a
-  scan of the whole year.
-* Every figure is then a count (or a sum) over the facts that satisfy a
-  named **predicate**, grouped by a dimension.  The same predicate and the
-  same dimension produce the figure's ``Drill`` — so clicking a number lists
+* Every figure is a count (or a sum) of the records that satisfy a named
+  **predicate**, grouped by a dimension.  The same predicate and the same
+  dimension produce the figure's ``Drill`` — so clicking a number lists
   exactly the records behind it, by construction.
+* The big record kinds — matters, ratings, volunteer services; a busy
+  street's month is ~150 000 matters — are counted **in the database**: the
+  predicates are SQL expressions (``_MatterSQL``, ``_RatingSQL``,
+  ``_ServiceSQL``), the figures come from GROUP BY queries over the
+  period's rows, and ``records()`` selects the rows behind a figure with
+  the same expression only when it is opened.  用时 (working days) is
+  computed in SQL too: weekdays by arithmetic on day numbers, plus the
+  calendar's holidays and 调休 as a short list of corrections.
+* The small kinds (certificates, refusals, the seal register, needs,
+  residents, changes, notices) are loaded as **facts** — one small tuple
+  per record — kept on the report and filtered in Python for the drill.
+* Rows are selected by indexed time columns, never a scan of the whole
+  year; the counter's queries run in a worker thread while the other
+  sections are read (SQLite works outside the GIL).
+* Results are the same on SQLite and PostgreSQL: the database only counts
+  and sums integers; sorting, ties and float sums are done in Python.
 * Dates are the station's local dates.  Timestamps are stored as naive UTC;
-  the period's local midnights are converted once, and each fact's times once.
+  the period's local midnights are converted once.
 
 Definitions a reader of the report needs (also printed in the report):
 受理 = accepted in the period; 办结 = closed as done in the period; 期末在办 =
@@ -27,11 +39,12 @@ import uuid
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from operator import attrgetter
 from datetime import date, datetime, time, timedelta
+from operator import attrgetter
 from typing import Any, Callable, Iterable, NamedTuple
 
-from sqlalchemy import Date, Integer, Interval, String, Text, and_, case, cast, func, literal, or_, select, true, type_coerce
+from sqlalchemy import (Date, Integer, Interval, String, Text, and_, case, cast, func, literal, or_, select, true,
+                        type_coerce)
 
 from db.clock import utcnow
 from db.engine import Database
@@ -57,7 +70,7 @@ from db.models import (
 )
 from desktop.services import accounts, workdays
 from desktop.services.context import Actor
-from desktop.services.counter import CHANNELS, OPEN_STATUSES, RATINGS
+from desktop.services.counter import CHANNELS, RATINGS
 from desktop.services.vocab import SPECIAL_GROUPS
 
 MAX_DAYS = 3 * 366 + 1  # a range longer than three years is a typo, not a report
