@@ -278,9 +278,22 @@ BENCHES: list[Callable[[BenchContext], dict[str, Any]]] = [bench_open_and_login,
                                                           bench_backups, bench_import, bench_reports, bench_sync]
 
 
-def run_all(*, n_residents: int = 100_000, keep_dir: str | None = None, db_url: str | None = None) -> dict[str, Any]:
+def bench_names() -> list[str]:
+    """The names ``--only`` accepts: each function's name without ``bench_``."""
+    return [b.__name__.removeprefix("bench_") for b in BENCHES]
+
+
+def run_all(*, n_residents: int = 100_000, keep_dir: str | None = None, db_url: str | None = None,
+            only: list[str] | None = None) -> dict[str, Any]:
+    names = bench_names()
+    unknown = sorted(set(only or ()) - set(names))
+    if unknown:
+        from db.errors import ValidationError
+
+        raise ValidationError("only", f"没有名为 {'、'.join(unknown)} 的基准测试；可选：{'、'.join(names)}。")
     ctx, figures = _prepare(n_residents, keep_dir, db_url)
     figures["residents"] = n_residents
-    for bench in BENCHES:
-        figures.update(bench(ctx))
+    for name, bench in zip(names, BENCHES):
+        if not only or name in only:
+            figures.update(bench(ctx))
     return figures

@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--residents", type=int, default=100_000)
     bench.add_argument("--keep", metavar="DIR", help="keep (and reuse) the benchmark database in DIR")
+    bench.add_argument("--only", action="append", metavar="NAME",
+                       help="run only this benchmark (repeat for several), e.g. reports, search, startup")
 
     from desktop import cli_ledger
 
@@ -126,7 +128,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from desktop import bench
 
-    figures = bench.run_all(n_residents=args.residents, keep_dir=args.keep, db_url=args.db)
+    figures = bench.run_all(n_residents=args.residents, keep_dir=args.keep, db_url=args.db, only=args.only)
     if args.json:
         print(json.dumps(figures, ensure_ascii=False))
     else:

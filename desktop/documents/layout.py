@@ -163,6 +163,9 @@ class Builder:
         phone or receipt number stays whole unless it is wider than a line)."""
         lines: list[str] = []
         for para in (s or "").split("\n"):
+            if self.measure(para, size) <= width:  # most table cells: one line, no breaking to do
+                lines.append(para)
+                continue
             cur = ""
             for tok in TOKEN.findall(para):
                 if cur and self.measure(cur + tok, size) > width:

@@ -19,7 +19,8 @@ from desktop.documents.formatting import figure_text, format_value
 from desktop.documents.layout import A4, Builder, Document, cn_date
 
 PDF_ROW_LIMIT = 200
-EXCEL_FORMATS = {"pct": "0.0%", "days": "0.0", "hours": "0.0#", "int": "#,##0", "date": "yyyy-mm-dd",
+# 用时 and hours read as on screen and in the PDF: 10, 2.3, 1544.5 (not 10.0)
+EXCEL_FORMATS = {"pct": "0.0%", "days": "General", "hours": "General", "int": "#,##0", "date": "yyyy-mm-dd",
                  "datetime": "yyyy-mm-dd hh:mm"}
 
 

@@ -2,16 +2,28 @@
 
 How it is built, and why:
 
-* Each section first loads the period's **facts** — one small tuple per
-  record that can count towards a figure (a matter, a rating, a certificate, a
-  refusal, a need, a service…), selected by indexed time columns, never a
-  scan of the whole year.
-* Every figure is then a count (or a sum) over the facts that satisfy a
-  named **predicate**, grouped by a dimension.  The same predicate and the
-  same dimension produce the figure's ``Drill`` — so clicking a number lists
+* Every figure is a count (or a sum) of the records that satisfy a named
+  **predicate**, grouped by a dimension.  The same predicate and the same
+  dimension produce the figure's ``Drill`` — so clicking a number lists
   exactly the records behind it, by construction.
+* The big record kinds — matters, ratings, volunteer services; a busy
+  street's month is ~150 000 matters — are counted **in the database**: the
+  predicates are SQL expressions (``_MatterSQL``, ``_RatingSQL``,
+  ``_ServiceSQL``), the figures come from GROUP BY queries over the
+  period's rows, and ``records()`` selects the rows behind a figure with
+  the same expression only when it is opened.  用时 (working days) is
+  computed in SQL too: weekdays by arithmetic on day numbers, plus the
+  calendar's holidays and 调休 as a short list of corrections.
+* The small kinds (certificates, refusals, the seal register, needs,
+  residents, changes, notices) are loaded as **facts** — one small tuple
+  per record — kept on the report and filtered in Python for the drill.
+* Rows are selected by indexed time columns, never a scan of the whole
+  year; the counter's queries run in a worker thread while the other
+  sections are read (SQLite works outside the GIL).
+* Results are the same on SQLite and PostgreSQL: the database only counts
+  and sums integers; sorting, ties and float sums are done in Python.
 * Dates are the station's local dates.  Timestamps are stored as naive UTC;
-  the period's local midnights are converted once, and each fact's times once.
+  the period's local midnights are converted once.
 
 Definitions a reader of the report needs (also printed in the report):
 受理 = accepted in the period; 办结 = closed as done in the period; 期末在办 =
@@ -22,13 +34,17 @@ working days after the day of acceptance (holidays and 调休 included).
 """
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from operator import attrgetter
 from typing import Any, Callable, Iterable, NamedTuple
 
-from sqlalchemy import String, and_, func, or_, select, type_coerce
+from sqlalchemy import (Date, Integer, Interval, String, Text, and_, case, cast, func, literal, or_, select, true,
+                        type_coerce)
 
 from db.clock import utcnow
 from db.engine import Database
@@ -54,7 +70,7 @@ from db.models import (
 )
 from desktop.services import accounts, workdays
 from desktop.services.context import Actor
-from desktop.services.counter import CHANNELS, OPEN_STATUSES, RATINGS
+from desktop.services.counter import CHANNELS, RATINGS
 from desktop.services.vocab import SPECIAL_GROUPS
 
 MAX_DAYS = 3 * 366 + 1  # a range longer than three years is a typo, not a report
@@ -208,6 +224,7 @@ class MatterFact(NamedTuple):
     promised_days: int
     resident_id: uuid.UUID
     used_days: int | None  # working days from acceptance to closing, when done
+    resident_name: str = ""
 
 
 class RatingFact(NamedTuple):
@@ -226,6 +243,7 @@ class RatingFact(NamedTuple):
     callback_by: str
     callback_note: str
     measures: str
+    resident_name: str = ""
 
 
 class CertFact(NamedTuple):
@@ -311,54 +329,10 @@ class ChangeFact(NamedTuple):
     resident_id: uuid.UUID | None
 
 
-# Predicates: one name → one rule, used by the figures and by the drill.
-def _matter_preds(p: Period) -> dict[str, Callable[[MatterFact], bool]]:
-    end_excl = datetime.combine(p.end + timedelta(days=1), time())
-    start = datetime.combine(p.start, time())
-
-    def open_end(f: MatterFact) -> bool:
-        return f.accepted < end_excl and (f.closed is None or f.closed >= end_excl)
-
-    return {
-        "accepted": lambda f: start <= f.accepted < end_excl,
-        "done": lambda f: f.status == "done" and f.closed is not None and start <= f.closed < end_excl,
-        "open_end": open_end,
-        "overdue_done": lambda f: (f.status == "done" and f.closed is not None and start <= f.closed < end_excl
-                                   and f.closed.date() > f.promised),
-        "overdue_open": lambda f: open_end(f) and f.promised < p.end,
-        "returned": lambda f: f.status == "returned" and f.closed is not None and start <= f.closed < end_excl,
-        "rejected": lambda f: f.status == "rejected" and f.closed is not None and start <= f.closed < end_excl,
-    }
-
-
-def _classify_matters(facts: list[MatterFact], p: Period) -> dict[str, list[MatterFact]]:
-    """The facts in each of ``_matter_preds``' sets, in one pass (the same
-    rules written inline for speed; a test holds every figure to the
-    predicates through the drill-down)."""
-    end_excl = datetime.combine(p.end + timedelta(days=1), time())
-    start = datetime.combine(p.start, time())
-    out: dict[str, list[MatterFact]] = {k: [] for k in ("accepted", "done", "open_end", "overdue_done",
-                                                          "overdue_open", "returned", "rejected")}
-    accepted, done, open_end = out["accepted"], out["done"], out["open_end"]
-    for f in facts:
-        acc, closed, status = f.accepted, f.closed, f.status
-        if start <= acc < end_excl:
-            accepted.append(f)
-        if acc < end_excl and (closed is None or closed >= end_excl):
-            open_end.append(f)
-            if f.promised < p.end:
-                out["overdue_open"].append(f)
-        elif closed is not None and start <= closed < end_excl:
-            if status == "done":
-                done.append(f)
-                if closed.date() > f.promised:
-                    out["overdue_done"].append(f)
-            elif status in ("returned", "rejected"):
-                out[status].append(f)
-    return out
-
-
 MATTER_DIMS = {"category": "分类", "type_code": "事项", "channel": "渠道", "handler": "经办人", "origin": "站点"}
+MATTER_SETS = ("accepted", "done", "open_end", "overdue_done", "overdue_open", "returned", "rejected")
+EPOCH = date(1970, 1, 5)  # a Monday; SQL day numbers count from it
+EPOCH_JULIAN = 2440591.5  # SQLite's julianday('1970-01-05')
 
 
 # ---------------------------------------------------------------- building
@@ -369,15 +343,27 @@ class _Ctx:
         self.off = _offset()
         self.start_utc = datetime.combine(period.start, time()) - self.off
         self.end_utc = datetime.combine(period.end + timedelta(days=1), time()) - self.off
+        self.sqlite = db.engine.dialect.name == "sqlite"
 
     def local(self, dt: datetime | None) -> datetime | None:
         return None if dt is None else dt + self.off
 
     def where_origin(self, col):  # type: ignore[no-untyped-def]
-        return col.in_(self.stations) if self.stations else True
+        return col.in_(self.stations) if self.stations else true()
 
     def in_period(self, col):  # type: ignore[no-untyped-def]
         return and_(col >= self.start_utc, col < self.end_utc)
+
+    def day_no(self, col, local: bool = True):  # type: ignore[no-untyped-def]
+        """A timestamp's local date (or a date column's date) as days since
+        ``EPOCH``, computed by the database: the same integer on SQLite and
+        PostgreSQL, so figures can be grouped and compared there."""
+        secs = int(self.off.total_seconds())
+        if self.sqlite:
+            jd = func.julianday(col, f"{secs:+d} seconds", "start of day") if local else func.julianday(col)
+            return cast(jd - EPOCH_JULIAN, Integer)
+        d = cast(col + literal(timedelta(seconds=secs), Interval), Date) if local else col
+        return type_coerce(d - literal(EPOCH, Date), Integer)
 
 
 def raw(col):  # type: ignore[no-untyped-def]
@@ -390,6 +376,10 @@ def raw(col):  # type: ignore[no-untyped-def]
 def _key(x: Any) -> str:
     """One spelling for an id whatever form it came in."""
     return x.hex if isinstance(x, uuid.UUID) else str(x).replace("-", "")
+
+
+def _uid(x: Any) -> uuid.UUID:
+    return x if isinstance(x, uuid.UUID) else uuid.UUID(_key(x))
 
 
 def _chunks(ids: list[Any]) -> Iterable[list[Any]]:
@@ -410,39 +400,154 @@ def _day(v: Any) -> date | None:
     return date.fromisoformat(v)
 
 
-def _matter_facts(c: _Ctx, cal: workdays.Calendar) -> list[MatterFact]:
-    # Timestamps and ids are read raw and parsed here: at a busy street the
-    # month's matters are ~150 000 rows and SQLAlchemy's per-value processors
-    # would cost more than the query itself.
-    cols = (Matter.receipt_no, Matter.origin, MatterType.code, Matter.matter_name, Matter.category,
-            Matter.channel, Matter.handler_name, Matter.status, raw(Matter.accepted_at), raw(Matter.closed_at),
-            raw(Matter.promised_date), MatterType.promised_days, raw(Matter.resident_id))
-    base = select(*cols).join(MatterType, MatterType.id == Matter.matter_type_id).where(
-        Matter.deleted.is_(False), c.where_origin(Matter.origin))
-    before = Matter.accepted_at < c.start_utc
-    queries = [
-        base.where(c.in_period(Matter.accepted_at)),                       # accepted in the period
-        base.where(c.in_period(Matter.closed_at), before),                  # closed in it, accepted earlier
-        base.where(Matter.status.in_(OPEN_STATUSES), before),               # still open, accepted earlier
-        base.where(Matter.closed_at >= c.end_utc, before),                  # open at the end, closed since
-    ]
-    rows: list[Any] = []
-    with c.db.session() as s:
-        conn = s.connection()
-        for q in queries:
-            rows.extend(conn.execute(q).all())
-    off = c.off
-    parsed = []
-    for r in rows:
-        closed = r[9]
-        parsed.append((r, _dt(r[8]) + off, _dt(closed) + off if closed is not None else None))
-    ordinal = _workday_ordinals(cal, [(p[1], p[2]) for p in parsed])
-    facts = []
-    for r, acc, closed in parsed:
-        used = ordinal[closed.date()] - ordinal[acc.date()] if (closed is not None and r[7] == "done") else None
-        facts.append(MatterFact(r[0], r[1], r[0], r[2], r[3], r[4], r[5], r[6], r[7], acc, closed, _day(r[10]),
-                                r[11] or 0, r[12], used))
-    return facts
+def _flag(cond):  # type: ignore[no-untyped-def]
+    return case((cond, 1), else_=0)
+
+
+class _MatterSQL:
+    """The counter's figures as SQL: one predicate per set of matters
+    (受理, 办结, 期末在办, …) and one column per dimension.  The figures are
+    counted with these predicates in GROUP BY queries and the drill-down
+    selects rows with the same predicates, so a number and its records agree
+    by construction."""
+
+    def __init__(self, c: _Ctx, cal: workdays.Calendar):
+        self.c, self.cal = c, cal
+        m = Matter
+        acc, closed, status = m.accepted_at, m.closed_at, m.status
+        closed_in = and_(closed >= c.start_utc, closed < c.end_utc)
+        done = and_(status == "done", closed_in)
+        open_end = and_(acc < c.end_utc, or_(closed.is_(None), closed >= c.end_utc))
+        overdue_open = and_(open_end, m.promised_date < c.period.end)
+        overdue_done = and_(done, c.day_no(closed) > c.day_no(m.promised_date, local=False))
+        self.preds = {
+            "accepted": c.in_period(acc),
+            "done": done,
+            "open_end": open_end,
+            "overdue_done": overdue_done,
+            "overdue_open": overdue_open,
+            "overdue_any": or_(overdue_done, overdue_open),
+            "returned": and_(status == "returned", closed_in),
+            "rejected": and_(status == "rejected", closed_in),
+        }
+        self.base = and_(m.deleted.is_(False), c.where_origin(m.origin))
+
+    @staticmethod
+    def dim_filter(dim: str, value: Any):  # type: ignore[no-untyped-def]
+        if dim == "type_code":
+            return Matter.matter_type_id.in_(select(MatterType.id).where(MatterType.code == value))
+        col = {"category": Matter.category, "channel": Matter.channel, "handler": Matter.handler_name,
+               "origin": Matter.origin}[dim]
+        return col == value
+
+    def where(self, drill: Drill):  # type: ignore[no-untyped-def]
+        return and_(self.base, self.preds[drill.pred], *(self.dim_filter(k, v) for k, v in drill.filters))
+
+    def _working_ordinal(self, k, lo: date, hi: date):  # type: ignore[no-untyped-def]
+        """Working days from EPOCH up to day number ``k``, in SQL: weekdays by
+        arithmetic, then the calendar's holidays on weekdays and make-up
+        working days on weekends after ``lo`` up to ``hi`` (earlier ones
+        cancel in a difference of two dates on or after ``lo``)."""
+        k1 = k + 1
+        ordinal = 5 * (k1 // 7) + case((k1 % 7 > 5, 5), else_=k1 % 7)
+        cal = self.cal
+        for d in sorted((cal.holidays | cal.workdays)):
+            if not (lo < d <= hi):
+                continue
+            delta = int(cal.is_working_day(d)) - int(d.weekday() < 5)
+            if delta:
+                ordinal = ordinal + case((k >= (d - EPOCH).days, delta), else_=0)
+        return ordinal
+
+    def counts(self) -> tuple[list[dict[str, Any]], dict[Any, tuple[str, int]]]:
+        """One row per combination of dimensions and sets, with its count and
+        the sum, maximum and count of 用时 of the 办结 among them; and the
+        matter types by id (code, promised days)."""
+        c, m, p = self.c, Matter, self.preds
+        keys = [raw(m.matter_type_id).label("tid"), m.matter_name.label("name"), m.category.label("category"),
+                m.channel.label("channel"), m.handler_name.label("handler"), m.origin.label("origin")]
+        # Which sets a matter is in, as one small integer (bit i: MATTER_SETS[i]).
+        mask = sum((_flag(p[k]) * (1 << i) for i, k in enumerate(MATTER_SETS)), literal(0)).label("sets")
+        # 用时 of a matter done in the period: its two day numbers in the
+        # inner query, the working days between them in the outer one.
+        # OFFSET 0 keeps the inner query a separate step, so each row's day
+        # numbers are computed once, not at every use in the outer formula.
+        days = [case((p["done"], c.day_no(m.accepted_at)), else_=None).label("ka"),
+                case((p["done"], c.day_no(m.closed_at)), else_=None).label("kc")]
+        before = m.accepted_at < c.start_utc
+        # Four disjoint slices, each selected through the index that finds it
+        # (one OR would read the year): accepted in the period; accepted
+        # earlier and closed in it, still open, or closed after it.  The
+        # working-day formula needs the calendar's exceptions from the
+        # earliest acceptance on: the period's own for the first slice, a
+        # year before it for the second (checked below); the last two hold
+        # no 办结.
+        year_before = c.period.start - timedelta(days=366)
+        slices = [(c.in_period(m.accepted_at), c.period.start),
+                  (and_(m.closed_at >= c.start_utc, m.closed_at < c.end_utc, before), year_before),
+                  (and_(m.closed_at.is_(None), before), None),
+                  (and_(m.closed_at >= c.end_utc, before), None)]
+        rows: list[dict[str, Any]] = []
+        with c.db.session() as s:
+            conn = s.connection()
+            types = {_key(r[0]): (r[1], r[2] or 0) for r in conn.execute(
+                select(raw(MatterType.id), MatterType.code, MatterType.promised_days))}
+            for where, lo in slices:
+                got = self._slice(conn, keys, mask, days, where, lo)
+                first = min((r["ka_min"] for r in got if r["ka_min"] is not None), default=None)
+                if lo is not None and first is not None and first < (lo - EPOCH).days:
+                    # accepted more than a year before it was closed: widen
+                    got = self._slice(conn, keys, mask, days, where, EPOCH + timedelta(days=int(first) - 1))
+                rows += got
+        return rows, types
+
+    def _slice(self, conn, keys, mask, days, where, lo: date | None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+        sub = select(*keys, mask, *(days if lo is not None else ())).where(self.base, where).offset(0).subquery()
+        group = [sub.c[k.name] for k in keys] + [sub.c.sets]
+        if lo is not None:
+            end = self.c.period.end
+            used = self._working_ordinal(sub.c.kc, lo, end) - self._working_ordinal(sub.c.ka, lo, end)
+            agg = [func.sum(used).label("used_sum"), func.max(used).label("used_max"),
+                   func.count(sub.c.ka).label("used_n"), func.min(sub.c.ka).label("ka_min")]
+        else:
+            agg = [literal(None).label("used_sum"), literal(None).label("used_max"), literal(0).label("used_n"),
+                   literal(None).label("ka_min")]
+        out = []
+        for r in conn.execute(select(*group, func.count().label("n"), *agg).group_by(*group)).mappings():
+            if r["sets"]:
+                row = dict(r)
+                row.update((k, bool(r["sets"] & (1 << i))) for i, k in enumerate(MATTER_SETS))
+                out.append(row)
+        return out
+
+    def facts(self, where) -> list[MatterFact]:  # type: ignore[no-untyped-def]
+        """The matters selected by ``where``, one fact each, with 用时 and the
+        resident's name (the drill-down shows it)."""
+        c = self.c
+        cols = (Matter.receipt_no, Matter.origin, raw(Matter.matter_type_id), Matter.matter_name, Matter.category,
+                Matter.channel, Matter.handler_name, Matter.status, raw(Matter.accepted_at), raw(Matter.closed_at),
+                raw(Matter.promised_date), raw(Matter.resident_id), Resident.name)
+        with c.db.session() as s:
+            conn = s.connection()
+            # keyed by the id exactly as the driver returns it, like the rows' ids
+            types = {r[0]: (r[1], r[2] or 0) for r in conn.execute(
+                select(raw(MatterType.id), MatterType.code, MatterType.promised_days))}
+            rows = conn.execute(select(*cols).outerjoin(Resident, Resident.id == Matter.resident_id).where(where)
+                                .order_by(Matter.accepted_at, Matter.receipt_no)).all()
+        off = c.off
+        parsed = [(r, _dt(r[8]) + off, _dt(r[9]) + off if r[9] is not None else None) for r in rows]
+        ordinal = _workday_ordinals(self.cal, [(a, b) for _, a, b in parsed])
+        out = []
+        promised: dict[Any, date | None] = {}  # few distinct dates among many rows
+        for r, acc, closed in parsed:
+            code, days = types.get(r[2], ("", 0))
+            used = ordinal[closed.date()] - ordinal[acc.date()] if (closed is not None and r[7] == "done") else None
+            due = promised.get(r[10])
+            if due is None:
+                due = promised[r[10]] = _day(r[10])
+            out.append(MatterFact(r[0], r[1], r[0], code, r[3], r[4], r[5], r[6], r[7], acc, closed, due,
+                                  days, r[11], used, r[12] or ""))
+        return out
 
 
 def _workday_ordinals(cal: workdays.Calendar, spans: list[tuple[datetime, datetime | None]]) -> dict[date, int]:
@@ -453,6 +558,7 @@ def _workday_ordinals(cal: workdays.Calendar, spans: list[tuple[datetime, dateti
     lo = min(a for a, _ in spans).date()
     hi = max((b for _, b in spans if b is not None), default=None)
     last = max(hi.date(), lo) if hi else lo
+    last = max(last, max(a for a, _ in spans).date())
     d, n, out = lo, 0, {}
     while d <= last:
         if cal.is_working_day(d):
@@ -462,71 +568,94 @@ def _workday_ordinals(cal: workdays.Calendar, spans: list[tuple[datetime, dateti
     return out
 
 
-def _fmt_type_names(facts: list[MatterFact]) -> dict[str, str]:
-    return {f.type_code: f.matter for f in facts}
+class _Tally:
+    """Counts and 用时 of one group of matters, per set."""
+
+    __slots__ = ("n", "used_sum", "used_max", "used_n")
+
+    def __init__(self) -> None:
+        self.n = dict.fromkeys(MATTER_SETS, 0)
+        self.used_sum = self.used_n = 0
+        self.used_max: int | None = None
+
+    def add(self, r: dict[str, Any]) -> None:
+        for k in MATTER_SETS:
+            if r[k]:
+                self.n[k] += r["n"]
+        if r["used_n"]:
+            self.used_sum += int(r["used_sum"])
+            self.used_n += r["used_n"]
+            mx = int(r["used_max"])
+            self.used_max = mx if self.used_max is None else max(self.used_max, mx)
+
+    def avg(self) -> float | None:
+        return round(self.used_sum / self.used_n, 1) if self.used_n else None
 
 
-def _counter_section(c: _Ctx, facts: list[MatterFact], notices: int) -> Section:
+def _matter_tallies(rows: list[dict[str, Any]], types: dict[Any, tuple[str, int]]
+                    ) -> tuple[_Tally, dict[str, dict[Any, _Tally]], dict[str, str], dict[str, int]]:
+    """(the whole period, per dimension per value, type names by code,
+    promised days by code)."""
+    total = _Tally()
+    by: dict[str, dict[Any, _Tally]] = {d: defaultdict(_Tally) for d in MATTER_DIMS}
+    name_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    promised: dict[str, Counter[int]] = defaultdict(Counter)
+    for r in rows:
+        code, days = types.get(_key(r["tid"]), ("", 0))
+        total.add(r)
+        for dim in MATTER_DIMS:
+            by[dim][code if dim == "type_code" else r[dim]].add(r)
+        name_counts[code][r["name"]] += r["n"]
+        promised[code][days] += r["n"]
+    # Several spellings of one type (a catalogue edit, another station's
+    # copy): the commonest names the row.
+    names = {code: min(cn.items(), key=lambda kv: (-kv[1], kv[0]))[0] for code, cn in name_counts.items()}
+    days = {code: min(pc.items(), key=lambda kv: (-kv[1], kv[0]))[0] for code, pc in promised.items()}
+    return total, by, names, days
+
+
+def _counter_section(c: _Ctx, total: _Tally, by_dim: dict[str, dict[Any, _Tally]], names: dict[str, str],
+                     promised: dict[str, int], notices: int) -> Section:
     p = c.period
-    member = _classify_matters(facts, p)
     sec = Section("counter", "一、窗口受理")
     labels = [("accepted", "受理"), ("done", "办结"), ("open_end", "期末在办"), ("overdue_done", "超期办结"),
               ("overdue_open", "超期未办结"), ("returned", "退回"), ("rejected", "不予受理")]
     for key, label in labels:
-        sec.figures.append(Figure(label, len(member[key]), "件", Drill("matters", key, (), f"{p.label} {label}")))
+        sec.figures.append(Figure(label, total.n[key], "件", Drill("matters", key, (), f"{p.label} {label}")))
     sec.figures.append(Figure("一次性告知", notices, "次", Drill("notices", "in_period", (), f"{p.label} 一次性告知")))
-    done = member["done"]
-    used = [f.used_days for f in done if f.used_days is not None]
-    sec.figures.append(Figure("平均用时", round(sum(used) / len(used), 1) if used else None, "个工作日",
-                              Drill("matters", "done", (), f"{p.label} 办结"), "days"))
-    sec.figures.append(Figure("最长用时", max(used) if used else None, "个工作日",
-                              Drill("matters", "done", (), f"{p.label} 办结"), "days"))
-
-    names = _fmt_type_names(facts)
+    sec.figures.append(Figure("平均用时", total.avg(), "个工作日", Drill("matters", "done", (), f"{p.label} 办结"), "days"))
+    sec.figures.append(Figure("最长用时", total.used_max, "个工作日", Drill("matters", "done", (), f"{p.label} 办结"),
+                              "days"))
+    sets = (("accepted", "受理"), ("done", "办结"), ("open_end", "期末在办"), ("overdue_done", "超期办结"),
+            ("overdue_open", "超期未办结"))
 
     def by(dim: str, title: str, key: str, label_of: Callable[[Any], str], with_promise: bool = False) -> Table:
-        groups: dict[Any, dict[str, list[MatterFact]]] = defaultdict(lambda: defaultdict(list))
-        for k in ("accepted", "done", "open_end", "overdue_done", "overdue_open"):
-            for f in member[k]:
-                groups[getattr(f, dim)][k].append(f)
+        groups = {g: t for g, t in by_dim[dim].items() if any(t.n[k] for k, _ in sets)}
         cols = [MATTER_DIMS[dim], "受理", "办结", "期末在办", "超期办结", "超期未办结", "平均用时", "最长用时"]
         if with_promise:
             cols.append("承诺时限")
         rows, drills = [], []
-        order = sorted(groups, key=lambda g: (-len(groups[g]["accepted"]), label_of(g)))
-        for g in order:
-            grp = groups[g]
-            u = [f.used_days for f in grp["done"] if f.used_days is not None]
+        for g in sorted(groups, key=lambda g: (-groups[g].n["accepted"], label_of(g))):
+            t = groups[g]
             flt = ((dim, g),)
             lab = label_of(g)
-            row = [lab, len(grp["accepted"]), len(grp["done"]), len(grp["open_end"]), len(grp["overdue_done"]),
-                   len(grp["overdue_open"]), round(sum(u) / len(u), 1) if u else None, max(u) if u else None]
-            d = [None] + [Drill("matters", k, flt, f"{p.label} {lab} {t}") for k, t in
-                          (("accepted", "受理"), ("done", "办结"), ("open_end", "期末在办"),
-                           ("overdue_done", "超期办结"), ("overdue_open", "超期未办结"))]
+            row = [lab, *(t.n[k] for k, _ in sets), t.avg(), t.used_max]
+            d = [None] + [Drill("matters", k, flt, f"{p.label} {lab} {n}") for k, n in sets]
             d += [Drill("matters", "done", flt, f"{p.label} {lab} 办结")] * 2
             if with_promise:
-                pd = next((f.promised_days for f in grp["accepted"] + grp["done"] + grp["open_end"]), None)
-                row.append(pd)
+                row.append(promised.get(g))
                 d.append(None)
             rows.append(row)
             drills.append(d)
-        total = [("合计"), *(sum(r[i] for r in rows) for i in range(1, 6))]
-        u_all = used
-        total += [round(sum(u_all) / len(u_all), 1) if u_all else None, max(u_all) if u_all else None]
-        if with_promise:
-            total.append(None)
         if rows:
-            rows.append(total)
-            drills.append([None] + [Drill("matters", k, (), f"{p.label} {t}") for k, t in
-                                    (("accepted", "受理"), ("done", "办结"), ("open_end", "期末在办"),
-                                     ("overdue_done", "超期办结"), ("overdue_open", "超期未办结"))]
+            rows.append(["合计", *(sum(r[i] for r in rows) for i in range(1, 6)), total.avg(), total.used_max]
+                        + ([None] if with_promise else []))
+            drills.append([None] + [Drill("matters", k, (), f"{p.label} {n}") for k, n in sets]
                           + [Drill("matters", "done", (), f"{p.label} 办结")] * 2 + ([None] if with_promise else []))
         fmts = {i: "int" for i in range(1, 6)} | {6: "days", 7: "days"}
+        widths = [0.24, 0.09, 0.09, 0.1, 0.1, 0.11, 0.1, 0.09]
         if with_promise:
             fmts[8] = "days"
-        widths = [0.24, 0.09, 0.09, 0.1, 0.1, 0.11, 0.1, 0.09] + ([0.08] if with_promise else [])
-        if with_promise:
             widths = [0.2, 0.08, 0.08, 0.09, 0.09, 0.1, 0.09, 0.09, 0.08]
         return Table(key, title, cols, rows, drills, fmts, widths=[w / sum(widths) for w in widths])
 
@@ -534,9 +663,10 @@ def _counter_section(c: _Ctx, facts: list[MatterFact], notices: int) -> Section:
     sec.tables.append(by("type_code", "按事项", "counter_matter", lambda g: names.get(g, g), with_promise=True))
     sec.tables.append(by("channel", "按渠道", "counter_channel", lambda g: CHANNELS.get(g, g)))
     sec.tables.append(by("handler", "按经办人（首问负责人）", "counter_worker", str))
-    ch = Counter(f.channel for f in member["accepted"])
+    ch = {g: t.n["accepted"] for g, t in by_dim["channel"].items()}
     sec.charts.append(Chart("bar", "受理件数（按渠道）", [CHANNELS[k] for k in CHANNELS], [ch.get(k, 0) for k in CHANNELS]))
-    cats = Counter(f.category for f in member["accepted"]).most_common(10)
+    cats = sorted(((g, t.n["accepted"]) for g, t in by_dim["category"].items() if t.n["accepted"]),
+                  key=lambda kv: (-kv[1], kv[0]))[:10]
     if cats:
         sec.charts.append(Chart("hbar", "受理件数（按分类）", [k for k, _ in cats], [v for _, v in cats]))
     sec.notes.append("受理＝本期受理；办结＝本期办结；期末在办＝期末尚未办结（含本期以前受理的）；超期＝晚于承诺日期。"
@@ -544,36 +674,69 @@ def _counter_section(c: _Ctx, facts: list[MatterFact], notices: int) -> Section:
     return sec
 
 
-def _rating_facts(c: _Ctx) -> list[RatingFact]:
-    q = (select(raw(MatterRating.id), Matter.origin, raw(Matter.id), Matter.receipt_no, Matter.matter_name,
-                raw(MatterRating.at), MatterRating.level, MatterRating.comment, raw(Matter.resident_id),
-                Rectification.status, Rectification.due_date, Rectification.callback_at, Rectification.callback_by,
-                Rectification.callback_note, Rectification.measures)
-         .join(Matter, Matter.id == MatterRating.matter_id)
-         .outerjoin(Rectification, and_(Rectification.matter_id == Matter.id, Rectification.deleted.is_(False)))
-         .where(c.in_period(MatterRating.at), c.where_origin(Matter.origin), Matter.deleted.is_(False)))
-    with c.db.session() as s:
-        rows = s.connection().execute(q).all()
-    return [RatingFact(r[0], r[1], r[2], r[3], r[4], _dt(r[5]) + c.off, r[6], r[7] or "", r[8], r[9] or "", r[10],
-                       c.local(r[11]), r[12] or "", r[13] or "", r[14] or "") for r in rows]
+class _RatingSQL:
+    """好差评 as SQL: the period's ratings (of live matters) and the
+    predicates behind its figures."""
+
+    def __init__(self, c: _Ctx):
+        self.c = c
+        self.base = and_(c.in_period(MatterRating.at), c.where_origin(Matter.origin), Matter.deleted.is_(False))
+        self.preds = {"all": true(), "good": MatterRating.level >= 4, "bad": MatterRating.level <= 2,
+                      "bad_closed": and_(MatterRating.level <= 2, Rectification.status == "done"),
+                      "level": true()}
+
+    @staticmethod
+    def _from(q):  # type: ignore[no-untyped-def]
+        return (q.select_from(MatterRating).join(Matter, Matter.id == MatterRating.matter_id)
+                .outerjoin(Rectification, and_(Rectification.matter_id == Matter.id, Rectification.deleted.is_(False))))
+
+    def where(self, drill: Drill):  # type: ignore[no-untyped-def]
+        cols = {"level": MatterRating.level, "origin": Matter.origin}
+        return and_(self.base, self.preds[drill.pred], *(cols[k] == v for k, v in drill.filters))
+
+    def counts(self) -> list[tuple[str, int, int]]:
+        """(origin, level, count) of the period's ratings.  (Rectifications
+        concern only the bad ones, which the report lists anyway.)"""
+        q = (select(Matter.origin, MatterRating.level, func.count()).select_from(MatterRating)
+             .join(Matter, Matter.id == MatterRating.matter_id).where(self.base)
+             .group_by(Matter.origin, MatterRating.level))
+        with self.c.db.session() as s:
+            return [(r[0], r[1], r[2]) for r in s.connection().execute(q)]
+
+    def facts(self, where) -> list[RatingFact]:  # type: ignore[no-untyped-def]
+        c = self.c
+        q = self._from(select(raw(MatterRating.id), Matter.origin, raw(Matter.id), Matter.receipt_no, Matter.matter_name,
+                              raw(MatterRating.at), MatterRating.level, MatterRating.comment, raw(Matter.resident_id),
+                              Rectification.status, Rectification.due_date, Rectification.callback_at,
+                              Rectification.callback_by, Rectification.callback_note, Rectification.measures,
+                              Resident.name)
+                       ).outerjoin(Resident, Resident.id == Matter.resident_id).where(where)
+        q = q.order_by(MatterRating.at, Matter.receipt_no)
+        with c.db.session() as s:
+            rows = s.connection().execute(q).all()
+        return [RatingFact(r[0], r[1], r[2], r[3], r[4], _dt(r[5]) + c.off, r[6], r[7] or "", r[8], r[9] or "", r[10],
+                           c.local(r[11]), r[12] or "", r[13] or "", r[14] or "", r[15] or "") for r in rows]
 
 
 RECT_STATUS = {"open": "整改中", "done": "已整改回访", "": "—"}
 
 
-def _satisfaction_section(c: _Ctx, facts: list[RatingFact], done_count: int) -> Section:
+def _satisfaction_section(c: _Ctx, counts: list[tuple[str, int, int]], bad_facts: list[RatingFact],
+                          done_count: int) -> Section:
     p = c.period
     sec = Section("satisfaction", "二、好差评")
-    total = len(facts)
-    levels = Counter(f.level for f in facts)
+    levels: Counter[int] = Counter()
+    for _o, lv, n in counts:
+        levels[lv] += n
+    total = sum(levels.values())
     good = levels[5] + levels[4]
     bad = levels[2] + levels[1]
+    bad_closed = sum(1 for f in bad_facts if f.rect_status == "done")
     sec.figures += [
         Figure("评价数", total, "条", Drill("ratings", "all", (), f"{p.label} 评价")),
         Figure("满意率", good / total if total else None, "", Drill("ratings", "good", (), f"{p.label} 满意（5、4）"), "pct"),
         Figure("差评", bad, "条", Drill("ratings", "bad", (), f"{p.label} 差评")),
-        Figure("差评已整改回访", sum(1 for f in facts if f.level <= 2 and f.rect_status == "done"), "条",
-               Drill("ratings", "bad_closed", (), f"{p.label} 差评已整改回访")),
+        Figure("差评已整改回访", bad_closed, "条", Drill("ratings", "bad_closed", (), f"{p.label} 差评已整改回访")),
         Figure("评价率", total / done_count if done_count else None, "", None, "pct"),
     ]
     rows, drills = [], []
@@ -586,7 +749,7 @@ def _satisfaction_section(c: _Ctx, facts: list[RatingFact], done_count: int) -> 
     sec.tables.append(Table("rating_levels", "评价等级分布", ["等级", "条数", "占比"], rows, drills,
                             {1: "int", 2: "pct"}, widths=[0.4, 0.3, 0.3]))
     bad_rows, bad_drills = [], []
-    for f in sorted((f for f in facts if f.level <= 2), key=lambda f: f.at):
+    for f in bad_facts:
         bad_rows.append([f.at.date(), f.receipt_no, f.matter, RATINGS[f.level], f.comment or "—",
                          RECT_STATUS.get(f.rect_status, f.rect_status), f.rect_due,
                          f.callback_at.date() if f.callback_at else None,
@@ -706,15 +869,72 @@ def _need_facts(c: _Ctx) -> list[NeedFact]:
             for n in needs.values()]
 
 
-def _service_facts(c: _Ctx, start: date, end: date) -> list[ServiceFact]:
-    q = (select(Assignment.id, Assignment.origin, Volunteer.id, Volunteer.name, Volunteer.number, Assignment.day,
-                Assignment.hours, Need.skills, Need.title, Need.resident_id)
-         .join(Volunteer, Volunteer.id == Assignment.volunteer_id).join(Need, Need.id == Assignment.need_id)
-         .where(Assignment.status == "done", Assignment.deleted.is_(False), Assignment.day >= start,
-                Assignment.day <= end, c.where_origin(Assignment.origin)))
-    with c.db.session() as s:
-        return [ServiceFact(r[0], r[1], r[2], r[3], r[4], r[5], float(r[6] or 0), tuple(r[7] or ()), r[8], r[9])
-                for r in s.execute(q)]
+class _ServiceSQL:
+    """Volunteer services (done assignments) from the first of the year (or
+    the period's start, if earlier) to the period's end."""
+
+    def __init__(self, c: _Ctx):
+        self.c = c
+        p = c.period
+        self.year_start = date(p.end.year, 1, 1)
+        first = min(self.year_start, p.start)
+        self.base = and_(Assignment.status == "done", Assignment.deleted.is_(False), Assignment.day >= first,
+                         Assignment.day <= p.end, c.where_origin(Assignment.origin))
+        in_period = Assignment.day >= p.start
+        self.preds = {"in_period": in_period, "skill": in_period, "volunteer": in_period,
+                      "ytd_volunteer": Assignment.day >= self.year_start}
+
+    @staticmethod
+    def _from(q):  # type: ignore[no-untyped-def]
+        return (q.select_from(Assignment).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+                .join(Need, Need.id == Assignment.need_id))
+
+    def where(self, drill: Drill):  # type: ignore[no-untyped-def]
+        conds = []
+        for k, v in drill.filters:
+            if k == "volunteer_id":
+                conds.append(Assignment.volunteer_id == _uid(v))
+            elif k == "origin":
+                conds.append(Assignment.origin == v)
+            elif k != "skill":  # skills are a JSON list: filtered in Python (see facts)
+                raise ValidationError("drill", "未知的明细。")
+        return and_(self.base, self.preds[drill.pred], *conds)
+
+    def counts(self) -> list[dict[str, Any]]:
+        """Services grouped by station, volunteer, the need's skills, hours and
+        whether they fall in the period / the year: small, and summed in
+        Python in one order so SQLite and PostgreSQL give the same hours."""
+        p = self.c.period
+        keys = [Assignment.origin.label("origin"), raw(Volunteer.id).label("vid"), Volunteer.name.label("name"),
+                Volunteer.number.label("number"), cast(Need.skills, Text).label("skills"),
+                Assignment.hours.label("hours"), _flag(Assignment.day >= p.start).label("in_period"),
+                _flag(Assignment.day >= self.year_start).label("ytd")]
+        sub = self._from(select(*keys)).where(self.base).subquery()
+        group = [sub.c[k.name] for k in keys]
+        with self.c.db.session() as s:
+            rows = [dict(r) for r in s.connection().execute(select(*group, func.count().label("n")).group_by(*group))
+                    .mappings()]
+        for r in rows:
+            r["skills"] = tuple(json.loads(r["skills"]) or ()) if r["skills"] else ()
+            r["hours"] = float(r["hours"] or 0)
+        rows.sort(key=lambda r: (r["origin"], _key(r["vid"]), r["skills"], r["hours"], r["in_period"], r["ytd"]))
+        return rows
+
+    def facts(self, where, skill: str | None = None) -> list[ServiceFact]:  # type: ignore[no-untyped-def]
+        q = self._from(select(Assignment.id, Assignment.origin, Volunteer.id, Volunteer.name, Volunteer.number,
+                              Assignment.day, Assignment.hours, Need.skills, Need.title, Need.resident_id)
+                       ).where(where).order_by(Assignment.day, Volunteer.number)
+        with self.c.db.session() as s:
+            out = [ServiceFact(r[0], r[1], r[2], r[3], r[4], r[5], float(r[6] or 0), tuple(r[7] or ()), r[8], r[9])
+                   for r in s.execute(q)]
+        if skill is not None:
+            out = [f for f in out if skill in (f.skills or ("",))]
+        return out
+
+
+def _hours(pairs: Iterable[tuple[float, int]]) -> float:
+    """Σ hours × count, added in a fixed order, to two decimals."""
+    return round(sum(h * n for h, n in sorted(pairs)), 2)
 
 
 def _need_preds(p: Period) -> dict[str, Callable[[NeedFact], bool]]:
@@ -730,14 +950,14 @@ def _need_preds(p: Period) -> dict[str, Callable[[NeedFact], bool]]:
     }
 
 
-def _volunteer_section(c: _Ctx, needs: list[NeedFact], services: list[ServiceFact],
-                       ytd: list[ServiceFact], skill_names: dict[str, str]) -> Section:
+def _volunteer_section(c: _Ctx, needs: list[NeedFact], services: list[dict[str, Any]],
+                       skill_names: dict[str, str]) -> Section:
     p = c.period
     preds = _need_preds(p)
     member = {k: [f for f in needs if pr(f)] for k, pr in preds.items()}
     sec = Section("volunteers", "四、志愿服务")
     waits = [(f.matched - f.created).total_seconds() / 3600 for f in member["matched"] if f.matched >= f.created]
-    in_period = [f for f in services if p.contains(f.day)]
+    in_period = [r for r in services if r["in_period"]]
     for key, label in (("received", "收到需求"), ("matched", "派单"), ("completed", "完成"), ("refused", "拒绝"),
                        ("cancelled", "取消")):
         sec.figures.append(Figure(label, len(member[key]), "件", Drill("needs", key, (), f"{p.label} 需求{label}")))
@@ -746,31 +966,34 @@ def _volunteer_section(c: _Ctx, needs: list[NeedFact], services: list[ServiceFac
                Drill("needs", "matched", (), f"{p.label} 已派单需求"), "hours"),
         Figure("需求到派单最长", round(max(waits), 1) if waits else None, "小时",
                Drill("needs", "matched", (), f"{p.label} 已派单需求"), "hours"),
-        Figure("服务人次", len(in_period), "人次", Drill("services", "in_period", (), f"{p.label} 志愿服务记录")),
-        Figure("服务时长", round(sum(f.hours for f in in_period), 2), "小时",
+        Figure("服务人次", sum(r["n"] for r in in_period), "人次",
+               Drill("services", "in_period", (), f"{p.label} 志愿服务记录")),
+        Figure("服务时长", _hours((r["hours"], r["n"]) for r in in_period), "小时",
                Drill("services", "in_period", (), f"{p.label} 志愿服务记录"), "hours"),
     ]
-    by_skill: dict[str, list[ServiceFact]] = defaultdict(list)
-    for f in in_period:
-        for k in f.skills or ("",):
-            by_skill[k].append(f)
+    by_skill: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in in_period:
+        for k in r["skills"] or ("",):
+            by_skill[k].append(r)
+    skill_hours = {k: _hours((r["hours"], r["n"]) for r in rs) for k, rs in by_skill.items()}
     rows, drills = [], []
-    for k in sorted(by_skill, key=lambda k: -sum(f.hours for f in by_skill[k])):
+    for k in sorted(by_skill, key=lambda k: (-skill_hours[k], k)):
         name = skill_names.get(k, k) or "（未注明）"
-        rows.append([name, len(by_skill[k]), round(sum(f.hours for f in by_skill[k]), 2)])
+        rows.append([name, sum(r["n"] for r in by_skill[k]), skill_hours[k]])
         drills.append([None, Drill("services", "skill", (("skill", k),), f"{p.label} {name}"),
                        Drill("services", "skill", (("skill", k),), f"{p.label} {name}")])
     sec.tables.append(Table("hours_by_skill", "服务时长（按技能）", ["技能", "人次", "小时"], rows, drills,
                             {1: "int", 2: "hours"}, note="一项需求涉及几种技能时，其时长计入每一种。",
                             widths=[0.5, 0.25, 0.25]))
-    by_vol: dict[uuid.UUID, list[ServiceFact]] = defaultdict(list)
-    for f in in_period:
-        by_vol[f.volunteer_id].append(f)
+    by_vol: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in in_period:
+        by_vol[_key(r["vid"])].append(r)
+    vol_hours = {v: _hours((r["hours"], r["n"]) for r in rs) for v, rs in by_vol.items()}
     vrows, vdr = [], []
-    for vid in sorted(by_vol, key=lambda v: (-sum(f.hours for f in by_vol[v]), by_vol[v][0].number)):
-        fs = by_vol[vid]
-        vrows.append([fs[0].number, fs[0].volunteer, len(fs), round(sum(f.hours for f in fs), 2)])
-        d = Drill("services", "volunteer", (("volunteer_id", vid),), f"{p.label} {fs[0].volunteer}")
+    for vid in sorted(by_vol, key=lambda v: (-vol_hours[v], by_vol[v][0]["number"], v)):
+        first = by_vol[vid][0]
+        vrows.append([first["number"], first["name"], sum(r["n"] for r in by_vol[vid]), vol_hours[vid]])
+        d = Drill("services", "volunteer", (("volunteer_id", _uid(vid)),), f"{p.label} {first['name']}")
         vdr.append([None, None, d, d])
     sec.tables.append(Table("hours_by_volunteer", "服务时长（按志愿者）", ["志愿者编号", "姓名", "人次", "小时"], vrows, vdr,
                             {2: "int", 3: "hours"}, widths=[0.3, 0.3, 0.2, 0.2]))
@@ -779,12 +1002,13 @@ def _volunteer_section(c: _Ctx, needs: list[NeedFact], services: list[ServiceFac
                                  Volunteer.yearly_target_hours)
                           .where(Volunteer.party_member.is_(True), Volunteer.deleted.is_(False),
                                  c.where_origin(Volunteer.origin)).order_by(Volunteer.number)).all()
-    ytd_hours: dict[uuid.UUID, float] = defaultdict(float)
-    for f in ytd:
-        ytd_hours[f.volunteer_id] += f.hours
+    ytd: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for r in services:
+        if r["ytd"]:
+            ytd[_key(r["vid"])].append((r["hours"], r["n"]))
     prows, pdr = [], []
     for vid, number, name, employer, target in party:
-        h = round(ytd_hours.get(vid, 0.0), 2)
+        h = _hours(ytd.get(_key(vid), ()))
         prows.append([number, name, employer or "—", target, h, max(0.0, round((target or 0) - h, 2)),
                       (h / target) if target else None])
         d = Drill("services", "ytd_volunteer", (("volunteer_id", vid),), f"{p.end.year}年 {name} 服务记录")
@@ -798,8 +1022,9 @@ def _volunteer_section(c: _Ctx, needs: list[NeedFact], services: list[ServiceFac
     return sec
 
 
-def _resident_facts(c: _Ctx, contacted: set[str]) -> tuple[list[ResidentFact], list[ResidentFact]]:
-    """(special-group residents, residents registered in the period)."""
+def _resident_facts(c: _Ctx, contacted) -> tuple[list[ResidentFact], list[ResidentFact]]:  # type: ignore[no-untyped-def]
+    """(special-group residents, residents registered in the period).
+    ``contacted``: a SQL condition on ``Resident.id`` (see ``_contacted``)."""
     def bound(dt: datetime) -> uuid.UUID:
         # A UUIDv7 starts with its creation time in milliseconds (48 bits), so
         # ids created in [start, end) sort between these two and the primary
@@ -811,24 +1036,26 @@ def _resident_facts(c: _Ctx, contacted: set[str]) -> tuple[list[ResidentFact], l
     live = and_(Resident.deleted.is_(False), Resident.moved_out.is_(False), Resident.deceased.is_(False),
                 c.where_origin(Resident.origin))
     with c.db.session() as s:
+        conn = s.connection()
         people: dict[Any, list[Any]] = {}
-        for rid, origin, name, grid, address, tag in s.execute(
+        for rid, origin, name, grid, address, tag, seen in conn.execute(
                 select(raw(Resident.id), Resident.origin, Resident.name, Resident.grid, Resident.address_text,
-                       ResidentTag.tag)
+                       ResidentTag.tag, _flag(contacted))
                 .join(Resident, Resident.id == ResidentTag.resident_id)
-                .where(ResidentTag.deleted.is_(False), live)):
-            if rid in people:
-                people[rid][4].append(tag)
+                .where(ResidentTag.deleted.is_(False), live)).all():
+            person = people.get(rid)
+            if person is None:
+                people[rid] = [origin, name, grid or "", address or "", [tag], bool(seen)]
             else:
-                people[rid] = [origin, name, grid or "", address or "", [tag]]
-        special = [ResidentFact(rid, o, n, g, a, tuple(sorted(tags)), None, _key(rid) in contacted)
-                   for rid, (o, n, g, a, tags) in people.items()]
+                person[4].append(tag)
+        special = [ResidentFact(rid, o, n, g, a, tuple(sorted(tags)), None, seen)
+                   for rid, (o, n, g, a, tags, seen) in people.items()]
         new = [ResidentFact(r[0], r[1], r[2], r[3] or "", r[4] or "", (), _uuid_time(uuid.UUID(_key(r[0])), c), True)
                for r in s.execute(select(Resident.id, Resident.origin, Resident.name, Resident.grid,
                                          Resident.address_text)
                                   .where(Resident.id >= lo, Resident.id < hi, Resident.deleted.is_(False),
                                          c.where_origin(Resident.origin)))]
-    special.sort(key=lambda f: (f.grid, f.name))
+    special.sort(key=attrgetter("grid", "name"))
     return special, new
 
 
@@ -856,21 +1083,25 @@ def _change_facts(c: _Ctx) -> list[ChangeFact]:
                                           c.where_origin(AuditLog.origin)))]
 
 
-def _contacts(c: _Ctx, matters: list[MatterFact], certs: list[CertFact], refusals: list[RefusalFact],
-              needs: list[NeedFact], services: list[ServiceFact]) -> set[str]:
-    """Residents the station served or saw in the period."""
-    p = c.period
-    acc = _matter_preds(p)["accepted"]
-    ids: list[Any] = [f.resident_id for f in matters if acc(f)]
-    ids += [f.resident_id for f in certs]
-    ids += [f.resident_id for f in refusals if f.resident_id]
-    ids += [f.resident_id for f in needs if f.resident_id and p.contains(f.created.date())]
-    ids += [f.resident_id for f in services if f.resident_id and p.contains(f.day)]
-    with c.db.session() as s:
-        ids += list(s.scalars(select(raw(NoticeLog.resident_id)).where(c.in_period(NoticeLog.at),
-                                                                       NoticeLog.resident_id.is_not(None))))
-    out = {_key(i) for i in ids}
-    return out
+def _contacted(c: _Ctx, msql: _MatterSQL, ssql: _ServiceSQL):  # type: ignore[no-untyped-def]
+    """Residents the station served or saw in the period, as a condition on
+    ``Resident.id`` for the database to evaluate: matters accepted,
+    certificates issued or voided, refusals, needs raised, services received
+    and one-time notices handed over."""
+    subs = [
+        select(Matter.resident_id).where(msql.where(Drill("matters", "accepted"))),
+        select(Certificate.resident_id).where(Certificate.deleted.is_(False), c.where_origin(Certificate.origin),
+                                              or_(c.in_period(Certificate.issued_at), c.in_period(Certificate.voided_at))),
+        select(CertificateRefusal.resident_id).where(c.in_period(CertificateRefusal.at),
+                                                     c.where_origin(CertificateRefusal.origin),
+                                                     CertificateRefusal.resident_id.is_not(None)),
+        select(Need.resident_id).where(c.in_period(Need.created_at), c.where_origin(Need.origin),
+                                       Need.deleted.is_(False), Need.resident_id.is_not(None)),
+        ssql._from(select(Need.resident_id)).where(ssql.where(Drill("services", "in_period")),
+                                                   Need.resident_id.is_not(None)),
+        select(NoticeLog.resident_id).where(c.in_period(NoticeLog.at), NoticeLog.resident_id.is_not(None)),
+    ]
+    return or_(*(Resident.id.in_(q) for q in subs))
 
 
 def _resident_section(c: _Ctx, special: list[ResidentFact], new: list[ResidentFact],
@@ -905,26 +1136,24 @@ def _resident_section(c: _Ctx, special: list[ResidentFact], new: list[ResidentFa
     return sec
 
 
-def _comparison_section(c: _Ctx, report_facts: dict[str, list[Any]], names: dict[str, str]) -> Section:
+def _comparison_section(c: _Ctx, matters: dict[Any, _Tally], ratings: list[tuple[str, int, int]],
+                        certs: list[CertFact], refusals: list[RefusalFact], services: list[dict[str, Any]],
+                        names: dict[str, str]) -> Section:
     p = c.period
-    mp = _matter_preds(p)
     cp = _cert_preds(p)
-    origins = sorted({f.origin for f in report_facts["matters"]} | {f.origin for f in report_facts["certificates"]}
-                     | {f.origin for f in report_facts["ratings"]} | {f.origin for f in report_facts["services"]}
-                     | set(c.stations))
+    origins = sorted(set(matters) | {f.origin for f in certs} | {r[0] for r in ratings}
+                     | {r["origin"] for r in services} | set(c.stations))
     rows, drills = [], []
     for o in origins:
         flt = (("origin", o),)
-        ms = [f for f in report_facts["matters"] if f.origin == o]
-        rs = [f for f in report_facts["ratings"] if f.origin == o]
-        good = sum(1 for f in rs if f.level >= 4)
-        sv = [f for f in report_facts["services"] if f.origin == o and p.contains(f.day)]
-        rows.append([names.get(o, o), sum(1 for f in ms if mp["accepted"](f)), sum(1 for f in ms if mp["done"](f)),
-                     sum(1 for f in ms if mp["overdue_done"](f) or mp["overdue_open"](f)),
-                     len(rs), good / len(rs) if rs else None,
-                     sum(1 for f in report_facts["certificates"] if f.origin == o and cp["issued"](f)),
-                     sum(1 for f in report_facts["refusals"] if f.origin == o),
-                     round(sum(f.hours for f in sv), 2)])
+        t = matters.get(o) or _Tally()
+        rated = sum(r[2] for r in ratings if r[0] == o)
+        good = sum(r[2] for r in ratings if r[0] == o and r[1] >= 4)
+        rows.append([names.get(o, o), t.n["accepted"], t.n["done"], t.n["overdue_done"] + t.n["overdue_open"],
+                     rated, good / rated if rated else None,
+                     sum(1 for f in certs if f.origin == o and cp["issued"](f)),
+                     sum(1 for f in refusals if f.origin == o),
+                     _hours((r["hours"], r["n"]) for r in services if r["origin"] == o and r["in_period"])])
         n = names.get(o, o)
         drills.append([None, Drill("matters", "accepted", flt, f"{n} 受理"), Drill("matters", "done", flt, f"{n} 办结"),
                        Drill("matters", "overdue_any", flt, f"{n} 超期"), Drill("ratings", "all", flt, f"{n} 评价"),
@@ -938,6 +1167,13 @@ def _comparison_section(c: _Ctx, report_facts: dict[str, list[Any]], names: dict
     if rows:
         sec.charts.append(Chart("hbar", "受理件数（按站点）", [r[0] for r in rows], [r[1] for r in rows]))
     return sec
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    import time as _time
+
+    t = _time.perf_counter()
+    return fn(), _time.perf_counter() - t
 
 
 def station_choices(db: Database) -> list[tuple[str, str]]:
@@ -966,45 +1202,58 @@ def build(db: Database, actor: Actor, period: Period, stations: Iterable[str] | 
         if progress:
             progress(i, len(steps), steps[i] if i < len(steps) else "完成")
 
+    def mark(name: str) -> None:  # seconds since the previous mark
+        timings[name] = _time.perf_counter() - t0 - sum(v for k, v in timings.items() if k != "counter_queries")
+
     step(0)
     cal = workdays.load(db)
-    matters = _matter_facts(c, cal)
-    with db.session() as s:
-        notices = list(s.execute(select(NoticeLog.id, NoticeLog.origin, NoticeLog.at, NoticeLog.notice_no,
-                                        NoticeLog.resident_id, NoticeLog.actor_name, MatterType.name)
-                                 .join(MatterType, MatterType.id == NoticeLog.matter_type_id)
-                                 .where(c.in_period(NoticeLog.at), c.where_origin(NoticeLog.origin))).all())
-    sections = [_counter_section(c, matters, len(notices))]
-    timings["counter"] = _time.perf_counter() - t0
-    step(1)
-    ratings = _rating_facts(c)
-    done_count = next(f.value for f in sections[0].figures if f.label == "办结")
-    sections.append(_satisfaction_section(c, ratings, done_count))
-    step(2)
-    certs, refusals, seals = _cert_facts(c)
-    sections.append(_cert_section(c, certs, refusals, seals))
-    step(3)
-    needs = _need_facts(c)
-    year_start = date(period.end.year, 1, 1)
-    ytd = _service_facts(c, min(year_start, period.start), period.end)
-    from desktop.services.volunteers import skills as skill_names
+    msql, rsql, ssql = _MatterSQL(c, cal), _RatingSQL(c), _ServiceSQL(c)
+    # The counter's GROUP BY queries are the largest part and run inside
+    # the database driver, which releases the GIL: they go on in a thread
+    # (on its own connection) while the other sections are read here.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-counter") as pool:
+        counted = pool.submit(_timed, msql.counts)
+        with db.session() as s:
+            notices = list(s.execute(select(NoticeLog.id, NoticeLog.origin, NoticeLog.at, NoticeLog.notice_no,
+                                            NoticeLog.resident_id, NoticeLog.actor_name, MatterType.name)
+                                     .join(MatterType, MatterType.id == NoticeLog.matter_type_id)
+                                     .where(c.in_period(NoticeLog.at), c.where_origin(NoticeLog.origin))).all())
+        step(1)
+        rating_counts = rsql.counts()
+        bad = rsql.facts(rsql.where(Drill("ratings", "bad")))
+        mark("satisfaction")
+        step(2)
+        certs, refusals, seals = _cert_facts(c)
+        mark("certificates")
+        step(3)
+        needs = _need_facts(c)
+        services = ssql.counts()
+        from desktop.services.volunteers import skills as skill_names
 
-    sections.append(_volunteer_section(c, needs, ytd, [f for f in ytd if f.day >= year_start], skill_names(db)))
-    timings["certificates_volunteers"] = _time.perf_counter() - t0 - timings["counter"]
-    step(4)
-    contacted = _contacts(c, matters, certs, refusals, needs, ytd)
-    special, new = _resident_facts(c, contacted)
-    changes = _change_facts(c)
-    sections.append(_resident_section(c, special, new, changes))
-    facts = {"matters": matters, "ratings": ratings, "certificates": certs, "refusals": refusals, "seals": seals,
-             "needs": needs, "services": ytd, "special": special, "residents": new, "changes": changes,
-             "notices": [tuple(n) for n in notices]}
+        volunteer_section = _volunteer_section(c, needs, services, skill_names(db))
+        mark("volunteers")
+        step(4)
+        special, new = _resident_facts(c, _contacted(c, msql, ssql))
+        changes = _change_facts(c)
+        mark("residents")
+        (matter_rows, types), timings["counter_queries"] = counted.result()
+    total, by_dim, type_names, promised = _matter_tallies(matter_rows, types)
+    sections = [_counter_section(c, total, by_dim, type_names, promised, len(notices)),
+                _satisfaction_section(c, rating_counts, bad, total.n["done"]),
+                _cert_section(c, certs, refusals, seals), volunteer_section,
+                _resident_section(c, special, new, changes)]
+    mark("counter")
+    # The small lists stay with the report for the drill-down; matters,
+    # ratings and services are read again, by the same predicates, when a
+    # figure is opened.
+    facts = {"certificates": certs, "refusals": refusals, "seals": seals, "needs": needs, "special": special,
+             "residents": new, "changes": changes, "notices": [tuple(n) for n in notices]}
     all_names = dict(station_choices(db))
     here = accounts.station_info(db)
-    origins_seen = {f.origin for f in matters} | {f.origin for f in new} | {f.origin for f in special}
+    origins_seen = set(by_dim["origin"]) | {f.origin for f in new} | {f.origin for f in special}
     step(5)
     if len(stations) > 1 or (not stations and len(origins_seen - {None}) > 1):
-        sections.append(_comparison_section(c, facts, all_names))
+        sections.append(_comparison_section(c, by_dim["origin"], rating_counts, certs, refusals, services, all_names))
     step(6)
     if stations:
         label = "、".join(all_names.get(x, x) for x in stations)
@@ -1032,27 +1281,26 @@ def _filters_ok(f: Any, filters: tuple[tuple[str, Any], ...]) -> bool:
     return True
 
 
-def matching(report: Report, drill: Drill) -> list[Any]:
-    """The facts behind a figure."""
+def matching(db: Database, report: Report, drill: Drill) -> list[Any]:
+    """The facts behind a figure: matters, ratings and services selected
+    from the database by the figure's own predicate, the other (small)
+    lists filtered from those the report kept."""
     p = report.period
+    if drill.kind in ("matters", "ratings", "services"):
+        c = _Ctx(db, p, report.stations)
+        if drill.kind == "matters":
+            msql = _MatterSQL(c, workdays.load(db))
+            return msql.facts(msql.where(drill))
+        if drill.kind == "ratings":
+            rsql = _RatingSQL(c)
+            return rsql.facts(rsql.where(drill))
+        ssql = _ServiceSQL(c)
+        return ssql.facts(ssql.where(drill), skill=dict(drill.filters).get("skill"))
     facts = report.facts.get(drill.kind, [])
-    if drill.kind == "matters":
-        preds = _matter_preds(p)
-        preds["overdue_any"] = lambda f: preds["overdue_done"](f) or preds["overdue_open"](f)
-        pred = preds[drill.pred]
-    elif drill.kind == "ratings":
-        pred = {"all": lambda f: True, "good": lambda f: f.level >= 4, "bad": lambda f: f.level <= 2,
-                "bad_closed": lambda f: f.level <= 2 and f.rect_status == "done",
-                "level": lambda f: True}[drill.pred]
-    elif drill.kind == "certificates":
+    if drill.kind == "certificates":
         pred = _cert_preds(p)[drill.pred]
     elif drill.kind == "needs":
         pred = _need_preds(p)[drill.pred]
-    elif drill.kind == "services":
-        year_start = date(p.end.year, 1, 1)
-        pred = {"in_period": lambda f: p.contains(f.day), "skill": lambda f: p.contains(f.day),
-                "volunteer": lambda f: p.contains(f.day),
-                "ytd_volunteer": lambda f: year_start <= f.day <= p.end}[drill.pred]
     elif drill.kind == "special":
         pred = {"all": lambda f: True, "tag": lambda f: True, "no_contact": lambda f: not f.contacted,
                 "tag_no_contact": lambda f: not f.contacted}[drill.pred]
@@ -1076,22 +1324,20 @@ def records(db: Database, actor: Actor, report: Report, drill: Drill, limit: int
     """The records behind a figure, as a table for the window or a sheet.
     Names are shown (the supervisor follows up on them); ID numbers never."""
     actor.require("supervisor", "查看报表明细")
-    facts = matching(report, drill)
+    facts = matching(db, report, drill)
     if limit is not None:
         facts = facts[:limit]
     st = report.station_names
     k = drill.kind
     if k == "matters":
-        names = _names(db, (f.resident_id for f in facts))
         from desktop.services.counter import STATUSES
 
-        rows = [[f.receipt_no, names.get(_key(f.resident_id), ""), f.matter, CHANNELS.get(f.channel, f.channel), f.handler,
+        rows = [[f.receipt_no, f.resident_name, f.matter, CHANNELS.get(f.channel, f.channel), f.handler,
                  f.accepted, f.promised, f.closed, STATUSES.get(f.status, f.status), f.used_days, st.get(f.origin, f.origin)]
                 for f in sorted(facts, key=lambda f: f.accepted)]
         cols = ["回执号", "居民", "事项", "渠道", "经办人", "受理时间", "承诺日期", "办结时间", "状态", "用时(工作日)", "站点"]
     elif k == "ratings":
-        names = _names(db, (f.resident_id for f in facts))
-        rows = [[f.at, f.receipt_no, names.get(_key(f.resident_id), ""), f.matter, RATINGS[f.level], f.comment,
+        rows = [[f.at, f.receipt_no, f.resident_name, f.matter, RATINGS[f.level], f.comment,
                  RECT_STATUS.get(f.rect_status, f.rect_status)] for f in sorted(facts, key=lambda f: f.at)]
         cols = ["评价时间", "回执号", "居民", "事项", "等级", "意见", "整改"]
     elif k == "certificates":

@@ -21,6 +21,10 @@ def test_report_writes_pdf_and_excel_and_prints_figures(tmp_path):
     wb = load_workbook(tmp_path / "r.xlsx")
     summary = {(row[0], row[1]): row[2] for row in wb["概要"].iter_rows(min_row=2, values_only=True)}
     assert summary[("一、窗口受理", "受理")] == out["sections"]["counter"]["受理"]
+    by_channel = wb[next(n for n in wb.sheetnames if n.startswith("窗口受理-按渠道"))]
+    assert [c.value for c in by_channel[1]][6:8] == ["平均用时", "最长用时"]
+    assert by_channel["G2"].number_format == by_channel["H2"].number_format == "General"  # 10, not 10.0
+    assert by_channel["B2"].number_format == "#,##0"
     plain = cli("--db", db, "report", "--month", "2026-11")
     assert plain.returncode == 0 and "2026年11月工作报表" in plain.stdout
 

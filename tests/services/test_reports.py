@@ -2,7 +2,7 @@
 services, and every figure traced to the records behind it."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -174,7 +174,7 @@ def _every_drillable_figure_matches(db, admin, report):
         for f in sec.figures:
             if f.drill is None or f.value is None:
                 continue
-            facts = reports.matching(report, f.drill)
+            facts = reports.matching(db, report, f.drill)
             if f.fmt == "int":
                 assert f.value == len(facts), (sec.key, f.label)
                 checked += 1
@@ -186,7 +186,7 @@ def _every_drillable_figure_matches(db, admin, report):
                 for i, d in enumerate(drills):
                     if d is None or row[i] is None:
                         continue
-                    facts = reports.matching(report, d)
+                    facts = reports.matching(db, report, d)
                     if t.formats.get(i) == "int":
                         assert row[i] == len(facts), (t.key, row[0], t.columns[i])
                         checked += 1
@@ -246,3 +246,28 @@ def test_hub_compares_stations_and_filters_by_station(world):
     assert all(s.key != "comparison" for s in only.sections)
     both = reports.build(db, admin, this_month(), stations=["340304001", "340304002"])
     assert any(s.key == "comparison" for s in both.sections)
+
+
+def test_working_days_of_a_matter_accepted_long_before_it_was_closed(world):
+    """用时 is computed by the database from the calendar; a matter accepted
+    more than a year before the period still counts its holidays."""
+    from desktop.services import workdays
+
+    db, admin, desk, (p1, _p2, _p3) = world
+    live = _type(db, "居住证申领")
+    old = counter.accept(db, desk, p1, live.id, live.required_materials)
+    recent = counter.accept(db, desk, p1, live.id, live.required_materials)
+    accepted = datetime.combine(counter.local_today() - timedelta(days=430), datetime.min.time()) + timedelta(hours=2)
+    with db.session() as s:
+        s.get(Matter, old.matter_id).accepted_at = accepted
+    counter.close(db, desk, old.matter_id, "已办结", 5)
+    counter.close(db, desk, recent.matter_id, "已办结", 5)
+    r = reports.build(db, admin, this_month())
+    f = _figs(r, "counter")
+    cal = workdays.load(db)
+    local_acc = (accepted.replace(tzinfo=timezone.utc).astimezone().replace(tzinfo=None)).date()
+    expected = cal.working_days_between(local_acc, counter.local_today())
+    assert expected > 250 and f["办结"] == 2 and f["最长用时"] == expected
+    assert f["平均用时"] == round(expected / 2, 1)
+    done = reports.matching(db, r, r.section("counter").figures[1].drill)
+    assert sorted(x.used_days for x in done) == [0, expected]
