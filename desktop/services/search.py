@@ -27,7 +27,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from db.engine import Database
-from db.models import Resident
+from db.models import Resident, Station
 from desktop.services.idnumbers import mask
 
 SEP = b"\x00"
@@ -46,6 +46,7 @@ class Hit:
     status: str  # "" | "已迁出" | "已故"
     matched: str  # which field matched, in Chinese
     score: int
+    origin: str = ""  # code of the station that registered the resident (a hub holds several)
 
 
 def normalize_query(q: str) -> str:
@@ -90,7 +91,10 @@ class ResidentIndex:
         self.db = db
         self.watermark = 0
         self.slot_of: dict[uuid.UUID, int] = {}
-        self.rows: list[tuple] = []  # (id, name, gender, birth, doc, phone, address, status, pinyin, initials)
+        # (id, name, gender, birth, doc, phone, address, status, pinyin, initials, origin)
+        self.rows: list[tuple] = []
+        self.origins: set[str] = set()
+        self.station_names: dict[str, str] = {}
         self._blobs: dict[str, _Blob] | None = None
         self._lock = threading.Lock()
 
@@ -105,17 +109,20 @@ class ResidentIndex:
                 rows = s.execute(
                     select(Resident.id, Resident.name, Resident.gender, Resident.birth_date, Resident.doc_number,
                            Resident.phone, Resident.address_text, Resident.moved_out, Resident.deceased,
-                           Resident.pinyin, Resident.initials, Resident.deleted, Resident.seq)
+                           Resident.pinyin, Resident.initials, Resident.deleted, Resident.seq, Resident.origin)
                     .where(Resident.seq > self.watermark)
                 ).all()
-            for (rid, name, gender, birth, doc, phone, addr, moved, dead, py, ini, deleted, seq) in rows:
+                self.station_names = {c: n for c, n in s.execute(select(Station.code, Station.name))}
+            for (rid, name, gender, birth, doc, phone, addr, moved, dead, py, ini, deleted, seq, origin) in rows:
                 status = "已故" if dead else ("已迁出" if moved else "")
-                row = (rid, name, gender, birth, doc or "", phone or "", addr or "", status, py or "", ini or "")
+                row = (rid, name, gender, birth, doc or "", phone or "", addr or "", status, py or "", ini or "",
+                       origin)
                 slot = self.slot_of.get(rid)
                 if deleted:
                     if slot is not None:
-                        self.rows[slot] = (rid, "", 0, None, "", "", "", "deleted", "", "")
+                        self.rows[slot] = (rid, "", 0, None, "", "", "", "deleted", "", "", origin)
                     continue
+                self.origins.add(origin)
                 if slot is None:
                     self.slot_of[rid] = len(self.rows)
                     self.rows.append(row)
@@ -183,8 +190,8 @@ class ResidentIndex:
 
     def hit_at(self, slot: int, score: int = 0, label: str = "") -> Hit:
         """The resident in ``slot`` as a result row (for list views)."""
-        rid, name, gender, birth, doc, phone, addr, status, _py, _ini = self.rows[slot]
-        return Hit(rid, name, gender, birth, mask(doc), phone, addr, status, label, score)
+        rid, name, gender, birth, doc, phone, addr, status, _py, _ini, origin = self.rows[slot]
+        return Hit(rid, name, gender, birth, mask(doc), phone, addr, status, label, score, origin)
 
     def __len__(self) -> int:
         return len(self.rows)

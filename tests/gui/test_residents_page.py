@@ -138,3 +138,33 @@ def test_household_dialog_sets_head_relation_and_moves(qtbot, gui, station_db, m
     dlg.act("move")
     assert [m.name for m in dlg.members] == ["张伟"]
     assert {m.name: m.relation for m in households.get(db, other).members} == {"王芳": "户主", "张建国": "配偶"}
+
+
+def test_a_hub_lists_whose_resident_each_is(qtbot, gui, tmp_path):
+    from datetime import date
+
+    from desktop.services import residents
+    from desktop.services.idnumbers import make_ric
+    from desktop.services.residents import ResidentForm
+    from desktop.ui.pages.residents import STATION_COLUMN
+    from tests.sync.conftest import make_side, trust_both
+
+    hub = make_side(str(tmp_path / "hub" / "hub.sqlite3"), "340304000", "东风街道", "street", tmp_path / "hub")
+    st = make_side(str(tmp_path / "st" / "st.sqlite3"), "340304001", "幸福里社区", "community", tmp_path / "st")
+    try:
+        trust_both(st, hub)
+        residents.register(st.db, st.admin, ResidentForm(name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 1)))
+        residents.register(hub.db, hub.admin, ResidentForm(name="李四", doc_number=make_ric("340304", date(1951, 1, 2), 2)))
+        st.send(hub, full=True)
+        page = make_page(qtbot, gui, hub.db, hub.admin)
+        m = page.model
+        from PySide6.QtCore import Qt
+
+        assert m.rowCount() == 2 and m.columnCount() == 9
+        assert m.headerData(8, Qt.Orientation.Horizontal) == STATION_COLUMN
+        where = {m.data(m.index(r, 0)): m.data(m.index(r, 8)) for r in range(2)}
+        assert where == {"张三": "幸福里社区", "李四": "东风街道"}
+        page.grab().save(str(tmp_path / "hub-residents.png"))
+    finally:
+        st.db.close()
+        hub.db.close()

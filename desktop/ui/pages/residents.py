@@ -41,6 +41,7 @@ from desktop.ui.pages.base import Page
 from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_date, fmt_datetime, hint, primary, scaled
 
 COLUMNS = ["姓名", "性别", "出生日期", "证件号码", "电话", "地址", "状态", "匹配"]
+STATION_COLUMN = "登记站点"
 SEARCH_DELAY_MS = 120
 
 
@@ -67,12 +68,16 @@ class ResidentModel(QAbstractTableModel):
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else (len(self.hits) if self.hits is not None else len(self.slots))
 
+    def many_stations(self) -> bool:
+        """A hub holds several stations' residents: then say whose each one is."""
+        return len(self.search_index.origins) > 1
+
     def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return len(COLUMNS)
+        return len(COLUMNS) + (1 if self.many_stations() else 0)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
+            return COLUMNS[section] if section < len(COLUMNS) else STATION_COLUMN
         return None
 
     def hit(self, row: int) -> Hit:
@@ -85,6 +90,8 @@ class ResidentModel(QAbstractTableModel):
             return None
         h = self.hit(idx.row())
         c = idx.column()
+        if c == len(COLUMNS):
+            return self.search_index.station_names.get(h.origin, h.origin)
         return (h.name, GENDERS.get(h.gender, ""), fmt_date(h.birth_date), h.doc_masked, h.phone, h.address,
                 h.status, h.matched)[c]
 
