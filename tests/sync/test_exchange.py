@@ -275,3 +275,23 @@ def test_rows_from_the_peer_are_not_echoed_back_but_a_winning_local_value_is(pai
     assert _resident(station, ids[1]) == _resident(hub, ids[1])
     [p] = exchange.peers(hub.db)
     assert p.pending <= 2  # the export's and the import's own audit lines at most
+
+
+def test_a_first_import_rebuilds_the_indexes_it_set_aside(pair, monkeypatch):
+    from sqlalchemy import inspect
+
+    from desktop.services.sync import changes
+
+    monkeypatch.setattr(changes, "REBUILD_INDEXES_FROM", 1)  # every table, however small
+    station, hub = pair
+    rid = _register(station, "周八", 15, tags=["高龄"])
+    counter.ensure_catalogue(station.db)
+    mt = counter.catalogue(station.db)[0]
+    counter.accept(station.db, station.admin, rid, mt.id, received=[m.name for m in mt.materials])
+    res = station.send(hub, full=True)
+    assert res.counts["matters"]["new"] == 1 and res.counts["residents"]["new"] == 1
+    insp = inspect(hub.db.engine)
+    for table in ("matters", "residents", "resident_tags"):
+        have = {i["name"] for i in insp.get_indexes(table)}
+        want = {i.name for i in changes.model_for(table).__table__.indexes}
+        assert want <= have, (table, want - have)

@@ -602,7 +602,11 @@ def apply_table(session: Session, model: type[Synced], raw_rows: Iterable[Any], 
     empty = session.connection().execute(select(t.c.id).limit(1)).first() is None
     if t.name == "residents":
         ctx.residents_were_empty = empty
-    rebuild = sorted(t.indexes, key=lambda i: i.name or "") if empty and expected >= REBUILD_INDEXES_FROM else []
+    # (not a table with deferred references: PostgreSQL builds no index on a table
+    # whose checks are still pending, and households are few anyway)
+    deferred = any(fk.constraint is not None and fk.constraint.deferrable for fk in t.foreign_keys)
+    rebuild = (sorted(t.indexes, key=lambda i: i.name or "")
+               if empty and not deferred and expected >= REBUILD_INDEXES_FROM else [])
     conn = session.connection()
     for index in rebuild:  # inside the transaction: a failed or killed import keeps them
         index.drop(conn)
