@@ -288,3 +288,21 @@ def _many_residents(side, n):
              "moved_out": False, "deceased": False} for i in range(n)]
     with side.db.session() as s:
         bulk_insert(s, Resident, rows)
+
+
+def test_a_bundle_from_last_years_version_applies_with_defaults(ready, tmp_path):
+    """An older station's rows lack the columns added since; they take their defaults."""
+    import uuid
+
+    from db.models import Resident
+
+    station, hub, rid, _good = ready
+    row = _resident_row(station, rid, id=str(uuid.uuid4()), name="旧版本登记",
+                        doc_number=make_ric("340304", date(1960, 3, 4), 21))
+    del row["merged_into_id"]  # added by 0006_sync
+    res = exchange.import_bundle(hub.db, hub.admin, _forge(station, hub, tmp_path, {"residents": [row]},
+                                                            schema="0005_report_indexes"))
+    assert res.new == 1
+    with hub.db.session() as s:
+        r = s.get(Resident, uuid.UUID(row["id"]))
+        assert r.name == "旧版本登记" and r.merged_into_id is None
