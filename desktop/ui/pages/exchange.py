@@ -468,55 +468,49 @@ class ExchangePage(Page):
         lay.addWidget(self.history_note)
         return w
 
-    def _conflicts_tab(self) -> QWidget:
+    def _pair_tab(self, text: str, columns: list[str], stretch: int, on_select: Any,
+                  left: QWidget, right: QWidget) -> tuple[QWidget, QVBoxLayout, QCheckBox, QTableWidget]:
+        """A list of pairs above two panels side by side (conflicts, duplicates)."""
         w = QWidget()
         lay = QVBoxLayout(w)
         lay.setContentsMargins(12, 12, 12, 12)
         top = QHBoxLayout()
-        top.addWidget(hint("两个站点都改过同一个字段时，先按时间较晚的值（A）生效，另一个值（B）保留在这里。"
-                           "选中一条，点“保留此值”决定用哪一个。"), 1)
-        self.show_resolved = QCheckBox("显示已处理")
-        self.show_resolved.toggled.connect(lambda _on: self.activated())
-        top.addWidget(self.show_resolved)
+        top.addWidget(hint(text), 1)
+        show_done = QCheckBox("显示已处理")
+        show_done.toggled.connect(lambda _on: self.activated())
+        top.addWidget(show_done)
         lay.addLayout(top)
-        self.conflict_table = _table(CONFLICT_COLUMNS, 3)
-        self.conflict_table.itemSelectionChanged.connect(self._conflict_selected)
-        lay.addWidget(self.conflict_table, 1)
+        table = _table(columns, stretch)
+        table.itemSelectionChanged.connect(on_select)
+        lay.addWidget(table, 1)
         sides = QHBoxLayout()
+        sides.addWidget(left, 1)
+        sides.addWidget(right, 1)
+        lay.addLayout(sides)
+        return w, lay, show_done, table
+
+    def _conflicts_tab(self) -> QWidget:
         self.panel_a = ValuePanel("A：现在生效的值", "保留此值（A）")
         self.panel_b = ValuePanel("B：未采用的值", "保留此值（B）")
         self.panel_a.keep.clicked.connect(lambda _c=False: self.keep_value("a"))
         self.panel_b.keep.clicked.connect(lambda _c=False: self.keep_value("b"))
-        sides.addWidget(self.panel_a, 1)
-        sides.addWidget(self.panel_b, 1)
-        lay.addLayout(sides)
+        w, lay, self.show_resolved, self.conflict_table = self._pair_tab(
+            "两个站点都改过同一个字段时，先按时间较晚的值（A）生效，另一个值（B）保留在这里。"
+            "选中一条，点“保留此值”决定用哪一个。", CONFLICT_COLUMNS, 3, self._conflict_selected,
+            self.panel_a, self.panel_b)
         self.conflict_note = QLabel("")
         self.conflict_note.setObjectName("notice")
         lay.addWidget(self.conflict_note)
         return w
 
     def _duplicates_tab(self) -> QWidget:
-        w = QWidget()
-        lay = QVBoxLayout(w)
-        lay.setContentsMargins(12, 12, 12, 12)
-        top = QHBoxLayout()
-        top.addWidget(hint("导入的数据包里有与本站居民证件号码相同的记录。核对后保留一条并合并，"
-                           "或确认不是同一人。"), 1)
-        self.show_decided = QCheckBox("显示已处理")
-        self.show_decided.toggled.connect(lambda _on: self.activated())
-        top.addWidget(self.show_decided)
-        lay.addLayout(top)
-        self.duplicate_table = _table(DUPLICATE_COLUMNS, 0)
-        self.duplicate_table.itemSelectionChanged.connect(self._duplicate_selected)
-        lay.addWidget(self.duplicate_table, 1)
-        sides = QHBoxLayout()
         self.left = ResidentPanel("左：本站的记录", "保留左边并合并")
         self.right = ResidentPanel("右：数据包带来的记录", "保留右边并合并")
         self.left.keep.clicked.connect(lambda _c=False: self.merge("a"))
         self.right.keep.clicked.connect(lambda _c=False: self.merge("b"))
-        sides.addWidget(self.left, 1)
-        sides.addWidget(self.right, 1)
-        lay.addLayout(sides)
+        w, lay, self.show_decided, self.duplicate_table = self._pair_tab(
+            "导入的数据包里有与本站居民证件号码相同的记录。核对后保留一条并合并，或确认不是同一人。",
+            DUPLICATE_COLUMNS, 0, self._duplicate_selected, self.left, self.right)
         foot = QHBoxLayout()
         self.dismiss_btn = QPushButton("不是同一人")
         self.dismiss_btn.clicked.connect(lambda _c=False: self.dismiss())
