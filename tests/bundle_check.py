@@ -29,15 +29,16 @@ def main() -> int:
         build_s = time.perf_counter() - t
         app_dir = work / "dist" / "StationDesk"
         exe = app_dir / ("StationDesk.exe" if os.name == "nt" else "StationDesk")
+        cli = app_dir / "StationDeskCLI.exe" if os.name == "nt" else exe  # Linux: one program does both
         size_mb = sum(f.lstat().st_size for f in app_dir.rglob("*") if f.is_file() and not f.is_symlink()) / 2**20
         # Run it from somewhere else, with no Python source tree around it.
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env.update(STATION_DESK_HOME=str(work / "home"), QT_QPA_PLATFORM="offscreen")
         db = work / "station.sqlite3"
 
-        def run(*args: str, db: Path | None = db, env: dict = env) -> subprocess.CompletedProcess:
+        def run(*args: str, db: Path | None = db, env: dict = env, program: Path = cli) -> subprocess.CompletedProcess:
             where = ["--db", str(db)] if db is not None else []
-            out = subprocess.run([str(exe), *where, *args], env=env, cwd=work, capture_output=True,
+            out = subprocess.run([str(program), *where, *args], env=env, cwd=work, capture_output=True,
                                  text=True, timeout=300)
             if out.returncode != 0:  # say why, not only that it failed
                 print(out.stdout[-4000:], out.stderr[-8000:], sep="\n", file=sys.stderr)
@@ -46,7 +47,7 @@ def main() -> int:
 
         login = json.loads(run("demo", "--residents", "300", "--json").stdout)["login"]
         spawned = time.time()
-        out = run("startup-probe", "--user", login["username"], "--password", login["password"])
+        out = run("startup-probe", "--user", login["username"], "--password", login["password"], program=exe)
         probe = json.loads(out.stdout.strip().splitlines()[-1])
         # Documents need reportlab, its barcode package and the font from inside the bundle.
         pdf = work / "report.pdf"
