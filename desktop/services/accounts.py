@@ -17,7 +17,7 @@ from functools import lru_cache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.clock import utcnow
+from db.clock import shared_id, utcnow
 from db.engine import Database
 from db.errors import StationDeskError, ValidationError
 from db.models import Account, LocalState, Station
@@ -224,7 +224,9 @@ def setup_station(
             raise AlreadySetUp()
         state.station_code = code
         s.flush()
-        s.add(Station(code=code, name=name, level=level, phone=(phone or "").strip() or None))
+        # One id per station code everywhere, so its record at the hub and a rebuilt PC's agree.
+        s.add(Station(id=shared_id("stations", code), code=code, name=name, level=level,
+                      phone=(phone or "").strip() or None))
         acct = Account(
             username=admin_username,
             display_name=admin_display_name,

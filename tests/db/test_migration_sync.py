@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, insert, select, text
 from db.clock import shared_id
 from db.engine import open_database
 from db.migrations import run
-from db.models import CalendarDay, Matter, MatterType, Resident, Skill, Volunteer
+from db.models import CalendarDay, Matter, MatterType, Resident, Skill, Station, Volunteer
 
 
 def _sync(**kw):
@@ -24,6 +24,8 @@ def test_old_station_catalogue_gets_shared_ids(tmp_path):
     mt, local_mt, res, sk, own_sk, vol, day = (uuid.uuid4() for _ in range(7))
     with eng.begin() as c:
         c.execute(text("UPDATE local_state SET station_code = '340304001'"))
+        c.execute(insert(Station.__table__).values(**_sync(id=uuid.uuid4(), code="340304001", name="幸福里社区",
+                                                           level="community")))
         c.execute(insert(MatterType.__table__), [
             _sync(id=mt, code="M01", name="居住证", category="户籍", mode="direct", promised_days=5, materials=[],
                   active=True, local=False, sort=0),
@@ -59,5 +61,6 @@ def test_old_station_catalogue_gets_shared_ids(tmp_path):
             assert own.code == "340304001-1"
             assert s.get(Volunteer, vol).skills == ["S01", "340304001-1"]
             assert s.get(CalendarDay, shared_id("calendar_days", "2026-10-01")).name == "国庆节"
+            assert s.get(Station, shared_id("stations", "340304001")).name == "幸福里社区"
     finally:
         db.close()

@@ -295,3 +295,39 @@ def test_a_first_import_rebuilds_the_indexes_it_set_aside(pair, monkeypatch):
         have = {i["name"] for i in insp.get_indexes(table)}
         want = {i.name for i in changes.model_for(table).__table__.indexes}
         assert want <= have, (table, want - have)
+
+
+def test_a_station_rebuilt_from_the_hub_gets_its_own_records_and_local_entries(db_url, tmp_path):
+    """A new PC for a station: a fresh database with the station's code, filled by a full export from the hub."""
+    hub = make_side(db_url, "340304000", "东风街道", "street", tmp_path / "hub")
+    old = make_side(str(tmp_path / "old" / "s.sqlite3"), "340304001", "幸福里社区", "community", tmp_path / "old")
+    other = make_side(str(tmp_path / "b" / "b.sqlite3"), "340304002", "春晖社区", "community", tmp_path / "b")
+    try:
+        trust_both(old, hub)
+        trust_both(other, hub)
+        with old.db.session() as s:
+            local = MatterType(code="BD-01", name="本站自办事项", category="其他", mode="direct", promised_days=1,
+                               materials=[], local=True, sort=1000)
+            s.add(local)
+            s.flush()
+            local_id = local.id
+        rid = _register(old, "吴九", 16)
+        counter.accept(old.db, old.admin, rid, local_id, received=[])
+        with other.db.session() as s:
+            s.add(MatterType(code="BD-01", name="春晖自办事项", category="其他", mode="direct", promised_days=1,
+                             materials=[], local=True, sort=1000))
+        old.send(hub, full=True)
+        other.send(hub, full=True)
+        new = make_side(str(tmp_path / "new" / "s.sqlite3"), "340304001", "幸福里社区", "community", tmp_path / "new")
+        try:
+            trust_both(new, hub)  # the new PC's keys replace the old ones at the hub
+            res = hub.send(new, full=True)
+            assert res.counts["matters"]["new"] == 1 and res.counts["residents"]["new"] == 1
+            with new.db.session() as s:
+                names = set(s.scalars(select(MatterType.name).where(MatterType.local.is_(True))))
+            assert names == {"本站自办事项"}  # its own, not 春晖's
+        finally:
+            new.db.close()
+    finally:
+        for side in (old, other, hub):
+            side.db.close()

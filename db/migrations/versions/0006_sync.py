@@ -126,7 +126,8 @@ def upgrade() -> None:
 
 def _rekey_shared_catalogue() -> None:
     """Stations made before sync seeded the shipped catalogue (matters,
-    certificate types, skills, holidays) with random ids; give those entries
+    certificate types, skills, holidays) and their own station record with
+    random ids; give those entries
     the shared id every station now uses, so the same entry at two stations
     is one record at the hub.  References move with them.  A station's own
     skills get codes carrying the station code (two stations' "local1" would
@@ -138,7 +139,7 @@ def _rekey_shared_catalogue() -> None:
     names = insp.get_table_names()
     tables = {n: sa.Table(n, md, autoload_with=bind) for n in
               ("matter_types", "certificate_types", "skills", "calendar_days", "local_state", "volunteers",
-               "volunteer_needs") if n in names}
+               "volunteer_needs", "stations") if n in names}
     children: dict[str, list[tuple[str, str]]] = {}
     for n in names:
         for fk in insp.get_foreign_keys(n):
@@ -179,6 +180,8 @@ def _rekey_shared_catalogue() -> None:
         rekey("certificate_types", lambda r: None if flag(r["local"]) else f"{r['kind']}:{r['code']}")
     if "calendar_days" in tables:
         rekey("calendar_days", lambda r: str(r["day"])[:10])
+    if "stations" in tables:
+        rekey("stations", lambda r: r["code"])
     if "skills" in tables:
         station = bind.execute(sa.select(tables["local_state"].c.station_code)).scalar() or "local"
         t = tables["skills"]

@@ -409,8 +409,9 @@ def _where(model: type[Synced], scope: Scope, extra_ids: set[uuid.UUID] | None) 
         return cond
     name = t.name
     if name in CATALOGUE:
+        # the shared entries, and the station's own additions (never another station's)
         if "local" in t.c:
-            return and_(cond, t.c.local.is_(False))
+            return and_(cond, or_(t.c.local.is_(False), t.c.origin == scope.target))
         return and_(cond, t.c.origin.in_([scope.me, scope.target]))
     if name == "sync_conflicts":
         return cond  # filtered per row by export_rows (the record's origin)

@@ -253,7 +253,8 @@ def export_bundle(db: Database, actor: Actor, to: str, out_path: str | Path, ful
         declared_since = 0 if full else p.sent_upto
         scope = changes.Scope(since=since, upto=upto, me=me.code, target=p.code,
                               hub_to_station=_role(me.level) == "hub" and p.role == "station",
-                              echo=tuple((a, b) for a, b in (p.echo or []) if b > since))
+                              # a full bundle is a fresh start (a new PC): everything, echoes too
+                              echo=() if full else tuple((a, b) for a, b in (p.echo or []) if b > since))
         extra = changes.closure(s, scope)
         models = changes.travelling()
         manifest = {
