@@ -41,6 +41,30 @@ def _pg_database():
     return url, drop
 
 
+@pytest.fixture
+def mount_tmpfs(tmp_path):
+    """mount_tmpfs("1m") -> a folder on a tmpfs of that size, unmounted after the
+    test (root only; skips where mounting is not permitted)."""
+    import subprocess
+
+    mounted = []
+
+    def mount(size: str, name: str = "stick"):
+        mnt = tmp_path / name
+        mnt.mkdir()
+        if os.geteuid() != 0:
+            pytest.skip("mounting a tmpfs needs root")
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)], capture_output=True)
+        if r.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode(errors='replace').strip()}")
+        mounted.append(mnt)
+        return mnt
+
+    yield mount
+    for mnt in mounted:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
 @pytest.fixture(params=ENGINES)
 def db_url(request, tmp_path):
     if request.param == "sqlite":

@@ -306,3 +306,23 @@ def test_a_bundle_from_last_years_version_applies_with_defaults(ready, tmp_path)
     with hub.db.session() as s:
         r = s.get(Resident, uuid.UUID(row["id"]))
         assert r.name == "旧版本登记" and r.merged_into_id is None
+
+
+def test_a_full_disk_during_import_changes_nothing(tmp_path, mount_tmpfs):
+    """The hub's database on a small filesystem: the import runs out of space half-way."""
+    disk = mount_tmpfs("3m", "hubdisk")
+    station = make_side(str(tmp_path / "st" / "s.sqlite3"), "340304001", "幸福里社区", "community", tmp_path / "st")
+    hub = make_side(str(disk / "h.sqlite3"), "340304000", "东风街道", "street", tmp_path / "hub")
+    try:
+        trust_both(station, hub)
+        _many_residents(station, 20_000)
+        r = station.export_to(hub, full=True)
+        err = _refused(hub, r.path, "disk_full")
+        assert "磁盘空间不足" in err.user_message
+    finally:
+        station.db.close()
+        hub.db.close()
+    from db.engine import open_database
+
+    db = open_database(disk / "h.sqlite3")  # opens and passes its check
+    db.close()
