@@ -98,8 +98,10 @@ def test_both_sides_converge_and_a_field_changed_on_both_is_a_conflict(pair):
         assert c.a.value == "13700000003" and c.a.station == hub.code
         assert c.b.value == "13900000002" and c.b.station == station.code
         assert c.current == "13700000003"
-    # the supervisor at the hub keeps the station's value; it travels down
+    # who: the hub holds both stations' audit lines
     [c] = exchange.conflicts(hub.db)
+    assert c.a.by == hub.admin.username and c.b.by == station.admin.username  # as the audit log names them
+    # the supervisor at the hub keeps the station's value; it travels down
     exchange.resolve_conflict(hub.db, hub.admin, c.id, "b")
     assert _resident(hub, rid)["phone"] == "13900000002"
     hub.send(station)

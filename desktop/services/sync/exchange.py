@@ -33,7 +33,7 @@ from db.clock import new_id, to_datetime, utcnow
 from db.engine import SQLITE_PRAGMAS, Database
 from db.errors import StationDeskError, ValidationError
 from db.models import (
-    Certificate, CertificateRefusal, Household, LocalState, Matter, Need, NoticeLog, Resident, ResidentTag, Station,
+    AuditLog, Certificate, CertificateRefusal, Household, LocalState, Matter, Need, NoticeLog, Resident, ResidentTag, Station,
     SyncBundle, SyncConflict, SyncDuplicate, SyncPeer, Volunteer,
 )
 from db.schema import SCHEMA_HEAD
@@ -569,6 +569,17 @@ def _current(s: Session, table: str, row_id: uuid.UUID, column: str) -> Any:
     return s.scalar(select(t.c[column]).where(t.c.id == row_id))
 
 
+def _changed_by(s: Session, row_id: uuid.UUID, station: str, clock: int) -> str:
+    """Who made a change: the audit line that station wrote for the record at
+    that moment (audit lines travel to the hub; a station does not get the hub's)."""
+    when = to_datetime(clock).replace(tzinfo=None)
+    q = (select(AuditLog.actor_name, AuditLog.at)
+         .where(AuditLog.target_id == row_id, AuditLog.origin == station,
+                AuditLog.at.between(when - timedelta(seconds=5), when + timedelta(seconds=5))))
+    best = min(s.execute(q).all(), key=lambda r: abs((r.at - when).total_seconds()), default=None)
+    return (best.actor_name or "") if best else ""
+
+
 def conflicts(db: Database, status: str | None = "open") -> list[ConflictView]:
     with db.session() as s:
         names = {st.code: st.name for st in s.scalars(select(Station))}
@@ -583,9 +594,11 @@ def conflicts(db: Database, status: str | None = "open") -> list[ConflictView]:
                 c.id, c.table_name, changes.TABLE_LABELS.get(c.table_name, c.table_name), c.row_id,
                 _record_label(s, c.table_name, c.row_id), c.field, changes.FIELD_LABELS.get(c.field, c.field),
                 ConflictSide(_show(c.value_a, c.field), c.station_a, names.get(c.station_a, c.station_a),
-                             _local(to_datetime(c.clock_a).replace(tzinfo=None))),
+                             _local(to_datetime(c.clock_a).replace(tzinfo=None)),
+                             _changed_by(s, c.row_id, c.station_a, c.clock_a)),
                 ConflictSide(_show(c.value_b, c.field), c.station_b, names.get(c.station_b, c.station_b),
-                             _local(to_datetime(c.clock_b).replace(tzinfo=None))),
+                             _local(to_datetime(c.clock_b).replace(tzinfo=None)),
+                             _changed_by(s, c.row_id, c.station_b, c.clock_b)),
                 _show(_jsonable(cur), c.field), c.status, _local(c.found_at) or c.found_at, c.resolved_by))
         return out
 

@@ -92,6 +92,7 @@ class ConflictSide:
     station: str  # station code
     station_name: str
     at: datetime  # local time of the change
+    by: str = ""  # the worker, when that station's audit line for the change is here
 
 
 @dataclass(frozen=True)

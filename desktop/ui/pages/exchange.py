@@ -266,6 +266,8 @@ class ValuePanel(QGroupBox):
             return
         self.value.setText(side.value)
         src = f"{side.station_name}（{side.station}） · {fmt_local(side.at)}"
+        if side.by:
+            src += f" · {side.by}"
         self.source.setText(src + (f"\n{note}" if note else ""))
 
 
@@ -626,9 +628,11 @@ class ExchangePage(Page):
             color = None if c.status == "open" else QColor("#5b6b7f")
             rows.append([_item(c.table_label), _item(c.record_label), _item(c.field_label),
                          _item(c.a.value, tip=c.a.value),
-                         _item(f"{c.a.station} · {fmt_short(c.a.at)}", tip=f"{c.a.station_name}（{c.a.station}）"),
+                         _item(f"{c.a.station} · {fmt_short(c.a.at)}",
+                               tip=f"{c.a.station_name}（{c.a.station}）" + (f" · {c.a.by}" if c.a.by else "")),
                          _item(c.b.value, tip=c.b.value),
-                         _item(f"{c.b.station} · {fmt_short(c.b.at)}", tip=f"{c.b.station_name}（{c.b.station}）"),
+                         _item(f"{c.b.station} · {fmt_short(c.b.at)}",
+                               tip=f"{c.b.station_name}（{c.b.station}）" + (f" · {c.b.by}" if c.b.by else "")),
                          _item(c.status_label, color=color)])
         _fill(self.conflict_table, rows, stretch=(3, 5))
         self.tabs.setTabText(self.TAB_CONFLICTS, f"冲突 {open_count}" if open_count else "冲突")
