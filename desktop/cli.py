@@ -8,6 +8,7 @@
     python -m desktop --db X report --from 2026-11-01 --to 2026-11-30 --pdf OUT.pdf --xlsx OUT.xlsx
     python -m desktop --db X keys export --out FILE | peers trust FILE | bundle export --to CODE --out FILE [--full]
     python -m desktop --db X bundle import FILE --json
+    python -m desktop --db X backup create | list | restore (FILE | --newest)
 
 Errors a person can act on print their Chinese message to stderr and exit 2.
 Imports stay inside the commands so each pays only for what it uses.
@@ -58,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     from desktop import cli_sync
 
     cli_sync.add_parser(sub)
+    from desktop import cli_backup
+
+    cli_backup.add_parser(sub)
 
     probe = sub.add_parser("startup-probe", help=argparse.SUPPRESS)
     probe.add_argument("--user", required=True)
@@ -196,7 +200,14 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     return cli_sync.cmd_bundle(args)
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from desktop import cli_backup
+
+    return cli_backup.cmd_backup(args)
+
+
 COMMANDS = {
+    "backup": cmd_backup,
     "keys": cmd_keys,
     "peers": cmd_peers,
     "bundle": cmd_bundle,

@@ -70,6 +70,22 @@ def main() -> int:
         sync_s = time.perf_counter() - t
         if got["new"] + got["unchanged"] != sent["rows"] or got["new"] < 300 or not got["backup"]:
             raise SystemExit(f"the bundle's sync went wrong: sent {sent['rows']}, got {got}")
+        # A backup, the database damaged, the bundle refusing it with a message, the backup restored.
+        t = time.perf_counter()
+        made = json.loads(run("backup", "create", "--json").stdout)
+        backup_s = time.perf_counter() - t
+        data = bytearray(db.read_bytes())
+        for i in range(8192, len(data) - 4096, 4096):
+            data[i:i + 64] = b"\xde\xad\xbe\xef" * 16
+        db.write_bytes(bytes(data))
+        broken = subprocess.run([str(cli), "--db", str(db), "report", "--json"], env=env, cwd=work,
+                                capture_output=True, text=True, timeout=300)
+        if broken.returncode != 2 or "损坏" not in broken.stderr:
+            raise SystemExit(f"a damaged database was not refused with a message: {broken.returncode} {broken.stderr}")
+        t = time.perf_counter()
+        run("backup", "restore", "--newest")
+        restore_s = time.perf_counter() - t
+        run("report", "--json")
         # Portable mode: a portable.txt beside the program keeps the data in data/ beside it.
         (app_dir / "portable.txt").write_text("")
         portable_env = {k: v for k, v in env.items() if k != "STATION_DESK_HOME"}
@@ -79,7 +95,9 @@ def main() -> int:
         print(json.dumps({"bundle_build_s": round(build_s, 1), "bundle_size_mb": round(size_mb, 1),
                           "bundle_start_to_main_window_s": round(probe["ready_at"] - spawned, 2),
                           "bundle_rss_mb": probe["rss_mb"], "bundle_sync_full_rows": sent["rows"],
-                          "bundle_sync_export_import_s": round(sync_s, 2)}))
+                          "bundle_sync_export_import_s": round(sync_s, 2),
+                          "bundle_backup_s": round(backup_s, 2), "bundle_backup_residents": made["residents"],
+                          "bundle_restore_after_damage_s": round(restore_s, 2)}))
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -213,10 +213,32 @@ def restore(db: Database, actor: Actor, backup_path: str | os.PathLike[str], *,
     return RestoreResult(info, aside)
 
 
-def record_startup_restore(db: Database, info: BackupInfo, set_aside: Path | None) -> None:
-    """The audit line for a restore chosen at start-up (damaged database, no one signed in)."""
+def record_startup_restore(db: Database, info: BackupInfo, set_aside: Path | None, cause: str = "damaged") -> None:
+    """The audit line for a restore made without anyone signed in: chosen at
+    start-up for a damaged database, or from the command line."""
     _audit(db, "backup_restore", None, backup=info.path.name, backup_time=info.created_at.isoformat(),
-           set_aside=set_aside.name if set_aside else None, cause="damaged")
+           set_aside=set_aside.name if set_aside else None, cause=cause)
+
+
+def folders_for(db_path: Path, settings: Settings) -> list[Path]:
+    """Where a database file's backups may be, without opening it: the chosen
+    folder first, then ``backups`` beside the file."""
+    found = [backup.default_folder(db_path)]
+    if settings["backup_dir"]:
+        found.insert(0, Path(settings["backup_dir"]))
+    return found
+
+
+def list_for(db_path: Path, settings: Settings) -> list[BackupInfo]:
+    """Every backup of that file in those folders, newest first."""
+    items = [b for f in folders_for(db_path, settings) if f.is_dir() for b in backup.list_backups(f, db_path.stem)]
+    return sorted(items, key=lambda b: b.created_at, reverse=True)
+
+
+def newest_good_for(db_path: Path, settings: Settings) -> BackupInfo | None:
+    """The newest backup that passes its check (for a database that may be too damaged to open)."""
+    found = [b for b in (backup.newest_good(f, db_path.stem) for f in folders_for(db_path, settings)) if b is not None]
+    return max(found, key=lambda b: b.created_at) if found else None
 
 
 def _reopen_in_place(db: Database) -> None:

@@ -148,15 +148,7 @@ def offer_backup_after_corruption(url: str, settings: Settings, worker, error): 
         QMessageBox.critical(None, APP_NAME, error.user_message)
         return None
     path = Path(full[len("sqlite:///"):])
-    folders = [backup.default_folder(path)]
-    if settings["backup_dir"]:
-        folders.insert(0, Path(settings["backup_dir"]))
-
-    def newest():  # type: ignore[no-untyped-def]
-        found = [b for b in (backup.newest_good(f, path.stem) for f in folders) if b is not None]
-        return max(found, key=lambda b: b.created_at) if found else None
-
-    best = worker.call(newest, label="数据库已损坏，正在查找可用的备份…")
+    best = worker.call(lambda: backups.newest_good_for(path, settings), label="数据库已损坏，正在查找可用的备份…")
     if best is None:
         QMessageBox.critical(None, APP_NAME, error.user_message + "\n\n备份文件夹里没有找到可用的备份。")
         return None
