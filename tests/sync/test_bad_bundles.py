@@ -326,3 +326,28 @@ def test_a_full_disk_during_import_changes_nothing(tmp_path, mount_tmpfs):
 
     db = open_database(disk / "h.sqlite3")  # opens and passes its check
     db.close()
+
+
+def test_no_backup_no_import(tmp_path):
+    """The backup before an import fails (the stick it goes to is gone): nothing is imported."""
+    from db.errors import StationDeskError
+    from desktop.settings import Settings
+
+    station = make_side(str(tmp_path / "st" / "s.sqlite3"), "340304001", "幸福里社区", "community", tmp_path / "st")
+    hub = make_side(str(tmp_path / "hub" / "h.sqlite3"), "340304000", "东风街道", "street", tmp_path / "hub")
+    try:
+        trust_both(station, hub)
+        residents.register(station.db, station.admin, ResidentForm(
+            name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 11)))
+        r = station.export_to(hub, full=True)
+        settings = Settings(tmp_path / "settings.json")
+        settings.set("backup_dir", str(tmp_path / "pulled-out-stick"))
+        before = snapshot(hub.db)
+        with pytest.raises(StationDeskError) as e:
+            exchange.import_bundle(hub.db, hub.admin, r.path, settings=settings)
+        assert e.value.user_message
+        assert snapshot(hub.db) == before
+        assert exchange.import_bundle(hub.db, hub.admin, r.path).new >= 1  # with the stick back, it goes in
+    finally:
+        station.db.close()
+        hub.db.close()
