@@ -350,7 +350,8 @@ class ResidentsPage(Page):
         self.d_body = QLabel()
         self.d_body.setWordWrap(True)
         self.d_body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.reveal = QPushButton("显示完整证件号")
+        self.reveal = QPushButton("显示证件号")
+        self.reveal.setToolTip("显示完整证件号码（会记入操作日志）")
         self.reveal.setVisible(self.actor.at_least(residents.REVEAL_ROLE))
         self.reveal.clicked.connect(self._reveal)
         self.edit_btn = QPushButton("修改 (Enter)")
@@ -376,13 +377,14 @@ class ResidentsPage(Page):
         d.addWidget(self.d_body)
         d.addWidget(self.accept_btn)
         row = QGridLayout()
-        for i, b in enumerate((self.edit_btn, self.family, self.moved, self.dead, self.reveal)):
-            row.addWidget(b, i // 2, i % 2)
+        row.addWidget(self.family, 0, 0, 1, 2)  # its text names the household: the whole width
+        for i, b in enumerate((self.edit_btn, self.moved, self.dead, self.reveal)):
+            row.addWidget(b, 1 + i // 2, i % 2)
         d.addLayout(row)
         d.addWidget(QLabel("办事记录（最新在前）"))
         d.addWidget(self.history, 1)
-        self.detail.setMinimumWidth(260)
-        self.detail.setMaximumWidth(340)
+        self.detail.setMinimumWidth(300)
+        self.detail.setMaximumWidth(360)
         split.addWidget(self.detail)
         split.setStretchFactor(0, 1)
         self.layout_.addWidget(split, 1)
