@@ -144,7 +144,7 @@ def _guard_bulk(state: ORMExecuteState) -> None:
     name = getattr(table, "name", None)
     if name not in _synced_tables():
         return
-    if (state.is_insert or state.is_update) and state.execution_options.get(_STAMPED):
+    if state.is_insert and state.execution_options.get(_STAMPED):
         return
     raise SyncRuleViolation(
         f"bulk writes to {name} bypass sync stamping; "
@@ -196,41 +196,31 @@ def bulk_insert(session: Session, model: type[Synced], rows: Sequence[dict[str, 
     return ids
 
 
-def write_remote(session: Session, model: type[Synced], inserts: Sequence[dict[str, Any]],
-                 updates: Sequence[dict[str, Any]], remote_max: int) -> int:
-    """Write rows that came from another station (sync import), merged by
-    the caller: ``inserts`` are whole new rows, ``updates`` whole rows that
-    replace the stored ones (matched by ``id``).  They keep their own origin,
-    clock and field clocks; each gets the next local ``seq`` (so it travels
-    on to other peers) and the local clock moves past ``remote_max``.
-    Returns the first of the ``len(inserts) + len(updates)`` consecutive
-    sequence numbers the rows got (inserts first), 0 when there were none."""
-    n = len(inserts) + len(updates)
-    if not n:
+def write_remote(session: Session, model: type[Synced], updates: Sequence[dict[str, Any]],
+                 remote_max: int) -> int:
+    """Replace stored rows (matched by ``id``) with rows merged from another
+    station's (sync import).  They keep their own origin, clock and field
+    clocks; each gets the next local ``seq`` (so it travels on to other
+    peers) and the local clock moves past ``remote_max``.  Returns the first
+    of the consecutive sequence numbers they got, 0 when there were none.
+    New rows go through ``write_remote_raw``."""
+    if not updates:
         return 0
-    session.flush()
-    first_seq, _stamp, _station = advance(session, n, remote_max)
-    table = model.__table__
-    seq = first_seq
-    for r in inserts:
-        r["seq"] = seq
-        seq += 1
-    if inserts:
-        session.execute(insert(table).execution_options(**{_STAMPED: True}), list(inserts))
-    if updates:
-        from sqlalchemy import bindparam, update
+    from sqlalchemy import bindparam, update
 
-        cols = [c for c in updates[0] if c != "id"] + ["seq"]
-        params = []
-        for r in updates:
-            r["seq"] = seq
-            seq += 1
-            params.append({"k_id": r["id"], **{"v_" + c: r[c] for c in cols}})
-        # Bind names differ from the column names (SQLAlchemy reserves those in SET).
-        stmt = (update(table).where(table.c.id == bindparam("k_id"))
-                .values({c: bindparam("v_" + c) for c in cols}))
-        # Core executemany on the connection: the ORM's bulk-update path wants mapped attributes.
-        session.connection().execute(stmt, params)
+    session.flush()
+    first_seq, _stamp, _station = advance(session, len(updates), remote_max)
+    table = model.__table__
+    cols = [c for c in updates[0] if c not in ("id", "seq")] + ["seq"]
+    params = []
+    for i, r in enumerate(updates):
+        r["seq"] = first_seq + i
+        params.append({"k_id": r["id"], **{"v_" + c: r[c] for c in cols}})
+    # Bind names differ from the column names (SQLAlchemy reserves those in SET).
+    stmt = (update(table).where(table.c.id == bindparam("k_id"))
+            .values({c: bindparam("v_" + c) for c in cols}))
+    # Core executemany on the connection: the ORM's bulk-update path wants mapped attributes.
+    session.connection().execute(stmt, params)
     return first_seq
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 
-def _hub(folder: Path, url: str) -> Any:
+def _hub(url: str) -> Any:
     from db.engine import open_database
     from desktop.services import accounts
 
@@ -25,6 +25,11 @@ def _hub(folder: Path, url: str) -> Any:
     actor = accounts.setup_station(db, code="340304000", name="东风街道办事处", level="street",
                                    admin_username="admin", admin_password="bench12345")
     return db, actor
+
+
+def _timed(fn: Any) -> tuple[Any, float]:
+    t = time.perf_counter()
+    return fn(), time.perf_counter() - t
 
 
 def bench_sync(ctx: Any) -> dict[str, Any]:
@@ -39,21 +44,19 @@ def bench_sync(ctx: Any) -> dict[str, Any]:
     url, figures = _prepare(ctx)
     out = Path(tempfile.mkdtemp(prefix="station-bench-sync-"))
     station = open_database(url)
-    hub, hub_actor = _hub(out, str(out / "hub.sqlite3"))
+    hub, hub_actor = _hub(str(out / "hub.sqlite3"))
     try:
         actor = system_actor(station)
         exchange.trust_peer(station, actor, exchange.station_keys(hub).peer)
         exchange.trust_peer(hub, hub_actor, exchange.station_keys(station).peer)
-        t = time.perf_counter()
-        full = exchange.export_bundle(station, actor, "340304000", out / "full.sdbundle", full=True)
-        figures["sync_full_export_s"] = round(time.perf_counter() - t, 1)
+        full, secs = _timed(lambda: exchange.export_bundle(station, actor, "340304000", out / "full.sdbundle", full=True))
+        figures["sync_full_export_s"] = round(secs, 1)
         figures["sync_full_rows"] = full.rows
         figures["sync_full_residents"] = full.counts.get("residents", 0)
         figures["sync_full_matters"] = full.counts.get("matters", 0)
         figures["sync_full_mb"] = round(full.size / 1e6, 1)
-        t = time.perf_counter()
-        res = exchange.import_bundle(hub, hub_actor, full.path, temp_dir=out)
-        figures["sync_full_import_empty_hub_s"] = round(time.perf_counter() - t, 1)
+        res, secs = _timed(lambda: exchange.import_bundle(hub, hub_actor, full.path, temp_dir=out))
+        figures["sync_full_import_empty_hub_s"] = round(secs, 1)
         figures["sync_full_import_new"] = res.new
 
         # 1 000 residents edited at the station
@@ -61,29 +64,26 @@ def bench_sync(ctx: Any) -> dict[str, Any]:
             for i, r in enumerate(s.scalars(select(Resident).where(Resident.deleted.is_(False))
                                             .order_by(Resident.seq).limit(1000))):
                 r.notes = f"2026年走访 {i}"
-        t = time.perf_counter()
-        inc = exchange.export_bundle(station, actor, "340304000", out / "inc.sdbundle")
-        figures["sync_1000_export_s"] = round(time.perf_counter() - t, 2)
+        inc, secs = _timed(lambda: exchange.export_bundle(station, actor, "340304000", out / "inc.sdbundle"))
+        figures["sync_1000_export_s"] = round(secs, 2)
         figures["sync_1000_rows"] = inc.rows
         figures["sync_1000_kb"] = round(inc.size / 1024, 1)
-        t = time.perf_counter()
-        res = exchange.import_bundle(hub, hub_actor, inc.path, temp_dir=out)
-        figures["sync_1000_import_s"] = round(time.perf_counter() - t, 2)
+        res, secs = _timed(lambda: exchange.import_bundle(hub, hub_actor, inc.path, temp_dir=out))
+        figures["sync_1000_import_s"] = round(secs, 2)
         figures["sync_1000_updated"] = res.updated
         with hub.session() as s:
             figures["sync_hub_residents"] = s.scalar(select(func.count()).select_from(Resident))
 
         pg = os.environ.get("STATION_DESK_BENCH_PG")
         if pg:
-            pg_hub, pg_actor = _hub(out, pg)
+            pg_hub, pg_actor = _hub(pg)
             try:
                 exchange.trust_peer(pg_hub, pg_actor, exchange.station_keys(station).peer)
                 # the same bundle was sealed to the SQLite hub's key: seal a fresh one to this hub
                 exchange.trust_peer(station, actor, exchange.station_keys(pg_hub).peer)
                 full_pg = exchange.export_bundle(station, actor, "340304000", out / "full-pg.sdbundle", full=True)
-                t = time.perf_counter()
-                exchange.import_bundle(pg_hub, pg_actor, full_pg.path, temp_dir=out)
-                figures["sync_full_import_empty_pg_hub_s"] = round(time.perf_counter() - t, 1)
+                _, secs = _timed(lambda: exchange.import_bundle(pg_hub, pg_actor, full_pg.path, temp_dir=out))
+                figures["sync_full_import_empty_pg_hub_s"] = round(secs, 1)
             finally:
                 pg_hub.close()
     finally:

@@ -8,7 +8,8 @@ one at the window):
     python -m desktop --db X bundle import FILE [--json] [--no-backup]
 
 Commands act as the first active administrator (or ``--user``).  A refused
-bundle prints its Chinese message to stderr, exits 2 and changes nothing.
+bundle prints its Chinese message to stderr, exits 2 and changes nothing
+(``desktop.cli.main`` does that for every ``StationDeskError``).
 """
 from __future__ import annotations
 
@@ -16,22 +17,6 @@ import argparse
 import json
 import sys
 from typing import Any
-
-
-def _friendly(fn: Any) -> Any:
-    """A refused bundle or a bad key file is a message for the person, not a traceback."""
-    import functools
-
-    @functools.wraps(fn)
-    def run(args: argparse.Namespace) -> int:
-        from desktop.services.sync.keys import SyncError
-
-        try:
-            return fn(args)
-        except SyncError as e:
-            print(f"错误：{e.user_message}", file=sys.stderr)
-            return 2
-    return run
 
 
 def add_parser(sub: Any) -> None:
@@ -80,7 +65,6 @@ def _actor(db: Any, args: argparse.Namespace) -> Any:
     return system_actor(db, getattr(args, "user", None))
 
 
-@_friendly
 def cmd_keys(args: argparse.Namespace) -> int:
     from desktop.services.sync import exchange
 
@@ -94,7 +78,6 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
-@_friendly
 def cmd_peers(args: argparse.Namespace) -> int:
     from desktop.services.sync import exchange
 
@@ -124,7 +107,6 @@ def cmd_peers(args: argparse.Namespace) -> int:
     return 0
 
 
-@_friendly
 def cmd_bundle(args: argparse.Namespace) -> int:
     from desktop.services.sync import exchange
 

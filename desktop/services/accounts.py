@@ -247,6 +247,16 @@ def _actor(acct: Account, station: str) -> Actor:
     return Actor(acct.id, acct.username, acct.display_name, acct.role, station)
 
 
+def this_station(s: Session, missing: str = "站点尚未建立。") -> Station:
+    """This database's own station record; ``missing`` is the message when
+    the station is not set up yet."""
+    code = s.scalar(select(LocalState.station_code).where(LocalState.id == 1))
+    st = s.scalar(select(Station).where(Station.code == code)) if code else None
+    if st is None:
+        raise ValidationError("station", missing)
+    return st
+
+
 def _station_code(s: Session) -> str:
     code = s.scalar(select(LocalState.station_code).where(LocalState.id == 1))
     if not code:

@@ -39,9 +39,9 @@ from sqlalchemy.orm import Session
 from db.clock import shared_id, utcnow
 from db.engine import Database
 from db.errors import StationDeskError, ValidationError
-from db.models import Certificate, CertificateRefusal, CertificateType, LocalState, Resident, SealLog, Station
+from db.models import Certificate, CertificateRefusal, CertificateType, Resident, SealLog, Station
 from desktop.paths import resources_dir
-from desktop.services import audit
+from desktop.services import accounts, audit
 from desktop.services.context import Actor
 from desktop.services.names import fold, plain_initials
 from desktop.services.idnumbers import mask
@@ -302,11 +302,7 @@ def set_type_active(db: Database, actor: Actor, type_id: uuid.UUID, active: bool
 # ------------------------------------------------------------------ helpers
 
 def _station(s: Session) -> Station:
-    code = s.scalar(select(LocalState.station_code).where(LocalState.id == 1))
-    st = s.scalar(select(Station).where(Station.code == code)) if code else None
-    if st is None:
-        raise ValidationError("station", "站点尚未建立。")
-    return st
+    return accounts.this_station(s)
 
 
 def serial_prefix(station_name: str) -> str:

@@ -140,6 +140,15 @@ class FormErrors:
             widget.style().polish(widget)
 
 
+def fmt_size(n: int) -> str:
+    """A file size as a person reads it: 812 KB, 97.6 MB, 1.2 GB."""
+    if n >= 1024 ** 3:
+        return f"{n / 1024 ** 3:.1f} GB"
+    if n >= 1024 ** 2:
+        return f"{n / 1024 ** 2:.1f} MB"
+    return f"{max(1, round(n / 1024))} KB"
+
+
 def fmt_date(d) -> str:  # type: ignore[no-untyped-def]
     return f"{d.year}年{d.month}月{d.day}日" if d else ""
 

@@ -2,19 +2,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run(*args, ok=True):
-    p = subprocess.run([sys.executable, "-m", "desktop", *map(str, args)], cwd=ROOT, capture_output=True,
-                       text=True, timeout=180)
-    if ok:
-        assert p.returncode == 0, p.stderr
-    return p
+from tests.cli.helpers import run
 
 
 def test_keys_trust_export_import_and_a_tampered_bundle(tmp_path):

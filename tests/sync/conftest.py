@@ -45,6 +45,29 @@ def trust_both(a: Side, b: Side) -> None:
     exchange.trust_peer(b.db, b.admin, exchange.station_keys(a.db).peer)
 
 
+def star(db_url: str, tmp_path: Path) -> tuple[Side, Side, Side]:
+    """(hub, 幸福里, 春晖): a hub on the engine under test and two SQLite
+    stations, each trusting the hub.  The caller closes them."""
+    hub = make_side(db_url, "340304000", "东风街道", "street", tmp_path / "hub")
+    a = make_side(str(tmp_path / "a" / "a.sqlite3"), "340304001", "幸福里社区", "community", tmp_path / "a")
+    b = make_side(str(tmp_path / "b" / "b.sqlite3"), "340304002", "春晖社区", "community", tmp_path / "b")
+    trust_both(a, hub)
+    trust_both(b, hub)
+    return hub, a, b
+
+
+def local_matter_type(side: Side, name: str):
+    """A matter type the station added itself (``local``); its id."""
+    from db.models import MatterType
+
+    with side.db.session() as s:
+        t = MatterType(code="BD-01", name=name, category="其他", mode="direct", promised_days=1, materials=[],
+                       local=True, sort=1000)
+        s.add(t)
+        s.flush()
+        return t.id
+
+
 @pytest.fixture
 def pair(db_url, tmp_path):
     """(station, hub) trusting each other."""

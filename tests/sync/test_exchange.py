@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from db.errors import PermissionDenied
-from db.models import Matter, MatterType, Resident, ResidentTag, SyncConflict
+from db.models import Matter, MatterType, Resident, ResidentTag
 from desktop.services import accounts, counter, residents
 from desktop.services.idnumbers import make_ric
 from desktop.services.residents import ResidentForm
 from desktop.services.sync import exchange
 from desktop.services.sync.sealed import BundleError
-from tests.sync.conftest import make_side, trust_both
+from tests.sync.conftest import local_matter_type, make_side, star, trust_both
 
 from tests.sync.helpers import snapshot
 
@@ -131,12 +131,7 @@ def test_catalogue_flows_down_and_local_entries_stay_local(pair):
     station, hub = pair
     counter.ensure_catalogue(station.db)
     counter.ensure_catalogue(hub.db)
-    with station.db.session() as s:
-        local = MatterType(code="BD-01", name="本站自办事项", category="其他", mode="direct", promised_days=1,
-                           materials=[], local=True, sort=1000)
-        s.add(local)
-        s.flush()
-        local_id = local.id
+    local_id = local_matter_type(station, "本站自办事项")
     station.send(hub, full=True)
     with hub.db.session() as s:
         shared = s.scalar(select(MatterType).where(MatterType.local.is_(False)).order_by(MatterType.sort))
@@ -164,12 +159,8 @@ def test_catalogue_flows_down_and_local_entries_stay_local(pair):
 
 
 def test_duplicate_residents_across_stations_are_flagged_and_merged(db_url, tmp_path):
-    hub = make_side(db_url, "340304000", "东风街道", "street", tmp_path / "hub")
-    a = make_side(str(tmp_path / "a" / "a.sqlite3"), "340304001", "幸福里社区", "community", tmp_path / "a")
-    b = make_side(str(tmp_path / "b" / "b.sqlite3"), "340304002", "春晖社区", "community", tmp_path / "b")
+    hub, a, b = star(db_url, tmp_path)
     try:
-        trust_both(a, hub)
-        trust_both(b, hub)
         ra = _register(a, "赵六", 31, phone="13800000031")
         rb = _register(b, "赵六", 31, phone="")  # the same person, registered again at B
         counter.ensure_catalogue(b.db)
@@ -301,23 +292,12 @@ def test_a_first_import_rebuilds_the_indexes_it_set_aside(pair, monkeypatch):
 
 def test_a_station_rebuilt_from_the_hub_gets_its_own_records_and_local_entries(db_url, tmp_path):
     """A new PC for a station: a fresh database with the station's code, filled by a full export from the hub."""
-    hub = make_side(db_url, "340304000", "东风街道", "street", tmp_path / "hub")
-    old = make_side(str(tmp_path / "old" / "s.sqlite3"), "340304001", "幸福里社区", "community", tmp_path / "old")
-    other = make_side(str(tmp_path / "b" / "b.sqlite3"), "340304002", "春晖社区", "community", tmp_path / "b")
+    hub, old, other = star(db_url, tmp_path)
     try:
-        trust_both(old, hub)
-        trust_both(other, hub)
-        with old.db.session() as s:
-            local = MatterType(code="BD-01", name="本站自办事项", category="其他", mode="direct", promised_days=1,
-                               materials=[], local=True, sort=1000)
-            s.add(local)
-            s.flush()
-            local_id = local.id
+        local_id = local_matter_type(old, "本站自办事项")
         rid = _register(old, "吴九", 16)
         counter.accept(old.db, old.admin, rid, local_id, received=[])
-        with other.db.session() as s:
-            s.add(MatterType(code="BD-01", name="春晖自办事项", category="其他", mode="direct", promised_days=1,
-                             materials=[], local=True, sort=1000))
+        local_matter_type(other, "春晖自办事项")
         old.send(hub, full=True)
         other.send(hub, full=True)
         new = make_side(str(tmp_path / "new" / "s.sqlite3"), "340304001", "幸福里社区", "community", tmp_path / "new")

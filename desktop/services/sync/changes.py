@@ -185,7 +185,6 @@ class Codec:
     nullable: frozenset[str]
     defaults: dict[str, Any]  # for columns an older bundle does not carry
     mutable: bool
-    has_local: bool
 
     def decode(self, raw: Any) -> dict[str, Any]:
         """A travelling JSON object as a row of Python values, or BadRow."""
@@ -212,16 +211,17 @@ class Codec:
                 row[name] = self.converters[name](v)
             except (ValueError, TypeError, OverflowError) as e:
                 raise BadRow(name, str(e) or "格式不对") from None
-        if not row["origin"] or row["hlc"] < 0:
-            raise BadRow("origin", "来源或时钟不对")
-        if self.mutable:
-            clocks = row.get("field_clocks")
-            if not isinstance(clocks, dict) or not all(
-                    isinstance(k, str) and type(c) is int and c >= 0 for k, c in clocks.items()):
-                raise BadRow("field_clocks", "修改时钟不对")
-        else:
-            row.pop("field_clocks", None)
+        check_identity(row["origin"], row["hlc"], row.get("field_clocks"), self.mutable)
         return row
+
+
+def check_identity(origin: Any, hlc: int, clocks: Any, mutable: bool) -> None:
+    """The sync columns every travelling row must carry sensibly."""
+    if not origin or hlc < 0:
+        raise BadRow("origin", "来源或时钟不对")
+    if mutable and (not isinstance(clocks, dict) or not all(
+            isinstance(k, str) and type(c) is int and c >= 0 for k, c in clocks.items())):
+        raise BadRow("field_clocks", "修改时钟不对")
 
 
 @lru_cache(maxsize=None)
@@ -243,7 +243,7 @@ def codec(model: type[Synced]) -> Codec:
             defaults[c.name] = lambda fn=fn: fn(None)
         elif c.nullable:
             defaults[c.name] = None
-    return Codec(model, table, columns, fields, converters, nullable, defaults, mutable, "local" in table.c)
+    return Codec(model, table, columns, fields, converters, nullable, defaults, mutable)
 
 
 # -- the fast path: a new row's values checked and put straight into the
@@ -516,20 +516,20 @@ class MergeContext:
     ack_hlc: int  # our clock as far as the source has seen it
     recv_hlc: int  # the source's clock at its previous bundle we applied
     found_at: datetime = field(default_factory=utcnow)
-    echo: list[list[int]] = field(default_factory=list)
-    residents_were_empty: bool = False  # a first import: duplicates can only be among the new rows  # seq ranges holding rows exactly as the source sent them
+    echo: list[list[int]] = field(default_factory=list)  # seq ranges holding rows exactly as the source sent them
+    residents_were_empty: bool = False  # a first import: duplicates can only be among the new rows
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     new_residents: list[dict[str, Any]] = field(default_factory=list)
 
-
-def add_range(ranges: list[list[int]], first: int, last: int) -> None:
-    if ranges and ranges[-1][1] + 1 == first:
-        ranges[-1][1] = last
-    else:
-        ranges.append([first, last])
-
-
-MergeContext.add_echo = lambda self, first, last: add_range(self.echo, first, last)  # type: ignore[attr-defined]
+    def add_echo(self, first: int, count: int) -> None:
+        """``count`` rows from seq ``first`` on are now exactly as the source sent them."""
+        if not count:
+            return
+        last = first + count - 1
+        if self.echo and self.echo[-1][1] + 1 == first:
+            self.echo[-1][1] = last
+        else:
+            self.echo.append([first, last])
 
 
 def _canon(v: Any) -> bytes:
@@ -668,13 +668,7 @@ def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext
         try:
             if local is None:
                 values = fast.encode(raw)
-                if not values[i_origin] or values[i_hlc] < 0:
-                    raise BadRow("origin", "来源或时钟不对")
-                if c.mutable:
-                    clocks = raw.get("field_clocks")
-                    if not isinstance(clocks, dict) or not all(
-                            isinstance(k, str) and type(v) is int and v >= 0 for k, v in clocks.items()):
-                        raise BadRow("field_clocks", "修改时钟不对")
+                check_identity(values[i_origin], values[i_hlc], raw.get("field_clocks"), c.mutable)
                 if name == "residents":
                     check_resident(raw)
                     if raw.get("doc_number") and not raw.get("deleted"):
@@ -701,10 +695,6 @@ def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext
             updates.append(merged)  # ours won somewhere: the source needs this back
     counts.new += len(new_rows)
     counts.updated += len(updates) + len(pure)
-    first = write_remote_raw(session, c.model, fast.columns, new_rows, remote_max)
-    if new_rows:
-        ctx.add_echo(first, first + len(new_rows) - 1)
-    first = write_remote(session, c.model, [], pure, remote_max)
-    if pure:
-        ctx.add_echo(first, first + len(pure) - 1)
-    write_remote(session, c.model, [], updates, remote_max)
+    ctx.add_echo(write_remote_raw(session, c.model, fast.columns, new_rows, remote_max), len(new_rows))
+    ctx.add_echo(write_remote(session, c.model, pure, remote_max), len(pure))
+    write_remote(session, c.model, updates, remote_max)

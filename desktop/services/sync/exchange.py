@@ -25,7 +25,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+import orjson
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -39,7 +40,7 @@ from db.models import (
 from db.schema import SCHEMA_HEAD
 from db.writes import bulk_insert
 from desktop import __version__
-from desktop.services import audit
+from desktop.services import accounts, audit
 from desktop.services.context import Actor
 from desktop.services.sync import changes
 from desktop.services.sync.container import BundleWriter, open_bundle
@@ -71,11 +72,7 @@ __all__ = [
 # ------------------------------------------------------------------ identity
 
 def _station(s: Session) -> Station:
-    code = s.scalar(select(LocalState.station_code).where(LocalState.id == 1))
-    st = s.scalar(select(Station).where(Station.code == code)) if code else None
-    if st is None:
-        raise StationDeskError("no station", "站点尚未建立，不能进行数据交换。")
-    return st
+    return accounts.this_station(s, "站点尚未建立，不能进行数据交换。")
 
 
 def _role(level: str) -> str:
@@ -152,7 +149,7 @@ def _local(dt: datetime | None) -> datetime | None:
     return dt.replace(tzinfo=timezone.utc).astimezone().replace(tzinfo=None)
 
 
-def _peer_view(s: Session, p: SyncPeer, last_seq: int) -> PeerView:
+def _peer_view(p: SyncPeer, last_seq: int) -> PeerView:
     echoed = sum(min(b, last_seq) - max(a, p.sent_seq + 1) + 1 for a, b in (p.echo or []) if b > p.sent_seq)
     return PeerView(p.code, p.name, p.role, p.fingerprint, p.revoked, _local(p.trusted_at), p.trusted_by,
                     _local(p.last_export_at), _local(p.last_import_at), max(0, last_seq - p.sent_seq - echoed),
@@ -184,7 +181,7 @@ def trust_peer(db: Database, actor: Actor, peer: PeerKey) -> PeerView:
         p.trusted_at, p.trusted_by = utcnow(), actor.display_name
         s.flush()
         audit.record(s, "sync_peer_trust", actor, target_type="station", peer=peer.code)
-        return _peer_view(s, p, _last_seq(s))
+        return _peer_view(p, _last_seq(s))
 
 
 def revoke_peer(db: Database, actor: Actor, code: str) -> None:
@@ -200,7 +197,7 @@ def revoke_peer(db: Database, actor: Actor, code: str) -> None:
 def peers(db: Database) -> list[PeerView]:
     with db.session() as s:
         last = _last_seq(s)
-        return [_peer_view(s, p, last) for p in s.scalars(select(SyncPeer).order_by(SyncPeer.code))]
+        return [_peer_view(p, last) for p in s.scalars(select(SyncPeer).order_by(SyncPeer.code))]
 
 
 def _trusted(s: Session) -> dict[str, PeerKey]:
@@ -527,8 +524,6 @@ def history(db: Database, limit: int = 200) -> list[BundleView]:
 # ------------------------------------------------------------------ conflicts
 
 def _show(v: Any, field: str) -> str:
-    import orjson
-
     try:
         value = orjson.loads(v) if isinstance(v, str) else v
     except ValueError:
@@ -553,12 +548,9 @@ def _record_label(s: Session, table: str, row_id: uuid.UUID) -> str:
     if model is None:
         return str(row_id)[:8]
     t = model.__table__
-    for col in ("name", "title", "receipt_no", "number", "matter_name", "code"):
-        if col in t.c:
-            v = s.scalar(select(t.c[col]).where(t.c.id == row_id))
-            if v:
-                return str(v)
-    return str(row_id)[:8]
+    cols = [t.c[c] for c in ("name", "title", "receipt_no", "number", "matter_name", "code") if c in t.c]
+    found = s.execute(select(*cols).where(t.c.id == row_id)).first() if cols else None
+    return next((str(v) for v in (found or ()) if v), str(row_id)[:8])
 
 
 def _current(s: Session, table: str, row_id: uuid.UUID, column: str) -> Any:
@@ -604,8 +596,6 @@ def conflicts(db: Database, status: str | None = "open") -> list[ConflictView]:
 
 
 def _jsonable(v: Any) -> Any:
-    import orjson
-
     return orjson.dumps(v).decode()
 
 
@@ -617,8 +607,6 @@ def resolve_conflict(db: Database, actor: Actor, conflict_id: uuid.UUID, keep: s
     actor.require(TRANSFER_ROLE, "处理数据冲突")
     if keep not in ("a", "b"):
         raise ValueError(keep)
-    import orjson
-
     with db.session() as s:
         c = s.get(SyncConflict, conflict_id)
         if c is None:

@@ -42,7 +42,6 @@ KEY_PREFIX = "station-desk-keys/"
 FINGERPRINT_DOMAIN = b"station-desk-fingerprint/1"
 
 ROLES = ("station", "hub")
-ROLE_LABELS = {"station": "站点", "hub": "街道（汇总端）"}
 KEY_LEN = 32  # raw Ed25519 and X25519 public keys
 FINGERPRINT_GROUPS = 6
 FINGERPRINT_GROUP_DIGITS = 5

@@ -36,20 +36,12 @@ from desktop.services import backups
 from desktop.settings import Settings
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
-from desktop.ui.widgets import hint, primary
+from desktop.ui.widgets import fmt_size, hint, primary
 from desktop.ui.worker import SerialWorker
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ["备份时间", "类型", "大小", "居民", "事项", "校验"]
-
-
-def fmt_size(n: int) -> str:
-    if n >= 1024 ** 3:
-        return f"{n / 1024 ** 3:.1f} GB"
-    if n >= 1024 ** 2:
-        return f"{n / 1024 ** 2:.1f} MB"
-    return f"{max(1, round(n / 1024))} KB"
 
 
 def _count(n: int | None, unit: str) -> str:

@@ -41,15 +41,15 @@ from PySide6.QtWidgets import (
 from db.engine import Database
 from desktop.services.context import Actor
 from desktop.services.sync import exchange
+from desktop.services.sync.views import ROLE_LABELS
 from desktop.settings import Settings
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
-from desktop.ui.widgets import fmt_date, hint, primary, scaled, simple_table
+from desktop.ui.widgets import fmt_date, fmt_size, hint, primary, scaled, simple_table
 from desktop.ui.worker import SerialWorker
 
 log = logging.getLogger(__name__)
 
-ROLE_LABELS = {"station": "站点", "hub": "街道（汇总端）"}
 ADMIN_ONLY = "需要管理员权限。"
 RED = QColor("#b42318")
 AMBER = QColor("#9a5b00")
@@ -66,14 +66,6 @@ DUPLICATE_COLUMNS = ["姓名", "证件号码", "本站记录", "数据包带来�
 
 
 # ---------------------------------------------------------------- formatting
-
-def fmt_size(n: int) -> str:
-    if n >= 1024 ** 3:
-        return f"{n / 1024 ** 3:.1f} GB"
-    if n >= 1024 ** 2:
-        return f"{n / 1024 ** 2:.1f} MB"
-    return f"{max(1, round(n / 1024))} KB"
-
 
 def fmt_local(dt: datetime | None) -> str:
     """A local time (as the sync views give them) as ``2026年12月1日 15:30``."""
@@ -108,16 +100,11 @@ def role_label(role: str) -> str:
 
 
 def user_message(exc: BaseException) -> str | None:
-    """The Chinese message of an error the person can act on (database or sync)."""
+    """The Chinese message of an error the person can act on (sync errors included)."""
     from db.errors import friendly
-    from desktop.services.sync.keys import SyncError
 
     known = friendly(exc)
-    if known is not None:
-        return known.user_message
-    if isinstance(exc, SyncError):
-        return exc.user_message
-    return None
+    return known.user_message if known is not None else None
 
 
 def show_failure(parent: QWidget | None, exc: BaseException, title: str = "无法完成") -> None:
