@@ -194,13 +194,25 @@ class LoginDialog(QDialog):
         if not password:
             self._fail("请输入密码。", self.password)
             return
+        self.ok.setEnabled(False)  # the wait below still delivers clicks
         try:
             self.actor = self.worker.call(lambda: accounts.authenticate(self.db, username, password), parent=self)
         except StationDeskError as exc:
             self.password.clear()
             self._fail(exc.user_message, self.password)
             return
+        finally:
+            self.ok.setEnabled(True)
         self.accept()
+
+    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        # The fields handle Enter themselves (returnPressed above). Left to
+        # QDialog, the same Enter would also click the default button and
+        # submit a second time with the password just cleared.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.focusWidget() in (self.username,
+                                                                                              self.password):
+            return
+        super().keyPressEvent(event)
 
     def _fail(self, message: str, focus: QLineEdit) -> None:
         self.error.setText(message)

@@ -118,19 +118,32 @@ class FormErrors:
         return True
 
     def attempt(self, worker, fn, parent: QWidget, label: str | None = None) -> tuple[bool, object]:  # type: ignore[no-untyped-def]
-        """Run ``fn`` on the worker. A ValidationError shows under its field,
-        any other known error as a message; returns ``(ok, result)``."""
-        from db.errors import StationDeskError, ValidationError
-        from desktop.ui.errors import show_error
+        """Run ``fn`` on the worker and wait (only before the main window
+        exists; pages use ``submit``). A ValidationError shows under its
+        field, any other known error as a message; returns ``(ok, result)``."""
+        from db.errors import StationDeskError
 
         try:
             return True, worker.call(fn, label=label, parent=parent)
-        except ValidationError as exc:
-            if not self.show(exc.field, exc.user_message):
-                show_error(parent, exc)
         except StationDeskError as exc:
-            show_error(parent, exc)
+            self.explain(exc, parent)
         return False, None
+
+    def submit(self, worker, fn, parent: QWidget, on_done, *, busy=(), label: str | None = None) -> bool:  # type: ignore[no-untyped-def]
+        """``attempt`` without waiting: ``fn`` runs on the worker with ``busy``
+        (the dialog's buttons) disabled; ``on_done(result)`` when it succeeds,
+        the error under its field or as a message when not."""
+        self.clear()
+        return worker.op(fn, on_done, busy=busy, on_error=lambda exc: self.explain(exc, parent),
+                         label=label, parent=parent)
+
+    def explain(self, exc: BaseException, parent: QWidget) -> None:
+        """A ValidationError under its field, anything else as a message."""
+        from db.errors import ValidationError
+        from desktop.ui.errors import show_error
+
+        if not (isinstance(exc, ValidationError) and self.show(exc.field, exc.user_message)):
+            show_error(parent, exc)
 
     @staticmethod
     def _mark(widget: QWidget, invalid: bool) -> None:

@@ -6,15 +6,19 @@ back to the UI thread by a queued signal, where the callback may use widgets.
 One worker, one job at a time, so database work never races itself.
 
 Work that takes longer than ``PROGRESS_DELAY_MS`` shows a progress dialog.
-``call`` runs a job and waits for it in a local event loop (used before the
-main window exists: opening the database, setup, sign-in).
+Page actions go through ``op`` (like Anki's CollectionOp): the button, menu
+action or field that started the work is disabled until the result is back,
+so a double click or a second Enter cannot do the work twice.
+``call`` runs a job and waits for it in a local event loop; keep it for when
+no window exists yet (opening the database, setup, sign-in): a nested loop
+delivers a second click while the first is still running.
 """
 from __future__ import annotations
 
 import logging
 import queue
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
@@ -22,6 +26,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 log = logging.getLogger(__name__)
 
 PROGRESS_DELAY_MS = 300
+_BUSY = "_desk_op_busy"  # dynamic property on a widget whose action is running
 
 
 class _Relay(QObject):
@@ -74,6 +79,50 @@ class SerialWorker(QObject):
             job.timer = timer
         self.pending += 1
         self._queue.put(job)
+
+    def op(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None, *,
+           busy: Iterable[QObject | None] = (), on_error: Callable[[BaseException], None] | None = None,
+           label: str | None = None, parent: QWidget | None = None) -> bool:
+        """A user action: run ``fn`` on the worker with every widget or QAction
+        in ``busy`` disabled until it is back, then ``on_done(result)``.
+
+        Returns False and does nothing while an action holding one of those
+        widgets is still running (a shortcut or Enter can fire even when the
+        button is disabled).  An error goes to ``on_error`` or is shown over
+        ``parent``.
+        """
+        held = [w for w in busy if w is not None]
+        if any(w.property(_BUSY) for w in held):
+            return False
+        before = [(w, w.isEnabled()) for w in held]  # type: ignore[attr-defined]
+        for w in held:
+            w.setProperty(_BUSY, True)
+            w.setEnabled(False)  # type: ignore[attr-defined]
+
+        def release() -> None:
+            for w, enabled in before:
+                try:
+                    w.setProperty(_BUSY, None)
+                    w.setEnabled(enabled)  # type: ignore[attr-defined]
+                except RuntimeError:  # the dialog that held it is gone
+                    pass
+
+        def done(result: Any) -> None:
+            release()
+            if on_done is not None:
+                on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            release()
+            if on_error is not None:
+                on_error(exc)
+            else:
+                from desktop.ui.errors import show_error
+
+                show_error(parent, exc)
+
+        self.run(fn, done, failed, label=label, parent=parent)
+        return True
 
     def _show_progress(self, job: _Job, label: str, parent: QWidget | None) -> None:
         dlg = QProgressDialog(label, "", 0, 0, parent)

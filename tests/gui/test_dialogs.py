@@ -103,3 +103,23 @@ def test_first_run_offers_demo_or_real(qtbot, gui):
     qtbot.addWidget(dlg)
     qtbot.mouseClick(dlg.demo, Qt.MouseButton.LeftButton)
     assert dlg.choice == FirstRunDialog.DEMO and dlg.result() == dlg.DialogCode.Accepted
+
+
+def test_enter_after_a_wrong_password_submits_once(qtbot, gui, station_db):
+    """Shown on screen, Enter in the password used to reach the dialog's default
+    button too: a second submit with the cleared field said 请输入密码。"""
+    from desktop.ui.dialogs import LoginDialog
+
+    db, _ = station_db
+    admin = accounts.authenticate(db, "admin", "admin123")
+    for locked in (None, admin):  # sign-in, then the unlock dialog of a locked screen
+        dlg = LoginDialog(db, gui.worker, "站", last_username="desk1", locked_user=locked)
+        qtbot.addWidget(dlg)
+        dlg.show()
+        qtbot.waitExposed(dlg)
+        dlg.password.setFocus()
+        qtbot.keyClicks(dlg.password, "wrong-pass")
+        qtbot.keyClick(dlg.password, Qt.Key.Key_Return)
+        assert dlg.error.text() == "用户名或密码不正确。"  # not 请输入密码。 from a second submit
+        assert dlg.isVisible() and dlg.actor is None
+        dlg.hide()
