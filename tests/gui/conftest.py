@@ -8,7 +8,7 @@ import pytest  # noqa: E402
 
 
 @pytest.fixture
-def gui(qapp, tmp_path, monkeypatch):
+def gui(qapp, qtbot, tmp_path, monkeypatch):
     """An app look, a worker, settings and paths in a temporary home."""
     from desktop.paths import app_paths
     from desktop.settings import Settings
@@ -31,6 +31,9 @@ def gui(qapp, tmp_path, monkeypatch):
 
     g = G()
     g.paths, g.settings, g.worker, g.tmp = paths, settings, worker, tmp_path
+    # Page actions run on the worker: wait until every job (and what its
+    # callback started) has come back.
+    g.settle = lambda timeout=5000: qtbot.waitUntil(lambda: worker.pending == 0, timeout=timeout)
     yield g
     worker.stop()
 

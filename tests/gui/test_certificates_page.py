@@ -46,9 +46,11 @@ def test_issue_void_reissue_refuse_verify_export(qtbot, gui, station_db, monkeyp
     page.field_edits["since"].setText("2015年3月")
     page.field_edits["purpose"].setText("子女入学")
     page.issue()  # materials not ticked
+    gui.settle()
     assert "核验" in page.message.text() and not previews
     page.tick_all()
     page.issue()
+    gui.settle()
     assert previews and previews[-1].doc.title.startswith("居住证明 〔")
     assert (tmp_path / "doc1.pdf").read_bytes().startswith(b"%PDF")
     qtbot.waitUntil(lambda: page.ledger_table.rowCount() == 1)
@@ -69,10 +71,12 @@ def test_issue_void_reissue_refuse_verify_export(qtbot, gui, station_db, monkeyp
     for code in (qr_new, qr_first):
         page.search.setText(code)
         page.search.returnPressed.emit()
+        gui.settle()
     assert seen[0].genuine and seen[0].detail.status == "issued"
     assert seen[1].detail.status == "voided" and by_status["issued"].serial in seen[1].message
     page.search.setText(qr_new[:-8] + "AAAAAAAA")
     page.search.returnPressed.emit()
+    gui.settle()
     assert not seen[2].genuine and "伪造" in seen[2].message
     # Refuse 亲属关系证明 with a printed notice.
     page.search.clear()
@@ -81,12 +85,14 @@ def test_issue_void_reissue_refuse_verify_export(qtbot, gui, station_db, monkeyp
     assert "派出所" in page.r_where.text()
     type_text(page.r_picker.edit, "赵丽")
     page.refuse()
+    gui.settle()
     assert "不予出具" in previews[-1].doc.text and "亲属关系证明" in previews[-1].doc.text
     qtbot.waitUntil(lambda: page.refusal_table.rowCount() == 1)
     assert page.seal_table.rowCount() == 2
     # Export the ledgers.
     out = tmp_path / "台账.xlsx"
     page.export(str(out))
+    gui.settle()
     from openpyxl import load_workbook
 
     wb = load_workbook(out)
@@ -108,6 +114,7 @@ def test_desk_submits_supervisor_approves(qtbot, gui, station_db, monkeypatch, n
     page.field_edits["purpose"].setText("申请临时救助")
     page.tick_all()
     page.issue()
+    gui.settle()
     assert no_modal_boxes and "审批" in no_modal_boxes[-1][1] and not previews
     qtbot.waitUntil(lambda: page.pending_table.rowCount() == 1)
     # The supervisor signs in on the same PC and approves.
@@ -117,6 +124,7 @@ def test_desk_submits_supervisor_approves(qtbot, gui, station_db, monkeypatch, n
     qtbot.waitUntil(lambda: sup_page.pending_table.rowCount() == 1)
     sup_page.pending_table.selectRow(0)
     sup_page.approve()
+    gui.settle()
     assert previews and "〔" in previews[-1].doc.title
     qtbot.waitUntil(lambda: sup_page.pending_table.rowCount() == 0)
     assert certs.ledger(db)[0].approver_name == "张管理"
@@ -131,26 +139,31 @@ def test_supervisor_adds_a_local_certificate_and_imports_a_city_catalogue(qtbot,
     db, admin, rid, page, previews = _setup(qtbot, gui, station_db, monkeypatch, tmp_path)
     dlg = cp.CertCatalogueDialog(page)
     qtbot.addWidget(dlg)
+    gui.settle()
     n = dlg.table.rowCount()
 
     def fill(ed):
         ed.name.setText("住宅专项维修资金使用证明")
         ed.submit()
+        gui.settle()
         assert not ed.errors.labels["basis"].isHidden()
         ed.basis.setText("本市住宅专项维修资金管理办法第十二条")
         ed.fields.setText("工程名称")
         ed.body.setPlainText("兹证明{姓名}所在楼栋{工程名称}已经业主表决。用于{用途}。")
         ed.submit()
+        gui.settle()
         return ed.result()
 
     monkeypatch.setattr(cp.CertTypeDialog, "exec", fill)
     dlg.act("add")
+    gui.settle()
     assert dlg.table.rowCount() == n + 1 and dlg.changed
     doc = json.loads((certs.resources_dir() / certs.SHIPPED).read_text(encoding="utf-8"))
     doc["retained"].append({**doc["retained"][0], "code": "C09", "name": "权属来源证明", "aliases": "权属"})
     f = tmp_path / "city.json"
     f.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     dlg.act("import", str(f))
+    gui.settle()
     assert "新增 1 项" in no_modal_boxes[-1][1]
     monkeypatch.setattr(cp.CertCatalogueDialog, "exec", lambda self: 0)
     dlg.page.types = certs.catalogue(db)

@@ -61,11 +61,13 @@ def test_accept_print_scan_close_with_bad_rating(qtbot, gui, station_db, monkeyp
         assert "2026" in dlg.type_info.text() or "办结" in dlg.type_info.text()
         dlg.tick(dlg.current.required_materials[:1])  # the photo is missing
         dlg.submit()
+        gui.settle()
         assert questions and "缺少必需材料" in questions[-1]
         assert dlg.result() == 0 and dlg.accepted_matter is None
         dlg.tick(dlg.current.required_materials)
         dlg.channel.setCurrentIndex(dlg.channel.findData("visit"))
         dlg.submit()
+        gui.settle()
         return dlg.result()
 
     monkeypatch.setattr(cp.AcceptDialog, "exec", fill)
@@ -84,6 +86,7 @@ def test_accept_print_scan_close_with_bad_rating(qtbot, gui, station_db, monkeyp
     page.scan.setFocus()
     qtbot.keyClicks(page.scan, receipt_no)
     qtbot.keyClick(page.scan, Qt.Key.Key_Return)
+    gui.settle()
     assert opened and opened[0].detail.receipt_no == receipt_no
     md = opened[0]
     assert md.buttons["close"].isEnabled() and md.buttons["rate"].isHidden()
@@ -94,10 +97,12 @@ def test_accept_print_scan_close_with_bad_rating(qtbot, gui, station_db, monkeyp
         dlg.radios[2].setChecked(True)
         dlg.comment.setText("跑了两趟")
         dlg.submit()
+        gui.settle()
         return dlg.result()
 
     monkeypatch.setattr(cp.CloseDialog, "exec", close_bad)
     md.act("close")
+    gui.settle()
     assert any("差评整改" == k or "整改" in t for k, t in no_modal_boxes)
     assert md.detail.status == "done" and md.detail.rating == 2
     assert md.detail.rectification is not None and md.detail.rectification.status == "open"
@@ -110,13 +115,16 @@ def test_accept_print_scan_close_with_bad_rating(qtbot, gui, station_db, monkeyp
     def callback(dlg):
         dlg.measures.setPlainText("调整上门服务排班")
         dlg.submit()
+        gui.settle()
         assert dlg.result() == 0 and not dlg.errors.labels["callback_note"].isHidden()
         dlg.callback.setPlainText("11月25日电话回访，居民满意")
         dlg.submit()
+        gui.settle()
         return dlg.result()
 
     monkeypatch.setattr(cp.CallbackDialog, "exec", callback)
     md.act("callback")
+    gui.settle()
     assert md.detail.rectification.status == "done"
     page.refresh()
     qtbot.waitUntil(lambda: gui.worker.pending == 0)
@@ -140,6 +148,7 @@ def test_residents_page_accepts_for_the_selected_resident_and_scans_receipts(qtb
     seen = []
     monkeypatch.setattr(cp.AcceptDialog, "exec", lambda self: seen.append(self.resident_id) or 0)
     res.accept_btn.click()
+    gui.settle()
     assert seen == [rid] and win.stack.currentWidget() is win.counter_page
 
     opened = []
@@ -147,8 +156,10 @@ def test_residents_page_accepts_for_the_selected_resident_and_scans_receipts(qtb
     win.show_page(win.pages.index(res))
     res.search.setText(acc.receipt_no)
     res.search.returnPressed.emit()
+    gui.settle()
     assert opened == [acc.matter_id]
     res.history.itemActivated.emit(res.history.item(0))
+    gui.settle()
     assert opened == [acc.matter_id, acc.matter_id]
 
 
@@ -185,6 +196,7 @@ def test_supervisor_edits_the_catalogue_desk_cannot(qtbot, gui, station_db, monk
     dlg = cp.MatterTypeDialog(cat, None)
     qtbot.addWidget(dlg)
     dlg.submit()
+    gui.settle()
     assert not dlg.errors.labels["name"].isHidden()
     dlg.name.setText("社区食堂助餐登记")
     dlg.category.setText("养老服务")
@@ -193,9 +205,11 @@ def test_supervisor_edits_the_catalogue_desk_cannot(qtbot, gui, station_db, monk
     dlg.mats.setItem(0, 0, QTableWidgetItem("居民身份证"))
     dlg.mats.setItem(0, 2, QTableWidgetItem("25"))
     dlg.submit()
+    gui.settle()
     assert dlg.result() == 0 and "份数" in dlg.errors.labels["materials"].text()
     dlg.mats.setItem(0, 2, QTableWidgetItem("1"))
     dlg.submit()
+    gui.settle()
     assert dlg.result() == 1
     cat.load()
     assert cat.table.rowCount() == n + 1
@@ -242,14 +256,17 @@ def test_transfer_to_a_colleague_from_the_matter_dialog(qtbot, gui, station_db, 
 
     def transfer(dlg):
         dlg.submit()  # nobody chosen
+        gui.settle()
         assert not dlg.errors.labels["target"].isHidden()
         dlg.target.setCurrentIndex(dlg.target.findText("李前台"))
         dlg.note.setPlainText("AB岗顶岗")
         dlg.submit()
+        gui.settle()
         return dlg.result()
 
     monkeypatch.setattr(cp.NoteDialog, "exec", transfer)
     md.act("transfer")
+    gui.settle()
     assert md.detail.status == "transferred" and md.detail.handler_name == "李前台"
     desk = accounts.authenticate(db, "desk1", "desk1234")
     assert [r.id for r in counter.board(db).mine(desk)] == [acc.matter_id]

@@ -236,13 +236,20 @@ class CertificatesPage(Page):
 
     # ------------------------------------------------------------ types
     def activated(self) -> None:
-        db = self.db
         if not self.types:
-            self.types = self.worker.call(lambda: certs.catalogue(db), parent=self)
-            self._filter(self.search.text())
-            self._fill_type_filter()
+            self._load_types()
         self.refresh()
         self.search.setFocus()
+
+    def _load_types(self) -> None:
+        db = self.db
+
+        def show(types: list[certs.CertTypeView]) -> None:
+            self.types = types
+            self._filter(self.search.text())
+            self._fill_type_filter()
+
+        self.worker.run(lambda: certs.catalogue(db), show, lambda e: show_error(self, e))
 
     def _fill_type_filter(self) -> None:
         self.type_filter.blockSignals(True)
@@ -343,18 +350,19 @@ class CertificatesPage(Page):
         values = {k: e.text() for k, e in self.field_edits.items() if k != "reason"}
         reason = self.field_edits["reason"].text() if "reason" in self.field_edits else ""
         db, actor, seen, copies = self.db, self.actor, self._seen(), self.copies.value()
-        from db.errors import StationDeskError, ValidationError
+        from db.errors import ValidationError
 
-        try:
-            res = self.worker.call(lambda: certs.issue(db, actor, rid, t.id, values, seen, copies, reason),
-                                   label="正在开具…", parent=self)
-        except ValidationError as e:
-            if not self.errors.show(e.field, e.user_message):
-                self.message.setText(e.user_message)
-            return
-        except StationDeskError as e:
-            show_error(self, e)
-            return
+        def failed(e: BaseException) -> None:
+            if isinstance(e, ValidationError):
+                if not self.errors.show(e.field, e.user_message):
+                    self.message.setText(e.user_message)
+            else:
+                show_error(self, e)
+
+        self.worker.op(lambda: certs.issue(db, actor, rid, t.id, values, seen, copies, reason), self._issued,
+                       busy=[self.issue_btn], on_error=failed, label="正在开具…", parent=self)
+
+    def _issued(self, res: certs.Issued) -> None:
         for e in self.field_edits.values():
             e.clear()
         self.refresh()
@@ -368,12 +376,9 @@ class CertificatesPage(Page):
         from desktop.ui.printing import show_preview
 
         db, actor = self.db, self.actor
-        try:
-            doc = self.worker.call(lambda: paperwork.certificate_document(db, actor, cert_id), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        show_preview(self, doc.title, lambda _layout: doc, suggested_name=f"{doc.title}.pdf")
+        self.worker.op(lambda: paperwork.certificate_document(db, actor, cert_id),
+                       lambda doc: show_preview(self, doc.title, lambda _layout: doc, suggested_name=f"{doc.title}.pdf"),
+                       busy=[self.print_btn], parent=self)
 
     def refuse(self) -> None:
         t = self.current
@@ -383,15 +388,14 @@ class CertificatesPage(Page):
         from desktop.ui.printing import show_preview
 
         db, actor, rid = self.db, self.actor, self.r_picker.resident_id
-        try:
-            r = self.worker.call(lambda: certs.refuse(db, actor, t.id, rid), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        self.refresh()
-        show_preview(self, "不予出具证明告知单",
-                     lambda _layout: paperwork.refusal_document(db, r, actor.display_name),
-                     suggested_name=f"告知单-{t.name}.pdf")
+
+        def refused(r: certs.Refusal) -> None:
+            self.refresh()
+            show_preview(self, "不予出具证明告知单",
+                         lambda _layout: paperwork.refusal_document(db, r, actor.display_name),
+                         suggested_name=f"告知单-{t.name}.pdf")
+
+        self.worker.op(lambda: certs.refuse(db, actor, t.id, rid), refused, busy=[self.refuse_btn], parent=self)
 
     def _selected(self, table: QTableWidget, rows: list[certs.CertRow]) -> certs.CertRow | None:
         i = table.currentRow()
@@ -400,27 +404,23 @@ class CertificatesPage(Page):
         QMessageBox.information(self, "请先选择", "请先在表格中选中一份证明。")
         return None
 
-    def _run(self, fn) -> bool:  # type: ignore[no-untyped-def]
-        try:
-            self.worker.call(fn, parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return False
-        self.refresh()
-        return True
+    def _run(self, fn, busy, then=None) -> None:  # type: ignore[no-untyped-def]
+        """A ledger action: ``fn`` on the worker with ``busy`` disabled, then
+        refresh the tables and ``then(result)``."""
+        def done(result) -> None:  # type: ignore[no-untyped-def]
+            self.refresh()
+            if then is not None:
+                then(result)
+
+        self.worker.op(fn, done, busy=busy, parent=self)
 
     def approve(self) -> None:
         row = self._selected(self.pending_table, self.pending_rows)
         if row is None:
             return
         db, actor = self.db, self.actor
-        try:
-            res = self.worker.call(lambda: certs.approve(db, actor, row.id), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        self.refresh()
-        self.print_certificate(res.id)
+        self._run(lambda: certs.approve(db, actor, row.id), [self.approve_btn, self.decline_btn],
+                  lambda res: self.print_certificate(res.id))
 
     def decline(self) -> None:
         row = self._selected(self.pending_table, self.pending_rows)
@@ -429,7 +429,7 @@ class CertificatesPage(Page):
         reason, ok = QInputDialog.getText(self, "不同意开具", "理由（会记入台账）：")
         if ok:
             db, actor = self.db, self.actor
-            self._run(lambda: certs.decline(db, actor, row.id, reason))
+            self._run(lambda: certs.decline(db, actor, row.id, reason), [self.approve_btn, self.decline_btn])
 
     def void_selected(self) -> None:
         row = self._selected(self.ledger_table, self.ledger_rows)
@@ -438,7 +438,7 @@ class CertificatesPage(Page):
         reason, ok = QInputDialog.getText(self, "作废证明", f"作废 {row.serial} 的原因（编号保留，不会删除）：")
         if ok:
             db, actor = self.db, self.actor
-            self._run(lambda: certs.void(db, actor, row.id, reason))
+            self._run(lambda: certs.void(db, actor, row.id, reason), [self.void_btn, self.reissue_btn])
 
     def reissue_selected(self) -> None:
         row = self._selected(self.ledger_table, self.ledger_rows)
@@ -448,13 +448,8 @@ class CertificatesPage(Page):
         if not ok:
             return
         db, actor = self.db, self.actor
-        try:
-            res = self.worker.call(lambda: certs.reissue(db, actor, row.id, reason), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        self.refresh()
-        self.print_certificate(res.id)
+        self._run(lambda: certs.reissue(db, actor, row.id, reason), [self.void_btn, self.reissue_btn],
+                  lambda res: self.print_certificate(res.id))
 
     def print_selected(self) -> None:
         row = self._selected(self.ledger_table, self.ledger_rows)
@@ -471,16 +466,16 @@ class CertificatesPage(Page):
             if not path:
                 return
         db = self.db
-        try:
-            self.worker.call(lambda: paperwork.export_certificate_ledgers(db, path, start=start, end=end),
-                             label="正在导出…", parent=self)
-        except OSError as e:
-            QMessageBox.warning(self, "无法保存", f"台账没有导出：{e.strerror or e}。请换一个文件夹或检查磁盘空间。")
-            return
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        QMessageBox.information(self, "已导出", f"已导出到 {path}")
+
+        def failed(e: BaseException) -> None:
+            if isinstance(e, OSError):
+                QMessageBox.warning(self, "无法保存", f"台账没有导出：{e.strerror or e}。请换一个文件夹或检查磁盘空间。")
+            else:
+                show_error(self, e)
+
+        self.worker.op(lambda: paperwork.export_certificate_ledgers(db, path, start=start, end=end),
+                       lambda _r: QMessageBox.information(self, "已导出", f"已导出到 {path}"),
+                       busy=[self.export_btn], on_error=failed, label="正在导出…", parent=self)
 
     # ------------------------------------------------------------ tables
     def refresh(self) -> None:
@@ -520,10 +515,7 @@ class CertificatesPage(Page):
         dlg = CertCatalogueDialog(self)
         dlg.exec()
         if dlg.changed:
-            db = self.db
-            self.types = self.worker.call(lambda: certs.catalogue(db), parent=self)
-            self._filter(self.search.text())
-            self._fill_type_filter()
+            self._load_types()
 
     # ------------------------------------------------------------ verify
     def verify(self, code: str) -> None:
@@ -533,17 +525,18 @@ class CertificatesPage(Page):
         if code.strip().upper().startswith("ZY:"):  # a 志愿服务记录证明
             from desktop.services import volunteers
 
-            ok, msg = self.worker.call(lambda: volunteers.verify_certificate(db, code), parent=self)
+            def checked(res: tuple[bool, str]) -> None:
+                self.search.clear()
+                (QMessageBox.information if res[0] else QMessageBox.warning)(self, "核验志愿服务记录证明", res[1])
+
+            self.worker.op(lambda: volunteers.verify_certificate(db, code), checked, busy=[self.search], parent=self)
+            return
+
+        def verified(v: certs.Verification) -> None:
             self.search.clear()
-            (QMessageBox.information if ok else QMessageBox.warning)(self, "核验志愿服务记录证明", msg)
-            return
-        try:
-            v = self.worker.call(lambda: certs.verify(db, code), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        self.search.clear()
-        VerifyDialog(self, v).exec()
+            VerifyDialog(self, v).exec()
+
+        self.worker.op(lambda: certs.verify(db, code), verified, busy=[self.search], parent=self)
 
 
 class VerifyDialog(QDialog):
@@ -600,11 +593,16 @@ class CertCatalogueDialog(QDialog):
         for b in self.buttons.values():
             b.setEnabled(self.can_edit)
         self.resize(980, 600)
+        self.items: list[certs.CertTypeView] = []
         self.load()
 
     def load(self) -> None:
         db = self.page.db
-        self.items = self.page.worker.call(lambda: certs.catalogue(db, include_inactive=True), parent=self)
+        self.page.worker.run(lambda: certs.catalogue(db, include_inactive=True), self._show,
+                             lambda e: show_error(self, e))
+
+    def _show(self, items: list[certs.CertTypeView]) -> None:
+        self.items = items
         fill_table(self.table, [[t.kind_label, t.name, t.basis[:60], "启用" if t.active else "停用",
                             "本站新增" if t.local else "目录"] for t in self.items])
         for r, t in enumerate(self.items):
@@ -618,30 +616,29 @@ class CertCatalogueDialog(QDialog):
     def act(self, key: str, path: str | None = None) -> None:
         db, actor = self.page.db, self.page.actor
         t = self.selected()
-        try:
-            if key == "add":
-                if not CertTypeDialog(self, None).exec():
-                    return
-            elif key == "edit":
-                self.edit()
-                return
-            elif key == "toggle" and t is not None:
-                self.page.worker.call(lambda: certs.set_type_active(db, actor, t.id, not t.active), parent=self)
-            elif key == "import":
-                if path is None:
-                    path, _ = QFileDialog.getOpenFileName(self, "导入证明目录", "", "证明目录文件 (*.json)")
-                    if not path:
-                        return
-                counts = self.page.worker.call(lambda: certs.import_catalogue(db, actor, path), parent=self)
+
+        def changed(counts: dict[str, int] | None = None) -> None:
+            if counts:
                 QMessageBox.information(self, "目录已导入", f"新增 {counts['added']} 项，更新 {counts['updated']} 项，"
                                         f"停用 {counts['deactivated']} 项（本站新增的证明不受影响）。")
-            else:
-                return
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        self.changed = True
-        self.load()
+            self.changed = True
+            self.load()
+
+        busy = list(self.buttons.values())
+        if key == "add":
+            if CertTypeDialog(self, None).exec():
+                changed()
+        elif key == "edit":
+            self.edit()
+        elif key == "toggle" and t is not None:
+            self.page.worker.op(lambda: certs.set_type_active(db, actor, t.id, not t.active), lambda _r: changed(),
+                                busy=busy, parent=self)
+        elif key == "import":
+            if path is None:
+                path, _ = QFileDialog.getOpenFileName(self, "导入证明目录", "", "证明目录文件 (*.json)")
+                if not path:
+                    return
+            self.page.worker.op(lambda: certs.import_catalogue(db, actor, path), changed, busy=busy, parent=self)
 
     def edit(self) -> None:
         t = self.selected()
@@ -699,6 +696,5 @@ class CertTypeDialog(QDialog):
               "materials": split(self.materials.text()), "field_labels": split(self.fields.text()),
               "body": self.body.toPlainText()}
         tid = self.t.id if self.t else None
-        ok, _ = self.errors.attempt(page.worker, lambda: certs.save_local_type(page.db, page.actor, tid, **kw), self)
-        if ok:
-            self.accept()
+        self.errors.submit(page.worker, lambda: certs.save_local_type(page.db, page.actor, tid, **kw), self,
+                           lambda _r: self.accept(), busy=[self.ok])

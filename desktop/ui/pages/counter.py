@@ -230,16 +230,15 @@ class CounterPage(Page):
             return
         db = self.db
         if counter.looks_like_receipt(text):
-            try:
-                mid = self.worker.call(lambda: counter.find_by_receipt(db, text), parent=self)
-            except Exception as e:  # noqa: BLE001
-                show_error(self, e)
-                return
-            if mid is None:
-                QMessageBox.information(self, "没有找到", f"没有回执编号为 {text} 的事项。")
-                return
-            self.scan.clear()
-            self.open_matter(mid)
+            def found(mid: uuid.UUID | None) -> None:
+                if mid is None:
+                    QMessageBox.information(self, "没有找到", f"没有回执编号为 {text} 的事项。")
+                    self.scan.setFocus()
+                    return
+                self.scan.clear()
+                self.open_matter(mid)
+
+            self.worker.op(lambda: counter.find_by_receipt(db, text), found, busy=[self.scan], parent=self)
             return
         self.worker.run(lambda: counter.search_matters(db, text), self._found, lambda e: show_error(self, e))
 
@@ -268,16 +267,16 @@ class CounterPage(Page):
         self.refresh()
 
     def print_receipt(self, matter_id: uuid.UUID) -> None:
+        db = self.db
+        self.worker.op(lambda: counter.get(db, matter_id).receipt_no, lambda no: self._preview_receipt(matter_id, no),
+                       parent=self)
+
+    def _preview_receipt(self, matter_id: uuid.UUID, receipt_no: str) -> None:
         # reportlab loads on first print, not at start-up (about 0.3 s).
         from desktop import paperwork
         from desktop.ui.printing import show_preview
 
         db = self.db
-        try:
-            receipt_no = self.worker.call(lambda: counter.get(db, matter_id).receipt_no, parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
         layout = self.settings.get("receipt_layout") if self.settings else "A4"
         dlg = show_preview(self, f"受理回执 {receipt_no}",
                            lambda lay: paperwork.receipt_document(db, matter_id, lay),
@@ -461,24 +460,25 @@ class AcceptDialog(QDialog):
             return
         p, rid, tid = self.page, self.resident_id, self.current.id
         received, channel, note = self.received(), self.channel.currentData(), self.note.text()
-        try:
-            result = p.worker.call(lambda: counter.accept(p.db, p.actor, rid, tid, received, channel, note),
-                                   label="正在受理…", parent=self)
-        except MissingMaterials as e:
-            answer = QMessageBox.question(
-                self, "材料不全", f"缺少必需材料：{'、'.join(e.missing)}。\n\n按“一次性告知”的要求，"
-                "不能受理时应书面告知居民需要补齐的全部材料。现在出具一次性告知单吗？")
-            if answer == QMessageBox.StandardButton.Yes:
-                self.give_notice(e.missing, "")
-            return
-        except ValidationError as e:
-            self._say(e.user_message)
-            return
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        self.accepted_matter = result.matter_id
-        self.accept()
+
+        def failed(e: BaseException) -> None:
+            if isinstance(e, MissingMaterials):
+                answer = QMessageBox.question(
+                    self, "材料不全", f"缺少必需材料：{'、'.join(e.missing)}。\n\n按“一次性告知”的要求，"
+                    "不能受理时应书面告知居民需要补齐的全部材料。现在出具一次性告知单吗？")
+                if answer == QMessageBox.StandardButton.Yes:
+                    self.give_notice(e.missing, "")
+            elif isinstance(e, ValidationError):
+                self._say(e.user_message)
+            else:
+                show_error(self, e)
+
+        def accepted(result) -> None:  # type: ignore[no-untyped-def]
+            self.accepted_matter = result.matter_id
+            self.accept()
+
+        p.worker.op(lambda: counter.accept(p.db, p.actor, rid, tid, received, channel, note), accepted,
+                    busy=[self.ok, self.notice_btn], on_error=failed, label="正在受理…", parent=self)
 
     def give_notice(self, missing: list[str] | None = None, reason: str = "") -> None:
         if self.current is None:
@@ -488,14 +488,13 @@ class AcceptDialog(QDialog):
         if missing is None:
             missing = [m for m in self.current.required_materials if m not in self.received()] \
                 if rid is not None and not self.notice_mode else []
-        try:
-            no = p.worker.call(lambda: counter.record_notice(p.db, p.actor, tid, rid, missing, reason), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        self.notice_no = no
-        p.print_notice(tid, no, self.resident_name, missing, reason)
-        self.accept()
+        def recorded(no: str) -> None:
+            self.notice_no = no
+            p.print_notice(tid, no, self.resident_name, missing, reason)
+            self.accept()
+
+        p.worker.op(lambda: counter.record_notice(p.db, p.actor, tid, rid, missing, reason), recorded,
+                    busy=[self.ok, self.notice_btn], parent=self)
 
 
 # ====================================================================== one matter
@@ -580,20 +579,14 @@ class MatterDialog(QDialog):
         elif key == "callback":
             CallbackDialog(self).exec()
         elif key == "start":
-            self._run(lambda: counter.transition(p.db, p.actor, mid, "start"))
+            p.worker.op(lambda: counter.transition(p.db, p.actor, mid, "start"), lambda _r: self.load(),
+                        busy=list(self.buttons.values()), parent=self)
+            return
         else:
             prompts = {"transfer": "转给谁（同事姓名或部门）", "return": "退回原因（会告知居民）",
                        "reject": "不予受理的原因（会写入告知单）"}
             NoteDialog(self, key, prompts[key]).exec()
         self.load()
-
-    def _run(self, fn) -> bool:  # type: ignore[no-untyped-def]
-        try:
-            self.page.worker.call(fn, parent=self)
-            return True
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return False
 
 
 def _esc(s: str) -> str:
@@ -632,15 +625,17 @@ class NoteDialog(QDialog):
         note, target = self.note.toPlainText(), self.target.currentText()
         idx = self.target.findText(target)
         to = self.target.itemData(idx) if idx >= 0 else None
-        ok, _ = self.errors.attempt(
-            p.worker, lambda: counter.transition(p.db, p.actor, mid, kind, note, target, to_account=to), self)
-        if ok:
+
+        def done(_r) -> None:  # type: ignore[no-untyped-def]
             self.accept()
             if kind in ("return", "reject"):
                 d = self.parent_.detail
                 if QMessageBox.question(self, "书面告知", "要为居民打印一次性告知单（写明原因和所需材料）吗？") \
                         == QMessageBox.StandardButton.Yes:
                     p.print_notice(d.matter_type_id, d.receipt_no, d.resident_name, [], note)
+
+        self.errors.submit(p.worker, lambda: counter.transition(p.db, p.actor, mid, kind, note, target, to_account=to),
+                           self, done, busy=[self.ok])
 
 
 class CloseDialog(QDialog):
@@ -695,9 +690,9 @@ class CloseDialog(QDialog):
             fn = lambda: counter.rate(p.db, p.actor, mid, rating, comment)  # noqa: E731
         else:
             fn = lambda: counter.close(p.db, p.actor, mid, result, rating, comment)  # noqa: E731
-        ok, closed = self.errors.attempt(p.worker, fn, self)
-        if not ok:
-            return
+        self.errors.submit(p.worker, fn, self, self._closed, busy=[self.ok])
+
+    def _closed(self, closed: counter.Closed) -> None:
         self.closed = closed
         if closed.rectification_due is not None:
             QMessageBox.information(
@@ -731,10 +726,8 @@ class CallbackDialog(QDialog):
         rect = self.parent_.detail.rectification
         assert rect is not None
         measures, note = self.measures.toPlainText(), self.callback.toPlainText()
-        ok, _ = self.errors.attempt(p.worker, lambda: counter.record_callback(p.db, p.actor, rect.id, measures, note),
-                                    self)
-        if ok:
-            self.accept()
+        self.errors.submit(p.worker, lambda: counter.record_callback(p.db, p.actor, rect.id, measures, note), self,
+                           lambda _r: self.accept(), busy=[self.ok])
 
 
 # ====================================================================== catalogue
@@ -863,6 +856,5 @@ class MatterTypeDialog(QDialog):
         self.errors.clear()
         page = self.parent_.page
         v = self.view()
-        ok, _ = self.errors.attempt(page.worker, lambda: counter.save_matter_type(page.db, page.actor, v), self)
-        if ok:
-            self.accept()
+        self.errors.submit(page.worker, lambda: counter.save_matter_type(page.db, page.actor, v), self,
+                           lambda _r: self.accept(), busy=[self.ok])
