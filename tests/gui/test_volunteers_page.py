@@ -33,22 +33,27 @@ def test_register_need_rank_assign_record_certificate(qtbot, gui, station_db, mo
         dlg.skill_boxes["shopping"].setChecked(True)
         dlg.avail[key].setChecked(True)
         dlg.submit()  # no consent yet
+        gui.settle()
         assert not dlg.errors.labels["data_consent"].isHidden()
         dlg.consent.setChecked(True)
         dlg.submit()
+        gui.settle()
         return dlg.result()
 
     monkeypatch.setattr(vp.VolunteerDialog, "exec", register)
     page.register()
+    gui.settle()
     assert "志愿者编号：340304001-V0001" in no_modal_boxes[-1][1]
 
     def need(dlg):
         dlg.picker.search("王奶奶")
+        gui.settle()
         dlg.title_.setText("每周代买菜")
         dlg.skill_boxes["shopping"].setChecked(True)
         dlg.day.setDate(QDate(tomorrow.year, tomorrow.month, tomorrow.day))
         dlg.weekly.setChecked(True)
         dlg.submit()
+        gui.settle()
         return dlg.result()
 
     monkeypatch.setattr(vp.NeedDialog, "exec", need)
@@ -61,9 +66,11 @@ def test_register_need_rank_assign_record_certificate(qtbot, gui, station_db, mo
     page.need_table.selectRow(0)
 
     def match(dlg):
+        gui.settle()
         assert dlg.table.rowCount() == 1 and dlg.table.item(0, 1).text() == "张志愿"
         assert "代购" in dlg.table.item(0, dlg.table.columnCount() - 1).text()  # the reasons
         dlg.submit()
+        gui.settle()
         return dlg.result()
 
     monkeypatch.setattr(vp.MatchDialog, "exec", match)
@@ -75,6 +82,7 @@ def test_register_need_rank_assign_record_certificate(qtbot, gui, station_db, mo
         dlg.end.setTime(QTime(10, 30))
         dlg.rating.setCurrentIndex(1)  # ★★★★★
         dlg.submit()
+        gui.settle()
         return dlg.result()
 
     monkeypatch.setattr(vp.RecordDialog, "exec", record)
@@ -87,6 +95,7 @@ def test_register_need_rank_assign_record_certificate(qtbot, gui, station_db, mo
     monkeypatch.setattr(PreviewDialog, "exec", lambda self: previews.append(self) or 0)
     page.vol_table.selectRow(0)
     page.certificate()
+    gui.settle()
     assert previews and "志愿服务记录证明" in previews[0].doc.text and "1.5" in previews[0].doc.text
     assert make_ric("340304", date(1985, 1, 1), 11) not in previews[0].doc.text  # never the ID number
     assert previews[0].save_pdf(str(tmp_path / "v.pdf")) is not None
@@ -96,6 +105,7 @@ def test_register_need_rank_assign_record_certificate(qtbot, gui, station_db, mo
     page.print_dispatch()
     assert previews and "志愿服务派单" in previews[0].doc.text and "张志愿" in previews[0].doc.text
     page.export_hours(str(tmp_path / "hours.xlsx"))
+    gui.settle()
     from openpyxl import load_workbook
 
     wb = load_workbook(tmp_path / "hours.xlsx")
@@ -117,10 +127,12 @@ def test_weekly_plan_on_demo_data(qtbot, gui, station_db, no_modal_boxes):
     w = info["week"]
     page.week.setDate(QDate(w.year, w.month, w.day))
     page.run_plan()
+    gui.settle()
     c = page.comparison
     assert c is not None and c.optimal.total >= c.greedy.total and c.optimal.filled > 0
     assert "优化计划" in page.plan_summary.text() and page.plan_table.rowCount() == len(c.optimal.slots)
     page.accept_plan()
+    gui.settle()
     assert "已按优化计划派单" in no_modal_boxes[-1][1]
     assert len(vol.assignments(db, start=w, end=w + timedelta(days=6))) == c.optimal.filled
 
@@ -137,6 +149,7 @@ def test_supervisor_adds_a_skill_and_exception_dates_are_kept(qtbot, gui, statio
     qtbot.waitUntil(lambda: gui.worker.pending == 0 and bool(page.skill_names))
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("缝补衣物", True)))
     page.add_skill()
+    gui.settle()
     assert "缝补衣物" in page.skill_names.values()
     dlg = vp.VolunteerDialog(page)
     qtbot.addWidget(dlg)
@@ -147,9 +160,11 @@ def test_supervisor_adds_a_skill_and_exception_dates_are_kept(qtbot, gui, statio
     dlg.consent.setChecked(True)
     dlg.away.setText("2026-12-01、明天")
     dlg.submit()
+    gui.settle()
     assert "看不懂" in dlg.errors.labels["unavailable_dates"].text() and dlg.result() == 0
     dlg.away.setText("2026-12-01、2026-12-08")
     dlg.submit()
+    gui.settle()
     assert dlg.result() == 1
     pool = vol.Pool(db)
     e = next(x for x in pool.entries if x.name == "钱师傅")

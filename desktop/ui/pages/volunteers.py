@@ -155,7 +155,8 @@ class VolunteersPage(Page):
     def activated(self) -> None:
         db = self.db
         if not self.skill_names:
-            self.skill_names = self.worker.call(lambda: vol.skills(db), parent=self)
+            self.worker.run(lambda: vol.skills(db), lambda names: setattr(self, "skill_names", names),
+                            lambda e: show_error(self, e))
         self.refresh()
 
     def refresh(self) -> None:
@@ -223,12 +224,8 @@ class VolunteersPage(Page):
             note, ok = QInputDialog.getText(self, "原因", "请写明原因（会告知居民）：")
             if not ok:
                 return
-        try:
-            self.worker.call(lambda: vol.move_need(db, actor, n.id, key, note), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        self.refresh()
+        self.worker.op(lambda: vol.move_need(db, actor, n.id, key, note), lambda _r: self.refresh(),
+                       busy=self.need_buttons.values(), parent=self)
 
     # ------------------------------------------------------------ 评单
     def record(self, no_show: bool = False) -> None:
@@ -267,22 +264,18 @@ class VolunteersPage(Page):
             if not path:
                 return
         db = self.db
-        try:
-            self.worker.call(lambda: paperwork.export_volunteer_hours(db, path, start, end), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        QMessageBox.information(self, "已导出", f"已导出 {start.year} 年的服务时长到 {path}")
+        self.worker.op(lambda: paperwork.export_volunteer_hours(db, path, start, end),
+                       lambda _r: QMessageBox.information(self, "已导出", f"已导出 {start.year} 年的服务时长到 {path}"),
+                       busy=[self.export_btn], parent=self)
 
     # ------------------------------------------------------------ plan
     def run_plan(self) -> None:
         db, week = self.db, _pydate(self.week.date())
-        try:
-            self.comparison = self.worker.call(lambda: plan.compare(db, week), label="正在计算本周派单计划…", parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        c = self.comparison
+        self.worker.op(lambda: plan.compare(db, week), self._show_plan, busy=[self.plan_btn, self.accept_plan_btn],
+                       label="正在计算本周派单计划…", parent=self)
+
+    def _show_plan(self, c: plan.Comparison) -> None:
+        self.comparison = c
         o, g = c.optimal, c.greedy
         self.plan_summary.setText(
             f"本周共 {len(o.slots)} 个服务时段、需要 {o.wanted} 人次。"
@@ -302,14 +295,15 @@ class VolunteersPage(Page):
         if self.comparison is None:
             return
         db, actor, p = self.db, self.actor, self.comparison.optimal
-        try:
-            n = self.worker.call(lambda: plan.accept(db, actor, p), label="正在派单…", parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        self.accept_plan_btn.setEnabled(False)
-        QMessageBox.information(self, "已派单", f"已按优化计划派单 {n} 人次。")
-        self.refresh()
+
+        def done(n: int) -> None:
+            self.comparison = None  # accepted: the same plan cannot be accepted twice
+            self.accept_plan_btn.setEnabled(False)
+            QMessageBox.information(self, "已派单", f"已按优化计划派单 {n} 人次。")
+            self.refresh()
+
+        self.worker.op(lambda: plan.accept(db, actor, p), done, busy=[self.accept_plan_btn, self.plan_btn],
+                       label="正在派单…", parent=self)
 
     # ------------------------------------------------------------ registry
     def register(self) -> None:
@@ -322,11 +316,12 @@ class VolunteersPage(Page):
         if not ok or not name.strip():
             return
         db, actor = self.db, self.actor
-        try:
-            self.worker.call(lambda: vol.save_skill(db, actor, name), parent=self)
-            self.skill_names = self.worker.call(lambda: vol.skills(db), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
+
+        def save() -> dict[str, str]:
+            vol.save_skill(db, actor, name)
+            return vol.skills(db)
+
+        self.worker.op(save, lambda names: setattr(self, "skill_names", names), busy=[self.skill_btn], parent=self)
 
     def certificate(self) -> None:
         r = self.vol_table.currentRow()
@@ -339,13 +334,10 @@ class VolunteersPage(Page):
 
         db, actor = self.db, self.actor
         start, end = date(date.today().year, 1, 1), date.today()
-        try:
-            doc = self.worker.call(lambda: paperwork.volunteer_certificate_document(db, actor, v.id, start, end),
-                                   parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        show_preview(self, doc.title, lambda _l: doc, suggested_name=f"志愿服务记录证明-{v.number}.pdf")
+        self.worker.op(lambda: paperwork.volunteer_certificate_document(db, actor, v.id, start, end),
+                       lambda doc: show_preview(self, doc.title, lambda _l: doc,
+                                                suggested_name=f"志愿服务记录证明-{v.number}.pdf"),
+                       busy=[self.cert_btn], parent=self)
 
 
 class NeedDialog(QDialog):
@@ -419,10 +411,11 @@ class NeedDialog(QDialog):
                          day=_pydate(self.day.date()), slot=self.slot.currentData(), weekly=self.weekly.isChecked(),
                          hours=self.hours.value(), place=self.place.text(), urgency=self.urgency.currentData(),
                          volunteers_needed=self.count.value())
-        ok, nid = self.errors.attempt(p.worker, lambda: vol.create_need(p.db, p.actor, f), self)
-        if ok:
+        def created(nid: uuid.UUID) -> None:
             self.need_id = nid
             self.accept()
+
+        self.errors.submit(p.worker, lambda: vol.create_need(p.db, p.actor, f), self, created, busy=[self.ok])
 
 
 class MatchDialog(QDialog):
@@ -459,8 +452,16 @@ class MatchDialog(QDialog):
 
     def load(self) -> None:
         p, need, day = self.page, self.need, _pydate(self.day.date())
-        self.ranking = p.worker.call(lambda: vol.Pool(p.db).rank(need, day, limit=30), parent=self)
-        r = self.ranking
+        self.ok.setEnabled(False)  # until the ranking for this day is shown
+        p.worker.run(lambda: vol.Pool(p.db).rank(need, day, limit=30), lambda r: self._show(day, r),
+                     lambda e: show_error(self, e))
+
+    def _show(self, day: date, r: vol.Ranking) -> None:
+        if day != _pydate(self.day.date()):
+            return  # the date was changed again: its ranking is on its way
+        self.ranking = r
+        self.ok.setEnabled(True)
+        need = self.need
         self.table.setRowCount(len(r.candidates))
         for i, c in enumerate(r.candidates):
             check = QTableWidgetItem()
@@ -485,12 +486,8 @@ class MatchDialog(QDialog):
     def submit(self) -> None:
         p, need, day, ids = self.page, self.need, _pydate(self.day.date()), self.chosen()
         scores = {c.volunteer_id: c.score for c in self.ranking.candidates}
-        try:
-            p.worker.call(lambda: vol.assign(p.db, p.actor, need.id, ids, day, scores), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        self.accept()
+        p.worker.op(lambda: vol.assign(p.db, p.actor, need.id, ids, day, scores), lambda _r: self.accept(),
+                    busy=[self.ok], parent=self)
 
 
 class RecordDialog(QDialog):
@@ -526,12 +523,13 @@ class RecordDialog(QDialog):
         s = datetime.combine(a.day, time(self.start.time().hour(), self.start.time().minute()))
         e = datetime.combine(a.day, time(self.end.time().hour(), self.end.time().minute()))
         rating, comment, no_show = self.rating.currentData(), self.comment.text(), self.no_show
-        ok, late = self.errors.attempt(p.worker, lambda: vol.complete(p.db, p.actor, a.id, s, e, None, rating, comment,
-                                                                      no_show), self)
-        if ok:
+        def saved(late: bool) -> None:
             if late:
                 QMessageBox.information(self, "超期补录", "已保存。这条记录在服务后超过 10 个工作日才录入，已标记为超期补录。")
             self.accept()
+
+        self.errors.submit(p.worker, lambda: vol.complete(p.db, p.actor, a.id, s, e, None, rating, comment, no_show),
+                           self, saved, busy=[self.ok])
 
 
 class VolunteerDialog(QDialog):
@@ -628,8 +626,9 @@ class VolunteerDialog(QDialog):
             party_member=self.party.isChecked(), employer=self.employer.text(),
             yearly_target_hours=self.target.value(), guardian_consent=self.guardian_ok.isChecked(),
             guardian_name=self.guardian.text(), data_consent=self.consent.isChecked())
-        ok, res = self.errors.attempt(p.worker, lambda: vol.register(p.db, p.actor, f), self)
-        if ok:
+        def registered(res) -> None:  # type: ignore[no-untyped-def]
             self.registered = res
             QMessageBox.information(self, "已登记", f"志愿者编号：{res[1]}")
             self.accept()
+
+        self.errors.submit(p.worker, lambda: vol.register(p.db, p.actor, f), self, registered, busy=[self.ok])
