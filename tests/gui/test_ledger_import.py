@@ -66,7 +66,9 @@ def test_load_check_then_import(qtbot, gui, station_db, no_modal_boxes, tmp_path
     assert "notes" not in dlg.mapping().values()
 
     before = counts(db)
-    report = dlg.run_check()
+    assert dlg.run_check()
+    gui.settle()
+    report = dlg.report
     assert report is not None and report.dry_run
     assert dlg.summary.text().startswith("检查完成（没有写入）：共 8 行，可新增 6 人")
     assert counts(db) == before  # nothing written, no audit line
@@ -78,7 +80,9 @@ def test_load_check_then_import(qtbot, gui, station_db, no_modal_boxes, tmp_path
 
     done = []
     dlg.imported.connect(done.append)
-    report = dlg.run_import()
+    assert dlg.run_import()
+    gui.settle()
+    report = dlg.report
     assert report is not None and not report.dry_run and done == [report]
     assert dlg.summary.text().startswith("导入完成：共 8 行，新增 6 人")
     n, audits = counts(db)
@@ -93,7 +97,9 @@ def test_load_check_then_import(qtbot, gui, station_db, no_modal_boxes, tmp_path
     assert [c.value for c in ws[1]][:3] == ["行号", "字段", "问题"] and ws.max_row == 4
 
     # Importing the same file again changes nothing.
-    again = dlg.run_import()
+    dlg.run_import()
+    gui.settle()
+    again = dlg.report
     assert (again.imported, again.updated, again.unchanged) == (0, 0, 6)
     assert counts(db)[0] == 6
 
@@ -117,10 +123,12 @@ def test_changing_the_mapping_clears_a_stale_report(qtbot, gui, station_db, tmp_
     dlg = make_dialog(qtbot, gui, db, admin)
     dlg.load_file(ledger_xlsx(tmp_path / "t.xlsx"))
     dlg.run_check()
+    gui.settle()
     assert dlg.problems.rowCount() == 3
     dlg.set_field(4, None)  # stop importing 联系电话
     assert dlg.report is None and dlg.problems.rowCount() == 0 and "重新检查" in dlg.summary.text()
     dlg.run_check()
+    gui.settle()
     assert [dlg.problems.item(r, 1).text() for r in range(dlg.problems.rowCount())] == ["证件号码", "人员类别"]
 
 
@@ -130,7 +138,9 @@ def test_desk_worker_can_check_but_not_import(qtbot, gui, station_db, tmp_path):
     dlg = make_dialog(qtbot, gui, db, desk)
     dlg.load_file(ledger_xlsx(tmp_path / "t.xlsx", bad=False))
     assert dlg.check.isEnabled() and not dlg.do_import.isEnabled() and "站长" in dlg.do_import.toolTip()
-    assert dlg.run_check().imported == 6
+    dlg.run_check()
+    gui.settle()
+    assert dlg.report.imported == 6
     assert counts(db)[0] == 0
 
 
@@ -152,6 +162,7 @@ def test_fits_a_1366_by_768_screen(qtbot, gui, station_db, tmp_path):
     dlg = make_dialog(qtbot, gui, db, admin)
     dlg.load_file(ledger_xlsx(tmp_path / "t.xlsx"))
     dlg.run_check()
+    gui.settle()
     assert dlg.width() <= 1366 - 40 and dlg.height() <= 768 - 50
     hint = dlg.minimumSizeHint()
     assert hint.width() <= 1366 and hint.height() <= 728

@@ -242,33 +242,33 @@ class ImportDialog(QDialog):
         self.save.setEnabled(bool(self.report and (self.report.errors or self.report.warnings)))
 
     # ------------------------------------------------------------ check / import
-    def run_check(self) -> ImportReport | None:
+    def run_check(self) -> bool:
         return self._run(dry_run=True)
 
-    def run_import(self) -> ImportReport | None:
+    def run_import(self) -> bool:
         answer = QMessageBox.question(
             self, "导入居民台账",
             "检查通过的行会一次写入居民名册；有问题的行不导入，可以改好后再导入同一个文件"
             "（已导入的不会重复）。\n\n确定导入吗？")
         if answer != QMessageBox.StandardButton.Yes:
-            return None
+            return False
         return self._run(dry_run=False)
 
-    def _run(self, dry_run: bool) -> ImportReport | None:
+    def _run(self, dry_run: bool) -> bool:
+        """Check or import on the worker with both buttons off until the
+        report is back (shown, and in ``self.report``); False if not started."""
         if self.path is None:
-            return None
+            return False
         db, actor, path, mapping = self.db, self.actor, self.path, self.mapping()
-        try:
-            report = self.worker.call(
-                lambda: ledger.import_ledger(db, actor, path, mapping=mapping, dry_run=dry_run),
-                label="正在检查…" if dry_run else "正在导入…", parent=self)
-        except Exception as exc:  # noqa: BLE001 - shown; nothing was written
-            show_error(self, exc)
-            return None
-        self.show_report(report)
-        if not dry_run:
-            self.imported.emit(report)
-        return report
+
+        def done(report: ImportReport) -> None:
+            self.show_report(report)
+            if not dry_run:
+                self.imported.emit(report)
+
+        return self.worker.op(lambda: ledger.import_ledger(db, actor, path, mapping=mapping, dry_run=dry_run), done,
+                              busy=[self.check, self.do_import], label="正在检查…" if dry_run else "正在导入…",
+                              parent=self)
 
     def _clear_report(self) -> None:
         self.report = None
