@@ -125,7 +125,10 @@ class SerialWorker(QObject):
         return True
 
     def _show_progress(self, job: _Job, label: str, parent: QWidget | None) -> None:
-        dlg = QProgressDialog(label, "", 0, 0, parent)
+        try:
+            dlg = QProgressDialog(label, "", 0, 0, parent)
+        except RuntimeError:  # the window that asked is gone; its result is dropped anyway
+            return
         dlg.setWindowTitle("请稍候")
         dlg.setCancelButton(None)
         dlg.setWindowModality(Qt.WindowModality.WindowModal if parent else Qt.WindowModality.ApplicationModal)

@@ -168,3 +168,65 @@ def test_a_hub_lists_whose_resident_each_is(qtbot, gui, tmp_path):
     finally:
         st.db.close()
         hub.db.close()
+
+
+def _two_residents(db, admin):
+    from datetime import date
+
+    from desktop.services import residents
+    from desktop.services.idnumbers import make_ric
+    from desktop.services.residents import ResidentForm
+
+    first = residents.register(db, admin, ResidentForm(name="艾青", doc_number=make_ric("340304", date(1960, 1, 2), 11)))
+    doc = make_ric("340304", date(1971, 3, 4), 23)
+    wanted = residents.register(db, admin, ResidentForm(name="赵明", doc_number=doc))
+    return first, wanted, doc
+
+
+def test_enter_right_after_fast_typing_opens_the_resident_typed(qtbot, gui, station_db, monkeypatch):
+    """A scanner (or fast hands) types the ID tail and Enter within a few ms:
+    the edit form is the one for that tail, not for whoever was first in the
+    list before the search ran."""
+    from PySide6.QtCore import Qt
+
+    from desktop.ui.pages.residents import ResidentDialog
+
+    db, admin = station_db
+    first, wanted, doc = _two_residents(db, admin)
+    page = make_page(qtbot, gui, db, admin)
+    assert page.model.hit(0).id == first  # 艾 sorts before 赵
+    opened = []
+    monkeypatch.setattr(ResidentDialog, "exec", lambda self: opened.append(self.view.id) or 0)
+    page.search.setFocus()
+    qtbot.keyClicks(page.search, doc[-4:])
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    gui.settle()
+    assert opened == [wanted]
+
+
+def test_a_certificate_code_scanned_in_residents_is_offered_not_a_resident(qtbot, gui, station_db, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop.services import certificates as certs
+    from desktop.ui.pages import certificates as cp
+    from desktop.ui.pages.residents import ResidentDialog
+
+    db, admin = station_db
+    _first, wanted, _doc = _two_residents(db, admin)
+    t = next(x for x in certs.catalogue(db) if x.code == "R01")
+    issued = certs.issue(db, admin, wanted, t.id, {"since": "2015年", "purpose": "入学"}, t.materials)
+    qr = certs.printable(db, admin, issued.id).qr
+    page = make_page(qtbot, gui, db, admin)
+    opened, asked, verified = [], [], []
+    monkeypatch.setattr(ResidentDialog, "exec", lambda self: opened.append(self.view.id) or 0)
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda parent, title, text, *a, **kw: asked.append(text) or QMessageBox.StandardButton.Yes))
+    monkeypatch.setattr(cp.VerifyDialog, "exec", lambda self: verified.append(self.v) or 0)
+    page.search.setFocus()
+    qtbot.keyClicks(page.search, qr)
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    gui.settle()
+    assert not opened  # nobody's edit form
+    assert asked and "证明" in asked[0] and "不是居民" in asked[0]
+    assert verified and verified[0].genuine and verified[0].detail.id == issued.id

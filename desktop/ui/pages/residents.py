@@ -398,6 +398,8 @@ class ResidentsPage(Page):
         self.search.returnPressed.connect(self._open_first)
         self.current: uuid.UUID | None = None
         self._generation = 0
+        self._shown_query: str | None = None  # the text whose rows the table shows
+        self._enter_for: str | None = None  # Enter was pressed on this text before its rows came
 
     # ------------------------------------------------------------ search
     def activated(self) -> None:
@@ -405,11 +407,12 @@ class ResidentsPage(Page):
         self.search.setFocus()
 
     def run_search(self) -> None:
+        self.timer.stop()
         q = self.search.text()
         self._generation += 1
         gen, index = self._generation, self.index
         if q.strip():
-            self.worker.run(lambda: index.search(q, limit=200), lambda hits: self._hits(gen, hits))
+            self.worker.run(lambda: index.search(q, limit=200), lambda hits: self._hits(gen, hits, q))
         else:
             def all_rows() -> list[int]:
                 index.refresh()
@@ -418,43 +421,88 @@ class ResidentsPage(Page):
                 live.sort(key=lambda i: (rows[i][7] != "", rows[i][8]))
                 return live
 
-            self.worker.run(all_rows, lambda slots: self._slots(gen, slots), label="正在载入居民名册…",
+            self.worker.run(all_rows, lambda slots: self._slots(gen, slots, q), label="正在载入居民名册…",
                             parent=self)
 
-    def _hits(self, gen: int, hits: list[Hit]) -> None:
+    def _hits(self, gen: int, hits: list[Hit], query: str | None = None) -> None:
         if gen != self._generation:
             return  # a newer keystroke is on its way
         self.model.set_hits(hits)
         self.count.setText(f"找到 {len(hits)} 人" if len(hits) < 200 else "显示最相关的 200 人")
-        self._after_reset()
+        self._after_reset(query)
 
-    def _slots(self, gen: int, slots: list[int]) -> None:
+    def _slots(self, gen: int, slots: list[int], query: str) -> None:
         if gen != self._generation:
             return
         self.model.set_slots(slots)
         self.count.setText(f"共 {len(slots):,} 人")
-        self._after_reset()
+        self._after_reset(query)
 
-    def _after_reset(self) -> None:
+    def _after_reset(self, query: str | None) -> None:
+        """The rows for ``query`` are shown (None: one resident picked, not a search)."""
+        self._shown_query = query
         if self.model.rowCount():
             self.table.selectRow(0)
         else:
             self._show_detail(None)
+        if query is not None and query == self._enter_for:
+            self._enter_for = None
+            if self.model.rowCount():  # what Enter does, now on the rows of the text as typed
+                self.table.setFocus()
+                self.edit()
 
     def _open_first(self) -> None:
         text = self.search.text()
-        if counter.looks_like_receipt(text):
-            db = self.db
-            mid = self.worker.call(lambda: counter.find_by_receipt(db, text), parent=self)
-            if mid is None:
-                QMessageBox.information(self, "没有找到", f"没有回执编号为 {text.strip()} 的事项。")
-            else:
-                self.search.clear()
-                self.open_matter.emit(mid)
+        if self._scanned_code(text):
+            return
+        if text != self._shown_query:
+            # Typed (or scanned) faster than the search: the rows on screen
+            # answer an earlier text. Search this text now and act on its rows.
+            self._enter_for = text
+            self.run_search()
             return
         if self.model.rowCount():
             self.table.setFocus()
             self.table.selectRow(0)
+
+    def _scanned_code(self, text: str) -> bool:
+        """A receipt, certificate or volunteer-certificate code scanned here:
+        say what it is and offer to open it. True if ``text`` is such a code."""
+        from desktop.services import certificates
+
+        db, code = self.db, text.strip()
+        if counter.looks_like_receipt(text):
+            def found(mid: uuid.UUID | None) -> None:
+                if mid is None:
+                    QMessageBox.information(self, "没有找到", f"没有回执编号为 {code} 的事项。")
+                else:
+                    self.search.clear()
+                    self.open_matter.emit(mid)
+
+            self.worker.op(lambda: counter.find_by_receipt(db, text), found, busy=[self.search], parent=self)
+            return True
+        volunteer = code.upper().startswith("ZY:")
+        if not (volunteer or certificates.looks_like_code(text)):
+            return False
+        self.timer.stop()
+        self._generation += 1  # whatever search is on its way is not for a resident
+        what = "志愿服务记录证明" if volunteer else "证明"
+        if QMessageBox.question(self, "这不是居民", f"扫描到的是一份{what}的二维码（或编号），不是居民。\n\n要核验这份{what}吗？") \
+                != QMessageBox.StandardButton.Yes:
+            return True
+        self.search.clear()
+        if volunteer:
+            from desktop.services import volunteers
+
+            self.worker.op(lambda: volunteers.verify_certificate(db, code),
+                           lambda r: (QMessageBox.information if r[0] else QMessageBox.warning)(
+                               self, "核验志愿服务记录证明", r[1]), busy=[self.search], parent=self)
+        else:
+            from desktop.ui.pages.certificates import VerifyDialog
+
+            self.worker.op(lambda: certificates.verify(db, code), lambda v: VerifyDialog(self, v).exec(),
+                           busy=[self.search], parent=self)
+        return True
 
     def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.table.hasFocus():
@@ -521,9 +569,10 @@ class ResidentsPage(Page):
             from desktop.ui.pages.certificates import VerifyDialog
 
             db, cid = self.db, ref[1]
-            d = self.worker.call(lambda: certificates.get(db, cid), parent=self)
-            VerifyDialog(self, certificates.Verification(True, d.status == "issued", False,
-                                                         f"证明记录（{d.status_label}）", d)).exec()
+            self.worker.op(lambda: certificates.get(db, cid),
+                           lambda d: VerifyDialog(self, certificates.Verification(
+                               True, d.status == "issued", False, f"证明记录（{d.status_label}）", d)).exec(),
+                           busy=[self.history], parent=self)
 
     def _reveal(self) -> None:
         if not self.current:
@@ -563,12 +612,8 @@ class ResidentsPage(Page):
         if not self.current:
             return
         rid, db = self.current, self.db
-        try:
-            view = self.worker.call(lambda: residents.get(db, rid), parent=self)
-        except Exception as exc:  # noqa: BLE001
-            show_error(self, exc)
-            return
-        self._open_dialog(ResidentDialog(self, view))
+        self.worker.op(lambda: residents.get(db, rid), lambda view: self._open_dialog(ResidentDialog(self, view)),
+                       busy=[self.edit_btn], parent=self)
 
     def _open_dialog(self, dlg: ResidentDialog) -> None:
         dlg.exec()
@@ -590,4 +635,4 @@ class ResidentsPage(Page):
         self.search.blockSignals(True)
         self.search.clear()
         self.search.blockSignals(False)
-        self.worker.run(find, lambda hits: self._hits(gen, hits))
+        self.worker.run(find, lambda hits: self._hits(gen, hits, None))
