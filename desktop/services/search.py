@@ -132,6 +132,13 @@ class ResidentIndex:
             self._blobs = None
             return len(rows)
 
+    def warm(self) -> None:
+        """Load every resident and build the blobs now (on the worker, after
+        sign-in), so the first keystroke in any search box does not pay for it."""
+        self.refresh()
+        with self._lock:
+            self._build()
+
     def _build(self) -> dict[str, _Blob]:
         if self._blobs is None:
             r = self.rows

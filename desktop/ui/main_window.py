@@ -161,6 +161,10 @@ class MainWindow(QMainWindow):
         QApplication.instance().installEventFilter(self._activity)
         self._restart_idle()
         self.show_page(0)
+        # After the first page's own loading: the resident search copy, so the
+        # first keystroke in 居民 or any picker is as quick as the others. A
+        # failure here is not shown: the first search tries again and says why.
+        self.worker.run(self.residents_page.index.warm, None, lambda _e: None)
 
     # ------------------------------------------------------------- pages
     def show_page(self, index: int) -> None:

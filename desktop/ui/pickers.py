@@ -8,19 +8,28 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QVBoxLayout, QWidg
 
 from desktop.services.search import Hit, ResidentIndex
 from desktop.ui.widgets import fmt_date
+from desktop.ui.worker import SerialWorker
 
 
 class ResidentPicker(QWidget):
-    """A search box over the shared resident index, its hits, and what is picked."""
+    """A search box over the shared resident index, its hits, and what is picked.
+
+    The search runs on the worker (the index may have to load 100 000
+    residents). Until the hits for the text as typed are back nothing is
+    picked, so a form submitted in between says 请先选择居民 rather than
+    using someone from an earlier search.
+    """
 
     picked = Signal(object)  # resident id or None
 
-    def __init__(self, index: ResidentIndex, optional: bool = False, parent: QWidget | None = None):
+    def __init__(self, index: ResidentIndex, optional: bool = False, parent: QWidget | None = None, *,
+                 worker: SerialWorker):
         super().__init__(parent)
-        self.index = index
+        self.index, self.worker = index, worker
         self.resident_id: uuid.UUID | None = None
         self.resident_name = ""
         self.hits: list[Hit] = []
+        self.shown_query = ""  # the text whose hits the list shows
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.edit = QLineEdit()
@@ -37,19 +46,42 @@ class ResidentPicker(QWidget):
         lay.addWidget(self.list, 1)
         lay.addWidget(self.label)
 
+    @property
+    def pending(self) -> bool:
+        """The list does not yet answer the text in the box."""
+        return self.shown_query != self.edit.text()
+
     def search(self, text: str) -> None:
-        self.hits = self.index.search(text, limit=30) if text.strip() else []
+        if self.edit.text() != text:  # called directly (not from typing): show the text searched
+            self.edit.blockSignals(True)
+            self.edit.setText(text)
+            self.edit.blockSignals(False)
+        self._pick(-1)  # nothing picked until this text's hits are in
+        if not text.strip():
+            self._show(text, [])
+            return
+        self.label.setText("正在查找…")
+        index = self.index
+        self.worker.run(lambda: index.search(text, limit=30), lambda hits: self._show(text, hits))
+
+    def _show(self, text: str, hits: list[Hit]) -> None:
+        if text != self.edit.text():
+            return  # an earlier text's hits; the current text's are on their way
+        self.shown_query, self.hits = text, hits
+        self.list.blockSignals(True)
         self.list.clear()
-        for h in self.hits:
+        for h in hits:
             extra = " ".join(x for x in (h.doc_masked[-4:] if h.doc_masked else "", h.address or "") if x)
             self.list.addItem(f"{h.name}　{fmt_date(h.birth_date)}　{extra}" + (f"（{h.status}）" if h.status else ""))
-        if self.hits:
+        self.list.blockSignals(False)
+        if hits:
             self.list.setCurrentRow(0)
+            self._pick(0)
         else:
             self._pick(-1)
 
     def _pick(self, row: int) -> None:
-        if 0 <= row < len(self.hits):
+        if 0 <= row < len(self.hits) and not self.pending:
             h = self.hits[row]
             self.resident_id, self.resident_name = h.id, h.name
             self.label.setText(f"已选择：{h.name}　证件 {h.doc_masked or '—'}")
@@ -58,20 +90,34 @@ class ResidentPicker(QWidget):
             self.label.setText(self.empty_text)
         self.picked.emit(self.resident_id)
 
-    def fix(self, rid: uuid.UUID) -> bool:
-        """Pick one resident and lock the picker (the form was opened for them)."""
-        self.index.refresh()
-        slot = self.index.slot_of.get(rid)
-        if slot is None:
-            return False
-        h = self.index.hit_at(slot)
+    def fix(self, rid: uuid.UUID) -> None:
+        """Pick one resident and lock the picker (the form was opened for
+        them). The id is picked at once; the name shows when it is loaded."""
+        index = self.index
+
+        def load() -> Hit | None:
+            index.refresh()
+            slot = index.slot_of.get(rid)
+            return None if slot is None else index.hit_at(slot)
+
+        self.edit.setEnabled(False)
+        self.list.setEnabled(False)
+        self.resident_id = rid
+        self.worker.run(load, self._fixed)
+
+    def _fixed(self, h: Hit | None) -> None:
+        if h is None:  # not in the register (deleted meanwhile): let the worker search
+            self.edit.setEnabled(True)
+            self.list.setEnabled(True)
+            self._pick(-1)
+            return
         self.edit.blockSignals(True)
         self.edit.setText(h.name)
         self.edit.blockSignals(False)
-        self.hits = [h]
+        self.shown_query, self.hits = h.name, [h]
+        self.list.blockSignals(True)
         self.list.clear()
         self.list.addItem(h.name)
         self.list.setCurrentRow(0)
-        self.edit.setEnabled(False)
-        self.list.setEnabled(False)
-        return True
+        self.list.blockSignals(False)
+        self._pick(0)

@@ -42,6 +42,7 @@ def test_issue_void_reissue_refuse_verify_export(qtbot, gui, station_db, monkeyp
     type_text(page.search, "居住")
     assert page.current.name == "居住证明" and page.stack.currentWidget() is page.issue_panel
     type_text(page.picker.edit, "赵丽")
+    gui.settle()
     assert page.picker.resident_id == rid
     page.field_edits["since"].setText("2015年3月")
     page.field_edits["purpose"].setText("子女入学")
@@ -84,6 +85,7 @@ def test_issue_void_reissue_refuse_verify_export(qtbot, gui, station_db, monkeyp
     assert page.current.kind == "abolished" and page.stack.currentWidget() is page.refuse_panel
     assert "派出所" in page.r_where.text()
     type_text(page.r_picker.edit, "赵丽")
+    gui.settle()
     page.refuse()
     gui.settle()
     assert "不予出具" in previews[-1].doc.text and "亲属关系证明" in previews[-1].doc.text
@@ -110,6 +112,7 @@ def test_desk_submits_supervisor_approves(qtbot, gui, station_db, monkeypatch, n
     page.select_type("R02")
     assert page.issue_btn.text() == "提交站长审批" and not page.approve_btn.isEnabled()
     page.picker.search("赵丽")
+    gui.settle()
     page.field_edits["situation"].setText("家庭成员患重病")
     page.field_edits["purpose"].setText("申请临时救助")
     page.tick_all()

@@ -55,6 +55,7 @@ def test_accept_print_scan_close_with_bad_rating(qtbot, gui, station_db, monkeyp
 
     def fill(dlg):
         type_text(dlg.who, "王秀")
+        gui.settle()
         assert dlg.resident_id == rid
         dlg.what.setText("老年人优待证")
         assert dlg.current.name == "老年人优待证办理"

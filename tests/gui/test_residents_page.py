@@ -119,23 +119,31 @@ def test_household_dialog_sets_head_relation_and_moves(qtbot, gui, station_db, m
     qtbot.waitUntil(lambda: page.current == ids[1] and "户主 张建国 · 2 人" in page.family.text())
     dlg = HouseholdDialog(page, db, admin, gui.worker, ids[1])
     qtbot.addWidget(dlg)
+    gui.settle()
     assert dlg.table.rowCount() == 2 and dlg.selected().id == ids[1]
     dlg.act("head")
+    gui.settle()
     assert dlg.view.head_id == ids[1] and "户主 张伟" in dlg.title.text()
     dlg.table.selectRow([m.id for m in dlg.members].index(ids[0]))
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("父亲", True)))
     dlg.act("relation")
+    gui.settle()
     assert {m.name: m.relation for m in dlg.members}["张建国"] == "父亲"
 
     def move(md):
         md.query.setText("H777777")
         md.relation.setCurrentText("配偶")
+        md.submit()  # before the search is back: not whichever household was listed before
+        assert "正在查找" in md.errors.labels["household"].text() and md.result() == 0
+        gui.settle()
         md.submit()
+        gui.settle()
         return md.result()
 
     monkeypatch.setattr(MoveDialog, "exec", move)
     dlg.table.selectRow([m.id for m in dlg.members].index(ids[0]))
     dlg.act("move")
+    gui.settle()
     assert [m.name for m in dlg.members] == ["张伟"]
     assert {m.name: m.relation for m in households.get(db, other).members} == {"王芳": "户主", "张建国": "配偶"}
 

@@ -316,7 +316,7 @@ class AcceptDialog(QDialog):
         grid = QGridLayout()
         # resident
         grid.addWidget(QLabel("1. 居民"), 0, 0)
-        self.picker = ResidentPicker(page.index, optional=notice_mode)
+        self.picker = ResidentPicker(page.index, optional=notice_mode, worker=page.worker)
         self.who = self.picker.edit
         grid.addWidget(self.picker, 1, 0, 3, 1)
         # matter
@@ -391,8 +391,8 @@ class AcceptDialog(QDialog):
         return self.picker.resident_name
 
     def _fix_resident(self, rid: uuid.UUID) -> None:
-        if self.picker.fix(rid):
-            self.what.setFocus()
+        self.picker.fix(rid)
+        self.what.setFocus()
 
     # ---------------------------------------------------------- matter
     def _search_types(self, text: str) -> None:
