@@ -104,6 +104,7 @@ def test_key_strip_and_exporting_the_public_key(qtbot, gui, station_db, files, n
     out.parent.mkdir()
     files.answers.append(str(out))
     page.export_key_btn.click()
+    settle(qtbot, gui)
     assert files.asked[-1][1].endswith("340304001-公钥.json")
     assert exchange.read_peer_file(out).fingerprint == fp
     kind, text = no_modal_boxes[-1]
@@ -125,6 +126,7 @@ def test_trusting_a_peer_after_checking_the_fingerprint(qtbot, gui, station_db, 
 
     files.answers.append(str(hub_file))
     page.trust_btn.click()  # 取消: nothing trusted
+    settle(qtbot, gui)
     dlg = shown[-1]
     assert TRUST_TEXT in dlg.instruction.text()
     assert digits(dlg.fingerprint.text()) == digits(hub_fp)
@@ -154,6 +156,7 @@ def test_trusting_a_peer_after_checking_the_fingerprint(qtbot, gui, station_db, 
     answer[0] = 0
     files.answers.append(str(tmp_path / "new-hub-key.json"))
     page.trust_btn.click()
+    settle(qtbot, gui)
     assert "密钥不同" in " ".join(w.text() for w in shown[-1].findChildren(type(dlg.instruction)))
 
     # Our own key file is refused with the service's message.
@@ -161,12 +164,14 @@ def test_trusting_a_peer_after_checking_the_fingerprint(qtbot, gui, station_db, 
     answer[0] = 1
     files.answers.append(str(tmp_path / "mine.json"))
     page.trust_btn.click()
+    settle(qtbot, gui)
     assert no_modal_boxes[-1][0] == "warning" and "本站自己的公钥" in no_modal_boxes[-1][1]
 
     # Not a peer file at all.
     (tmp_path / "junk.json").write_text("hello", encoding="utf-8")
     files.answers.append(str(tmp_path / "junk.json"))
     page.trust_btn.click()
+    settle(qtbot, gui)
     assert no_modal_boxes[-1][0] == "warning"
 
 
@@ -221,6 +226,7 @@ def test_export_import_conflict_and_one_click_to_keep(qtbot, gui, station_db, hu
     steps = []
     page.progress_sig.step.connect(lambda *a: steps.append(a))
     page.full_btn.click()
+    qtbot.waitUntil(lambda: page.busy)  # the proposed name came back and the export started
     assert files.asked[-1][1].endswith(".sdbundle") and "完整" in Path(files.asked[-1][1]).name
     assert Path(files.asked[-1][1]).name.startswith("340304001-至-340304000-")
     assert page.busy and not page.export_btn.isEnabled() and page.progress.isVisible()
@@ -319,8 +325,10 @@ def test_cancelled_file_dialogs_do_nothing(qtbot, gui, station_db, hub, files, n
     trust_both(station_db, hub)
     page = make_page(qtbot, gui, db, admin)
     page.export_btn.click()
+    settle(qtbot, gui)
     page.import_btn.click()
     page.export_key_btn.click()
+    settle(qtbot, gui)
     page.trust_btn.click()
     settle(qtbot, gui)
     assert len(files.asked) == 4 and exchange.history(db) == [] and no_modal_boxes == []
@@ -385,6 +393,7 @@ def test_duplicate_residents_side_by_side_and_merged(qtbot, gui, station_db, hub
     monkeypatch.setattr(QMessageBox, "question",
                         staticmethod(lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No))
     page.right.keep.click()  # asked, and said no
+    settle(qtbot, gui)
     assert asked and "指向保留记录" in asked[0] and "转到保留的这条记录下" in asked[0]
     assert len(exchange.duplicates(hdb)) == 2
 

@@ -719,6 +719,16 @@ class ExchangePage(Page):
         self.dismiss_btn.setEnabled(can)
 
     # ------------------------------------------------------------ keys and peers
+    def _op(self, fn, done, busy, title: str = "无法完成", reload_on_error: bool = False) -> None:  # type: ignore[no-untyped-def]
+        """``fn`` on the worker with ``busy`` off until it is back; a failure
+        is explained (and the page reloaded when it may have changed)."""
+        def failed(exc: BaseException) -> None:
+            show_failure(self, exc, title)
+            if reload_on_error:
+                self.activated()
+
+        self.worker.op(fn, done, busy=busy, on_error=failed, parent=self)
+
     def export_key(self, path: str | None = None) -> None:
         if not self.is_admin:
             return
@@ -729,16 +739,15 @@ class ExchangePage(Page):
             if not path:
                 return
         db, actor = self.db, self.actor
-        try:
-            fp = self.worker.call(lambda: exchange.export_public_key(db, actor, path), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_failure(self, e)
-            return
-        self.folder = str(Path(path).parent)
-        QMessageBox.information(
-            self, "已导出本站公钥",
-            f"本站公钥文件已保存：\n{path}\n\n把这个文件交给对方站点的管理员导入。对方导入时，请在电话里把下面的指纹"
-            f"念给对方核对：\n\n{fingerprint_text(fp, 3)}\n\n公钥文件不含任何居民数据，也不能用来冒充本站。")
+
+        def exported(fp: str) -> None:
+            self.folder = str(Path(path).parent)
+            QMessageBox.information(
+                self, "已导出本站公钥",
+                f"本站公钥文件已保存：\n{path}\n\n把这个文件交给对方站点的管理员导入。对方导入时，请在电话里把下面的指纹"
+                f"念给对方核对：\n\n{fingerprint_text(fp, 3)}\n\n公钥文件不含任何居民数据，也不能用来冒充本站。")
+
+        self._op(lambda: exchange.export_public_key(db, actor, path), exported, [self.export_key_btn])
 
     def import_peer_key(self, path: str | None = None) -> None:
         if not self.is_admin:
@@ -747,24 +756,22 @@ class ExchangePage(Page):
             path, _ = QFileDialog.getOpenFileName(self, "导入对方公钥文件", self.folder, PEER_FILTER)
             if not path:
                 return
-        try:
-            peer = self.worker.call(lambda: exchange.read_peer_file(path), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_failure(self, e, "无法读取公钥文件")
-            return
+        self._op(lambda: exchange.read_peer_file(path), lambda peer: self._trust(path, peer), [self.trust_btn],
+                 "无法读取公钥文件")
+
+    def _trust(self, path: str, peer: Any) -> None:
         self.folder = str(Path(path).parent)
         known = next((p for p in self.peer_rows if p.code == peer.code), None)
         dlg = TrustPeerDialog(self, peer, known)
         if not dlg.exec():
             return
         db, actor = self.db, self.actor
-        try:
-            view = self.worker.call(lambda: exchange.trust_peer(db, actor, peer), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_failure(self, e)
-            return
-        self.result.setText(f"已信任 {view.name}（{view.code}）。现在可以和它交换数据了。")
-        self.activated()
+
+        def trusted(view: Any) -> None:
+            self.result.setText(f"已信任 {view.name}（{view.code}）。现在可以和它交换数据了。")
+            self.activated()
+
+        self._op(lambda: exchange.trust_peer(db, actor, peer), trusted, [self.trust_btn])
 
     def revoke_selected(self) -> None:
         p = self.selected_peer()
@@ -779,13 +786,12 @@ class ExchangePage(Page):
         if answer != QMessageBox.StandardButton.Yes:
             return
         db, actor, code = self.db, self.actor, p.code
-        try:
-            self.worker.call(lambda: exchange.revoke_peer(db, actor, code), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_failure(self, e)
-            return
-        self.result.setText(f"已注销 {p.name}（{p.code}）的密钥。")
-        self.activated()
+
+        def revoked(_r: Any) -> None:
+            self.result.setText(f"已注销 {p.name}（{p.code}）的密钥。")
+            self.activated()
+
+        self._op(lambda: exchange.revoke_peer(db, actor, code), revoked, [self.revoke_btn])
 
     # ------------------------------------------------------------ bundles
     def _start(self, text: str) -> None:
@@ -819,15 +825,15 @@ class ExchangePage(Page):
             return
         db, actor = self.db, self.actor
         if path is None:
-            try:
-                name = self.worker.call(lambda: exchange.default_bundle_name(db, to, full), parent=self)
-            except Exception as e:  # noqa: BLE001
-                show_failure(self, e)
-                return
-            start = str(Path(self.folder) / name) if self.folder else name
-            path, _ = QFileDialog.getSaveFileName(self, "完整导出" if full else "导出变更", start, BUNDLE_FILTER)
-            if not path:
-                return
+            def ask(name: str) -> None:
+                start = str(Path(self.folder) / name) if self.folder else name
+                chosen, _ = QFileDialog.getSaveFileName(self, "完整导出" if full else "导出变更", start, BUNDLE_FILTER)
+                if chosen:
+                    self.export_bundle(full, chosen)
+
+            self._op(lambda: exchange.default_bundle_name(db, to, full), ask,
+                     [self.export_btn, self.full_btn])
+            return
         self.folder = str(Path(path).parent)
         self._start("正在完整导出…" if full else "正在导出变更…")
         emit: Callable[[int, int, str], None] = self.progress_sig.step.emit
@@ -923,15 +929,14 @@ class ExchangePage(Page):
         if c is None or c.status != "open":
             return
         db, actor, cid = self.db, self.actor, c.id
-        try:
-            self.worker.call(lambda: exchange.resolve_conflict(db, actor, cid, keep), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_failure(self, e)
+
+        def resolved(_r: Any) -> None:
+            side = c.a if keep == "a" else c.b
+            self.conflict_msg = f"已保留 {c.record_label} 的{c.field_label}：{side.value}"
             self.activated()
-            return
-        side = c.a if keep == "a" else c.b
-        self.conflict_msg = f"已保留 {c.record_label} 的{c.field_label}：{side.value}"
-        self.activated()
+
+        self._op(lambda: exchange.resolve_conflict(db, actor, cid, keep), resolved,
+                 [self.panel_a.keep, self.panel_b.keep], reload_on_error=True)
 
     # ------------------------------------------------------------ duplicates
     def merge(self, keep: str, confirm: bool = True) -> None:
@@ -953,25 +958,23 @@ class ExchangePage(Page):
             if answer != QMessageBox.StandardButton.Yes:
                 return
         db, actor, did, sid = self.db, self.actor, d.id, survivor.id
-        try:
-            self.worker.call(lambda: exchange.merge_duplicate(db, actor, did, sid), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_failure(self, e)
+
+        def merged(_r: Any) -> None:
+            self.duplicate_msg = f"已合并：保留 {survivor.origin_name} 登记的 {survivor.name}。"
             self.activated()
-            return
-        self.duplicate_msg = f"已合并：保留 {survivor.origin_name} 登记的 {survivor.name}。"
-        self.activated()
+
+        self._op(lambda: exchange.merge_duplicate(db, actor, did, sid), merged,
+                 [self.left.keep, self.right.keep, self.dismiss_btn], reload_on_error=True)
 
     def dismiss(self) -> None:
         d = self._current_duplicate()
         if d is None or d.status != "open":
             return
         db, actor, did = self.db, self.actor, d.id
-        try:
-            self.worker.call(lambda: exchange.dismiss_duplicate(db, actor, did), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_failure(self, e)
+
+        def dismissed(_r: Any) -> None:
+            self.duplicate_msg = f"已标记：{d.a.name} 的两条记录不是同一人，不再提示。"
             self.activated()
-            return
-        self.duplicate_msg = f"已标记：{d.a.name} 的两条记录不是同一人，不再提示。"
-        self.activated()
+
+        self._op(lambda: exchange.dismiss_duplicate(db, actor, did), dismissed,
+                 [self.left.keep, self.right.keep, self.dismiss_btn], reload_on_error=True)
