@@ -47,6 +47,7 @@ def test_list_backup_now_and_screenshot(qtbot, gui, station_db, no_modal_boxes):
     made = []
     page.backup_made.connect(made.append)
     page.backup_now.click()
+    gui.settle()
     qtbot.waitUntil(lambda: page.table.rowCount() == 2)
     assert made and made[0].verified and _cells(page, 0)[1] == "手动"
     assert "备份完成并已校验" in page.notice.text()
@@ -86,6 +87,7 @@ def test_restore_from_the_page(qtbot, gui, station_db, no_modal_boxes):
     got = []
     page.restored.connect(got.append)
     page.restore_button.click()
+    gui.settle()
     qtbot.waitUntil(lambda: bool(got))
     assert "replaced" in got[0]
     assert no_modal_boxes and no_modal_boxes[-1][0] == "information"
@@ -106,6 +108,7 @@ def test_restore_can_be_cancelled(qtbot, gui, station_db, no_modal_boxes, monkey
     page.table.selectRow(0)
     before = db.path.read_bytes()
     page.restore_button.click()
+    gui.settle()
     assert asked and "不会删除" in asked[0] and "之后录入的所有内容" in asked[0]
     assert db.path.read_bytes() == before
     assert not any(p.name.startswith("station.replaced") for p in db.path.parent.iterdir())
@@ -119,6 +122,7 @@ def test_backup_failure_shows_a_chinese_message(qtbot, gui, station_db, no_modal
     usb.rmdir()  # the stick was pulled out
     page = make_page(qtbot, gui, db, admin)
     page.backup_now.click()
+    gui.settle()
     assert no_modal_boxes and no_modal_boxes[-1][0] == "warning"
     assert "找不到备份文件夹" in no_modal_boxes[-1][1]
     assert page.backup_now.isEnabled()
@@ -130,9 +134,11 @@ def test_changing_the_folder_from_the_page(qtbot, gui, station_db, no_modal_boxe
     target.mkdir()
     page = make_page(qtbot, gui, db, admin)
     page.choose_folder(str(target))
+    gui.settle()
     assert str(target) in page.folder_label.text() and "默认" not in page.folder_label.text()
     assert "以后的备份保存到" in page.notice.text()
     page.default_folder.click()
+    gui.settle()
     assert "默认" in page.folder_label.text()
 
 

@@ -163,7 +163,7 @@ class BackupsPage(Page):
                 self.table.setItem(i, j, item)
         newest = next((b for b in items if b.reason in ("auto", "manual")), None)
         self.last.setText(f"最近一次备份：{backups.when_label(newest)}" if newest else "还没有备份。")
-        if not items:
+        if not items and not self.notice.text():  # keep what an action just reported
             self.notice.setText("备份文件夹里还没有备份。点“立即备份”做第一份。")
         self._selection()
 
@@ -180,19 +180,15 @@ class BackupsPage(Page):
     # ------------------------------------------------------------ actions
     def make_backup(self) -> None:
         db, actor, settings = self.db, self.actor, self.settings
-        self.backup_now.setEnabled(False)
         self.notice.clear()
-        try:
-            info = self.worker.call(lambda: backups.create(db, actor, settings, "manual"),
-                                    label="正在备份并校验…", parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        finally:
-            self.backup_now.setEnabled(self.supported)
-        self.notice.setText(f"备份完成并已校验：{info.path.name}（{fmt_size(info.size)}）")
-        self.backup_made.emit(info)
-        self.activated()
+
+        def made(info: BackupInfo) -> None:
+            self.notice.setText(f"备份完成并已校验：{info.path.name}（{fmt_size(info.size)}）")
+            self.backup_made.emit(info)
+            self.activated()
+
+        self.worker.op(lambda: backups.create(db, actor, settings, "manual"), made, busy=[self.backup_now],
+                       label="正在备份并校验…", parent=self)
 
     def choose_folder(self, path: str | None = None) -> None:
         if path is None:
@@ -201,14 +197,14 @@ class BackupsPage(Page):
             if not path:
                 return
         db, actor, settings = self.db, self.actor, self.settings
-        try:
-            where = self.worker.call(lambda: backups.set_folder(db, actor, settings, path), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        self._show_folder()
-        self.notice.setText(f"以后的备份保存到：{where}。以前的备份留在原来的位置。")
-        self.activated()
+
+        def moved(where: object) -> None:
+            self._show_folder()
+            self.notice.setText(f"以后的备份保存到：{where}。以前的备份留在原来的位置。")
+            self.activated()
+
+        self.worker.op(lambda: backups.set_folder(db, actor, settings, path), moved,
+                       busy=[self.change_folder, self.default_folder], parent=self)
 
     def restore_selected(self) -> None:
         b = self.selected()
@@ -224,13 +220,16 @@ class BackupsPage(Page):
         if answer != QMessageBox.StandardButton.Yes:
             return
         db, actor, path = self.db, self.actor, b.path
-        try:
-            result = self.worker.call(lambda: backups.restore(db, actor, path),
-                                      label="正在校验备份并恢复…", parent=self)
-        except Exception as e:  # noqa: BLE001
+
+        def failed(e: BaseException) -> None:
             show_error(self, e)
             self.activated()
-            return
+
+        self.worker.op(lambda: backups.restore(db, actor, path), self._restored,
+                       busy=[self.restore_button, self.backup_now], on_error=failed, label="正在校验备份并恢复…",
+                       parent=self)
+
+    def _restored(self, result: backups.RestoreResult) -> None:
         aside = str(result.set_aside) if result.set_aside else ""
         QMessageBox.information(self, "已恢复",
                                 f"已恢复到 {backups.when_label(result.backup)} 的备份。\n\n"
