@@ -239,6 +239,7 @@ def test_settings_page_imports_next_years_holidays(qtbot, gui, station_db, no_mo
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
     sp._import_holidays(str(bad))
+    gui.settle()
     assert no_modal_boxes[-1][0] == "warning" and "JSON" in no_modal_boxes[-1][1]
     desk = accounts.authenticate(db, "desk1", "desk1234")
     assert not make_window(qtbot, gui, db, desk).settings_page.import_holidays.isEnabled()

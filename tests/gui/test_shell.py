@@ -72,9 +72,11 @@ def test_accounts_page_creates_an_account(qtbot, gui, station_db, no_modal_boxes
         dlg.role.setCurrentIndex(dlg.role.findData("supervisor"))
         qtbot.keyClicks(dlg.password, "short")
         dlg.submit()
+        gui.settle()
         assert "至少需要 8 位" in dlg.errors.labels["password"].text()
         dlg.password.setText("sup2pass1")
         dlg.submit()
+        gui.settle()
         return dlg.result()
 
     monkeypatch.setattr(NewAccountDialog, "exec", fill_and_submit)

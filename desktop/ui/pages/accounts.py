@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
 
 from desktop.services import accounts
 from desktop.services.vocab import ROLES
-from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_datetime, hint, primary
 
@@ -46,16 +45,15 @@ class NewAccountDialog(QDialog):
         self.errors.add("role", "角色", self.role)
         self.errors.add("password", "初始密码", self.password, "至少 8 位，同时包含字母和数字。")
         lay.addLayout(form)
-        dialog_buttons(self, "新建", self.submit)
+        self.ok = dialog_buttons(self, "新建", self.submit)
 
     def submit(self) -> None:
         self.errors.clear()
         p = self.page
         args = dict(username=self.username.text(), display_name=self.display.text(),
                     role=self.role.currentData(), password=self.password.text())
-        ok, _ = self.errors.attempt(p.worker, lambda: accounts.create_account(p.db, p.actor, **args), self)
-        if ok:
-            self.accept()
+        self.errors.submit(p.worker, lambda: accounts.create_account(p.db, p.actor, **args), self,
+                           lambda _r: self.accept(), busy=[self.ok])
 
 
 class AccountsPage(Page):
@@ -121,7 +119,7 @@ class AccountsPage(Page):
             if done_message:
                 QMessageBox.information(self, "已完成", done_message)
 
-        self.worker.run(fn, finished, lambda e: show_error(self, e))
+        self.worker.op(fn, finished, busy=[self.role, self.reset, self.toggle, self.unlock], parent=self)
 
     def _new(self) -> None:
         if NewAccountDialog(self).exec():

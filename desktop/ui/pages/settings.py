@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
 
 from desktop.services import accounts, workdays
 from desktop.settings import LIMITS, Settings
-from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.widgets import FormErrors, hint, primary
 
@@ -128,13 +127,13 @@ class SettingsPage(Page):
             if not path:
                 return
         db, actor = self.db, self.actor
-        try:
-            n = self.worker.call(lambda: workdays.import_file(db, actor, path), parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return
-        QMessageBox.information(self, "节假日已更新", f"已导入 {n} 个节假日和调休上班日。")
-        self.activated()
+
+        def imported(n: int) -> None:
+            QMessageBox.information(self, "节假日已更新", f"已导入 {n} 个节假日和调休上班日。")
+            self.activated()
+
+        self.worker.op(lambda: workdays.import_file(db, actor, path), imported, busy=[self.import_holidays],
+                       parent=self)
 
     def _font(self, value: int) -> None:
         self.settings.set("font_size", value)
@@ -151,9 +150,10 @@ class SettingsPage(Page):
             self.errors.show("password2", "两次输入的新密码不一致。")
             return
         db, actor, old, new = self.db, self.actor, self.old.text(), self.new.text()
-        ok, _ = self.errors.attempt(self.worker, lambda: accounts.change_own_password(db, actor, old, new), self)
-        if not ok:
-            return
-        for w in (self.old, self.new, self.new2):
-            w.clear()
-        self.done.setText("密码已修改。下次登录请使用新密码。")
+        def changed(_r: object) -> None:
+            for w in (self.old, self.new, self.new2):
+                w.clear()
+            self.done.setText("密码已修改。下次登录请使用新密码。")
+
+        self.errors.submit(self.worker, lambda: accounts.change_own_password(db, actor, old, new), self, changed,
+                           busy=[self.change])
