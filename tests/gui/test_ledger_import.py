@@ -50,6 +50,7 @@ def test_load_check_then_import(qtbot, gui, station_db, no_modal_boxes, tmp_path
     dlg = make_dialog(qtbot, gui, db, admin)
     assert not dlg.check.isEnabled() and not dlg.do_import.isEnabled()
     assert dlg.load_file(path)
+    gui.settle()
     assert dlg.file_label.text() == "幸福里台账.xlsx" and "表头在第 2 行" in dlg.info.text()
     assert "共 8 行数据" in dlg.info.text()
 
@@ -91,7 +92,9 @@ def test_load_check_then_import(qtbot, gui, station_db, no_modal_boxes, tmp_path
         assert s.scalar(select(Resident.notes).where(Resident.name == "居民0")) is None  # 备注 not imported
         assert s.scalar(select(Resident.phone).where(Resident.name == "居民2")) == "13812340002"
 
-    saved = dlg.save_report_to(tmp_path / "问题清单.xlsx")
+    dlg.save_report_to(tmp_path / "问题清单.xlsx")
+    gui.settle()
+    saved = dlg.saved
     assert saved is not None and saved.exists() and "已保存" in dlg.saved_note.text()
     ws = openpyxl.load_workbook(saved)["问题清单"]
     assert [c.value for c in ws[1]][:3] == ["行号", "字段", "问题"] and ws.max_row == 4
@@ -108,6 +111,7 @@ def test_one_column_per_field_and_name_is_required(qtbot, gui, station_db, tmp_p
     db, admin = station_db
     dlg = make_dialog(qtbot, gui, db, admin)
     dlg.load_file(ledger_xlsx(tmp_path / "t.xlsx"))
+    gui.settle()
     dlg.set_field(7, "name")  # 备注 as 姓名: the 姓名 column gives way
     assert dlg.combos[1].currentData() is None and dlg.mapping()[7] == "name"
     dlg.set_field(7, None)
@@ -122,6 +126,7 @@ def test_changing_the_mapping_clears_a_stale_report(qtbot, gui, station_db, tmp_
     db, admin = station_db
     dlg = make_dialog(qtbot, gui, db, admin)
     dlg.load_file(ledger_xlsx(tmp_path / "t.xlsx"))
+    gui.settle()
     dlg.run_check()
     gui.settle()
     assert dlg.problems.rowCount() == 3
@@ -137,6 +142,7 @@ def test_desk_worker_can_check_but_not_import(qtbot, gui, station_db, tmp_path):
     desk = accounts.authenticate(db, "desk1", "desk1234")
     dlg = make_dialog(qtbot, gui, db, desk)
     dlg.load_file(ledger_xlsx(tmp_path / "t.xlsx", bad=False))
+    gui.settle()
     assert dlg.check.isEnabled() and not dlg.do_import.isEnabled() and "站长" in dlg.do_import.toolTip()
     dlg.run_check()
     gui.settle()
@@ -149,11 +155,13 @@ def test_a_file_that_cannot_be_read_is_explained(qtbot, gui, station_db, no_moda
     dlg = make_dialog(qtbot, gui, db, admin)
     broken = tmp_path / "坏文件.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really a workbook")
-    assert dlg.load_file(broken) is False
+    dlg.load_file(broken)
+    gui.settle()
     assert no_modal_boxes and no_modal_boxes[-1][0] == "warning" and "已损坏" in no_modal_boxes[-1][1]
     assert dlg.table is None and not dlg.check.isEnabled()
     # A good file after a bad one still loads.
-    assert dlg.load_file(ledger_xlsx(tmp_path / "t.xlsx"))
+    dlg.load_file(ledger_xlsx(tmp_path / "t.xlsx"))
+    gui.settle()
     assert dlg.check.isEnabled()
 
 
@@ -161,6 +169,7 @@ def test_fits_a_1366_by_768_screen(qtbot, gui, station_db, tmp_path):
     db, admin = station_db
     dlg = make_dialog(qtbot, gui, db, admin)
     dlg.load_file(ledger_xlsx(tmp_path / "t.xlsx"))
+    gui.settle()
     dlg.run_check()
     gui.settle()
     assert dlg.width() <= 1366 - 40 and dlg.height() <= 768 - 50

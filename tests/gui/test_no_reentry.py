@@ -141,7 +141,8 @@ def test_import_clicked_twice_imports_once(qtbot, gui, station_db, monkeypatch, 
 
     db, admin = station_db
     dlg = make_dialog(qtbot, gui, db, admin)
-    assert dlg.load_file(ledger_xlsx(tmp_path / "t.xlsx", bad=False))
+    dlg.load_file(ledger_xlsx(tmp_path / "t.xlsx", bad=False))
+    gui.settle()
     slow(monkeypatch, ledger, "import_ledger")
     double_click(qtbot, gui, dlg.do_import)
     assert audit_count(db, "residents_import") == 1

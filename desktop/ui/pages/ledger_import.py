@@ -31,7 +31,6 @@ from desktop.services import ledger
 from desktop.services.context import Actor
 from desktop.services.idnumbers import mask
 from desktop.services.ledger import FIELD_LABELS, ImportReport, Table
-from desktop.ui.errors import show_error
 from desktop.ui.widgets import hint, primary, scaled
 from desktop.ui.worker import SerialWorker
 
@@ -53,6 +52,7 @@ class ImportDialog(QDialog):
         self.path: Path | None = None
         self.table: Table | None = None
         self.report: ImportReport | None = None
+        self.saved: Path | None = None  # where the problem list was last saved
         self.combos: list[QComboBox] = []
         self.can_import = actor.at_least(ledger.IMPORT_ROLE)
         self.setWindowTitle("导入居民台账")
@@ -149,13 +149,14 @@ class ImportDialog(QDialog):
             self.load_file(path)
 
     def load_file(self, path: str | Path) -> bool:
-        """Read ``path`` and show its columns; False (with a message) if it cannot be read."""
+        """Read ``path`` on the worker and show its columns (a file that cannot
+        be read is explained; the dialog keeps the previous file). False if a
+        file is still being read."""
         p = Path(path)
-        try:
-            table = self.worker.call(lambda: ledger.read_table(p), label="正在读取文件…", parent=self)
-        except Exception as exc:  # noqa: BLE001 - shown; the dialog keeps the previous file
-            show_error(self, exc)
-            return False
+        return self.worker.op(lambda: ledger.read_table(p), lambda table: self._loaded(p, table),
+                              busy=[self.choose, self.check, self.do_import], label="正在读取文件…", parent=self)
+
+    def _loaded(self, p: Path, table: Table) -> None:
         self.path, self.table = p, table
         self.file_label.setText(p.name)
         self.file_label.setToolTip(str(p))
@@ -165,7 +166,6 @@ class ImportDialog(QDialog):
         self._fill_preview(table)
         self._clear_report()
         self._update_state()
-        return True
 
     def _fill_preview(self, table: Table) -> None:
         guessed = ledger.guess_mapping(table.headers)
@@ -313,14 +313,15 @@ class ImportDialog(QDialog):
         if path:
             self.save_report_to(path)
 
-    def save_report_to(self, path: str | Path) -> Path | None:
+    def save_report_to(self, path: str | Path) -> None:
+        """Save the problem list on the worker; ``self.saved`` is where it went."""
         report = self.report
         if report is None:
-            return None
-        try:
-            saved = self.worker.call(lambda: ledger.save_report(report, path), label="正在保存…", parent=self)
-        except Exception as exc:  # noqa: BLE001
-            show_error(self, exc)
-            return None
-        self.saved_note.setText(f"问题清单已保存：{saved}")
-        return saved
+            return
+
+        def saved(where: Path) -> None:
+            self.saved = where
+            self.saved_note.setText(f"问题清单已保存：{where}")
+
+        self.worker.op(lambda: ledger.save_report(report, path), saved, busy=[self.save], label="正在保存…",
+                       parent=self)

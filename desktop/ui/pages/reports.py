@@ -371,19 +371,14 @@ class ReportsPage(Page):
         if d is not None:
             self.show_records(d)
 
-    def show_records(self, drill: reports.Drill) -> RecordsDialog | None:
+    def show_records(self, drill: reports.Drill) -> None:
+        """Read the records behind a figure on the worker, then show them;
+        the report tabs wait meanwhile (a second click opens nothing twice)."""
         if self.report is None:
-            return None
-        report = self.report
-        try:
-            recs = self.worker.call(lambda: reports.records(self.db, self.actor, report, drill),
-                                    label="正在读取明细…", parent=self)
-        except Exception as e:  # noqa: BLE001
-            show_error(self, e)
-            return None
-        dlg = RecordsDialog(self, recs)
-        dlg.open()
-        return dlg
+            return
+        report, db, actor = self.report, self.db, self.actor
+        self.worker.op(lambda: reports.records(db, actor, report, drill), lambda recs: RecordsDialog(self, recs).open(),
+                       busy=[self.tabs], label="正在读取明细…", parent=self)
 
     # ------------------------------------------------------------ output
     def _default_name(self, ext: str) -> str:
