@@ -193,6 +193,7 @@ def test_supervisor_edits_the_catalogue_desk_cannot(qtbot, gui, station_db, monk
     win = make_window(qtbot, gui, db, admin)
     cat = cp.CatalogueDialog(win.counter_page)
     qtbot.addWidget(cat)
+    gui.settle()
     n = cat.table.rowCount()
     dlg = cp.MatterTypeDialog(cat, None)
     qtbot.addWidget(dlg)
@@ -213,6 +214,7 @@ def test_supervisor_edits_the_catalogue_desk_cannot(qtbot, gui, station_db, monk
     gui.settle()
     assert dlg.result() == 1
     cat.load()
+    gui.settle()
     assert cat.table.rowCount() == n + 1
     desk = accounts.authenticate(db, "desk1", "desk1234")
     win2 = make_window(qtbot, gui, db, desk)
@@ -255,8 +257,10 @@ def test_transfer_to_a_colleague_from_the_matter_dialog(qtbot, gui, station_db, 
     win = make_window(qtbot, gui, db, admin)
     md = cp.MatterDialog(win.counter_page, acc.matter_id)
     qtbot.addWidget(md)
+    gui.settle()
 
     def transfer(dlg):
+        gui.settle()  # the colleagues are listed
         dlg.submit()  # nobody chosen
         gui.settle()
         assert not dlg.errors.labels["target"].isHidden()

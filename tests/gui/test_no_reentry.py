@@ -100,6 +100,7 @@ def test_accept_clicked_twice_accepts_one_matter(qtbot, gui, station_db, monkeyp
     dlg = cp.AcceptDialog(page, rid)
     qtbot.addWidget(dlg)
     dlg.show()
+    gui.settle()  # the catalogue is in
     dlg.what.setText("流动人口居住登记")
     assert dlg.current is not None
     dlg.tick(dlg.current.required_materials)

@@ -307,9 +307,9 @@ class AcceptDialog(QDialog):
         self.setWindowTitle("一次性告知" if notice_mode else "受理事项")
         self.accepted_matter: uuid.UUID | None = None
         self.notice_no: str | None = None
-        db = page.db
-        self.types = page.worker.call(lambda: counter.catalogue(db), parent=page)
-        self.cal = page.worker.call(lambda: workdays.load(db), parent=page)
+        self.types: list[MatterTypeView] = []
+        self.cal: workdays.Calendar | None = None
+        self._shown: list[MatterTypeView] = []
         self.current: MatterTypeView | None = None
 
         lay = QVBoxLayout(self)
@@ -374,12 +374,18 @@ class AcceptDialog(QDialog):
             self.notice_btn.setDefault(True)
             self.channel.setEnabled(False)
 
-        self._search_types("")
         if resident_id is not None:
             self._fix_resident(resident_id)
         else:
             self.who.setFocus()
         self.resize(1100, 560)
+        db = page.db
+        page.worker.op(lambda: (counter.catalogue(db), workdays.load(db)), self._loaded,
+                       busy=[self.ok, self.notice_btn], parent=self)
+
+    def _loaded(self, result: tuple[list[MatterTypeView], workdays.Calendar]) -> None:
+        self.types, self.cal = result
+        self._search_types(self.what.text())
 
     # ---------------------------------------------------------- resident
     @property
@@ -409,6 +415,8 @@ class AcceptDialog(QDialog):
 
     def _pick_type(self, row: int) -> None:
         self.materials.clear()
+        if self.cal is None:
+            return  # the catalogue is still loading; _loaded searches again
         if not 0 <= row < len(self._shown):
             self.current = None
             self.type_info.setText("目录中没有找到。可换个说法，或请站长在“事项目录”中添加。")
@@ -525,11 +533,16 @@ class MatterDialog(QDialog):
                            ("reject", "不予受理…"), ("close", "办结并评价…"), ("rate", "补录评价…"),
                            ("callback", "整改回访…"), ("receipt", "打印回执"), ("resident", "查看居民")), self.act)
         self.resize(980, 600)
+        self.detail: counter.MatterDetail | None = None
         self.load()
 
     def load(self) -> None:
+        """Read the matter on the worker; the buttons wait for it."""
         db, mid = self.page.db, self.matter_id
-        d = self.detail = self.page.worker.call(lambda: counter.get(db, mid), parent=self.page)
+        self.page.worker.op(lambda: counter.get(db, mid), self._show, busy=self.buttons.values(), parent=self)
+
+    def _show(self, d: counter.MatterDetail) -> None:
+        self.detail = d
         self.title.setText(f"{d.matter_name}　{counter.STATUSES.get(d.status, d.status)}")
         overdue = d.is_open and d.promised_date < date.today()
         rect = d.rectification
@@ -607,10 +620,7 @@ class NoteDialog(QDialog):
         self.target.setEditable(True)
         if kind == "transfer":
             p = parent.page
-            for aid, name in p.worker.call(lambda: counter.colleagues(p.db), parent=parent):
-                if aid != p.actor.account_id:
-                    self.target.addItem(name, aid)
-            self.target.setCurrentIndex(-1)
+            p.worker.run(lambda: counter.colleagues(p.db), self._colleagues, lambda e: show_error(self, e))
             self.target.lineEdit().setPlaceholderText("选择同事，或填写部门名称")
             self.errors.add("target", "转给", self.target, "转给同事后，事项进入他（她）的“我的”列表；转给部门时仍由您跟进。")
         self.note = QPlainTextEdit()
@@ -618,6 +628,15 @@ class NoteDialog(QDialog):
         self.errors.add("note", "说明" if kind == "transfer" else "原因", self.note, prompt)
         lay.addLayout(form)
         self.ok = dialog_buttons(self, "确定", self.submit)
+
+    def _colleagues(self, rows: list[tuple[uuid.UUID, str]]) -> None:
+        typed = self.target.currentText()
+        me = self.parent_.page.actor.account_id
+        for aid, name in rows:
+            if aid != me:
+                self.target.addItem(name, aid)
+        self.target.setCurrentIndex(-1)
+        self.target.setEditText(typed)  # what was typed meanwhile stays
 
     def submit(self) -> None:
         self.errors.clear()
@@ -762,11 +781,16 @@ class CatalogueDialog(QDialog):
         row.addWidget(close)
         lay.addLayout(row)
         self.resize(820, 560)
+        self.items: list[MatterTypeView] = []
         self.load()
 
     def load(self) -> None:
         db = self.page.db
-        self.items = self.page.worker.call(lambda: counter.catalogue(db, include_inactive=True), parent=self)
+        self.page.worker.run(lambda: counter.catalogue(db, include_inactive=True), self._show,
+                             lambda e: show_error(self, e))
+
+    def _show(self, items: list[MatterTypeView]) -> None:
+        self.items = items
         self.table.setRowCount(len(self.items))
         for r, t in enumerate(self.items):
             for c, text in enumerate([t.name, t.category, t.mode_label, f"{t.promised_days} 个工作日",
