@@ -557,8 +557,7 @@ class ResidentsPage(Page):
         dlg = HouseholdDialog(self, self.db, self.actor, self.worker, self.current)
         dlg.exec()
         if dlg.changed:
-            self.index.refresh()
-            self._select(self.table.currentIndex().row())
+            self.worker.run(self.index.refresh, lambda _n: self._select(self.table.currentIndex().row()))
 
     def _open_history(self, item: QListWidgetItem) -> None:
         ref = item.data(Qt.ItemDataRole.UserRole)
@@ -581,9 +580,9 @@ class ResidentsPage(Page):
         reason, ok = QInputDialog.getText(self, "查看完整证件号", "查看原因（会记入操作日志）：")
         if not ok:
             return
-        self.worker.run(lambda: residents.reveal_document_number(db, actor, rid, reason),
-                        lambda num: QMessageBox.information(self, "完整证件号码", num or "（未登记证件号码）"),
-                        lambda e: show_error(self, e))
+        self.worker.op(lambda: residents.reveal_document_number(db, actor, rid, reason),
+                       lambda num: QMessageBox.information(self, "完整证件号码", num or "（未登记证件号码）"),
+                       busy=[self.reveal], parent=self)
 
     def _mark(self, what: str) -> None:
         if not self.current:
@@ -594,8 +593,8 @@ class ResidentsPage(Page):
             return
         rid, db, actor, today = self.current, self.db, self.actor, date.today()
         fn = residents.mark_moved_out if what == "moved" else residents.mark_deceased
-        self.worker.run(lambda: fn(db, actor, rid, today), lambda _r: self.run_search(),
-                        lambda e: show_error(self, e))
+        self.worker.op(lambda: fn(db, actor, rid, today), lambda _r: self.run_search(), busy=[self.moved, self.dead],
+                       parent=self)
 
     # ------------------------------------------------------------ forms
     def import_ledger(self) -> None:
