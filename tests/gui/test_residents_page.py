@@ -238,3 +238,23 @@ def test_a_certificate_code_scanned_in_residents_is_offered_not_a_resident(qtbot
     assert not opened  # nobody's edit form
     assert asked and "证明" in asked[0] and "不是居民" in asked[0]
     assert verified and verified[0].genuine and verified[0].detail.id == issued.id
+
+
+def test_enter_twice_on_a_resident_opens_one_form(qtbot, gui, station_db, monkeypatch):
+    """Enter is not a button: while the record loads, a second Enter (or F2
+    style shortcut) finds the action busy instead of opening a second form."""
+    from PySide6.QtCore import Qt
+
+    from desktop.ui.pages.residents import ResidentDialog
+
+    db, admin = station_db
+    first, _wanted, _doc = _two_residents(db, admin)
+    page = make_page(qtbot, gui, db, admin)
+    opened = []
+    monkeypatch.setattr(ResidentDialog, "exec", lambda self: opened.append(self.view.id) or 0)
+    page.table.setFocus()
+    page.table.selectRow(0)
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    gui.settle()
+    assert opened == [first]
