@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import uuid
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QVBoxLayout, QWidget
 
 from desktop.services.search import Hit, ResidentIndex
@@ -17,7 +18,8 @@ class ResidentPicker(QWidget):
     The search runs on the worker (the index may have to load 100 000
     residents). Until the hits for the text as typed are back nothing is
     picked, so a form submitted in between says 请先选择居民 rather than
-    using someone from an earlier search.
+    using someone from an earlier search; Enter typed meanwhile (a scanner
+    is that fast) is held and delivered once they are in.
     """
 
     picked = Signal(object)  # resident id or None
@@ -36,6 +38,8 @@ class ResidentPicker(QWidget):
         self.edit.setPlaceholderText("姓名、拼音首字母、证件号后几位或电话")
         self.edit.setClearButtonEnabled(True)
         self.edit.textChanged.connect(self.search)
+        self.edit.installEventFilter(self)
+        self._held_enter: int | None = None  # the Enter key held until the hits are in
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self._pick)
         self.label = QLabel("未选择居民" + ("（可不选）" if optional else ""))
@@ -50,6 +54,13 @@ class ResidentPicker(QWidget):
     def pending(self) -> bool:
         """The list does not yet answer the text in the box."""
         return self.shown_query != self.edit.text()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if obj is self.edit and event.type() == QEvent.Type.KeyPress and self.pending \
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # type: ignore[attr-defined]
+            self._held_enter = event.key()  # type: ignore[attr-defined]
+            return True
+        return super().eventFilter(obj, event)
 
     def search(self, text: str) -> None:
         if self.edit.text() != text:  # called directly (not from typing): show the text searched
@@ -79,6 +90,9 @@ class ResidentPicker(QWidget):
             self._pick(0)
         else:
             self._pick(-1)
+        if self._held_enter is not None:  # what that Enter meant, now for these hits
+            key, self._held_enter = self._held_enter, None
+            QCoreApplication.sendEvent(self.edit, QKeyEvent(QEvent.Type.KeyPress, key, Qt.KeyboardModifier.NoModifier))
 
     def _pick(self, row: int) -> None:
         if 0 <= row < len(self.hits) and not self.pending:

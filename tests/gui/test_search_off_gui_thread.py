@@ -78,3 +78,33 @@ def test_moving_to_another_household_searches_on_the_worker(qtbot, gui, station_
     gui.settle()
     assert md.list.count() == 1 and "王芳" in md.list.item(0).text()
     assert seen and threading.main_thread().name not in seen
+
+
+def test_enter_in_a_picker_waits_for_the_hits_of_the_text_typed(qtbot, gui, station_db, monkeypatch,
+                                                                 no_modal_boxes):
+    """A scanner types an ID tail and Enter into 受理事项's resident box within
+    milliseconds: the Enter is held until that tail's hits are in, then
+    accepts the matter for that resident (not 请先选择居民, not someone else)."""
+    from PySide6.QtCore import Qt
+
+    from desktop.services import counter
+    from desktop.ui.pages import counter as cp
+
+    db, admin = station_db
+    residents.register(db, admin, ResidentForm(name="艾青", doc_number=make_ric("340304", date(1960, 1, 2), 11)))
+    doc = make_ric("340304", date(1971, 3, 4), 23)
+    zhao = residents.register(db, admin, ResidentForm(name="赵明", doc_number=doc))
+    win = make_window(qtbot, gui, db, admin)
+    dlg = cp.AcceptDialog(win.counter_page)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    gui.settle()
+    dlg.what.setText("流动人口居住登记")
+    dlg.tick(dlg.current.required_materials)
+    monkeypatch.setattr(cp.CounterPage, "print_receipt", lambda self, mid: None)
+    dlg.who.setFocus()
+    qtbot.keyClicks(dlg.who, doc[-6:])
+    qtbot.keyClick(dlg.who, Qt.Key.Key_Return)
+    gui.settle()
+    assert dlg.accepted_matter is not None and not dlg.message.isVisible()
+    assert counter.get(db, dlg.accepted_matter).resident_id == zhao
