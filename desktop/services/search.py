@@ -230,6 +230,13 @@ class ResidentIndex:
             add(blobs["address"].find(q, False, cap), None, 30, 0, "地址")
         return scores
 
+    def hit_of(self, rid: uuid.UUID) -> Hit | None:
+        """One resident as a result row, after reading recent changes; None if
+        there is no such (live) resident."""
+        self.refresh()
+        slot = self.slot_of.get(rid)
+        return None if slot is None or self.rows[slot][7] == "deleted" else self.hit_at(slot)
+
     def hit_at(self, slot: int, score: int = 0, label: str = "") -> Hit:
         """The resident in ``slot`` as a result row (for list views)."""
         rid, name, gender, birth, doc, phone, addr, status, _py, _ini, origin = self.rows[slot]

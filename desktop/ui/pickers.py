@@ -10,6 +10,12 @@ from desktop.services.search import Hit, ResidentIndex
 from desktop.ui.widgets import fmt_date
 
 
+def row_text(h: Hit) -> str:
+    """One resident in a picker's list: name, birth date, ID tail, address."""
+    extra = " ".join(x for x in (h.doc_masked[-4:] if h.doc_masked else "", h.address or "") if x)
+    return f"{h.name}　{fmt_date(h.birth_date)}　{extra}" + (f"（{h.status}）" if h.status else "")
+
+
 class ResidentPicker(QWidget):
     """A search box over the shared resident index, its hits, and what is picked."""
 
@@ -41,8 +47,7 @@ class ResidentPicker(QWidget):
         self.hits = self.index.search(text, limit=30) if text.strip() else []
         self.list.clear()
         for h in self.hits:
-            extra = " ".join(x for x in (h.doc_masked[-4:] if h.doc_masked else "", h.address or "") if x)
-            self.list.addItem(f"{h.name}　{fmt_date(h.birth_date)}　{extra}" + (f"（{h.status}）" if h.status else ""))
+            self.list.addItem(row_text(h))
         if self.hits:
             self.list.setCurrentRow(0)
         else:
@@ -57,6 +62,30 @@ class ResidentPicker(QWidget):
             self.resident_id, self.resident_name = None, ""
             self.label.setText(self.empty_text)
         self.picked.emit(self.resident_id)
+
+    def choose(self, h: Hit) -> None:
+        """Pick a resident found elsewhere (carried over from 居民); the worker
+        can still search for someone else."""
+        self._show(h.name, [h])
+
+    def clear(self) -> None:
+        """Nobody picked, an empty box: ready for the next resident."""
+        self._show("", [])
+
+    def _show(self, text: str, hits: list[Hit]) -> None:
+        self.edit.setEnabled(True)
+        self.list.setEnabled(True)
+        self.edit.blockSignals(True)
+        self.edit.setText(text)
+        self.edit.blockSignals(False)
+        self.hits = hits
+        self.list.clear()
+        for h in hits:
+            self.list.addItem(row_text(h))
+        if hits:
+            self.list.setCurrentRow(0)
+        else:
+            self._pick(-1)
 
     def fix(self, rid: uuid.UUID) -> bool:
         """Pick one resident and lock the picker (the form was opened for them)."""
