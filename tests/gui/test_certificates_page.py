@@ -202,3 +202,23 @@ def test_form_is_clean_for_the_next_resident_after_issue_and_refuse(qtbot, gui, 
     page.refuse()
     assert "不予出具" in previews[-1].doc.text
     assert page.r_picker.resident_id is None and page.r_picker.edit.text() == ""
+
+
+def test_purpose_suggestions_come_from_past_certificates(qtbot, gui, station_db, monkeypatch, no_modal_boxes,
+                                                         tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    db, admin, rid, page, previews = _setup(qtbot, gui, station_db, monkeypatch, tmp_path)
+    r01 = next(t for t in certs.catalogue(db) if t.code == "R01")
+    certs.issue(db, admin, rid, r01.id, {"since": "2015年", "purpose": "办理出国签证"}, r01.materials)
+    page.window().activateWindow()
+    page.activated()
+    qtbot.waitUntil(lambda: gui.worker.pending == 0 and QApplication.activeWindow() is page.window())
+    type_text(page.search, "居住")
+    purpose = page.field_edits["purpose"]
+    type_text(purpose, "办理")
+    popup = purpose.completer().popup()
+    shown = [popup.model().index(i, 0).data() for i in range(popup.model().rowCount())]
+    assert popup.isVisible() and shown[0] == "办理出国签证" and "办理居住证" in shown  # past first, then usual
+    type_text(purpose, "出国签证")
+    assert not popup.isVisible()  # the whole suggestion is typed: nothing left to choose, the list closes

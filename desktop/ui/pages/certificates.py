@@ -57,6 +57,17 @@ def period_range(label: str, today: date | None = None) -> tuple[date | None, da
     return None, None
 
 
+class ChoiceCompleter(QCompleter):
+    """Suggestions that step aside once the text is one of them: nothing is
+    left to choose, so the next key (Tab, F8) goes to the form, not the list."""
+
+    def splitPath(self, path: str) -> list[str]:  # noqa: N802
+        model = self.model()
+        if isinstance(model, QStringListModel) and path in model.stringList():
+            return ["\0"]  # matches nothing: the popup closes
+        return super().splitPath(path)
+
+
 class CertificatesPage(Page):
     title = "开具证明"
 
@@ -343,7 +354,7 @@ class CertificatesPage(Page):
             e.setMaxLength(certs.MAX_VALUE)
             if f.key == "purpose":
                 e.setPlaceholderText("输入一两个字，可从常用用途中选")
-                done = QCompleter(self.purposes, e)
+                done = ChoiceCompleter(self.purposes, e)
                 done.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
                 done.setFilterMode(Qt.MatchFlag.MatchContains)
                 e.setCompleter(done)
