@@ -380,10 +380,8 @@ class ResidentsPage(Page):
         self.history.itemDoubleClicked.connect(self._open_history)
         d.addWidget(self.d_name)
         d.addWidget(self.d_body)
-        carry = QHBoxLayout()  # the two things done for the resident on screen
-        carry.addWidget(self.accept_btn)
-        carry.addWidget(self.issue_btn)
-        d.addLayout(carry)
+        d.addWidget(self.accept_btn)
+        d.addWidget(self.issue_btn)  # its own row: side by side they clip at 14 pt
         row = QGridLayout()
         row.addWidget(self.family, 0, 0, 1, 2)  # its text names the household: the whole width
         for i, b in enumerate((self.edit_btn, self.moved, self.dead, self.reveal)):
