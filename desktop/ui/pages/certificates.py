@@ -354,10 +354,10 @@ class CertificatesPage(Page):
             e.setMaxLength(certs.MAX_VALUE)
             if f.key == "purpose":
                 e.setPlaceholderText("输入一两个字，可从常用用途中选")
-                done = ChoiceCompleter(self.purposes, e)
-                done.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-                done.setFilterMode(Qt.MatchFlag.MatchContains)
-                e.setCompleter(done)
+                suggest = ChoiceCompleter(self.purposes, e)
+                suggest.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+                suggest.setFilterMode(Qt.MatchFlag.MatchContains)
+                e.setCompleter(suggest)
             self.errors.add(f.key, f.label + ("" if f.required else "（选填）"), e)
             self.field_edits[f.key] = e
         if t.kind == "factual":
