@@ -54,6 +54,8 @@ FORMAT = "station-desk-certificates/1"
 APPROVER_ROLE = "supervisor"
 MAX_VALUE = 300
 ID_TOKEN = "{id_number}"
+DEFAULT_PURPOSES = ("子女入学", "办理居住证", "单位入职", "申请公租房", "办理社保", "办理户籍业务", "申请租房补贴",
+                    "银行开户", "办理医保", "申请助学金")
 # The resident's fields a template can use, by their Chinese names too.
 BUILTIN_ALIASES = {"姓名": "name", "性别": "gender", "住址": "address", "出生日期": "birth_date",
                    "身份证号": "id_number", "公民身份号码": "id_number"}
@@ -109,9 +111,9 @@ class CertTypeView:
         name = fold(self.name)
         if name.startswith(q):
             return 100
-        if q in name:
-            return 80
         aliases = [fold(a) for a in self.aliases.replace("，", ",").split(",") if a.strip()]
+        if q in name:
+            return 85 if q in aliases else 80  # 关系证明: the type that lists it as its own word
         if any(a.startswith(q) or q in a for a in aliases):
             return 70
         if len(q) >= 2 and any(a in q for a in aliases if len(a) >= 2):  # "我要开个单身证明" finds 单身
@@ -177,8 +179,26 @@ def catalogue(db: Database, include_inactive: bool = False) -> list[CertTypeView
 
 
 def search(items: list[CertTypeView], query: str) -> list[CertTypeView]:
-    scored = [(t.matches(query), i, t) for i, t in enumerate(items)]
-    return [t for sc, _, t in sorted(scored, key=lambda x: (-x[0], x[1])) if sc > 0]
+    """Matching types, best first; among equal matches the ones a station can
+    issue come before the abolished ones (which stay findable by name)."""
+    scored = [(t.matches(query), not t.issuable, i, t) for i, t in enumerate(items)]
+    return [t for sc, _, _, t in sorted(scored, key=lambda x: (-x[0], x[1], x[2])) if sc > 0]
+
+
+def common_purposes(db: Database, recent: int = 2000, limit: int = 30) -> list[str]:
+    """Suggestions for 用途: what this station wrote most often on its recent
+    certificates, then the usual ones it has not used yet."""
+    with db.session() as s:
+        code = accounts.this_station(s).code
+        values = s.scalars(select(Certificate.field_values).where(Certificate.origin == code)
+                           .order_by(Certificate.requested_at.desc()).limit(recent)).all()
+    counts: dict[str, int] = {}
+    for v in values:
+        p = str((v or {}).get("purpose") or "").strip()
+        if p:
+            counts[p] = counts.get(p, 0) + 1
+    used = sorted(counts, key=lambda p: -counts[p])[:limit]
+    return used + [p for p in DEFAULT_PURPOSES if p not in counts]
 
 
 def import_catalogue(db: Database, actor: Actor, path: str) -> dict[str, int]:

@@ -16,7 +16,7 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -186,6 +186,23 @@ def catalogue(db: Database, include_inactive: bool = False) -> list[MatterTypeVi
         q = q.where(MatterType.active.is_(True))
     with db.session() as s:
         return [_view(t) for t in s.scalars(q)]
+
+
+def use_counts(db: Database, days: int = 365) -> dict[uuid.UUID, int]:
+    """How many matters of each type this station accepted in the last ``days``."""
+    since = utcnow() - timedelta(days=days)
+    with db.session() as s:
+        code = accounts.this_station(s).code
+        return dict(s.execute(select(Matter.matter_type_id, func.count())
+                              .where(Matter.origin == code, Matter.deleted.is_(False), Matter.accepted_at >= since)
+                              .group_by(Matter.matter_type_id)).all())
+
+
+def catalogue_by_use(db: Database) -> list[MatterTypeView]:
+    """The active catalogue with this station's most used matters first (the
+    rest in catalogue order), so the common matter is the first in the list."""
+    used = use_counts(db)
+    return sorted(catalogue(db), key=lambda t: -used.get(t.id, 0))  # sorted() is stable
 
 
 def search_catalogue(items: list[MatterTypeView], query: str) -> list[MatterTypeView]:

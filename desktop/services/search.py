@@ -16,6 +16,7 @@ name, phone or address; current residents before moved-out or deceased ones.
 """
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 import uuid
@@ -31,6 +32,7 @@ from db.models import Resident, Station
 from desktop.services.idnumbers import mask
 
 SEP = b"\x00"
+_LETTERS_THEN_DIGITS = re.compile(r"^([a-z]+)(\d{3,}x?)$")
 MAX_PER_FIELD = 3000  # hits examined per field; enough for ranking the first page
 
 
@@ -53,6 +55,36 @@ def normalize_query(q: str) -> str:
     return "".join(unicodedata.normalize("NFKC", q or "").split()).lower()
 
 
+def _is_number(q: str) -> bool:
+    """Digits, or an ID number's tail ending in X."""
+    return q.isdigit() or (len(q) > 1 and q[:-1].isdigit() and q[-1] == "x")
+
+
+def _kind(q: str) -> str:
+    return "number" if _is_number(q) else "letters" if q.isascii() and q.isalpha() else "text"
+
+
+def query_parts(query: str) -> list[str]:
+    """The parts of a query that must all match, normalized.
+
+    Words of different kinds combine: ``lfy 0304`` is initials AND an ID tail
+    (so is ``lfy0304`` and ``刘芳 0304``).  Neighbouring words of one kind stay
+    one part, as before: ``王 秀英`` is the name 王秀英, ``138 1234 5678`` a phone.
+    """
+    words = [normalize_query(w) for w in unicodedata.normalize("NFKC", query or "").split()]
+    if len(words) == 1:
+        m = _LETTERS_THEN_DIGITS.match(words[0])
+        if m:
+            words = [m.group(1), m.group(2)]
+    parts: list[str] = []
+    for w in words:
+        if parts and _kind(parts[-1]) == _kind(w):
+            parts[-1] += w
+        else:
+            parts.append(w)
+    return parts
+
+
 class _Blob:
     """Values of one field for every slot, NUL-separated, with start offsets."""
 
@@ -65,16 +97,16 @@ class _Blob:
             self.starts.append(pos)
             pos += len(p) + 1
 
-    def find(self, needle: str, prefix: bool) -> list[tuple[int, bool]]:
-        """Slots whose value contains (or starts with) ``needle``; with whether
-        the match is at the start."""
+    def find(self, needle: str, prefix: bool, cap: int = MAX_PER_FIELD) -> list[tuple[int, bool]]:
+        """Slots whose value contains (or starts with) ``needle``, at most
+        ``cap`` of them; with whether the match is at the start."""
         nb = needle.encode("utf-8")
         if prefix:
             nb = SEP + nb
         data, starts, out = self.data, self.starts, []
         seen = -1
         pos = data.find(nb)
-        while pos != -1 and len(out) < MAX_PER_FIELD:
+        while pos != -1 and len(out) < cap:
             at = pos + 1 if prefix else pos
             slot = bisect_right(starts, at) - 1
             if slot != seen and slot >= 0:
@@ -155,45 +187,62 @@ class ResidentIndex:
 
     # ------------------------------------------------------------ search
     def search(self, query: str, limit: int = 50, refresh: bool = True) -> list[Hit]:
-        q = normalize_query(query)
-        if not q:
+        parts = query_parts(query)
+        if not parts:
             return []
         if refresh:
             self.refresh()
         with self._lock:
             blobs = self._build()
-            scores: dict[int, tuple[int, str]] = {}
-
-            def add(hits: list[tuple[int, bool]], exact_len: int | None, base: int, at_start: int, label: str,
-                    values_idx: int | None = None) -> None:
-                for slot, start in hits:
-                    score = base + (at_start if start else 0)
-                    if values_idx is not None and start and len(self.rows[slot][values_idx]) == exact_len:
-                        score += 10
-                    if scores.get(slot, (0, ""))[0] < score:
-                        scores[slot] = (score, label)
-
-            if q.isdigit() or (q[:-1].isdigit() and q[-1] == "x" and len(q) > 1):
-                if len(q) >= 3:
-                    add(blobs["doc_rev"].find(q[::-1], prefix=True), None, 90, 0, "证件号尾号")
-                    add(blobs["phone"].find(q, prefix=False), len(q), 60, 20, "电话", 5)
-                if len(q) >= 6:
-                    add(blobs["doc"].find(q, prefix=False), None, 55, 30, "证件号")
-                add(blobs["address"].find(q, prefix=False), None, 30, 0, "地址")
-            elif q.isascii() and q.isalpha():
-                add(blobs["initials"].find(q, prefix=True), len(q), 70, 0, "拼音首字母", 9)
-                add(blobs["pinyin"].find(q, prefix=True), len(q), 68, 0, "拼音", 8)
-                if len(q) >= 3:
-                    add(blobs["pinyin"].find(q, prefix=False), None, 40, 0, "拼音")
-            else:
-                add(blobs["name"].find(q, prefix=False), len(q), 60, 20, "姓名", 1)
-                add(blobs["address"].find(q, prefix=False), None, 30, 0, "地址")
+            if len(parts) == 1:
+                scores = self._score(blobs, parts[0], MAX_PER_FIELD)
+            else:  # every part must match (initials AND an ID tail): no cap, or the AND could miss someone
+                each = [self._score(blobs, q, len(self.rows)) for q in parts]
+                scores = {slot: (sum(sc[slot][0] for sc in each), " + ".join(sc[slot][1] for sc in each))
+                          for slot in set(each[0]).intersection(*each[1:])}
             ranked = sorted(
                 ((sc - (15 if self.rows[slot][7] else 0), label, slot) for slot, (sc, label) in scores.items()
                  if self.rows[slot][7] != "deleted"),
                 key=lambda t: (-t[0], self.rows[t[2]][8], self.rows[t[2]][1]),
             )[:limit]
             return [self.hit_at(slot, sc, label) for sc, label, slot in ranked]
+
+    def _score(self, blobs: dict[str, _Blob], q: str, cap: int) -> dict[int, tuple[int, str]]:
+        """Slots matching one normalized query part, with their score and what matched."""
+        scores: dict[int, tuple[int, str]] = {}
+
+        def add(hits: list[tuple[int, bool]], exact_len: int | None, base: int, at_start: int, label: str,
+                values_idx: int | None = None) -> None:
+            for slot, start in hits:
+                score = base + (at_start if start else 0)
+                if values_idx is not None and start and len(self.rows[slot][values_idx]) == exact_len:
+                    score += 10
+                if scores.get(slot, (0, ""))[0] < score:
+                    scores[slot] = (score, label)
+
+        if _is_number(q):
+            if len(q) >= 3:
+                add(blobs["doc_rev"].find(q[::-1], True, cap), None, 90, 0, "证件号尾号")
+                add(blobs["phone"].find(q, False, cap), len(q), 60, 20, "电话", 5)
+            if len(q) >= 6:
+                add(blobs["doc"].find(q, False, cap), None, 55, 30, "证件号")
+            add(blobs["address"].find(q, False, cap), None, 30, 0, "地址")
+        elif q.isascii() and q.isalpha():
+            add(blobs["initials"].find(q, True, cap), len(q), 70, 0, "拼音首字母", 9)
+            add(blobs["pinyin"].find(q, True, cap), len(q), 68, 0, "拼音", 8)
+            if len(q) >= 3:
+                add(blobs["pinyin"].find(q, False, cap), None, 40, 0, "拼音")
+        else:
+            add(blobs["name"].find(q, False, cap), len(q), 60, 20, "姓名", 1)
+            add(blobs["address"].find(q, False, cap), None, 30, 0, "地址")
+        return scores
+
+    def hit_of(self, rid: uuid.UUID) -> Hit | None:
+        """One resident as a result row, after reading recent changes; None if
+        there is no such (live) resident."""
+        self.refresh()
+        slot = self.slot_of.get(rid)
+        return None if slot is None or self.rows[slot][7] == "deleted" else self.hit_at(slot)
 
     def hit_at(self, slot: int, score: int = 0, label: str = "") -> Hit:
         """The resident in ``slot`` as a result row (for list views)."""

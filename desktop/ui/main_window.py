@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self.counter_page = CounterPage(db, actor, worker, index=self.residents_page.index, settings=settings)
         self.counter_page.open_resident.connect(self.show_resident)
         self.residents_page.accept_for.connect(self.accept_for)
+        self.residents_page.issue_for.connect(self.issue_for)
         self.residents_page.open_matter.connect(self.open_matter)
         self.certificates_page = CertificatesPage(db, actor, worker, index=self.residents_page.index)
         self.volunteers_page = VolunteersPage(db, actor, worker, index=self.residents_page.index)
@@ -178,6 +179,10 @@ class MainWindow(QMainWindow):
     def accept_for(self, rid) -> None:  # type: ignore[no-untyped-def]
         self.show_page(self.pages.index(self.counter_page))
         self.counter_page.accept_matter(rid)
+
+    def issue_for(self, rid) -> None:  # type: ignore[no-untyped-def]
+        self.show_page(self.pages.index(self.certificates_page))
+        self.certificates_page.preselect(rid)
 
     def open_matter(self, mid) -> None:  # type: ignore[no-untyped-def]
         self.show_page(self.pages.index(self.counter_page))

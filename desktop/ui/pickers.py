@@ -12,6 +12,12 @@ from desktop.ui.widgets import fmt_date
 from desktop.ui.worker import SerialWorker
 
 
+def row_text(h: Hit) -> str:
+    """One resident in a picker's list: name, birth date, ID tail, address."""
+    extra = " ".join(x for x in (h.doc_masked[-4:] if h.doc_masked else "", h.address or "") if x)
+    return f"{h.name}　{fmt_date(h.birth_date)}　{extra}" + (f"（{h.status}）" if h.status else "")
+
+
 class ResidentPicker(QWidget):
     """A search box over the shared resident index, its hits, and what is picked.
 
@@ -82,8 +88,7 @@ class ResidentPicker(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         for h in hits:
-            extra = " ".join(x for x in (h.doc_masked[-4:] if h.doc_masked else "", h.address or "") if x)
-            self.list.addItem(f"{h.name}　{fmt_date(h.birth_date)}　{extra}" + (f"（{h.status}）" if h.status else ""))
+            self.list.addItem(row_text(h))
         self.list.blockSignals(False)
         if hits:
             self.list.setCurrentRow(0)
@@ -103,6 +108,25 @@ class ResidentPicker(QWidget):
             self.resident_id, self.resident_name = None, ""
             self.label.setText(self.empty_text)
         self.picked.emit(self.resident_id)
+
+    def choose(self, h: Hit) -> None:
+        """Pick a resident found elsewhere (carried over from 居民); the worker
+        can still search for someone else."""
+        self._set_text(h.name)
+        self._show(h.name, [h])
+
+    def clear(self) -> None:
+        """Nobody picked, an empty box: ready for the next resident."""
+        self._held_enter = None
+        self._set_text("")
+        self._show("", [])
+
+    def _set_text(self, text: str) -> None:
+        self.edit.setEnabled(True)
+        self.list.setEnabled(True)
+        self.edit.blockSignals(True)
+        self.edit.setText(text)
+        self.edit.blockSignals(False)
 
     def fix(self, rid: uuid.UUID) -> None:
         """Pick one resident and lock the picker (the form was opened for

@@ -287,6 +287,7 @@ class PreviewDialog(QDialog):
         setup_printer(self.printer, self.doc)
         paint_document(self.printer, self.doc, self.font_)
         self.printed = True
+        self.accept()  # printed: the preview has done its job (one click fewer at the desk)
         return True
 
     def save_pdf(self, path: str | None = None) -> Path | None:

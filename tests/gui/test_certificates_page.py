@@ -190,3 +190,51 @@ def test_ledger_filters_by_status_and_type(qtbot, gui, station_db, monkeypatch, 
     page.type_filter.setCurrentIndex(page.type_filter.findText("参加社区实践活动证明"))
     qtbot.waitUntil(lambda: gui.worker.pending == 0 and page.ledger_table.rowCount() == 1)
     assert page.ledger_rows[0].type_name == "参加社区实践活动证明"
+
+
+def test_form_is_clean_for_the_next_resident_after_issue_and_refuse(qtbot, gui, station_db, monkeypatch,
+                                                                      no_modal_boxes, tmp_path):
+    """Issue 14, stale form: after a certificate is issued (or refused) the
+    resident and the ticked materials do not stay for the next person."""
+    db, admin, rid, page, previews = _setup(qtbot, gui, station_db, monkeypatch, tmp_path)
+    type_text(page.search, "居住")
+    type_text(page.picker.edit, "赵丽")
+    page.field_edits["since"].setText("2015年3月")
+    page.field_edits["purpose"].setText("子女入学")
+    page.tick_all()
+    page.copies.setValue(2)
+    page.issue()
+    assert previews and previews[-1].doc.title.startswith("居住证明 〔")
+    assert page.picker.resident_id is None and page.picker.edit.text() == "" and page.picker.list.count() == 0
+    assert page._seen() == [] and page.materials.count() == 3  # unticked, still listed for the next one
+    assert all(not e.text() for e in page.field_edits.values()) and page.copies.value() == 1
+    page.issue()  # nothing is issued again for the previous resident
+    assert "请先选择居民" in page.message.text() and len(certs.ledger(db)) == 1
+    # Refuse: the resident picked for the notice is cleared too.
+    page.search.clear()
+    type_text(page.search, "亲属")
+    type_text(page.r_picker.edit, "赵丽")
+    assert page.r_picker.resident_id == rid
+    page.refuse()
+    assert "不予出具" in previews[-1].doc.text
+    assert page.r_picker.resident_id is None and page.r_picker.edit.text() == ""
+
+
+def test_purpose_suggestions_come_from_past_certificates(qtbot, gui, station_db, monkeypatch, no_modal_boxes,
+                                                         tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    db, admin, rid, page, previews = _setup(qtbot, gui, station_db, monkeypatch, tmp_path)
+    r01 = next(t for t in certs.catalogue(db) if t.code == "R01")
+    certs.issue(db, admin, rid, r01.id, {"since": "2015年", "purpose": "办理出国签证"}, r01.materials)
+    page.window().activateWindow()
+    page.activated()
+    qtbot.waitUntil(lambda: gui.worker.pending == 0 and QApplication.activeWindow() is page.window())
+    type_text(page.search, "居住")
+    purpose = page.field_edits["purpose"]
+    type_text(purpose, "办理")
+    popup = purpose.completer().popup()
+    shown = [popup.model().index(i, 0).data() for i in range(popup.model().rowCount())]
+    assert popup.isVisible() and shown[0] == "办理出国签证" and "办理居住证" in shown  # past first, then usual
+    type_text(purpose, "出国签证")
+    assert not popup.isVisible()  # the whole suggestion is typed: nothing left to choose, the list closes

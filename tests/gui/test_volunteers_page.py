@@ -169,3 +169,35 @@ def test_supervisor_adds_a_skill_and_exception_dates_are_kept(qtbot, gui, statio
     pool = vol.Pool(db)
     e = next(x for x in pool.entries if x.name == "钱师傅")
     assert e.unavailable == {date(2026, 12, 1), date(2026, 12, 8)}
+
+
+def test_after_dispatch_the_same_need_stays_selected_and_a_message_says_what_was_done(
+        qtbot, gui, station_db, monkeypatch, no_modal_boxes):
+    """Issue 14, stale form: after 派单 the list does not jump away from the
+    need, and a line says who was sent where (no box to click away)."""
+    from PySide6.QtCore import Qt
+
+    from desktop.ui.pages import volunteers as vp
+
+    db, admin = station_db
+    today = date.today()
+    wang = residents.register(db, admin, ResidentForm(name="王奶奶", doc_number=make_ric("340304", date(1938, 2, 2), 22)))
+    vol.register(db, admin, vol.VolunteerForm(name="张志愿", doc_number=make_ric("340304", date(1985, 1, 1), 11),
+                                              skills=["shopping"], availability=[f"{today.isoweekday()}am"],
+                                              data_consent=True))
+    needs = [vol.create_need(db, admin, vol.NeedForm(title=t, resident_id=wang, skills=["shopping"], day=today,
+                                                     urgency=u)) for t, u in (("代买菜", 1), ("代买药", 2), ("代取快递", 1))]
+    for nid in needs:
+        vol.move_need(db, admin, nid, "accept")
+    win = make_window(qtbot, gui, db, admin)
+    page = win.volunteers_page
+    win.show_page(win.pages.index(page))
+    qtbot.waitUntil(lambda: gui.worker.pending == 0 and page.need_table.rowCount() == 3)
+    row = next(i for i, n in enumerate(page.needs) if n.title == "代买菜")
+    page.need_table.selectRow(row)
+    monkeypatch.setattr(vp.MatchDialog, "exec", lambda dlg: dlg.submit() or dlg.result())
+    qtbot.mouseClick(page.need_buttons["match"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: gui.worker.pending == 0 and page.asg_table.rowCount() == 1)
+    r = page.need_table.currentRow()
+    assert page.needs[r].title == "代买菜" and page.needs[r].assigned == 1
+    assert page.need_note.text() == f"已派单：张志愿 → 代买菜（{today.year}年{today.month}月{today.day}日）"

@@ -226,3 +226,22 @@ def test_bad_catalogue_files_change_nothing(setup, tmp_path):
     assert [(t.name, t.active) for t in certs.catalogue(db, include_inactive=True)] == before
     with pytest.raises(ValidationError):
         certs.set_type_active(db, admin, certs.catalogue(db)[0].id, False)  # abolished entries stay visible
+
+
+def test_retained_types_come_before_abolished_and_purposes_are_suggested(setup):
+    db, admin, desk, rid, by = setup
+    items = certs.catalogue(db)
+    listed = certs.search(items, "")
+    kinds = [t.kind for t in listed]
+    assert kinds.index("abolished") > max(i for i, k in enumerate(kinds) if k != "abolished")
+    assert listed[0].code == "R01"
+    assert [t.kind for t in certs.search(items, "证明")][0] != "abolished"
+    assert certs.search(items, "亲属")[0].name == "亲属关系证明"  # still found by search
+    # 用途: the defaults first time; then what this station writes most often, first.
+    assert certs.common_purposes(db) == list(certs.DEFAULT_PURPOSES)
+    r01 = by["R01"]
+    for purpose in ("办理出国签证", "办理出国签证", "子女入学"):
+        certs.issue(db, desk, rid, r01.id, {"since": "2015年", "purpose": purpose}, r01.materials)
+    got = certs.common_purposes(db)
+    assert got[:2] == ["办理出国签证", "子女入学"] and got.count("子女入学") == 1
+    assert set(certs.DEFAULT_PURPOSES) <= set(got)

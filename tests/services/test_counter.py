@@ -222,3 +222,23 @@ def test_counts_for_the_overview(desk):
     counter.close(db, actor, old.matter_id, "ok", 1, today=MONDAY)
     counter.accept(db, actor, rid, t5.id, t5.required_materials, today=date(2026, 11, 2))
     assert counter.counts(db, MONDAY) == {"open": 2, "due_today": 1, "overdue": 1, "rectifications": 1}
+
+
+def test_catalogue_by_use_puts_this_stations_common_matters_first(desk):
+    db, admin, actor, rid = desk
+    plain = [t.name for t in counter.catalogue(db)]
+    assert [t.name for t in counter.catalogue_by_use(db)] == plain  # nothing accepted yet: catalogue order
+    old_age, card = _type(db, "高龄津贴"), _type(db, "老年人优待证")
+    for t, n in ((old_age, 2), (card, 3)):
+        for _ in range(n):
+            counter.accept(db, actor, rid, t.id, t.required_materials, today=MONDAY)
+    ordered = [t.name for t in counter.catalogue_by_use(db)]
+    assert ordered[:2] == [card.name, old_age.name]
+    assert ordered[2:] == [n for n in plain if n not in (card.name, old_age.name)]
+    # Matters another station accepted (arrived by sync) do not count for this one.
+    with db.session() as s:
+        for m in s.scalars(select(Matter).where(Matter.matter_type_id == card.id)):
+            m.origin = "340304002"
+    assert counter.use_counts(db) == {old_age.id: 2}
+    assert [t.name for t in counter.catalogue_by_use(db)][0] == old_age.name
+    assert counter.search_catalogue(counter.catalogue_by_use(db), "老年")[0].name == card.name  # search ranks first

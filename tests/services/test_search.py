@@ -73,3 +73,46 @@ def test_changes_show_up_and_tombstones_disappear(index):
     with db.session() as s:
         s.query(Resident).filter_by(name="赵六").one().retire()
     assert names(ix.search("赵六")) == []
+
+
+def test_initials_and_id_tail_together(index):
+    """``zs 0107``: initials AND the ID number's tail, with or without the space;
+    either part alone finds more people, together only the one."""
+    db, ix = index
+    zsf = make_ric("340304", date(1960, 5, 2), 103)  # 张三丰
+    tail = zsf[-4:]
+    assert len(ix.search("zs")) >= 2  # 张三 and 张三丰
+    for q in (f"zs {tail}", f"zs{tail}", f"ZS　{tail}", f"{tail} zs", f"张 {tail}"):
+        hits = ix.search(q)
+        assert names(hits) == ["张三丰"], q
+        assert "证件号尾号" in hits[0].matched
+    assert ix.search(f"zs {make_ric('340304', date(1970, 1, 1), 105)[-4:]}") == []  # 李张's tail: not zs
+    assert names(ix.search("zsf 1111")) == ["张三丰"]  # initials AND a phone fragment
+
+
+def test_words_of_one_kind_stay_one_query(index):
+    from desktop.services.search import query_parts
+
+    _, ix = index
+    assert query_parts("王 秀英") == ["王秀英"] and query_parts("138 1234 5678") == ["13812345678"]
+    assert query_parts("lfy 0304") == ["lfy", "0304"] and query_parts("LFY0304x") == ["lfy", "0304x"]
+    assert query_parts("zhang san") == ["zhangsan"] and query_parts("  ") == []
+    assert names(ix.search("张 三")) == ["张三", "张三丰"]
+    assert names(ix.search("138 1234 5678")) == ["张三"]
+
+
+def test_combined_search_finds_past_the_per_field_cap(station):
+    """With more than MAX_PER_FIELD people sharing the initials, the one whose
+    ID tail matches is still found."""
+    from desktop.services import search
+
+    db, _ = station
+    n = search.MAX_PER_FIELD + 50
+    with db.session() as s:
+        for i in range(n):
+            s.add(Resident(name="李方圆", pinyin="lifangyuan", initials="lfy", gender=1,
+                           doc_number=f"34030419800101{i:04d}"))
+    ix = ResidentIndex(db)
+    last = f"{n - 1:04d}"
+    hits = ix.search(f"lfy {last}")
+    assert [h.doc_masked[-4:] for h in hits] == [last]

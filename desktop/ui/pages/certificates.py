@@ -7,10 +7,11 @@ import re
 import uuid
 from datetime import date, timedelta
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QStringListModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
+    QCompleter,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -33,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services import certificates as certs
-from desktop.services.search import ResidentIndex
+from desktop.services.search import Hit, ResidentIndex
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.pickers import ResidentPicker
@@ -56,6 +57,17 @@ def period_range(label: str, today: date | None = None) -> tuple[date | None, da
     return None, None
 
 
+class ChoiceCompleter(QCompleter):
+    """Suggestions that step aside once the text is one of them: nothing is
+    left to choose, so the next key (Tab, F8) goes to the form, not the list."""
+
+    def splitPath(self, path: str) -> list[str]:  # noqa: N802
+        model = self.model()
+        if isinstance(model, QStringListModel) and path in model.stringList():
+            return ["\0"]  # matches nothing: the popup closes
+        return super().splitPath(path)
+
+
 class CertificatesPage(Page):
     title = "开具证明"
 
@@ -63,6 +75,7 @@ class CertificatesPage(Page):
         super().__init__(*args, **kw)
         self.index = index or ResidentIndex(self.db)
         self.types: list[certs.CertTypeView] = []
+        self.purposes = QStringListModel(list(certs.DEFAULT_PURPOSES))  # suggestions for 用途
         self.shown: list[certs.CertTypeView] = []
         self.current: certs.CertTypeView | None = None
 
@@ -184,7 +197,14 @@ class CertificatesPage(Page):
         right.addLayout(self.form)
         self.materials = QListWidget()
         self.materials.setMaximumHeight(96)
-        right.addWidget(QLabel("核验材料（全部核验后才能开具）"))
+        head = QHBoxLayout()
+        head.addWidget(QLabel("核验材料（全部核验后才能开具）"), 1)
+        self.all_btn = QPushButton("材料齐全 (F8)")
+        self.all_btn.setToolTip("全部材料已核验：一次勾选")
+        self.all_btn.setShortcut("F8")
+        self.all_btn.clicked.connect(lambda _c=False: self.tick_all())
+        head.addWidget(self.all_btn)
+        right.addLayout(head)
         right.addWidget(self.materials)
         row = QHBoxLayout()
         self.copies = QSpinBox()
@@ -239,6 +259,7 @@ class CertificatesPage(Page):
         if not self.types:
             self._load_types()
         self.refresh()
+        self._load_purposes()
         self.search.setFocus()
 
     def _load_types(self) -> None:
@@ -250,6 +271,39 @@ class CertificatesPage(Page):
             self._fill_type_filter()
 
         self.worker.run(lambda: certs.catalogue(db), show, lambda e: show_error(self, e))
+
+    def _load_purposes(self) -> None:
+        db = self.db
+        self.worker.run(lambda: certs.common_purposes(db), self.purposes.setStringList, lambda _e: None)
+
+    def preselect(self, rid: uuid.UUID) -> None:
+        """Opened from 居民 for one resident: both pickers show them, the list
+        starts from the top (the common retained types) and the cursor waits
+        in the search box, so Enter starts the first type's form."""
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self._filter("")
+        self.search.setFocus()
+        index = self.index
+        self.worker.run(lambda: index.hit_of(rid), self._chosen, lambda e: show_error(self, e))
+
+    def _chosen(self, h: Hit | None) -> None:
+        if h is not None:
+            self.picker.choose(h)
+            self.r_picker.choose(h)
+
+    def _next_resident(self) -> None:
+        """After a certificate is issued or refused: nobody picked, nothing
+        ticked, empty fields, one copy, so the next resident starts clean."""
+        self.picker.clear()
+        self.r_picker.clear()
+        for e in self.field_edits.values():
+            e.clear()
+        for i in range(self.materials.count()):
+            self.materials.item(i).setCheckState(Qt.CheckState.Unchecked)
+        self.copies.setValue(1)
+        self._load_purposes()
 
     def _fill_type_filter(self) -> None:
         self.type_filter.blockSignals(True)
@@ -280,7 +334,8 @@ class CertificatesPage(Page):
         if certs.looks_like_code(text) or text.strip().upper().startswith("ZY:"):
             self.verify(text)
         elif self.shown:
-            self.type_list.setFocus()
+            first = next(iter(self.field_edits.values()), None) if self.current and self.current.issuable else None
+            (first or self.type_list).setFocus()  # the chosen type's first field: start typing
 
     def _pick_type(self, row: int) -> None:
         if not 0 <= row < len(self.shown):
@@ -304,6 +359,12 @@ class CertificatesPage(Page):
         for f in t.fields:
             e = QLineEdit()
             e.setMaxLength(certs.MAX_VALUE)
+            if f.key == "purpose":
+                e.setPlaceholderText("输入一两个字，可从常用用途中选")
+                suggest = ChoiceCompleter(self.purposes, e)
+                suggest.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+                suggest.setFilterMode(Qt.MatchFlag.MatchContains)
+                e.setCompleter(suggest)
             self.errors.add(f.key, f.label + ("" if f.required else "（选填）"), e)
             self.field_edits[f.key] = e
         if t.kind == "factual":
@@ -363,8 +424,7 @@ class CertificatesPage(Page):
                        busy=[self.issue_btn], on_error=failed, label="正在开具…", parent=self)
 
     def _issued(self, res: certs.Issued) -> None:
-        for e in self.field_edits.values():
-            e.clear()
+        self._next_resident()
         self.refresh()
         if res.status == "pending":
             QMessageBox.information(self, "已提交审批", "这类证明须站长审批，已放入“待审批”。请站长在本机登录（F12 锁屏 → 切换用户）后同意，即可开具打印。")
@@ -390,6 +450,7 @@ class CertificatesPage(Page):
         db, actor, rid = self.db, self.actor, self.r_picker.resident_id
 
         def refused(r: certs.Refusal) -> None:
+            self._next_resident()
             self.refresh()
             show_preview(self, "不予出具证明告知单",
                          lambda _layout: paperwork.refusal_document(db, r, actor.display_name),

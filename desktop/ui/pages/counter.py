@@ -333,7 +333,15 @@ class AcceptDialog(QDialog):
         grid.addWidget(self.what_list, 2, 1)
         grid.addWidget(self.type_info, 3, 1)
         # materials
-        grid.addWidget(QLabel("3. 收到的材料（★ 为必需）"), 0, 2)
+        mat_head = QHBoxLayout()
+        mat_head.addWidget(QLabel("3. 收到的材料（★ 为必需）"), 1)
+        self.all_btn = QPushButton("材料齐全 (F8)")
+        self.all_btn.setAutoDefault(False)
+        self.all_btn.setToolTip("必需材料都已收到：一次勾选（选交的材料收到了再单独勾）")
+        self.all_btn.setShortcut("F8")
+        self.all_btn.clicked.connect(lambda _c=False: self.tick(self.current.required_materials if self.current else []))
+        mat_head.addWidget(self.all_btn)
+        grid.addLayout(mat_head, 0, 2)
         self.materials = QListWidget()
         grid.addWidget(self.materials, 1, 2, 2, 1)
         form = QFormLayout()
@@ -380,7 +388,7 @@ class AcceptDialog(QDialog):
             self.who.setFocus()
         self.resize(1100, 560)
         db = page.db
-        page.worker.op(lambda: (counter.catalogue(db), workdays.load(db)), self._loaded,
+        page.worker.op(lambda: (counter.catalogue_by_use(db), workdays.load(db)), self._loaded,
                        busy=[self.ok, self.notice_btn], parent=self)
 
     def _loaded(self, result: tuple[list[MatterTypeView], workdays.Calendar]) -> None:

@@ -302,6 +302,7 @@ class DuplicateDialog(QDialog):
 class ResidentsPage(Page):
     title = "居民"
     accept_for = Signal(object)  # resident id: accept a matter at the counter
+    issue_for = Signal(object)  # resident id: issue (or refuse) a certificate
     open_matter = Signal(object)  # matter id (a scanned receipt, the timeline)
 
     def __init__(self, *args, **kw):  # type: ignore[no-untyped-def]
@@ -364,6 +365,10 @@ class ResidentsPage(Page):
         self.accept_btn.setDefault(False)
         self.accept_btn.setShortcut("F3")
         self.accept_btn.clicked.connect(lambda _c=False: self.current and self.accept_for.emit(self.current))
+        self.issue_btn = primary("开具证明 (F4)")
+        self.issue_btn.setDefault(False)
+        self.issue_btn.setShortcut("F4")
+        self.issue_btn.clicked.connect(lambda _c=False: self.current and self.issue_for.emit(self.current))
         self.family = QPushButton("家庭成员…")
         self.family.clicked.connect(lambda _c=False: self._family())
         self.history = QListWidget()
@@ -376,6 +381,7 @@ class ResidentsPage(Page):
         d.addWidget(self.d_name)
         d.addWidget(self.d_body)
         d.addWidget(self.accept_btn)
+        d.addWidget(self.issue_btn)  # its own row: side by side they clip at 14 pt
         row = QGridLayout()
         row.addWidget(self.family, 0, 0, 1, 2)  # its text names the household: the whole width
         for i, b in enumerate((self.edit_btn, self.moved, self.dead, self.reveal)):
@@ -519,7 +525,7 @@ class ResidentsPage(Page):
 
     def _show_detail(self, h: Hit | None) -> None:
         has = h is not None
-        for b in (self.reveal, self.edit_btn, self.moved, self.dead, self.accept_btn, self.family):
+        for b in (self.reveal, self.edit_btn, self.moved, self.dead, self.accept_btn, self.issue_btn, self.family):
             b.setEnabled(has)
         self.history.clear()
         if not has:

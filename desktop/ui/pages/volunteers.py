@@ -34,7 +34,7 @@ from desktop.services.search import ResidentIndex
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.pickers import ResidentPicker
-from desktop.ui.widgets import FormErrors, dialog_buttons, fill_table, primary, simple_table
+from desktop.ui.widgets import FormErrors, dialog_buttons, fill_table, fmt_date, primary, simple_table
 
 
 def _qdate(d: date) -> QDate:
@@ -73,6 +73,10 @@ class VolunteersPage(Page):
         self.need_table = simple_table(["状态", "需求", "居民", "技能", "时间", "地点", "紧急", "人数"], 1)
         self.need_table.cellDoubleClicked.connect(lambda _r, _c: self.need_action("match"))
         nl.addWidget(self.need_table)
+        self.need_note = QLabel()  # what the last action did, e.g. 已派单：张志愿 → 每周代买菜
+        self.need_note.setObjectName("hint")
+        self.need_note.setWordWrap(True)
+        nl.addWidget(self.need_note)
         self.tabs.addTab(needs, "服务需求")
         # assignments
         asg = QWidget()
@@ -177,6 +181,8 @@ class VolunteersPage(Page):
         return "、".join(self.skill_names.get(k, k) for k in codes)
 
     def _show(self, result) -> None:  # type: ignore[no-untyped-def]
+        r = self.need_table.currentRow()
+        kept = self.needs[r].id if 0 <= r < len(self.needs) else None  # stay on the need worked on
         self.needs, self.asgs, vols = result
         fill_table(self.need_table, [[vol.NEED_STATUSES[n.status], n.title, n.resident_name, self._names(n.skills), n.when(),
                                  n.place, vol.URGENCY[n.urgency], f"{n.assigned}/{n.volunteers_needed}"]
@@ -187,6 +193,9 @@ class VolunteersPage(Page):
                                 status.get(a.status, a.status) + ("（补录超期）" if a.late else ""),
                                 f"{a.hours:g}" if a.hours else "", "★" * (a.rating or 0)] for a in self.asgs])
         self.tabs.setTabText(0, f"服务需求 {len(self.needs)}")
+        row = next((i for i, n in enumerate(self.needs) if n.id == kept), -1)
+        if row >= 0:
+            self.need_table.selectRow(row)
         self._show_vols(vols)
 
     def _show_vols(self, vols: list[vol.VolunteerRow]) -> None:
@@ -216,7 +225,11 @@ class VolunteersPage(Page):
             if n.status not in ("open", "serving"):
                 QMessageBox.information(self, "请先接单", "需求接单后才能派单。")
                 return
-            if MatchDialog(self, n).exec():
+            dlg = MatchDialog(self, n)
+            if dlg.exec():
+                chosen = set(dlg.chosen())
+                names = "、".join(c.name for c in dlg.ranking.candidates if c.volunteer_id in chosen)
+                self.need_note.setText(f"已派单：{names} → {n.title}（{fmt_date(_pydate(dlg.day.date()))}）")
                 self.refresh()
             return
         note = ""
