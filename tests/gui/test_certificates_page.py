@@ -199,23 +199,28 @@ def test_form_is_clean_for_the_next_resident_after_issue_and_refuse(qtbot, gui, 
     db, admin, rid, page, previews = _setup(qtbot, gui, station_db, monkeypatch, tmp_path)
     type_text(page.search, "居住")
     type_text(page.picker.edit, "赵丽")
+    gui.settle()
     page.field_edits["since"].setText("2015年3月")
     page.field_edits["purpose"].setText("子女入学")
     page.tick_all()
     page.copies.setValue(2)
     page.issue()
+    gui.settle()
     assert previews and previews[-1].doc.title.startswith("居住证明 〔")
     assert page.picker.resident_id is None and page.picker.edit.text() == "" and page.picker.list.count() == 0
     assert page._seen() == [] and page.materials.count() == 3  # unticked, still listed for the next one
     assert all(not e.text() for e in page.field_edits.values()) and page.copies.value() == 1
     page.issue()  # nothing is issued again for the previous resident
+    gui.settle()
     assert "请先选择居民" in page.message.text() and len(certs.ledger(db)) == 1
     # Refuse: the resident picked for the notice is cleared too.
     page.search.clear()
     type_text(page.search, "亲属")
     type_text(page.r_picker.edit, "赵丽")
+    gui.settle()
     assert page.r_picker.resident_id == rid
     page.refuse()
+    gui.settle()
     assert "不予出具" in previews[-1].doc.text
     assert page.r_picker.resident_id is None and page.r_picker.edit.text() == ""
 

@@ -35,13 +35,15 @@ GOALS = {"accept": 6, "issue": 8, "find": 4, "refuse": 4, "dispatch": 4}
 class Desk:
     """The worker's hands: every method is one counted action."""
 
-    def __init__(self, qtbot):
+    def __init__(self, qtbot, gui):
         self.qtbot = qtbot
+        self.gui = gui
         self.actions = 0
 
     def click(self, widget) -> None:
         self.actions += 1
         self.qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+        self.gui.settle()  # page actions answer from the worker
 
     def double_click_row(self, view, row: int) -> None:  # type: ignore[no-untyped-def]
         """One double click: press and release, then the second press that Qt
@@ -57,6 +59,7 @@ class Desk:
         self.actions += 1
         QTest.keyClick(QApplication.activePopupWidget() or QApplication.focusWidget(), key)
         QTest.qWait(200)  # a button's shortcut "animates" the click: it lands 100 ms later
+        self.gui.settle()
 
     def type(self, text: str, into) -> None:  # type: ignore[no-untyped-def]
         """Type into the focused widget (``into`` says which one that must be)."""
@@ -66,16 +69,17 @@ class Desk:
             QTest.sendKeyEvent(QTest.KeyAction.Click, into, Qt.Key.Key_unknown, ch, Qt.KeyboardModifier.NoModifier)
 
 
-def drive(monkeypatch, qtbot, cls, steps) -> None:  # type: ignore[no-untyped-def]
+def drive(monkeypatch, qtbot, gui, cls, steps) -> None:  # type: ignore[no-untyped-def]
     """While a ``cls`` dialog is open, ``steps(dialog)`` works it."""
 
     def exec_(dlg):  # type: ignore[no-untyped-def]
         dlg.show()
         qtbot.waitExposed(dlg)
         dlg.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is dlg)
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is dlg and gui.worker.pending == 0)
         try:
             steps(dlg)
+            gui.settle()
         finally:
             dlg.hide()
         return dlg.result()
@@ -149,14 +153,14 @@ def test_the_five_daily_tasks_within_their_goals(qtbot, gui, station, monkeypatc
     # ---- find a resident by initials and ID tail (from another page)
     win.show_page(0)
     qtbot.waitUntil(lambda: gui.worker.pending == 0)
-    hands = Desk(qtbot)
+    hands = Desk(qtbot, gui)
     sidebar = win.sidebar
     hands.actions += 1
     item = sidebar.item(win.pages.index(residents_page))
     qtbot.mouseClick(sidebar.viewport(), Qt.MouseButton.LeftButton, pos=sidebar.visualItemRect(item).center())
     hands.type(f"{initials} {doc[-4:]}", into=residents_page.search)
     # The first hit is selected and shown as the results arrive: nothing more to press.
-    qtbot.waitUntil(lambda: residents_page.model.rowCount() >= 1 and gui.worker.pending == 0)
+    qtbot.waitUntil(lambda: residents_page._shown_query == residents_page.search.text() and gui.worker.pending == 0)
     assert residents_page.current == rid and residents_page.model.rowCount() == 1
     assert residents_page.d_name.text().startswith(name)
     counts["find"] = hands.actions
@@ -166,7 +170,7 @@ def test_the_five_daily_tasks_within_their_goals(qtbot, gui, station, monkeypatc
     common = counter.catalogue_by_use(db)[0]
     used = counter.use_counts(db)
     assert used[common.id] == max(used.values())
-    hands = Desk(qtbot)
+    hands = Desk(qtbot, gui)
 
     def accept_steps(dlg):  # type: ignore[no-untyped-def]
         assert dlg.resident_id == rid and dlg.current.id == common.id  # carried over; the common matter on top
@@ -175,8 +179,8 @@ def test_the_five_daily_tasks_within_their_goals(qtbot, gui, station, monkeypatc
         hands.click(dlg.ok)
         assert dlg.accepted_matter is not None
 
-    drive(monkeypatch, qtbot, AcceptDialog, accept_steps)
-    drive(monkeypatch, qtbot, PreviewDialog, lambda dlg: hands.click(dlg.print_btn))
+    drive(monkeypatch, qtbot, gui, AcceptDialog, accept_steps)
+    drive(monkeypatch, qtbot, gui, PreviewDialog, lambda dlg: hands.click(dlg.print_btn))
     hands.click(residents_page.accept_btn)
     qtbot.waitUntil(lambda: gui.worker.pending == 0)
     newest = counter.for_resident(db, rid)[0]
@@ -187,8 +191,8 @@ def test_the_five_daily_tasks_within_their_goals(qtbot, gui, station, monkeypatc
     # ---- issue a 居住证明 and print it
     open_resident()
     page = win.certificates_page
-    hands = Desk(qtbot)
-    drive(monkeypatch, qtbot, PreviewDialog, lambda dlg: hands.click(dlg.print_btn))
+    hands = Desk(qtbot, gui)
+    drive(monkeypatch, qtbot, gui, PreviewDialog, lambda dlg: hands.click(dlg.print_btn))
     hands.click(residents_page.issue_btn)
     qtbot.waitUntil(lambda: page.picker.resident_id == rid and gui.worker.pending == 0)
     assert win.stack.currentWidget() is page and page.current.name == "居住证明"
@@ -208,8 +212,8 @@ def test_the_five_daily_tasks_within_their_goals(qtbot, gui, station, monkeypatc
     # ---- refuse an abolished certificate with its notice
     open_resident()
     before = len(certs.refusals(db))
-    hands = Desk(qtbot)
-    drive(monkeypatch, qtbot, PreviewDialog, lambda dlg: hands.click(dlg.print_btn))
+    hands = Desk(qtbot, gui)
+    drive(monkeypatch, qtbot, gui, PreviewDialog, lambda dlg: hands.click(dlg.print_btn))
     hands.click(residents_page.issue_btn)
     qtbot.waitUntil(lambda: page.r_picker.resident_id == rid and gui.worker.pending == 0)
     hands.type("亲属", into=page.search)
@@ -228,8 +232,8 @@ def test_the_five_daily_tasks_within_their_goals(qtbot, gui, station, monkeypatc
     best = vol.Pool(db).rank(need, need.day, limit=5).candidates[0]
     win.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is win)
-    hands = Desk(qtbot)
-    drive(monkeypatch, qtbot, MatchDialog, lambda dlg: hands.click(dlg.ok))
+    hands = Desk(qtbot, gui)
+    drive(monkeypatch, qtbot, gui, MatchDialog, lambda dlg: hands.click(dlg.ok))
     hands.actions += 1
     item = sidebar.item(win.pages.index(vpage))
     qtbot.mouseClick(sidebar.viewport(), Qt.MouseButton.LeftButton, pos=sidebar.visualItemRect(item).center())

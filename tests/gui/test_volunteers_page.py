@@ -195,7 +195,13 @@ def test_after_dispatch_the_same_need_stays_selected_and_a_message_says_what_was
     qtbot.waitUntil(lambda: gui.worker.pending == 0 and page.need_table.rowCount() == 3)
     row = next(i for i, n in enumerate(page.needs) if n.title == "代买菜")
     page.need_table.selectRow(row)
-    monkeypatch.setattr(vp.MatchDialog, "exec", lambda dlg: dlg.submit() or dlg.result())
+    def match(dlg):
+        gui.settle()  # the ranking loads on the worker
+        dlg.submit()
+        gui.settle()
+        return dlg.result()
+
+    monkeypatch.setattr(vp.MatchDialog, "exec", match)
     qtbot.mouseClick(page.need_buttons["match"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: gui.worker.pending == 0 and page.asg_table.rowCount() == 1)
     r = page.need_table.currentRow()
