@@ -317,8 +317,10 @@ class ImportDialog(QDialog):
         report = self.report
         if report is None:
             return None
+        from desktop import paperwork
+
         try:
-            saved = self.worker.call(lambda: ledger.save_report(report, path), label="正在保存…", parent=self)
+            saved = self.worker.call(lambda: paperwork.save_import_report(report, path), label="正在保存…", parent=self)
         except Exception as exc:  # noqa: BLE001
             show_error(self, exc)
             return None
