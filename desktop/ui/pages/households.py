@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop.services import households
 from desktop.services.vocab import RELATIONS
+from desktop.services.textsearch import MAX_QUERY
 from desktop.ui.errors import show_error
 from desktop.ui.widgets import FormErrors, action_row, dialog_buttons, fmt_date, hint, scaled
 from desktop.ui.worker import SerialWorker
@@ -123,6 +124,7 @@ class MoveDialog(QDialog):
         form = QFormLayout()
         self.errors = FormErrors(form)
         self.query = QLineEdit()
+        self.query.setMaxLength(MAX_QUERY)  # searched as typed, on the UI thread
         self.query.setPlaceholderText("户号、地址或户主姓名")
         self.query.textChanged.connect(self._search)
         self.list = QListWidget()
