@@ -25,7 +25,7 @@ from db.models import Assignment, LocalState, Need, NeedEvent, Resident, Skill, 
 from desktop.paths import resources_dir
 from desktop.services import audit, workdays
 from desktop.services.context import Actor
-from desktop.services.idnumbers import normalize, validate_ric
+from desktop.services.idnumbers import age_on, normalize, validate_ric
 from desktop.services.residents import validate_phone
 from desktop.services.textsearch import clean_query, contains
 
@@ -106,10 +106,6 @@ class VolunteerForm:
     guardian_consent: bool = False
     guardian_name: str = ""
     data_consent: bool = False
-
-
-def age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def _station_code(s) -> str:  # type: ignore[no-untyped-def]

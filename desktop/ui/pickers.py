@@ -7,7 +7,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QVBoxLayout, QWidget
 
 from desktop.services.search import Hit, ResidentIndex
-from desktop.ui.widgets import fmt_date
+from desktop.ui.widgets import fmt_age
 
 
 class ResidentPicker(QWidget):
@@ -42,7 +42,7 @@ class ResidentPicker(QWidget):
         self.list.clear()
         for h in self.hits:
             extra = " ".join(x for x in (h.doc_masked[-4:] if h.doc_masked else "", h.address or "") if x)
-            self.list.addItem(f"{h.name}　{fmt_date(h.birth_date)}　{extra}" + (f"（{h.status}）" if h.status else ""))
+            self.list.addItem(f"{h.name}　{fmt_age(h.birth_date)}　{extra}" + (f"（{h.status}）" if h.status else ""))
         if self.hits:
             self.list.setCurrentRow(0)
         else:
