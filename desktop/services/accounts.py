@@ -339,20 +339,30 @@ def authenticate(db: Database, username: str, password: str) -> Actor:
         else:
             if acct is None:
                 _dummy_verify(password)
-            state.failed_attempts = (state.failed_attempts or 0) + 1
             audit.record(s, "login_failed", reason="password" if acct else "unknown_user", **who)
-            wait = lockout_for(state.failed_attempts)
-            if wait:
-                state.locked_until = now + wait
-                if acct is not None:
-                    audit.record(s, "lockout", target_type="account", target_id=acct.id,
-                                 minutes=int(wait.total_seconds() // 60), **who)
-                failure = AccountLocked(state.locked_until)
-            else:
-                left = MAX_FAILURES - state.failed_attempts % MAX_FAILURES
-                failure = LoginFailed(left, lockout_for(state.failed_attempts + left))
+            failure = _count_failure(s, acct, state, now) or LoginFailed(*_warning(state))
     # The failure and its audit line are committed before raising.
     raise failure
+
+
+def _count_failure(s: Session, acct: Account | None, state: Account | _Phantom,
+                   now: datetime) -> AccountLocked | None:
+    """One more wrong password; the lock-out it starts, if any."""
+    state.failed_attempts = (state.failed_attempts or 0) + 1
+    wait = lockout_for(state.failed_attempts)
+    if not wait:
+        return None
+    state.locked_until = now + wait
+    if acct is not None:
+        audit.record(s, "lockout", actor_name=acct.username, actor_id=acct.id, target_type="account",
+                     target_id=acct.id, minutes=int(wait.total_seconds() // 60))
+    return AccountLocked(state.locked_until)
+
+
+def _warning(state: Account | _Phantom) -> tuple[int, timedelta]:
+    """Wrong passwords left before the next lock-out, and how long it lasts."""
+    left = MAX_FAILURES - (state.failed_attempts or 0) % MAX_FAILURES
+    return left, lockout_for((state.failed_attempts or 0) + left)
 
 
 def record_event(db: Database, actor: Actor, action: str) -> None:
@@ -463,7 +473,17 @@ def change_own_password(db: Database, actor: Actor, old_password: str, new_passw
     validate_password(new_password)
     with db.session() as s:
         acct = _get(s, actor.account_id)
-        if not _verify(acct.password_hash, old_password):
-            raise ValidationError("old_password", "原密码不正确。")
-        acct.password_hash = hash_password(new_password)
-        audit.record(s, "password_change", actor, target_type="account", target_id=acct.id)
+        now = utcnow()
+        if acct.locked_until and acct.locked_until > now:
+            failure: StationDeskError = AccountLocked(acct.locked_until)
+        elif _verify(acct.password_hash, old_password):
+            acct.password_hash = hash_password(new_password)
+            acct.failed_attempts = 0
+            audit.record(s, "password_change", actor, target_type="account", target_id=acct.id)
+            return
+        else:
+            # Another way to guess the password (at a desk left signed in):
+            # it counts towards the same lock-out as the sign-in.
+            audit.record(s, "password_change_failed", actor, target_type="account", target_id=acct.id)
+            failure = _count_failure(s, acct, acct, now) or ValidationError("old_password", "原密码不正确。")
+    raise failure

@@ -25,6 +25,7 @@ ACTIONS = {
     "account_create": "新建账户",
     "role_change": "变更角色",
     "password_change": "修改密码",
+    "password_change_failed": "修改密码（原密码错误）",
     "password_reset": "重置密码",
     "account_disable": "停用账户",
     "account_enable": "启用账户",

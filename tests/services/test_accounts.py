@@ -252,3 +252,18 @@ def test_an_unknown_name_takes_as_long_as_a_real_one(station):
 
     real, unknown = fastest("admin"), fastest("nobody")
     assert 0.5 < unknown / real < 2, (real, unknown)
+
+
+def test_guessing_through_change_password_counts_towards_the_lockout(station):
+    """A desk left signed in is not a way around the lock-out."""
+    db, admin = station
+    for _ in range(4):
+        with pytest.raises(ValidationError):
+            accounts.change_own_password(db, admin, "guess-1234", "new-pass-1")
+    with pytest.raises(accounts.AccountLocked):
+        accounts.change_own_password(db, admin, "guess-1234", "new-pass-1")
+    with pytest.raises(accounts.AccountLocked):  # the right one too, while locked
+        accounts.change_own_password(db, admin, "admin123", "new-pass-1")
+    with pytest.raises(accounts.AccountLocked):  # and the lock screen
+        accounts.authenticate(db, "admin", "admin123")
+    assert _actions(db).count("password_change_failed") == 5 and "lockout" in _actions(db)
