@@ -128,7 +128,8 @@ def entries(db: Database, actor: Actor, *, limit: int = 200, offset: int = 0,
         return total, [
             AuditEntry(
                 at=r.at,
-                actor_name=r.actor_name or "",
+                # a failed sign-in under a name that is no account keeps no text
+                actor_name=r.actor_name or ("（未知用户名）" if r.action == "login_failed" else ""),
                 action=r.action,
                 action_label=ACTIONS.get(r.action, r.action),
                 target_type=r.target_type or "",

@@ -220,7 +220,7 @@ def test_lockouts_grow_so_guessing_at_the_lock_screen_is_not_unlimited(station, 
 def test_a_failed_sign_in_keeps_no_typed_text_unless_it_is_an_account(station):
     """A password typed in the user-name box, or an ID number, is not kept in
     the audit log (which goes to the hub); a real account's name is."""
-    db, _ = station
+    db, admin = station
     secrets = ["S3cret-pass!", "11010519491231002X"]
     for typed in secrets:
         with pytest.raises(accounts.LoginFailed):
@@ -233,6 +233,8 @@ def test_a_failed_sign_in_keeps_no_typed_text_unless_it_is_an_account(station):
     assert [(a.actor_name, a.detail) for a in lines] == [
         (None, {"reason": "unknown_user"}), (None, {"reason": "unknown_user"}), ("admin", {"reason": "password"})]
     assert not any(t in dump or t[:32] in dump for t in secrets)
+    _total, shown = audit.entries(db, admin, action="login_failed")
+    assert [e.actor_name for e in shown] == ["admin", "（未知用户名）", "（未知用户名）"]
 
 
 def test_an_unknown_name_takes_as_long_as_a_real_one(station):
