@@ -210,5 +210,7 @@ def test_list_detail_and_edit_show_nothing_that_rebuilds_the_number(qtbot, gui, 
     view = residents.get(db, page.model.hits[0].id)
     dlg = ResidentDialog(page, view)
     qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.grab().save(str(tmp_path / "edit.png"))
     assert not dlg.birth.isEnabled() and dlg.birth.text() == "（随身份证号码）"
     assert dlg.form().birth_date == view.form.birth_date  # saving keeps it

@@ -123,7 +123,7 @@ class ResidentDialog(QDialog):
         self.doc_number = QLineEdit()
         self.doc_number.setMaxLength(40)
         if view:
-            self.doc_number.setPlaceholderText(f"{view.doc_masked}（不修改请留空）")
+            self.doc_number.setPlaceholderText(f"尾号 {view.doc_masked[-4:]}（不修改请留空）")
         self.gender = QComboBox()
         for k, v in GENDERS.items():
             self.gender.addItem(v, k)
