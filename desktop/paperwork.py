@@ -108,6 +108,25 @@ def export_certificate_ledgers(db: Database, path, *, start: date | None = None,
     ])
 
 
+def save_import_report(report, path):  # type: ignore[no-untyped-def]
+    """A ledger import's problems as an .xlsx (``.xlsx`` added when missing)."""
+    from pathlib import Path
+
+    from desktop.documents import sheets
+    from desktop.services import ledger
+
+    p = Path(path)
+    if p.suffix.lower() != ".xlsx":
+        p = p.with_name(p.name + ".xlsx")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        return sheets.write_workbook(p, ledger.problem_sheets(report), freeze={0: "D2"})
+    except OSError as e:
+        raise ledger.LedgerFileError(
+            f"cannot save {p}: {e}",
+            f"无法保存问题清单到：\n{p}\n\n如果同名文件正在 Excel 中打开，请先关闭，或换一个文件名。") from e
+
+
 # ------------------------------------------------------------------ volunteers
 
 def volunteer_certificate_document(db: Database, actor, volunteer_id: uuid.UUID, start: date, end: date,  # type: ignore[no-untyped-def]

@@ -18,6 +18,9 @@ from openpyxl.styles import Alignment, Font
 
 MAX_WIDTH = 60  # characters; longer text wraps in Excel rather than widening the column
 _BAD_TITLE = re.compile(r"[\\/*?:\[\]]")
+# OWASP CSV/formula injection: text starting with one of these may be taken
+# as a formula (or a DDE call) by Excel or LibreOffice.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _clean(v: Any) -> Any:
@@ -26,6 +29,22 @@ def _clean(v: Any) -> Any:
     if isinstance(v, str) and ILLEGAL_CHARACTERS_RE.search(v):
         return ILLEGAL_CHARACTERS_RE.sub("", v)
     return v
+
+
+def cell(ws: Any, v: Any) -> Any:
+    """The one way a value goes into any worksheet the program writes.
+
+    Text is always a string cell, never a formula: openpyxl would store
+    ``=cmd|'/C calc'!A0`` (a resident's "name" from a ledger) as a live
+    formula. Text starting with ``= + - @``, a tab or a carriage return also
+    gets Excel's quote prefix, so editing the cell in Excel keeps it text.
+    The text itself is kept as typed, so it reads back unchanged."""
+    c = WriteOnlyCell(ws, value=_clean(v))
+    if isinstance(c.value, str):
+        c.data_type = "s"
+        if c.value.startswith(FORMULA_START):
+            c.quotePrefix = True
+    return c
 
 
 def _titles(names: list[str]) -> list[str]:
@@ -47,11 +66,14 @@ def _width(v: Any) -> int:
 
 
 def write_workbook(path: str | Path, sheets: Sequence[tuple[Any, ...]], *, title: str = "",
-                   cell_formats: dict[tuple[int, int, int], str] | None = None) -> Path:
+                   cell_formats: dict[tuple[int, int, int], str] | None = None,
+                   freeze: dict[int, str] | None = None) -> Path:
     """``sheets``: (title, headers, rows) or (title, headers, rows, formats)
     where ``formats`` maps a column index to an Excel number format;
     ``cell_formats`` maps (sheet, row, column) — indexes into ``sheets`` and
-    its rows — to a format for single cells. Returns the path written.
+    its rows — to a format for single cells; ``freeze`` maps a sheet index
+    to its frozen corner (default "A2", the header row). Every value goes in
+    through ``cell``. Returns the path written.
 
     Written in openpyxl's streaming (write-only) mode: a report's sheets run
     to tens of thousands of rows and the normal mode is several times slower."""
@@ -79,10 +101,10 @@ def write_workbook(path: str | Path, sheets: Sequence[tuple[Any, ...]], *, title
                     formats[i] = "yyyy-mm-dd hh:mm"
                 elif isinstance(sample, date):
                     formats[i] = "yyyy-mm-dd"
-        ws.freeze_panes = "A2"
+        ws.freeze_panes = (freeze or {}).get(sheet_no, "A2")
         header = []
         for h in headers:
-            c = WriteOnlyCell(ws, value=h)
+            c = cell(ws, h)
             c.font, c.alignment = bold, middle
             header.append(c)
         ws.append(header)
@@ -90,12 +112,12 @@ def write_workbook(path: str | Path, sheets: Sequence[tuple[Any, ...]], *, title
         for r, row in enumerate(rows):
             out: list[Any] = []
             for i, v in enumerate(row):
-                v = _clean(v)
                 fmt = singles.get((r, i)) or formats.get(i)
-                if fmt and v is not None:
-                    cell = WriteOnlyCell(ws, value=v)
-                    cell.number_format = fmt
-                    out.append(cell)
+                if isinstance(v, str) or (fmt and v is not None):
+                    c = cell(ws, v)
+                    if fmt:
+                        c.number_format = fmt
+                    out.append(c)
                 else:
                     out.append(v)
             ws.append(out)

@@ -3,16 +3,20 @@
 Roles are enforced here, not by hiding buttons: every call that changes an
 account takes the acting ``Actor`` and checks its role.  Passwords are hashed
 with Argon2id (memory-hard).  Five wrong passwords in a row lock an account
-for fifteen minutes; every sign-in, failure, lock-out and role change is
-written to the audit log.
+for fifteen minutes, each further five for twice as long (up to a day); the
+answers do not tell whether a user name exists.  Every sign-in, failure,
+lock-out and role change is written to the audit log (a failure under a name
+that is no account without the typed text).
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,27 +31,33 @@ from desktop.services.vocab import PROVINCE_PREFIXES, ROLES, STATION_LEVELS
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
+MAX_LOCKOUT = timedelta(days=1)
 MIN_PASSWORD = 8
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,32}$")
 STATION_CODE_RE = re.compile(r"^\d{9,12}$")
 
 
+def _duration(d: timedelta) -> str:
+    minutes = max(1, int(d.total_seconds() // 60))
+    return f"{minutes} 分钟" if minutes < 120 else f"{-(-minutes // 60)} 小时"
+
+
 class LoginFailed(StationDeskError):
-    def __init__(self, remaining: int | None):
+    def __init__(self, remaining: int | None, lock: timedelta = LOCKOUT):
         msg = "用户名或密码不正确。"
         if remaining is not None and remaining <= 3:
-            msg += f"再错 {remaining} 次，账户将被锁定 {int(LOCKOUT.total_seconds() // 60)} 分钟。"
+            msg += f"再错 {remaining} 次，账户将被锁定 {_duration(lock)}。"
         super().__init__("login failed", msg)
         self.remaining = remaining
 
 
 class AccountLocked(StationDeskError):
     def __init__(self, until: datetime):
-        minutes = max(1, int((until - utcnow()).total_seconds() // 60) + 1)
+        left = _duration(until - utcnow() + timedelta(minutes=1))
         super().__init__(
             "account locked",
-            f"密码错误次数过多，账户已锁定。请 {minutes} 分钟后再试，或请站长、管理员解除锁定。",
+            f"密码错误次数过多，账户已锁定。请 {left}后再试，或请站长、管理员解除锁定。",
         )
         self.until = until
 
@@ -266,42 +276,93 @@ def _station_code(s: Session) -> str:
 
 # ------------------------------------------------------------------- sign-in
 
+def lockout_for(failures: int) -> timedelta:
+    """How long an account stays locked after ``failures`` wrong passwords in
+    a row: none before the fifth, then 15 minutes, doubling with every further
+    five (30, 60, ...) up to a day — so guessing at the sign-in or at the idle
+    lock screen gets slower and slower instead of 5 tries every 15 minutes."""
+    if failures < MAX_FAILURES or failures % MAX_FAILURES:
+        return timedelta(0)
+    return min(LOCKOUT * 2 ** (failures // MAX_FAILURES - 1), MAX_LOCKOUT)
+
+
+@dataclass
+class _Phantom:
+    """Failures against a user name that has no account, kept in memory so the
+    answers (再错 N 次, then 已锁定) are the same as for a real account and do
+    not tell an attacker which names exist."""
+    failed_attempts: int = 0
+    locked_until: datetime | None = None
+
+
+_PHANTOMS: dict[str, _Phantom] = {}
+
+
+def _phantom(db: Database, username: str) -> _Phantom:
+    key = hashlib.sha256(f"{db.url}\0{username}".encode()).hexdigest()  # the typed text is not kept
+    if key not in _PHANTOMS and len(_PHANTOMS) >= 10_000:
+        _PHANTOMS.clear()
+    return _PHANTOMS.setdefault(key, _Phantom())
+
+
 def authenticate(db: Database, username: str, password: str) -> Actor:
-    """Check a password. Raises LoginFailed, AccountLocked or AccountDisabled."""
+    """Check a password. Raises LoginFailed, AccountLocked or AccountDisabled.
+
+    Whether the user name exists is not told by the answer nor by the time
+    taken: an unknown name runs the same hash against a dummy and gets the
+    same 再错 N 次 / 已锁定 messages (counted in memory), and its audit line
+    does not keep the typed text (it may be a password typed in the wrong
+    box, or an ID number). A disabled account says so only to someone who
+    knows its password. Every wrong password, also at the idle lock screen,
+    counts towards a lock-out that grows with each round (``lockout_for``)."""
     username = (username or "").strip()
     with db.session() as s:
         acct = s.scalar(select(Account).where(Account.username == username, Account.deleted.is_(False)))
         now = utcnow()
-        if acct is None:
-            _dummy_verify(password)
-            audit.record(s, "login_failed", actor_name=username[:32], reason="unknown_user")
-            failure: StationDeskError = LoginFailed(None)
-        elif not acct.active:
-            audit.record(s, "login_failed", actor_name=acct.username, actor_id=acct.id, reason="disabled")
-            failure = AccountDisabled()
-        elif acct.locked_until and acct.locked_until > now:
-            audit.record(s, "login_failed", actor_name=acct.username, actor_id=acct.id, reason="locked")
-            failure = AccountLocked(acct.locked_until)
-        elif _verify(acct.password_hash, password):
-            acct.failed_attempts = 0
-            acct.locked_until = None
-            acct.last_login_at = now
-            actor = _actor(acct, _station_code(s))
-            audit.record(s, "login", actor)
-            return actor
-        else:
-            acct.failed_attempts = (acct.failed_attempts or 0) + 1
-            audit.record(s, "login_failed", actor_name=acct.username, actor_id=acct.id, reason="password")
-            if acct.failed_attempts >= MAX_FAILURES:
-                acct.failed_attempts = 0
-                acct.locked_until = now + LOCKOUT
-                audit.record(s, "lockout", actor_name=acct.username, actor_id=acct.id,
-                             target_type="account", target_id=acct.id, minutes=int(LOCKOUT.total_seconds() // 60))
-                failure = AccountLocked(acct.locked_until)
+        who: dict[str, Any] = {"actor_name": acct.username, "actor_id": acct.id} if acct else {}
+        state: Account | _Phantom = acct if acct is not None else _phantom(db, username)
+        if state.locked_until and state.locked_until > now:
+            _dummy_verify(password)  # the same time as any other answer
+            audit.record(s, "login_failed", reason="locked" if acct else "unknown_user", **who)
+            failure: StationDeskError = AccountLocked(state.locked_until)
+        elif acct is not None and _verify(acct.password_hash, password):
+            if not acct.active:
+                audit.record(s, "login_failed", reason="disabled", **who)
+                failure = AccountDisabled()
             else:
-                failure = LoginFailed(MAX_FAILURES - acct.failed_attempts)
+                acct.failed_attempts = 0
+                acct.locked_until = None
+                acct.last_login_at = now
+                actor = _actor(acct, _station_code(s))
+                audit.record(s, "login", actor)
+                return actor
+        else:
+            if acct is None:
+                _dummy_verify(password)
+            audit.record(s, "login_failed", reason="password" if acct else "unknown_user", **who)
+            failure = _count_failure(s, acct, state, now) or LoginFailed(*_warning(state))
     # The failure and its audit line are committed before raising.
     raise failure
+
+
+def _count_failure(s: Session, acct: Account | None, state: Account | _Phantom,
+                   now: datetime) -> AccountLocked | None:
+    """One more wrong password; the lock-out it starts, if any."""
+    state.failed_attempts = (state.failed_attempts or 0) + 1
+    wait = lockout_for(state.failed_attempts)
+    if not wait:
+        return None
+    state.locked_until = now + wait
+    if acct is not None:
+        audit.record(s, "lockout", actor_name=acct.username, actor_id=acct.id, target_type="account",
+                     target_id=acct.id, minutes=int(wait.total_seconds() // 60))
+    return AccountLocked(state.locked_until)
+
+
+def _warning(state: Account | _Phantom) -> tuple[int, timedelta]:
+    """Wrong passwords left before the next lock-out, and how long it lasts."""
+    left = MAX_FAILURES - (state.failed_attempts or 0) % MAX_FAILURES
+    return left, lockout_for((state.failed_attempts or 0) + left)
 
 
 def record_event(db: Database, actor: Actor, action: str) -> None:
@@ -412,7 +473,17 @@ def change_own_password(db: Database, actor: Actor, old_password: str, new_passw
     validate_password(new_password)
     with db.session() as s:
         acct = _get(s, actor.account_id)
-        if not _verify(acct.password_hash, old_password):
-            raise ValidationError("old_password", "原密码不正确。")
-        acct.password_hash = hash_password(new_password)
-        audit.record(s, "password_change", actor, target_type="account", target_id=acct.id)
+        now = utcnow()
+        if acct.locked_until and acct.locked_until > now:
+            failure: StationDeskError = AccountLocked(acct.locked_until)
+        elif _verify(acct.password_hash, old_password):
+            acct.password_hash = hash_password(new_password)
+            acct.failed_attempts = 0
+            audit.record(s, "password_change", actor, target_type="account", target_id=acct.id)
+            return
+        else:
+            # Another way to guess the password (at a desk left signed in):
+            # it counts towards the same lock-out as the sign-in.
+            audit.record(s, "password_change_failed", actor, target_type="account", target_id=acct.id)
+            failure = _count_failure(s, acct, acct, now) or ValidationError("old_password", "原密码不正确。")
+    raise failure

@@ -25,6 +25,7 @@ ACTIONS = {
     "account_create": "新建账户",
     "role_change": "变更角色",
     "password_change": "修改密码",
+    "password_change_failed": "修改密码（原密码错误）",
     "password_reset": "重置密码",
     "account_disable": "停用账户",
     "account_enable": "启用账户",
@@ -127,7 +128,8 @@ def entries(db: Database, actor: Actor, *, limit: int = 200, offset: int = 0,
         return total, [
             AuditEntry(
                 at=r.at,
-                actor_name=r.actor_name or "",
+                # a failed sign-in under a name that is no account keeps no text
+                actor_name=r.actor_name or ("（未知用户名）" if r.action == "login_failed" else ""),
                 action=r.action,
                 action_label=ACTIONS.get(r.action, r.action),
                 target_type=r.target_type or "",

@@ -710,8 +710,11 @@ def get(db: Database, cert_id: uuid.UUID) -> CertDetail:
             x = s.get(Certificate, i) if i else None
             return (x.serial or "") if x else ""
 
+        body = c.body.replace(ID_TOKEN, mask(r.doc_number or ""))
+        if r.birth_date:  # eight of the number's digits: hidden beside the masked number, as on every screen
+            body = body.replace(cn_date(r.birth_date), "****年**月**日")
         return CertDetail(
-            c.id, c.serial or "", c.title, c.body.replace(ID_TOKEN, mask(r.doc_number or "")), c.type_name, c.status,
+            c.id, c.serial or "", c.title, body, c.type_name, c.status,
             r.id, r.name, mask(r.doc_number or ""), c.handler_name, c.approver_name or "", c.requested_at,
             c.issued_at, c.copies, c.reason or "", c.void_reason or "", c.origin, c.year, c.number,
             serial_of(c.replaces_id), serial_of(c.replaced_by_id), st.name if st else c.origin, _seal_of(s, c),

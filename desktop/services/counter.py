@@ -40,6 +40,7 @@ from desktop.services import accounts, audit, workdays
 from desktop.services.context import Actor
 from desktop.services.names import fold, plain_initials
 from desktop.services.idnumbers import mask
+from desktop.services.textsearch import clean_query, contains
 
 MODES = {"direct": "直办", "proxy": "代办", "assist": "协办", "inform": "告知"}
 CHANNELS = {"window": "窗口", "visit": "上门", "proxy": "代办", "phone": "电话"}
@@ -702,11 +703,10 @@ def for_resident(db: Database, resident_id: uuid.UUID) -> list[MatterRow]:
 
 def search_matters(db: Database, text: str, limit: int = 100) -> list[MatterRow]:
     """Matters by receipt number fragment, resident name or matter name."""
-    t = (text or "").strip()
+    t = clean_query(text)
     if not t:
         return recent(db, limit)
-    like = f"%{t}%"
     with db.session() as s:
         return _rows(s, select(Matter).where(Matter.deleted.is_(False), or_(
-            Matter.receipt_no.like(like), Matter.matter_name.like(like), Resident.name.like(like)))
+            contains(Matter.receipt_no, t), contains(Matter.matter_name, t), contains(Resident.name, t)))
             .order_by(Matter.accepted_at.desc()).limit(limit))

@@ -20,6 +20,7 @@ from desktop.services import audit
 from desktop.services.context import Actor
 from desktop.services.idnumbers import mask
 from desktop.services.vocab import RELATIONS
+from desktop.services.textsearch import clean_query, contains
 
 HEAD = "户主"
 
@@ -102,14 +103,14 @@ def get(db: Database, hid: uuid.UUID) -> HouseholdView:
 
 def search(db: Database, text: str, limit: int = 30) -> list[HouseholdView]:
     """Households by number, address fragment or the head's name."""
-    t = " ".join((text or "").split())
+    t = clean_query(text)
     if not t:
         return []
-    like = f"%{t}%"
     with db.session() as s:
         q = (select(Household).outerjoin(Resident, Resident.id == Household.head_id)
              .where(Household.deleted.is_(False),
-                    or_(Household.number.like(like), Household.address_text.like(like), Resident.name.like(like)))
+                    or_(contains(Household.number, t), contains(Household.address_text, t),
+                        contains(Resident.name, t)))
              .order_by(Household.number).limit(limit))
         return [_view(s, h) for h in s.scalars(q)]
 

@@ -79,18 +79,27 @@ def validate_ric(raw: str | None, today: date | None = None) -> RicInfo:
 
 
 def mask(number: str | None) -> str:
-    """``340304********1234``: first 6 and last 4 of an 18-digit number.
+    """``**************1234``: the last 4 characters only (fewer when the
+    number is short, so never more than half of it) — the one mask for every
+    document number the program shows or prints.
 
-    Other documents keep at most their last 4 characters (fewer when short),
-    so a masked value never shows more than half of a number.
+    Why not the first 6 too: those are the area code, which for most of a
+    station's residents is the station's own, and the middle 8 are the birth
+    date. Screens that show a masked number show the age, not the birth date
+    (see ``age_on``), so nothing on the same row or panel gives back more than
+    these 4 characters (the 17th, whose parity is the gender, is among them).
+    The ID-tail search (后几位) still matches what is shown.
     """
     n = (number or "").strip()
     if not n:
         return ""
-    if len(n) >= 15:
-        return n[:6] + "*" * (len(n) - 10) + n[-4:]
     keep = min(4, len(n) // 2)
     return "*" * (len(n) - keep) + (n[-keep:] if keep else "")
+
+
+def age_on(birth: date, day: date) -> int:
+    """Whole years on ``day``: what screens show beside a masked number."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def make_ric(area6: str, birth: date, seq3: int) -> str:

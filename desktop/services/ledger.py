@@ -956,73 +956,25 @@ def _insert(s: Session, forms: list[ResidentForm]) -> None:
     bulk_insert(s, ResidentTag, tag_rows)
 
 
-# ------------------------------------------------------------------ saving the report
+# ------------------------------------------------------------------ the problem report
 
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def save_report(report: ImportReport, path: str | os.PathLike[str]) -> Path:
-    """Write the problems as an .xlsx: 行号, 字段, 问题, then the row as it was."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    p = Path(path)
-    if p.suffix.lower() != ".xlsx":
-        p = p.with_name(p.name + ".xlsx")
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "问题清单"
+def problem_sheets(report: ImportReport) -> list[tuple[Any, ...]]:
+    """The problems as sheets for ``documents.sheets.write_workbook`` (written
+    by ``paperwork.save_import_report``): 行号, 字段, 问题, then the row as it
+    was (as text, so ID numbers keep every digit); then a summary."""
     header = ["行号", "字段", "问题"] + [h or f"第{i + 1}列" for i, h in enumerate(report.headers)]
-    ws.append(header)
     lines: list[list[Any]] = [[e.row, e.field, e.message] for e in report.errors]
     lines += [[w.row, "重复", w.message] for w in report.warnings]
     lines.sort(key=lambda x: x[0])
-    for line in lines:
-        ws.append(line + report.values.get(line[0], []))
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="EEF1F5")
-    for cell in ws[1]:
-        cell.font, cell.fill = bold, fill
-    widths = [_display_width(str(h)) for h in header]
-    for row in ws.iter_rows(min_row=2):
-        for i, cell in enumerate(row):
-            if i >= 3:
-                cell.number_format = "@"  # keep ID numbers as text
-            if cell.value is not None:
-                widths[i] = max(widths[i], _display_width(str(cell.value)))
-    for i, w in enumerate(widths):
-        limit = 60 if i == 2 else 40
-        ws.column_dimensions[get_column_letter(i + 1)].width = min(limit, max(6, w + 2))
-    for row in ws.iter_rows(min_row=2, min_col=3, max_col=3):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "D2"
-    summary = wb.create_sheet("汇总")
-    for k, v in (("说明", report.summary()), ("工作表", report.sheet), ("表头所在行", report.header_row),
-                 *((k, v) for k, v in report.to_json().items() if isinstance(v, int))):
-        summary.append([k, v])
-    summary.column_dimensions["A"].width = 14
-    summary.column_dimensions["B"].width = 90
-    tmp = p.with_name(p.name + ".part")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        wb.save(tmp)
-        os.replace(tmp, p)
-    except OSError as e:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise LedgerFileError(f"cannot save {p}: {e}",
-                              f"无法保存问题清单到：\n{p}\n\n如果同名文件正在 Excel 中打开，请先关闭，或换一个文件名。"
-                              ) from e
-    return p
+    rows = [line + report.values.get(line[0], []) for line in lines]
+    summary = [["说明", report.summary()], ["工作表", report.sheet], ["表头所在行", report.header_row],
+               *([k, v] for k, v in report.to_json().items() if isinstance(v, int))]
+    return [("问题清单", header, rows, {i: "@" for i in range(3, len(header))}),
+            ("汇总", ["项目", "内容"], summary)]
 
 
 __all__ = [
     "FIELD_LABELS", "HEADER_ALIASES", "IMPORT_ROLE", "MAX_ROWS", "ImportReport", "LedgerFileError", "RowError",
-    "RowWarning", "Table", "cell_text", "check_mapping", "field_for_header", "guess_mapping", "import_ledger", "read_table",
-    "save_report",
+    "RowWarning", "Table", "cell_text", "check_mapping", "field_for_header", "guess_mapping", "import_ledger", "problem_sheets",
+    "read_table",
 ]

@@ -321,10 +321,6 @@ def get(db: Database, resident_id: uuid.UUID) -> ResidentView:
                             r.deceased_date, hh.number or "" if hh else "", r.relation_to_head or "")
 
 
-def mask_document(number: str | None) -> str:
-    return mask(number or "")
-
-
 def reveal_document_number(db: Database, actor: Actor, resident_id: uuid.UUID, reason: str = "") -> str:
     """The full document number, for a permitted role; every reveal is audited."""
     actor.require(REVEAL_ROLE, "查看完整证件号码")

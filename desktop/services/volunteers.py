@@ -25,8 +25,9 @@ from db.models import Assignment, LocalState, Need, NeedEvent, Resident, Skill, 
 from desktop.paths import resources_dir
 from desktop.services import audit, workdays
 from desktop.services.context import Actor
-from desktop.services.idnumbers import normalize, validate_ric
+from desktop.services.idnumbers import age_on, normalize, validate_ric
 from desktop.services.residents import validate_phone
+from desktop.services.textsearch import clean_query, contains
 
 SLOTS = {"am": "上午", "pm": "下午", "eve": "晚上"}
 SLOT_HOURS = {"am": (8, 30, 12, 0), "pm": (14, 0, 17, 30), "eve": (18, 30, 21, 0)}
@@ -105,10 +106,6 @@ class VolunteerForm:
     guardian_consent: bool = False
     guardian_name: str = ""
     data_consent: bool = False
-
-
-def age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def _station_code(s) -> str:  # type: ignore[no-untyped-def]
@@ -232,9 +229,8 @@ def list_volunteers(db: Database, text: str = "") -> list[VolunteerRow]:
         hours = dict(s.execute(select(Assignment.volunteer_id, func.sum(Assignment.hours)).where(
             Assignment.status == "done", Assignment.started_at >= year_start).group_by(Assignment.volunteer_id)).all())
         q = select(Volunteer).where(Volunteer.deleted.is_(False)).order_by(Volunteer.number)
-        if text.strip():
-            like = f"%{text.strip()}%"
-            q = q.where(Volunteer.name.like(like) | Volunteer.number.like(like) | Volunteer.phone.like(like))
+        if t := clean_query(text):
+            q = q.where(contains(Volunteer.name, t) | contains(Volunteer.number, t) | contains(Volunteer.phone, t))
         return [VolunteerRow(v.id, v.number, v.name, v.phone or "", [names.get(k, k) for k in v.skills],
                              v.grid or "", v.estate or "", v.status, v.party_member, round(hours.get(v.id) or 0, 1))
                 for v in s.scalars(q.limit(5000))]

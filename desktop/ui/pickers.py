@@ -8,14 +8,14 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QVBoxLayout, QWidget
 
 from desktop.services.search import Hit, ResidentIndex
-from desktop.ui.widgets import fmt_date
+from desktop.ui.widgets import fmt_age
 from desktop.ui.worker import SerialWorker
 
 
 def row_text(h: Hit) -> str:
-    """One resident in a picker's list: name, birth date, ID tail, address."""
+    """One resident in a picker's list: name, age, ID tail, address."""
     extra = " ".join(x for x in (h.doc_masked[-4:] if h.doc_masked else "", h.address or "") if x)
-    return f"{h.name}　{fmt_date(h.birth_date)}　{extra}" + (f"（{h.status}）" if h.status else "")
+    return f"{h.name}　{fmt_age(h.birth_date)}　{extra}" + (f"（{h.status}）" if h.status else "")
 
 
 class ResidentPicker(QWidget):

@@ -1,7 +1,7 @@
 """Small shared pieces: fonts, headings, buttons, forms with inline errors, dates."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
@@ -164,6 +164,14 @@ def fmt_size(n: int) -> str:
 
 def fmt_date(d) -> str:  # type: ignore[no-untyped-def]
     return f"{d.year}年{d.month}月{d.day}日" if d else ""
+
+
+def fmt_age(birth: date | None) -> str:
+    """``76岁``: shown beside a masked ID number instead of the birth date,
+    which is eight of its digits (see ``idnumbers.mask``)."""
+    from desktop.services.idnumbers import age_on
+
+    return f"{age_on(birth, date.today())}岁" if birth else ""
 
 
 def fmt_datetime(utc_naive: datetime | None) -> str:

@@ -258,3 +258,49 @@ def test_enter_twice_on_a_resident_opens_one_form(qtbot, gui, station_db, monkey
     qtbot.keyClick(page.table, Qt.Key.Key_Return)
     gui.settle()
     assert opened == [first]
+
+
+def test_list_detail_and_edit_show_nothing_that_rebuilds_the_number(qtbot, gui, station_db, tmp_path):
+    """Two residents whose numbers share only the last 4 (other area codes,
+    other birth dates, same age and gender) look the same in the search list
+    and the detail panel; the birth date is not shown, the ID-tail search
+    finds both, and the edit form keeps the birth date hidden with the number."""
+    from datetime import date
+
+    from desktop.services import residents
+    from desktop.services.idnumbers import validate_ric
+    from desktop.services.residents import ResidentForm
+    from desktop.ui.pages.residents import ResidentDialog
+    from tests.services.test_idnumbers import look_alikes
+
+    db, admin = station_db
+    a, b = look_alikes(date.today())
+    for n in (a, b):
+        residents.register(db, admin, ResidentForm(name="王芳", doc_number=n), duplicate_reason="测试")
+    page = make_page(qtbot, gui, db, admin)
+    page.resize(1366, 768)
+    type_text(page.search, a[-4:])  # the ID-tail search
+    qtbot.waitUntil(lambda: page.model.hits is not None and gui.worker.pending == 0, timeout=3000)
+    assert {h.doc_masked for h in page.model.hits} == {"*" * 14 + a[-4:]} and len(page.model.hits) == 2
+    rows, panels = [], []
+    for r in range(2):
+        rows.append(tuple(page.model.data(page.model.index(r, c)) for c in range(page.model.columnCount())))
+        page.table.selectRow(r)
+        qtbot.waitUntil(lambda: gui.worker.pending == 0)
+        panels.append(page.d_name.text() + page.d_body.text())
+    assert rows[0] == rows[1] and panels[0] == panels[1]
+    assert "年龄" in page.d_body.text() and "出生日期" not in page.d_body.text()
+    shown = " ".join(map(str, rows)) + " ".join(panels)
+    for n in (a, b):
+        info = validate_ric(n)
+        for text in (n[:6], n[6:14], f"{info.birth_date.month}月{info.birth_date.day}日", str(info.birth_date)):
+            assert text not in shown, text
+    page.grab().save(str(tmp_path / "residents.png"))  # looked at while writing this test
+    # the edit form: the birth date follows the (hidden) number
+    view = residents.get(db, page.model.hits[0].id)
+    dlg = ResidentDialog(page, view)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.grab().save(str(tmp_path / "edit.png"))
+    assert not dlg.birth.isEnabled() and dlg.birth.text() == "（随身份证号码）"
+    assert dlg.form().birth_date == view.form.birth_date  # saving keeps it

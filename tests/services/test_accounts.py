@@ -161,3 +161,111 @@ def test_duplicate_username_is_refused(station):
     with pytest.raises(ValidationError) as e:
         accounts.create_account(db, admin, username="admin", display_name="x", role="desk", password="abc12345")
     assert "已被使用" in e.value.user_message
+
+
+def _answers(db, username, n):
+    out = []
+    for _ in range(n):
+        with pytest.raises((accounts.LoginFailed, accounts.AccountLocked)) as e:
+            accounts.authenticate(db, username, "guess-1234")
+        out.append((type(e.value).__name__, e.value.user_message))
+    return out
+
+
+def test_unknown_names_get_the_same_answers_as_real_accounts(station, monkeypatch):
+    """No message (再错 N 次, 已锁定) tells an attacker that a user name exists."""
+    db, _ = station
+    real, unknown = _answers(db, "admin", 7), _answers(db, "nobody", 7)
+    assert real == unknown
+    assert real[4][0] == "AccountLocked" and "再错 1 次" in real[3][1]
+    later = accounts.utcnow() + accounts.LOCKOUT + timedelta(seconds=1)
+    monkeypatch.setattr(accounts, "utcnow", lambda: later)
+    assert _answers(db, "admin", 5) == _answers(db, "nobody", 5)
+
+
+def test_a_disabled_account_says_so_only_to_its_password(station):
+    db, admin = station
+    uid = accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk",
+                                  password="desk1234")
+    accounts.set_active(db, admin, uid, False)
+    assert _answers(db, "desk1", 2) == _answers(db, "nobody", 2)
+    with pytest.raises(accounts.AccountDisabled):
+        accounts.authenticate(db, "desk1", "desk1234")
+
+
+def test_lockouts_grow_so_guessing_at_the_lock_screen_is_not_unlimited(station, monkeypatch):
+    """The sign-in and the idle lock screen both go through authenticate: five
+    wrong passwords lock for 15 minutes, the next five for 30, then 60 ..."""
+    db, admin = station
+    now = accounts.utcnow()
+    minutes = []
+    for _round in range(4):
+        monkeypatch.setattr(accounts, "utcnow", lambda: now)
+        answers = _answers(db, "admin", 5)
+        assert [a[0] for a in answers] == ["LoginFailed"] * 4 + ["AccountLocked"]
+        with db.session() as s:
+            until = s.scalar(select(Account.locked_until).where(Account.username == "admin"))
+        minutes.append(round((until - now).total_seconds() / 60))
+        with pytest.raises(accounts.AccountLocked):  # even the right password, while locked
+            accounts.authenticate(db, "admin", "admin123")
+        now = until + timedelta(seconds=1)
+    assert minutes == [15, 30, 60, 120]
+    assert "2 小时" in answers[3][1]  # the warning names the coming lock
+    assert accounts.lockout_for(5 * 20) == accounts.MAX_LOCKOUT
+    monkeypatch.setattr(accounts, "utcnow", lambda: now)
+    accounts.authenticate(db, "admin", "admin123")  # a success starts again from 15 minutes
+    assert "锁定 15 分钟" in _answers(db, "admin", 4)[-1][1]
+
+
+def test_a_failed_sign_in_keeps_no_typed_text_unless_it_is_an_account(station):
+    """A password typed in the user-name box, or an ID number, is not kept in
+    the audit log (which goes to the hub); a real account's name is."""
+    db, admin = station
+    secrets = ["S3cret-pass!", "11010519491231002X"]
+    for typed in secrets:
+        with pytest.raises(accounts.LoginFailed):
+            accounts.authenticate(db, typed, "whatever-1")
+    with pytest.raises(accounts.LoginFailed):
+        accounts.authenticate(db, "admin", "whatever-1")
+    with db.session() as s:
+        lines = list(s.scalars(select(AuditLog).where(AuditLog.action == "login_failed").order_by(AuditLog.seq)))
+        dump = repr([(a.actor_name, a.detail, a.target_type) for a in s.scalars(select(AuditLog))])
+    assert [(a.actor_name, a.detail) for a in lines] == [
+        (None, {"reason": "unknown_user"}), (None, {"reason": "unknown_user"}), ("admin", {"reason": "password"})]
+    assert not any(t in dump or t[:32] in dump for t in secrets)
+    _total, shown = audit.entries(db, admin, action="login_failed")
+    assert [e.actor_name for e in shown] == ["admin", "（未知用户名）", "（未知用户名）"]
+
+
+def test_an_unknown_name_takes_as_long_as_a_real_one(station):
+    """The hash runs against a dummy when the user does not exist."""
+    import time
+
+    db, _ = station
+
+    def fastest(username):
+        times = []
+        for i in range(4):
+            t0 = time.perf_counter()
+            with pytest.raises(accounts.LoginFailed):
+                accounts.authenticate(db, username, f"guess-{i}")
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    real, unknown = fastest("admin"), fastest("nobody")
+    assert 0.5 < unknown / real < 2, (real, unknown)
+
+
+def test_guessing_through_change_password_counts_towards_the_lockout(station):
+    """A desk left signed in is not a way around the lock-out."""
+    db, admin = station
+    for _ in range(4):
+        with pytest.raises(ValidationError):
+            accounts.change_own_password(db, admin, "guess-1234", "new-pass-1")
+    with pytest.raises(accounts.AccountLocked):
+        accounts.change_own_password(db, admin, "guess-1234", "new-pass-1")
+    with pytest.raises(accounts.AccountLocked):  # the right one too, while locked
+        accounts.change_own_password(db, admin, "admin123", "new-pass-1")
+    with pytest.raises(accounts.AccountLocked):  # and the lock screen
+        accounts.authenticate(db, "admin", "admin123")
+    assert _actions(db).count("password_change_failed") == 5 and "lockout" in _actions(db)

@@ -55,7 +55,7 @@ def test_issue_on_the_spot_with_gapless_serials_and_seal_register(setup):
     year = date.today().year
     assert a.status == "issued" and a.serial == f"〔{year}〕幸福证字第0001号" and b.serial.endswith("第0002号")
     d = certs.get(db, a.id)
-    assert "赵丽" in d.body_masked and DOC not in d.body_masked and "340304********" in d.body_masked
+    assert "赵丽" in d.body_masked and DOC not in d.body_masked and "*" * 14 + DOC[-4:] in d.body_masked
     assert "幸福里小区3栋2单元501室" in d.body_masked and "子女入学" in d.body_masked
     p = certs.printable(db, desk, a.id)
     assert DOC in p.body_full and p.qr.startswith(f"ZM:340304001:{year}:1:")
@@ -245,3 +245,20 @@ def test_retained_types_come_before_abolished_and_purposes_are_suggested(setup):
     got = certs.common_purposes(db)
     assert got[:2] == ["办理出国签证", "子女入学"] and got.count("子女入学") == 1
     assert set(certs.DEFAULT_PURPOSES) <= set(got)
+
+
+def test_the_masked_body_hides_the_birth_date_beside_the_masked_number(setup):
+    """A local template may print both {出生日期} and {身份证号}: on screen
+    (body_masked) the birth date is hidden with the number; the printed
+    certificate keeps both."""
+    db, admin, _desk, rid, _by = setup
+    tid = certs.save_local_type(db, admin, None, name="出生日期核对证明", basis="本站试行",
+                                body="兹证明{姓名}，身份证号{身份证号}，出生日期{出生日期}。", materials=["居民身份证"],
+                                needs_approval=False)
+    t = next(x for x in certs.catalogue(db) if x.id == tid)
+    c = certs.issue(db, admin, rid, t.id, {"用途": "核对"}, t.materials)
+    d = certs.get(db, c.id)
+    assert "1980年5月6日" not in d.body_masked and "****年**月**日" in d.body_masked
+    assert "*" * 14 + DOC[-4:] in d.body_masked
+    p = certs.printable(db, admin, c.id)
+    assert DOC in p.body_full and "1980年5月6日" in p.body_full

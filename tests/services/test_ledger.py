@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from db.errors import PermissionDenied, StationDeskError, ValidationError
 from db.models import AuditLog, Resident, ResidentTag
+from desktop import paperwork
 from desktop.services import accounts, ledger, residents
 from desktop.services.idnumbers import make_ric
 from desktop.services.residents import ResidentForm
@@ -475,7 +476,7 @@ def test_save_report_as_a_spreadsheet(station, tmp_path):
     rows = [row(phone="123"), row(name="李建国", gender="男", number=LI, n=2),
             row(name="李建国", gender="男", number=LI, phone="13900000000", n=3)]
     rep = ledger.import_ledger(db, admin, write_xlsx(tmp_path / "t.xlsx", rows), dry_run=True, today=TODAY)
-    out = ledger.save_report(rep, tmp_path / "问题清单")
+    out = paperwork.save_import_report(rep, tmp_path / "问题清单")
     assert out.name == "问题清单.xlsx"
     wb = openpyxl.load_workbook(out)
     ws = wb["问题清单"]

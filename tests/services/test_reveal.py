@@ -4,6 +4,7 @@ from sqlalchemy import select
 from db.errors import PermissionDenied
 from db.models import AuditLog, Resident
 from desktop.services import accounts, residents
+from desktop.services.idnumbers import mask
 
 
 def test_reveal_needs_a_supervisor_and_is_audited_without_the_number(station):
@@ -20,4 +21,4 @@ def test_reveal_needs_a_supervisor_and_is_audited_without_the_number(station):
         line = s.scalar(select(AuditLog).where(AuditLog.action == "id_reveal"))
         assert line.target_id == r.id and line.actor_name == "admin"
         assert "1101" not in str(line.detail) and "张三" not in str(line.detail)
-    assert residents.mask_document("11010519491231002X") == "110105********002X"
+    assert mask("11010519491231002X") == "**************002X"

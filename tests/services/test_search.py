@@ -52,7 +52,7 @@ def test_id_tail_phone_and_address(index):
     doc = make_ric("340304", date(1970, 1, 1), 105)
     hits = ix.search(doc[-4:])
     assert hits[0].name == "李张" and hits[0].matched == "证件号尾号"
-    assert hits[0].doc_masked == doc[:6] + "********" + doc[-4:]
+    assert hits[0].doc_masked == "*" * 14 + doc[-4:]
     assert ix.search("13812345678")[0].name == "张三"
     assert names(ix.search("3334444")) == ["王𠅤"]
     assert names(ix.search("8栋2单元")) == ["欧阳修"]

@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 
 from desktop.services import households
 from desktop.services.vocab import RELATIONS
+from desktop.services.textsearch import MAX_QUERY
 from desktop.ui.errors import show_error
-from desktop.ui.widgets import FormErrors, action_row, dialog_buttons, fmt_date, hint, scaled
+from desktop.ui.widgets import FormErrors, action_row, dialog_buttons, fmt_age, hint, scaled
 from desktop.ui.worker import SerialWorker
 
 
@@ -38,7 +39,7 @@ class HouseholdDialog(QDialog):
         scaled(self.title, 3, True)
         lay.addWidget(self.title)
         self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["姓名", "与户主关系", "出生日期", "证件号码", "状态"])
+        self.table.setHorizontalHeaderLabels(["姓名", "与户主关系", "年龄", "证件号码", "状态"])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -72,7 +73,7 @@ class HouseholdDialog(QDialog):
         self.table.setRowCount(len(v.members))
         select_row = 0
         for r, m in enumerate(v.members):
-            for c, text in enumerate([m.name, m.relation or "—", fmt_date(m.birth_date), m.doc_masked or "—",
+            for c, text in enumerate([m.name, m.relation or "—", fmt_age(m.birth_date), m.doc_masked or "—",
                                       m.status]):
                 self.table.setItem(r, c, QTableWidgetItem(text))
             if m.id == self.resident_id:
@@ -125,6 +126,7 @@ class MoveDialog(QDialog):
         form = QFormLayout()
         self.errors = FormErrors(form)
         self.query = QLineEdit()
+        self.query.setMaxLength(MAX_QUERY)  # searched as typed, on the UI thread
         self.query.setPlaceholderText("户号、地址或户主姓名")
         self.query.textChanged.connect(self._search)
         self.list = QListWidget()

@@ -323,5 +323,7 @@ class ImportDialog(QDialog):
             self.saved = where
             self.saved_note.setText(f"问题清单已保存：{where}")
 
-        self.worker.op(lambda: ledger.save_report(report, path), saved, busy=[self.save], label="正在保存…",
+        from desktop import paperwork
+
+        self.worker.op(lambda: paperwork.save_import_report(report, path), saved, busy=[self.save], label="正在保存…",
                        parent=self)

@@ -38,9 +38,9 @@ from desktop.services.search import Hit, ResidentIndex
 from desktop.services.vocab import DOC_TYPES, ETHNICITIES, GENDERS, RESIDENCY, SPECIAL_GROUPS
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
-from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_date, fmt_datetime, hint, primary, scaled
+from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_age, fmt_datetime, hint, primary, scaled
 
-COLUMNS = ["姓名", "性别", "出生日期", "证件号码", "电话", "地址", "状态", "匹配"]
+COLUMNS = ["姓名", "性别", "年龄", "证件号码", "电话", "地址", "状态", "匹配"]  # age, not the birth date: see idnumbers.mask
 STATION_COLUMN = "登记站点"
 SEARCH_DELAY_MS = 120
 
@@ -92,7 +92,7 @@ class ResidentModel(QAbstractTableModel):
         c = idx.column()
         if c == len(COLUMNS):
             return self.search_index.station_names.get(h.origin, h.origin)
-        return (h.name, GENDERS.get(h.gender, ""), fmt_date(h.birth_date), h.doc_masked, h.phone, h.address,
+        return (h.name, GENDERS.get(h.gender, ""), fmt_age(h.birth_date), h.doc_masked, h.phone, h.address,
                 h.status, h.matched)[c]
 
 
@@ -104,6 +104,7 @@ class ResidentDialog(QDialog):
         self.page, self.view = page, view
         self.saved_id: uuid.UUID | None = view.id if view else None
         self.open_existing: uuid.UUID | None = None
+        self.hidden_birth: date | None = None
         self.setWindowTitle("修改居民信息" if view else "登记居民")
         self.setMinimumWidth(720)
         lay = QVBoxLayout(self)
@@ -122,7 +123,7 @@ class ResidentDialog(QDialog):
         self.doc_number = QLineEdit()
         self.doc_number.setMaxLength(40)
         if view:
-            self.doc_number.setPlaceholderText(f"{view.doc_masked}（不修改请留空）")
+            self.doc_number.setPlaceholderText(f"尾号 {view.doc_masked[-4:]}（不修改请留空）")
         self.gender = QComboBox()
         for k, v in GENDERS.items():
             self.gender.addItem(v, k)
@@ -188,7 +189,13 @@ class ResidentDialog(QDialog):
         self.name.setText(f.name)
         self.doc_type.setCurrentIndex(self.doc_type.findData(f.doc_type))
         self.gender.setCurrentIndex(self.gender.findData(f.gender))
-        if f.birth_date:
+        if f.birth_date and f.doc_type == "ric" and self.view and self.view.doc_masked:
+            # Eight of the number's digits: hidden as the number is (it
+            # follows the number; typing a new number shows the new date).
+            self.hidden_birth = f.birth_date
+            self.birth.setSpecialValueText("（随身份证号码）")
+            self.birth.setEnabled(False)
+        elif f.birth_date:
             self.birth.setDate(QDate(f.birth_date.year, f.birth_date.month, f.birth_date.day))
         self.phone.setText(f.phone)
         self.ethnicity.setCurrentIndex(max(0, self.ethnicity.findData(f.ethnicity)))
@@ -215,10 +222,12 @@ class ResidentDialog(QDialog):
         self.gender.setCurrentIndex(self.gender.findData(info.gender))
         b = info.birth_date
         self.birth.setDate(QDate(b.year, b.month, b.day))
+        self.birth.setEnabled(True)
+        self.hidden_birth = None
 
     def form(self) -> ResidentForm:
         qd = self.birth.date()
-        birth = None if qd == self.birth.minimumDate() else date(qd.year(), qd.month(), qd.day())
+        birth = self.hidden_birth if qd == self.birth.minimumDate() else date(qd.year(), qd.month(), qd.day())
         return ResidentForm(
             name=self.name.text(), doc_type=self.doc_type.currentData(), doc_number=self.doc_number.text(),
             gender=self.gender.currentData(), birth_date=birth, phone=self.phone.text(),
@@ -275,7 +284,7 @@ class DuplicateDialog(QDialog):
         lay.addWidget(hint(dup.user_message))
         self.list = QListWidget()
         for c in dup.candidates:
-            self.list.addItem(f"{c.name}　{fmt_date(c.birth_date)}　{c.doc_masked}　{c.phone}　{c.address}　（{c.reason}）")
+            self.list.addItem(f"{c.name}　{fmt_age(c.birth_date)}　{c.doc_masked}　{c.phone}　{c.address}　（{c.reason}）")
         self.list.setCurrentRow(0)
         self.list.currentRowChanged.connect(lambda i: setattr(self, "selected", dup.candidates[i].id))
         lay.addWidget(self.list)
@@ -536,7 +545,7 @@ class ResidentsPage(Page):
         self.current = h.id
         self.d_name.setText(h.name + (f"（{h.status}）" if h.status else ""))
         self.d_body.setText(
-            f"性别：{GENDERS.get(h.gender, '')}\n出生日期：{fmt_date(h.birth_date)}\n证件号码：{h.doc_masked}\n"
+            f"性别：{GENDERS.get(h.gender, '')}\n年龄：{fmt_age(h.birth_date) or '—'}\n证件号码：{h.doc_masked}\n"
             f"电话：{h.phone or '—'}\n地址：{h.address or '—'}")
         db, rid = self.db, h.id
         self.worker.run(lambda: (households.of_resident(db, rid), timeline.for_resident(db, rid)),

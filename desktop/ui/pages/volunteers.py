@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from desktop.services import volunteer_plan as plan, volunteers as vol
 from desktop.services.search import ResidentIndex
+from desktop.services.textsearch import MAX_QUERY
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.pickers import ResidentPicker
@@ -132,6 +133,7 @@ class VolunteersPage(Page):
         self.cert_btn = QPushButton("志愿服务记录证明…")
         self.cert_btn.clicked.connect(lambda _c=False: self.certificate())
         self.vsearch = QLineEdit()
+        self.vsearch.setMaxLength(MAX_QUERY)
         self.vsearch.setPlaceholderText("姓名、编号或电话")
         self.vsearch.textChanged.connect(lambda _t: self.refresh_volunteers())
         vrow.addWidget(self.vsearch, 1)
