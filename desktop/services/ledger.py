@@ -29,6 +29,17 @@ Matching (who a row is)
     Within one file the same rule groups rows: the later row wins, its empty
     cells keep the earlier row's values, and a warning names both rows.
 
+Conflicts (same number, another name)
+    A row whose document number matches a live resident registered under a
+    different name is never written on its own say-so: it is listed in
+    ``report.conflicts`` (existing name, the file's name, the number masked)
+    in the dry run and the real run alike, and held back (counted as
+    ``unconfirmed``) unless the caller confirms it: ``confirm`` is "all", the
+    sheet row numbers to confirm, or ``{row: name in the file}`` (what the
+    import window sends: a confirmation then holds only while that row still
+    carries that name, so an edited file is not confirmed blindly).  A
+    confirmed row updates the resident like any other row, name included.
+
 Writing
     Updates overwrite only the fields whose cells are filled; empty cells keep
     what is stored.  A row that would change nothing is counted as
@@ -40,7 +51,8 @@ Writing
 
 Counts: ``rows`` (non-blank data rows) = imported + updated + unchanged +
 superseded (an earlier row of the same person, replaced by a later one) +
-rejected.  A dry run returns the same report and writes nothing.
+rejected + unconfirmed (conflicts held back).  A dry run returns the same
+report and writes nothing.
 """
 from __future__ import annotations
 
@@ -56,7 +68,7 @@ import zipfile
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Collection, Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -68,12 +80,13 @@ from db.models import Resident, ResidentTag
 from db.writes import bulk_insert
 from desktop.services import audit
 from desktop.services.context import Actor
-from desktop.services.idnumbers import normalize, validate_ric
+from desktop.services.idnumbers import mask, normalize, validate_ric
 from desktop.services.names import name_pinyin
 from desktop.services.residents import ResidentForm, _apply, validate
 from desktop.services.vocab import DOC_TYPES, ETHNICITIES, GENDERS, RESIDENCY, SPECIAL_GROUPS
 
 IMPORT_ROLE = "supervisor"
+CONFLICT_LABEL = "姓名不一致"
 MAX_ROWS = 100_000
 HEADER_SCAN_ROWS = 10
 _CHUNK = 500  # ids per IN (...) when loading residents to update
@@ -426,6 +439,28 @@ class RowWarning:
 
 
 @dataclass
+class RowConflict:
+    """A row whose document number belongs to a resident with another name."""
+
+    row: int  # sheet row number
+    resident_id: uuid.UUID
+    existing_name: str  # as registered
+    file_name: str  # as in the file
+    doc_masked: str
+    confirmed: bool = False  # written (name included) only when confirmed
+
+    @property
+    def message(self) -> str:
+        then = "已确认，按文件更新。" if self.confirmed else "确认后才会用这一行更新，未确认的不导入。"
+        return (f"证件号码 {self.doc_masked} 已登记为“{self.existing_name}”，文件中的姓名是“{self.file_name}”。"
+                + then)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"row": self.row, "existing_name": self.existing_name, "file_name": self.file_name,
+                "doc_masked": self.doc_masked, "confirmed": self.confirmed}
+
+
+@dataclass
 class ImportReport:
     rows: int = 0
     imported: int = 0
@@ -433,8 +468,10 @@ class ImportReport:
     unchanged: int = 0
     superseded: int = 0
     rejected: int = 0
+    unconfirmed: int = 0  # conflicts held back
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowWarning] = field(default_factory=list)
+    conflicts: list[RowConflict] = field(default_factory=list)
     dry_run: bool = False
     sheet: str = ""
     header_row: int = 0
@@ -446,8 +483,10 @@ class ImportReport:
         return {
             "rows": self.rows, "imported": self.imported, "updated": self.updated,
             "unchanged": self.unchanged, "superseded": self.superseded, "rejected": self.rejected,
+            "unconfirmed": self.unconfirmed,
             "errors": [e.to_json() for e in self.errors],
             "warnings": [w.to_json() for w in self.warnings],
+            "conflicts": [c.to_json() for c in self.conflicts],
         }
 
     def summary(self) -> str:
@@ -461,6 +500,11 @@ class ImportReport:
             parts.append(f"{self.unchanged} 人已是最新、无需改动")
         if self.superseded:
             parts.append(f"{self.superseded} 行与后面的行重复、已合并")
+        if self.unconfirmed:
+            parts.append(f"{self.unconfirmed} 行的证件号码已登记在另一个姓名下，需确认后才会更新")
+        confirmed = len(self.conflicts) - self.unconfirmed
+        if confirmed:
+            parts.append(f"{confirmed} 行姓名不同、已确认按文件更新")
         parts.append(f"{self.rejected} 行有问题未导入" if self.rejected else "没有发现问题")
         return "，".join(parts) + "。"
 
@@ -734,10 +778,14 @@ def check_mapping(table: Table, mapping: dict[int, str] | None) -> dict[int, str
 
 def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
                   mapping: dict[int, str] | None = None, dry_run: bool = False,
+                  confirm: str | Collection[int] | Mapping[int, str] = (),
                   today: date | None = None) -> ImportReport:
     """Check a ledger file and (unless ``dry_run``) import it in one transaction.
 
     Importing needs a supervisor; a dry run is open to every role.
+    ``confirm`` names the conflicts (same number, another name) to write:
+    "all", sheet row numbers, or ``{row: the file's name}``; see the module
+    docstring.
     """
     if not dry_run:
         actor.require(IMPORT_ROLE, "导入居民台账")
@@ -750,6 +798,14 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
 
     def reject(row: int, problems: list[tuple[str, str]]) -> None:
         failed.setdefault(row, []).extend(problems)
+
+    def confirmed(row: int, name: str) -> bool:
+        if isinstance(confirm, str):
+            return confirm == "all"
+        if isinstance(confirm, Mapping):
+            wanted = confirm.get(row)
+            return wanted is not None and "".join(unicodedata.normalize("NFC", wanted).split()) == name
+        return row in confirm
 
     # 1. Each row on its own.
     parsed: list[tuple[int, dict[str, Any], ResidentForm]] = []
@@ -813,11 +869,13 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
         doc_ids: dict[tuple[str, str], list[uuid.UUID]] = {}
         name_ids: dict[tuple[str, str, Any], list[uuid.UUID]] = {}
         docless: set[uuid.UUID] = set()
+        doc_names: dict[uuid.UUID, str] = {}
         for rid, dt, dn, nm, bd, ph in s.execute(
                 select(Resident.id, Resident.doc_type, Resident.doc_number, Resident.name, Resident.birth_date,
                        Resident.phone).where(Resident.deleted.is_(False))):
             if dn:
                 doc_ids.setdefault((dt, dn), []).append(rid)
+                doc_names[rid] = nm
             else:
                 docless.add(rid)
             if bd:
@@ -842,6 +900,13 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
                                                  "请先在“居民”页核对这几条记录。")])
                     continue
                 if ids:
+                    if doc_names[ids[0]] != f.name:  # the same number under another name: only when confirmed
+                        c = RowConflict(last, ids[0], doc_names[ids[0]], f.name, mask(f.doc_number),
+                                        confirmed(last, f.name))
+                        report.conflicts.append(c)
+                        if not c.confirmed:
+                            report.unconfirmed += 1
+                            continue
                     matched.append((g, ids[0]))
                     continue
                 cands = [i for i in by_name_rule(f) if i in docless and i not in claimed]
@@ -899,14 +964,17 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
             _insert(s, inserts)
             audit.record(s, "residents_import", actor, target_type="resident", rows=report.rows,
                          imported=report.imported, updated=report.updated, unchanged=report.unchanged,
-                         superseded=report.superseded, rejected=report.rejected)
+                         superseded=report.superseded, rejected=report.rejected, unconfirmed=report.unconfirmed,
+                         confirmed=len(report.conflicts) - report.unconfirmed)
 
     order = {f: i for i, f in enumerate(FIELD_LABELS)}
     for row in sorted(failed):
         for fname, message in sorted(dict.fromkeys(failed[row]), key=lambda p: order.get(p[0], 99)):
             report.errors.append(RowError(row, _label(fname), message))
     report.warnings.sort(key=lambda w: (w.row, w.other_row))
-    named = set(failed) | {w.row for w in report.warnings} | {w.other_row for w in report.warnings}
+    report.conflicts.sort(key=lambda c: c.row)
+    named = (set(failed) | {w.row for w in report.warnings} | {w.other_row for w in report.warnings}
+             | {c.row for c in report.conflicts})
     report.values = {n: [cell_text(v) for v in row_values[n]] for n in sorted(named)}
     return report
 
@@ -978,6 +1046,7 @@ def save_report(report: ImportReport, path: str | os.PathLike[str]) -> Path:
     ws.append(header)
     lines: list[list[Any]] = [[e.row, e.field, e.message] for e in report.errors]
     lines += [[w.row, "重复", w.message] for w in report.warnings]
+    lines += [[c.row, CONFLICT_LABEL, c.message] for c in report.conflicts]
     lines.sort(key=lambda x: x[0])
     for line in lines:
         ws.append(line + report.values.get(line[0], []))
@@ -1023,6 +1092,6 @@ def save_report(report: ImportReport, path: str | os.PathLike[str]) -> Path:
 
 __all__ = [
     "FIELD_LABELS", "HEADER_ALIASES", "IMPORT_ROLE", "MAX_ROWS", "ImportReport", "LedgerFileError", "RowError",
-    "RowWarning", "Table", "cell_text", "check_mapping", "field_for_header", "guess_mapping", "import_ledger", "read_table",
+    "RowConflict", "RowWarning", "Table", "cell_text", "check_mapping", "field_for_header", "guess_mapping", "import_ledger", "read_table",
     "save_report",
 ]

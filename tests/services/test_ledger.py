@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from db.errors import PermissionDenied, StationDeskError, ValidationError
 from db.models import AuditLog, Resident, ResidentTag
 from desktop.services import accounts, ledger, residents
-from desktop.services.idnumbers import make_ric
+from desktop.services.idnumbers import make_ric, mask
 from desktop.services.residents import ResidentForm
 
 TODAY = date(2026, 11, 23)
@@ -143,7 +143,7 @@ def test_import_fills_from_the_id_number_normalises_and_audits_counts_only(stati
     rows[0][3] = " ".join([ZHANG[:6], ZHANG[6:14], ZHANG[14:].lower()])
     rep = ledger.import_ledger(db, admin, write_xlsx(tmp_path / "t.xlsx", rows), today=TODAY)
     assert rep.to_json() == {"rows": 3, "imported": 3, "updated": 0, "unchanged": 0, "superseded": 0, "rejected": 0,
-                             "errors": [], "warnings": []}
+                             "unconfirmed": 0, "errors": [], "warnings": [], "conflicts": []}
     z, ztags = resident_by_number(db, ZHANG)
     assert (z.name, z.gender, z.birth_date, z.phone, z.ethnicity) == ("张秀英", 2, date(1949, 12, 31), "13812345678",
                                                                        "01")
@@ -157,7 +157,8 @@ def test_import_fills_from_the_id_number_normalises_and_audits_counts_only(stati
         assert m.birth_date == date(1985, 4, 1) and m.gender == 0 and m.doc_number is None and m.ethnicity is None
     [line] = audit_lines(db)
     assert line.actor_name == "admin" and line.target_type == "resident"
-    assert line.detail == {"rows": 3, "imported": 3, "updated": 0, "unchanged": 0, "superseded": 0, "rejected": 0}
+    assert line.detail == {"rows": 3, "imported": 3, "updated": 0, "unchanged": 0, "superseded": 0, "rejected": 0,
+                           "unconfirmed": 0, "confirmed": 0}
     assert "张" not in str(line.detail) and ZHANG[:6] not in str(line.detail)
 
 
@@ -295,6 +296,62 @@ def test_a_registered_resident_is_updated_not_duplicated(station, tmp_path):
     assert r.address_text == "幸福里小区3栋2单元501室" and r.notes == "老备注"  # empty cells keep
     assert tags == {"低保"} and count(db, ResidentTag) == 2  # 高龄 tombstoned, not deleted
     assert count(db, Resident) == 1
+
+
+def test_same_number_under_another_name_is_a_conflict_until_confirmed(station, tmp_path):
+    db, admin = station
+    zid = residents.register(db, admin, ResidentForm(name="张秀英", doc_number=ZHANG, phone="13800000000"))
+    residents.register(db, admin, ResidentForm(name="李建国", doc_number=LI, phone="13900000000"))
+    rows = [row(name="张秀兰", phone="13811111111", tags=""),  # ZHANG's number, another name
+            row(name="李建国", gender="男", number=LI, phone="13922222222", tags="", n=2),
+            row(name="王强", gender="男", number=WANG, tags="", n=3)]
+    p = write_xlsx(tmp_path / "c.xlsx", rows)
+    with db.session() as s:
+        seq = s.scalar(select(func.max(Resident.seq)))
+    for dry_run in (True, False):
+        rep = ledger.import_ledger(db, admin, p, dry_run=dry_run, today=TODAY)
+        assert (rep.rows, rep.imported, rep.updated, rep.unconfirmed, rep.rejected) == (3, 1, 1, 1, 0)
+        [c] = rep.conflicts
+        assert (c.row, c.resident_id, c.existing_name, c.file_name, c.confirmed) == (3, zid, "张秀英", "张秀兰", False)
+        assert c.doc_masked == mask(ZHANG) and ZHANG not in c.message and "确认后" in c.message
+        assert rep.to_json()["conflicts"] == [{"row": 3, "existing_name": "张秀英", "file_name": "张秀兰",
+                                               "doc_masked": mask(ZHANG), "confirmed": False}]
+        assert "1 行的证件号码已登记在另一个姓名下，需确认后才会更新" in rep.summary()
+        z, _ = resident_by_number(db, ZHANG)
+        assert (z.name, z.phone) == ("张秀英", "13800000000")  # not overwritten, not even the phone
+        with db.session() as s:
+            assert s.scalar(select(Resident.seq).where(Resident.id == zid)) <= seq
+    assert resident_by_number(db, LI)[0].phone == "13922222222" and resident_by_number(db, WANG)[0] is not None
+    assert audit_lines(db)[-1].detail["unconfirmed"] == 1
+
+    # A confirmation naming another name (the file was edited since) confirms nothing.
+    rep = ledger.import_ledger(db, admin, p, confirm={3: "张秀芳"}, today=TODAY)
+    assert rep.unconfirmed == 1 and resident_by_number(db, ZHANG)[0].name == "张秀英"
+    # Confirmed by its row number: the file's row is written, name included.
+    dry = ledger.import_ledger(db, admin, p, confirm=[3], dry_run=True, today=TODAY)
+    rep = ledger.import_ledger(db, admin, p, confirm=[3], today=TODAY)
+    assert dry.to_json() == rep.to_json()
+    assert (rep.updated, rep.unchanged, rep.unconfirmed) == (1, 2, 0) and rep.conflicts[0].confirmed
+    assert "已确认按文件更新" in rep.summary()
+    z, _ = resident_by_number(db, ZHANG)
+    assert (z.id, z.name, z.pinyin, z.phone) == (zid, "张秀兰", "zhangxiulan", "13811111111")
+    assert audit_lines(db)[-1].detail["confirmed"] == 1
+    assert ledger.import_ledger(db, admin, p, today=TODAY).conflicts == []  # the names agree now
+
+
+def test_confirm_all_conflicts_and_the_saved_report_lists_them(station, tmp_path):
+    db, admin = station
+    residents.register(db, admin, ResidentForm(name="张秀英", doc_number=ZHANG))
+    residents.register(db, admin, ResidentForm(name="李建国", doc_number=LI))
+    p = write_xlsx(tmp_path / "c.xlsx", [row(name="张秀兰", tags=""), row(name="李建华", gender="男", number=LI, n=2)])
+    dry = ledger.import_ledger(db, admin, p, dry_run=True, today=TODAY)
+    assert [(c.row, c.file_name) for c in dry.conflicts] == [(3, "张秀兰"), (4, "李建华")] and dry.unconfirmed == 2
+    out = ledger.save_report(dry, tmp_path / "问题清单.xlsx")
+    lines = list(openpyxl.load_workbook(out)["问题清单"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[1]) for r in lines] == [(3, "姓名不一致"), (4, "姓名不一致")] and lines[0][4] == "张秀兰"
+    rep = ledger.import_ledger(db, admin, p, confirm="all", today=TODAY)
+    assert (rep.updated, rep.unconfirmed) == (2, 0)
+    assert resident_by_number(db, ZHANG)[0].name == "张秀兰" and resident_by_number(db, LI)[0].name == "李建华"
 
 
 def test_none_in_the_tag_column_clears_tags_but_an_empty_cell_keeps_them(station, tmp_path):
