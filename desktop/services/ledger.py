@@ -408,12 +408,41 @@ def _read_csv(p: Path) -> Table:
     sample = text[:20000].splitlines()[:HEADER_SCAN_ROWS + 1]
     counts = {d: sum(line.count(d) for line in sample) for d in (",", "\t", ";")}
     delimiter = max(counts, key=lambda d: (counts[d], d == ","))
+    row_width = max((line.count(delimiter) for line in sample), default=0)
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        return _read_rows(reader, p, "csv", encoding, header_required=False)  # type: ignore[return-value]
+        rows = _whole_rows(reader, delimiter, row_width, p.name)
+        return _read_rows(rows, p, "csv", encoding, header_required=False)  # type: ignore[return-value]
     except csv.Error as e:
         raise LedgerFileError(f"bad csv: {e}", f"文件“{p.name}”的格式有误，无法按表格读取。请在 Excel 中打开并另存为"
                                                " .xlsx 后再导入。") from e
+
+
+def _whole_rows(reader: Any, delimiter: str, row_width: int, name: str) -> Iterator[list[str]]:
+    """The CSV's records, refusing one where an unbalanced quote swallowed
+    the following lines into a cell.
+
+    A quote that opens a cell and is never closed makes the csv module read
+    every later line into that one cell (to the next quote or the end of
+    the file).  A real multi-line cell (备注 typed with Alt+Enter) does not
+    hold whole rows, so a line inside a cell with at least half a row's
+    delimiters means swallowed rows: the file is refused, naming the row
+    where the quote opened, before anything is imported.
+    """
+    threshold = max(1, row_width // 2)
+    line = 1  # the text line where the current record starts
+    for n, record in enumerate(reader, start=1):
+        for cell in record:
+            if ("\n" in cell or "\r" in cell) and any(
+                    part.count(delimiter) >= threshold for part in cell.splitlines()[1:]):
+                where = f"第 {n} 行" + (f"（记事本中第 {line} 行）" if line != n else "")
+                raise LedgerFileError(
+                    f"unbalanced quote in csv record {n}",
+                    f"文件“{name}”{where}有一个没有配对的英文双引号（\"），把后面的几行并进了同一格，"
+                    f"无法分清是哪几个人。请用记事本打开文件，找到{where}的这个引号，删除它或补上另一半后再导入。"
+                    "（没有导入任何内容。）")
+        line = reader.line_num + 1
+        yield record
 
 
 # ------------------------------------------------------------------ report

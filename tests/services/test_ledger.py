@@ -557,3 +557,41 @@ def test_ten_thousand_rows_are_checked_and_written_in_one_go(station, tmp_path):
     assert rep.rejected == bad == 60 and rep.imported + rep.superseded == 3000 - bad
     assert count(db, Resident) == rep.imported
     assert len(audit_lines(db)) == 1
+
+
+def test_an_unbalanced_quote_in_a_csv_is_refused_with_its_row(station, tmp_path):
+    """The quote opening 李建国's 备注 cell is never closed: the csv module
+    reads the next rows into that cell, and the import saw one resident with
+    a long note (王强 and 孙新人 lost).  The file is refused, naming the row,
+    and nothing is written."""
+    db, admin = station
+    residents.register(db, admin, ResidentForm(name="赵大妈", gender=2, birth_date=date(1950, 3, 3)))
+    lines = [",".join(HEADERS), ",".join(map(str, row())),
+             ",".join(map(str, row(name="李建国", gender="男", number=LI, notes='"腿脚不便', n=2))),
+             ",".join(map(str, row(name="王强", gender="男", number=WANG, n=3))),
+             ",".join(map(str, row(name="孙新人", gender="男", number="", birth="1960-01-01", n=4)))]
+    p = tmp_path / "quote.csv"
+    p.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8-sig")
+    for call in (lambda: ledger.read_table(p), lambda: ledger.import_ledger(db, admin, p, today=TODAY),
+                 lambda: ledger.import_ledger(db, admin, p, dry_run=True, today=TODAY)):
+        with pytest.raises(ledger.LedgerFileError) as e:
+            call()
+        assert "第 3 行" in e.value.user_message and "引号" in e.value.user_message
+    assert count(db, Resident) == 1 and audit_lines(db) == []
+
+    # After a real two-line cell the text line differs from the sheet row: both are named.
+    lines[1] = lines[1].replace("高龄、独居", '"高龄\n独居"')
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ledger.LedgerFileError) as e:
+        ledger.read_table(p)
+    assert "第 3 行（记事本中第 4 行）" in e.value.user_message
+
+
+def test_a_quoted_cell_with_a_line_break_is_still_one_cell(station, tmp_path):
+    db, admin = station
+    p = write_csv(tmp_path / "notes.csv", [row(notes="腿脚不便\n需要上门服务"),
+                                          row(name="李建国", gender="男", number=LI, notes="独居，\n子女在外地", n=2)],
+                  encoding="utf-8-sig")
+    rep = ledger.import_ledger(db, admin, p, today=TODAY)
+    assert (rep.imported, rep.rejected) == (2, 0)
+    assert resident_by_number(db, ZHANG)[0].notes == "腿脚不便\n需要上门服务"
