@@ -65,6 +65,7 @@ import re
 import unicodedata
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time
 from pathlib import Path
@@ -89,6 +90,23 @@ IMPORT_ROLE = "supervisor"
 CONFLICT_LABEL = "姓名不一致"
 MAX_ROWS = 100_000
 HEADER_SCAN_ROWS = 10
+
+# What an .xlsx may declare before openpyxl is let near it (``_check_package``).
+# A 100 000-row ledger written with inline strings has an 80 MB sheet that
+# deflates about 9:1; Excel's own (shared strings) is smaller.
+MAX_PART_BYTES = 256 << 20  # one part, uncompressed
+MAX_PACKAGE_BYTES = 512 << 20  # all parts, uncompressed
+MAX_RATIO = 100  # uncompressed : compressed, for parts over RATIO_FLOOR
+RATIO_FLOOR = 1 << 20
+MAX_PARTS = 2000
+MAX_COLUMNS = 1000  # a declared width beyond this is not a ledger
+PROLOG_BYTES = 64 << 10  # where an XML part would carry a DOCTYPE
+
+
+def max_sheet_rows() -> int:
+    """Sheet rows read at most, blank (formatted) ones included: twice the
+    data limit leaves room for empty formatted rows below a full ledger."""
+    return 2 * MAX_ROWS + HEADER_SCAN_ROWS
 _CHUNK = 500  # ids per IN (...) when loading residents to update
 
 # Field -> Chinese label, in the order the import dialog offers them.
@@ -287,6 +305,8 @@ def _read_rows(rows: Iterator[Sequence[Any]], path: Path, kind: str, sheet: str,
     width = len(headers)
     data: list[tuple[int, list[Any]]] = []
     for n, vals in rest:
+        if n > max_sheet_rows():  # blank rows too: a million formatted empty rows end here
+            raise _too_many_sheet_rows(path.name)
         vals = list(vals[:width])
         if _blank(vals):
             continue
@@ -340,11 +360,116 @@ def _corrupt(name: str) -> LedgerFileError:
                            f"文件“{name}”已损坏，无法读取。请在 Excel 中打开并另存为新的 .xlsx 文件后再导入。")
 
 
+def _too_many_sheet_rows(name: str) -> LedgerFileError:
+    return LedgerFileError(
+        "too many sheet rows",
+        f"文件“{name}”的工作表超过 {max_sheet_rows():,} 行（包括设置了格式的空行），远远超过一份台账，没有读取。"
+        f"一次最多导入 {MAX_ROWS:,} 行。请在 Excel 中选中数据下方多余的空行并删除（不是清除内容），保存后再导入。")
+
+
+def _hostile(name: str, what: str) -> LedgerFileError:
+    return LedgerFileError(
+        f"hostile workbook: {what}",
+        f"文件“{name}”{what}，远远超过一份台账，可能已损坏或是恶意构造的文件，没有读取。"
+        "请在 Excel 中打开它，只把台账内容复制到一个新工作簿，另存为 .xlsx 后再导入。")
+
+
+_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\s+ref=\"\$?([A-Z]{1,3})?\$?(\d+)?(?::\$?([A-Z]{1,3})\$?(\d+))?\"")
+_ROOT = re.compile(rb"<([\w.-]+:)?worksheet[\s>]")
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _check_package(p: Path) -> None:
+    """Refuse an .xlsx that is not a plain ledger workbook, from its zip
+    directory and a streaming look at its sheets, before openpyxl parses it.
+
+    zipfile never inflates a part past the size its directory declares (a
+    part that lies fails its CRC), so the declared sizes bound every read:
+    parts and the whole package over a few hundred MB, a part deflated more
+    than MAX_RATIO:1 (a zip bomb, a huge shared-strings part), a declared
+    sheet size (<dimension>) over max_sheet_rows() or MAX_COLUMNS, or more
+    <row> elements than max_sheet_rows() (a million formatted empty rows)
+    are refused.  So are macros, links to other workbooks, encrypted parts,
+    XML with a DOCTYPE (entity expansion), and a zip that is no workbook.
+    """
+    name = p.name
+    try:
+        z = zipfile.ZipFile(p)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as e:
+        raise _corrupt(name) from e
+    with z:
+        infos = z.infolist()
+        if len(infos) > MAX_PARTS:
+            raise _hostile(name, f"里有 {len(infos):,} 个部件")
+        names = {i.filename.lower() for i in infos}
+        if not any(n.startswith("xl/") for n in names):
+            raise LedgerFileError("not a workbook",
+                                  f"文件“{name}”不是 Excel 工作簿（可能是别的压缩文件改了扩展名）。"
+                                  "请导入 Excel（.xlsx）或 CSV 文件。")
+        if any(n.endswith("vbaproject.bin") or n.startswith("xl/macrosheets/") for n in names):
+            raise LedgerFileError("macros",
+                                  f"文件“{name}”含有宏。为了安全，程序不读取带宏的工作簿。请在 Excel 中“另存为”"
+                                  "“Excel 工作簿（*.xlsx）”（宏会被去掉），再导入新文件。")
+        if any(n.startswith("xl/externallinks/") for n in names):
+            raise LedgerFileError("external links",
+                                  f"文件“{name}”链接了其他工作簿（外部链接），其中的数值可能不是最新的，程序不读取。"
+                                  "请在 Excel 中点“数据 → 编辑链接 → 断开链接”，保存后再导入。")
+        total = 0
+        for i in infos:
+            if i.flag_bits & 0x1:
+                raise _corrupt(name)  # an encrypted part: not something Excel writes in an .xlsx
+            total += i.file_size
+            if i.file_size > MAX_PART_BYTES or total > MAX_PACKAGE_BYTES:
+                raise _hostile(name, f"解压后超过 {max(i.file_size, total) >> 20:,} MB")
+            if i.file_size > RATIO_FLOOR and i.file_size > MAX_RATIO * max(1, i.compress_size):
+                raise _hostile(name, f"的压缩比异常（{i.file_size // max(1, i.compress_size):,} 倍）")
+        try:
+            for i in infos:
+                low = i.filename.lower()
+                if low.endswith((".xml", ".rels", ".vml")):
+                    _check_part(z, i, name, low.startswith("xl/worksheets/") and low.endswith(".xml"))
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as e:
+            raise _corrupt(name) from e
+
+
+def _check_part(z: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, sheet: bool) -> None:
+    """No DOCTYPE in an XML part; a sheet's declared size and its rows within bounds."""
+    with z.open(info) as f:
+        head = f.read(PROLOG_BYTES)
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            raise _hostile(name, "含有 Excel 不会写入的 XML 文档类型声明")
+        if not sheet:
+            return
+        m = _DIMENSION.search(head)
+        if m and m.group(4):
+            rows = int(m.group(4)) - int(m.group(2) or 1) + 1
+            cols = _column_number(m.group(3)) - _column_number(m.group(1) or b"A") + 1
+            if rows > max_sheet_rows() or cols > MAX_COLUMNS:
+                raise _hostile(name, f"的工作表声明有 {rows:,} 行 × {cols:,} 列")
+        root = _ROOT.search(head)
+        tag = b"<" + (root.group(1) if root and root.group(1) else b"") + b"row"
+        limit, count, buf = max_sheet_rows(), 0, head
+        while buf:
+            count += buf.count(tag)
+            if count > limit:
+                raise _too_many_sheet_rows(name)
+            keep = buf[-(len(tag) - 1):]
+            more = f.read(1 << 20)
+            buf = keep + more if more else b""
+
+
 def _read_xlsx(p: Path) -> Table:
     import openpyxl
 
+    _check_package(p)
     try:
-        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True, keep_links=False)
     except (zipfile.BadZipFile, zipfile.LargeZipFile) as e:
         raise _corrupt(p.name) from e
     except OSError as e:

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import csv
+import struct
+import time
+import zipfile
 from datetime import date, datetime
 
 import openpyxl
@@ -595,3 +598,136 @@ def test_a_quoted_cell_with_a_line_break_is_still_one_cell(station, tmp_path):
     rep = ledger.import_ledger(db, admin, p, today=TODAY)
     assert (rep.imported, rep.rejected) == (2, 0)
     assert resident_by_number(db, ZHANG)[0].notes == "腿脚不便\n需要上门服务"
+
+
+# ------------------------------------------------------------------ hostile workbooks
+
+def rezip(src, dst, parts=None, level=6):
+    """``src`` with some parts replaced or added (bytes, or a callable writing to a stream)."""
+    parts = dict(parts or {})
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as zout:
+        for info in zin.infolist():
+            if info.filename not in parts:
+                zout.writestr(info.filename, zin.read(info))
+        for name, content in parts.items():
+            if callable(content):
+                with zout.open(name, "w", force_zip64=True) as f:
+                    content(f)
+            else:
+                zout.writestr(name, content)
+    return dst
+
+
+def declare_size(path, member, size):
+    """Make the zip directory claim ``member`` inflates to ``size`` bytes."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(member)
+    struct.pack_into("<I", data, info.header_offset + 22, size)
+    at = data.find(b"PK\x01\x02" + data[info.header_offset + 4:info.header_offset + 6])
+    while data[at + 46:at + 46 + len(member)] != member.encode():
+        at = data.find(b"PK\x01\x02", at + 4)
+    struct.pack_into("<I", data, at + 24, size)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def sheet_xml(rows: bytes, dimension: bytes = b"") -> bytes:
+    return (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+            b'spreadsheetml/2006/main">' + dimension + b"<sheetData>" + rows + b"</sheetData></worksheet>")
+
+
+def million_styled_rows(f):
+    """A header and one resident, then formatted empty rows down to row
+    1 048 576, written in slices (about 40 MB inflated, 2.5 MB on disk)."""
+    f.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+            b'spreadsheetml/2006/main"><sheetData>')
+    for r, cells in enumerate((("姓名", "身份证号码"), ("李建国", LI)), start=1):
+        f.write(f'<row r="{r}">'.encode() + "".join(
+            f'<c r="{col}{r}" t="inlineStr"><is><t>{v}</t></is></c>' for col, v in zip("AB", cells)).encode()
+            + b"</row>")
+    for start in range(3, 1_048_577, 65536):
+        f.write("".join(f'<row r="{i}" s="1" customFormat="1"/>'
+                        for i in range(start, min(start + 65536, 1_048_577))).encode())
+    f.write(b"</sheetData></worksheet>")
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+HOSTILE = {
+    # A zip bomb: a shared-strings part of 24 MB that deflates 1000:1.
+    "bomb": ({"xl/sharedStrings.xml": lambda f: [f.write(b"<si><t>a</t></si>" * 65536) for _ in range(24)]},
+             "压缩比异常"),
+    # A part whose zip directory declares 3 GB.
+    "declared": ({}, "解压后超过"),
+    # A sheet declaring the whole grid as its size.
+    "dimension": ({SHEET: sheet_xml(b'<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>',
+                                    b'<dimension ref="A1:XFD1048576"/>')}, "1,048,576 行 × 16,384 列"),
+    # A million formatted empty rows, with no size declared: counted, not parsed.
+    "styled rows": ({SHEET: million_styled_rows}, "设置了格式的空行"),
+    # Entity expansion (billion laughs) in the shared strings.
+    "doctype": ({"xl/sharedStrings.xml": b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+                                         b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+                                         b'<sst><si><t>&lol2;</t></si></sst>'}, "文档类型声明"),
+    "macros": ({"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 macro"}, "含有宏"),
+    "external link": ({"xl/externalLinks/externalLink1.xml": b"<externalLink/>"}, "外部链接"),
+    "too many parts": ({f"xl/media/p{i}.bin": b"" for i in range(2001)}, "2,010 个部件"),
+}
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE))
+def test_a_hostile_workbook_is_refused_quickly_and_changes_nothing(station, tmp_path, kind):
+    db, admin = station
+    kept = residents.register(db, admin, ResidentForm(name="张秀英", doc_number=ZHANG))
+    base = write_xlsx(tmp_path / "base.xlsx", [row(name="李建国", gender="男", number=LI)])
+    parts, fragment = HOSTILE[kind]
+    p = rezip(base, tmp_path / f"{kind}.xlsx", parts, level=1 if kind == "styled rows" else 9)
+    if kind == "declared":
+        declare_size(p, SHEET, 3 << 30)
+    assert p.stat().st_size < 3 << 20  # small on disk
+    started = time.process_time()
+    with pytest.raises(ledger.LedgerFileError) as e:
+        ledger.read_table(p)
+    took = time.process_time() - started
+    assert fragment in e.value.user_message, e.value.user_message
+    assert took < 1.0, f"{kind}: {took:.2f} s"
+    with pytest.raises(ledger.LedgerFileError):
+        ledger.import_ledger(db, admin, p, today=TODAY)
+    assert count(db, Resident) == 1 and resident_by_number(db, ZHANG)[0].id == kept and audit_lines(db) == []
+
+
+@pytest.mark.parametrize("name, content, fragment", [
+    ("photo.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "不是真正的 Excel"),
+    ("letter.xlsx", None, "不是 Excel 工作簿"),  # a .docx renamed
+])
+def test_a_file_renamed_to_xlsx_is_refused(tmp_path, name, content, fragment):
+    p = tmp_path / name
+    if content is None:
+        with zipfile.ZipFile(p, "w") as z:
+            z.writestr("[Content_Types].xml", "<Types/>")
+            z.writestr("word/document.xml", "<w:document/>")
+    else:
+        p.write_bytes(content)
+    with pytest.raises(ledger.LedgerFileError) as e:
+        ledger.read_table(p)
+    assert fragment in e.value.user_message
+
+
+def test_the_row_limits_leave_room_for_a_full_ledger(station, tmp_path, monkeypatch):
+    """MAX_ROWS data rows with formatted empty rows below still import; rows
+    beyond twice the limit are refused without reading them."""
+    db, admin = station
+    monkeypatch.setattr(ledger, "MAX_ROWS", 40)
+    rows = [row(name=f"居民{i}", gender="", number=make_ric("340304", date(1960, 1, 1 + i), 10 + i), tags="", n=i)
+            for i in range(20)]
+    full = write_xlsx(tmp_path / "full.xlsx", rows + [[None] * 3] * 20)
+    wb = openpyxl.load_workbook(full)
+    ws = wb.active
+    for r in range(ws.max_row + 1, ledger.max_sheet_rows() + 1):  # formatted empty rows to the last one allowed
+        ws.row_dimensions[r].height = 18
+    wb.save(full)
+    assert ledger.import_ledger(db, admin, full, today=TODAY).imported == 20
+    ws.row_dimensions[ledger.max_sheet_rows() + 1].height = 18
+    wb.save(full)
+    with pytest.raises(ledger.LedgerFileError) as e:
+        ledger.read_table(full)
+    assert "设置了格式的空行" in e.value.user_message
