@@ -332,8 +332,7 @@ def read_table(path: str | os.PathLike[str]) -> Table:
         with open(p, "rb") as f:
             head = f.read(8)
     except OSError as e:
-        raise LedgerFileError(f"cannot read {p}: {e}",
-                              f"无法读取文件“{name}”。如果它正在 Excel 中打开，请先关闭再试。") from e
+        raise _cannot_read(p, e) from e
     ext = p.suffix.lower()
     if not head:
         raise LedgerFileError("empty file", f"文件“{name}”是空的。")
@@ -353,6 +352,11 @@ def read_table(path: str | os.PathLike[str]) -> Table:
     if ext in (".csv", ".txt", ""):
         return _read_csv(p)
     raise LedgerFileError(f"unsupported {ext}", f"不支持“{ext}”文件。请导入 Excel（.xlsx）或 CSV 文件。")
+
+
+def _cannot_read(p: Path, e: OSError) -> LedgerFileError:
+    return LedgerFileError(f"cannot read {p}: {e}",
+                           f"无法读取文件“{p.name}”。如果它正在 Excel 中打开，请先关闭再试。")
 
 
 def _corrupt(name: str) -> LedgerFileError:
@@ -403,6 +407,8 @@ def _check_package(p: Path) -> None:
         z = zipfile.ZipFile(p)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as e:
         raise _corrupt(name) from e
+    except OSError as e:
+        raise _cannot_read(p, e) from e
     with z:
         infos = z.infolist()
         if len(infos) > MAX_PARTS:
@@ -473,8 +479,7 @@ def _read_xlsx(p: Path) -> Table:
     except (zipfile.BadZipFile, zipfile.LargeZipFile) as e:
         raise _corrupt(p.name) from e
     except OSError as e:
-        raise LedgerFileError(f"cannot read {p}: {e}",
-                              f"无法读取文件“{p.name}”。如果它正在 Excel 中打开，请先关闭再试。") from e
+        raise _cannot_read(p, e) from e
     except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file
         raise _corrupt(p.name) from e
     try:
@@ -527,8 +532,7 @@ def _read_csv(p: Path) -> Table:
     try:
         raw = p.read_bytes()
     except OSError as e:
-        raise LedgerFileError(f"cannot read {p}: {e}",
-                              f"无法读取文件“{p.name}”。如果它正在 Excel 中打开，请先关闭再试。") from e
+        raise _cannot_read(p, e) from e
     text, encoding = _decode(raw, p.name)
     sample = text[:20000].splitlines()[:HEADER_SCAN_ROWS + 1]
     counts = {d: sum(line.count(d) for line in sample) for d in (",", "\t", ";")}
