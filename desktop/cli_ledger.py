@@ -2,6 +2,11 @@
 
     python -m desktop --db X residents import 台账.xlsx --dry-run
     python -m desktop --db X residents import 台账.xlsx --json
+    python -m desktop --db X residents import 台账.xlsx --confirm-conflicts 5,9-11
+
+Conflicts: a row whose ID number is registered under another name is listed
+(dry run and real run) and not written; ``--confirm-conflicts ROWS`` (sheet
+row numbers, "5,9-11", or "all") writes those rows, name included.
 
 Who acts: the CLI has no sign-in (whoever can run it can already open the
 database file), so it acts as a system actor built from an account stored in
@@ -38,6 +43,28 @@ def add_parser(sub: Any) -> None:
     imp.add_argument("--json", action="store_true", help="print one JSON object")
     imp.add_argument("--user", metavar="USER",
                      help="act as this account (default: the first active administrator)")
+    imp.add_argument("--confirm-conflicts", metavar="ROWS", default="", type=_rows,
+                     help="a row whose ID number is registered under another name is listed and NOT written "
+                          "unless confirmed here: sheet row numbers as in the report (e.g. 5,9-11), or 'all' "
+                          "(the file's name then replaces the registered one)")
+
+
+def _rows(text: str) -> str | set[int]:
+    """``--confirm-conflicts``: "all", or row numbers and ranges ("5,9-11")."""
+    text = text.strip()
+    if text.lower() == "all":
+        return "all"
+    rows: set[int] = set()
+    for part in filter(None, (p.strip() for p in text.replace("，", ",").split(","))):
+        lo, _, hi = part.partition("-")
+        try:
+            first, last = int(lo), int(hi or lo)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"行号“{part}”无法识别，请写成 5,9-11 或 all") from None
+        if not 1 <= first <= last or last - first > 1_000_000:
+            raise argparse.ArgumentTypeError(f"行号范围“{part}”不对，请写成 5,9-11 或 all")
+        rows.update(range(first, last + 1))
+    return rows
 
 
 def system_actor(db: Any, username: str | None = None) -> Any:
@@ -106,6 +133,14 @@ def cmd_residents_import(args: argparse.Namespace) -> int:
         print(f"  提示：{w.message}")
     if len(report.warnings) > SHOW_ERRORS:
         print(f"  ……还有 {len(report.warnings) - SHOW_ERRORS} 条提示。")
+    for c in report.conflicts[:SHOW_ERRORS]:
+        print(f"  第 {c.row} 行　姓名不一致：{c.message}")
+    if len(report.conflicts) > SHOW_ERRORS:
+        print(f"  ……还有 {len(report.conflicts) - SHOW_ERRORS} 处姓名不一致（用 --json 查看全部）。")
+    held = [c.row for c in report.conflicts if not c.confirmed]
+    if held:
+        rows = ",".join(map(str, held[:SHOW_ERRORS])) + ("…" if len(held) > SHOW_ERRORS else "")
+        print(f"  核对无误后，加上 --confirm-conflicts {rows}（或 all）再运行一次，才会按文件更新这些行。")
     return 0
 
 
@@ -116,6 +151,6 @@ def _run_import(args: argparse.Namespace) -> Any:
     db = open_database(_db_url(args))
     try:
         actor = system_actor(db, args.user)
-        return ledger.import_ledger(db, actor, args.file, dry_run=args.dry_run)
+        return ledger.import_ledger(db, actor, args.file, dry_run=args.dry_run, confirm=args.confirm_conflicts or ())
     finally:
         db.close()

@@ -29,6 +29,17 @@ Matching (who a row is)
     Within one file the same rule groups rows: the later row wins, its empty
     cells keep the earlier row's values, and a warning names both rows.
 
+Conflicts (same number, another name)
+    A row whose document number matches a live resident registered under a
+    different name is never written on its own say-so: it is listed in
+    ``report.conflicts`` (existing name, the file's name, the number masked)
+    in the dry run and the real run alike, and held back (counted as
+    ``unconfirmed``) unless the caller confirms it: ``confirm`` is "all", the
+    sheet row numbers to confirm, or ``{row: name in the file}`` (what the
+    import window sends: a confirmation then holds only while that row still
+    carries that name, so an edited file is not confirmed blindly).  A
+    confirmed row updates the resident like any other row, name included.
+
 Writing
     Updates overwrite only the fields whose cells are filled; empty cells keep
     what is stored.  A row that would change nothing is counted as
@@ -40,7 +51,8 @@ Writing
 
 Counts: ``rows`` (non-blank data rows) = imported + updated + unchanged +
 superseded (an earlier row of the same person, replaced by a later one) +
-rejected.  A dry run returns the same report and writes nothing.
+rejected + unconfirmed (conflicts held back).  A dry run returns the same
+report and writes nothing.
 """
 from __future__ import annotations
 
@@ -53,10 +65,11 @@ import re
 import unicodedata
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Collection, Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -68,14 +81,32 @@ from db.models import Resident, ResidentTag
 from db.writes import bulk_insert
 from desktop.services import audit
 from desktop.services.context import Actor
-from desktop.services.idnumbers import normalize, validate_ric
+from desktop.services.idnumbers import mask, normalize, validate_ric
 from desktop.services.names import name_pinyin
 from desktop.services.residents import ResidentForm, _apply, validate
 from desktop.services.vocab import DOC_TYPES, ETHNICITIES, GENDERS, RESIDENCY, SPECIAL_GROUPS
 
 IMPORT_ROLE = "supervisor"
+CONFLICT_LABEL = "姓名不一致"
 MAX_ROWS = 100_000
 HEADER_SCAN_ROWS = 10
+
+# What an .xlsx may declare before openpyxl is let near it (``_check_package``).
+# A 100 000-row ledger written with inline strings has an 80 MB sheet that
+# deflates about 9:1; Excel's own (shared strings) is smaller.
+MAX_PART_BYTES = 256 << 20  # one part, uncompressed
+MAX_PACKAGE_BYTES = 512 << 20  # all parts, uncompressed
+MAX_RATIO = 100  # uncompressed : compressed, for parts over RATIO_FLOOR
+RATIO_FLOOR = 1 << 20
+MAX_PARTS = 2000
+MAX_COLUMNS = 1000  # a declared width beyond this is not a ledger
+PROLOG_BYTES = 64 << 10  # where an XML part would carry a DOCTYPE
+
+
+def max_sheet_rows() -> int:
+    """Sheet rows read at most, blank (formatted) ones included: twice the
+    data limit leaves room for empty formatted rows below a full ledger."""
+    return 2 * MAX_ROWS + HEADER_SCAN_ROWS
 _CHUNK = 500  # ids per IN (...) when loading residents to update
 
 # Field -> Chinese label, in the order the import dialog offers them.
@@ -274,6 +305,8 @@ def _read_rows(rows: Iterator[Sequence[Any]], path: Path, kind: str, sheet: str,
     width = len(headers)
     data: list[tuple[int, list[Any]]] = []
     for n, vals in rest:
+        if n > max_sheet_rows():  # blank rows too: a million formatted empty rows end here
+            raise _too_many_sheet_rows(path.name)
         vals = list(vals[:width])
         if _blank(vals):
             continue
@@ -299,8 +332,7 @@ def read_table(path: str | os.PathLike[str]) -> Table:
         with open(p, "rb") as f:
             head = f.read(8)
     except OSError as e:
-        raise LedgerFileError(f"cannot read {p}: {e}",
-                              f"无法读取文件“{name}”。如果它正在 Excel 中打开，请先关闭再试。") from e
+        raise _cannot_read(p, e) from e
     ext = p.suffix.lower()
     if not head:
         raise LedgerFileError("empty file", f"文件“{name}”是空的。")
@@ -322,21 +354,132 @@ def read_table(path: str | os.PathLike[str]) -> Table:
     raise LedgerFileError(f"unsupported {ext}", f"不支持“{ext}”文件。请导入 Excel（.xlsx）或 CSV 文件。")
 
 
+def _cannot_read(p: Path, e: OSError) -> LedgerFileError:
+    return LedgerFileError(f"cannot read {p}: {e}",
+                           f"无法读取文件“{p.name}”。如果它正在 Excel 中打开，请先关闭再试。")
+
+
 def _corrupt(name: str) -> LedgerFileError:
     return LedgerFileError("corrupt workbook",
                            f"文件“{name}”已损坏，无法读取。请在 Excel 中打开并另存为新的 .xlsx 文件后再导入。")
 
 
+def _too_many_sheet_rows(name: str) -> LedgerFileError:
+    return LedgerFileError(
+        "too many sheet rows",
+        f"文件“{name}”的工作表超过 {max_sheet_rows():,} 行（包括设置了格式的空行），远远超过一份台账，没有读取。"
+        f"一次最多导入 {MAX_ROWS:,} 行。请在 Excel 中选中数据下方多余的空行并删除（不是清除内容），保存后再导入。")
+
+
+def _hostile(name: str, what: str) -> LedgerFileError:
+    return LedgerFileError(
+        f"hostile workbook: {what}",
+        f"文件“{name}”{what}，远远超过一份台账，可能已损坏或是恶意构造的文件，没有读取。"
+        "请在 Excel 中打开它，只把台账内容复制到一个新工作簿，另存为 .xlsx 后再导入。")
+
+
+_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\s+ref=\"\$?([A-Z]{1,3})?\$?(\d+)?(?::\$?([A-Z]{1,3})\$?(\d+))?\"")
+_ROOT = re.compile(rb"<([\w.-]+:)?worksheet[\s>]")
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _check_package(p: Path) -> None:
+    """Refuse an .xlsx that is not a plain ledger workbook, from its zip
+    directory and a streaming look at its sheets, before openpyxl parses it.
+
+    zipfile never inflates a part past the size its directory declares (a
+    part that lies fails its CRC), so the declared sizes bound every read:
+    parts and the whole package over a few hundred MB, a part deflated more
+    than MAX_RATIO:1 (a zip bomb, a huge shared-strings part), a declared
+    sheet size (<dimension>) over max_sheet_rows() or MAX_COLUMNS, or more
+    <row> elements than max_sheet_rows() (a million formatted empty rows)
+    are refused.  So are macros, links to other workbooks, encrypted parts,
+    XML with a DOCTYPE (entity expansion), and a zip that is no workbook.
+    """
+    name = p.name
+    try:
+        z = zipfile.ZipFile(p)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as e:
+        raise _corrupt(name) from e
+    except OSError as e:
+        raise _cannot_read(p, e) from e
+    with z:
+        infos = z.infolist()
+        if len(infos) > MAX_PARTS:
+            raise _hostile(name, f"里有 {len(infos):,} 个部件")
+        names = {i.filename.lower() for i in infos}
+        if not any(n.startswith("xl/") for n in names):
+            raise LedgerFileError("not a workbook",
+                                  f"文件“{name}”不是 Excel 工作簿（可能是别的压缩文件改了扩展名）。"
+                                  "请导入 Excel（.xlsx）或 CSV 文件。")
+        if any(n.endswith("vbaproject.bin") or n.startswith("xl/macrosheets/") for n in names):
+            raise LedgerFileError("macros",
+                                  f"文件“{name}”含有宏。为了安全，程序不读取带宏的工作簿。请在 Excel 中“另存为”"
+                                  "“Excel 工作簿（*.xlsx）”（宏会被去掉），再导入新文件。")
+        if any(n.startswith("xl/externallinks/") for n in names):
+            raise LedgerFileError("external links",
+                                  f"文件“{name}”链接了其他工作簿（外部链接），其中的数值可能不是最新的，程序不读取。"
+                                  "请在 Excel 中点“数据 → 编辑链接 → 断开链接”，保存后再导入。")
+        total = 0
+        for i in infos:
+            if i.flag_bits & 0x1:
+                raise _corrupt(name)  # an encrypted part: not something Excel writes in an .xlsx
+            total += i.file_size
+            if i.file_size > MAX_PART_BYTES or total > MAX_PACKAGE_BYTES:
+                raise _hostile(name, f"解压后超过 {max(i.file_size, total) >> 20:,} MB")
+            if i.file_size > RATIO_FLOOR and i.file_size > MAX_RATIO * max(1, i.compress_size):
+                raise _hostile(name, f"的压缩比异常（{i.file_size // max(1, i.compress_size):,} 倍）")
+        try:
+            for i in infos:
+                low = i.filename.lower()
+                if low.endswith((".xml", ".rels", ".vml")):
+                    _check_part(z, i, name, low.startswith("xl/worksheets/") and low.endswith(".xml"))
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as e:
+            raise _corrupt(name) from e
+
+
+def _check_part(z: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, sheet: bool) -> None:
+    """No DOCTYPE in an XML part; a sheet's declared size and its rows within bounds."""
+    with z.open(info) as f:
+        head = f.read(PROLOG_BYTES)
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            raise _hostile(name, "含有 Excel 不会写入的 XML 文档类型声明")
+        if not sheet:
+            return
+        m = _DIMENSION.search(head)
+        if m and m.group(4):
+            rows = int(m.group(4)) - int(m.group(2) or 1) + 1
+            cols = _column_number(m.group(3)) - _column_number(m.group(1) or b"A") + 1
+            if rows > max_sheet_rows() or cols > MAX_COLUMNS:
+                raise _hostile(name, f"的工作表声明有 {rows:,} 行 × {cols:,} 列")
+        root = _ROOT.search(head)
+        tag = b"<" + (root.group(1) if root and root.group(1) else b"") + b"row"
+        limit, count, buf = max_sheet_rows(), 0, head
+        while buf:
+            count += buf.count(tag)
+            if count > limit:
+                raise _too_many_sheet_rows(name)
+            keep = buf[-(len(tag) - 1):]
+            more = f.read(1 << 20)
+            buf = keep + more if more else b""
+
+
 def _read_xlsx(p: Path) -> Table:
     import openpyxl
 
+    _check_package(p)
     try:
-        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True, keep_links=False)
     except (zipfile.BadZipFile, zipfile.LargeZipFile) as e:
         raise _corrupt(p.name) from e
     except OSError as e:
-        raise LedgerFileError(f"cannot read {p}: {e}",
-                              f"无法读取文件“{p.name}”。如果它正在 Excel 中打开，请先关闭再试。") from e
+        raise _cannot_read(p, e) from e
     except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file
         raise _corrupt(p.name) from e
     try:
@@ -389,18 +532,46 @@ def _read_csv(p: Path) -> Table:
     try:
         raw = p.read_bytes()
     except OSError as e:
-        raise LedgerFileError(f"cannot read {p}: {e}",
-                              f"无法读取文件“{p.name}”。如果它正在 Excel 中打开，请先关闭再试。") from e
+        raise _cannot_read(p, e) from e
     text, encoding = _decode(raw, p.name)
     sample = text[:20000].splitlines()[:HEADER_SCAN_ROWS + 1]
     counts = {d: sum(line.count(d) for line in sample) for d in (",", "\t", ";")}
     delimiter = max(counts, key=lambda d: (counts[d], d == ","))
+    row_width = max((line.count(delimiter) for line in sample), default=0)
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        return _read_rows(reader, p, "csv", encoding, header_required=False)  # type: ignore[return-value]
+        rows = _whole_rows(reader, delimiter, row_width, p.name)
+        return _read_rows(rows, p, "csv", encoding, header_required=False)  # type: ignore[return-value]
     except csv.Error as e:
         raise LedgerFileError(f"bad csv: {e}", f"文件“{p.name}”的格式有误，无法按表格读取。请在 Excel 中打开并另存为"
                                                " .xlsx 后再导入。") from e
+
+
+def _whole_rows(reader: Any, delimiter: str, row_width: int, name: str) -> Iterator[list[str]]:
+    """The CSV's records, refusing one where an unbalanced quote swallowed
+    the following lines into a cell.
+
+    A quote that opens a cell and is never closed makes the csv module read
+    every later line into that one cell (to the next quote or the end of
+    the file).  A real multi-line cell (备注 typed with Alt+Enter) does not
+    hold whole rows, so a line inside a cell with at least half a row's
+    delimiters means swallowed rows: the file is refused, naming the row
+    where the quote opened, before anything is imported.
+    """
+    threshold = max(1, row_width // 2)
+    line = 1  # the text line where the current record starts
+    for n, record in enumerate(reader, start=1):
+        for cell in record:
+            if ("\n" in cell or "\r" in cell) and any(
+                    part.count(delimiter) >= threshold for part in cell.splitlines()[1:]):
+                where = f"第 {n} 行" + (f"（记事本中第 {line} 行）" if line != n else "")
+                raise LedgerFileError(
+                    f"unbalanced quote in csv record {n}",
+                    f"文件“{name}”{where}有一个没有配对的英文双引号（\"），把后面的几行并进了同一格，"
+                    f"无法分清是哪几个人。请用记事本打开文件，找到{where}的这个引号，删除它或补上另一半后再导入。"
+                    "（没有导入任何内容。）")
+        line = reader.line_num + 1
+        yield record
 
 
 # ------------------------------------------------------------------ report
@@ -426,6 +597,28 @@ class RowWarning:
 
 
 @dataclass
+class RowConflict:
+    """A row whose document number belongs to a resident with another name."""
+
+    row: int  # sheet row number
+    resident_id: uuid.UUID
+    existing_name: str  # as registered
+    file_name: str  # as in the file
+    doc_masked: str
+    confirmed: bool = False  # written (name included) only when confirmed
+
+    @property
+    def message(self) -> str:
+        then = "已确认，按文件更新。" if self.confirmed else "确认后才会用这一行更新，未确认的不导入。"
+        return (f"证件号码 {self.doc_masked} 已登记为“{self.existing_name}”，文件中的姓名是“{self.file_name}”。"
+                + then)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"row": self.row, "existing_name": self.existing_name, "file_name": self.file_name,
+                "doc_masked": self.doc_masked, "confirmed": self.confirmed}
+
+
+@dataclass
 class ImportReport:
     rows: int = 0
     imported: int = 0
@@ -433,21 +626,25 @@ class ImportReport:
     unchanged: int = 0
     superseded: int = 0
     rejected: int = 0
+    unconfirmed: int = 0  # conflicts held back
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowWarning] = field(default_factory=list)
+    conflicts: list[RowConflict] = field(default_factory=list)
     dry_run: bool = False
     sheet: str = ""
     header_row: int = 0
     headers: list[str] = field(default_factory=list)
-    # Original cells (as text) of the rows named in errors and warnings, for save_report.
+    # Original cells (as text) of the rows named in errors and warnings, for the problem report.
     values: dict[int, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "rows": self.rows, "imported": self.imported, "updated": self.updated,
             "unchanged": self.unchanged, "superseded": self.superseded, "rejected": self.rejected,
+            "unconfirmed": self.unconfirmed,
             "errors": [e.to_json() for e in self.errors],
             "warnings": [w.to_json() for w in self.warnings],
+            "conflicts": [c.to_json() for c in self.conflicts],
         }
 
     def summary(self) -> str:
@@ -461,6 +658,11 @@ class ImportReport:
             parts.append(f"{self.unchanged} 人已是最新、无需改动")
         if self.superseded:
             parts.append(f"{self.superseded} 行与后面的行重复、已合并")
+        if self.unconfirmed:
+            parts.append(f"{self.unconfirmed} 行的证件号码已登记在另一个姓名下，需确认后才会更新")
+        confirmed = len(self.conflicts) - self.unconfirmed
+        if confirmed:
+            parts.append(f"{confirmed} 行姓名不同、已确认按文件更新")
         parts.append(f"{self.rejected} 行有问题未导入" if self.rejected else "没有发现问题")
         return "，".join(parts) + "。"
 
@@ -734,10 +936,14 @@ def check_mapping(table: Table, mapping: dict[int, str] | None) -> dict[int, str
 
 def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
                   mapping: dict[int, str] | None = None, dry_run: bool = False,
+                  confirm: str | Collection[int] | Mapping[int, str] = (),
                   today: date | None = None) -> ImportReport:
     """Check a ledger file and (unless ``dry_run``) import it in one transaction.
 
     Importing needs a supervisor; a dry run is open to every role.
+    ``confirm`` names the conflicts (same number, another name) to write:
+    "all", sheet row numbers, or ``{row: the file's name}``; see the module
+    docstring.
     """
     if not dry_run:
         actor.require(IMPORT_ROLE, "导入居民台账")
@@ -750,6 +956,14 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
 
     def reject(row: int, problems: list[tuple[str, str]]) -> None:
         failed.setdefault(row, []).extend(problems)
+
+    def confirmed(row: int, name: str) -> bool:
+        if isinstance(confirm, str):
+            return confirm == "all"
+        if isinstance(confirm, Mapping):
+            wanted = confirm.get(row)
+            return wanted is not None and "".join(unicodedata.normalize("NFC", wanted).split()) == name
+        return row in confirm
 
     # 1. Each row on its own.
     parsed: list[tuple[int, dict[str, Any], ResidentForm]] = []
@@ -813,11 +1027,13 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
         doc_ids: dict[tuple[str, str], list[uuid.UUID]] = {}
         name_ids: dict[tuple[str, str, Any], list[uuid.UUID]] = {}
         docless: set[uuid.UUID] = set()
+        doc_names: dict[uuid.UUID, str] = {}
         for rid, dt, dn, nm, bd, ph in s.execute(
                 select(Resident.id, Resident.doc_type, Resident.doc_number, Resident.name, Resident.birth_date,
                        Resident.phone).where(Resident.deleted.is_(False))):
             if dn:
                 doc_ids.setdefault((dt, dn), []).append(rid)
+                doc_names[rid] = nm
             else:
                 docless.add(rid)
             if bd:
@@ -842,6 +1058,13 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
                                                  "请先在“居民”页核对这几条记录。")])
                     continue
                 if ids:
+                    if doc_names[ids[0]] != f.name:  # the same number under another name: only when confirmed
+                        c = RowConflict(last, ids[0], doc_names[ids[0]], f.name, mask(f.doc_number),
+                                        confirmed(last, f.name))
+                        report.conflicts.append(c)
+                        if not c.confirmed:
+                            report.unconfirmed += 1
+                            continue
                     matched.append((g, ids[0]))
                     continue
                 cands = [i for i in by_name_rule(f) if i in docless and i not in claimed]
@@ -899,14 +1122,17 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
             _insert(s, inserts)
             audit.record(s, "residents_import", actor, target_type="resident", rows=report.rows,
                          imported=report.imported, updated=report.updated, unchanged=report.unchanged,
-                         superseded=report.superseded, rejected=report.rejected)
+                         superseded=report.superseded, rejected=report.rejected, unconfirmed=report.unconfirmed,
+                         confirmed=len(report.conflicts) - report.unconfirmed)
 
     order = {f: i for i, f in enumerate(FIELD_LABELS)}
     for row in sorted(failed):
         for fname, message in sorted(dict.fromkeys(failed[row]), key=lambda p: order.get(p[0], 99)):
             report.errors.append(RowError(row, _label(fname), message))
     report.warnings.sort(key=lambda w: (w.row, w.other_row))
-    named = set(failed) | {w.row for w in report.warnings} | {w.other_row for w in report.warnings}
+    report.conflicts.sort(key=lambda c: c.row)
+    named = (set(failed) | {w.row for w in report.warnings} | {w.other_row for w in report.warnings}
+             | {c.row for c in report.conflicts})
     report.values = {n: [cell_text(v) for v in row_values[n]] for n in sorted(named)}
     return report
 
@@ -965,6 +1191,7 @@ def problem_sheets(report: ImportReport) -> list[tuple[Any, ...]]:
     header = ["行号", "字段", "问题"] + [h or f"第{i + 1}列" for i, h in enumerate(report.headers)]
     lines: list[list[Any]] = [[e.row, e.field, e.message] for e in report.errors]
     lines += [[w.row, "重复", w.message] for w in report.warnings]
+    lines += [[c.row, CONFLICT_LABEL, c.message] for c in report.conflicts]
     lines.sort(key=lambda x: x[0])
     rows = [line + report.values.get(line[0], []) for line in lines]
     summary = [["说明", report.summary()], ["工作表", report.sheet], ["表头所在行", report.header_row],
@@ -975,6 +1202,6 @@ def problem_sheets(report: ImportReport) -> list[tuple[Any, ...]]:
 
 __all__ = [
     "FIELD_LABELS", "HEADER_ALIASES", "IMPORT_ROLE", "MAX_ROWS", "ImportReport", "LedgerFileError", "RowError",
-    "RowWarning", "Table", "cell_text", "check_mapping", "field_for_header", "guess_mapping", "import_ledger", "problem_sheets",
-    "read_table",
+    "RowConflict", "RowWarning", "Table", "cell_text", "check_mapping", "field_for_header", "guess_mapping", "import_ledger",
+    "problem_sheets", "read_table",
 ]

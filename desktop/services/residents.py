@@ -68,12 +68,31 @@ class Candidate:
     phone: str
     address: str
     reason: str
+    same_document: bool = False  # the same document type and number: the same person, never saved twice
 
 
 class DuplicateFound(StationDeskError):
-    def __init__(self, candidates: list[Candidate]):
-        super().__init__("possible duplicate", "系统中可能已有这位居民。请核对后打开已有记录，或填写原因后仍然保存。")
+    """A near match (same name and birth date or phone): open the existing
+    record, or save anyway with a reason."""
+
+    may_save_anyway = True
+
+    def __init__(self, candidates: list[Candidate], user_message: str = ""):
+        super().__init__("possible duplicate", user_message or
+                         "系统中可能已有这位居民。请核对后打开已有记录，或填写原因后仍然保存。")
         self.candidates = candidates
+
+
+class SameDocumentNumber(DuplicateFound):
+    """Another live resident has exactly this document type and number.
+    Refused for every role, with or without a reason: the worker opens the
+    existing record instead."""
+
+    may_save_anyway = False
+
+    def __init__(self, candidates: list[Candidate]):
+        super().__init__(candidates, "这个证件号码已经登记过，同一个证件号码不能登记两次。"
+                                     "请打开已有记录核对；如果号码填错了，请返回修改。")
 
 
 @dataclass(frozen=True)
@@ -202,20 +221,37 @@ def find_duplicates(db: Database, form: ResidentForm, exclude: uuid.UUID | None 
     if not conds:
         return []
     q = select(Resident).where(Resident.deleted.is_(False), or_(*conds)).limit(20)
+    if form.doc_number:  # the same number first: never cut off by the limit
+        q = q.order_by(conds[0].desc())
     if exclude is not None:
         q = q.where(Resident.id != exclude)
     with db.session() as s:
         out = []
         for r in s.scalars(q):
-            if form.doc_number and r.doc_number == form.doc_number:
+            same_doc = bool(form.doc_number) and (r.doc_type, r.doc_number) == (form.doc_type, form.doc_number)
+            if same_doc:
                 reason = "证件号码相同"
             elif form.birth_date and r.birth_date == form.birth_date:
                 reason = "姓名和出生日期相同"
             else:
                 reason = "姓名和电话相同"
             out.append(Candidate(r.id, r.name, r.birth_date, mask(r.doc_number), r.phone or "",
-                                 r.address_text or "", reason))
+                                 r.address_text or "", reason, same_doc))
         return out
+
+
+def _guard(db: Database, f: ResidentForm, reason: str, exclude: uuid.UUID | None = None,
+           same_number_allowed: bool = False) -> list[Candidate]:
+    """Raise SameDocumentNumber for an identical document number (whatever
+    the reason and role), DuplicateFound for a near match without a reason;
+    return the candidates overridden by the reason."""
+    dups = find_duplicates(db, f, exclude=exclude)
+    same = [c for c in dups if c.same_document]
+    if same and not same_number_allowed:
+        raise SameDocumentNumber(same)
+    if dups and not reason.strip():
+        raise DuplicateFound(dups)
+    return dups
 
 
 # ------------------------------------------------------------------ writes
@@ -249,11 +285,11 @@ def _set_tags(s, r: Resident, tags: list[str]) -> None:  # type: ignore[no-untyp
 
 
 def register(db: Database, actor: Actor, form: ResidentForm, *, duplicate_reason: str = "") -> uuid.UUID:
-    """Save a new resident. Raises DuplicateFound unless a reason is given."""
+    """Save a new resident. Raises SameDocumentNumber when a live resident
+    has the same document type and number (for every role, reason or not),
+    DuplicateFound for a near match unless a reason is given."""
     f = validate(form)
-    dups = find_duplicates(db, f)
-    if dups and not duplicate_reason.strip():
-        raise DuplicateFound(dups)
+    dups = _guard(db, f, duplicate_reason)
     with db.session() as s:
         r = Resident()
         _apply(r, f)
@@ -268,14 +304,18 @@ def register(db: Database, actor: Actor, form: ResidentForm, *, duplicate_reason
 def update(db: Database, actor: Actor, resident_id: uuid.UUID, form: ResidentForm, *,
            duplicate_reason: str = "") -> None:
     """Save changes. An empty document number keeps the stored one (the form
-    never holds the full number; see ``get``)."""
+    never holds the full number; see ``get``).  Changing the number to one
+    another resident has is refused like a registration; a record that
+    already shares its unchanged number (two stations registered the same
+    person before a sync) may still be edited, with a reason."""
+    with db.session() as s:
+        r = _live(s, resident_id)
+        stored = (r.doc_type, r.doc_number or "")
     if not normalize(form.doc_number):
-        with db.session() as s:
-            form = replace(form, doc_number=_live(s, resident_id).doc_number or "")
+        form = replace(form, doc_number=stored[1])
     f = validate(form)
-    dups = find_duplicates(db, f, exclude=resident_id)
-    if dups and not duplicate_reason.strip():
-        raise DuplicateFound(dups)
+    _guard(db, f, duplicate_reason, exclude=resident_id,
+           same_number_allowed=(f.doc_type, f.doc_number) == stored)
     with db.session() as s:
         r = _live(s, resident_id)
         _apply(r, f)

@@ -182,3 +182,57 @@ def test_through_python_m_desktop_once_wired(station_file, tmp_path):
                           str(tmp_path / "none.xlsx")], cwd=ROOT, capture_output=True, text=True, env=env,
                          timeout=300)
     assert bad.returncode == 2 and bad.stderr.startswith("错误：")
+
+
+def test_a_conflict_is_listed_and_written_only_with_confirm_conflicts(capsys, station_file, tmp_path):
+    from desktop.services import residents
+    from desktop.services.residents import ResidentForm
+
+    db = open_database(station_file)
+    try:
+        registered = make_ric("340304", date(1950, 1, 2), 11)  # row 4 of the file below
+        residents.register(db, cli_ledger.system_actor(db), ResidentForm(name="王桂兰", doc_number=registered))
+    finally:
+        db.close()
+    f = ledger_file(tmp_path / "t.xlsx", n_good=3)  # rows 3-5: 居民0..居民2; row 4 carries 王桂兰's number
+
+    def name_of_row4() -> str:
+        db = open_database(station_file)
+        try:
+            with db.session() as s:
+                return s.scalar(select(Resident.name).where(Resident.doc_number == registered))
+        finally:
+            db.close()
+
+    for extra in (["--dry-run"], []):
+        rc, out, err = run(capsys, "--db", station_file, "residents", "import", str(f), "--json", *extra)
+        j = json.loads(out)
+        assert rc == 0 and (j["imported"], j["unconfirmed"]) == (2, 1), err
+        assert j["conflicts"] == [{"row": 4, "existing_name": "王桂兰", "file_name": "居民1",
+                                   "doc_masked": j["conflicts"][0]["doc_masked"], "confirmed": False}]
+        assert registered not in out
+        assert name_of_row4() == "王桂兰"
+    rc, out, _ = run(capsys, "--db", station_file, "residents", "import", str(f))
+    assert "第 4 行　姓名不一致" in out and "--confirm-conflicts 4" in out and name_of_row4() == "王桂兰"
+
+    rc, out, _ = run(capsys, "--db", station_file, "residents", "import", str(f), "--confirm-conflicts", "3,5-9")
+    assert rc == 0 and name_of_row4() == "王桂兰"  # row 4 not named
+    rc, out, _ = run(capsys, "--db", station_file, "residents", "import", str(f), "--confirm-conflicts", "4", "--json")
+    j = json.loads(out)
+    assert rc == 0 and (j["updated"], j["unconfirmed"]) == (1, 0) and j["conflicts"][0]["confirmed"]
+    assert name_of_row4() == "居民1"
+
+
+def test_confirm_conflicts_is_documented_and_checked(capsys, station_file, tmp_path):
+    with pytest.raises(SystemExit):
+        parser().parse_args(["residents", "import", "--help"])
+    out = capsys.readouterr().out
+    assert "--confirm-conflicts ROWS" in out and "'all'" in out
+    for bad in ("x", "5-3", "0"):
+        with pytest.raises(SystemExit) as e:
+            parser().parse_args(["residents", "import", "t.xlsx", "--confirm-conflicts", bad])
+        assert e.value.code == 2
+    assert capsys.readouterr().err.count("请写成 5,9-11 或 all") == 3
+    args = parser().parse_args(["residents", "import", "t.xlsx", "--confirm-conflicts", "5, 9-11"])
+    assert args.confirm_conflicts == {5, 9, 10, 11}
+    assert parser().parse_args(["residents", "import", "t.xlsx", "--confirm-conflicts", "ALL"]).confirm_conflicts == "all"

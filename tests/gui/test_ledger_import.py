@@ -175,3 +175,60 @@ def test_fits_a_1366_by_768_screen(qtbot, gui, station_db, tmp_path):
     assert dlg.width() <= 1366 - 40 and dlg.height() <= 768 - 50
     hint = dlg.minimumSizeHint()
     assert hint.width() <= 1366 and hint.height() <= 728
+
+
+def test_conflicts_are_listed_and_only_ticked_rows_update(qtbot, gui, station_db, no_modal_boxes, tmp_path):
+    """Rows whose ID number is registered under another name: listed after
+    the check with both names, not written by 导入 until ticked."""
+    from PySide6.QtCore import Qt
+
+    from desktop.services import residents
+    from desktop.services.idnumbers import mask
+    from desktop.services.residents import ResidentForm
+
+    db, admin = station_db
+    numbers = [make_ric("340304", date(1950, 1, 1 + i), 10 + i) for i in range(3)]
+    ids = [residents.register(db, admin, ResidentForm(name=n, doc_number=numbers[i]))
+           for i, n in enumerate(("王桂兰", "赵德明"))]
+    path = ledger_xlsx(tmp_path / "台账.xlsx", n_good=3, bad=False)  # 居民0..居民2 carry numbers[0..2]
+    dlg = make_dialog(qtbot, gui, db, admin)
+    dlg.load_file(path)
+    gui.settle()
+    assert not dlg.conflict_box.isVisibleTo(dlg)
+    dlg.run_check()
+    gui.settle()
+    assert dlg.conflict_box.isVisibleTo(dlg) and dlg.conflicts.rowCount() == 2
+    cells = [[dlg.conflicts.item(r, c).text() for c in range(1, 5)] for r in range(2)]
+    assert cells == [["3", mask(numbers[0]), "王桂兰", "居民0"], ["4", mask(numbers[1]), "赵德明", "居民1"]]
+    assert "2 行的证件号码已登记在另一个姓名下" in dlg.conflict_note.text()
+    assert "需确认后才会更新" in dlg.summary.text()
+    dlg.resize(1180, 700)
+    qtbot.wait(50)
+    assert dlg.conflicts.isVisibleTo(dlg) and dlg.conflicts.height() >= 90
+    dlg.grab().save(str(tmp_path / "conflicts.png"))
+
+    def names():
+        with db.session() as s:
+            return [s.get(Resident, i).name for i in ids]
+
+    dlg.run_import()  # nothing ticked: both held back
+    gui.settle()
+    report = dlg.report
+    assert (report.imported, report.unconfirmed) == (1, 2) and names() == ["王桂兰", "赵德明"]
+    dlg.conflicts.item(1, 0).setCheckState(Qt.CheckState.Checked)  # 第 4 行 only
+    assert dlg.confirmed() == {4: "居民1"} and not dlg.confirm_all.isChecked()
+    dlg.run_import()
+    gui.settle()
+    report = dlg.report
+    assert (report.updated, report.unconfirmed) == (1, 1) and names() == ["王桂兰", "居民1"]
+    assert dlg.conflicts.rowCount() == 2 and dlg.conflicts.item(1, 0).checkState() == Qt.CheckState.Checked
+
+    dlg.confirm_all.setChecked(True)
+    assert dlg.confirmed() == {3: "居民0", 4: "居民1"}
+    dlg.run_import()
+    gui.settle()
+    report = dlg.report
+    assert report.unconfirmed == 0 and names() == ["居民0", "居民1"]
+    dlg.run_check()
+    gui.settle()
+    assert dlg.report.conflicts == [] and not dlg.conflict_box.isVisibleTo(dlg)

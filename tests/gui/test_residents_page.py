@@ -304,3 +304,66 @@ def test_list_detail_and_edit_show_nothing_that_rebuilds_the_number(qtbot, gui, 
     dlg.grab().save(str(tmp_path / "edit.png"))
     assert not dlg.birth.isEnabled() and dlg.birth.text() == "（随身份证号码）"
     assert dlg.form().birth_date == view.form.birth_date  # saving keeps it
+
+
+def test_an_identical_id_number_offers_only_the_existing_record(qtbot, gui, station_db, monkeypatch, tmp_path):
+    """Even a supervisor cannot save a second resident with the same ID
+    number: the dialog has no 仍然保存, and a forced 仍然保存 saves nothing;
+    打开已有记录 selects the existing one.  A near match keeps 仍然保存."""
+    from datetime import date
+
+    from sqlalchemy import func, select
+
+    from db.models import Resident
+    from desktop.services import residents
+    from desktop.services.idnumbers import make_ric, mask
+    from desktop.services.residents import ResidentForm
+    from desktop.ui.pages.residents import DuplicateDialog, ResidentDialog
+
+    db, admin = station_db
+    number = make_ric("340304", date(1950, 3, 4), 21)
+    first = residents.register(db, admin, ResidentForm(name="张桂兰", doc_number=number, phone="13812345678"))
+    page = make_page(qtbot, gui, db, admin)
+    seen: list[DuplicateDialog] = []
+
+    def force_save_anyway(self):  # what 仍然保存 would return, had it been there
+        seen.append(self)
+        self.show()
+        self.grab().save(str(tmp_path / "same-number.png"))
+        self.reason = "我确定是另一个人"
+        return DuplicateDialog.SAVE_ANYWAY
+
+    monkeypatch.setattr(DuplicateDialog, "exec", force_save_anyway)
+    dlg = ResidentDialog(page)
+    qtbot.addWidget(dlg)
+    type_text(dlg.name, "张桂芝")
+    dlg.doc_number.setText(number)
+    dlg.submit()
+    [dup] = seen
+    assert dup.windowTitle() == "证件号码已登记" and not dup.anyway.isVisibleTo(dup)
+    assert dup.list.count() == 1 and mask(number) in dup.list.item(0).text() and number not in dup.list.item(0).text()
+    assert dlg.result() == 0 and dlg.saved_id is None
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Resident)) == 1
+
+    monkeypatch.setattr(DuplicateDialog, "exec", lambda self: DuplicateDialog.OPEN)
+    dlg.submit()
+    assert dlg.open_existing == first
+
+    # A near match (same name and birth date, another number) may still be saved with a reason.
+    near: list[DuplicateDialog] = []
+
+    def save_anyway(self):
+        near.append(self)
+        self.reason = "同名同生日，已核对身份证"
+        return DuplicateDialog.SAVE_ANYWAY
+
+    other = ResidentDialog(page)
+    qtbot.addWidget(other)
+    type_text(other.name, "张桂兰")
+    other.doc_number.setText(make_ric("340304", date(1950, 3, 4), 35))
+
+    monkeypatch.setattr(DuplicateDialog, "exec", save_anyway)
+    other.submit()
+    assert near[0].windowTitle() == "可能重复" and near[0].anyway.isVisibleTo(near[0])
+    assert other.result() == other.DialogCode.Accepted and other.saved_id not in (None, first)

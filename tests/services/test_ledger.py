@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import csv
+import struct
+import time
+import zipfile
 from datetime import date, datetime
 
 import openpyxl
@@ -12,7 +15,7 @@ from db.errors import PermissionDenied, StationDeskError, ValidationError
 from db.models import AuditLog, Resident, ResidentTag
 from desktop import paperwork
 from desktop.services import accounts, ledger, residents
-from desktop.services.idnumbers import make_ric
+from desktop.services.idnumbers import make_ric, mask
 from desktop.services.residents import ResidentForm
 
 TODAY = date(2026, 11, 23)
@@ -144,7 +147,7 @@ def test_import_fills_from_the_id_number_normalises_and_audits_counts_only(stati
     rows[0][3] = " ".join([ZHANG[:6], ZHANG[6:14], ZHANG[14:].lower()])
     rep = ledger.import_ledger(db, admin, write_xlsx(tmp_path / "t.xlsx", rows), today=TODAY)
     assert rep.to_json() == {"rows": 3, "imported": 3, "updated": 0, "unchanged": 0, "superseded": 0, "rejected": 0,
-                             "errors": [], "warnings": []}
+                             "unconfirmed": 0, "errors": [], "warnings": [], "conflicts": []}
     z, ztags = resident_by_number(db, ZHANG)
     assert (z.name, z.gender, z.birth_date, z.phone, z.ethnicity) == ("张秀英", 2, date(1949, 12, 31), "13812345678",
                                                                        "01")
@@ -158,7 +161,8 @@ def test_import_fills_from_the_id_number_normalises_and_audits_counts_only(stati
         assert m.birth_date == date(1985, 4, 1) and m.gender == 0 and m.doc_number is None and m.ethnicity is None
     [line] = audit_lines(db)
     assert line.actor_name == "admin" and line.target_type == "resident"
-    assert line.detail == {"rows": 3, "imported": 3, "updated": 0, "unchanged": 0, "superseded": 0, "rejected": 0}
+    assert line.detail == {"rows": 3, "imported": 3, "updated": 0, "unchanged": 0, "superseded": 0, "rejected": 0,
+                           "unconfirmed": 0, "confirmed": 0}
     assert "张" not in str(line.detail) and ZHANG[:6] not in str(line.detail)
 
 
@@ -296,6 +300,62 @@ def test_a_registered_resident_is_updated_not_duplicated(station, tmp_path):
     assert r.address_text == "幸福里小区3栋2单元501室" and r.notes == "老备注"  # empty cells keep
     assert tags == {"低保"} and count(db, ResidentTag) == 2  # 高龄 tombstoned, not deleted
     assert count(db, Resident) == 1
+
+
+def test_same_number_under_another_name_is_a_conflict_until_confirmed(station, tmp_path):
+    db, admin = station
+    zid = residents.register(db, admin, ResidentForm(name="张秀英", doc_number=ZHANG, phone="13800000000"))
+    residents.register(db, admin, ResidentForm(name="李建国", doc_number=LI, phone="13900000000"))
+    rows = [row(name="张秀兰", phone="13811111111", tags=""),  # ZHANG's number, another name
+            row(name="李建国", gender="男", number=LI, phone="13922222222", tags="", n=2),
+            row(name="王强", gender="男", number=WANG, tags="", n=3)]
+    p = write_xlsx(tmp_path / "c.xlsx", rows)
+    with db.session() as s:
+        seq = s.scalar(select(func.max(Resident.seq)))
+    for dry_run in (True, False):
+        rep = ledger.import_ledger(db, admin, p, dry_run=dry_run, today=TODAY)
+        assert (rep.rows, rep.imported, rep.updated, rep.unconfirmed, rep.rejected) == (3, 1, 1, 1, 0)
+        [c] = rep.conflicts
+        assert (c.row, c.resident_id, c.existing_name, c.file_name, c.confirmed) == (3, zid, "张秀英", "张秀兰", False)
+        assert c.doc_masked == mask(ZHANG) and ZHANG not in c.message and "确认后" in c.message
+        assert rep.to_json()["conflicts"] == [{"row": 3, "existing_name": "张秀英", "file_name": "张秀兰",
+                                               "doc_masked": mask(ZHANG), "confirmed": False}]
+        assert "1 行的证件号码已登记在另一个姓名下，需确认后才会更新" in rep.summary()
+        z, _ = resident_by_number(db, ZHANG)
+        assert (z.name, z.phone) == ("张秀英", "13800000000")  # not overwritten, not even the phone
+        with db.session() as s:
+            assert s.scalar(select(Resident.seq).where(Resident.id == zid)) <= seq
+    assert resident_by_number(db, LI)[0].phone == "13922222222" and resident_by_number(db, WANG)[0] is not None
+    assert audit_lines(db)[-1].detail["unconfirmed"] == 1
+
+    # A confirmation naming another name (the file was edited since) confirms nothing.
+    rep = ledger.import_ledger(db, admin, p, confirm={3: "张秀芳"}, today=TODAY)
+    assert rep.unconfirmed == 1 and resident_by_number(db, ZHANG)[0].name == "张秀英"
+    # Confirmed by its row number: the file's row is written, name included.
+    dry = ledger.import_ledger(db, admin, p, confirm=[3], dry_run=True, today=TODAY)
+    rep = ledger.import_ledger(db, admin, p, confirm=[3], today=TODAY)
+    assert dry.to_json() == rep.to_json()
+    assert (rep.updated, rep.unchanged, rep.unconfirmed) == (1, 2, 0) and rep.conflicts[0].confirmed
+    assert "已确认按文件更新" in rep.summary()
+    z, _ = resident_by_number(db, ZHANG)
+    assert (z.id, z.name, z.pinyin, z.phone) == (zid, "张秀兰", "zhangxiulan", "13811111111")
+    assert audit_lines(db)[-1].detail["confirmed"] == 1
+    assert ledger.import_ledger(db, admin, p, today=TODAY).conflicts == []  # the names agree now
+
+
+def test_confirm_all_conflicts_and_the_saved_report_lists_them(station, tmp_path):
+    db, admin = station
+    residents.register(db, admin, ResidentForm(name="张秀英", doc_number=ZHANG))
+    residents.register(db, admin, ResidentForm(name="李建国", doc_number=LI))
+    p = write_xlsx(tmp_path / "c.xlsx", [row(name="张秀兰", tags=""), row(name="李建华", gender="男", number=LI, n=2)])
+    dry = ledger.import_ledger(db, admin, p, dry_run=True, today=TODAY)
+    assert [(c.row, c.file_name) for c in dry.conflicts] == [(3, "张秀兰"), (4, "李建华")] and dry.unconfirmed == 2
+    out = paperwork.save_import_report(dry, tmp_path / "问题清单.xlsx")
+    lines = list(openpyxl.load_workbook(out)["问题清单"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[1]) for r in lines] == [(3, "姓名不一致"), (4, "姓名不一致")] and lines[0][4] == "张秀兰"
+    rep = ledger.import_ledger(db, admin, p, confirm="all", today=TODAY)
+    assert (rep.updated, rep.unconfirmed) == (2, 0)
+    assert resident_by_number(db, ZHANG)[0].name == "张秀兰" and resident_by_number(db, LI)[0].name == "李建华"
 
 
 def test_none_in_the_tag_column_clears_tags_but_an_empty_cell_keeps_them(station, tmp_path):
@@ -501,3 +561,174 @@ def test_ten_thousand_rows_are_checked_and_written_in_one_go(station, tmp_path):
     assert rep.rejected == bad == 60 and rep.imported + rep.superseded == 3000 - bad
     assert count(db, Resident) == rep.imported
     assert len(audit_lines(db)) == 1
+
+
+def test_an_unbalanced_quote_in_a_csv_is_refused_with_its_row(station, tmp_path):
+    """The quote opening 李建国's 备注 cell is never closed: the csv module
+    reads the next rows into that cell, and the import saw one resident with
+    a long note (王强 and 孙新人 lost).  The file is refused, naming the row,
+    and nothing is written."""
+    db, admin = station
+    residents.register(db, admin, ResidentForm(name="赵大妈", gender=2, birth_date=date(1950, 3, 3)))
+    lines = [",".join(HEADERS), ",".join(map(str, row())),
+             ",".join(map(str, row(name="李建国", gender="男", number=LI, notes='"腿脚不便', n=2))),
+             ",".join(map(str, row(name="王强", gender="男", number=WANG, n=3))),
+             ",".join(map(str, row(name="孙新人", gender="男", number="", birth="1960-01-01", n=4)))]
+    p = tmp_path / "quote.csv"
+    p.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8-sig")
+    for call in (lambda: ledger.read_table(p), lambda: ledger.import_ledger(db, admin, p, today=TODAY),
+                 lambda: ledger.import_ledger(db, admin, p, dry_run=True, today=TODAY)):
+        with pytest.raises(ledger.LedgerFileError) as e:
+            call()
+        assert "第 3 行" in e.value.user_message and "引号" in e.value.user_message
+    assert count(db, Resident) == 1 and audit_lines(db) == []
+
+    # After a real two-line cell the text line differs from the sheet row: both are named.
+    lines[1] = lines[1].replace("高龄、独居", '"高龄\n独居"')
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ledger.LedgerFileError) as e:
+        ledger.read_table(p)
+    assert "第 3 行（记事本中第 4 行）" in e.value.user_message
+
+
+def test_a_quoted_cell_with_a_line_break_is_still_one_cell(station, tmp_path):
+    db, admin = station
+    p = write_csv(tmp_path / "notes.csv", [row(notes="腿脚不便\n需要上门服务"),
+                                          row(name="李建国", gender="男", number=LI, notes="独居，\n子女在外地", n=2)],
+                  encoding="utf-8-sig")
+    rep = ledger.import_ledger(db, admin, p, today=TODAY)
+    assert (rep.imported, rep.rejected) == (2, 0)
+    assert resident_by_number(db, ZHANG)[0].notes == "腿脚不便\n需要上门服务"
+
+
+# ------------------------------------------------------------------ hostile workbooks
+
+def rezip(src, dst, parts=None, level=6):
+    """``src`` with some parts replaced or added (bytes, or a callable writing to a stream)."""
+    parts = dict(parts or {})
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as zout:
+        for info in zin.infolist():
+            if info.filename not in parts:
+                zout.writestr(info.filename, zin.read(info))
+        for name, content in parts.items():
+            if callable(content):
+                with zout.open(name, "w", force_zip64=True) as f:
+                    content(f)
+            else:
+                zout.writestr(name, content)
+    return dst
+
+
+def declare_size(path, member, size):
+    """Make the zip directory claim ``member`` inflates to ``size`` bytes."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(member)
+    struct.pack_into("<I", data, info.header_offset + 22, size)
+    at = data.find(b"PK\x01\x02" + data[info.header_offset + 4:info.header_offset + 6])
+    while data[at + 46:at + 46 + len(member)] != member.encode():
+        at = data.find(b"PK\x01\x02", at + 4)
+    struct.pack_into("<I", data, at + 24, size)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def sheet_xml(rows: bytes, dimension: bytes = b"") -> bytes:
+    return (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+            b'spreadsheetml/2006/main">' + dimension + b"<sheetData>" + rows + b"</sheetData></worksheet>")
+
+
+def million_styled_rows(f):
+    """A header and one resident, then formatted empty rows down to row
+    1 048 576, written in slices (about 40 MB inflated, 2.5 MB on disk)."""
+    f.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+            b'spreadsheetml/2006/main"><sheetData>')
+    for r, cells in enumerate((("姓名", "身份证号码"), ("李建国", LI)), start=1):
+        f.write(f'<row r="{r}">'.encode() + "".join(
+            f'<c r="{col}{r}" t="inlineStr"><is><t>{v}</t></is></c>' for col, v in zip("AB", cells)).encode()
+            + b"</row>")
+    for start in range(3, 1_048_577, 65536):
+        f.write("".join(f'<row r="{i}" s="1" customFormat="1"/>'
+                        for i in range(start, min(start + 65536, 1_048_577))).encode())
+    f.write(b"</sheetData></worksheet>")
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+HOSTILE = {
+    # A zip bomb: a shared-strings part of 24 MB that deflates 1000:1.
+    "bomb": ({"xl/sharedStrings.xml": lambda f: [f.write(b"<si><t>a</t></si>" * 65536) for _ in range(24)]},
+             "压缩比异常"),
+    # A part whose zip directory declares 3 GB.
+    "declared": ({}, "解压后超过"),
+    # A sheet declaring the whole grid as its size.
+    "dimension": ({SHEET: sheet_xml(b'<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>',
+                                    b'<dimension ref="A1:XFD1048576"/>')}, "1,048,576 行 × 16,384 列"),
+    # A million formatted empty rows, with no size declared: counted, not parsed.
+    "styled rows": ({SHEET: million_styled_rows}, "设置了格式的空行"),
+    # Entity expansion (billion laughs) in the shared strings.
+    "doctype": ({"xl/sharedStrings.xml": b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+                                         b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+                                         b'<sst><si><t>&lol2;</t></si></sst>'}, "文档类型声明"),
+    "macros": ({"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 macro"}, "含有宏"),
+    "external link": ({"xl/externalLinks/externalLink1.xml": b"<externalLink/>"}, "外部链接"),
+    "too many parts": ({f"xl/media/p{i}.bin": b"" for i in range(2001)}, "2,010 个部件"),
+}
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE))
+def test_a_hostile_workbook_is_refused_quickly_and_changes_nothing(station, tmp_path, kind):
+    db, admin = station
+    kept = residents.register(db, admin, ResidentForm(name="张秀英", doc_number=ZHANG))
+    base = write_xlsx(tmp_path / "base.xlsx", [row(name="李建国", gender="男", number=LI)])
+    parts, fragment = HOSTILE[kind]
+    p = rezip(base, tmp_path / f"{kind}.xlsx", parts, level=1 if kind == "styled rows" else 9)
+    if kind == "declared":
+        declare_size(p, SHEET, 3 << 30)
+    assert p.stat().st_size < 3 << 20  # small on disk
+    started = time.process_time()
+    with pytest.raises(ledger.LedgerFileError) as e:
+        ledger.read_table(p)
+    took = time.process_time() - started
+    assert fragment in e.value.user_message, e.value.user_message
+    assert took < 1.0, f"{kind}: {took:.2f} s"
+    with pytest.raises(ledger.LedgerFileError):
+        ledger.import_ledger(db, admin, p, today=TODAY)
+    assert count(db, Resident) == 1 and resident_by_number(db, ZHANG)[0].id == kept and audit_lines(db) == []
+
+
+@pytest.mark.parametrize("name, content, fragment", [
+    ("photo.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "不是真正的 Excel"),
+    ("letter.xlsx", None, "不是 Excel 工作簿"),  # a .docx renamed
+])
+def test_a_file_renamed_to_xlsx_is_refused(tmp_path, name, content, fragment):
+    p = tmp_path / name
+    if content is None:
+        with zipfile.ZipFile(p, "w") as z:
+            z.writestr("[Content_Types].xml", "<Types/>")
+            z.writestr("word/document.xml", "<w:document/>")
+    else:
+        p.write_bytes(content)
+    with pytest.raises(ledger.LedgerFileError) as e:
+        ledger.read_table(p)
+    assert fragment in e.value.user_message
+
+
+def test_the_row_limits_leave_room_for_a_full_ledger(station, tmp_path, monkeypatch):
+    """MAX_ROWS data rows with formatted empty rows below still import; rows
+    beyond twice the limit are refused without reading them."""
+    db, admin = station
+    monkeypatch.setattr(ledger, "MAX_ROWS", 40)
+    rows = [row(name=f"居民{i}", gender="", number=make_ric("340304", date(1960, 1, 1 + i), 10 + i), tags="", n=i)
+            for i in range(20)]
+    full = write_xlsx(tmp_path / "full.xlsx", rows + [[None] * 3] * 20)
+    wb = openpyxl.load_workbook(full)
+    ws = wb.active
+    for r in range(ws.max_row + 1, ledger.max_sheet_rows() + 1):  # formatted empty rows to the last one allowed
+        ws.row_dimensions[r].height = 18
+    wb.save(full)
+    assert ledger.import_ledger(db, admin, full, today=TODAY).imported == 20
+    ws.row_dimensions[ledger.max_sheet_rows() + 1].height = 18
+    wb.save(full)
+    with pytest.raises(ledger.LedgerFileError) as e:
+        ledger.read_table(full)
+    assert "设置了格式的空行" in e.value.user_message

@@ -1,11 +1,12 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db.errors import ValidationError
 from db.models import AuditLog, Resident, ResidentTag
 from desktop.services import residents
+from desktop.services.idnumbers import make_ric, mask
 from desktop.services.residents import DuplicateFound, ResidentForm
 
 ZHANG = "11010519491231002X"
@@ -104,3 +105,90 @@ def test_moved_out_and_deceased_are_marks_not_deletions(station):
     residents.mark_deceased(db, admin, rid, date(2026, 2, 6))
     v = residents.get(db, rid)
     assert v.moved_out and v.moved_out_date == date(2026, 1, 5) and v.deceased
+
+
+def test_an_identical_id_number_is_refused_for_everyone_even_with_a_reason(station):
+    from desktop.services import accounts
+    from desktop.services.residents import SameDocumentNumber
+
+    db, admin = station
+    first = residents.register(db, admin, form())
+    accounts.create_account(db, admin, username="zz", display_name="王站长", role="supervisor", password="zz123456")
+    boss = accounts.authenticate(db, "zz", "zz123456")
+    for actor in (admin, boss):
+        with pytest.raises(SameDocumentNumber) as e:
+            residents.register(db, actor, form(name="张三丰", phone=""), duplicate_reason="我确定是另一个人")
+        assert not e.value.may_save_anyway and "不能登记两次" in e.value.user_message
+        [c] = e.value.candidates
+        assert c.id == first and c.same_document and c.doc_masked == mask(ZHANG) and ZHANG not in str(c)
+    # Other documents too: the same type and number is one person.
+    residents.register(db, admin, form(name="Maria", doc_type="passport", doc_number="P1234567", gender=2, tags=[]))
+    with pytest.raises(SameDocumentNumber):
+        residents.register(db, admin, form(name="Mario", doc_type="passport", doc_number="p 1234567", gender=1,
+                                           tags=[]), duplicate_reason="x")
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Resident)) == 2
+        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "resident_create")) == 2
+
+
+def test_a_near_match_may_still_be_saved_with_a_reason(station):
+    from desktop.services.residents import SameDocumentNumber
+
+    db, admin = station
+    residents.register(db, admin, form())
+    other = make_ric("110105", date(1949, 12, 31), 4)  # same name and birth date, another number
+    with pytest.raises(DuplicateFound) as e:
+        residents.register(db, admin, form(doc_number=other, phone=""))
+    assert not isinstance(e.value, SameDocumentNumber) and e.value.may_save_anyway
+    assert e.value.candidates[0].reason == "姓名和出生日期相同" and not e.value.candidates[0].same_document
+    assert residents.register(db, admin, form(doc_number=other, phone=""), duplicate_reason="同名同生日，已核对")
+
+
+def test_a_deleted_record_does_not_block_its_number(station):
+    db, admin = station
+    rid = residents.register(db, admin, form())
+    with db.session() as s:
+        s.get(Resident, rid).deleted = True  # a tombstone (merged away at the hub)
+    assert residents.register(db, admin, form()) != rid
+
+
+def test_editing_cannot_take_another_residents_number(station):
+    from desktop.services.residents import SameDocumentNumber
+
+    db, admin = station
+    zhang = residents.register(db, admin, form())
+    li = residents.register(db, admin, form(name="李四", doc_number=make_ric("110105", date(1960, 1, 1), 3), phone="",
+                                            tags=[]))
+    f = residents.get(db, li).form
+    f.doc_number = ZHANG
+    with pytest.raises(SameDocumentNumber) as e:
+        residents.update(db, admin, li, f, duplicate_reason="我确定")
+    assert e.value.candidates[0].id == zhang
+    with db.session() as s:
+        assert s.get(Resident, li).name == "李四" and s.get(Resident, li).doc_number != ZHANG
+    # Editing a record without touching its number is fine.
+    f = residents.get(db, li).form
+    f.phone = "13900000000"
+    residents.update(db, admin, li, f)
+
+
+def test_a_record_already_sharing_its_number_can_still_be_edited(station):
+    """Two stations registered the same person before a sync: both records
+    stay editable (with a reason) until they are merged."""
+    from desktop.services.residents import SameDocumentNumber, _apply
+
+    db, admin = station
+    first = residents.register(db, admin, form())
+    with db.session() as s:
+        twin = Resident()
+        _apply(twin, residents.validate(form(name="张三", phone="")))
+        s.add(twin)
+        s.flush()
+        twin_id = twin.id
+    f = residents.get(db, twin_id).form
+    f.notes = "待合并"
+    with pytest.raises(DuplicateFound) as e:
+        residents.update(db, admin, twin_id, f)
+    assert not isinstance(e.value, SameDocumentNumber) and e.value.candidates[0].id == first
+    residents.update(db, admin, twin_id, f, duplicate_reason="与另一站点重复登记，待合并")
+    assert residents.get(db, twin_id).form.notes == "待合并"

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -30,7 +31,7 @@ from db.engine import Database
 from desktop.services import ledger
 from desktop.services.context import Actor
 from desktop.services.idnumbers import mask
-from desktop.services.ledger import FIELD_LABELS, ImportReport, Table
+from desktop.services.ledger import FIELD_LABELS, ImportReport, RowConflict, Table
 from desktop.ui.widgets import hint, primary, scaled
 from desktop.ui.worker import SerialWorker
 
@@ -70,7 +71,7 @@ class ImportDialog(QDialog):
         lay.addLayout(top)
         lay.addWidget(hint("可以导入 Excel（.xlsx）或 CSV 文件，表头上方可以有标题行。程序会自动识别每一列；"
                            "识别得不对的，请在“导入为”一行改选。已登记的居民（证件号码相同）会更新原记录，不会重复添加；"
-                           "空着的格子不会覆盖已有信息。"))
+                           "空着的格子不会覆盖已有信息；证件号码相同但姓名不同的行，要逐行确认后才会更新。"))
         self.info = QLabel()
         self.info.setObjectName("hint")
         lay.addWidget(self.info)
@@ -102,6 +103,7 @@ class ImportDialog(QDialog):
         self.summary.setWordWrap(True)
         scaled(self.summary, 1, True)
         lay.addWidget(self.summary)
+        lay.addWidget(self._conflicts_box(), 2)
         self.problems = QTableWidget(0, 3)
         self.problems.setHorizontalHeaderLabels(["行号", "字段", "问题"])
         self.problems.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -131,6 +133,74 @@ class ImportDialog(QDialog):
 
         self._fit_screen()
         self._update_state()
+
+    def _conflicts_box(self) -> QWidget:
+        """Rows whose ID number is registered under another name: a tick each
+        (and 全部确认) says the file's row may update that resident."""
+        self.conflict_rows: list[RowConflict] = []
+        box = self.conflict_box = QWidget()
+        v = QVBoxLayout(box)
+        v.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        self.conflict_note = QLabel()
+        self.conflict_note.setObjectName("error")
+        self.conflict_note.setWordWrap(True)
+        self.confirm_all = QCheckBox("全部确认")
+        self.confirm_all.toggled.connect(self._tick_all)
+        head.addWidget(self.conflict_note, 1)
+        head.addWidget(self.confirm_all)
+        v.addLayout(head)
+        t = self.conflicts = QTableWidget(0, 5)
+        t.setHorizontalHeaderLabels(["按文件更新", "行号", "证件号码", "系统中的姓名", "文件中的姓名"])
+        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        t.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        t.verticalHeader().setVisible(False)
+        t.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        for col, width in enumerate((100, 70, 200, 160)):
+            t.setColumnWidth(col, width)
+        t.setMinimumHeight(90)
+        t.itemChanged.connect(lambda _item: self._ticks_changed())
+        v.addWidget(t)
+        box.setVisible(False)
+        return box
+
+    def confirmed(self) -> dict[int, str]:
+        """``{row: the file's name}`` of the ticked conflicts, for import_ledger(confirm=...)."""
+        return {c.row: c.file_name for i, c in enumerate(self.conflict_rows)
+                if self.conflicts.item(i, 0).checkState() == Qt.CheckState.Checked}
+
+    def _tick_all(self, on: bool) -> None:
+        state = Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
+        self.conflicts.blockSignals(True)
+        for i in range(self.conflicts.rowCount()):
+            self.conflicts.item(i, 0).setCheckState(state)
+        self.conflicts.blockSignals(False)
+
+    def _ticks_changed(self) -> None:
+        self.confirm_all.blockSignals(True)
+        self.confirm_all.setChecked(bool(self.conflict_rows) and len(self.confirmed()) == len(self.conflict_rows))
+        self.confirm_all.blockSignals(False)
+
+    def _show_conflicts(self, conflicts: list[RowConflict]) -> None:
+        self.conflict_rows = list(conflicts)
+        t = self.conflicts
+        t.blockSignals(True)
+        t.setRowCount(len(conflicts))
+        for i, c in enumerate(conflicts):
+            tick = QTableWidgetItem()
+            tick.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+            tick.setCheckState(Qt.CheckState.Checked if c.confirmed else Qt.CheckState.Unchecked)
+            t.setItem(i, 0, tick)
+            for col, text in enumerate((str(c.row), c.doc_masked, c.existing_name, c.file_name), start=1):
+                t.setItem(i, col, QTableWidgetItem(text))
+        t.blockSignals(False)
+        held = sum(not c.confirmed for c in conflicts)
+        self.conflict_note.setText(
+            f"{len(conflicts)} 行的证件号码已登记在另一个姓名下"
+            + (f"，其中 {held} 行还没有确认、没有导入" if held else "") +
+            "。请逐行核对：勾选的行在导入时用文件中的这一行（包括姓名）更新已登记的居民；不勾选的行不导入。")
+        self._ticks_changed()
+        self.conflict_box.setVisible(bool(conflicts))
 
     def _fit_screen(self) -> None:
         screen = (self.parentWidget().screen() if self.parentWidget() else None) or QGuiApplication.primaryScreen()
@@ -239,7 +309,7 @@ class ImportDialog(QDialog):
             self.mapping_note.setText("")
         self.check.setEnabled(loaded and has_name)
         self.do_import.setEnabled(loaded and has_name and self.can_import)
-        self.save.setEnabled(bool(self.report and (self.report.errors or self.report.warnings)))
+        self.save.setEnabled(bool(self.report and (self.report.errors or self.report.warnings or self.report.conflicts)))
 
     # ------------------------------------------------------------ check / import
     def run_check(self) -> bool:
@@ -259,14 +329,15 @@ class ImportDialog(QDialog):
         report is back (shown, and in ``self.report``); False if not started."""
         if self.path is None:
             return False
-        db, actor, path, mapping = self.db, self.actor, self.path, self.mapping()
+        db, actor, path, mapping, confirm = self.db, self.actor, self.path, self.mapping(), self.confirmed()
 
         def done(report: ImportReport) -> None:
             self.show_report(report)
             if not dry_run:
                 self.imported.emit(report)
 
-        return self.worker.op(lambda: ledger.import_ledger(db, actor, path, mapping=mapping, dry_run=dry_run), done,
+        return self.worker.op(lambda: ledger.import_ledger(db, actor, path, mapping=mapping, dry_run=dry_run, confirm=confirm),
+                              done,
                               busy=[self.check, self.do_import], label="正在检查…" if dry_run else "正在导入…",
                               parent=self)
 
@@ -275,12 +346,13 @@ class ImportDialog(QDialog):
         self.summary.setText("")
         self.saved_note.setText("")
         self.problems.setRowCount(0)
+        self._show_conflicts([])
 
     def show_report(self, report: ImportReport) -> None:
         self.report = report
         self.saved_note.setText("")
         self.summary.setText(report.summary())
-        self.summary.setObjectName("notice" if not report.errors else "")
+        self.summary.setObjectName("notice" if not (report.errors or report.unconfirmed) else "")
         self.summary.style().unpolish(self.summary)
         self.summary.style().polish(self.summary)
         lines = [(e.row, e.field, e.message) for e in report.errors]
@@ -298,6 +370,7 @@ class ImportDialog(QDialog):
             msg.setToolTip(message)
             t.setItem(r, 2, msg)
         t.resizeRowsToContents()
+        self._show_conflicts(report.conflicts)
         if len(lines) > SHOW_PROBLEMS:
             self.saved_note.setText(f"这里只列出前 {SHOW_PROBLEMS} 条，共 {len(lines)} 条；完整清单请保存后查看。")
         self._update_state()

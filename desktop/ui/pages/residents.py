@@ -268,16 +268,20 @@ class ResidentDialog(QDialog):
         if choice == DuplicateDialog.OPEN and dlg.selected is not None:
             self.open_existing = dlg.selected
             self.reject()
-        elif choice == DuplicateDialog.SAVE_ANYWAY:
+        elif choice == DuplicateDialog.SAVE_ANYWAY and dup.may_save_anyway:
             self.submit(duplicate_reason=dlg.reason)
 
 
 class DuplicateDialog(QDialog):
+    """The existing records (ID numbers masked): open one, go back, or, for a
+    near match only, save anyway with a reason.  An identical ID number
+    (``SameDocumentNumber``) has no 仍然保存 for anyone."""
+
     OPEN, SAVE_ANYWAY = 10, 11
 
     def __init__(self, dup: DuplicateFound, parent: QWidget):
         super().__init__(parent)
-        self.setWindowTitle("可能重复")
+        self.setWindowTitle("可能重复" if dup.may_save_anyway else "证件号码已登记")
         self.selected: uuid.UUID | None = dup.candidates[0].id if dup.candidates else None
         self.reason = ""
         lay = QVBoxLayout(self)
@@ -291,8 +295,9 @@ class DuplicateDialog(QDialog):
         row = QHBoxLayout()
         back = QPushButton("返回修改")
         back.clicked.connect(self.reject)
-        anyway = QPushButton("仍然保存…")
+        self.anyway = anyway = QPushButton("仍然保存…")
         anyway.clicked.connect(self._anyway)
+        anyway.setVisible(dup.may_save_anyway)
         open_ = primary("打开已有记录")
         open_.clicked.connect(lambda: self.done(self.OPEN))
         row.addWidget(back)
