@@ -248,8 +248,9 @@ def export_bundle(db: Database, actor: Actor, to: str, out_path: str | Path, ful
         upto, clock_hi = state.seq, state.hlc
         since = 0 if full else p.sent_seq
         declared_since = 0 if full else p.sent_upto
-        scope = changes.Scope(since=since, upto=upto, me=me.code, target=p.code,
-                              hub_to_station=_role(me.level) == "hub" and p.role == "station",
+        hub_to_station = _role(me.level) == "hub" and p.role == "station"
+        scope = changes.Scope(since=since, upto=upto, me=me.code, target=p.code, hub_to_station=hub_to_station,
+                              own_only=not hub_to_station,  # the rest is not ours to send (the receiver refuses it)
                               # a full bundle is a fresh start (a new PC): everything, echoes too
                               echo=() if full else tuple((a, b) for a, b in (p.echo or []) if b > since))
         extra = changes.closure(s, scope)
