@@ -3,11 +3,16 @@
 * **Travelling tables** are every ``Synced`` table except ``accounts``
   (password hashes and sign-in state stay on the PC they belong to).
   ``CATALOGUE`` tables (stations, matter and certificate types, skills, the
-  holiday calendar) flow from the hub down: at a hub a station's copy never
-  overwrites the hub's row, and a hub sends a station only shared entries,
-  never another station's local additions.  A hub sends a station that
+  holiday calendar) flow from the hub down: a station's copy of a shared
+  entry never overwrites another's, and a hub sends a station only its own
+  shared entries, never another station's.  A hub sends a station that
   station's own records (those it created, as edited at the hub) plus any
-  record they point at that the station lacks (the survivor of a merge).
+  record they point at that the station lacks (the survivor of a merge);
+  everyone else sends only its own records.
+* **Authority**: from anyone but our hub, a row may only create or change a
+  record its sender owns (``owned``); one that would touch another's refuses
+  the whole bundle.  Every stamp must be an integer no later than
+  ``db.clock.ceiling()``.
 * **Rows** travel as JSON objects of their columns (without the local
   ``seq``).  On the way in every value is checked against its column: type,
   length, nullability, a valid GB 11643 number for a resident's 居民身份证.
