@@ -626,7 +626,7 @@ class MergeContext:
     def not_authorised(self, table: str, owner: str | None) -> BundleError:
         """A row the source may not write: the whole bundle is refused."""
         label = TABLE_LABELS.get(table, table)
-        whose = "本站" if owner == self.me else f"站点 {self.label(owner)}" if owner else "本站没有的记录所在站点"
+        whose = "本站" if owner == self.me else f"站点 {self.label(owner)}" if owner else "不明站点"
         return BundleError(
             "not_authorised",
             f"站点 {self.label(self.source)} 发来的数据交换包要新建或修改“{label}”中属于{whose}的记录。"
