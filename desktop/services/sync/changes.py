@@ -749,18 +749,26 @@ def _row_id(raw: Any) -> uuid.UUID:
     return uuid.UUID(v)
 
 
-def _tag_owners(session: Session, batch: list[Any], existing: dict[Any, dict[str, Any]]) -> dict[uuid.UUID, str]:
-    """Resident id → origin, for the residents a batch of tags is on (here
-    and in the bundle); ids that do not parse are left to the checks."""
+def _tag_owners(session: Session, existing: dict[Any, dict[str, Any]]) -> dict[uuid.UUID, str]:
+    """Resident id → origin, for the residents the stored tags of a batch are on."""
     ids = {r["resident_id"] for r in existing.values()}
-    for raw in batch:
-        try:
-            ids.add(uuid.UUID(raw["resident_id"]))
-        except (TypeError, ValueError, KeyError, AttributeError):
-            pass
     residents = Base.metadata.tables["residents"]
     return dict(session.connection().execute(select(residents.c.id, residents.c.origin)
                                              .where(residents.c.id.in_(list(ids)))).all()) if ids else {}
+
+
+def _check_written_tags(session: Session, ctx: MergeContext, written: list[tuple[int, int]]) -> None:
+    """The tags just written (seq ranges) must be on the source's own
+    residents: one query, instead of reading every tag's resident id."""
+    t, residents = Base.metadata.tables["resident_tags"], Base.metadata.tables["residents"]
+    spans = [t.c.seq.between(first, first + n - 1) for first, n in written if n]
+    if not spans:
+        return
+    owner = session.connection().execute(
+        select(residents.c.origin).join(t, t.c.resident_id == residents.c.id)
+        .where(or_(*spans), residents.c.origin != ctx.source).limit(1)).scalar()
+    if owner is not None:
+        raise ctx.not_authorised("resident_tags", owner)
 
 
 def check_conflict_records(session: Session, ctx: MergeContext) -> None:
@@ -797,7 +805,7 @@ def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext
     pure: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     guard = not ctx.authority
-    owners = _tag_owners(session, batch, existing) if guard and name == "resident_tags" else {}
+    owners = _tag_owners(session, existing) if guard and name == "resident_tags" else {}
     remote_max = 0
     i_hlc, i_origin = fast.columns.index("hlc"), fast.columns.index("origin")
     for rid, raw in by_id.items():
@@ -813,12 +821,8 @@ def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext
                             counts.unchanged += 1  # about the source's own copy of a catalogue entry
                             continue
                         ctx.conflict_records.add((raw["table_name"], uuid.UUID(raw["row_id"])))
-                    else:
-                        owner = values[i_origin]
-                        if name == "resident_tags":
-                            owner = owners.get(uuid.UUID(raw["resident_id"]), owner)
-                        if owner != ctx.source:
-                            raise ctx.not_authorised(name, owner)
+                    elif name != "resident_tags" and values[i_origin] != ctx.source:  # (tags: once written)
+                        raise ctx.not_authorised(name, values[i_origin])
                 if name == "residents":
                     check_resident(raw)
                     if raw.get("doc_number") and not raw.get("deleted"):
@@ -845,10 +849,9 @@ def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext
                 ctx.conflict_records.update({(local["table_name"], local["row_id"]),
                                              (row["table_name"], row["row_id"])})
             else:
-                for owner in ({owners.get(local["resident_id"]), owners.get(row["resident_id"])}
-                              if name == "resident_tags" else {local["origin"]}):
-                    if owner != ctx.source:
-                        foreign = owner or local["origin"]
+                owner = owners.get(local["resident_id"]) if name == "resident_tags" else local["origin"]
+                if owner != ctx.source:
+                    foreign = owner or local["origin"]
         if not c.mutable:
             counts.unchanged += 1  # append-only: never changed
             continue
@@ -864,6 +867,10 @@ def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext
             updates.append(merged)  # ours won somewhere: the source needs this back
     counts.new += len(new_rows)
     counts.updated += len(updates) + len(pure)
-    ctx.add_echo(write_remote_raw(session, c.model, fast.columns, new_rows, remote_max), len(new_rows))
-    ctx.add_echo(write_remote(session, c.model, pure, remote_max), len(pure))
-    write_remote(session, c.model, updates, remote_max)
+    written = [(write_remote_raw(session, c.model, fast.columns, new_rows, remote_max), len(new_rows)),
+               (write_remote(session, c.model, pure, remote_max), len(pure)),
+               (write_remote(session, c.model, updates, remote_max), len(updates))]
+    ctx.add_echo(*written[0])
+    ctx.add_echo(*written[1])
+    if guard and name == "resident_tags":
+        _check_written_tags(session, ctx, written)
