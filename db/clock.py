@@ -20,6 +20,15 @@ from typing import Callable
 
 LOGICAL_BITS = 16
 LOGICAL_MASK = (1 << LOGICAL_BITS) - 1
+# The largest stamp a signed 64-bit column holds (SQLite INTEGER, PostgreSQL
+# BIGINT).  One more and SQLite silently stores a float.
+MAX_STAMP = (1 << 63) - 1
+# How far ahead of this PC's clock a stamp from another station may be.  PC
+# clocks drift by minutes; a day covers a wrong time zone and a clock set by
+# hand.  A stamp further ahead would drag every later change here (and at
+# every station it travels to) into the future, and win every merge; one
+# near MAX_STAMP would leave no stamps to issue at all.
+MAX_SKEW_MS = 24 * 3600 * 1000
 
 # Replaceable in tests to simulate a wall clock that steps back.
 wall_clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000  # noqa: E731
@@ -38,6 +47,19 @@ def next_stamp(last: int, wall_ms: int | None = None) -> int:
 def observe(last: int, remote: int, wall_ms: int | None = None) -> int:
     """The stamp after receiving ``remote`` from a peer."""
     return next_stamp(max(last, remote), wall_ms)
+
+
+def ceiling(skew_ms: int = MAX_SKEW_MS, wall_ms: int | None = None) -> int:
+    """The latest stamp accepted from another station now: ``skew_ms`` past
+    this PC's clock (and never past ``MAX_STAMP``)."""
+    ms = (wall_clock_ms() if wall_ms is None else wall_ms) + skew_ms
+    return min(MAX_STAMP, from_wall(ms) | LOGICAL_MASK)
+
+
+def valid_stamp(v: object, limit: int) -> bool:
+    """A stamp as it must arrive: a true integer (not a float, a bool or text)
+    from 0 to ``limit``."""
+    return type(v) is int and 0 <= v <= limit
 
 
 def physical_ms(stamp: int) -> int:

@@ -15,7 +15,9 @@ allow that on PostgreSQL).
 
 Rows that arrive from another station (sync import) keep their own ``origin``,
 ``hlc`` and field clocks: set ``session.info[APPLYING_REMOTE] = True``; they
-still get a local ``seq`` and the local clock moves past their stamps.
+still get a local ``seq`` and the local clock moves past their stamps — never
+past ``db.clock.ceiling()`` (a day ahead of this PC's clock), so a poisoned
+stamp cannot push the clock out of its 63 bits.
 
 ``bulk_insert`` is the fast path for many new rows (demo data, ledger import);
 it stamps the rows the same way.
@@ -55,7 +57,12 @@ def advance(session: Session, n: int, remote_max: int = 0) -> tuple[int, int, st
 
     Returns ``(first_seq, stamp, station_code)``.
     """
-    candidate = clock.from_wall(clock.wall_clock_ms())
+    wall = clock.wall_clock_ms()
+    if not clock.valid_stamp(remote_max, clock.ceiling(wall_ms=wall)):
+        # The sync import refuses such stamps first (with a message); this
+        # keeps any other path from poisoning the clock for good.
+        raise SyncRuleViolation(f"remote clock {remote_max!r} is beyond the accepted skew")
+    candidate = clock.from_wall(wall)
     if remote_max >= candidate:
         candidate = remote_max + 1
     row = session.connection().execute(_ADVANCE, {"n": n, "candidate": candidate}).one()

@@ -119,9 +119,12 @@ def _audit(db: Database, action: str, actor: Actor | None, **detail: object) -> 
 
 
 def create(db: Database, actor: Actor | None, settings: Settings, reason: str = "manual", *,
-           now: datetime | None = None) -> BackupInfo:
+           now: datetime | None = None, audit_line: bool = True) -> BackupInfo:
     """Make a backup now (``manual``: supervisor and up; ``auto``: the schedule),
-    then rotate the folder.  Raises ``db.errors.BackupFailed`` kinds."""
+    then rotate the folder.  Raises ``db.errors.BackupFailed`` kinds.  With
+    ``audit_line=False`` the audit line's details are left in
+    ``info.extra["audit"]`` for the caller to record in its own transaction
+    (a sync import: only when the bundle goes in)."""
     if reason == "manual":
         if actor is None:
             raise ValueError("a manual backup needs an actor")
@@ -134,8 +137,12 @@ def create(db: Database, actor: Actor | None, settings: Settings, reason: str = 
     # A chosen folder (USB stick, second disk) must exist; the default one is made.
     info = backup.make_backup(path, where, reason, now=now, create_folder=is_default_folder(settings))
     removed = backup.rotate(where, now, stem=path.stem)
-    _audit(db, "backup_create", actor if reason in ("manual", "import") else None, kind=reason, file=info.path.name,
-           size=info.size, residents=info.residents, matters=info.matters, rotated_out=len(removed))
+    detail = dict(kind=reason, file=info.path.name, size=info.size, residents=info.residents, matters=info.matters,
+                  rotated_out=len(removed))
+    if not audit_line:
+        info.extra["audit"] = detail
+        return info
+    _audit(db, "backup_create", actor if reason in ("manual", "import") else None, **detail)
     return info
 
 

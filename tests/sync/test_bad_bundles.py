@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from db.schema import SCHEMA_HEAD
+from db import clock
 from desktop.services import residents
 from desktop.services.idnumbers import make_ric
 from desktop.services.residents import ResidentForm
@@ -20,7 +20,7 @@ from desktop.services.sync import exchange, keys as keymod
 from desktop.services.sync.container import BundleWriter
 from desktop.services.sync.sealed import BundleError
 from tests.sync.conftest import make_side, trust_both
-from tests.sync.helpers import snapshot
+from tests.sync.helpers import forge, manifest, row_as_sent, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,47 +50,18 @@ def _refused(hub, path, code=None):
 
 
 def _manifest(station, hub, **over):
-    with station.db.session() as s:
-        from db.models import LocalState, SyncPeer
-
-        st = s.get(LocalState, 1)
-        p = s.get(SyncPeer, hub.code)
-        m = {"format": exchange.FORMAT, "schema": SCHEMA_HEAD, "app_version": "test", "bundle_id": str(
-            __import__("db.clock", fromlist=["new_id"]).new_id()), "source": station.code, "source_name": "x",
-            "target": hub.code, "created_at": "2026-12-01T00:00:00", "full": True, "since_seq": p.sent_upto,
-            "upto_seq": st.seq, "clock_hi": st.hlc, "ack_seq": p.recv_seq, "ack_hlc": p.recv_hlc, "tables": []}
-    m.update(over)
-    return m
+    return manifest(station, hub, **over)
 
 
 def _forge(station, hub, tmp_path, parts: dict, name="forged.sdbundle", signer=None, **over):
-    """A bundle signed by ``signer`` (the station by default) with our own rows."""
-    out = tmp_path / name
-    signer = signer or exchange.station_keys(station.db)
-    recipient = exchange.station_keys(hub.db).peer
-    with BundleWriter(out, signer=signer, recipient=recipient, manifest=_manifest(station, hub, **over)) as w:
-        for table, rows in parts.items():
-            if isinstance(rows, bytes):
-                w.write_bytes(table, [rows])
-            else:
-                w.write_rows(table, rows)
-    return out
+    return forge(station, hub, tmp_path / name, parts, signer=signer, **over)
 
 
 def _resident_row(station, rid, **over):
     """The station's resident as it travels, changed."""
-    from sqlalchemy import select
-
     from db.models import Resident
-    from desktop.services.sync import changes
 
-    c = changes.codec(Resident)
-    with station.db.session() as s:
-        row = dict(s.connection().execute(select(*[c.table.c[n] for n in c.columns])
-                                          .where(c.table.c.id == rid)).one()._mapping)
-    row = orjson.loads(orjson.dumps(row))
-    row.update(over)
-    return row
+    return row_as_sent(station, Resident, rid, **over)
 
 
 def test_the_genuine_bundle_applies(ready):
@@ -166,8 +137,8 @@ def test_malformed_json_row(ready, tmp_path):
 
 def test_a_bad_id_number(ready, tmp_path):
     station, hub, rid, _good = ready
-    row = _resident_row(station, rid, doc_number="340304195001021234", hlc=1 << 62,
-                        field_clocks={"doc_number": 1 << 62})
+    now = clock.next_stamp(0)  # a change made now: it would win
+    row = _resident_row(station, rid, doc_number="340304195001021234", hlc=now, field_clocks={"doc_number": now})
     err = _refused(hub, _forge(station, hub, tmp_path, {"residents": [row]}), "bad_value")
     assert "证件号码" in err.user_message
 
@@ -187,11 +158,12 @@ def test_a_ten_megabyte_name_is_refused_before_parsing(ready, tmp_path):
 
 
 @pytest.mark.parametrize("column,value", [("hlc", "soon"), ("gender", True), ("birth_date", "2026-13-45"),
-                                          ("id", "not-a-uuid"), ("deleted", None), ("colour", "red")])
+                                          ("id", "not-a-uuid"), ("deleted", None), ("colour", "red"),
+                                          ("gender", 1 << 40)])  # past a 32-bit column
 def test_impossible_values(ready, tmp_path, column, value):
     station, hub, rid, _good = ready
     row = _resident_row(station, rid, **{column: value})
-    _refused(hub, _forge(station, hub, tmp_path, {"residents": [row]}), "bad_value")
+    _refused(hub, _forge(station, hub, tmp_path, {"residents": [row]}), "bad_clock" if column == "hlc" else "bad_value")
 
 
 def test_an_unknown_foreign_key(ready, tmp_path):

@@ -3,11 +3,16 @@
 * **Travelling tables** are every ``Synced`` table except ``accounts``
   (password hashes and sign-in state stay on the PC they belong to).
   ``CATALOGUE`` tables (stations, matter and certificate types, skills, the
-  holiday calendar) flow from the hub down: at a hub a station's copy never
-  overwrites the hub's row, and a hub sends a station only shared entries,
-  never another station's local additions.  A hub sends a station that
+  holiday calendar) flow from the hub down: a station's copy of a shared
+  entry never overwrites another's, and a hub sends a station only its own
+  shared entries, never another station's.  A hub sends a station that
   station's own records (those it created, as edited at the hub) plus any
-  record they point at that the station lacks (the survivor of a merge).
+  record they point at that the station lacks (the survivor of a merge);
+  everyone else sends only its own records.
+* **Authority**: from anyone but our hub, a row may only create or change a
+  record its sender owns (``owned``); one that would touch another's refuses
+  the whole bundle.  Every stamp must be an integer no later than
+  ``db.clock.ceiling()``.
 * **Rows** travel as JSON objects of their columns (without the local
   ``seq``).  On the way in every value is checked against its column: type,
   length, nullability, a valid GB 11643 number for a resident's 居民身份证.
@@ -27,7 +32,7 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Callable
 
@@ -39,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.types import NullType
 from sqlalchemy.orm import Session
 
+from db import clock
 from db.base import Base, Mutable, Synced
 from db.clock import utcnow
 from db.writes import write_remote, write_remote_raw
@@ -46,6 +52,12 @@ from desktop.services.sync.sealed import RESEND, BundleError
 
 EXCLUDED = frozenset({"accounts"})
 CATALOGUE = frozenset({"stations", "matter_types", "certificate_types", "skills", "calendar_days"})
+# Catalogue entries that may exist at two databases under one id, each copy
+# stamped with the origin of the database that seeded it (db.clock.shared_id).
+# From anyone but the hub, another origin's entry is left as it is.  (A
+# station's own row in ``stations`` has an id of its own code: not shared.)
+SHARED = CATALOGUE - {"stations"}
+CLOCK_COLUMNS = ("hlc", "clock_a", "clock_b")  # HLC stamps (field_clocks holds more)
 BATCH = 2000
 MAX_TEXT = 20_000  # characters in a Text column: a page of notes, not a file
 
@@ -78,6 +90,8 @@ class BadRow(Exception):
 
 def bad_row(table: str, column: str, why: str, detail: str = "") -> BundleError:
     label = TABLE_LABELS.get(table, table)
+    if column in CLOCK_COLUMNS or column == "field_clocks":
+        return bad_clock(f"一条“{label}”记录", why, detail or f"{table}.{column}: {why}")
     col = FIELD_LABELS.get(column, column)
     return BundleError("bad_value", f"数据交换包中的一条“{label}”记录有不可能的值（{col}：{why}），整个包没有导入，本站数据没有任何变化。\n"
                        "这通常是对方程序版本有问题或文件被改动过。" + RESEND, detail or f"{table}.{column}: {why}")
@@ -117,10 +131,22 @@ def _uuid(v: Any) -> uuid.UUID:
     return uuid.UUID(v)
 
 
-def _int(v: Any) -> int:
-    if type(v) is not int or not -(1 << 63) <= v < (1 << 63):
-        raise ValueError("不是整数")
-    return v
+def _int_in(bits: int) -> Callable[[Any], int]:
+    """Integers a column of ``bits`` holds on both engines (PostgreSQL's
+    INTEGER is 32 bits; SQLite turns a larger number into a float)."""
+    lo, hi = -(1 << (bits - 1)), 1 << (bits - 1)
+
+    def conv(v: Any) -> int:
+        if type(v) is not int:
+            raise ValueError("不是整数")
+        if not lo <= v < hi:
+            raise ValueError("数值超出范围")
+        return v
+    return conv
+
+
+_int = _int_in(64)
+_int32 = _int_in(32)
 
 
 def _float(v: Any) -> float:
@@ -164,8 +190,10 @@ def _converter(col: Any) -> Callable[[Any], Any]:
         return _date
     if isinstance(t, Boolean):
         return _bool
-    if isinstance(t, (BigInteger, Integer)):
+    if isinstance(t, BigInteger):
         return _int
+    if isinstance(t, Integer):
+        return _int32
     if isinstance(t, Float):
         return _float
     if isinstance(t, JSON):
@@ -186,7 +214,7 @@ class Codec:
     defaults: dict[str, Any]  # for columns an older bundle does not carry
     mutable: bool
 
-    def decode(self, raw: Any) -> dict[str, Any]:
+    def decode(self, raw: Any, limit: int = clock.MAX_STAMP) -> dict[str, Any]:
         """A travelling JSON object as a row of Python values, or BadRow."""
         if not isinstance(raw, dict):
             raise BadRow("id", "不是一条记录")
@@ -211,17 +239,55 @@ class Codec:
                 row[name] = self.converters[name](v)
             except (ValueError, TypeError, OverflowError) as e:
                 raise BadRow(name, str(e) or "格式不对") from None
-        check_identity(row["origin"], row["hlc"], row.get("field_clocks"), self.mutable)
+        check_identity(row["origin"], row["hlc"], row.get("field_clocks"), self.mutable, limit)
+        check_clocks(row, limit)
         return row
 
 
-def check_identity(origin: Any, hlc: int, clocks: Any, mutable: bool) -> None:
-    """The sync columns every travelling row must carry sensibly."""
-    if not origin or hlc < 0:
-        raise BadRow("origin", "来源或时钟不对")
-    if mutable and (not isinstance(clocks, dict) or not all(
-            isinstance(k, str) and type(c) is int and c >= 0 for k, c in clocks.items())):
-        raise BadRow("field_clocks", "修改时钟不对")
+def bad_clock(what: str, why: str, detail: str) -> BundleError:
+    return BundleError("bad_clock", f"数据交换包中{what}的修改时间戳不合理（{why}），整个包没有导入，"
+                       "本站数据没有任何变化。\n可能是对方电脑的日期时间设置错了，也可能文件被改动过：请核对双方电脑的"
+                       "日期和时间，再请对方重新导出。", detail)
+
+
+def clock_why(v: Any, limit: int) -> str:
+    """Why a stamp is refused, for the message."""
+    if type(v) is not int:
+        return "不是整数"
+    if v < 0:
+        return "是负数"
+    if v > clock.MAX_STAMP:
+        return "超出范围"
+    return (f"{_when(v)}，比本机时间超前 {clock.MAX_SKEW_MS // 3_600_000} 小时以上"
+            f"（最晚只接受到 {_when(limit)}，协调世界时）")
+
+
+def _when(stamp: int) -> str:
+    """A stamp's time for a message (by arithmetic: the platform's gmtime
+    refuses years far ahead on Windows)."""
+    return f"{datetime(1970, 1, 1) + timedelta(milliseconds=clock.physical_ms(stamp)):%Y-%m-%d %H:%M}"
+
+
+def check_identity(origin: Any, hlc: Any, clocks: Any, mutable: bool, limit: int = clock.MAX_STAMP) -> None:
+    """The sync columns every travelling row must carry sensibly: an origin,
+    and stamps no later than ``limit`` (``db.clock.ceiling``)."""
+    if not origin:
+        raise BadRow("origin", "缺少来源站点")
+    if not clock.valid_stamp(hlc, limit):
+        raise BadRow("hlc", clock_why(hlc, limit))
+    if mutable:
+        if not isinstance(clocks, dict) or not all(isinstance(k, str) for k in clocks):
+            raise BadRow("field_clocks", "格式不对")
+        for c in clocks.values():
+            if not clock.valid_stamp(c, limit):
+                raise BadRow("field_clocks", clock_why(c, limit))
+
+
+def check_clocks(row: dict[str, Any], limit: int) -> None:
+    """Stamps in other columns (a conflict's two sides)."""
+    for name in CLOCK_COLUMNS[1:]:
+        if name in row and not clock.valid_stamp(row[name], limit):
+            raise BadRow(name, clock_why(row[name], limit))
 
 
 @lru_cache(maxsize=None)
@@ -346,7 +412,7 @@ def _compile_fast(cols: list[Any], encoders: tuple[Callable[[Any], Any], ...]) -
     times).  Any failure raises; ``RawCodec.encode`` then takes the careful
     path, which names the column and the reason."""
     lines = ["def fast(raw):"]
-    env: dict[str, Any] = {"_I64": 1 << 63}
+    env: dict[str, Any] = {"_I64": 1 << 63, "_I32": 1 << 31}
     for i, (col, enc) in enumerate(zip(cols, encoders)):
         t = col.type
         lines.append(f"    v = raw[{col.name!r}]")
@@ -358,7 +424,8 @@ def _compile_fast(cols: list[Any], encoders: tuple[Callable[[Any], Any], ...]) -
         elif isinstance(t, Boolean):
             test, conv = "type(v) is not bool", "v"
         elif isinstance(t, (BigInteger, Integer)):
-            test, conv = "type(v) is not int or not -_I64 <= v < _I64", "v"
+            lim = "_I64" if isinstance(t, BigInteger) else "_I32"
+            test, conv = f"type(v) is not int or not -{lim} <= v < {lim}", "v"
         else:
             env[f"e{i}"] = enc
             conv = f"e{i}(v)"
@@ -399,23 +466,40 @@ class Scope:
     target: str
     hub_to_station: bool  # a hub writing to one of its stations
     echo: tuple[tuple[int, int], ...] = ()  # seq ranges holding the target's own rows as it sent them
+    own_only: bool = False  # only this station's own records (to its hub, or to another station)
+
+
+def owned(t: Table, code: str) -> Any:
+    """Rows that station ``code`` owns: those it created (``origin``); a
+    resident's tag belongs to the resident's station (a tag's id is one per
+    resident and tag, so its origin is whoever added it first at each end).
+    ``sync_conflicts`` are checked per row (the record they are about)."""
+    if t.name == "resident_tags":
+        residents = Base.metadata.tables["residents"]
+        return t.c.resident_id.in_(select(residents.c.id).where(residents.c.origin == code))
+    return t.c.origin == code
 
 
 def _where(model: type[Synced], scope: Scope, extra_ids: set[uuid.UUID] | None) -> Any:
     t = model.__table__
     cond = and_(t.c.seq > scope.since, t.c.seq <= scope.upto,
                 *[~t.c.seq.between(a, b) for a, b in scope.echo if b > scope.since])
-    if not scope.hub_to_station:
-        return cond
     name = t.name
+    if not scope.hub_to_station:
+        if not scope.own_only or name == "sync_conflicts":
+            return cond  # conflicts: filtered per row by export_rows
+        return and_(cond, owned(t, scope.me))
     if name in CATALOGUE:
-        # the shared entries, and the station's own additions (never another station's)
+        # the hub's shared entries, and the station's own (never another station's:
+        # a shared entry the hub got from a station stays between them)
         if "local" in t.c:
-            return and_(cond, or_(t.c.local.is_(False), t.c.origin == scope.target))
+            return and_(cond, or_(and_(t.c.local.is_(False), t.c.origin == scope.me), t.c.origin == scope.target))
         return and_(cond, t.c.origin.in_([scope.me, scope.target]))
     if name == "sync_conflicts":
         return cond  # filtered per row by export_rows (the record's origin)
     own = and_(cond, t.c.origin == scope.target)
+    if name == "resident_tags":  # also the tags others added to its residents
+        own = or_(own, and_(cond, owned(t, scope.target)))
     if extra_ids:
         return or_(own, t.c.id.in_(list(extra_ids)))
     return own
@@ -471,7 +555,10 @@ def export_rows(session: Session, model: type[Synced], scope: Scope,
                 fix.append((i, _fragment))
     names = c.columns
     rows = session.connection().execution_options(yield_per=BATCH).execute(q)
-    conflicts = t.name == "sync_conflicts" and scope.hub_to_station
+    # a conflict goes where the record it is about belongs (a station's own copy
+    # of a catalogue entry is its own business)
+    owner = scope.target if scope.hub_to_station else scope.me if scope.own_only else None
+    conflicts = t.name == "sync_conflicts" and owner is not None
     for r in rows:
         values = list(r)
         for i, f in fix:
@@ -479,7 +566,8 @@ def export_rows(session: Session, model: type[Synced], scope: Scope,
                 values[i] = f(values[i])
         d = dict(zip(names, values))
         if conflicts:
-            if _record_origin(session, d["table_name"], uuid.UUID(str(d["row_id"]))) != scope.target:
+            if (scope.own_only and d["table_name"] in SHARED
+                    or record_owner(session, d["table_name"], uuid.UUID(str(d["row_id"]))) != owner):
                 continue
         yield d
 
@@ -489,11 +577,17 @@ def _fragment(text: str) -> Any:
     return orjson.Fragment(text) if hasattr(orjson, "Fragment") else orjson.loads(text)
 
 
-def _record_origin(session: Session, table: str, row_id: uuid.UUID) -> str | None:
+def record_owner(session: Session, table: str, row_id: uuid.UUID) -> str | None:
+    """The station that owns a record (see ``owned``), None when it is not here."""
     model = model_for(table)
     if model is None:
         return None
-    return session.scalar(select(model.__table__.c.origin).where(model.__table__.c.id == row_id))
+    t = model.__table__
+    if table == "resident_tags":
+        residents = Base.metadata.tables["residents"]
+        return session.scalar(select(residents.c.origin).join(t, t.c.resident_id == residents.c.id)
+                              .where(t.c.id == row_id))
+    return session.scalar(select(t.c.origin).where(t.c.id == row_id))
 
 
 # ------------------------------------------------------------------ import
@@ -512,14 +606,33 @@ class Counts:
 class MergeContext:
     me: str  # this station
     source: str  # the station that sent the bundle
-    i_am_hub: bool
+    authority: bool  # the source may write any record here (our hub); otherwise only its own
     ack_hlc: int  # our clock as far as the source has seen it
     recv_hlc: int  # the source's clock at its previous bundle we applied
+    clock_limit: int = clock.MAX_STAMP  # the latest stamp accepted (db.clock.ceiling at the start)
+    names: dict[str, str] = field(default_factory=dict)  # station code → name, for messages
+    # (table, id) of the records the source's conflict rows are about: checked once every table is in
+    conflict_records: set[tuple[str, uuid.UUID]] = field(default_factory=set)
     found_at: datetime = field(default_factory=utcnow)
     echo: list[list[int]] = field(default_factory=list)  # seq ranges holding rows exactly as the source sent them
     residents_were_empty: bool = False  # a first import: duplicates can only be among the new rows
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     new_residents: list[dict[str, Any]] = field(default_factory=list)
+
+    def label(self, code: str) -> str:
+        name = self.names.get(code)
+        return f"{code}（{name}）" if name else code
+
+    def not_authorised(self, table: str, owner: str | None) -> BundleError:
+        """A row the source may not write: the whole bundle is refused."""
+        label = TABLE_LABELS.get(table, table)
+        whose = "本站" if owner == self.me else f"站点 {self.label(owner)}" if owner else "不明站点"
+        return BundleError(
+            "not_authorised",
+            f"站点 {self.label(self.source)} 发来的数据交换包要新建或修改“{label}”中属于{whose}的记录。"
+            "站点只能新建和修改本站自己的记录，其他站点的记录只能由街道转来。整个包没有导入，本站数据没有任何变化。\n"
+            "这个文件可能被人改动过，请与对方站点核实。",
+            f"{self.source} writes {table} owned by {owner}")
 
     def add_echo(self, first: int, count: int) -> None:
         """``count`` rows from seq ``first`` on are now exactly as the source sent them."""
@@ -636,6 +749,37 @@ def _row_id(raw: Any) -> uuid.UUID:
     return uuid.UUID(v)
 
 
+def _tag_owners(session: Session, existing: dict[Any, dict[str, Any]]) -> dict[uuid.UUID, str]:
+    """Resident id → origin, for the residents the stored tags of a batch are on."""
+    ids = {r["resident_id"] for r in existing.values()}
+    residents = Base.metadata.tables["residents"]
+    return dict(session.connection().execute(select(residents.c.id, residents.c.origin)
+                                             .where(residents.c.id.in_(list(ids)))).all()) if ids else {}
+
+
+def _check_written_tags(session: Session, ctx: MergeContext, written: list[tuple[int, int]]) -> None:
+    """The tags just written (seq ranges) must be on the source's own
+    residents: one query, instead of reading every tag's resident id."""
+    t, residents = Base.metadata.tables["resident_tags"], Base.metadata.tables["residents"]
+    spans = [t.c.seq.between(first, first + n - 1) for first, n in written if n]
+    if not spans:
+        return
+    owner = session.connection().execute(
+        select(residents.c.origin).join(t, t.c.resident_id == residents.c.id)
+        .where(or_(*spans), residents.c.origin != ctx.source).limit(1)).scalar()
+    if owner is not None:
+        raise ctx.not_authorised("resident_tags", owner)
+
+
+def check_conflict_records(session: Session, ctx: MergeContext) -> None:
+    """The records the source's conflict rows are about must be the
+    source's own (they are read once every table of the bundle is in)."""
+    for table, row_id in sorted(ctx.conflict_records, key=str):
+        owner = record_owner(session, table, row_id)
+        if owner != ctx.source:
+            raise ctx.not_authorised("sync_conflicts", owner)
+
+
 def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext, counts: Counts,
                  empty: bool = False) -> None:
     t = c.table
@@ -660,7 +804,8 @@ def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext
     new_rows: list[list[Any]] = []
     pure: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    hub_keeps = ctx.i_am_hub and name in CATALOGUE
+    guard = not ctx.authority
+    owners = _tag_owners(session, existing) if guard and name == "resident_tags" else {}
     remote_max = 0
     i_hlc, i_origin = fast.columns.index("hlc"), fast.columns.index("origin")
     for rid, raw in by_id.items():
@@ -668,7 +813,16 @@ def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext
         try:
             if local is None:
                 values = fast.encode(raw)
-                check_identity(values[i_origin], values[i_hlc], raw.get("field_clocks"), c.mutable)
+                check_identity(values[i_origin], values[i_hlc], raw.get("field_clocks"), c.mutable, ctx.clock_limit)
+                check_clocks(raw, ctx.clock_limit)
+                if guard:
+                    if name == "sync_conflicts":
+                        if raw["table_name"] in SHARED:
+                            counts.unchanged += 1  # about the source's own copy of a catalogue entry
+                            continue
+                        ctx.conflict_records.add((raw["table_name"], uuid.UUID(raw["row_id"])))
+                    elif name != "resident_tags" and values[i_origin] != ctx.source:  # (tags: once written)
+                        raise ctx.not_authorised(name, values[i_origin])
                 if name == "residents":
                     check_resident(raw)
                     if raw.get("doc_number") and not raw.get("deleted"):
@@ -677,16 +831,34 @@ def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext
                 remote_max = max(remote_max, values[i_hlc])
                 new_rows.append(values)
                 continue
-            row = c.decode(raw)
+            row = c.decode(raw, ctx.clock_limit)
             if name == "residents":
                 check_resident(row)
         except BadRow as e:
             raise bad_row(name, e.column, e.why) from None
         remote_max = max(remote_max, row["hlc"])
-        if not c.mutable or (hub_keeps and local["origin"] != ctx.source):
-            counts.unchanged += 1
+        foreign: str | None = None  # the owner, when the source may not change this record
+        if guard:
+            if name in SHARED and local["origin"] != ctx.source:
+                counts.unchanged += 1  # another's catalogue entry: ours stays as it is
+                continue
+            if name == "sync_conflicts":
+                if local["table_name"] in SHARED or row["table_name"] in SHARED:
+                    counts.unchanged += 1
+                    continue
+                ctx.conflict_records.update({(local["table_name"], local["row_id"]),
+                                             (row["table_name"], row["row_id"])})
+            else:
+                owner = owners.get(local["resident_id"]) if name == "resident_tags" else local["origin"]
+                if owner != ctx.source:
+                    foreign = owner or local["origin"]
+        if not c.mutable:
+            counts.unchanged += 1  # append-only: never changed
             continue
+        found = len(ctx.conflicts)
         merged = _merge(c, local, row, ctx)
+        if foreign is not None and (merged is not None or len(ctx.conflicts) > found):
+            raise ctx.not_authorised(name, foreign)  # only an unchanged copy of another's record may pass
         if merged is None:
             counts.unchanged += 1
         elif merged == row:
@@ -695,6 +867,10 @@ def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext
             updates.append(merged)  # ours won somewhere: the source needs this back
     counts.new += len(new_rows)
     counts.updated += len(updates) + len(pure)
-    ctx.add_echo(write_remote_raw(session, c.model, fast.columns, new_rows, remote_max), len(new_rows))
-    ctx.add_echo(write_remote(session, c.model, pure, remote_max), len(pure))
-    write_remote(session, c.model, updates, remote_max)
+    written = [(write_remote_raw(session, c.model, fast.columns, new_rows, remote_max), len(new_rows)),
+               (write_remote(session, c.model, pure, remote_max), len(pure)),
+               (write_remote(session, c.model, updates, remote_max), len(updates))]
+    ctx.add_echo(*written[0])
+    ctx.add_echo(*written[1])
+    if guard and name == "resident_tags":
+        _check_written_tags(session, ctx, written)

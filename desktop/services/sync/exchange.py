@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from db.clock import new_id, to_datetime, utcnow
+from db.clock import MAX_STAMP, ceiling, new_id, to_datetime, utcnow, valid_stamp
 from db.engine import SQLITE_PRAGMAS, Database
 from db.errors import StationDeskError, ValidationError
 from db.models import (
@@ -248,8 +248,9 @@ def export_bundle(db: Database, actor: Actor, to: str, out_path: str | Path, ful
         upto, clock_hi = state.seq, state.hlc
         since = 0 if full else p.sent_seq
         declared_since = 0 if full else p.sent_upto
-        scope = changes.Scope(since=since, upto=upto, me=me.code, target=p.code,
-                              hub_to_station=_role(me.level) == "hub" and p.role == "station",
+        hub_to_station = _role(me.level) == "hub" and p.role == "station"
+        scope = changes.Scope(since=since, upto=upto, me=me.code, target=p.code, hub_to_station=hub_to_station,
+                              own_only=not hub_to_station,  # the rest is not ours to send (the receiver refuses it)
                               # a full bundle is a fresh start (a new PC): everything, echoes too
                               echo=() if full else tuple((a, b) for a, b in (p.echo or []) if b > since))
         extra = changes.closure(s, scope)
@@ -302,7 +303,9 @@ def _schema_number(rev: Any) -> int:
     return int(rev[:4])
 
 
-def _check_manifest(m: dict[str, Any]) -> None:
+def _check_manifest(m: dict[str, Any], limit: int) -> None:
+    """Format, schema and the numbers the import stores, before anything is
+    touched; ``limit`` is the latest clock accepted (``db.clock.ceiling``)."""
     if m.get("format") != FORMAT:
         fmt = m.get("format")
         if isinstance(fmt, str) and fmt.startswith("station-desk-sync/"):
@@ -312,9 +315,13 @@ def _check_manifest(m: dict[str, Any]) -> None:
         raise BundleError("schema_too_new",
                           f"这个数据交换包来自更新版本的社区一站通（数据库版本 {m.get('schema')}，本机是 {SCHEMA_HEAD}）。"
                           "请先升级本程序，再导入这个包。没有导入任何数据。", f"schema {m.get('schema')}")
-    for k in ("since_seq", "upto_seq", "clock_hi", "ack_seq", "ack_hlc"):
-        if type(m.get(k)) is not int or m[k] < 0:
-            raise BundleError("bad_manifest", "数据交换包的清单不完整，没有导入。\n" + RESEND, f"{k} = {m.get(k)!r}")
+    for k in ("since_seq", "upto_seq", "ack_seq"):  # change numbers: anything a 64-bit column holds
+        if not valid_stamp(m.get(k), MAX_STAMP):
+            raise BundleError("bad_manifest", "数据交换包的清单不完整或有不可能的编号，没有导入。\n" + RESEND,
+                              f"{k} = {m.get(k)!r}")
+    for k in ("clock_hi", "ack_hlc"):  # clocks: no later than the receiver's clock allows
+        if not valid_stamp(m.get(k), limit):
+            raise changes.bad_clock("清单所记", changes.clock_why(m.get(k), limit), f"manifest {k} = {m.get(k)!r}")
     try:
         uuid.UUID(str(m.get("bundle_id")))
     except ValueError:
@@ -322,13 +329,15 @@ def _check_manifest(m: dict[str, Any]) -> None:
                           "bundle_id") from None
 
 
-def _backup_first(db: Database, settings: Any, actor: Actor) -> str | None:
+def _backup_first(db: Database, settings: Any, actor: Actor) -> Any:
+    """The backup before an import.  Its audit line is written by the import,
+    in the import's transaction: a refused bundle leaves only the file (a copy
+    of the unchanged database) and no line, no change number."""
     if settings is None or not db.is_sqlite or db.path is None:
         return None
     from desktop.services import backups
 
-    info = backups.create(db, actor, settings, reason="import")
-    return str(info.path)
+    return backups.create(db, actor, settings, reason="import", audit_line=False)
 
 
 def import_bundle(db: Database, actor: Actor, path: str | Path, progress: Progress | None = None, *,
@@ -346,7 +355,8 @@ def import_bundle(db: Database, actor: Actor, path: str | Path, progress: Progre
     with open_bundle(path, keys, trusted.get, temp_dir=temp_dir) as b:
         b.verify_all()
         m = b.manifest
-        _check_manifest(m)
+        limit = ceiling()
+        _check_manifest(m, limit)
         bundle_id = uuid.UUID(str(m["bundle_id"]))
         source = b.source.code
         with db.session() as s:
@@ -366,15 +376,16 @@ def import_bundle(db: Database, actor: Actor, path: str | Path, progress: Progre
         if unknown:
             raise BundleError("unknown_table", "数据交换包中有本程序不认识的数据，可能来自更新的版本。请升级本程序后再导入。",
                               f"unknown parts {unknown}")
-        backup_file = _backup_first(db, settings, actor)
+        backup = _backup_first(db, settings, actor)
         total = sum((b.part(p).lines or 0) for p in b.parts())
-        result = _apply(db, actor, b, m, bundle_id, source, total, progress)
-    return ImportResult(bundle_id, source, b.source.name, False, *result, backup=backup_file,
-                        seconds=time.perf_counter() - t0)
+        result = _apply(db, actor, b, m, bundle_id, source, total, progress, limit, backup)
+    return ImportResult(bundle_id, source, b.source.name, False, *result,
+                        backup=str(backup.path) if backup else None, seconds=time.perf_counter() - t0)
 
 
 def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uuid.UUID, source: str, total: int,
-           progress: Progress | None) -> tuple[int, int, int, int, int, dict[str, dict[str, int]]]:
+           progress: Progress | None, limit: int,
+           backup: Any) -> tuple[int, int, int, int, int, dict[str, dict[str, int]]]:
     done = 0
     per_table: dict[str, dict[str, int]] = {}
     try:
@@ -386,8 +397,12 @@ def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uui
             me = _station(s)
             peer = s.get(SyncPeer, source)
             assert peer is not None
-            ctx = changes.MergeContext(me=me.code, source=source, i_am_hub=_role(me.level) == "hub",
-                                       ack_hlc=m["ack_hlc"], recv_hlc=peer.recv_hlc)
+            # Our hub may write any record here; anyone else only its own.
+            ctx = changes.MergeContext(me=me.code, source=source,
+                                       authority=peer.role == "hub" and _role(me.level) != "hub",
+                                       ack_hlc=m["ack_hlc"], recv_hlc=peer.recv_hlc, clock_limit=limit,
+                                       names={**{p.code: p.name for p in s.scalars(select(SyncPeer))},
+                                              me.code: me.name})
             for model in changes.travelling():
                 name = model.__tablename__
                 if name not in b.parts():
@@ -404,8 +419,11 @@ def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uui
                     progress(done, total, f"正在导入：{label}")
                 c = changes.apply_table(s, model, b.rows(name), ctx, tick, b.part(name).lines or 0)
                 per_table[name] = c.as_dict()
+            changes.check_conflict_records(s, ctx)
             if progress:
                 progress(done, total, "正在查找疑似重复居民…")
+            if backup is not None:
+                audit.record(s, "backup_create", actor, **backup.extra["audit"])
             n_conflicts = _record_conflicts(s, ctx)
             n_dups = _flag_duplicates(s, ctx, bundle_id)
             new = sum(c["new"] for c in per_table.values())
