@@ -88,6 +88,7 @@ class Document:
     title: str
     pages: list[Page]
     text: str  # every character printed, for the glyph check
+    font: Font | None = None  # the face it was measured with (certificates: 宋体/仿宋)
 
 
 def cn_date(d) -> str:  # type: ignore[no-untyped-def]
@@ -276,4 +277,4 @@ class Builder:
     def finish(self) -> Document:
         if self.roll:
             self.page.height = self.height = self.y + self.margin
-        return Document(self.title, self.pages, "".join(self.all_text))
+        return Document(self.title, self.pages, "".join(self.all_text), self.font)

@@ -16,8 +16,11 @@ from desktop.documents.layout import QR, Document, Graphic, Line, Rect, Text
 
 
 def render(doc: Document, font: Font) -> bytes:
+    font = doc.font or font  # a document prints in the face it was measured with
     buf = io.BytesIO()
-    c = Canvas(buf, pageCompression=1)
+    # The canvas's initial font is the embedded one: reportlab's default
+    # (Helvetica, never embedded) would otherwise be named on every page.
+    c = Canvas(buf, pageCompression=1, initialFontName=font.name)
     c.setTitle(doc.title)
     c.setAuthor("社区一站通")
     c.setCreator("社区一站通 (Station Desk)")

@@ -70,8 +70,8 @@ def test_issue_on_the_spot_with_gapless_serials_and_seal_register(setup):
 
 def test_approval_queue_and_no_gap_for_declined(setup):
     db, admin, desk, rid, by = setup
-    t = by["R02"]  # needs approval
-    vals = {"situation": "家庭成员患重病，收入低于低保标准", "purpose": "申请临时救助"}
+    t = by["R05"]  # needs approval
+    vals = {"service": "本年度参加志愿服务 12 次", "purpose": "向所在单位反馈"}
     p1 = certs.issue(db, desk, rid, t.id, vals, t.materials)
     p2 = certs.issue(db, desk, rid, t.id, vals, t.materials)
     assert p1.status == p2.status == "pending" and p1.serial is None
@@ -93,11 +93,11 @@ def test_approval_queue_and_no_gap_for_declined(setup):
 def test_factual_needs_reason_and_approval_abolished_cannot_be_issued(setup):
     db, admin, desk, rid, by = setup
     f = by["F01"]
+    vals = {"subject": "在本社区任职或服务的情况", "facts": "该居民于2020年起在本社区担任楼栋长", "purpose": "单位了解其社区服务"}
     with pytest.raises(ValidationError) as e:
-        certs.issue(db, admin, rid, f.id, {"facts": "该居民于2020年起在本社区担任楼栋长", "purpose": "单位政审"}, f.materials)
+        certs.issue(db, admin, rid, f.id, vals, f.materials)
     assert e.value.field == "reason"
-    r = certs.issue(db, desk, rid, f.id, {"facts": "该居民于2020年起在本社区担任楼栋长", "purpose": "单位政审"},
-                    f.materials, reason="单位要求社区出具任职情况，两张清单均无")
+    r = certs.issue(db, desk, rid, f.id, vals, f.materials, reason="单位要求社区出具任职情况，两张清单均无")
     assert r.status == "pending"
     with pytest.raises(certs.AbolishedType):
         certs.issue(db, admin, rid, by["N01"].id, {}, [])
