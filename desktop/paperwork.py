@@ -123,14 +123,17 @@ def volunteer_certificate_document(db: Database, actor, volunteer_id: uuid.UUID,
     from desktop.documents import volunteer_docs
     from desktop.services import volunteers
 
-    data = volunteers.certificate_data(db, actor, volunteer_id, start, end)
+    font = font or fonts.resolve_serif()
+    issued = volunteers.issue_certificate(db, actor, volunteer_id, start, end, glyphs=font.missing)
+    data = issued.data
     st = _station(db)
     info = volunteer_docs.VolunteerCertificateInfo(
         station_name=st.name, station_phone=st.phone or "", volunteer_number=data.volunteer_number,
         volunteer_name=data.volunteer_name, start=start, end=end,
         rows=[(r.day, r.title, r.content, r.place, r.hours) for r in data.records], total_hours=data.total_hours,
-        qr=data.qr, issued_on=date.today())
-    return volunteer_docs.volunteer_certificate(info, font or fonts.resolve())
+        qr=data.qr, issued_on=date.today(), serial=issued.serial, doc_type=issued.doc_type,
+        doc_masked=issued.doc_masked, issuer=st.issuer(), handler_name=issued.handler_name)
+    return volunteer_docs.volunteer_certificate(info, font)
 
 
 def dispatch_document(db: Database, need_id: uuid.UUID, day: date, dispatcher: str,

@@ -225,12 +225,10 @@ def negative_words(t: CertTypeView) -> list[str]:
 def negative_match(items: list[CertTypeView], text: str) -> tuple[CertTypeView, str] | None:
     """The abolished item (and the word) a free text touches, if any."""
     t = fold(text)
-    for item in items:
-        if item.kind != "abolished":
-            continue
-        for w in sorted(negative_words(item), key=len, reverse=True):
-            if w in t:
-                return item, w
+    words = [(w, item) for item in items if item.kind == "abolished" for w in negative_words(item)]
+    for w, item in sorted(words, key=lambda x: -len(x[0])):  # 婚姻关系证明 before 关系证明
+        if w in t:
+            return item, w
     return None
 
 
@@ -442,6 +440,8 @@ def _issue_now(s: Session, c: Certificate, st: Station, approver: str | None, ph
     c.year, c.number = year, last + 1
     c.serial = serial_text(year, c.number, serial_prefix(st.name))
     c.status, c.issued_at, c.approver_name = "issued", now, approver
+    if st.level == "village":
+        seal = seal.replace("居民委员会", "村民委员会")
     s.add(SealLog(at=now, certificate_id=c.id, content=f"{c.title}（{c.serial}）", seal=seal, copies=c.copies,
                   approver_name=approver, handler_name=c.handler_name, applicant_name=applicant,
                   applicant_phone=phone))

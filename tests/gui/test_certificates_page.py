@@ -101,11 +101,11 @@ def test_desk_submits_supervisor_approves(qtbot, gui, station_db, monkeypatch, n
     db, admin = station_db
     desk = accounts.authenticate(db, "desk1", "desk1234")
     db, admin, rid, page, previews = _setup(qtbot, gui, station_db, monkeypatch, tmp_path, actor=desk)
-    page.select_type("R02")
+    page.select_type("R05")
     assert page.issue_btn.text() == "提交站长审批" and not page.approve_btn.isEnabled()
     page.picker.search("赵丽")
-    page.field_edits["situation"].setText("家庭成员患重病")
-    page.field_edits["purpose"].setText("申请临时救助")
+    page.field_edits["service"].setText("本年度参加志愿服务 12 次")
+    page.field_edits["purpose"].setText("向所在单位反馈")
     page.tick_all()
     page.issue()
     assert no_modal_boxes and "审批" in no_modal_boxes[-1][1] and not previews

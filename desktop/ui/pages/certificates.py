@@ -56,6 +56,13 @@ def period_range(label: str, today: date | None = None) -> tuple[date | None, da
     return None, None
 
 
+def _glyphs(text: str) -> list[str]:
+    """The certificate face's missing characters (reportlab loads only when needed)."""
+    from desktop import paperwork
+
+    return paperwork.certificate_glyphs(text)
+
+
 class CertificatesPage(Page):
     title = "开具证明"
 
@@ -297,6 +304,9 @@ class CertificatesPage(Page):
         for f in t.fields:
             e = QLineEdit()
             e.setMaxLength(certs.MAX_VALUE)
+            if f.choices:  # 据实出具: what it certifies comes from a short list
+                e = QComboBox()
+                e.addItems(list(f.choices))
             self.errors.add(f.key, f.label + ("" if f.required else "（选填）"), e)
             self.field_edits[f.key] = e
         if t.kind == "factual":
@@ -340,23 +350,33 @@ class CertificatesPage(Page):
             self.message.setText("请先选择居民。")
             self.picker.edit.setFocus()
             return
-        values = {k: e.text() for k, e in self.field_edits.items() if k != "reason"}
+        values = {k: (e.currentText() if isinstance(e, QComboBox) else e.text())
+                  for k, e in self.field_edits.items() if k != "reason"}
         reason = self.field_edits["reason"].text() if "reason" in self.field_edits else ""
         db, actor, seen, copies = self.db, self.actor, self._seen(), self.copies.value()
         from db.errors import StationDeskError, ValidationError
 
         try:
-            res = self.worker.call(lambda: certs.issue(db, actor, rid, t.id, values, seen, copies, reason),
+            res = self.worker.call(lambda: certs.issue(db, actor, rid, t.id, values, seen, copies, reason,
+                                                           glyphs=_glyphs),
                                    label="正在开具…", parent=self)
         except ValidationError as e:
             if not self.errors.show(e.field, e.user_message):
                 self.message.setText(e.user_message)
             return
+        except certs.NegativeListMatch as e:  # refused with that item's notice, not issued
+            show_error(self, e)
+            self.search.clear()
+            for i, x in enumerate(self.shown):
+                if x.id == e.type_id:
+                    self.type_list.setCurrentRow(i)
+            return
         except StationDeskError as e:
             show_error(self, e)
             return
         for e in self.field_edits.values():
-            e.clear()
+            if isinstance(e, QLineEdit):
+                e.clear()
         self.refresh()
         if res.status == "pending":
             QMessageBox.information(self, "已提交审批", "这类证明须站长审批，已放入“待审批”。请站长在本机登录（F12 锁屏 → 切换用户）后同意，即可开具打印。")
@@ -415,7 +435,7 @@ class CertificatesPage(Page):
             return
         db, actor = self.db, self.actor
         try:
-            res = self.worker.call(lambda: certs.approve(db, actor, row.id), parent=self)
+            res = self.worker.call(lambda: certs.approve(db, actor, row.id, glyphs=_glyphs), parent=self)
         except Exception as e:  # noqa: BLE001
             show_error(self, e)
             return
@@ -449,7 +469,7 @@ class CertificatesPage(Page):
             return
         db, actor = self.db, self.actor
         try:
-            res = self.worker.call(lambda: certs.reissue(db, actor, row.id, reason), parent=self)
+            res = self.worker.call(lambda: certs.reissue(db, actor, row.id, reason, glyphs=_glyphs), parent=self)
         except Exception as e:  # noqa: BLE001
             show_error(self, e)
             return
