@@ -150,7 +150,8 @@ def dispatch_document(db: Database, need_id: uuid.UUID, day: date, dispatcher: s
             phone = s.get(Resident, need.resident_id).phone or ""
     st = _station(db)
     info = volunteer_docs.DispatchInfo(
-        station_name=st.name, station_phone=st.phone or "", need_title=need.title, description="",
+        station_name=st.name, station_phone=st.phone or "", need_title=need.title,
+        description=volunteers.need_description(db, need_id), number=f"{st.code}-PD{day:%Y%m%d}-{need_id.hex[-6:].upper()}",
         when=f"{day:%Y年%m月%d日} {volunteers.WEEKDAYS[day.isoweekday()]}{volunteers.SLOTS[need.slot]}",
         place=need.place, resident_name=need.resident_name, resident_phone=phone,
         volunteers=[(a.volunteer_name, a.volunteer_number, a.volunteer_phone) for a in rows], dispatcher=dispatcher,

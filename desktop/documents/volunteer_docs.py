@@ -75,6 +75,7 @@ class DispatchInfo:
     volunteers: list[tuple[str, str, str]]  # name, number, phone
     dispatcher: str
     day: date
+    number: str = ""  # 派单编号
 
 
 def dispatch_sheet(info: DispatchInfo, font: Font) -> Document:
@@ -82,9 +83,12 @@ def dispatch_sheet(info: DispatchInfo, font: Font) -> Document:
     body = 11
     b.line(body + 1, info.station_name, bold=True, align="center")
     b.line(18, "志愿服务派单", bold=True, align="center", leading=2.0)
+    if info.number:
+        b.line(body - 1, f"派单编号：{info.number}", align="center")
     b.rule()
     lw = body * 5.2
-    b.field("服务内容：", info.need_title + (f"（{info.description}）" if info.description else ""), body, lw)
+    b.field("服务项目：", info.need_title, body, lw)
+    b.field("需求描述：", info.description or "—", body, lw)
     b.field("服务时间：", info.when, body, lw)
     b.field("服务地点：", info.place or "—", body, lw)
     b.field("服务对象：", info.resident_name, body, lw)
@@ -95,6 +99,11 @@ def dispatch_sheet(info: DispatchInfo, font: Font) -> Document:
     b.space(body * 0.6)
     b.para(f"有问题请联系站点：{info.station_phone or '（见窗口公示）'}。服务结束后请告知实际开始、结束时间，"
            "由站点登记服务时长。", body - 1)
-    b.space(body)
+    b.space(body * 0.6)
+    b.line(body, "服务对象确认（服务结束后填写）：", bold=True)
+    b.table(["实际服务时间", "服务对象签字", "评价（请勾选一项）"],
+            [["___时___分 至 ___时___分", "", "□非常满意 □满意 □基本满意\n□不满意 □非常不满意"]],
+            [0.3, 0.25, 0.45], body - 1.5)
+    b.space(body * 0.6)
     b.line(body, f"派单人：{info.dispatcher}　{cn_date(info.day)}", align="right")
     return b.finish()

@@ -900,6 +900,12 @@ def issue_certificate(db: Database, actor: Actor, volunteer_id: uuid.UUID, start
                                           mask(v.doc_number or ""), actor.display_name)
 
 
+def need_description(db: Database, need_id: uuid.UUID) -> str:
+    """What the resident asked for, in their words (for the dispatch sheet)."""
+    with db.session() as s:
+        return (s.scalar(select(Need.description).where(Need.id == need_id)) or "").strip()
+
+
 def _check(volunteer_id: uuid.UUID, start: date, end: date, total: float) -> str:
     import hashlib
 
