@@ -16,7 +16,7 @@ CLOSING = "特此证明。"
 def verify_line(issuer: str, phone: str) -> str:
     """Where a paper can be checked: the body that issued it, and the street
     hub that holds the synced records; not "any station", which may not."""
-    return (f"扫描左侧二维码或凭编号，可向开具单位{issuer}（电话：{phone or '见窗口公示'}）核验真伪；"
+    return (f"扫描左侧二维码或凭编号，可向开具单位{issuer}核验真伪，电话：{phone or '见窗口公示'}；"
             "数据已同步的街道（乡镇）汇总中心也可核验。")
 
 

@@ -102,8 +102,8 @@ def dispatch_sheet(info: DispatchInfo, font: Font) -> Document:
     b.space(body * 0.6)
     b.line(body, "服务对象确认（服务结束后填写）：", bold=True)
     b.table(["实际服务时间", "服务对象签字", "评价（请勾选一项）"],
-            [["___时___分 至 ___时___分", "", "□非常满意 □满意 □基本满意\n□不满意 □非常不满意"]],
-            [0.3, 0.25, 0.45], body - 1.5)
+            [["____:____\n至 ____:____", "\n\n", "□非常满意 □满意 □基本满意\n□不满意 □非常不满意"]],
+            [0.25, 0.3, 0.45], body - 1.5)
     b.space(body * 0.6)
     b.line(body, f"派单人：{info.dispatcher}　{cn_date(info.day)}", align="right")
     return b.finish()
