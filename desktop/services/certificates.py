@@ -84,7 +84,7 @@ class MissingGlyphs(StationDeskError):
         shown = "、".join(f"“{c}”(U+{ord(c):04X})" for c in chars[:8])
         super().__init__("font lacks glyphs",
                          f"证明字体没有这些字的字形，打印出来会是空白：{shown}。请先在“设置”中换用包含这些字的字体再开具；"
-                         "这次没有占用证明编号，也没有登记用印。")
+                         "这次没有占用编号，也没有登记用印。")
 
 
 GlyphCheck = Callable[[str], list[str]]
@@ -627,8 +627,10 @@ def refusal_serial(year: int, number: int, prefix: str) -> str:
 
 
 def refuse(db: Database, actor: Actor, type_id: uuid.UUID, resident_id: uuid.UUID | None = None,
-           note: str = "") -> Refusal:
-    """Log a request for an abolished certificate; returns the notice text."""
+           note: str = "", glyphs: GlyphCheck | None = None) -> Refusal:
+    """Log a request for an abolished certificate and number its notice;
+    returns the notice text. ``glyphs`` as for ``issue``: a name the notice's
+    font cannot print takes no number."""
     actor.require("desk", "登记拒开")
     note = _clean(note, "备注")
     with db.session() as s:
@@ -642,6 +644,7 @@ def refuse(db: Database, actor: Actor, type_id: uuid.UUID, resident_id: uuid.UUI
                 raise ValidationError("resident", "找不到这位居民。")
             name = r.name
         st = _station(s)
+        _check_glyphs(glyphs, name, t.name, _issuer(st, ""))
         now = utcnow()
         year = _local(now).year
         number = (s.scalar(select(func.max(CertificateRefusal.number)).where(

@@ -45,7 +45,7 @@ def test_receipt_carries_every_field_and_only_the_masked_id(layout, font, tmp_pa
     data = pdf.render(doc, font)
     text = "".join(_pdftext(data, tmp_path).split())
     for needle in ("受理回执", "340304001-20261123-0001", "王秀英", "340304********0221", "居住证申领（代办）",
-                   "居民身份证（1份）", "2026年11月23日09:30", "李前台", "2026年12月7日（10个工作日内）",
+                   "居民身份证：验原件（当场退还），收复印件1份", "2026年11月23日09:30", "李前台", "2026年12月7日（10个工作日内）",
                    "0552-3123456", "幸福里社区党群服务中心"):
         assert needle in text, needle
     assert "（代办）（代办）" not in text

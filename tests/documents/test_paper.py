@@ -122,17 +122,23 @@ def test_refusal_notice_is_numbered_verifiable_stamped_and_cites_the_opinion(sql
     assert certs.verify(sqlite_db, refusal.qr).genuine
 
 
-def test_volunteer_certificate_is_complete_and_registered(sqlite_db, tmp_path):
-    admin, rid, by = _station(sqlite_db)
-    vid, number = vol.register(sqlite_db, admin, VolunteerForm(
+def _served(db, admin, rid):
+    """A volunteer who did one recorded service for the resident."""
+    vid, _ = vol.register(db, admin, VolunteerForm(
         name="钱志愿", doc_number=make_ric("340304", date(1985, 1, 1), 11), phone="13900000000", skills=["shopping"],
         availability=["3am"], data_consent=True, grid="一网格", estate="幸福里小区"), today=date(2026, 11, 23))
-    nid = vol.create_need(sqlite_db, admin, NeedForm(title="代买菜", description="为独居老人赵丽代买一周的蔬菜",
-                                                     resident_id=rid, skills=["shopping"], day=date(2026, 11, 25),
-                                                     slot="am", hours=2), today=date(2026, 11, 23))
-    vol.move_need(sqlite_db, admin, nid, "accept")
-    [asg] = vol.assign(sqlite_db, admin, nid, [vid], date(2026, 11, 25))
-    vol.complete(sqlite_db, admin, asg, datetime(2026, 11, 25, 9), datetime(2026, 11, 25, 11), today=date(2026, 11, 25))
+    nid = vol.create_need(db, admin, NeedForm(title="代买菜", description="为独居老人赵丽代买一周的蔬菜",
+                                              resident_id=rid, skills=["shopping"], day=date(2026, 11, 25),
+                                              slot="am", hours=2), today=date(2026, 11, 23))
+    vol.move_need(db, admin, nid, "accept")
+    [asg] = vol.assign(db, admin, nid, [vid], date(2026, 11, 25))
+    vol.complete(db, admin, asg, datetime(2026, 11, 25, 9), datetime(2026, 11, 25, 11), today=date(2026, 11, 25))
+    return vid, nid
+
+
+def test_volunteer_certificate_is_complete_and_registered(sqlite_db, tmp_path):
+    admin, rid, by = _station(sqlite_db)
+    vid, nid = _served(sqlite_db, admin, rid)
     doc = paperwork.volunteer_certificate_document(sqlite_db, admin, vid, date(2026, 11, 1), date(2026, 11, 30))
     text = text_of(doc, tmp_path)
     serial = f"〔{date.today().year}〕幸福志证字第0001号"
@@ -174,6 +180,15 @@ def test_every_paper_embeds_every_font_and_certificates_use_a_song_face(sqlite_d
             "notice": paperwork.notice_document(sqlite_db, t.id, notice_no="N-1")}
     for layout in ("A4", "A5", "80mm"):
         docs[f"receipt-{layout}"] = paperwork.receipt_document(sqlite_db, acc.matter_id, layout)
+    vid, nid = _served(sqlite_db, admin, rid)
+    docs["volunteer"] = paperwork.volunteer_certificate_document(sqlite_db, admin, vid, date(2026, 11, 1),
+                                                                 date(2026, 11, 30))
+    docs["dispatch"] = paperwork.dispatch_document(sqlite_db, nid, date(2026, 11, 25), "管理员")
+    from desktop.services import reports
+
+    today = counter.local_today()
+    docs["report"] = paperwork.report_document(reports.build(sqlite_db, admin, reports.Period.month(today.year,
+                                                                                                    today.month)))
     for name, doc in docs.items():
         found = fonts_of(doc, tmp_path, name)
         assert found and all(emb for _, emb in found), (name, found)

@@ -318,7 +318,10 @@ def test_a_name_the_font_lacks_takes_no_serial_and_no_seal_line(setup):
     vals = {"since": "2015年", "purpose": "入学"}
     with pytest.raises(certs.MissingGlyphs) as e:
         certs.issue(db, desk, rid, t.id, vals, t.materials, glyphs=paperwork.certificate_glyphs)
-    assert e.value.chars == [rare] and "没有占用证明编号" in e.value.user_message
+    assert e.value.chars == [rare] and "没有占用编号" in e.value.user_message
+    with pytest.raises(certs.MissingGlyphs):  # the refusal notice's number likewise
+        certs.refuse(db, desk, by["N01"].id, rid, glyphs=paperwork.certificate_glyphs)
+    assert certs.refusals(db) == []
     p = certs.issue(db, desk, rid, by["R05"].id, {"service": "服务 3 次", "purpose": "反馈"}, by["R05"].materials)
     assert p.status == "pending"  # a request waits; the check comes when the number would be taken
     with pytest.raises(certs.MissingGlyphs):

@@ -404,7 +404,7 @@ class CertificatesPage(Page):
 
         db, actor, rid = self.db, self.actor, self.r_picker.resident_id
         try:
-            r = self.worker.call(lambda: certs.refuse(db, actor, t.id, rid), parent=self)
+            r = self.worker.call(lambda: certs.refuse(db, actor, t.id, rid, glyphs=_glyphs), parent=self)
         except Exception as e:  # noqa: BLE001
             show_error(self, e)
             return
@@ -572,7 +572,8 @@ class VerifyDialog(QDialog):
         self.v = v
         self.setWindowTitle("核验证明")
         lay = QVBoxLayout(self)
-        ok = v.genuine and v.detail is not None and v.detail.status == "issued"
+        # a refusal notice verifies without a certificate's details
+        ok = v.genuine and (v.detail.status == "issued" if v.detail is not None else True)
         head = QLabel(("✔ " if ok else "✕ ") + v.message)
         head.setWordWrap(True)
         scaled(head, 3, True)
