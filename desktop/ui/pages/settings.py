@@ -77,27 +77,6 @@ class SettingsPage(Page):
         pform.addRow("", self.done)
         self.layout_.addWidget(pw)
 
-        issuer = QGroupBox("出具单位")
-        iform = QFormLayout(issuer)
-        self.issuer_errors = FormErrors(iform)
-        self.committee = QLineEdit()
-        self.party_org = QLineEdit()
-        self.station_phone = QLineEdit()
-        for w, n in ((self.committee, 64), (self.party_org, 64), (self.station_phone, 32)):
-            w.setMaxLength(n)
-            w.setMaximumWidth(420)
-            w.setEnabled(self.actor.at_least("admin"))
-        self.issuer_errors.add("committee", "居（村）民委员会", self.committee,
-                               "证明、告知单和志愿服务记录证明的落款与印章；党群服务中心只是办理地点。")
-        self.issuer_errors.add("party_org", "社区党组织", self.party_org, "党员报到反馈等党务证明的落款。")
-        self.issuer_errors.add("phone", "咨询电话", self.station_phone)
-        self.save_issuer = QPushButton("保存")
-        self.save_issuer.setEnabled(self.actor.at_least("admin"))
-        self.save_issuer.setToolTip("需要管理员权限。")
-        self.save_issuer.clicked.connect(lambda _c=False: self._save_issuer())
-        iform.addRow("", self.save_issuer)
-        self.layout_.addWidget(issuer)
-
         paper = QGroupBox("打印与节假日")
         pf = QFormLayout(paper)
         self.receipt_layout = QComboBox()
@@ -134,21 +113,6 @@ class SettingsPage(Page):
     def activated(self) -> None:
         db = self.db
         self.worker.run(lambda: workdays.load(db), self._show_calendar)
-        self.worker.run(lambda: accounts.station_info(db), self._show_issuer)
-
-    def _show_issuer(self, info: accounts.StationInfo | None) -> None:
-        if info is not None:
-            self.committee.setText(info.committee)
-            self.party_org.setText(info.party_org)
-            self.station_phone.setText(info.phone or "")
-
-    def _save_issuer(self) -> None:
-        self.issuer_errors.clear()
-        db, actor = self.db, self.actor
-        args = dict(committee=self.committee.text(), party_org=self.party_org.text(), phone=self.station_phone.text())
-        ok, info = self.issuer_errors.attempt(self.worker, lambda: accounts.update_station(db, actor, **args), self)
-        if ok:
-            self._show_issuer(info)  # type: ignore[arg-type]
 
     def _show_calendar(self, cal: workdays.Calendar) -> None:
         years = sorted(cal.years)
