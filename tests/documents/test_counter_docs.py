@@ -159,3 +159,15 @@ def test_no_line_starts_with_closing_marks_after_nested_brackets(font):
         lines = b.wrap(text, 12, width)
         assert "".join(lines) == text
         assert not any(ln[:1] in "）》，。" for ln in lines[1:]), (width, lines)
+
+
+def test_no_line_starts_with_punctuation_after_a_phone_number(font):
+    from desktop.documents.layout import Builder
+
+    b = Builder(font, (400, 800), 10, "t")
+    text = "扫描左侧二维码或凭编号，可向开具单位前进村村民委员会核验真伪，电话：0552-3123456；数据已同步的街道（乡镇）汇总中心也可核验。"
+    for width in range(120, 380, 5):
+        lines = b.wrap(text, 9.5, width)
+        assert "".join(lines) == text
+        assert not any(ln[:1] in "；）。，" for ln in lines[1:]), (width, lines)
+        assert all(b.measure(ln, 9.5) <= width + 0.01 for ln in lines), (width, lines)
