@@ -56,6 +56,12 @@ def notice_document(db: Database, matter_type_id: uuid.UUID, *, notice_no: str =
 
 # ------------------------------------------------------------------ certificates
 
+def certificate_glyphs(text: str) -> list[str]:
+    """Characters the certificate face cannot print: passed to the services
+    so a name with one is caught before a serial or seal line is taken."""
+    return fonts.resolve_serif().missing(text)
+
+
 def certificate_document(db: Database, actor, cert_id: uuid.UUID, font: fonts.Font | None = None) -> Document:  # type: ignore[no-untyped-def]
     from desktop.documents import certificate_docs
     from desktop.services import certificates
@@ -66,8 +72,9 @@ def certificate_document(db: Database, actor, cert_id: uuid.UUID, font: fonts.Fo
     issued = (d.issued_at or d.requested_at).replace(tzinfo=timezone.utc).astimezone().date()
     info = certificate_docs.CertificateInfo(
         station_name=d.station_name, station_phone=st.phone or "", serial=d.serial, title=d.title, body=p.body_full,
-        issued_on=issued, handler_name=d.handler_name, seal=d.seal, qr=p.qr, replaces_serial=d.replaces_serial)
-    return certificate_docs.certificate(info, font or fonts.resolve())
+        issued_on=issued, handler_name=d.handler_name, seal=d.seal, qr=p.qr, replaces_serial=d.replaces_serial,
+        issuer=d.issuer)
+    return certificate_docs.certificate(info, font or fonts.resolve_serif())
 
 
 def refusal_document(db: Database, refusal, worker_name: str, font: fonts.Font | None = None) -> Document:  # type: ignore[no-untyped-def]
@@ -77,8 +84,9 @@ def refusal_document(db: Database, refusal, worker_name: str, font: fonts.Font |
     info = certificate_docs.RefusalInfo(
         station_name=st.name, station_phone=st.phone or "", type_name=refusal.type_name, basis=refusal.basis,
         redirect=refusal.redirect, resident_name=refusal.resident_name, worker_name=worker_name,
-        day=refusal.at.replace(tzinfo=timezone.utc).astimezone().date())
-    return certificate_docs.refusal_notice(info, font or fonts.resolve())
+        day=refusal.at.replace(tzinfo=timezone.utc).astimezone().date(), serial=refusal.serial, qr=refusal.qr,
+        issuer=refusal.issuer or st.issuer(), village=st.level == "village")
+    return certificate_docs.refusal_notice(info, font or fonts.resolve_serif())
 
 
 def _local(dt):  # type: ignore[no-untyped-def]
@@ -134,14 +142,17 @@ def volunteer_certificate_document(db: Database, actor, volunteer_id: uuid.UUID,
     from desktop.documents import volunteer_docs
     from desktop.services import volunteers
 
-    data = volunteers.certificate_data(db, actor, volunteer_id, start, end)
+    font = font or fonts.resolve_serif()
+    issued = volunteers.issue_certificate(db, actor, volunteer_id, start, end, glyphs=font.missing)
+    data = issued.data
     st = _station(db)
     info = volunteer_docs.VolunteerCertificateInfo(
         station_name=st.name, station_phone=st.phone or "", volunteer_number=data.volunteer_number,
         volunteer_name=data.volunteer_name, start=start, end=end,
         rows=[(r.day, r.title, r.content, r.place, r.hours) for r in data.records], total_hours=data.total_hours,
-        qr=data.qr, issued_on=date.today())
-    return volunteer_docs.volunteer_certificate(info, font or fonts.resolve())
+        qr=data.qr, issued_on=date.today(), serial=issued.serial, doc_type=issued.doc_type,
+        doc_masked=issued.doc_masked, issuer=st.issuer(), handler_name=issued.handler_name)
+    return volunteer_docs.volunteer_certificate(info, font)
 
 
 def dispatch_document(db: Database, need_id: uuid.UUID, day: date, dispatcher: str,
@@ -158,7 +169,8 @@ def dispatch_document(db: Database, need_id: uuid.UUID, day: date, dispatcher: s
             phone = s.get(Resident, need.resident_id).phone or ""
     st = _station(db)
     info = volunteer_docs.DispatchInfo(
-        station_name=st.name, station_phone=st.phone or "", need_title=need.title, description="",
+        station_name=st.name, station_phone=st.phone or "", need_title=need.title,
+        description=volunteers.need_description(db, need_id), number=f"{st.code}-PD{day:%Y%m%d}-{need_id.hex[-6:].upper()}",
         when=f"{day:%Y年%m月%d日} {volunteers.WEEKDAYS[day.isoweekday()]}{volunteers.SLOTS[need.slot]}",
         place=need.place, resident_name=need.resident_name, resident_phone=phone,
         volunteers=[(a.volunteer_name, a.volunteer_number, a.volunteer_phone) for a in rows], dispatcher=dispatcher,

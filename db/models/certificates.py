@@ -84,6 +84,8 @@ class SealLog(AppendOnly, Base):
     handler_name: Mapped[str] = mapped_column(String(32))
     applicant_name: Mapped[str] = mapped_column(String(64))
     applicant_phone: Mapped[str | None] = mapped_column(String(32))
+    # the paper's number when it is not a certificate of the ledger (志愿服务记录证明)
+    serial: Mapped[str | None] = mapped_column(String(48), index=True)
 
 
 class CertificateRefusal(AppendOnly, Base):
@@ -97,3 +99,6 @@ class CertificateRefusal(AppendOnly, Base):
     resident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("residents.id"), index=True)
     actor_name: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
+    # the notice's number: 〔2026〕幸福告字第0001号, per station and year
+    year: Mapped[int | None] = mapped_column(Integer)
+    number: Mapped[int | None] = mapped_column(Integer)

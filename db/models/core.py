@@ -35,6 +35,10 @@ class Station(Mutable, Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(128))
     parent_code: Mapped[str | None] = mapped_column(String(STATION_CODE_LEN))
+    # Who issues its certificates (the centre is the place, not the issuer):
+    # the 居民委员会 / 村民委员会, and the party organisation for party matters.
+    committee: Mapped[str | None] = mapped_column(String(64))
+    party_org: Mapped[str | None] = mapped_column(String(64))
 
 
 class Account(Mutable, Base):

@@ -15,6 +15,20 @@ COMPLAINT_LINE = "12345 政务服务便民热线"
 
 
 
+# Papers a worker looks at and hands back: an ID card is seen, not kept.
+ORIGINALS_SEEN = ("身份证", "户口簿", "户口本", "居住证", "结婚证", "离婚证", "残疾人证", "护照", "通行证", "驾驶证",
+                  "出生医学证明", "不动产权证", "房产证", "营业执照", "社保卡", "优待证")
+PROXY_NOTE = ("本事项为代办：承诺时限已包含本站核对材料和转交上级部门的时间；办理结果以上级部门的决定为准，"
+              "本站收到后通知您。")
+
+
+def material_line(name: str, copies: int) -> str:
+    """验原件 (seen and handed back) or 收 N 份 (kept)."""
+    if any(k in name for k in ORIGINALS_SEEN):
+        return f"{name}：验原件（当场退还），收复印件 {copies} 份"
+    return f"{name}：收 {copies} 份"
+
+
 def cn_datetime(dt: datetime) -> str:
     return f"{cn_date(dt)} {dt:%H:%M}"
 
@@ -94,9 +108,11 @@ def receipt(info: ReceiptInfo, font: Font, layout: str = "A4") -> Document:
     b.line(body, "已收材料：", bold=True)
     if info.materials:
         for i, (name, copies) in enumerate(info.materials, 1):
-            b.para(f"{i}. {name}（{copies} 份）", body, indent=body)
+            b.para(f"{i}. {material_line(name, copies)}", body, indent=body)
     else:
         b.para("无需提交材料", body, indent=body)
+    if info.mode_label == "代办":
+        b.para(PROXY_NOTE, body - 1)
     b.rule(dash=True)
     b.para("查询进度：凭本回执编号到服务窗口查询，或拨打站点电话 "
            f"{info.station_phone or '（见窗口公示）'}。到窗口时出示本回执二维码，工作人员扫码即可调出办理记录。",
@@ -118,8 +134,23 @@ def receipt(info: ReceiptInfo, font: Font, layout: str = "A4") -> Document:
         b.line(body, f"{info.station_name}（盖章）", align="right")
         b.line(body, cn_date(info.accepted_at.date()), align="right")
         b.y = max(end, b.y)
-        b.line(body - 3, "扫码查询办理记录", indent=2 * mm)
+        b.line(body - 3, "窗口扫码调取记录", indent=2 * mm)
+    if layout == "A4":
+        stub(b, info, body - 1.5, promised)
     return b.finish()
+
+
+def stub(b: Builder, info: ReceiptInfo, size: float, promised: str) -> None:
+    """存根: the station's copy below a cut line, signed by the applicant."""
+    b.space(size)
+    b.rule(dash=True)
+    b.line(size - 2, "沿虚线剪开，以下为存根，由本站留存", align="center")
+    b.line(size + 2, "受理回执（存根）", bold=True, align="center", leading=1.8)
+    b.para(f"回执编号：{info.receipt_no}　　申请人：{info.resident_name}　　受理人：{info.worker_name}", size)
+    b.para(f"受理事项：{info.matter_name}　　受理时间：{cn_datetime(info.accepted_at)}", size)
+    b.para(f"承诺时限：{promised}　　收件：" + ("、".join(n for n, _ in info.materials) or "无"), size)
+    b.space(size * 0.5)
+    b.line(size, "申请人签字：______________　　日期：______________", align="right")
 
 
 def notice(info: NoticeInfo, font: Font, layout: str = "A4") -> Document:

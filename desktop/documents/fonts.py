@@ -1,5 +1,10 @@
 """Finding a CJK font reportlab can embed, and checking every character has a glyph.
 
+Certificates are set in a 宋体/仿宋 face (``resolve_serif``): Windows' own
+仿宋 or 宋体, else the freely licensed AR PL UMing (Debian's
+``fonts-arphic-uming``, a TrueType .ttc reportlab embeds), else the general
+font. Everything else (receipts, notices, reports) uses ``resolve``.
+
 Order: a configured file → a font shipped in ``resources/fonts`` → the
 system (Windows: 仿宋, 宋体, 黑体, 微软雅黑; Linux: WenQuanYi, Droid Sans
 Fallback, AR PL, then anything fontconfig lists for Chinese). reportlab
@@ -90,6 +95,18 @@ def _fontconfig() -> list[tuple[Path, int, str]]:
     return found
 
 
+SERIF_LINUX = [
+    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0, "AR PL UMing（明体）"),
+    ("/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf", 0, "AR PL SungtiL GB（宋体）"),
+]
+
+
+def serif_candidates() -> list[tuple[Path, int, str]]:
+    if sys.platform == "win32":
+        return [c for c in _windows_fonts() if c[2] in ("仿宋", "宋体")]
+    return [(Path(p), i, f) for p, i, f in SERIF_LINUX]
+
+
 def candidates(configured: str | None = None) -> list[tuple[Path, int, str]]:
     out: list[tuple[Path, int, str]] = []
     if configured:
@@ -105,17 +122,33 @@ def candidates(configured: str | None = None) -> list[tuple[Path, int, str]]:
     return out
 
 
-@lru_cache(maxsize=4)
-def resolve(configured: str | None = None) -> Font:
-    """The first candidate reportlab can load, registered under a stable name."""
-    for i, (path, index, family) in enumerate(candidates(configured)):
+def _first(found: list[tuple[Path, int, str]], prefix: str) -> Font | None:
+    for i, (path, index, family) in enumerate(found):
         if not path.is_file():
             continue
-        name = f"StationCJK{i}-{index}"
+        name = f"{prefix}{i}-{index}"
         try:
             pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=index))
         except Exception as e:  # reportlab raises TTFError and others for CFF/odd fonts
             log.info("font %s not usable: %s", path.name, e)
             continue
         return Font(name, str(path), index, family)
-    raise NoFont()
+    return None
+
+
+@lru_cache(maxsize=4)
+def resolve(configured: str | None = None) -> Font:
+    """The first candidate reportlab can load, registered under a stable name."""
+    font = _first(candidates(configured), "StationCJK")
+    if font is None:
+        raise NoFont()
+    return font
+
+
+@lru_cache(maxsize=4)
+def resolve_serif(configured: str | None = None) -> Font:
+    """The certificate face: a configured font wins; else 仿宋/宋体 (or the
+    free AR PL UMing); else the general font."""
+    if configured:
+        return resolve(configured)
+    return _first(serif_candidates(), "StationSerif") or resolve()

@@ -23,6 +23,7 @@ A4 = (210 * mm, 297 * mm)
 A5 = (148 * mm, 210 * mm)
 ROLL80 = (80 * mm, None)  # height follows the content
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-.:/@_*]*|.", re.DOTALL)
+TRAILING_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-.:/@_*]*$")  # a number or word ending a line
 NO_LINE_START = set("，。、；：？！）》」』】”’,.;:?!)")
 
 
@@ -88,6 +89,7 @@ class Document:
     title: str
     pages: list[Page]
     text: str  # every character printed, for the glyph check
+    font: Font | None = None  # the face it was measured with (certificates: 宋体/仿宋)
 
 
 def cn_date(d) -> str:  # type: ignore[no-untyped-def]
@@ -169,12 +171,18 @@ class Builder:
             cur = ""
             for tok in TOKEN.findall(para):
                 if cur and self.measure(cur + tok, size) > width:
-                    if tok in NO_LINE_START and len(cur) > 1 and not cur[-1].isascii():
+                    run = TRAILING_WORD.search(cur)
+                    if tok in NO_LINE_START and len(cur) > 1 and (not cur[-1].isascii()
+                                                                  or (run and len(run.group()) < len(cur))):
                         # carry the last character (and any closing marks before the
-                        # punctuation) down with it, so no line starts with "）" or "。"
-                        k = 1
-                        while k < len(cur) - 1 and cur[-k] in NO_LINE_START:
-                            k += 1
+                        # punctuation), or the whole number it ends with, down with it,
+                        # so no line starts with "）" or "；"
+                        if cur[-1].isascii():
+                            k = len(run.group())  # type: ignore[union-attr]
+                        else:
+                            k = 1
+                            while k < len(cur) - 1 and cur[-k] in NO_LINE_START:
+                                k += 1
                         lines.append(cur[:-k])
                         cur = cur[-k:] + tok
                     else:
@@ -276,4 +284,4 @@ class Builder:
     def finish(self) -> Document:
         if self.roll:
             self.page.height = self.height = self.y + self.margin
-        return Document(self.title, self.pages, "".join(self.all_text))
+        return Document(self.title, self.pages, "".join(self.all_text), self.font)

@@ -16,8 +16,11 @@ from desktop.documents.layout import QR, Document, Graphic, Line, Rect, Text
 
 
 def render(doc: Document, font: Font) -> bytes:
+    font = doc.font or font  # a document prints in the face it was measured with
     buf = io.BytesIO()
-    c = Canvas(buf, pageCompression=1)
+    # The canvas's initial font is the embedded one: reportlab's default
+    # (Helvetica, never embedded) would otherwise be named on every page.
+    c = Canvas(buf, pageCompression=1, initialFontName=font.name)
     c.setTitle(doc.title)
     c.setAuthor("社区一站通")
     c.setCreator("社区一站通 (Station Desk)")
@@ -43,8 +46,15 @@ def render(doc: Document, font: Font) -> bytes:
                 c.rect(op.x, h - op.y - op.h, op.w, op.h, stroke=1, fill=0)
             elif isinstance(op, Graphic):
                 from reportlab.graphics import renderPDF
+                from reportlab.graphics.shapes import STATE_DEFAULTS
 
-                renderPDF.draw(op.drawing, c, op.x, h - op.y - op.h)
+                # a chart's renderer starts from Helvetica (never embedded) whatever its labels use
+                default = STATE_DEFAULTS["fontName"]
+                STATE_DEFAULTS["fontName"] = font.name
+                try:
+                    renderPDF.draw(op.drawing, c, op.x, h - op.y - op.h)
+                finally:
+                    STATE_DEFAULTS["fontName"] = default
             elif isinstance(op, QR):
                 n = len(op.modules)
                 cell = op.size / (n + 8)  # 4-module quiet zone each side

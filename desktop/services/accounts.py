@@ -76,10 +76,19 @@ class StationInfo:
     name: str
     level: str
     phone: str | None
+    committee: str = ""  # 居民委员会 / 村民委员会: the issuer of certificates
+    party_org: str = ""  # the community party organisation, for party matters
 
     @property
     def level_label(self) -> str:
         return STATION_LEVELS.get(self.level, self.level)
+
+    def issuer(self, seal: str = "") -> str:
+        """The body that signs and stamps a paper: the party organisation
+        when the seal is a party seal, else the committee."""
+        if "党" in (seal or "") and self.party_org:
+            return self.party_org
+        return self.committee or self.name
 
 
 @dataclass(frozen=True)
@@ -192,6 +201,43 @@ def validate_role(role: str) -> str:
     return role
 
 
+# ------------------------------------------------------------------- issuers
+
+ISSUER_MAX = 64
+_CENTRE_SUFFIXES = ("党群服务中心", "党群服务站", "便民服务中心", "综合服务中心", "服务中心", "服务站",
+                    "居民委员会", "村民委员会", "居委会", "村委会")
+
+
+def place_name(name: str, level: str) -> str:
+    """The community or village a centre serves: 幸福里社区党群服务中心 → 幸福里社区."""
+    core = re.sub(r"[（(].*?[)）]", "", name or "").strip()
+    for suffix in _CENTRE_SUFFIXES:
+        if core.endswith(suffix) and len(core) > len(suffix):
+            core = core[: -len(suffix)]
+            break
+    if not core.endswith(("社区", "村")):
+        core += "村" if level == "village" else "社区"
+    return core
+
+
+def default_issuers(name: str, level: str) -> tuple[str, str]:
+    """The committee and party organisation a centre's name suggests; a
+    street hub issues nothing of its own, so both are empty."""
+    if level not in ("community", "village"):
+        return "", ""
+    place = place_name(name, level)
+    if level == "village":
+        return place + "村民委员会", f"中共{place}支部委员会"
+    return place + "居民委员会", f"中共{place}委员会"
+
+
+def _issuer_name(value: str | None, field: str, label: str) -> str | None:
+    value = " ".join((value or "").split())
+    if len(value) > ISSUER_MAX:
+        raise ValidationError(field, f"{label}太长（{len(value)} 个字），请不超过 {ISSUER_MAX} 个字。")
+    return value or None
+
+
 # ------------------------------------------------------------------- station
 
 def station_info(db: Database) -> StationInfo | None:
@@ -203,7 +249,28 @@ def station_info(db: Database) -> StationInfo | None:
         st = s.scalar(select(Station).where(Station.code == code))
         if st is None:
             return None
-        return StationInfo(st.code, st.name, st.level, st.phone)
+        return info_of(st)
+
+
+def info_of(st: Station) -> StationInfo:
+    committee, party = default_issuers(st.name, st.level)
+    return StationInfo(st.code, st.name, st.level, st.phone, st.committee or committee, st.party_org or party)
+
+
+def update_station(db: Database, actor: Actor, *, committee: str, party_org: str, phone: str | None = None) -> StationInfo:
+    """The administrator names who issues the station's papers (and its phone).
+    An empty name falls back to the one the centre's name suggests."""
+    actor.require("admin", "修改站点信息")
+    committee_ = _issuer_name(committee, "committee", "居（村）民委员会名称")
+    party_ = _issuer_name(party_org, "party_org", "社区党组织名称")
+    with db.session() as s:
+        st = this_station(s)
+        st.committee, st.party_org = committee_, party_
+        if phone is not None:
+            st.phone = (phone or "").strip()[:32] or None
+        audit.record(s, "station_update", actor, target_type="station")
+        s.flush()
+        return info_of(st)
 
 
 def setup_station(
@@ -216,12 +283,18 @@ def setup_station(
     admin_password: str,
     admin_display_name: str = "管理员",
     phone: str | None = None,
+    committee: str = "",
+    party_org: str = "",
 ) -> Actor:
-    """First run: create the station and its first administrator."""
+    """First run: create the station and its first administrator. The
+    committee and party organisation default to what the name suggests."""
     code = validate_station_code(code)
     name = validate_station_name(name)
     if level not in STATION_LEVELS:
         raise ValidationError("level", "请选择站点类型。")
+    default_committee, default_party = default_issuers(name, level)
+    committee_ = _issuer_name(committee, "committee", "居（村）民委员会名称") or default_committee or None
+    party_ = _issuer_name(party_org, "party_org", "社区党组织名称") or default_party or None
     admin_username = validate_username(admin_username)
     admin_display_name = validate_display_name(admin_display_name)
     validate_password(admin_password)
@@ -236,7 +309,7 @@ def setup_station(
         s.flush()
         # One id per station code everywhere, so its record at the hub and a rebuilt PC's agree.
         s.add(Station(id=shared_id("stations", code), code=code, name=name, level=level,
-                      phone=(phone or "").strip() or None))
+                      phone=(phone or "").strip() or None, committee=committee_, party_org=party_))
         acct = Account(
             username=admin_username,
             display_name=admin_display_name,

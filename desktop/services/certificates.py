@@ -31,7 +31,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -60,12 +60,36 @@ DEFAULT_PURPOSES = ("子女入学", "办理居住证", "单位入职", "申请�
 BUILTIN_ALIASES = {"姓名": "name", "性别": "gender", "住址": "address", "出生日期": "birth_date",
                    "身份证号": "id_number", "公民身份号码": "id_number"}
 QR_RE = re.compile(r"^ZM:(\d{6,12}):(\d{4}):(\d{1,6}):([A-Z2-7]{8})$")
+REFUSAL_QR_RE = re.compile(r"^GZ:(\d{6,12}):(\d{4}):(\d{1,6}):([A-Z2-7]{8})$")
 SERIAL_RE = re.compile(r"〔(\d{4})〕.*?第(\d{1,6})号")
 
 
 class AbolishedType(StationDeskError):
     def __init__(self, name: str):
         super().__init__("abolished certificate", f"“{name}”已列入不应由村（社区）出具的证明清单，不能开具；请打印告知单指引居民。")
+
+
+class NegativeListMatch(StationDeskError):
+    """A 据实出具 request whose subject, facts or purpose is an abolished item:
+    it is refused with that item's notice, never issued under another name."""
+
+    def __init__(self, type_id: uuid.UUID, name: str, word: str):
+        self.type_id, self.type_name, self.word = type_id, name, word
+        super().__init__("factual request matches the negative list",
+                         f"填写的内容涉及“{word}”，属于负面清单中的“{name}”，不能以据实出具的方式开具；"
+                         "请改为登记拒开并打印告知单，指引居民到有关部门办理。")
+
+
+class MissingGlyphs(StationDeskError):
+    def __init__(self, chars: list[str]):
+        self.chars = chars
+        shown = "、".join(f"“{c}”(U+{ord(c):04X})" for c in chars[:8])
+        super().__init__("font lacks glyphs",
+                         f"证明字体没有这些字的字形，打印出来会是空白：{shown}。请先在“设置”中换用包含这些字的字体再开具；"
+                         "这次没有占用编号，也没有登记用印。")
+
+
+GlyphCheck = Callable[[str], list[str]]
 
 
 # ------------------------------------------------------------------ catalogue
@@ -75,6 +99,7 @@ class FieldSpec:
     key: str
     label: str
     required: bool = True
+    choices: tuple[str, ...] = ()  # when set, the value must be one of these
 
 
 @dataclass
@@ -128,7 +153,8 @@ def _view(t: CertificateType) -> CertTypeView:
     return CertTypeView(
         t.id, t.code, t.kind, t.name, t.aliases or "", t.purpose or "", t.basis or "", t.redirect or "",
         bool(t.needs_approval or t.kind == "factual"), list(t.materials or []),
-        [FieldSpec(f["key"], f["label"], bool(f.get("required", True))) for f in (t.fields or [])],
+        [FieldSpec(f["key"], f["label"], bool(f.get("required", True)), tuple(f.get("choices") or ()))
+         for f in (t.fields or [])],
         t.title or t.name, t.body or "", t.seal or "居民委员会章", t.active, t.local,
     )
 
@@ -138,7 +164,9 @@ def _rows_from_doc(doc: dict[str, Any]) -> list[CertificateType]:
         raise ValidationError("file", "这不是社区一站通的证明目录文件（格式标记不对）。")
     rows: list[CertificateType] = []
     for i, a in enumerate(doc.get("abolished") or []):
-        rows.append(CertificateType(id=shared_id("certificate_types", f"abolished:{a['code']}"), code=a["code"], kind="abolished", name=a["name"], aliases=a.get("aliases"),
+        # the official bracketed sub-names (户籍证明, 分居证明 …) are searched first
+        aliases = ",".join([*(a.get("subnames") or []), *(a.get("aliases") or "").split(",")]).strip(",")
+        rows.append(CertificateType(id=shared_id("certificate_types", f"abolished:{a['code']}"), code=a["code"], kind="abolished", name=a["name"], aliases=aliases or None,
                                     purpose=None, basis=a.get("basis"), redirect=a.get("redirect"),
                                     needs_approval=False, materials=[], fields=[], title=a["name"], body=None,
                                     seal=None, sort=i))
@@ -176,6 +204,34 @@ def catalogue(db: Database, include_inactive: bool = False) -> list[CertTypeView
         q = q.where(CertificateType.active.is_(True))
     with db.session() as s:
         return [_view(t) for t in s.scalars(q)]
+
+
+def _stem(word: str) -> str:
+    """亲属关系证明 → 亲属关系; 社区戒毒社区康复人员情况证明（表现证明） → 社区戒毒社区康复人员情况."""
+    w = re.sub(r"[（(].*?[)）]", "", word).strip()
+    return w[:-2] if w.endswith("证明") else w
+
+
+def negative_words(t: CertTypeView) -> list[str]:
+    """What marks a request as this abolished item: its name, its official
+    sub-names and aliases, and their stems of three characters or more."""
+    words: list[str] = []
+    for i, w in enumerate([t.name, *t.aliases.replace("，", ",").split(",")]):
+        for x in (w, _stem(w)):
+            x = fold(x)
+            if len(x) >= (2 if i == 0 or x == fold(w) else 3) and x not in words:
+                words.append(x)
+    return words
+
+
+def negative_match(items: list[CertTypeView], text: str) -> tuple[CertTypeView, str] | None:
+    """The abolished item (and the word) a free text touches, if any."""
+    t = fold(text)
+    words = [(w, item) for item in items if item.kind == "abolished" for w in negative_words(item)]
+    for w, item in sorted(words, key=lambda x: -len(x[0])):  # 婚姻关系证明 before 关系证明
+        if w in t:
+            return item, w
+    return None
 
 
 def search(items: list[CertTypeView], query: str) -> list[CertTypeView]:
@@ -325,6 +381,13 @@ def _station(s: Session) -> Station:
     return accounts.this_station(s)
 
 
+def _issuer(st: Station | None, seal: str) -> str:
+    """Who signs and stamps: the committee, or the party organisation for a party seal."""
+    if st is None:
+        return ""
+    return accounts.info_of(st).issuer(seal)
+
+
 def serial_prefix(station_name: str) -> str:
     """Two characters of the station's name for the serial: 幸福里社区党群服务中心 → 幸福."""
     core = re.sub(r"[（(].*?[)）]", "", station_name)
@@ -359,8 +422,9 @@ def cn_date(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-def _render(t: CertTypeView, r: Resident, values: dict[str, str]) -> str:
-    """The body with everything filled in except the ID number."""
+def _render(t: CertTypeView, r: Resident, values: dict[str, str], village: bool = False) -> str:
+    """The body with everything filled in except the ID number; a village
+    committee writes 本村 where the catalogue's template says 本社区."""
     known = {
         "name": r.name, "gender": GENDERS.get(r.gender, ""), "address": r.address_text or "（未登记地址）",
         "birth_date": cn_date(r.birth_date) if r.birth_date else "", **values, "id_number": ID_TOKEN,
@@ -368,7 +432,8 @@ def _render(t: CertTypeView, r: Resident, values: dict[str, str]) -> str:
     for zh, key in BUILTIN_ALIASES.items():  # a station's own template may say {姓名}, {身份证号} …
         known[zh] = known[key]
     try:
-        return t.body.format_map(known)
+        body = t.body.format_map(known)
+        return body.replace("本社区", "本村") if village else body
     except (KeyError, IndexError, ValueError) as e:
         raise ValidationError("type", f"证明模板有误（{e}），请站长修改该证明类型的正文。") from e
 
@@ -395,15 +460,32 @@ def _issue_now(s: Session, c: Certificate, st: Station, approver: str | None, ph
     c.year, c.number = year, last + 1
     c.serial = serial_text(year, c.number, serial_prefix(st.name))
     c.status, c.issued_at, c.approver_name = "issued", now, approver
+    if st.level == "village":
+        seal = seal.replace("居民委员会", "村民委员会")
     s.add(SealLog(at=now, certificate_id=c.id, content=f"{c.title}（{c.serial}）", seal=seal, copies=c.copies,
                   approver_name=approver, handler_name=c.handler_name, applicant_name=applicant,
                   applicant_phone=phone))
 
 
+def _check_glyphs(check: GlyphCheck | None, *texts: str) -> None:
+    """Before a serial or a seal-register line is taken: every character
+    must be printable in the certificate font."""
+    if check is None:
+        return
+    missing = check("".join(texts))
+    if missing:
+        raise MissingGlyphs(missing)
+
+
 def issue(db: Database, actor: Actor, resident_id: uuid.UUID, type_id: uuid.UUID, values: dict[str, Any],
-          materials_seen: list[str], copies: int = 1, reason: str = "") -> Issued:
+          materials_seen: list[str], copies: int = 1, reason: str = "", glyphs: GlyphCheck | None = None) -> Issued:
     """Issue (or, when the type needs approval and the worker is not a
-    supervisor, queue for approval) a certificate for a resident."""
+    supervisor, queue for approval) a certificate for a resident.
+
+    ``glyphs`` returns the characters the certificate font cannot print
+    (``paperwork.certificate_glyphs``): a name with one is refused before
+    any number is taken. A 据实出具 request that touches the negative list
+    raises NegativeListMatch."""
     actor.require("desk", "开具证明")
     if not 1 <= int(copies) <= 10:
         raise ValidationError("copies", "份数应在 1 到 10 之间。")
@@ -424,6 +506,8 @@ def issue(db: Database, actor: Actor, resident_id: uuid.UUID, type_id: uuid.UUID
             v = _clean(values.get(f.key), f.label)
             if f.required and not v:
                 raise ValidationError(f.key, f"请填写“{f.label}”。")
+            if f.choices and v and v not in f.choices:
+                raise ValidationError(f.key, f"“{f.label}”请从以下选择：" + "、".join(f.choices) + "。")
             clean[f.key] = v
         unseen = [m for m in t.materials if m not in materials_seen]
         if unseen:
@@ -431,10 +515,19 @@ def issue(db: Database, actor: Actor, resident_id: uuid.UUID, type_id: uuid.UUID
         reason = _clean(reason, "理由")
         if t.kind == "factual" and not reason:
             raise ValidationError("reason", "据实出具须写明为什么需要出具（两张清单都没有的事项）。")
+        if t.kind == "factual":
+            abolished = [_view(x) for x in s.scalars(select(CertificateType).where(
+                CertificateType.kind == "abolished", CertificateType.deleted.is_(False)))]
+            hit = negative_match(abolished, " ".join([*clean.values(), reason]))
+            if hit:
+                raise NegativeListMatch(hit[0].id, hit[0].name, hit[1])
         st = _station(s)
+        body = _render(t, r, clean, st.level == "village")
+        if not t.needs_approval or actor.at_least(APPROVER_ROLE):
+            _check_glyphs(glyphs, t.title, body, _issuer(st, t.seal))
         c = Certificate(
             type_id=t.id, type_name=t.name, resident_id=r.id, status="pending", title=t.title,
-            body=_render(t, r, clean), field_values=clean, materials_seen=list(materials_seen), copies=int(copies),
+            body=body, field_values=clean, materials_seen=list(materials_seen), copies=int(copies),
             reason=reason or None, requested_at=utcnow(), handler_id=actor.account_id, handler_name=actor.display_name,
         )
         s.add(c)
@@ -459,7 +552,7 @@ def _seal_of(s: Session, c: Certificate) -> str:
     return (t.seal if t and t.seal else "居民委员会章")
 
 
-def approve(db: Database, actor: Actor, cert_id: uuid.UUID) -> Issued:
+def approve(db: Database, actor: Actor, cert_id: uuid.UUID, glyphs: GlyphCheck | None = None) -> Issued:
     actor.require(APPROVER_ROLE, "审批证明")
     with db.session() as s:
         c = _live(s, cert_id)
@@ -467,7 +560,9 @@ def approve(db: Database, actor: Actor, cert_id: uuid.UUID) -> Issued:
             raise ValidationError("status", f"这份证明当前是“{STATUSES[c.status]}”，不在待审批中。")
         r = s.get(Resident, c.resident_id)
         assert r is not None
-        _issue_now(s, c, _station(s), actor.display_name, r.phone, r.name, _seal_of(s, c))
+        st = _station(s)
+        _check_glyphs(glyphs, c.title, c.body, _issuer(st, _seal_of(s, c)))
+        _issue_now(s, c, st, actor.display_name, r.phone, r.name, _seal_of(s, c))
         audit.record(s, "certificate_approve", actor, target_type="certificate", target_id=c.id)
         return Issued(c.id, c.status, c.serial)
 
@@ -498,7 +593,7 @@ def void(db: Database, actor: Actor, cert_id: uuid.UUID, reason: str) -> None:
         audit.record(s, "certificate_void", actor, target_type="certificate", target_id=c.id)
 
 
-def reissue(db: Database, actor: Actor, cert_id: uuid.UUID, reason: str) -> Issued:
+def reissue(db: Database, actor: Actor, cert_id: uuid.UUID, reason: str, glyphs: GlyphCheck | None = None) -> Issued:
     """补开: a new serial with the same content, pointing at the old one,
     which is voided (if it was not already)."""
     actor.require(APPROVER_ROLE, "补开证明")
@@ -513,6 +608,8 @@ def reissue(db: Database, actor: Actor, cert_id: uuid.UUID, reason: str) -> Issu
             raise ValidationError("status", "这份证明已经补开过，请对新证明操作。")
         r = s.get(Resident, old.resident_id)
         assert r is not None
+        st = _station(s)
+        _check_glyphs(glyphs, old.title, old.body, _issuer(st, _seal_of(s, old)))
         new = Certificate(
             type_id=old.type_id, type_name=old.type_name, resident_id=old.resident_id, status="pending",
             title=old.title, body=old.body, field_values=dict(old.field_values or {}),
@@ -521,7 +618,7 @@ def reissue(db: Database, actor: Actor, cert_id: uuid.UUID, reason: str) -> Issu
         )
         s.add(new)
         s.flush()
-        _issue_now(s, new, _station(s), actor.display_name, r.phone, r.name, _seal_of(s, old))
+        _issue_now(s, new, st, actor.display_name, r.phone, r.name, _seal_of(s, old))
         if old.status == "issued":
             old.status, old.voided_by, old.voided_at = "voided", actor.display_name, utcnow()
             old.void_reason = f"已补开（{new.serial}）：{reason}"
@@ -540,11 +637,20 @@ class Refusal:
     redirect: str
     resident_name: str
     at: datetime
+    serial: str = ""  # 〔2026〕幸福告字第0001号
+    qr: str = ""  # GZ:<station>:<year>:<number>:<check>
+    issuer: str = ""  # the committee that refuses
+
+
+def refusal_serial(year: int, number: int, prefix: str) -> str:
+    return f"〔{year}〕{prefix}告字第{number:04d}号"
 
 
 def refuse(db: Database, actor: Actor, type_id: uuid.UUID, resident_id: uuid.UUID | None = None,
-           note: str = "") -> Refusal:
-    """Log a request for an abolished certificate; returns the notice text."""
+           note: str = "", glyphs: GlyphCheck | None = None) -> Refusal:
+    """Log a request for an abolished certificate and number its notice;
+    returns the notice text. ``glyphs`` as for ``issue``: a name the notice's
+    font cannot print takes no number."""
     actor.require("desk", "登记拒开")
     note = _clean(note, "备注")
     with db.session() as s:
@@ -557,12 +663,21 @@ def refuse(db: Database, actor: Actor, type_id: uuid.UUID, resident_id: uuid.UUI
             if r is None or r.deleted:
                 raise ValidationError("resident", "找不到这位居民。")
             name = r.name
-        row = CertificateRefusal(at=utcnow(), type_id=t.id, type_name=t.name, resident_id=resident_id,
-                                 actor_name=actor.display_name, note=note or None)
+        st = _station(s)
+        _check_glyphs(glyphs, name, t.name, _issuer(st, ""))
+        now = utcnow()
+        year = _local(now).year
+        number = (s.scalar(select(func.max(CertificateRefusal.number)).where(
+            CertificateRefusal.origin == st.code, CertificateRefusal.year == year)) or 0) + 1
+        row = CertificateRefusal(at=now, type_id=t.id, type_name=t.name, resident_id=resident_id,
+                                 actor_name=actor.display_name, note=note or None, year=year, number=number)
         s.add(row)
         s.flush()
         audit.record(s, "certificate_refuse", actor, target_type="certificate_type", target_id=t.id)
-        return Refusal(row.id, t.name, t.basis or "", t.redirect or "", name, row.at)
+        return Refusal(row.id, t.name, t.basis or "", t.redirect or "", name, row.at,
+                       refusal_serial(year, number, serial_prefix(st.name)),
+                       f"GZ:{st.code}:{year}:{number}:{check_value(row.id, st.code, year, number)}",
+                       _issuer(st, ""))
 
 
 # ------------------------------------------------------------------ reading
@@ -693,6 +808,8 @@ class CertDetail:
     station_name: str
     seal: str
     field_values: dict[str, Any] = field(default_factory=dict)
+    issuer: str = ""  # the committee (or party organisation) that signs and stamps
+    village: bool = False
 
     @property
     def status_label(self) -> str:
@@ -718,7 +835,8 @@ def get(db: Database, cert_id: uuid.UUID) -> CertDetail:
             r.id, r.name, mask(r.doc_number or ""), c.handler_name, c.approver_name or "", c.requested_at,
             c.issued_at, c.copies, c.reason or "", c.void_reason or "", c.origin, c.year, c.number,
             serial_of(c.replaces_id), serial_of(c.replaced_by_id), st.name if st else c.origin, _seal_of(s, c),
-            dict(c.field_values or {}),
+            dict(c.field_values or {}), _issuer(st, _seal_of(s, c)) or c.origin,
+            bool(st and st.level == "village"),
         )
 
 
@@ -759,7 +877,22 @@ class Verification:
 
 def looks_like_code(text: str) -> bool:
     t = unicodedata.normalize("NFKC", (text or "").strip()).upper()
-    return bool(QR_RE.match(t) or SERIAL_RE.search(unicodedata.normalize("NFKC", text or "")))
+    return bool(QR_RE.match(t) or REFUSAL_QR_RE.match(t)
+                or SERIAL_RE.search(unicodedata.normalize("NFKC", text or "")))
+
+
+def _verify_refusal(s: Session, m: re.Match[str]) -> Verification:
+    origin, year, number, check = m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)
+    x = s.scalar(select(CertificateRefusal).where(CertificateRefusal.origin == origin,
+                                                  CertificateRefusal.year == year, CertificateRefusal.number == number))
+    if x is None:
+        return Verification(False, False, False, "查无此告知单：本站（及已同步的站点）没有这份告知单的记录。")
+    if check_value(x.id, origin, year, number) != check:
+        return Verification(True, False, False, "校验不符：二维码不是这份告知单的，可能是伪造的。")
+    st = s.scalar(select(Station).where(Station.code == origin))
+    serial = refusal_serial(year, number, serial_prefix(st.name if st else ""))
+    return Verification(True, True, False, f"不予出具告知单有效：{serial}，{_issuer(st, '') or origin}于"
+                                           f"{cn_date(_local(x.at).date())}告知“{x.type_name}”不予出具。")
 
 
 def verify(db: Database, code: str) -> Verification:
@@ -767,6 +900,9 @@ def verify(db: Database, code: str) -> Verification:
     raw = unicodedata.normalize("NFKC", (code or "").strip())
     m = QR_RE.match(raw.upper())
     with db.session() as s:
+        gz = REFUSAL_QR_RE.match(raw.upper())
+        if gz:
+            return _verify_refusal(s, gz)
         if m:
             origin, year, number, check = m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)
             c = s.scalar(select(Certificate).where(Certificate.origin == origin, Certificate.year == year,

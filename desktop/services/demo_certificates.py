@@ -37,9 +37,9 @@ def fill_certificates(db: Database, admin: Actor, desk: Actor | None = None, *, 
     first = certs.ledger(db, status="issued")[-1]
     certs.reissue(db, admin, first.id, "原件遗失")
     if desk is not None:
-        t = by["R02"]
-        certs.issue(db, desk, r.choice(people), t.id, {"situation": "家庭成员患重病，收入低于低保标准",
-                                                       "purpose": "申请临时救助"}, t.materials)
+        t = by["R05"]  # needs approval: one request waits for the supervisor
+        certs.issue(db, desk, r.choice(people), t.id, {"service": "本年度参加社区志愿服务 12 次",
+                                                       "purpose": "向所在单位反馈"}, t.materials)
     refused = 0
     for code in ("N01", "N01", "N08", "N10", "N05", "N01", "N20", "N14"):
         certs.refuse(db, desk or admin, by[code].id, r.choice(people))

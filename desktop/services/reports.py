@@ -1128,9 +1128,16 @@ def _resident_section(c: _Ctx, special: list[ResidentFact], new: list[ResidentFa
     sec.tables.append(Table("special_groups", "特殊群体（期末）", ["群体", "人数", "本期未接触"], grows, gdr,
                             {1: "int", 2: "int"}, note="一人可属多个群体；“接触”指本期在本站办事、开证明、提出或接受志愿服务、收到告知单。",
                             widths=[0.5, 0.25, 0.25]))
-    srows = [[f.name, f.grid or "—", "、".join(f.tags), f.address or "—"] for f in silent]
-    sec.tables.append(Table("no_contact", "本期未接触的特殊群体居民（请安排走访）", ["姓名", "网格", "群体", "住址"], srows,
-                            [[None] * 4 for _ in srows], widths=[0.15, 0.15, 0.3, 0.4]))
+    # The street gets counts, not names: who they are is an in-app drill-down
+    # (and the station's own work list), never on the paper or sheet sent up.
+    by_grid_tag = Counter((f.grid or "", t) for f in silent for t in f.tags)
+    keys = sorted(by_grid_tag, key=lambda k: (k[0], SPECIAL_GROUPS.index(k[1]) if k[1] in SPECIAL_GROUPS else 99))
+    srows = [[g or "（未分网格）", t, by_grid_tag[(g, t)]] for g, t in keys]
+    sdr = [[None, None, Drill("special", "tag_no_contact", (("grid", g), ("tag", t)),
+                              f"{p.label} 未接触：{g or '未分网格'} {t}")] for g, t in keys]
+    sec.tables.append(Table("no_contact", "本期未接触的特殊群体（按网格和群体计数，请安排走访）", ["网格", "群体", "未接触人数"],
+                            srows, sdr, {2: "int"}, note="名单不随报表上报：在本软件中点击人数查看，供本站安排走访。",
+                            widths=[0.4, 0.35, 0.25]))
     sec.charts.append(Chart("hbar", "特殊群体人数", [g for g in SPECIAL_GROUPS if groups.get(g)],
                             [groups[g] for g in SPECIAL_GROUPS if groups.get(g)]))
     return sec

@@ -837,13 +837,69 @@ def certificate_data(db: Database, actor: Actor, volunteer_id: uuid.UUID, start:
     rows = assignments(db, volunteer_id=volunteer_id, status="done", start=start, end=end)
     if not rows:
         raise ValidationError("period", "这段时间没有已记录的服务，不能出具证明。")
-    recs = [ServiceRecord(r.day, r.need_title, "、".join(names.get(k, k) for k in r.skills) or r.need_title,
-                          r.place, r.hours or 0) for r in rows]
+    with db.session() as s:  # what was done: the need's own description, else the skills used
+        said = dict(s.execute(select(Need.id, Need.description).where(Need.id.in_({r.need_id for r in rows}))).all())
+    recs = [ServiceRecord(r.day, r.need_title, (said.get(r.need_id) or "").strip()
+                          or "、".join(names.get(k, k) for k in r.skills) or r.need_title, r.place, r.hours or 0)
+            for r in rows]
     total = round(sum(r.hours for r in recs), 2)
     with db.session() as s:
         audit.record(s, "volunteer_certificate", actor, target_type="volunteer", target_id=volunteer_id)
     return CertificateData(number, name, start, end, recs, total,
                            f"ZY:{number}:{start:%Y%m%d}:{end:%Y%m%d}:{_check(volunteer_id, start, end, total)}")
+
+
+@dataclass(frozen=True)
+class IssuedVolunteerCertificate:
+    data: CertificateData
+    serial: str  # 〔2026〕幸福志证字第0001号
+    doc_type: str  # 居民身份证 …
+    doc_masked: str
+    handler_name: str
+
+
+def issue_certificate(db: Database, actor: Actor, volunteer_id: uuid.UUID, start: date, end: date,
+                      glyphs=None) -> IssuedVolunteerCertificate:  # type: ignore[no-untyped-def]
+    """出具 a 志愿服务记录证明: the records, then (once the certificate font
+    can print every character) a number and a seal-register line."""
+    from db.models import SealLog
+    from desktop.services import accounts
+    from desktop.services.certificates import MissingGlyphs, serial_prefix
+    from desktop.services.idnumbers import mask
+    from desktop.services.vocab import DOC_TYPES
+
+    data = certificate_data(db, actor, volunteer_id, start, end)
+    with db.session() as s:
+        v = s.get(Volunteer, volunteer_id)
+        assert v is not None
+        doc_type = "ric"
+        if v.resident_id:
+            r = s.get(Resident, v.resident_id)
+            doc_type = (r.doc_type if r else None) or "ric"
+        st = accounts.this_station(s)
+        issuer = accounts.info_of(st).issuer()
+        if glyphs is not None:
+            missing = glyphs(data.volunteer_name + issuer + "".join(x.title + x.content + x.place for x in data.records))
+            if missing:
+                raise MissingGlyphs(missing)
+        now = utcnow()
+        year = now.replace(tzinfo=timezone.utc).astimezone().year
+        head = f"〔{year}〕{serial_prefix(st.name)}志证字第"
+        taken = s.scalar(select(func.count()).select_from(SealLog).where(
+            SealLog.origin == st.code, SealLog.serial.like(f"〔{year}〕%志证字第%"))) or 0
+        serial = f"{head}{taken + 1:04d}号"
+        s.add(SealLog(at=now, certificate_id=None, content=f"志愿服务记录证明（{serial}）", seal="村民委员会章" if st.level == "village" else "居民委员会章",
+                      copies=1, approver_name=None, handler_name=actor.display_name, applicant_name=v.name,
+                      applicant_phone=v.phone, serial=serial))
+        audit.record(s, "volunteer_certificate_issue", actor, target_type="volunteer", target_id=volunteer_id)
+        return IssuedVolunteerCertificate(data, serial, DOC_TYPES.get(doc_type, "居民身份证"),
+                                          mask(v.doc_number or ""), actor.display_name)
+
+
+def need_description(db: Database, need_id: uuid.UUID) -> str:
+    """What the resident asked for, in their words (for the dispatch sheet)."""
+    with db.session() as s:
+        return (s.scalar(select(Need.description).where(Need.id == need_id)) or "").strip()
 
 
 def _check(volunteer_id: uuid.UUID, start: date, end: date, total: float) -> str:

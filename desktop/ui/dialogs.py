@@ -90,6 +90,14 @@ class SetupDialog(QDialog):
         self.phone = QLineEdit()
         self.phone.setPlaceholderText("回执上印的咨询电话，可稍后填写")
         self.phone.setMaxLength(32)
+        # Who signs and stamps certificates: the committee, not the centre.
+        self.committee = QLineEdit()
+        self.committee.setMaxLength(64)
+        self.party_org = QLineEdit()
+        self.party_org.setMaxLength(64)
+        for w in (self.name, self.level):
+            (w.textChanged if w is self.name else w.currentIndexChanged).connect(lambda *_: self._suggest_issuers())
+        self._suggest_issuers()
         self.admin_name = QLineEdit("管理员")
         self.admin_name.setMaxLength(32)
         self.username = QLineEdit("admin")
@@ -104,6 +112,8 @@ class SetupDialog(QDialog):
               "6 位县级行政区划代码 + 本社区/村编号，共 9–12 位数字。")
         e.add("level", "站点类型", self.level)
         e.add("phone", "咨询电话", self.phone)
+        e.add("committee", "居（村）民委员会", self.committee, "证明的落款和印章用这个名称；不填按站点名称推定。")
+        e.add("party_org", "社区党组织", self.party_org)
         e.add("display_name", "管理员姓名", self.admin_name)
         e.add("username", "管理员用户名", self.username)
         e.add("password", "密码", self.password, "至少 8 位，同时包含字母和数字。")
@@ -112,6 +122,11 @@ class SetupDialog(QDialog):
         self.ok = dialog_buttons(self, "建立站点", self.submit)
         self.name.setFocus()
 
+    def _suggest_issuers(self) -> None:
+        committee, party = accounts.default_issuers(self.name.text().strip() or "某某社区", self.level.currentData())
+        self.committee.setPlaceholderText(f"例如：{committee}" if committee else "汇总中心不出具证明，可不填")
+        self.party_org.setPlaceholderText(f"例如：{party}" if party else "")
+
     def submit(self) -> None:
         self.errors.clear()
         if self.password.text() != self.password2.text():
@@ -119,7 +134,8 @@ class SetupDialog(QDialog):
             return
         args = dict(code=self.code.text(), name=self.name.text(), level=self.level.currentData(),
                     admin_username=self.username.text(), admin_password=self.password.text(),
-                    admin_display_name=self.admin_name.text(), phone=self.phone.text())
+                    admin_display_name=self.admin_name.text(), phone=self.phone.text(),
+                    committee=self.committee.text(), party_org=self.party_org.text())
         ok, actor = self.errors.attempt(self.worker, lambda: accounts.setup_station(self.db, **args), self,
                                         label="正在建立站点…")
         if ok:

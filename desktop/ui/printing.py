@@ -223,9 +223,9 @@ class PreviewDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.build, self.suggested_name = build, suggested_name
-        self.font_ = fonts.resolve()
         self.layout_name = layout if layout in layouts else layouts[0]
         self.doc = build(self.layout_name)
+        self.font_ = self.doc.font or fonts.resolve()  # certificates: the 宋体/仿宋 face
         self.printed = False
         self.saved_path: Path | None = None
 

@@ -45,7 +45,7 @@ def test_receipt_carries_every_field_and_only_the_masked_id(layout, font, tmp_pa
     data = pdf.render(doc, font)
     text = "".join(_pdftext(data, tmp_path).split())
     for needle in ("受理回执", "340304001-20261123-0001", "王秀英", "340304********0221", "居住证申领（代办）",
-                   "居民身份证（1份）", "2026年11月23日09:30", "李前台", "2026年12月7日（10个工作日内）",
+                   "居民身份证：验原件（当场退还），收复印件1份", "2026年11月23日09:30", "李前台", "2026年12月7日（10个工作日内）",
                    "0552-3123456", "幸福里社区党群服务中心"):
         assert needle in text, needle
     assert "（代办）（代办）" not in text
@@ -159,3 +159,15 @@ def test_no_line_starts_with_closing_marks_after_nested_brackets(font):
         lines = b.wrap(text, 12, width)
         assert "".join(lines) == text
         assert not any(ln[:1] in "）》，。" for ln in lines[1:]), (width, lines)
+
+
+def test_no_line_starts_with_punctuation_after_a_phone_number(font):
+    from desktop.documents.layout import Builder
+
+    b = Builder(font, (400, 800), 10, "t")
+    text = "扫描左侧二维码或凭编号，可向开具单位前进村村民委员会核验真伪，电话：0552-3123456；数据已同步的街道（乡镇）汇总中心也可核验。"
+    for width in range(120, 380, 5):
+        lines = b.wrap(text, 9.5, width)
+        assert "".join(lines) == text
+        assert not any(ln[:1] in "；）。，" for ln in lines[1:]), (width, lines)
+        assert all(b.measure(ln, 9.5) <= width + 0.01 for ln in lines), (width, lines)

@@ -123,3 +123,24 @@ def test_enter_after_a_wrong_password_submits_once(qtbot, gui, station_db):
         assert dlg.error.text() == "用户名或密码不正确。"  # not 请输入密码。 from a second submit
         assert dlg.isVisible() and dlg.actor is None
         dlg.hide()
+
+
+def test_setup_dialog_names_the_committee_beside_the_centre(qtbot, gui, tmp_path):
+    from desktop.services import accounts
+    from desktop.ui.dialogs import SetupDialog
+
+    db = open_database(tmp_path / "new.sqlite3")
+    dlg = SetupDialog(db, gui.worker)
+    qtbot.addWidget(dlg)
+    type_text(dlg.name, "前进村党群服务中心")
+    dlg.level.setCurrentIndex(dlg.level.findData("village"))
+    assert dlg.committee.placeholderText() == "例如：前进村村民委员会"
+    type_text(dlg.code, "340304101")
+    type_text(dlg.party_org, "中共前进村总支部委员会")
+    qtbot.keyClicks(dlg.password, "abc12345")
+    qtbot.keyClicks(dlg.password2, "abc12345")
+    dlg.resize(600, dlg.sizeHint().height())
+    dlg.grab().save(str(tmp_path / "setup.png"))
+    qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
+    info = accounts.station_info(db)
+    assert (info.committee, info.party_org) == ("前进村村民委员会", "中共前进村总支部委员会")

@@ -70,8 +70,8 @@ def test_issue_on_the_spot_with_gapless_serials_and_seal_register(setup):
 
 def test_approval_queue_and_no_gap_for_declined(setup):
     db, admin, desk, rid, by = setup
-    t = by["R02"]  # needs approval
-    vals = {"situation": "家庭成员患重病，收入低于低保标准", "purpose": "申请临时救助"}
+    t = by["R05"]  # needs approval
+    vals = {"service": "本年度参加志愿服务 12 次", "purpose": "向所在单位反馈"}
     p1 = certs.issue(db, desk, rid, t.id, vals, t.materials)
     p2 = certs.issue(db, desk, rid, t.id, vals, t.materials)
     assert p1.status == p2.status == "pending" and p1.serial is None
@@ -93,11 +93,11 @@ def test_approval_queue_and_no_gap_for_declined(setup):
 def test_factual_needs_reason_and_approval_abolished_cannot_be_issued(setup):
     db, admin, desk, rid, by = setup
     f = by["F01"]
+    vals = {"subject": "在本社区任职或服务的情况", "facts": "该居民于2020年起在本社区担任楼栋长", "purpose": "单位了解其社区服务"}
     with pytest.raises(ValidationError) as e:
-        certs.issue(db, admin, rid, f.id, {"facts": "该居民于2020年起在本社区担任楼栋长", "purpose": "单位政审"}, f.materials)
+        certs.issue(db, admin, rid, f.id, vals, f.materials)
     assert e.value.field == "reason"
-    r = certs.issue(db, desk, rid, f.id, {"facts": "该居民于2020年起在本社区担任楼栋长", "purpose": "单位政审"},
-                    f.materials, reason="单位要求社区出具任职情况，两张清单均无")
+    r = certs.issue(db, desk, rid, f.id, vals, f.materials, reason="单位要求社区出具任职情况，两张清单均无")
     assert r.status == "pending"
     with pytest.raises(certs.AbolishedType):
         certs.issue(db, admin, rid, by["N01"].id, {}, [])
@@ -262,3 +262,108 @@ def test_the_masked_body_hides_the_birth_date_beside_the_masked_number(setup):
     assert "*" * 14 + DOC[-4:] in d.body_masked
     p = certs.printable(db, admin, c.id)
     assert DOC in p.body_full and "1980年5月6日" in p.body_full
+
+
+SUBNAMES = [("户籍证明", "N02"), ("表现证明", "N06"), ("婚姻关系证明", "N08"), ("分居证明", "N08"),
+            ("急诊证明", "N12"), ("意外伤害证明", "N12"), ("生育状况证明", "N14"), ("经济状况证明", "N17"),
+            ("收入证明", "N17"), ("偿还能力证明", "N17"), ("房产证明", "N17"), ("银行存款证明", "N17"),
+            ("投资情况证明", "N17"), ("车辆所有权证明", "N17"), ("经营场所证明", "N19"),
+            ("同意住宅改变为经营性用房证明", "N19"), ("无扰民证明", "N19"), ("社区经营性用房无扰民证明", "N19")]
+
+
+@pytest.mark.parametrize("query, code", SUBNAMES)
+def test_search_finds_each_official_sub_name(setup, query, code):
+    db, _, _, _, by = setup
+    assert certs.search(certs.catalogue(db), query)[0].code == code, query
+
+
+def test_every_abolished_item_cites_the_six_department_opinion(setup):
+    db, *_ = setup
+    abolished = [t for t in certs.catalogue(db) if t.kind == "abolished"]
+    assert len(abolished) == 20
+    for t in abolished:
+        assert "民政部等六部门《关于改进和规范基层群众性自治组织出具证明工作的指导意见》（民发〔2020〕20号）" in t.basis, t.code
+        assert "清理工作的通知" not in t.basis
+
+
+def test_every_negative_list_word_points_at_its_own_item(setup):
+    db, *_ = setup
+    abolished = [t for t in certs.catalogue(db) if t.kind == "abolished"]
+    for t in abolished:
+        words = certs.negative_words(t)
+        assert len(words) >= 3, t.name
+        for w in words:
+            hit = certs.negative_match(abolished, f"经核实，{w}情况属实")
+            assert hit is not None and hit[0].code == t.code, (t.name, w, hit and hit[0].name)
+
+
+def test_factual_request_touching_any_abolished_item_is_refused(setup):
+    """The catch-all cannot certify a kinship, a marital status … under another
+    name: one request per item of the 20, by its name in the purpose and by an
+    alias in the facts, is refused before anything is saved."""
+    db, admin, desk, rid, by = setup
+    f = by["F01"]
+    abolished = [t for t in certs.catalogue(db) if t.kind == "abolished"]
+    for t in abolished:
+        alias = t.aliases.split(",")[-1]
+        for vals in ({"subject": "入户走访所见的情况", "facts": "入户时居民在家", "purpose": f"办理{t.name}"},
+                     {"subject": "入户走访所见的情况", "facts": f"经走访，{alias}", "purpose": "单位要求"}):
+            with pytest.raises(certs.NegativeListMatch) as e:
+                certs.issue(db, admin, rid, f.id, vals, f.materials, reason="单位要求")
+            assert e.value.type_id == t.id, (t.name, vals)
+    # the example from the field: a kinship and "本人未婚" on one paper
+    with pytest.raises(certs.NegativeListMatch) as e:
+        certs.issue(db, admin, rid, f.id, {"subject": "入户走访所见的情况", "facts": "本人未婚，与赵四系父女关系",
+                                           "purpose": "办理手续"}, f.materials, reason="单位要求")
+    assert e.value.type_name in ("婚姻状况证明", "亲属关系证明")
+    with pytest.raises(ValidationError) as e:  # what it certifies comes from the short list
+        certs.issue(db, admin, rid, f.id, {"subject": "其他", "facts": "入户时居民在家", "purpose": "x"}, f.materials,
+                    reason="单位要求")
+    assert e.value.field == "subject"
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Certificate)) == 0
+    # the refusal that follows carries its number and verifies
+    r = certs.refuse(db, desk, by["N08"].id, rid)
+    assert r.serial == f"〔{date.today().year}〕幸福告字第0001号" and certs.verify(db, r.qr).genuine
+    assert certs.refuse(db, desk, by["N01"].id).serial.endswith("第0002号")
+    assert "告知单有效" in certs.verify(db, r.qr).message
+    assert not certs.verify(db, r.qr[:-8] + "AAAAAAAA").genuine
+
+
+def test_retained_examples_that_were_negative_list_items_are_dropped(setup):
+    import json
+
+    db, *_ = setup
+    names = {t.name for t in certs.catalogue(db)}
+    assert "与死亡人员关系证明（用于待遇领取）" not in names and "困难家庭生活困难证明" not in names
+    doc = json.loads((certs.resources_dir() / certs.SHIPPED).read_text(encoding="utf-8"))
+    why = {d["code"]: d["why"] for d in doc["dropped"]}
+    assert "亲属关系证明" in why["R03"] and "经济状况证明" in why["R02"] and "循环" in why["R02"]
+
+
+def test_a_name_the_font_lacks_takes_no_serial_and_no_seal_line(setup):
+    from desktop import paperwork
+
+    db, admin, desk, _, by = setup
+    rare = "\U0002A6A5"  # 𪚥, not in the certificate fonts
+    if not paperwork.certificate_glyphs(rare):
+        pytest.skip("this certificate font has the test character")
+    rid = residents.register(db, desk, ResidentForm(name=f"王{rare}", doc_number=make_ric("340304", date(1981, 1, 2), 31),
+                                                    estate="幸福里小区", building="1", unit="1", room="101"))
+    t = by["R01"]
+    vals = {"since": "2015年", "purpose": "入学"}
+    with pytest.raises(certs.MissingGlyphs) as e:
+        certs.issue(db, desk, rid, t.id, vals, t.materials, glyphs=paperwork.certificate_glyphs)
+    assert e.value.chars == [rare] and "没有占用编号" in e.value.user_message
+    with pytest.raises(certs.MissingGlyphs):  # the refusal notice's number likewise
+        certs.refuse(db, desk, by["N01"].id, rid, glyphs=paperwork.certificate_glyphs)
+    assert certs.refusals(db) == []
+    p = certs.issue(db, desk, rid, by["R05"].id, {"service": "服务 3 次", "purpose": "反馈"}, by["R05"].materials)
+    assert p.status == "pending"  # a request waits; the check comes when the number would be taken
+    with pytest.raises(certs.MissingGlyphs):
+        certs.approve(db, admin, p.id, glyphs=paperwork.certificate_glyphs)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(SealLog)) == 0
+        assert s.scalar(select(func.count()).select_from(Certificate).where(Certificate.serial.is_not(None))) == 0
+    ok = certs.issue(db, desk, rid, t.id, vals, t.materials)  # without the check (the old behaviour) it would
+    assert ok.serial.endswith("第0001号")  # the failed attempts left no gap

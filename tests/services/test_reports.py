@@ -154,7 +154,7 @@ def test_volunteer_section_counts_needs_hours_and_party_targets(world):
     assert sec.tables[2].rows == [[number, "张三", "区税务局", 20.0, 2.0, 18.0, 0.1]]
 
 
-def test_residents_section_finds_special_groups_without_contact(world):
+def test_residents_section_finds_special_groups_without_contact(world, tmp_path_factory):
     db, admin, desk, (p1, p2, _p3) = world
     r = reports.build(db, admin, this_month())
     f = _figs(r, "residents")
@@ -163,7 +163,28 @@ def test_residents_section_finds_special_groups_without_contact(world):
     assert t.receipt_no
     r = reports.build(db, admin, this_month())
     no_contact = r.section("residents").tables[2]
-    assert [row[0] for row in no_contact.rows] == ["李建国"]
+    # counts by grid and tag for the street; the names only behind the count, in the app
+    assert all(len(row) == 3 and isinstance(row[2], int) for row in no_contact.rows) and no_contact.rows
+    assert not any("李建国" in str(cell) for row in no_contact.rows for cell in row)
+    named = {f.name for row in no_contact.drills for f in reports.matching(db, r, row[2])}
+    assert named == {"李建国"}
+    # neither the month's PDF nor its Excel for the street names anyone
+    import shutil
+    import subprocess
+
+    import openpyxl
+
+    from desktop import paperwork
+
+    out = tmp_path_factory.mktemp("street")
+    paperwork.save_report_pdf(r, out / "r.pdf")
+    paperwork.export_report_excel(r, out / "r.xlsx")
+    cells = [str(c) for ws in openpyxl.load_workbook(out / "r.xlsx").worksheets
+             for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    assert any("未接触人数" in c for c in cells) and not any("李建国" in c for c in cells)
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(out / "r.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+        assert "未接触人数" in text and "李建国" not in text
     groups = r.section("residents").tables[1]
     assert _row(groups, "独居")[1:] == [1, 0] and _row(groups, "低保")[1:] == [1, 1]
 

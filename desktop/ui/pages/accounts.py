@@ -5,6 +5,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -94,9 +95,47 @@ class AccountsPage(Page):
         self.unlock.clicked.connect(self._unlock)
         self.rows: list[accounts.AccountInfo] = []
 
+        # Who issues the station's papers: the committee, beside the centre's name.
+        issuer = QGroupBox("出具单位（证明、告知单、志愿服务记录证明的落款与印章）")
+        iform = QFormLayout(issuer)
+        self.issuer_errors = FormErrors(iform)
+        self.committee = QLineEdit()
+        self.party_org = QLineEdit()
+        self.station_phone = QLineEdit()
+        for w, n in ((self.committee, 64), (self.party_org, 64), (self.station_phone, 32)):
+            w.setMaxLength(n)
+            w.setMaximumWidth(420)
+            w.setEnabled(is_admin)
+        self.issuer_errors.add("committee", "居（村）民委员会", self.committee)
+        self.issuer_errors.add("party_org", "社区党组织（党务证明）", self.party_org)
+        self.issuer_errors.add("phone", "咨询电话", self.station_phone)
+        self.save_issuer = QPushButton("保存出具单位")
+        self.save_issuer.setVisible(is_admin)
+        self.save_issuer.clicked.connect(lambda _c=False: self._save_issuer())
+        srow = QHBoxLayout()
+        srow.addWidget(self.save_issuer)
+        srow.addWidget(hint("党群服务中心是办理地点，不是出具单位；不填则按站点名称推定。"), 1)
+        iform.addRow("", srow)
+        self.layout_.addWidget(issuer)
+
     def activated(self) -> None:
         db, actor = self.db, self.actor
         self.worker.run(lambda: accounts.list_accounts(db, actor), self._show)
+        self.worker.run(lambda: accounts.station_info(db), self._show_issuer)
+
+    def _show_issuer(self, info: accounts.StationInfo | None) -> None:
+        if info is not None:
+            self.committee.setText(info.committee)
+            self.party_org.setText(info.party_org)
+            self.station_phone.setText(info.phone or "")
+
+    def _save_issuer(self) -> None:
+        self.issuer_errors.clear()
+        db, actor = self.db, self.actor
+        args = dict(committee=self.committee.text(), party_org=self.party_org.text(), phone=self.station_phone.text())
+        ok, info = self.issuer_errors.attempt(self.worker, lambda: accounts.update_station(db, actor, **args), self)
+        if ok:
+            self._show_issuer(info)  # type: ignore[arg-type]
 
     def _show(self, rows: list[accounts.AccountInfo]) -> None:
         self.rows = rows

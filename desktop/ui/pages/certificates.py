@@ -68,6 +68,13 @@ class ChoiceCompleter(QCompleter):
         return super().splitPath(path)
 
 
+def _glyphs(text: str) -> list[str]:
+    """The certificate face's missing characters (reportlab loads only when needed)."""
+    from desktop import paperwork
+
+    return paperwork.certificate_glyphs(text)
+
+
 class CertificatesPage(Page):
     title = "开具证明"
 
@@ -299,7 +306,10 @@ class CertificatesPage(Page):
         self.picker.clear()
         self.r_picker.clear()
         for e in self.field_edits.values():
-            e.clear()
+            if isinstance(e, QLineEdit):
+                e.clear()
+            else:  # a choice (据实出具's facts): back to the first
+                e.setCurrentIndex(0)
         for i in range(self.materials.count()):
             self.materials.item(i).setCheckState(Qt.CheckState.Unchecked)
         self.copies.setValue(1)
@@ -359,7 +369,10 @@ class CertificatesPage(Page):
         for f in t.fields:
             e = QLineEdit()
             e.setMaxLength(certs.MAX_VALUE)
-            if f.key == "purpose":
+            if f.choices:  # 据实出具: what it certifies comes from a short list
+                e = QComboBox()
+                e.addItems(list(f.choices))
+            elif f.key == "purpose":
                 e.setPlaceholderText("输入一两个字，可从常用用途中选")
                 suggest = ChoiceCompleter(self.purposes, e)
                 suggest.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -408,7 +421,8 @@ class CertificatesPage(Page):
             self.message.setText("请先选择居民。")
             self.picker.edit.setFocus()
             return
-        values = {k: e.text() for k, e in self.field_edits.items() if k != "reason"}
+        values = {k: (e.currentText() if isinstance(e, QComboBox) else e.text())
+                  for k, e in self.field_edits.items() if k != "reason"}
         reason = self.field_edits["reason"].text() if "reason" in self.field_edits else ""
         db, actor, seen, copies = self.db, self.actor, self._seen(), self.copies.value()
         from db.errors import ValidationError
@@ -417,10 +431,16 @@ class CertificatesPage(Page):
             if isinstance(e, ValidationError):
                 if not self.errors.show(e.field, e.user_message):
                     self.message.setText(e.user_message)
-            else:
-                show_error(self, e)
+                return
+            show_error(self, e)
+            if isinstance(e, certs.NegativeListMatch):  # refused with that item's notice, not issued
+                self.search.clear()
+                for i, x in enumerate(self.shown):
+                    if x.id == e.type_id:
+                        self.type_list.setCurrentRow(i)
 
-        self.worker.op(lambda: certs.issue(db, actor, rid, t.id, values, seen, copies, reason), self._issued,
+        self.worker.op(lambda: certs.issue(db, actor, rid, t.id, values, seen, copies, reason,
+                                                   glyphs=_glyphs), self._issued,
                        busy=[self.issue_btn], on_error=failed, label="正在开具…", parent=self)
 
     def _issued(self, res: certs.Issued) -> None:
@@ -456,7 +476,7 @@ class CertificatesPage(Page):
                          lambda _layout: paperwork.refusal_document(db, r, actor.display_name),
                          suggested_name=f"告知单-{t.name}.pdf")
 
-        self.worker.op(lambda: certs.refuse(db, actor, t.id, rid), refused, busy=[self.refuse_btn], parent=self)
+        self.worker.op(lambda: certs.refuse(db, actor, t.id, rid, glyphs=_glyphs), refused, busy=[self.refuse_btn], parent=self)
 
     def _selected(self, table: QTableWidget, rows: list[certs.CertRow]) -> certs.CertRow | None:
         i = table.currentRow()
@@ -480,7 +500,7 @@ class CertificatesPage(Page):
         if row is None:
             return
         db, actor = self.db, self.actor
-        self._run(lambda: certs.approve(db, actor, row.id), [self.approve_btn, self.decline_btn],
+        self._run(lambda: certs.approve(db, actor, row.id, glyphs=_glyphs), [self.approve_btn, self.decline_btn],
                   lambda res: self.print_certificate(res.id))
 
     def decline(self) -> None:
@@ -509,7 +529,7 @@ class CertificatesPage(Page):
         if not ok:
             return
         db, actor = self.db, self.actor
-        self._run(lambda: certs.reissue(db, actor, row.id, reason), [self.void_btn, self.reissue_btn],
+        self._run(lambda: certs.reissue(db, actor, row.id, reason, glyphs=_glyphs), [self.void_btn, self.reissue_btn],
                   lambda res: self.print_certificate(res.id))
 
     def print_selected(self) -> None:
@@ -606,7 +626,8 @@ class VerifyDialog(QDialog):
         self.v = v
         self.setWindowTitle("核验证明")
         lay = QVBoxLayout(self)
-        ok = v.genuine and v.detail is not None and v.detail.status == "issued"
+        # a refusal notice verifies without a certificate's details
+        ok = v.genuine and (v.detail.status == "issued" if v.detail is not None else True)
         head = QLabel(("✔ " if ok else "✕ ") + v.message)
         head.setWordWrap(True)
         scaled(head, 3, True)
