@@ -7,7 +7,6 @@ from desktop.ui.pages.base import Page
 from desktop.ui.widgets import fmt_datetime
 
 PAGE_SIZE = 100
-TARGETS = {"account": "账户", "station": "站点", "resident": "居民"}
 DETAIL_KEYS = {"reason": "原因", "role": "角色", "old": "原角色", "new": "新角色", "level": "类型",
                "minutes": "分钟", "residents": "居民数"}
 REASONS = {"password": "密码错误", "unknown_user": "用户名不存在", "locked": "账户已锁定", "disabled": "账户已停用"}
@@ -82,7 +81,7 @@ class AuditPage(Page):
         self.table.setRowCount(len(rows))
         for i, e in enumerate(rows):
             for j, text in enumerate([fmt_datetime(e.at), e.actor_name, e.action_label,
-                                      TARGETS.get(e.target_type, e.target_type), describe(e.detail)]):
+                                      e.target_label, describe(e.detail)]):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)

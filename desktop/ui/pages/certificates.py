@@ -12,7 +12,6 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from desktop.services import certificates as certs
 from desktop.services.search import ResidentIndex
+from desktop.ui import files
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.pickers import ResidentPicker
@@ -466,8 +466,7 @@ class CertificatesPage(Page):
 
         start, end = period_range(self.period.currentText())
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "导出证明台账", f"证明台账-{self.period.currentText()}.xlsx",
-                                                  "Excel 文件 (*.xlsx)")
+            path = files.save_file(self, "导出证明台账", f"证明台账-{self.period.currentText()}.xlsx", files.EXCEL)
             if not path:
                 return
         db = self.db
@@ -480,7 +479,7 @@ class CertificatesPage(Page):
         except Exception as e:  # noqa: BLE001
             show_error(self, e)
             return
-        QMessageBox.information(self, "已导出", f"已导出到 {path}")
+        files.show_saved(self, "已导出", f"证明台账已导出到：\n{path}", path)
 
     # ------------------------------------------------------------ tables
     def refresh(self) -> None:
@@ -629,7 +628,7 @@ class CertCatalogueDialog(QDialog):
                 self.page.worker.call(lambda: certs.set_type_active(db, actor, t.id, not t.active), parent=self)
             elif key == "import":
                 if path is None:
-                    path, _ = QFileDialog.getOpenFileName(self, "导入证明目录", "", "证明目录文件 (*.json)")
+                    path = files.open_file(self, "导入证明目录", "证明目录文件 (*.json)")
                     if not path:
                         return
                 counts = self.page.worker.call(lambda: certs.import_catalogue(db, actor, path), parent=self)

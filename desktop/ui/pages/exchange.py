@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -43,6 +42,7 @@ from desktop.services.context import Actor
 from desktop.services.sync import exchange
 from desktop.services.sync.views import ROLE_LABELS
 from desktop.settings import Settings
+from desktop.ui import files
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.widgets import fmt_date, fmt_size, hint, primary, scaled, simple_table
@@ -724,8 +724,7 @@ class ExchangePage(Page):
             return
         if path is None:
             code = self.identity[0] if self.identity else self.actor.station_code
-            start = str(Path(self.folder) / f"{code}-公钥.json") if self.folder else f"{code}-公钥.json"
-            path, _ = QFileDialog.getSaveFileName(self, "导出本站公钥文件", start, PEER_FILTER)
+            path = files.save_file(self, "导出本站公钥文件", f"{code}-公钥.json", PEER_FILTER)
             if not path:
                 return
         db, actor = self.db, self.actor
@@ -744,7 +743,7 @@ class ExchangePage(Page):
         if not self.is_admin:
             return
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "导入对方公钥文件", self.folder, PEER_FILTER)
+            path = files.open_file(self, "导入对方公钥文件", PEER_FILTER)
             if not path:
                 return
         try:
@@ -824,8 +823,7 @@ class ExchangePage(Page):
             except Exception as e:  # noqa: BLE001
                 show_failure(self, e)
                 return
-            start = str(Path(self.folder) / name) if self.folder else name
-            path, _ = QFileDialog.getSaveFileName(self, "完整导出" if full else "导出变更", start, BUNDLE_FILTER)
+            path = files.save_file(self, "完整导出" if full else "导出变更", name, BUNDLE_FILTER)
             if not path:
                 return
         self.folder = str(Path(path).parent)
@@ -862,7 +860,7 @@ class ExchangePage(Page):
         if self.busy:
             return
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "导入数据包", self.folder, BUNDLE_FILTER)
+            path = files.open_file(self, "导入数据包", BUNDLE_FILTER)
             if not path:
                 return
         self.folder = str(Path(path).parent)

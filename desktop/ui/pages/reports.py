@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QFileDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -36,6 +35,7 @@ from desktop.documents.formatting import figure_text, format_value
 from desktop.services import reports
 from desktop.services.context import Actor
 from desktop.services.counter import local_today
+from desktop.ui import files
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.widgets import hint, primary, simple_table
@@ -111,12 +111,14 @@ class RecordsDialog(QDialog):
         from desktop.documents import sheets
 
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "导出明细", f"{self.recs.title}.xlsx", "Excel 文件 (*.xlsx)")
+            path = files.save_file(self, "导出明细", f"{self.recs.title}.xlsx", files.EXCEL)
         if path:
             try:
                 sheets.write_workbook(path, [("明细", self.recs.columns, self.recs.rows)], title=self.recs.title)
             except Exception as e:  # noqa: BLE001
                 show_error(self, e)
+                return
+            files.show_saved(self, "已导出", f"明细已导出到：\n{path}", path)
 
 
 class ReportsPage(Page):
@@ -416,13 +418,17 @@ class ReportsPage(Page):
         if self.report is None:
             return
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "保存报表 PDF", self._default_name("pdf"), "PDF 文件 (*.pdf)")
+            path = files.save_file(self, "保存报表 PDF", self._default_name("pdf"), files.PDF)
         if not path:
             return
         report = self.report
         self.worker.run(lambda: paperwork.save_report_pdf(report, path),
-                        lambda p: self.status.setText(f"已保存：{p}"), lambda e: show_error(self, e),
+                        lambda p: self._saved(f"已保存：{p}", p), lambda e: show_error(self, e),
                         label="正在生成 PDF…", parent=self)
+
+    def _saved(self, text: str, path) -> None:  # type: ignore[no-untyped-def]
+        self.status.setText(text)
+        files.show_saved(self, "报表已保存", text.replace("：", "到：\n", 1), path)
 
     def save_excel(self, path: str | None = None) -> None:
         from desktop import paperwork
@@ -430,11 +436,10 @@ class ReportsPage(Page):
         if self.report is None:
             return
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "导出报表 Excel", self._default_name("xlsx"),
-                                                  "Excel 文件 (*.xlsx)")
+            path = files.save_file(self, "导出报表 Excel", self._default_name("xlsx"), files.EXCEL)
         if not path:
             return
         report = self.report
         self.worker.run(lambda: paperwork.export_report_excel(report, path),
-                        lambda p: self.status.setText(f"已导出：{p}"), lambda e: show_error(self, e),
+                        lambda p: self._saved(f"已导出：{p}", p), lambda e: show_error(self, e),
                         label="正在导出 Excel…", parent=self)

@@ -5,7 +5,6 @@ from datetime import date
 
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from desktop.services import accounts, workdays
 from desktop.settings import LIMITS, Settings
+from desktop.ui import files
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.widgets import FormErrors, hint, primary
@@ -124,7 +124,7 @@ class SettingsPage(Page):
 
     def _import_holidays(self, path: str | None = None) -> None:
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "导入节假日文件", "", "节假日文件 (*.json)")
+            path = files.open_file(self, "导入节假日文件", "节假日文件 (*.json)")
             if not path:
                 return
         db, actor = self.db, self.actor
