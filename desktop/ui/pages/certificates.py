@@ -320,6 +320,9 @@ class CertificatesPage(Page):
                 self.type_list.setCurrentRow(i)
                 return
 
+    def unsaved(self) -> bool:
+        return any(e.text().strip() for e in self.field_edits.values())
+
     def tick_all(self) -> None:
         for i in range(self.materials.count()):
             self.materials.item(i).setCheckState(Qt.CheckState.Checked)

@@ -364,7 +364,9 @@ class AcceptDialog(QDialog):
         row.addWidget(self.notice_btn)
         row.addStretch(1)
         cancel = QPushButton("取消")
-        cancel.clicked.connect(self.reject)
+        from desktop.ui.widgets import guard_input  # Escape / 取消 with typed input asks first
+
+        cancel.clicked.connect(guard_input(self).cancel)
         row.addWidget(cancel)
         self.ok = primary("受理并打印回执")
         self.ok.clicked.connect(lambda _c=False: self.submit())

@@ -136,6 +136,9 @@ class SettingsPage(Page):
         QMessageBox.information(self, "节假日已更新", f"已导入 {n} 个节假日和调休上班日。")
         self.activated()
 
+    def unsaved(self) -> bool:
+        return any(w.text() for w in (self.old, self.new, self.new2))
+
     def _font(self, value: int) -> None:
         self.settings.set("font_size", value)
         self.font_size_changed.emit(value)
