@@ -547,7 +547,7 @@ class ExchangePage(Page):
         self.identity = ident
         code, name, role, fp = ident
         self.station_label.setText(f"{name}（{code}） · {role_label(role)}")
-        self.fingerprint.setText(fingerprint_text(fp))
+        self.fingerprint.setText(fingerprint_text(fp, 3))  # two lines: fits beside the button at 14 pt
 
     def _show_peers(self, peers: list[Any]) -> None:
         self.peer_rows = peers

@@ -38,7 +38,7 @@ from desktop.services.counter import local_today
 from desktop.ui import files
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
-from desktop.ui.widgets import hint, primary, simple_table
+from desktop.ui.widgets import fit_columns, hint, primary, simple_table
 from desktop.ui.worker import SerialWorker
 
 KINDS = [("last_month", "上月"), ("this_month", "本月"), ("month", "按月"), ("quarter", "按季度"), ("year", "按年"),
@@ -358,8 +358,9 @@ class ReportsPage(Page):
                     f.setBold(True)
                     item.setFont(f)
                 w.setItem(r, c, item)
-        w.resizeColumnsToContents()
-        w.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # The first column takes the room left, unless it holds times (用印时间):
+        # then the next one does, and no time is cut off.
+        fit_columns(w, 1 if len(t.columns) > 1 and t.columns[0].endswith(("时间", "日期")) else 0)
         w.cellClicked.connect(lambda r, c, w=w: self._cell_clicked(w, r, c))
         # show every row: the page scrolls, not each table
         h = w.horizontalHeader().height() + sum(w.rowHeight(i) for i in range(min(len(t.rows), 40))) + 4
