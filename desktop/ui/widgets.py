@@ -305,7 +305,10 @@ def fill_table(t, rows: list[list[str]]) -> None:  # type: ignore[no-untyped-def
         for c, text in enumerate(cells):
             t.setItem(r, c, QTableWidgetItem(text))
     t.resizeColumnsToContents()
-    t.horizontalHeader().setStretchLastSection(True)
+    header = t.horizontalHeader()
+    for c in range(t.columnCount()):  # the stretch column takes the room left: lay it out again
+        if header.sectionResizeMode(c) == header.ResizeMode.Stretch:
+            header.setSectionResizeMode(c, header.ResizeMode.Stretch)
 
 
 def action_row(dialog, actions, on_act, close_text: str = "关闭"):  # type: ignore[no-untyped-def]

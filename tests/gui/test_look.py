@@ -49,7 +49,7 @@ class _Opened(QObject):
 
 
 def test_file_dialogs_start_in_documents_remember_the_folder_and_offer_to_open_it(
-        qtbot, gui, station_db, monkeypatch, tmp_path):
+        qtbot, gui, station_db, monkeypatch, tmp_path, no_modal_boxes):  # a regression fails, not hangs
     db, admin = station_db
     win = make_window(qtbot, gui, db, admin)
     page = win.volunteers_page

@@ -14,8 +14,10 @@ from PySide6.QtCore import QRect
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
+    QComboBox,
     QLabel,
     QLayout,
+    QLineEdit,
     QTableView,
     QTabWidget,
     QWidget,
@@ -101,9 +103,14 @@ def _describe(w: QWidget | None) -> str:
 
 
 def squeezed(root: QWidget) -> list[str]:
-    """Labels and buttons narrower or lower than their text needs."""
+    """Labels, buttons and fields narrower or lower than their text needs."""
     found = []
     for w in root.findChildren(QWidget):
+        if w.isVisible() and isinstance(w, (QLineEdit, QComboBox)) and not isinstance(w.parentWidget(), QComboBox):
+            hint = w.minimumSizeHint()
+            if w.width() + 1 < hint.width():
+                found.append(f"{_describe(w)} is {w.width()} px wide, needs {hint.width()}")
+            continue
         if not w.isVisible() or not isinstance(w, (QLabel, QAbstractButton)) or not w.text():
             continue
         if isinstance(w, QLabel) and w.wordWrap():
@@ -183,3 +190,46 @@ def test_every_page_fits_at_1366x768(qtbot, gui, demo_db, points):
     finally:
         win.settings_page.font_size.setValue(11)
     assert problems == [], "\n".join(problems)
+
+
+def test_disabled_buttons_look_disabled(qtbot, gui):
+    """Plain, primary and danger buttons, enabled above and disabled below:
+    a disabled one has less contrast, and a disabled danger button is not red."""
+    from PySide6.QtWidgets import QGridLayout, QPushButton
+
+    from desktop.ui.widgets import primary
+
+    box = QWidget()
+    box.setObjectName("page")
+    grid = QGridLayout(box)
+    buttons = {}
+    for col, (kind, make) in enumerate((("plain", lambda: QPushButton("恢复所选备份…")),
+                                        ("primary", lambda: primary("开具并打印")),
+                                        ("danger", lambda: QPushButton("停用 / 启用")))):
+        for row, enabled in enumerate((True, False)):
+            b = make()
+            if kind == "danger":
+                b.setProperty("danger", True)
+            b.setDefault(False)
+            b.setEnabled(enabled)
+            grid.addWidget(b, row, col)
+            buttons[kind, enabled] = b
+    qtbot.addWidget(box)
+    box.show()
+    qtbot.waitExposed(box)
+    OUT.mkdir(parents=True, exist_ok=True)
+    box.grab().save(str(OUT / "disabled-buttons.png"))
+
+    def pixels(b):  # type: ignore[no-untyped-def]
+        img = b.grab().toImage()
+        return [img.pixelColor(x, y) for x in range(4, img.width() - 4, 2) for y in range(4, img.height() - 4, 2)]
+
+    def contrast(b) -> int:  # type: ignore[no-untyped-def]
+        light = [c.lightness() for c in pixels(b)]
+        return max(light) - min(light)
+
+    for kind in ("plain", "primary", "danger"):
+        assert contrast(buttons[kind, False]) < contrast(buttons[kind, True]) - 40, kind
+    red = [c for c in pixels(buttons["danger", False]) if c.red() - max(c.green(), c.blue()) > 60]
+    assert red == []
+    assert [c for c in pixels(buttons["danger", True]) if c.red() - max(c.green(), c.blue()) > 60]

@@ -102,7 +102,7 @@ class SettingsPage(Page):
         self.receipt_layout.setCurrentIndex(max(0, self.receipt_layout.findData(settings["receipt_layout"])))
         self.receipt_layout.currentIndexChanged.connect(
             lambda _i: self.settings.set("receipt_layout", self.receipt_layout.currentData()))
-        self.receipt_layout.setMaximumWidth(200)
+        self.receipt_layout.setMaximumWidth(280)
         pf.addRow("受理回执纸张", self.receipt_layout)
         self.holidays = QLabel()
         self.holidays.setWordWrap(True)
