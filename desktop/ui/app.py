@@ -56,8 +56,23 @@ def install_translations(app: QApplication) -> bool:
         log.warning("Qt's Chinese translations not found; standard dialogs stay in English")
         return False
     app.installTranslator(translator)
-    _translator = translator
+    gaps = _QtGaps(app)
+    app.installTranslator(gaps)  # installed last, asked first
+    _translator = (translator, gaps)
     return True
+
+
+class _QtGaps(QTranslator):
+    """Texts Qt's own Chinese file lacks for this Qt version (the labels of
+    Qt's file dialog, used where the system has no native one)."""
+
+    TEXTS = {("QFileDialog", "&Look in:"): "查找范围(&L)：", ("QFileDialog", "Files of &type:"): "文件类型(&T)："}
+
+    def translate(self, context, source, disambiguation=None, n=-1):  # type: ignore[no-untyped-def]
+        return self.TEXTS.get((context, source))  # None: not here, ask Qt's own file
+
+    def isEmpty(self) -> bool:  # noqa: N802
+        return False
 
 
 def instance_lock(paths: AppPaths, db_url: str) -> QLockFile | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, Slot
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QLineEdit, QMessageBox, QPushButton
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QLabel, QLineEdit, QMessageBox, QPushButton
 
 from tests.gui.test_counter_page import make_window
 
@@ -34,6 +34,14 @@ def test_standard_dialog_buttons_and_menus_are_chinese(qtbot, gui):
     qtbot.addWidget(dlg)
     labels = " ".join(w.text() for w in dlg.findChildren(QPushButton))
     assert "取消" in labels and "Cancel" not in labels
+    captions = " ".join(w.text() for w in dlg.findChildren(QLabel))
+    assert "查找范围" in captions and "文件类型" in captions and not re.search(r"[A-Za-z]{3}", captions)
+    out = ROOT / "screenshots" / "pages"  # looked at with the page screenshots
+    out.mkdir(parents=True, exist_ok=True)
+    for name, w in (("messagebox", box), ("file-dialog", dlg)):
+        w.show()
+        qtbot.waitExposed(w)
+        w.grab().save(str(out / f"qt-{name}.png"))
 
 
 class _Opened(QObject):

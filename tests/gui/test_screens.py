@@ -233,3 +233,64 @@ def test_disabled_buttons_look_disabled(qtbot, gui):
     red = [c for c in pixels(buttons["danger", False]) if c.red() - max(c.green(), c.blue()) > 60]
     assert red == []
     assert [c for c in pixels(buttons["danger", True]) if c.red() - max(c.green(), c.blue()) > 60]
+
+
+def _as_on_screen(dlg: QWidget) -> None:
+    """The size Qt gives a new window on a 1366×768 screen (its size hint, at
+    most two thirds of the screen, at least its minimum) unless the dialog set
+    its own; the offscreen test screen is only 800×600."""
+    from PySide6.QtCore import QSize
+
+    from PySide6.QtCore import Qt
+
+    if dlg.testAttribute(Qt.WidgetAttribute.WA_Resized):
+        return  # the dialog chose its own size
+    hint = dlg.sizeHint()
+    lay = dlg.layout()
+    width = max(min(hint.width(), SIZE[0] * 2 // 3), dlg.minimumWidth(), dlg.minimumSizeHint().width())
+    height = lay.totalHeightForWidth(width) if lay is not None and lay.hasHeightForWidth() else hint.height()
+    dlg.resize(QSize(width, min(height, SIZE[1] * 2 // 3)).expandedTo(dlg.minimumSize()))
+
+
+@pytest.mark.parametrize("points", [11, 14])
+def test_form_dialogs_fit_at_both_font_sizes(qtbot, gui, demo_db, points):
+    """The forms a worker fills every day: nothing overlaps or is squeezed, and
+    each fits on a 1366×768 screen."""
+    from desktop.services import accounts, demo
+    from desktop.ui.dialogs import LoginDialog, SetupDialog
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.pages.accounts import NewAccountDialog
+    from desktop.ui.pages.counter import AcceptDialog
+    from desktop.ui.pages.residents import ResidentDialog
+    from desktop.ui.pages.volunteers import NeedDialog, VolunteerDialog
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    actor = accounts.authenticate(demo_db, demo.DEMO_ADMIN, demo.DEMO_PASSWORD)
+    win = MainWindow(demo_db, actor, accounts.station_info(demo_db), gui.settings, gui.paths, gui.worker)
+    qtbot.addWidget(win)
+    problems: list[str] = []
+    try:
+        win.settings_page.font_size.setValue(points)
+        accounts_page = next(p for p in win.pages if p.title == "账户")
+        makers = {"resident": lambda: ResidentDialog(win.residents_page),
+                  "accept": lambda: AcceptDialog(win.counter_page),
+                  "need": lambda: NeedDialog(win.volunteers_page),
+                  "volunteer": lambda: VolunteerDialog(win.volunteers_page),
+                  "account": lambda: NewAccountDialog(accounts_page),
+                  "login": lambda: LoginDialog(demo_db, gui.worker, "示范社区党群服务中心（演示）"),
+                  "setup": lambda: SetupDialog(demo_db, gui.worker)}
+        for name, make in makers.items():
+            dlg = make()
+            qtbot.addWidget(dlg)
+            dlg.show()
+            _settle(gui)
+            _as_on_screen(dlg)
+            _settle(gui)
+            dlg.grab().save(str(OUT / f"{points}pt-dialog-{name}.png"))
+            if dlg.width() > SIZE[0] or dlg.height() > SIZE[1] - 40:
+                problems.append(f"{name}: {dlg.width()}×{dlg.height()} does not fit the screen")
+            problems += [f"{name}: {p}" for p in overlaps(dlg) + squeezed(dlg)]
+            dlg.reject()
+    finally:
+        win.settings_page.font_size.setValue(11)
+    assert problems == [], "\n".join(problems)
