@@ -113,3 +113,25 @@ def test_audit_page_names_object_kinds_in_chinese(qtbot, gui, station_db):
     actions = [page.table.item(r, 2).text() for r in range(3)]
     assert kinds == ["居民", "证明类型", "证明"]
     assert actions[0] == "处理数据冲突"
+
+
+def test_every_audit_detail_has_a_chinese_name():
+    """The 说明 column: every keyword a service writes into an audit line."""
+    import ast
+
+    from desktop.ui.pages.audit import DETAIL_KEYS, describe
+
+    keys = {"added", "updated", "deactivated"}  # certificates.import_catalogue's counts
+    for p in [*(ROOT / "desktop").rglob("*.py"), *(ROOT / "db").rglob("*.py")]:
+        for n in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute | ast.Name) and (
+                    getattr(n.func, "attr", None) == "record" and getattr(n.func.value, "id", "") == "audit"
+                    or getattr(n.func, "id", None) == "_audit"):
+                keys |= {k.arg for k in n.keywords if k.arg}
+                keys |= {str(c.value) for k in n.keywords if k.arg is None
+                         for c in ast.walk(k.value) if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+    keys -= {"target_type", "target_id", "actor_name", "actor_id"}
+    assert {"peer", "file", "field"} <= keys
+    assert sorted(keys - set(DETAIL_KEYS)) == []
+    text = describe({"kind": "auto", "size": 2048, "field": "phone", "keep": "a", "full": True, "new": 3})
+    assert not re.search(r"[A-Za-z]{3}", text.replace("KB", "")), text
