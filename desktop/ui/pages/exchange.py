@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -324,7 +324,6 @@ class ExchangePage(Page):
         self.last_result: Any = None
         self.conflict_msg = ""  # shown once after the next refresh
         self.duplicate_msg = ""
-        self.folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation) or ""
         self.progress_sig = _Progress()
         self.progress_sig.step.connect(self._on_step)
 
@@ -733,7 +732,6 @@ class ExchangePage(Page):
         except Exception as e:  # noqa: BLE001
             show_failure(self, e)
             return
-        self.folder = str(Path(path).parent)
         QMessageBox.information(
             self, "已导出本站公钥",
             f"本站公钥文件已保存：\n{path}\n\n把这个文件交给对方站点的管理员导入。对方导入时，请在电话里把下面的指纹"
@@ -751,7 +749,6 @@ class ExchangePage(Page):
         except Exception as e:  # noqa: BLE001
             show_failure(self, e, "无法读取公钥文件")
             return
-        self.folder = str(Path(path).parent)
         known = next((p for p in self.peer_rows if p.code == peer.code), None)
         dlg = TrustPeerDialog(self, peer, known)
         if not dlg.exec():
@@ -826,7 +823,6 @@ class ExchangePage(Page):
             path = files.save_file(self, "完整导出" if full else "导出变更", name, BUNDLE_FILTER)
             if not path:
                 return
-        self.folder = str(Path(path).parent)
         self._start("正在完整导出…" if full else "正在导出变更…")
         emit: Callable[[int, int, str], None] = self.progress_sig.step.emit
         out = path
@@ -863,7 +859,6 @@ class ExchangePage(Page):
             path = files.open_file(self, "导入数据包", BUNDLE_FILTER)
             if not path:
                 return
-        self.folder = str(Path(path).parent)
         self._start("正在校验并导入数据包…")
         db, actor, emit, src, settings = self.db, self.actor, self.progress_sig.step.emit, path, self.settings
 
