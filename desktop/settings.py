@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "receipt_layout": "A4",
     "window_geometry": "",
     "backup_dir": "",  # empty = "backups" beside the database
+    "last_folder": "",  # where the last file dialog was used; empty = Documents
 }
 
 LIMITS: dict[str, tuple[int, int]] = {"font_size": (9, 22), "idle_lock_minutes": (0, 240)}

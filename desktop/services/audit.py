@@ -76,7 +76,33 @@ ACTIONS = {
     "backup_restore": "从备份恢复",
     "backup_folder": "更改备份文件夹",
     "demo_data": "生成演示数据",
+    "resident_merge": "合并重复居民",
+    "resident_duplicate_dismiss": "确认不是同一人",
+    "sync_export": "导出数据包",
+    "sync_import": "导入数据包",
+    "sync_key_export": "导出本站公钥",
+    "sync_peer_trust": "信任对方站点",
+    "sync_peer_revoke": "撤销信任",
+    "sync_conflict_resolve": "处理数据冲突",
 }
+
+# What a log line is about (``target_type``): the kinds services name, and for
+# lines about a synced row (a resolved conflict) its table, labelled as the
+# 数据交换 page labels tables.
+TARGETS = {
+    "account": "账户", "accounts": "账户", "station": "站点", "resident": "居民", "household": "户", "matter": "事项",
+    "matter_type": "事项类型", "notice": "一次性告知", "certificate": "证明", "certificate_type": "证明类型",
+    "volunteer": "志愿者", "need": "服务需求", "assignment": "派单",
+}
+
+
+def target_label(kind: str) -> str:
+    """The Chinese name of a log line's object kind; never a bare table name."""
+    from desktop.services.sync.changes import TABLE_LABELS
+
+    if not kind:
+        return ""
+    return TARGETS.get(kind) or TABLE_LABELS.get(kind) or "其他"
 
 
 def record(
@@ -111,6 +137,10 @@ class AuditEntry:
     action_label: str
     target_type: str
     detail: dict[str, Any]
+
+    @property
+    def target_label(self) -> str:
+        return target_label(self.target_type)
 
 
 def entries(db: Database, actor: Actor, *, limit: int = 200, offset: int = 0,

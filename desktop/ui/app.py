@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile, Qt, QTimer
+from PySide6.QtCore import QLibraryInfo, QLocale, QLockFile, Qt, QTimer, QTranslator
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -19,6 +19,7 @@ from desktop.ui.widgets import base_font
 log = logging.getLogger("desktop")
 
 RESOURCES = resources_dir()
+_translator = None  # kept alive for the life of the application
 
 
 def make_app(settings: Settings) -> QApplication:
@@ -29,12 +30,49 @@ def make_app(settings: Settings) -> QApplication:
     app.setApplicationName(APP_NAME_EN)
     app.setApplicationDisplayName(APP_NAME)
     app.setFont(base_font(settings["font_size"]))
+    install_translations(app)
+    from desktop.ui import files
+
+    files.use_settings(settings)
     try:
         qss = (RESOURCES / "style.qss").read_text(encoding="utf-8")
         app.setStyleSheet(qss.replace("@RES@", RESOURCES.as_posix()))
     except OSError:
         log.warning("style sheet missing; using the platform look")
     return app
+
+
+def install_translations(app: QApplication) -> bool:
+    """Qt's own Chinese texts: 确定/取消 in message boxes and button boxes,
+    file and print dialogs, the context menus of text fields.  The files ship
+    with PySide6 (``qtbase_zh_CN.qm`` under ``PySide6/Qt/translations``)."""
+    global _translator
+    if _translator is not None:
+        return True
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if not translator.load("qtbase_zh_CN", folder):
+        log.warning("Qt's Chinese translations not found; standard dialogs stay in English")
+        return False
+    app.installTranslator(translator)
+    gaps = _QtGaps(app)
+    app.installTranslator(gaps)  # installed last, asked first
+    _translator = (translator, gaps)
+    return True
+
+
+class _QtGaps(QTranslator):
+    """Texts Qt's own Chinese file lacks for this Qt version (the labels of
+    Qt's file dialog, used where the system has no native one)."""
+
+    TEXTS = {("QFileDialog", "&Look in:"): "查找范围(&L)：", ("QFileDialog", "Files of &type:"): "文件类型(&T)："}
+
+    def translate(self, context, source, disambiguation=None, n=-1):  # type: ignore[no-untyped-def]
+        return self.TEXTS.get((context, source))  # None: not here, ask Qt's own file
+
+    def isEmpty(self) -> bool:  # noqa: N802
+        return False
 
 
 def instance_lock(paths: AppPaths, db_url: str) -> QLockFile | None:

@@ -69,7 +69,8 @@ class SetupDialog(QDialog):
         self.db, self.worker = db, worker
         self.actor: Actor | None = None
         self.setWindowTitle(f"建立站点 — {APP_NAME}")
-        self.setMinimumWidth(560)
+        # wide enough for each note on one line at any font size (wrapped notes overlapped at 14 pt)
+        self.setMinimumWidth(max(560, self.fontMetrics().horizontalAdvance("中") * 40))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(28, 20, 28, 20)
         lay.addWidget(heading("建立站点"))

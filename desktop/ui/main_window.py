@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         self.db, self.actor, self.station = db, actor, station
         self.settings, self.paths, self.worker = settings, paths, worker
         self.locked = False
+        self.leaving = False  # closing without asking about typed input
         self.setWindowTitle(f"{station.name} — {APP_NAME}")
         self.resize(1280, 720)
         self.setMinimumSize(960, 600)
@@ -198,6 +199,7 @@ class MainWindow(QMainWindow):
         if dlg.exec() and dlg.actor is not None:
             self.switch_user(dlg.actor)
         else:
+            self.leaving = True
             self.close()
 
     def page_titles(self) -> list[str]:
@@ -255,9 +257,15 @@ class MainWindow(QMainWindow):
         app.setProperty("mainWindow", win)
         win.setGeometry(self.geometry())
         win.show()
+        self.leaving = True  # the next worker takes over; the last one's typing goes
         self.close()
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        from desktop.ui.widgets import ask_discard
+
+        if not self.leaving and any(p.unsaved() for p in self.pages) and not ask_discard(self):
+            event.ignore()
+            return
         self.backup_scheduler.stop()
         QApplication.instance().removeEventFilter(self._activity)
         self._idle.stop()

@@ -28,7 +28,6 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewWidget
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -39,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from desktop.documents import fonts, pdf
 from desktop.documents.layout import QR, Document, Graphic, Line, Rect, Text
+from desktop.ui import files
 from desktop.ui.errors import show_error
 from desktop.ui.widgets import hint, primary
 
@@ -294,7 +294,7 @@ class PreviewDialog(QDialog):
         if not glyph_warning(self, self.doc, self.font_):
             return None
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "另存为 PDF", self.suggested_name, "PDF 文件 (*.pdf)")
+            path = files.save_file(self, "另存为 PDF", self.suggested_name, files.PDF)
             if not path:
                 return None
         try:
@@ -305,6 +305,7 @@ class PreviewDialog(QDialog):
         except Exception as e:  # noqa: BLE001 - shown to the user with details
             show_error(self, e)
             return None
+        files.show_saved(self, "已保存", f"PDF 已保存到：\n{self.saved_path}", self.saved_path)
         return self.saved_path
 
 

@@ -3,8 +3,26 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTextEdit,
+    QWidget,
+)
 
 FONT_FAMILIES = ["Microsoft YaHei UI", "Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC",
                  "Source Han Sans SC", "PingFang SC", "SimHei", "Sans Serif"]
@@ -71,13 +89,103 @@ def dialog_buttons(dialog, ok_text: str, on_ok) -> QPushButton:  # type: ignore[
     row = QHBoxLayout()
     row.addStretch(1)
     cancel = QPushButton("取消")
-    cancel.clicked.connect(dialog.reject)
+    cancel.clicked.connect(guard_input(dialog).cancel)
     ok = primary(ok_text)
     ok.clicked.connect(lambda _checked=False: on_ok())
     row.addWidget(cancel)
     row.addWidget(ok)
     dialog.layout().addLayout(row)
     return ok
+
+
+# ------------------------------------------------------------ unsaved input
+
+def input_values(root: QWidget) -> list[object]:
+    """What has been entered in ``root``'s input widgets, in a comparable form.
+    Lists count only their ticked items, so a list filled later is no change."""
+    values: list[object] = []
+    for w in root.findChildren(QWidget):
+        if w.window() is not root:
+            continue  # a message box or another dialog opened from this one
+        if isinstance(w, QLineEdit):
+            values.append(w.text())
+        elif isinstance(w, (QPlainTextEdit, QTextEdit)):
+            values.append(w.toPlainText())
+        elif isinstance(w, QComboBox):
+            values.append(w.currentText())
+        elif isinstance(w, QAbstractSpinBox):
+            values.append(w.text())
+        elif isinstance(w, QAbstractButton) and w.isCheckable():
+            values.append(w.isChecked())
+        elif isinstance(w, QListWidget):
+            values.append([w.item(i).text() for i in range(w.count())
+                           if w.item(i).checkState() == Qt.CheckState.Checked])
+        elif isinstance(w, QTableWidget) and w.editTriggers() != QAbstractItemView.EditTrigger.NoEditTriggers:
+            values.append([(w.item(r, c).text(), w.item(r, c).checkState()) if w.item(r, c) else None
+                           for r in range(w.rowCount()) for c in range(w.columnCount())])
+    return values
+
+
+def ask_discard(parent: QWidget) -> bool:
+    """丢弃已填写的内容？ True when the user chooses to discard."""
+    box = QMessageBox(QMessageBox.Icon.Question, "尚未保存", "丢弃已填写的内容？", QMessageBox.StandardButton.NoButton,
+                      parent)
+    discard = box.addButton("丢弃", QMessageBox.ButtonRole.DestructiveRole)
+    keep = box.addButton("继续填写", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.setEscapeButton(keep)
+    box.exec()
+    box.deleteLater()
+    return box.clickedButton() is discard
+
+
+class InputGuard(QObject):
+    """Escape, 取消 or the window's close button on a form dialog with typed
+    input asks first.  The values are taken when the dialog is first shown and
+    compared when it is about to close; a dialog closed by the program
+    (``reject()``, ``accept()``) is not asked about."""
+
+    def __init__(self, dialog: QDialog):
+        super().__init__(dialog)
+        self.dialog = dialog
+        self.snapshot: list[object] | None = None
+        dialog.installEventFilter(self)
+
+    def mark_clean(self) -> None:
+        self.snapshot = input_values(self.dialog)
+
+    def changed(self) -> bool:
+        return self.snapshot is not None and input_values(self.dialog) != self.snapshot
+
+    def may_close(self) -> bool:
+        return not self.changed() or ask_discard(self.dialog)
+
+    def cancel(self) -> None:
+        if self.may_close():
+            self.dialog.reject()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if obj is not self.dialog:
+            return False
+        kind = event.type()
+        if kind == QEvent.Type.Show and self.snapshot is None:
+            self.mark_clean()
+        elif (kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape  # type: ignore[attr-defined]
+              and event.modifiers() == Qt.KeyboardModifier.NoModifier):  # type: ignore[attr-defined]
+            self.cancel()
+            return True
+        elif kind == QEvent.Type.Close and self.dialog.isVisible() and not self.may_close():
+            event.ignore()
+            return True
+        return False
+
+
+def guard_input(dialog: QDialog) -> InputGuard:
+    """The dialog's InputGuard, made on first use."""
+    guard = getattr(dialog, "input_guard", None)
+    if guard is None:
+        guard = dialog.input_guard = InputGuard(dialog)  # type: ignore[attr-defined]
+    return guard
 
 
 class FormErrors:
@@ -196,6 +304,19 @@ def simple_table(headers: list[str], stretch: int):  # type: ignore[no-untyped-d
     return t
 
 
+def fit_columns(t, stretch: int, rows_measured: int = 1000) -> None:  # type: ignore[no-untyped-def]
+    """Every column as wide as its header and content, at any font size, and
+    ``stretch`` taking the room left (a horizontal scroll bar when there is
+    none: IDs, dates, numbers and names are never cut off).  Content is
+    measured on the first ``rows_measured`` rows besides the visible ones."""
+    from PySide6.QtWidgets import QHeaderView
+
+    header = t.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    header.setResizeContentsPrecision(rows_measured)
+
+
 def fill_table(t, rows: list[list[str]]) -> None:  # type: ignore[no-untyped-def]
     """Replace a table's rows with text cells and fit the columns."""
     from PySide6.QtWidgets import QTableWidgetItem
@@ -205,7 +326,10 @@ def fill_table(t, rows: list[list[str]]) -> None:  # type: ignore[no-untyped-def
         for c, text in enumerate(cells):
             t.setItem(r, c, QTableWidgetItem(text))
     t.resizeColumnsToContents()
-    t.horizontalHeader().setStretchLastSection(True)
+    header = t.horizontalHeader()
+    for c in range(t.columnCount()):  # the stretch column takes the room left: lay it out again
+        if header.sectionResizeMode(c) == header.ResizeMode.Stretch:
+            header.setSectionResizeMode(c, header.ResizeMode.Stretch)
 
 
 def action_row(dialog, actions, on_act, close_text: str = "关闭"):  # type: ignore[no-untyped-def]

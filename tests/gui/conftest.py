@@ -80,3 +80,24 @@ def unexpected_errors_fail(request, monkeypatch):
                     if hasattr(self, "details") else "unexpected error dialog")
 
     monkeypatch.setattr(errors.ErrorDialog, "exec", fail)
+
+
+@pytest.fixture(autouse=True)
+def discard_prompts(monkeypatch):
+    """丢弃已填写的内容？ is answered 丢弃 and recorded, so closing a test's
+    windows never waits on it.  A test sets ``.answer = False`` to keep typing;
+    ``.real`` is the real prompt."""
+    from desktop.ui import widgets
+
+    class Prompts(list):
+        answer = True
+        real = staticmethod(widgets.ask_discard)
+
+    asked = Prompts()
+
+    def ask(parent):  # type: ignore[no-untyped-def]
+        asked.append(parent)
+        return asked.answer
+
+    monkeypatch.setattr(widgets, "ask_discard", ask)
+    return asked

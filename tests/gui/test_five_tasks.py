@@ -17,7 +17,6 @@ abolished certificate with its notice ≤ 4; assign the best volunteer ≤ 4.
 from __future__ import annotations
 
 import subprocess
-from datetime import date
 
 import pytest
 from PySide6.QtCore import Qt

@@ -7,24 +7,48 @@ from desktop.ui.pages.base import Page
 from desktop.ui.widgets import fmt_datetime
 
 PAGE_SIZE = 100
-TARGETS = {"account": "账户", "station": "站点", "resident": "居民"}
-DETAIL_KEYS = {"reason": "原因", "role": "角色", "old": "原角色", "new": "新角色", "level": "类型",
-               "minutes": "分钟", "residents": "居民数"}
-REASONS = {"password": "密码错误", "unknown_user": "用户名不存在", "locked": "账户已锁定", "disabled": "账户已停用"}
+DETAIL_KEYS = {
+    "reason": "原因", "role": "角色", "old": "原角色", "new": "新角色", "level": "类型", "minutes": "分钟",
+    "residents": "居民数", "volunteers": "志愿者数", "matters": "事项数", "days": "天数", "rows": "行数",
+    "imported": "导入", "updated": "更新", "unchanged": "未变", "superseded": "被新记录替代", "rejected": "未导入",
+    "duplicate_override": "疑似重复仍保存", "added": "新增", "deactivated": "停用", "peer": "对方站点",
+    "full": "完整导出", "field": "字段", "keep": "保留", "merged": "合并", "conflicts": "冲突",
+    "duplicates": "疑似重复", "kind": "方式", "file": "文件", "size": "大小", "rotated_out": "清理旧备份",
+    "backup": "备份文件", "backup_time": "备份时间", "set_aside": "原数据库改名为", "cause": "原因",
+    "folder": "文件夹", "default": "默认位置",
+}
+REASONS = {"password": "密码错误", "unknown_user": "用户名不存在", "locked": "账户已锁定", "disabled": "账户已停用",
+           "damaged": "数据库损坏"}
 
 
 def describe(detail: dict) -> str:
+    from desktop.services.backups import REASON_LABELS
+    from desktop.services.sync.changes import FIELD_LABELS
     from desktop.services.vocab import ROLES, STATION_LEVELS
+    from desktop.ui.widgets import fmt_size
 
     parts = []
     for k, v in detail.items():
-        if k in ("role", "old", "new"):
+        label = DETAIL_KEYS.get(k, k)
+        if isinstance(v, bool):
+            v = "是" if v else "否"
+        elif k == "new" and isinstance(v, int):
+            label = "新增"  # rows a data bundle added, not a role
+        elif k in ("role", "old", "new"):
             v = ROLES.get(v, v)
-        elif k == "reason":
+        elif k in ("reason", "cause"):
             v = REASONS.get(v, v)
         elif k == "level":
             v = STATION_LEVELS.get(v, v)
-        parts.append(f"{DETAIL_KEYS.get(k, k)}：{v}")
+        elif k == "kind":
+            v = REASON_LABELS.get(v, v)
+        elif k == "field":
+            v = FIELD_LABELS.get(v, v)
+        elif k == "keep":
+            v = {"a": "A 值", "b": "B 值"}.get(v, v)
+        elif k == "size" and isinstance(v, int):
+            v = fmt_size(v)
+        parts.append(f"{label}：{v}")
     return "；".join(parts)
 
 
@@ -82,7 +106,7 @@ class AuditPage(Page):
         self.table.setRowCount(len(rows))
         for i, e in enumerate(rows):
             for j, text in enumerate([fmt_datetime(e.at), e.actor_name, e.action_label,
-                                      TARGETS.get(e.target_type, e.target_type), describe(e.detail)]):
+                                      e.target_label, describe(e.detail)]):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)

@@ -17,7 +17,6 @@ from typing import Callable
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -34,6 +33,7 @@ from db.backup import BackupInfo
 from db.engine import Database
 from desktop.services import backups
 from desktop.settings import Settings
+from desktop.ui import files
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.widgets import fmt_size, hint, primary
@@ -193,7 +193,7 @@ class BackupsPage(Page):
     def choose_folder(self, path: str | None = None) -> None:
         if path is None:
             start = str(backups.folder(self.db, self.settings) or "")
-            path = QFileDialog.getExistingDirectory(self, "选择备份文件夹", start)
+            path = files.choose_folder(self, "选择备份文件夹", start or None)
             if not path:
                 return
         db, actor, settings = self.db, self.actor, self.settings

@@ -26,3 +26,7 @@ class Page(QWidget):
 
     def activated(self) -> None:
         """Called when the page is shown; refresh what it shows."""
+
+    def unsaved(self) -> bool:
+        """True when the page holds typed input that closing the window would lose."""
+        return False

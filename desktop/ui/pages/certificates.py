@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
@@ -35,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from desktop.services import certificates as certs
 from desktop.services.search import Hit, ResidentIndex
+from desktop.ui import files
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.pickers import ResidentPicker
@@ -150,10 +150,14 @@ class CertificatesPage(Page):
         self.status_filter.currentIndexChanged.connect(lambda _i: self.refresh())
         self.type_filter = QComboBox()
         self.type_filter.addItem("全部类型", None)
+        # long type names must not push the row off the page at 14 pt
+        self.type_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.type_filter.setMinimumContentsLength(8)
         self.type_filter.currentIndexChanged.connect(lambda _i: self.refresh())
         self.handler_filter = QLineEdit()
         self.handler_filter.setPlaceholderText("经办人")
-        self.handler_filter.setMaximumWidth(110)
+        self.handler_filter.setMinimumWidth(90)
+        self.handler_filter.setMaximumWidth(160)
         self.handler_filter.editingFinished.connect(self.refresh)
         frow.addWidget(QLabel("期间"))
         frow.addWidget(self.period)
@@ -401,6 +405,9 @@ class CertificatesPage(Page):
                 self.type_list.setCurrentRow(i)
                 return
 
+    def unsaved(self) -> bool:
+        return any(e.text().strip() for e in self.field_edits.values())
+
     def tick_all(self) -> None:
         for i in range(self.materials.count()):
             self.materials.item(i).setCheckState(Qt.CheckState.Checked)
@@ -542,8 +549,7 @@ class CertificatesPage(Page):
 
         start, end = period_range(self.period.currentText())
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "导出证明台账", f"证明台账-{self.period.currentText()}.xlsx",
-                                                  "Excel 文件 (*.xlsx)")
+            path = files.save_file(self, "导出证明台账", f"证明台账-{self.period.currentText()}.xlsx", files.EXCEL)
             if not path:
                 return
         db = self.db
@@ -555,7 +561,7 @@ class CertificatesPage(Page):
                 show_error(self, e)
 
         self.worker.op(lambda: paperwork.export_certificate_ledgers(db, path, start=start, end=end),
-                       lambda _r: QMessageBox.information(self, "已导出", f"已导出到 {path}"),
+                       lambda _r: files.show_saved(self, "已导出", f"证明台账已导出到：\n{path}", path),
                        busy=[self.export_btn], on_error=failed, label="正在导出…", parent=self)
 
     # ------------------------------------------------------------ tables
@@ -717,7 +723,7 @@ class CertCatalogueDialog(QDialog):
                                 busy=busy, parent=self)
         elif key == "import":
             if path is None:
-                path, _ = QFileDialog.getOpenFileName(self, "导入证明目录", "", "证明目录文件 (*.json)")
+                path = files.open_file(self, "导入证明目录", "证明目录文件 (*.json)")
                 if not path:
                     return
             self.page.worker.op(lambda: certs.import_catalogue(db, actor, path), changed, busy=busy, parent=self)

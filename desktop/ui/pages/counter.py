@@ -112,10 +112,9 @@ def matter_table(model: QAbstractTableModel) -> QTableView:
     t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     t.verticalHeader().setVisible(False)
     t.verticalHeader().setDefaultSectionSize(30)
-    t.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-    for col, width in enumerate([190, 70, 0, 50, 120, 165, 125, 80]):
-        if width:
-            t.setColumnWidth(col, width)
+    from desktop.ui.widgets import fit_columns
+
+    fit_columns(t, 2)  # receipt numbers, times and workers in full at any font size
     return t
 
 
@@ -170,8 +169,9 @@ class CounterPage(Page):
         self.rect_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.rect_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.rect_table.verticalHeader().setVisible(False)
-        self.rect_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.rect_table.setColumnWidth(0, 190)
+        from desktop.ui.widgets import fit_columns
+
+        fit_columns(self.rect_table, 2)
         self.rect_table.cellDoubleClicked.connect(lambda row, _c: self.open_matter(self._rects[row].matter_id))
         self._rects: list[counter.RectificationView] = []
         if self.actor.at_least("supervisor"):
@@ -371,7 +371,9 @@ class AcceptDialog(QDialog):
         row.addWidget(self.notice_btn)
         row.addStretch(1)
         cancel = QPushButton("取消")
-        cancel.clicked.connect(self.reject)
+        from desktop.ui.widgets import guard_input  # Escape / 取消 with typed input asks first
+
+        cancel.clicked.connect(guard_input(self).cancel)
         row.addWidget(cancel)
         self.ok = primary("受理并打印回执")
         self.ok.clicked.connect(lambda _c=False: self.submit())

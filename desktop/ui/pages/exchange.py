@@ -16,13 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -43,6 +42,7 @@ from desktop.services.context import Actor
 from desktop.services.sync import exchange
 from desktop.services.sync.views import ROLE_LABELS
 from desktop.settings import Settings
+from desktop.ui import files
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.widgets import fmt_date, fmt_size, hint, primary, scaled, simple_table
@@ -324,7 +324,6 @@ class ExchangePage(Page):
         self.last_result: Any = None
         self.conflict_msg = ""  # shown once after the next refresh
         self.duplicate_msg = ""
-        self.folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation) or ""
         self.progress_sig = _Progress()
         self.progress_sig.step.connect(self._on_step)
 
@@ -547,7 +546,7 @@ class ExchangePage(Page):
         self.identity = ident
         code, name, role, fp = ident
         self.station_label.setText(f"{name}（{code}） · {role_label(role)}")
-        self.fingerprint.setText(fingerprint_text(fp))
+        self.fingerprint.setText(fingerprint_text(fp, 3))  # two lines: fits beside the button at 14 pt
 
     def _show_peers(self, peers: list[Any]) -> None:
         self.peer_rows = peers
@@ -734,14 +733,12 @@ class ExchangePage(Page):
             return
         if path is None:
             code = self.identity[0] if self.identity else self.actor.station_code
-            start = str(Path(self.folder) / f"{code}-公钥.json") if self.folder else f"{code}-公钥.json"
-            path, _ = QFileDialog.getSaveFileName(self, "导出本站公钥文件", start, PEER_FILTER)
+            path = files.save_file(self, "导出本站公钥文件", f"{code}-公钥.json", PEER_FILTER)
             if not path:
                 return
         db, actor = self.db, self.actor
 
         def exported(fp: str) -> None:
-            self.folder = str(Path(path).parent)
             QMessageBox.information(
                 self, "已导出本站公钥",
                 f"本站公钥文件已保存：\n{path}\n\n把这个文件交给对方站点的管理员导入。对方导入时，请在电话里把下面的指纹"
@@ -753,14 +750,13 @@ class ExchangePage(Page):
         if not self.is_admin:
             return
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "导入对方公钥文件", self.folder, PEER_FILTER)
+            path = files.open_file(self, "导入对方公钥文件", PEER_FILTER)
             if not path:
                 return
         self._op(lambda: exchange.read_peer_file(path), lambda peer: self._trust(path, peer), [self.trust_btn],
                  "无法读取公钥文件")
 
     def _trust(self, path: str, peer: Any) -> None:
-        self.folder = str(Path(path).parent)
         known = next((p for p in self.peer_rows if p.code == peer.code), None)
         dlg = TrustPeerDialog(self, peer, known)
         if not dlg.exec():
@@ -826,15 +822,13 @@ class ExchangePage(Page):
         db, actor = self.db, self.actor
         if path is None:
             def ask(name: str) -> None:
-                start = str(Path(self.folder) / name) if self.folder else name
-                chosen, _ = QFileDialog.getSaveFileName(self, "完整导出" if full else "导出变更", start, BUNDLE_FILTER)
+                chosen = files.save_file(self, "完整导出" if full else "导出变更", name, BUNDLE_FILTER)
                 if chosen:
                     self.export_bundle(full, chosen)
 
             self._op(lambda: exchange.default_bundle_name(db, to, full), ask,
                      [self.export_btn, self.full_btn])
             return
-        self.folder = str(Path(path).parent)
         self._start("正在完整导出…" if full else "正在导出变更…")
         emit: Callable[[int, int, str], None] = self.progress_sig.step.emit
         out = path
@@ -868,10 +862,9 @@ class ExchangePage(Page):
         if self.busy:
             return
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "导入数据包", self.folder, BUNDLE_FILTER)
+            path = files.open_file(self, "导入数据包", BUNDLE_FILTER)
             if not path:
                 return
-        self.folder = str(Path(path).parent)
         self._start("正在校验并导入数据包…")
         db, actor, emit, src, settings = self.db, self.actor, self.progress_sig.step.emit, path, self.settings
 

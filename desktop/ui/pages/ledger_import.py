@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,6 +31,7 @@ from desktop.services import ledger
 from desktop.services.context import Actor
 from desktop.services.idnumbers import mask
 from desktop.services.ledger import FIELD_LABELS, ImportReport, RowConflict, Table
+from desktop.ui import files
 from desktop.ui.widgets import hint, primary, scaled
 from desktop.ui.worker import SerialWorker
 
@@ -212,9 +212,9 @@ class ImportDialog(QDialog):
 
     # ------------------------------------------------------------ file
     def choose_file(self) -> None:
-        start = str(self.path.parent) if self.path else ""
-        path, _ = QFileDialog.getOpenFileName(self, "选择居民台账", start,
-                                              "台账文件 (*.xlsx *.csv);;Excel 文件 (*.xlsx);;CSV 文件 (*.csv);;所有文件 (*)")
+        path = files.open_file(self, "选择居民台账",
+                               "台账文件 (*.xlsx *.csv);;Excel 文件 (*.xlsx);;CSV 文件 (*.csv);;所有文件 (*)",
+                               str(self.path.parent) if self.path else None)
         if path:
             self.load_file(path)
 
@@ -379,10 +379,9 @@ class ImportDialog(QDialog):
     def choose_report_file(self) -> None:
         if self.report is None:
             return
-        base = self.path.parent if self.path else Path.home()
         stem = self.path.stem if self.path else "台账"
-        path, _ = QFileDialog.getSaveFileName(self, "保存问题清单", str(base / f"{stem}-问题清单.xlsx"),
-                                              "Excel 文件 (*.xlsx)")
+        path = files.save_file(self, "保存问题清单", f"{stem}-问题清单.xlsx", files.EXCEL,
+                               str(self.path.parent) if self.path else None)
         if path:
             self.save_report_to(path)
 
@@ -395,6 +394,7 @@ class ImportDialog(QDialog):
         def saved(where: Path) -> None:
             self.saved = where
             self.saved_note.setText(f"问题清单已保存：{where}")
+            files.show_saved(self, "已保存", f"问题清单已保存到：\n{where}", where)
 
         from desktop import paperwork
 

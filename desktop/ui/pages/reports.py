@@ -13,11 +13,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QFileDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -36,9 +34,10 @@ from desktop.documents.formatting import figure_text, format_value
 from desktop.services import reports
 from desktop.services.context import Actor
 from desktop.services.counter import local_today
+from desktop.ui import files
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
-from desktop.ui.widgets import hint, primary, simple_table
+from desktop.ui.widgets import fit_columns, hint, primary, simple_table
 from desktop.ui.worker import SerialWorker
 
 KINDS = [("last_month", "上月"), ("this_month", "本月"), ("month", "按月"), ("quarter", "按季度"), ("year", "按年"),
@@ -111,12 +110,14 @@ class RecordsDialog(QDialog):
         from desktop.documents import sheets
 
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "导出明细", f"{self.recs.title}.xlsx", "Excel 文件 (*.xlsx)")
+            path = files.save_file(self, "导出明细", f"{self.recs.title}.xlsx", files.EXCEL)
         if path:
             try:
                 sheets.write_workbook(path, [("明细", self.recs.columns, self.recs.rows)], title=self.recs.title)
             except Exception as e:  # noqa: BLE001
                 show_error(self, e)
+                return
+            files.show_saved(self, "已导出", f"明细已导出到：\n{path}", path)
 
 
 class ReportsPage(Page):
@@ -356,8 +357,9 @@ class ReportsPage(Page):
                     f.setBold(True)
                     item.setFont(f)
                 w.setItem(r, c, item)
-        w.resizeColumnsToContents()
-        w.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # The first column takes the room left, unless it holds times (用印时间):
+        # then the next one does, and no time is cut off.
+        fit_columns(w, 1 if len(t.columns) > 1 and t.columns[0].endswith(("时间", "日期")) else 0)
         w.cellClicked.connect(lambda r, c, w=w: self._cell_clicked(w, r, c))
         # show every row: the page scrolls, not each table
         h = w.horizontalHeader().height() + sum(w.rowHeight(i) for i in range(min(len(t.rows), 40))) + 4
@@ -411,13 +413,17 @@ class ReportsPage(Page):
         if self.report is None:
             return
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "保存报表 PDF", self._default_name("pdf"), "PDF 文件 (*.pdf)")
+            path = files.save_file(self, "保存报表 PDF", self._default_name("pdf"), files.PDF)
         if not path:
             return
         report = self.report
         self.worker.run(lambda: paperwork.save_report_pdf(report, path),
-                        lambda p: self.status.setText(f"已保存：{p}"), lambda e: show_error(self, e),
+                        lambda p: self._saved(f"已保存：{p}", p), lambda e: show_error(self, e),
                         label="正在生成 PDF…", parent=self)
+
+    def _saved(self, text: str, path) -> None:  # type: ignore[no-untyped-def]
+        self.status.setText(text)
+        files.show_saved(self, "报表已保存", text.replace("：", "到：\n", 1), path)
 
     def save_excel(self, path: str | None = None) -> None:
         from desktop import paperwork
@@ -425,11 +431,10 @@ class ReportsPage(Page):
         if self.report is None:
             return
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "导出报表 Excel", self._default_name("xlsx"),
-                                                  "Excel 文件 (*.xlsx)")
+            path = files.save_file(self, "导出报表 Excel", self._default_name("xlsx"), files.EXCEL)
         if not path:
             return
         report = self.report
         self.worker.run(lambda: paperwork.export_report_excel(report, path),
-                        lambda p: self.status.setText(f"已导出：{p}"), lambda e: show_error(self, e),
+                        lambda p: self._saved(f"已导出：{p}", p), lambda e: show_error(self, e),
                         label="正在导出 Excel…", parent=self)

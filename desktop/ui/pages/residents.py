@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -351,10 +350,9 @@ class ResidentsPage(Page):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(30)
-        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
-        for col, width in enumerate([90, 50, 120, 170, 120, 0, 60, 90]):
-            if width:
-                self.table.setColumnWidth(col, width)
+        from desktop.ui.widgets import fit_columns
+
+        fit_columns(self.table, COLUMNS.index("匹配"), rows_measured=200)  # 地址 in full, 匹配 takes the rest
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._select(cur.row()))
         self.table.doubleClicked.connect(lambda _i: self.edit())
         split.addWidget(self.table)
@@ -404,7 +402,7 @@ class ResidentsPage(Page):
         d.addWidget(QLabel("办事记录（最新在前）"))
         d.addWidget(self.history, 1)
         self.detail.setMinimumWidth(300)
-        self.detail.setMaximumWidth(360)
+        self.detail.setMaximumWidth(480)  # room for 家庭成员（户主 … · n 人） at 14 pt
         split.addWidget(self.detail)
         split.setStretchFactor(0, 1)
         self.layout_.addWidget(split, 1)
@@ -561,6 +559,9 @@ class ResidentsPage(Page):
         if rid != self.current:
             return
         self.family.setText(f"家庭成员（{hh.summary().split(' · ', 1)[1]}）…" if hh else "家庭成员（未归户）…")
+        # the panel widens for a long head's name or a large font instead of cutting the text
+        m = self.detail.layout().contentsMargins()
+        self.detail.setMinimumWidth(max(300, self.family.sizeHint().width() + m.left() + m.right()))
         self.history.clear()
         for it in items:
             item = QListWidgetItem(f"{it.title}\n{fmt_datetime(it.at)}　{it.detail}")

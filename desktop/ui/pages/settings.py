@@ -5,19 +5,23 @@ from datetime import date
 
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
+    QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSpinBox,
+    QWidget,
 )
 
 from desktop.services import accounts, workdays
 from desktop.settings import LIMITS, Settings
+from desktop.ui import files
 from desktop.ui.pages.base import Page
 from desktop.ui.widgets import FormErrors, hint, primary
 
@@ -30,6 +34,19 @@ class SettingsPage(Page):
     def __init__(self, *args, settings: Settings, location: str, paths_note: str, **kw):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kw)
         self.settings = settings
+        # Two columns of groups in a scroll area: they fit 1366x768 at the
+        # default font and at 14 pt, and larger fonts scroll instead of overlapping.
+        body = QWidget()
+        body.setObjectName("pageBody")
+        grid = QGridLayout(body)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(12)
+        scroll = QScrollArea()
+        scroll.setObjectName("pageScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        self.layout_.addWidget(scroll, 1)
         look = QGroupBox("显示与安全")
         form = QFormLayout(look)
         self.font_size = QSpinBox()
@@ -49,7 +66,7 @@ class SettingsPage(Page):
         self.idle.setMaximumWidth(200)
         form.addRow("无操作自动锁屏", self.idle)
         form.addRow("", hint("离开座位时，居民信息不会留在屏幕上。也可以随时按 F12 锁屏。"))
-        self.layout_.addWidget(look)
+        grid.addWidget(look, 0, 0)
 
         pw = QGroupBox("修改我的密码")
         pform = QFormLayout(pw)
@@ -74,7 +91,7 @@ class SettingsPage(Page):
         row.addStretch(1)
         pform.addRow("", row)
         pform.addRow("", self.done)
-        self.layout_.addWidget(pw)
+        grid.addWidget(pw, 1, 0)
 
         paper = QGroupBox("打印与节假日")
         pf = QFormLayout(paper)
@@ -84,7 +101,7 @@ class SettingsPage(Page):
         self.receipt_layout.setCurrentIndex(max(0, self.receipt_layout.findData(settings["receipt_layout"])))
         self.receipt_layout.currentIndexChanged.connect(
             lambda _i: self.settings.set("receipt_layout", self.receipt_layout.currentData()))
-        self.receipt_layout.setMaximumWidth(200)
+        self.receipt_layout.setMaximumWidth(280)
         pf.addRow("受理回执纸张", self.receipt_layout)
         self.holidays = QLabel()
         self.holidays.setWordWrap(True)
@@ -92,13 +109,14 @@ class SettingsPage(Page):
         self.import_holidays.setEnabled(self.actor.at_least("supervisor"))
         self.import_holidays.setToolTip("需要站长权限。文件格式见 docs/holidays.md。")
         self.import_holidays.clicked.connect(lambda _c=False: self._import_holidays())
+        pf.addRow("节假日", self.holidays)
         hrow = QHBoxLayout()
-        hrow.addWidget(self.holidays, 1)
         hrow.addWidget(self.import_holidays)
-        pf.addRow("节假日", hrow)
+        hrow.addStretch(1)
+        pf.addRow("", hrow)
         pf.addRow("", hint("承诺办结日期和整改期限按工作日计算：除去周末和法定节假日，加上调休上班日。"
                            "每年国务院公布次年安排后，请导入新的节假日文件。"))
-        self.layout_.addWidget(paper)
+        grid.addWidget(paper, 0, 1)
 
         where = QGroupBox("数据")
         wl = QFormLayout(where)
@@ -106,8 +124,10 @@ class SettingsPage(Page):
         loc.setWordWrap(True)
         wl.addRow("数据库", loc)
         wl.addRow("", hint(paths_note))
-        self.layout_.addWidget(where)
-        self.layout_.addStretch(1)
+        grid.addWidget(where, 1, 1)
+        grid.setRowStretch(2, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
 
     def activated(self) -> None:
         db = self.db
@@ -123,7 +143,7 @@ class SettingsPage(Page):
 
     def _import_holidays(self, path: str | None = None) -> None:
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "导入节假日文件", "", "节假日文件 (*.json)")
+            path = files.open_file(self, "导入节假日文件", "节假日文件 (*.json)")
             if not path:
                 return
         db, actor = self.db, self.actor
@@ -134,6 +154,9 @@ class SettingsPage(Page):
 
         self.worker.op(lambda: workdays.import_file(db, actor, path), imported, busy=[self.import_holidays],
                        parent=self)
+
+    def unsaved(self) -> bool:
+        return any(w.text() for w in (self.old, self.new, self.new2))
 
     def _font(self, value: int) -> None:
         self.settings.set("font_size", value)

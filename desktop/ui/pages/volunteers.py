@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from desktop.services import volunteer_plan as plan, volunteers as vol
 from desktop.services.search import ResidentIndex
 from desktop.services.textsearch import MAX_QUERY
+from desktop.ui import files
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.pickers import ResidentPicker
@@ -272,15 +273,12 @@ class VolunteersPage(Page):
 
         start, end = date(date.today().year, 1, 1), date(date.today().year, 12, 31)
         if path is None:
-            from PySide6.QtWidgets import QFileDialog
-
-            path, _ = QFileDialog.getSaveFileName(self, "导出志愿服务时长台账", f"志愿服务时长-{start.year}.xlsx",
-                                                  "Excel 文件 (*.xlsx)")
+            path = files.save_file(self, "导出志愿服务时长台账", f"志愿服务时长-{start.year}.xlsx", files.EXCEL)
             if not path:
                 return
         db = self.db
         self.worker.op(lambda: paperwork.export_volunteer_hours(db, path, start, end),
-                       lambda _r: QMessageBox.information(self, "已导出", f"已导出 {start.year} 年的服务时长到 {path}"),
+                       lambda _r: files.show_saved(self, "已导出", f"已导出 {start.year} 年的服务时长到：\n{path}", path),
                        busy=[self.export_btn], parent=self)
 
     # ------------------------------------------------------------ plan
