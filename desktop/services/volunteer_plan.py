@@ -60,11 +60,11 @@ class Plan:
     wanted: int
     seconds: float
     status: str = ""
+    by_slot: dict[tuple[uuid.UUID, date], list[Pick]] = field(default_factory=dict)
     bound: float = 0.0  # optimal: no plan of the week can total more (the LP relaxation's dual bound)
     columns: int = 0  # optimal: volunteer–slot pairs HiGHS saw
     rounds: int = 0  # optimal: models solved until pruning was shown harmless
     pairs: int = 0  # optimal: eligible volunteer–slot pairs scored
-    by_slot: dict[tuple[uuid.UUID, date], list[Pick]] = field(default_factory=dict)
 
 
 @dataclass

@@ -165,6 +165,7 @@ def test_pruned_weekly_plan_is_optimal_over_every_pair(station, monkeypatch):
     assert pruned.rounds > 1
     assert abs(pruned.total - full.total) < 1e-6
     assert pruned.bound >= pruned.total - 1e-6 and full.bound >= full.total - 1e-6
+    assert sum(len(v) for v in pruned.by_slot.values()) == pruned.filled == len(pruned.picks) > 100
     # Without the check, the first pruned model alone is worse.
     first = plan._Model(pool, info["week"], slots, ranked, [min(3, len(r)) for r, _t in ranked])
     x = np.asarray(first.solve(integer=True).getSolution().col_value) > 0.5
