@@ -465,11 +465,16 @@ class Pool:
         month_ago = datetime.combine(today - timedelta(days=30), datetime.min.time())
         year_start = datetime(today.year, 1, 1)
         with db.session() as s:
+            # Columns, not ORM objects: building 10 000 instances was most of the load.
+            V = Volunteer
             self.entries = [PoolEntry(
-                v.id, v.number, v.name, v.phone or "", v.birth_date, frozenset(v.skills or []),
-                frozenset(v.availability or []), frozenset(date.fromisoformat(x) for x in (v.unavailable_dates or [])),
-                v.grid or "", v.estate or "", v.weekly_hour_limit, v.status, v.party_member, v.yearly_target_hours,
-                v.guardian_consent) for v in s.scalars(select(Volunteer).where(Volunteer.deleted.is_(False)))]
+                vid, number, name, phone or "", birth, frozenset(sk or []), frozenset(avail or []),
+                frozenset(date.fromisoformat(x) for x in (away or [])), grid or "", estate or "", limit, status,
+                party, target, guardian) for vid, number, name, phone, birth, sk, avail, away, grid, estate, limit,
+                status, party, target, guardian in s.execute(
+                    select(V.id, V.number, V.name, V.phone, V.birth_date, V.skills, V.availability,
+                           V.unavailable_dates, V.grid, V.estate, V.weekly_hour_limit, V.status, V.party_member,
+                           V.yearly_target_hours, V.guardian_consent).where(V.deleted.is_(False)))]
             rows = s.execute(select(Assignment.volunteer_id, Assignment.status, Assignment.hours, Assignment.rating,
                                     Assignment.started_at, Assignment.day, Assignment.slot, Need.resident_id,
                                     Need.hours).join(Need, Need.id == Assignment.need_id)
@@ -542,11 +547,14 @@ class Pool:
                                 dtype=np.int64)
         self._number_rank = np.empty(n, dtype=np.int64)
         self._number_rank[sorted(range(n), key=lambda i: es[i].number)] = np.arange(n)
-        self._key_rows = {k: np.array([self._index[e.id] for e in v], dtype=np.int64) for k, v in self.by_key.items()}
+        key_rows: dict[str, list[int]] = defaultdict(list)  # by_key's lists as rows, in the same order
         unavailable: dict[date, list[int]] = defaultdict(list)
         for i, e in enumerate(es):
+            for key in e.availability:
+                key_rows[key].append(i)
             for d in e.unavailable:
                 unavailable[d].append(i)
+        self._key_rows = {k: np.array(v, dtype=np.int64) for k, v in key_rows.items()}
         self._unavailable = {d: np.array(v, dtype=np.int64) for d, v in unavailable.items()}
         served: dict[uuid.UUID, list[int]] = defaultdict(list)
         for vid, residents in self.served.items():
@@ -558,9 +566,10 @@ class Pool:
         # Why each volunteer is out, as label ids: the status and weekly-limit labels are per entry.
         self._labels: list[str] = []
         self._label_id: dict[str, int] = {}
-        self._status_label = np.array([self._label(f"{VOLUNTEER_STATUSES.get(e.status, e.status)}，不派单")
-                                       for e in es], dtype=np.int64)
-        self._full_label = np.array([self._label(f"本周已满 {e.weekly_limit:g} 小时") for e in es], dtype=np.int64)
+        status = {x: self._label(f"{VOLUNTEER_STATUSES.get(x, x)}，不派单") for x in {e.status for e in es}}
+        full = {x: self._label(f"本周已满 {x:g} 小时") for x in {e.weekly_limit for e in es}}
+        self._status_label = np.array([status[e.status] for e in es], dtype=np.int64)
+        self._full_label = np.array([full[e.weekly_limit] for e in es], dtype=np.int64)
 
     def _label(self, text: str) -> int:
         if text not in self._label_id:
