@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
@@ -438,13 +439,39 @@ class Excluded:
     reason: str
 
 
+class ExcludedList(Sequence[Excluded]):
+    """Who is out and why, built one by one when read: a ranking over 10 000
+    volunteers leaves a thousand out, and the screen names the first dozen."""
+
+    def __init__(self, entries: list[PoolEntry], rows: list[int], reasons: list[str]):
+        self._entries, self._rows, self._reasons = entries, rows, reasons
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _one(self, k: int) -> Excluded:
+        e = self._entries[self._rows[k]]
+        return Excluded(e.id, e.number, e.name, self._reasons[k])
+
+    def __getitem__(self, k):  # type: ignore[no-untyped-def,override]
+        if isinstance(k, slice):
+            return [self._one(i) for i in range(*k.indices(len(self)))]
+        return self._one(range(len(self))[k])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"ExcludedList({len(self)})"
+
+
 @dataclass(frozen=True)
 class Ranking:
     need_id: uuid.UUID
     day: date
     slot: str
     candidates: list[Candidate]
-    excluded: list[Excluded]
+    excluded: Sequence[Excluded]  # an ExcludedList: built when read
     excluded_counts: dict[str, int] = field(default_factory=dict)
     eligible: int = 0
 
@@ -761,9 +788,8 @@ class Pool:
             count_as[mismatch] = self._label("技能不对口且不可派")
         ids, first, n = np.unique(count_as[out], return_index=True, return_counts=True)
         counts = {self._labels[ids[k]]: int(n[k]) for k in np.argsort(first, kind="stable")}
-        labels, es = self._labels, self.entries
-        excluded = [Excluded(es[i].id, es[i].number, es[i].name, labels[r])
-                    for i, r in zip(np.flatnonzero(named).tolist(), rules[named].tolist())]
+        labels = self._labels
+        excluded = ExcludedList(self.entries, np.flatnonzero(named).tolist(), [labels[r] for r in rules[named].tolist()])
         top = []
         for _quick, e in eligible[:limit]:
             total, parts, _why = self.score(e, need, day, need.slot)
