@@ -718,8 +718,10 @@ class Pool:
 
     def quick_total(self, e: PoolEntry, need: NeedRow, wanted: set[str], day: date, slot: str,
                     booked: set[uuid.UUID], week: date) -> float | None:
-        """The total only, or None when a hard rule excludes: for planning,
-        where millions of pairs are scored. Same rules and weights as ``score``."""
+        """The total only, or None when a hard rule excludes; same rules and
+        weights as ``score``. The pair-by-pair reference that ``totals_at``
+        computes over whole arrays (tests/services/test_volunteer_scoring.py
+        holds them identical); ranking and planning use ``totals_at``."""
         if e.status != "active" or day in e.unavailable or e.id in booked:
             return None
         if e.birth_date and not e.guardian_ok and age_on(e.birth_date, day) < 18:
