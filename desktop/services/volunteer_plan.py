@@ -21,8 +21,12 @@ from db.engine import Database
 from desktop.services import volunteers as vol
 from desktop.services.context import Actor
 
-CANDIDATES_PER_SLOT = 40  # the best few per occurrence: the optimum is almost never further down
+CANDIDATES_PER_SLOT = 40  # the greedy plan looks this far down each occurrence's ranking
+COLUMNS_PER_SLOT = 10  # the optimiser starts from the best few per occurrence and adds more when needed
 TIME_LIMIT_S = 4.0
+STEP = 0.1  # every score is rounded to 0.1, so a better plan totals at least 0.1 more
+MIP_ABS_GAP = 0.099  # below STEP: HiGHS stops only when no better plan exists among its columns
+MAX_ROUNDS = 6  # models solved at most while showing that pruning loses nothing
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,10 @@ class Plan:
     seconds: float
     status: str = ""
     by_slot: dict[tuple[uuid.UUID, date], list[Pick]] = field(default_factory=dict)
+    bound: float = 0.0  # optimal: no plan of the week can total more (the LP relaxation's dual bound)
+    columns: int = 0  # optimal: volunteer–slot pairs HiGHS saw
+    rounds: int = 0  # optimal: models solved until pruning was shown harmless
+    pairs: int = 0  # optimal: eligible volunteer–slot pairs scored
 
 
 @dataclass
@@ -82,7 +90,7 @@ def week_slots(db: Database, week_start: date) -> list[Slot]:
 
 
 def _candidates(pool: vol.Pool, slots: list[Slot]) -> list[list[tuple[float, vol.PoolEntry]]]:
-    return [pool.candidates_at(s.need, s.day)[:CANDIDATES_PER_SLOT] for s in slots]
+    return [pool.candidates_at(s.need, s.day, CANDIDATES_PER_SLOT) for s in slots]
 
 
 def _quiet_highs():  # type: ignore[no-untyped-def]
@@ -139,76 +147,157 @@ def greedy(pool: vol.Pool, week_start: date, slots: list[Slot],
     return _plan(week_start, slots, chosen, t0, "greedy")
 
 
-def optimal(pool: vol.Pool, week_start: date, slots: list[Slot],
-            cands: list[list[tuple[float, vol.PoolEntry]]] | None = None) -> Plan:
-    import highspy
+class _Model:
+    """The integer program over a prefix of each slot's ranking: x[j] = 1
+    when column j (a volunteer for a slot) is chosen; at most ``wanted`` per
+    slot, one place per volunteer and time, the weekly hour room."""
 
+    def __init__(self, pool: vol.Pool, week_start: date, slots: list[Slot], ranked, keep: list[int]):  # type: ignore[no-untyped-def]
+        self.slot = np.concatenate([np.full(k, i, dtype=np.int64) for i, k in enumerate(keep)])
+        self.entry = np.concatenate([r[:k] for (r, _t), k in zip(ranked, keep, strict=True)])
+        self.score = np.concatenate([t[:k] for (_r, t), k in zip(ranked, keep, strict=True)])
+        n, self.n_slots = len(self.slot), len(slots)
+        # Rows: one per slot, then per (volunteer, time) taken twice, then per volunteer short of room.
+        wanted = np.array([float(s.wanted) for s in slots])
+        time_of = {}
+        self.time_index = np.array([time_of.setdefault((s.day, s.need.slot), len(time_of)) for s in slots],
+                                   dtype=np.int64)
+        self.n_times = max(len(time_of), 1)
+        self.hours = np.array([s.need.hours for s in slots])
+        week = pool._week(week_start)
+        self.room = pool._limit - week
+        time_key = self.entry * self.n_times + self.time_index[self.slot]
+        keys, inv, cnt = np.unique(time_key, return_inverse=True, return_counts=True)
+        self.time_keys = keys[cnt > 1]
+        time_row = np.full(len(keys), -1, dtype=np.int64)
+        time_row[cnt > 1] = len(slots) + np.arange(int((cnt > 1).sum()))
+        col_time = time_row[inv]
+        col_hours = self.hours[self.slot]
+        vols, vinv = np.unique(self.entry, return_inverse=True)
+        load = np.bincount(vinv, weights=col_hours, minlength=len(vols))
+        tight = load > self.room[vols] + 1e-9
+        first_vol_row = len(slots) + len(self.time_keys)
+        self.vol_row = np.full(len(pool.entries), -1, dtype=np.int64)
+        self.vol_row[vols[tight]] = first_vol_row + np.arange(int(tight.sum()))
+        col_vol = self.vol_row[self.entry]
+        self.n_rows = first_vol_row + int(tight.sum())
+        self.upper = np.concatenate([wanted, np.ones(len(self.time_keys)), self.room[vols[tight]]])
+        cols = np.arange(n)
+        has_t, has_v = col_time >= 0, col_vol >= 0
+        r = np.concatenate([self.slot, col_time[has_t], col_vol[has_v]])
+        c = np.concatenate([cols, cols[has_t], cols[has_v]])
+        v = np.concatenate([np.ones(n), np.ones(int(has_t.sum())), col_hours[has_v]])
+        order = np.lexsort((r, c))
+        self.index, self.value = r[order].astype(np.int32), v[order]
+        self.start = np.searchsorted(c[order], np.arange(n + 1)).astype(np.int32)
+
+    def solve(self, integer: bool):  # type: ignore[no-untyped-def]
+        import highspy
+
+        n = len(self.slot)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, self.n_rows
+        lp.col_cost_ = -self.score  # HiGHS minimises
+        lp.col_lower_, lp.col_upper_ = np.zeros(n), np.ones(n)
+        lp.row_lower_, lp.row_upper_ = np.full(self.n_rows, -highspy.kHighsInf), self.upper
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = self.start, self.index, self.value
+        if integer:
+            lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+        h = _quiet_highs()
+        h.setOptionValue("time_limit", TIME_LIMIT_S)
+        h.setOptionValue("mip_rel_gap", 0.0)
+        h.setOptionValue("mip_abs_gap", MIP_ABS_GAP)
+        h.setOptionValue("threads", 1)
+        h.passModel(lp)
+        h.run()
+        return h
+
+    def reduced(self, duals, slot, entry, score):  # type: ignore[no-untyped-def]
+        """score − (the duals of the column's rows) for any columns, in the model or not."""
+        y = np.maximum(duals, 0.0)
+        a = y[slot].copy()
+        key = entry * self.n_times + self.time_index[slot]
+        pos = np.minimum(np.searchsorted(self.time_keys, key), max(len(self.time_keys) - 1, 0))
+        if len(self.time_keys):
+            hit = self.time_keys[pos] == key
+            a[hit] += y[self.n_slots + pos[hit]]
+        vr = self.vol_row[entry]
+        a[vr >= 0] += self.hours[slot[vr >= 0]] * y[vr[vr >= 0]]
+        return score - a
+
+
+def optimal(pool: vol.Pool, week_start: date, slots: list[Slot], ranked=None) -> Plan:  # type: ignore[no-untyped-def]
+    """The best plan over every eligible volunteer of every slot, with an
+    upper bound on any plan's total (``Plan.bound``, shown beside the total).
+
+    HiGHS first sees only the best ``COLUMNS_PER_SLOT`` pairs of each slot.
+    Pruning can lose optimality in general (a slot's top volunteers may all
+    be needed elsewhere at that time or out of weekly hours), so it is
+    checked, not assumed. Let y ≥ 0 be the row duals of the LP relaxation
+    of the pruned model, and rc_j = score_j − yᵀA_j for every eligible pair
+    j, pruned or not. Every plan x of the whole problem (x in {0, 1},
+    A·x ≤ b) satisfies
+
+        total(x) = yᵀA·x + Σ rc_j·x_j ≤ yᵀb + Σ rc_j·x_j,
+
+    so ``bound`` = yᵀb + Σ_j max(rc_j, 0) bounds every plan, and a plan that
+    uses a pruned pair k with rc_k ≤ 0 totals at most ``bound`` + rc_k.
+    Columns are added (longer prefixes of each slot's ranking, re-solving)
+    until no pruned pair has rc_k > 0 and none has ``bound`` + rc_k ≥
+    total + ``STEP`` (scores are multiples of 0.1, so a better plan totals
+    at least 0.1 more). Then no plan using a pruned pair beats the plan
+    found, and among the others HiGHS's optimum (absolute gap below 0.1)
+    is the best: the plan is optimal for the whole problem.
+    """
     t0 = time.perf_counter()
-    cands = cands if cands is not None else _candidates(pool, slots)
-    var: list[tuple[int, float, vol.PoolEntry]] = [(i, score, e) for i, cs in enumerate(cands) for score, e in cs]
-    if not var:
+    ranked = ranked if ranked is not None else [pool.totals_at(s.need, s.day) for s in slots]
+    keep = [min(COLUMNS_PER_SLOT, len(r)) for r, _t in ranked]
+    if not sum(keep):
         return _plan(week_start, slots, [], t0, "empty")
-    n = len(var)
-    rows: list[tuple[list[int], list[float], float]] = []  # (columns, coefficients, upper bound)
-    by_slot: dict[int, list[int]] = defaultdict(list)
-    by_time: dict[tuple[uuid.UUID, date, str], list[int]] = defaultdict(list)
-    by_vol: dict[uuid.UUID, list[int]] = defaultdict(list)
-    for j, (i, _score, e) in enumerate(var):
-        by_slot[i].append(j)
-        by_time[(e.id, slots[i].day, slots[i].need.slot)].append(j)
-        by_vol[e.id].append(j)
-    for i, cols in by_slot.items():
-        rows.append((cols, [1.0] * len(cols), float(slots[i].wanted)))
-    for cols in by_time.values():
-        if len(cols) > 1:
-            rows.append((cols, [1.0] * len(cols), 1.0))
-    entries = {e.id: e for _, _, e in var}
-    for vid, cols in by_vol.items():
-        need_hours = [slots[var[j][0]].need.hours for j in cols]
-        room = entries[vid].weekly_limit - pool.week_hours.get((vid, week_start), 0.0)
-        if sum(need_hours) > room + 1e-9:
-            rows.append((cols, need_hours, room))
-    # Column-wise sparse matrix for HiGHS.
-    col_rows: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-    for r, (cols, coefs, _ub) in enumerate(rows):
-        for j, c in zip(cols, coefs, strict=True):
-            col_rows[j].append((r, c))
-    start, index, value = [0], [], []
-    for entries_j in col_rows:
-        for r, c in entries_j:
-            index.append(r)
-            value.append(c)
-        start.append(len(index))
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, len(rows)
-    lp.col_cost_ = np.array([-score for _, score, _ in var], dtype=float)  # HiGHS minimises
-    lp.col_lower_ = np.zeros(n)
-    lp.col_upper_ = np.ones(n)
-    lp.row_lower_ = np.full(len(rows), -highspy.kHighsInf)
-    lp.row_upper_ = np.array([ub for _, _, ub in rows], dtype=float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.array(start, dtype=np.int32)
-    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
-    lp.a_matrix_.value_ = np.array(value, dtype=float)
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
-    h = _quiet_highs()
-    h.setOptionValue("time_limit", TIME_LIMIT_S)
-    h.setOptionValue("mip_rel_gap", 1e-4)
-    h.setOptionValue("threads", 1)
-    h.passModel(lp)
-    h.run()
-    status = h.modelStatusToString(h.getModelStatus())
-    x = h.getSolution().col_value
-    chosen = [var[j] for j in range(n) if x[j] > 0.5]
-    return _plan(week_start, slots, chosen, t0, status)
+    out_slot = np.concatenate([np.full(len(r), i, dtype=np.int64) for i, (r, _t) in enumerate(ranked)])
+    out_entry = np.concatenate([r for r, _t in ranked])
+    out_score = np.concatenate([t for _r, t in ranked])
+    out_pos = np.concatenate([np.arange(len(r)) for r, _t in ranked])
+    status, total, rounds = "", 0.0, 0
+    while True:
+        rounds += 1
+        m = _Model(pool, week_start, slots, ranked, keep)
+        h = m.solve(integer=False)
+        duals = -np.asarray(h.getSolution().row_dual)
+        rc = m.reduced(duals, out_slot, out_entry, out_score)
+        left = out_pos >= np.asarray(keep)[out_slot]
+        bound = float(np.maximum(duals, 0.0) @ m.upper + np.maximum(rc, 0.0).sum())
+        grow = left & (rc > 1e-9)
+        if not grow.any():
+            h = m.solve(integer=True)
+            status = h.modelStatusToString(h.getModelStatus())
+            x = np.asarray(h.getSolution().col_value) > 0.5
+            total = float(m.score[x].sum())
+            grow = left & (bound + rc > total + STEP - 1e-6)
+            if not grow.any():
+                break
+            if rounds >= MAX_ROUNDS:
+                status += "（未能证明未入选的志愿者不会更好）"
+                break
+        for i, p in zip(out_slot[grow].tolist(), out_pos[grow].tolist()):
+            keep[i] = max(keep[i], p + 1)
+    es = pool.entries
+    chosen = [(i, sc, es[e]) for i, e, sc in zip(m.slot[x].tolist(), m.entry[x].tolist(), m.score[x].tolist())]
+    out = _plan(week_start, slots, chosen, t0, status)
+    out.bound, out.columns, out.rounds, out.pairs = round(bound, 1), len(m.slot), rounds, len(out_slot)
+    return out
 
 
 def compare(db: Database, week_start: date, pool: vol.Pool | None = None) -> Comparison:
     week_start = week_start - timedelta(days=week_start.isoweekday() - 1)
     pool = pool or vol.Pool(db)
     slots = week_slots(db, week_start)
-    cands = _candidates(pool, slots)
-    return Comparison(optimal(pool, week_start, slots, cands), greedy(pool, week_start, slots, cands))
+    ranked = [pool.totals_at(s.need, s.day) for s in slots]
+    es = pool.entries
+    cands = [[(t, es[e]) for t, e in zip(ts[:CANDIDATES_PER_SLOT].tolist(), rs[:CANDIDATES_PER_SLOT].tolist())]
+             for rs, ts in ranked]
+    return Comparison(optimal(pool, week_start, slots, ranked), greedy(pool, week_start, slots, cands))
 
 
 def accept(db: Database, actor: Actor, plan: Plan) -> int:

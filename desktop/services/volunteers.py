@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
@@ -438,13 +439,39 @@ class Excluded:
     reason: str
 
 
+class ExcludedList(Sequence[Excluded]):
+    """Who is out and why, built one by one when read: a ranking over 10 000
+    volunteers leaves a thousand out, and the screen names the first dozen."""
+
+    def __init__(self, entries: list[PoolEntry], rows: list[int], reasons: list[str]):
+        self._entries, self._rows, self._reasons = entries, rows, reasons
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _one(self, k: int) -> Excluded:
+        e = self._entries[self._rows[k]]
+        return Excluded(e.id, e.number, e.name, self._reasons[k])
+
+    def __getitem__(self, k):  # type: ignore[no-untyped-def,override]
+        if isinstance(k, slice):
+            return [self._one(i) for i in range(*k.indices(len(self)))]
+        return self._one(range(len(self))[k])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"ExcludedList({len(self)})"
+
+
 @dataclass(frozen=True)
 class Ranking:
     need_id: uuid.UUID
     day: date
     slot: str
     candidates: list[Candidate]
-    excluded: list[Excluded]
+    excluded: Sequence[Excluded]  # an ExcludedList: built when read
     excluded_counts: dict[str, int] = field(default_factory=dict)
     eligible: int = 0
 
@@ -465,11 +492,16 @@ class Pool:
         month_ago = datetime.combine(today - timedelta(days=30), datetime.min.time())
         year_start = datetime(today.year, 1, 1)
         with db.session() as s:
+            # Columns, not ORM objects: building 10 000 instances was most of the load.
+            V = Volunteer
             self.entries = [PoolEntry(
-                v.id, v.number, v.name, v.phone or "", v.birth_date, frozenset(v.skills or []),
-                frozenset(v.availability or []), frozenset(date.fromisoformat(x) for x in (v.unavailable_dates or [])),
-                v.grid or "", v.estate or "", v.weekly_hour_limit, v.status, v.party_member, v.yearly_target_hours,
-                v.guardian_consent) for v in s.scalars(select(Volunteer).where(Volunteer.deleted.is_(False)))]
+                vid, number, name, phone or "", birth, frozenset(sk or []), frozenset(avail or []),
+                frozenset(date.fromisoformat(x) for x in (away or [])), grid or "", estate or "", limit, status,
+                party, target, guardian) for vid, number, name, phone, birth, sk, avail, away, grid, estate, limit,
+                status, party, target, guardian in s.execute(
+                    select(V.id, V.number, V.name, V.phone, V.birth_date, V.skills, V.availability,
+                           V.unavailable_dates, V.grid, V.estate, V.weekly_hour_limit, V.status, V.party_member,
+                           V.yearly_target_hours, V.guardian_consent).where(V.deleted.is_(False)))]
             rows = s.execute(select(Assignment.volunteer_id, Assignment.status, Assignment.hours, Assignment.rating,
                                     Assignment.started_at, Assignment.day, Assignment.slot, Need.resident_id,
                                     Need.hours).join(Need, Need.id == Assignment.need_id)
@@ -513,6 +545,148 @@ class Pool:
             e.static_total = sum(e.static.values())
             for key in e.availability:
                 self.by_key[key].append(e)
+        self._build_arrays()
+
+    def _build_arrays(self) -> None:
+        """The pool as numpy arrays, one row per entry, for scoring every
+        volunteer of a need at once (``totals_at``). numpy is imported here,
+        on first use, not when the app starts."""
+        import numpy as np
+
+        es, n = self.entries, len(self.entries)
+        self._index = {e.id: i for i, e in enumerate(es)}
+        self._active = np.array([e.status == "active" for e in es], dtype=bool)
+        # A volunteer is a minor on ``day`` while day < 18th birthday (29 Feb: 1 Mar), as age_on counts.
+        self._adult_from = np.array([_eighteenth(e.birth_date) if e.birth_date and not e.guardian_ok else 0
+                                     for e in es], dtype=np.int64)
+        self._limit = np.array([e.weekly_limit for e in es], dtype=float)
+        self._static_total = np.array([e.static_total for e in es], dtype=float)
+        codes = sorted({k for e in es for k in e.skills})
+        self._skill_col = {k: j for j, k in enumerate(codes)}
+        self._skills = np.zeros((n, max(len(codes), 1)), dtype=np.uint8)
+        for i, e in enumerate(es):
+            for k in e.skills:
+                self._skills[i, self._skill_col[k]] = 1
+        self._grid_code: dict[str, int] = {}
+        self._estate_code: dict[str, int] = {}
+        self._grid = np.array([self._grid_code.setdefault(e.grid, len(self._grid_code)) for e in es], dtype=np.int64)
+        self._estate = np.array([self._estate_code.setdefault(e.estate, len(self._estate_code)) for e in es],
+                                dtype=np.int64)
+        self._number_rank = np.empty(n, dtype=np.int64)
+        self._number_rank[sorted(range(n), key=lambda i: es[i].number)] = np.arange(n)
+        key_rows: dict[str, list[int]] = defaultdict(list)  # by_key's lists as rows, in the same order
+        unavailable: dict[date, list[int]] = defaultdict(list)
+        for i, e in enumerate(es):
+            for key in e.availability:
+                key_rows[key].append(i)
+            for d in e.unavailable:
+                unavailable[d].append(i)
+        self._key_rows = {k: np.array(v, dtype=np.int64) for k, v in key_rows.items()}
+        self._unavailable = {d: np.array(v, dtype=np.int64) for d, v in unavailable.items()}
+        served: dict[uuid.UUID, list[int]] = defaultdict(list)
+        for vid, residents in self.served.items():
+            if vid in self._index:
+                for r in residents:
+                    served[r].append(self._index[vid])
+        self._served_by = {r: np.array(v, dtype=np.int64) for r, v in served.items()}
+        self._week_cache: dict[date, np.ndarray] = {}
+        # Why each volunteer is out, as label ids: the status and weekly-limit labels are per entry.
+        self._labels: list[str] = []
+        self._label_id: dict[str, int] = {}
+        status = {x: self._label(f"{VOLUNTEER_STATUSES.get(x, x)}，不派单") for x in {e.status for e in es}}
+        full = {x: self._label(f"本周已满 {x:g} 小时") for x in {e.weekly_limit for e in es}}
+        self._status_label = np.array([status[e.status] for e in es], dtype=np.int64)
+        self._full_label = np.array([full[e.weekly_limit] for e in es], dtype=np.int64)
+
+    def _label(self, text: str) -> int:
+        if text not in self._label_id:
+            self._label_id[text] = len(self._labels)
+            self._labels.append(text)
+        return self._label_id[text]
+
+    def book(self, volunteer_id: uuid.UUID, day: date, slot: str, hours: float) -> None:
+        """Count an assignment made after loading (the hard rules see it)."""
+        self.booked[(day, slot)].add(volunteer_id)
+        self.week_hours[(volunteer_id, _monday(day))] += hours
+        self._week_cache.pop(_monday(day), None)
+
+    def _week(self, week: date):  # type: ignore[no-untyped-def]
+        """Hours already booked in ``week``, one value per entry."""
+        import numpy as np
+
+        if week not in self._week_cache:
+            v = np.zeros(len(self.entries))
+            for (vid, w), h in self.week_hours.items():
+                if w == week and vid in self._index:
+                    v[self._index[vid]] = h
+            self._week_cache[week] = v
+        return self._week_cache[week]
+
+    def _rows(self, ids) -> list[int]:  # type: ignore[no-untyped-def]
+        return [self._index[v] for v in ids if v in self._index]
+
+    def _hard_rules(self, need: NeedRow, day: date):  # type: ignore[no-untyped-def]
+        """Per entry, the label id of the first hard rule that excludes it
+        on this occurrence (the order of ``score``), or -1."""
+        import numpy as np
+
+        n = len(self.entries)
+        out = np.full(n, -1, dtype=np.int64)
+        busy = np.zeros(n, dtype=bool)
+        busy[self._rows(self.booked.get((day, need.slot), ()))] = True
+        full = self._week(_monday(day)) + need.hours > self._limit + 1e-9
+        out[full] = self._full_label[full]
+        out[busy] = self._label("当时已有派单")
+        away = np.ones(n, dtype=bool)
+        away[self._key_rows.get(f"{day.isoweekday()}{need.slot}", [])] = False
+        away[self._unavailable.get(day, [])] = True
+        out[away] = self._label(f"{WEEKDAYS[day.isoweekday()]}{SLOTS[need.slot]}没空")
+        out[day.toordinal() < self._adult_from] = self._label("未满 18 周岁，缺监护人同意")
+        out[~self._active] = self._status_label[~self._active]
+        return out
+
+    def totals_at(self, need: NeedRow, day: date, excluded=None):  # type: ignore[no-untyped-def]
+        """Every eligible volunteer for one occurrence as arrays (entry rows,
+        totals), best first: ``quick_total`` over whole arrays, the same
+        floating-point operations in the same order and Python's rounding, so
+        the totals and the order are identical to scoring pair by pair."""
+        import numpy as np
+
+        rules = self._hard_rules(need, day) if excluded is None else excluded
+        rows = self._key_rows.get(f"{day.isoweekday()}{need.slot}")
+        if rows is None or not len(rows):
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        rows = rows[rules[rows] < 0]
+        wanted = set(need.skills)
+        if wanted:
+            cols = [self._skill_col[k] for k in wanted if k in self._skill_col]
+            have = self._skills[np.ix_(rows, cols)].sum(axis=1) if cols else np.zeros(len(rows))
+            skill = have.astype(float) / len(wanted)
+        else:
+            skill = np.ones(len(rows))
+        avail = np.ones(len(rows))
+        if need.weekly:
+            away = np.zeros(len(self.entries), dtype=np.int64)
+            for i in range(4):
+                away[self._unavailable.get(day + timedelta(days=7 * i), [])] += 1
+            avail = (4 - away[rows]).astype(float) / 4
+        near = np.full(len(rows), 0.3)
+        if need.estate and need.estate in self._estate_code:
+            near[self._estate[rows] == self._estate_code[need.estate]] = 0.7
+        if need.grid and need.grid in self._grid_code:
+            near[self._grid[rows] == self._grid_code[need.grid]] = 1.0
+        cont = np.zeros(len(rows))
+        if need.resident_id and need.resident_id in self._served_by:
+            mark = np.zeros(len(self.entries), dtype=bool)
+            mark[self._served_by[need.resident_id]] = True
+            cont[mark[rows]] = 1.0
+        raw = (WEIGHTS["skill"] * skill + WEIGHTS["availability"] * avail + WEIGHTS["nearness"] * near
+               + WEIGHTS["continuity"] * cont + self._static_total[rows])
+        totals = _round1(raw)
+        keep = totals > 0
+        rows, totals = rows[keep], totals[keep]
+        order = np.lexsort((self._number_rank[rows], -totals))
+        return rows[order], totals[order]
 
     def score(self, e: PoolEntry, need: NeedRow, day: date, slot: str) -> tuple[float, dict[str, float], str | None]:
         """(total, parts, exclusion reason or None) of one volunteer for one occurrence."""
@@ -544,8 +718,10 @@ class Pool:
 
     def quick_total(self, e: PoolEntry, need: NeedRow, wanted: set[str], day: date, slot: str,
                     booked: set[uuid.UUID], week: date) -> float | None:
-        """The total only, or None when a hard rule excludes: for planning,
-        where millions of pairs are scored. Same rules and weights as ``score``."""
+        """The total only, or None when a hard rule excludes; same rules and
+        weights as ``score``. The pair-by-pair reference that ``totals_at``
+        computes over whole arrays (tests/services/test_volunteer_scoring.py
+        holds them identical); ranking and planning use ``totals_at``."""
         if e.status != "active" or day in e.unavailable or e.id in booked:
             return None
         if e.birth_date and not e.guardian_ok and age_on(e.birth_date, day) < 18:
@@ -561,16 +737,13 @@ class Pool:
         return round(WEIGHTS["skill"] * skill + WEIGHTS["availability"] * avail + WEIGHTS["nearness"] * near
                      + WEIGHTS["continuity"] * cont + e.static_total, 1)
 
-    def candidates_at(self, need: NeedRow, day: date) -> list[tuple[float, PoolEntry]]:
-        """Every eligible volunteer for one occurrence with their total, best first."""
-        wanted, booked, week = set(need.skills), self.booked.get((day, need.slot), set()), _monday(day)
-        out = []
-        for e in self.by_key.get(f"{day.isoweekday()}{need.slot}", ()):
-            t = self.quick_total(e, need, wanted, day, need.slot, booked, week)
-            if t is not None and t > 0:
-                out.append((t, e))
-        out.sort(key=lambda x: (-x[0], x[1].number))
-        return out
+    def candidates_at(self, need: NeedRow, day: date, limit: int | None = None) -> list[tuple[float, PoolEntry]]:
+        """Every eligible volunteer for one occurrence with their total, best
+        first (the first ``limit`` only when given)."""
+        rows, totals = self.totals_at(need, day)
+        rows, totals = rows[:limit], totals[:limit]
+        es = self.entries
+        return [(t, es[i]) for t, i in zip(totals.tolist(), rows.tolist())]
 
     def reasons(self, e: PoolEntry, need: NeedRow, parts: dict[str, float]) -> list[str]:
         out = []
@@ -597,32 +770,59 @@ class Pool:
         """The best candidates with their score parts and reasons, and why the
         others are out: every excluded volunteer who has a wanted skill is
         listed by name; the rest are only counted."""
+        import numpy as np
+
         day = day or need.day
-        wanted = set(need.skills)
-        eligible = self.candidates_at(need, day)
-        ok = {e.id for _, e in eligible}
-        excluded: list[Excluded] = []
-        counts: dict[str, int] = defaultdict(int)
-        for e in self.entries:
-            if e.id in ok:
-                continue
-            if wanted and not wanted & e.skills:
-                counts["技能不对口且不可派"] += 1
-                continue
-            _total, _parts, why = self.score(e, need, day, need.slot)
-            why = why or "不可派"
-            counts["时间不合适" if "没空" in why else why] += 1
-            excluded.append(Excluded(e.id, e.number, e.name, why))
+        rules = self._hard_rules(need, day)
+        rows, totals = self.totals_at(need, day, rules)
+        eligible = [(t, self.entries[i]) for t, i in zip(totals[:limit].tolist(), rows[:limit].tolist())]
+        out = np.ones(len(self.entries), dtype=bool)
+        out[rows] = False
+        rules = np.where(out & (rules < 0), self._label("不可派"), rules)
+        named = out.copy()
+        count_as = rules.copy()
+        away = self._label_id.get(f"{WEEKDAYS[day.isoweekday()]}{SLOTS[need.slot]}没空", -2)
+        count_as[rules == away] = self._label("时间不合适")
+        cols = [self._skill_col[k] for k in set(need.skills) if k in self._skill_col]
+        if need.skills:
+            mismatch = out & ~(self._skills[:, cols].any(axis=1) if cols else np.zeros(len(out), dtype=bool))
+            named &= ~mismatch
+            count_as[mismatch] = self._label("技能不对口且不可派")
+        ids, first, n = np.unique(count_as[out], return_index=True, return_counts=True)
+        counts = {self._labels[ids[k]]: int(n[k]) for k in np.argsort(first, kind="stable")}
+        labels = self._labels
+        excluded = ExcludedList(self.entries, np.flatnonzero(named).tolist(), [labels[r] for r in rules[named].tolist()])
         top = []
         for _quick, e in eligible[:limit]:
             total, parts, _why = self.score(e, need, day, need.slot)
             top.append(Candidate(e.id, e.number, e.name, e.phone, total, parts, self.reasons(e, need, parts)))
         top.sort(key=lambda c: (-c.score, c.number))
-        return Ranking(need.id, day, need.slot, top, excluded, dict(counts), len(eligible))
+        return Ranking(need.id, day, need.slot, top, excluded, counts, len(rows))
 
 
 def _monday(d: date) -> date:
     return d - timedelta(days=d.isoweekday() - 1)
+
+
+def _eighteenth(birth: date) -> int:
+    """The ordinal of the first day ``age_on`` counts 18 years (29 Feb → 1 Mar)."""
+    try:
+        return birth.replace(year=birth.year + 18).toordinal()
+    except ValueError:
+        return date(birth.year + 18, 3, 1).toordinal()
+
+
+def _round1(x):  # type: ignore[no-untyped-def]
+    """Python's ``round(v, 1)`` over an array: numpy's rint(10·v)/10 agrees
+    except within a hair of a half tenth, where Python's own round decides."""
+    import numpy as np
+
+    y = x * 10
+    out = np.rint(y) / 10
+    near_half = np.abs(y - np.floor(y) - 0.5) < 1e-6
+    for k in np.flatnonzero(near_half).tolist():
+        out[k] = round(float(x[k]), 1)
+    return out
 
 
 # ------------------------------------------------------------------ dispatch
@@ -655,8 +855,7 @@ def assign(db: Database, actor: Actor, need_id: uuid.UUID, volunteer_ids: list[u
                            score=(scores or {}).get(vid, total))
             s.add(a)
             s.flush()
-            pool.booked[(day, need.slot)].add(vid)
-            pool.week_hours[(vid, _monday(day))] += need.hours
+            pool.book(vid, day, need.slot, need.hours)
             made.append(a.id)
         n = s.get(Need, need.id)
         assert n is not None
