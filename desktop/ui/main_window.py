@@ -106,14 +106,21 @@ class MainWindow(QMainWindow):
         self.residents_page.open_matter.connect(self.open_matter)
         self.certificates_page = CertificatesPage(db, actor, worker, index=self.residents_page.index)
         self.volunteers_page = VolunteersPage(db, actor, worker, index=self.residents_page.index)
-        self.backups_page = BackupsPage(db, actor, worker, settings=settings)
-        self.backups_page.restored.connect(self._after_restore)
-        self.exchange_page = ExchangePage(db, actor, worker, settings=settings)
-        candidates: list[Page] = [OverviewPage(db, actor, worker), self.counter_page, self.residents_page,
-                                  self.certificates_page, self.volunteers_page, ReportsPage(db, actor, worker),
-                                  self.exchange_page, AccountsPage(db, actor, worker),
-                                  AuditPage(db, actor, worker), self.backups_page, self.settings_page]
-        self.pages = [p for p in candidates if actor.at_least(p.min_role)]
+        # A page the actor may not open is never built (a supervisor's page
+        # built and dropped for a desk worker was torn down behind Qt's back).
+        def allowed(cls: type[Page]) -> bool:
+            return actor.at_least(cls.min_role)
+
+        self.backups_page = BackupsPage(db, actor, worker, settings=settings) if allowed(BackupsPage) else None
+        if self.backups_page is not None:
+            self.backups_page.restored.connect(self._after_restore)
+        self.exchange_page = ExchangePage(db, actor, worker, settings=settings) if allowed(ExchangePage) else None
+        candidates: list[Page | None] = [
+            OverviewPage(db, actor, worker), self.counter_page, self.residents_page, self.certificates_page,
+            self.volunteers_page, ReportsPage(db, actor, worker) if allowed(ReportsPage) else None,
+            self.exchange_page, AccountsPage(db, actor, worker) if allowed(AccountsPage) else None,
+            AuditPage(db, actor, worker) if allowed(AuditPage) else None, self.backups_page, self.settings_page]
+        self.pages = [p for p in candidates if p is not None]
         last = len(self.pages) - 1
         for i, page in enumerate(self.pages):
             self.stack.addWidget(page)
