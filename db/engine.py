@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +28,12 @@ import db.writes  # noqa: F401  (registers the write-path hooks)
 from db import precheck
 from db.errors import (
     DatabaseCorrupt,
+    DatabaseIsFolder,
+    DatabaseMissing,
     DatabaseNotWritable,
+    DiskFull,
+    DiskIOError,
+    StationDeskError,
     DatabaseUnavailable,
     NotADatabase,
     SchemaTooNew,
@@ -102,8 +108,48 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+# Below this much free space an I/O error while opening is taken for a full disk
+# (SQLite reports a -shm file it could not create as "disk I/O error").
+LOW_SPACE = 1 << 20
+
+
+def _open_error(path: Path, e: BaseException) -> StationDeskError:
+    """What an SQLite error met while opening ``path`` means for the person at
+    the desk: a full disk or an I/O fault is not a damaged database."""
+    msg = str(getattr(e, "orig", None) or e).lower()
+    try:
+        low = shutil.disk_usage(path.parent).free < LOW_SPACE
+    except OSError:
+        low = False
+    if "full" in msg or (low and ("i/o" in msg or "unable to open" in msg)):
+        return DiskFull(f"{path}: {msg}", f"数据库所在的磁盘空间已满，无法打开数据库：\n{path}\n\n"
+                                          "请清理磁盘（或换一个位置存放数据）后重试。数据库没有被改动。")
+    if "i/o" in msg:
+        return DiskIOError(f"{path}: {msg}", f"读取数据库时磁盘出错：\n{path}\n\n"
+                                            "请检查U盘或硬盘是否已拔出或损坏。程序没有改动这个文件。")
+    if "readonly" in msg or "unable to open" in msg:
+        return DatabaseNotWritable(str(path), msg)
+    return DatabaseCorrupt(str(path), msg)
+
+
+def require_existing(path_or_url: str | os.PathLike[str]) -> None:
+    """For commands that work on an existing station: a file path must name an
+    existing database file (a typo must not create a new, empty station)."""
+    url = normalize_url(path_or_url)
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or u.database in (None, "", ":memory:"):
+        return
+    path = Path(u.database)
+    if path.is_dir():
+        raise DatabaseIsFolder(str(path))
+    if not path.exists():
+        raise DatabaseMissing(str(path))
+
+
 def _check_sqlite_file(path: Path) -> None:
     """Refuse what we cannot safely open, before SQLAlchemy touches it."""
+    if path.is_dir():
+        raise DatabaseIsFolder(str(path))
     folder = path.parent
     if not folder.exists():
         try:
@@ -123,7 +169,7 @@ def _check_sqlite_file(path: Path) -> None:
         try:
             rows, tables = precheck.collect(path)
         except sqlite3.DatabaseError as e:
-            raise DatabaseCorrupt(str(path), str(e)) from e
+            raise _open_error(path, e) from e
         if rows != [("ok",)]:
             raise DatabaseCorrupt(str(path), "; ".join(r[0] for r in rows[:5]))
         if tables and "alembic_version" not in tables:
@@ -175,10 +221,10 @@ def open_database(path_or_url: str | os.PathLike[str], *, migrate: bool = True) 
                 pass
         except OperationalError as e:
             engine.dispose()
-            msg = str(e.orig).lower()
-            if "readonly" in msg or "unable to open" in msg:
-                raise DatabaseNotWritable(str(path), str(e.orig)) from e
-            raise
+            err = _open_error(path, e)
+            if isinstance(err, DatabaseCorrupt):
+                raise
+            raise err from e
     else:
         engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
         try:

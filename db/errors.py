@@ -66,6 +66,26 @@ class DiskFull(StationDeskError):
     user_message = "磁盘空间已满，刚才的操作没有保存。请清理磁盘（或换一个U盘）后重试；已保存的数据不受影响。"
 
 
+class DatabaseIsFolder(StationDeskError):
+    def __init__(self, path: str):
+        super().__init__(
+            f"database path is a folder: {path}",
+            f"这是一个文件夹，不是数据库文件：\n{path}\n\n"
+            "请指定数据库文件本身，例如 …\\station.sqlite3。",
+        )
+
+
+class DatabaseMissing(StationDeskError):
+    """A command that works on an existing station was given a path with no file."""
+
+    def __init__(self, path: str):
+        super().__init__(
+            f"no database at {path}",
+            f"找不到数据库文件：\n{path}\n\n"
+            "请检查路径是否写错。程序没有新建数据库；要建立新站点，请用 init 或 demo 命令，或直接打开程序。",
+        )
+
+
 class DiskIOError(StationDeskError):
     user_message = "读写磁盘时出错，刚才的操作没有保存。请检查U盘或硬盘是否已拔出或损坏。"
 

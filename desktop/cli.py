@@ -221,11 +221,27 @@ COMMANDS = {
 }
 
 
+# Commands that may create a new database file; every other one needs an
+# existing station, so a mistyped --db is an error instead of a new empty file.
+CREATING = {"init", "demo", None}
+
+
+def _check_target(args: argparse.Namespace) -> None:
+    if args.command in CREATING or (args.command == "bench" and not args.db):
+        return  # open_database itself refuses a folder
+    if args.command == "backup" and args.backup_command == "restore":
+        return  # restoring onto a lost file is what restore is for; it never makes an empty one
+    from db.engine import require_existing
+
+    require_existing(_db_url(args))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from db.errors import StationDeskError, friendly
 
     try:
+        _check_target(args)
         return COMMANDS[args.command](args)
     except StationDeskError as e:
         print(f"错误：{e.user_message}", file=sys.stderr)

@@ -79,3 +79,34 @@ def test_bench_prints_one_json_object(tmp_path):
     figures = json.loads(r.stdout)
     for key in ("open_db_ms", "login_ms", "startup_to_main_window_s_median", "rss_mb_main_window"):
         assert isinstance(figures[key], (int, float)) and figures[key] > 0
+
+
+# ---- issue 15 item 10: --db names a folder, or a file that is not there
+
+@pytest.mark.parametrize("command", [
+    ["residents", "import", "ledger.xlsx"],
+    ["report", "--month", "2026-11"],
+    ["backup", "create"],
+    ["keys", "export", "--out", "k.json"],
+    ["bundle", "import", "b.bundle"],
+    ["bench", "--only", "search"],
+])
+def test_a_mistyped_db_is_an_error_not_a_new_empty_station(tmp_path, capsys, command):
+    from desktop.cli import main
+
+    typo = tmp_path / "statoin.sqlite3"
+    assert main(["--db", str(typo), *command]) == 2
+    err = capsys.readouterr().err
+    assert "找不到数据库文件" in err and str(typo) in err
+    assert not typo.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["init", "--station-code", "340304001", "--station-name", "站",
+                                      "--admin", "admin:admin123"], ["report", "--month", "2026-11"]])
+def test_db_naming_a_folder_is_a_clear_error(tmp_path, capsys, command):
+    from desktop.cli import main
+
+    assert main(["--db", str(tmp_path), *command]) == 2
+    err = capsys.readouterr().err
+    assert "这是一个文件夹，不是数据库文件" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

@@ -158,3 +158,33 @@ def test_a_foundation_database_is_migrated_to_the_counter_schema(tmp_path):
             assert c.execute(text("SELECT count(*) FROM matters")).scalar() == 0
     finally:
         d.close()
+
+
+def _fill(folder: Path) -> None:
+    """Take every free byte of the file system under ``folder``."""
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"x" * 512)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def test_a_full_disk_is_reported_as_a_full_disk_not_as_damage(tmp_path, mount_tmpfs):
+    """Issue 15 item 10: SQLite cannot create the -shm file on a full disk and
+    says "disk I/O error"; that used to come out as 数据库文件已损坏."""
+    made = open_database(tmp_path / "s.sqlite3")
+    made.close()
+    disk = mount_tmpfs("1200k")
+    path = disk / "s.sqlite3"
+    shutil.copy(tmp_path / "s.sqlite3", path)
+    before = _digest(path)
+    _fill(disk)
+    from db.errors import DiskFull
+
+    with pytest.raises(DiskFull) as e:
+        open_database(path)
+    assert "磁盘空间已满" in e.value.user_message and "损坏" not in e.value.user_message
+    assert _digest(path) == before
