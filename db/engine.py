@@ -177,6 +177,17 @@ def _check_sqlite_file(path: Path) -> None:
             raise NotADatabase(str(path))
 
 
+def discard_new_file(path: Path) -> None:
+    """Remove a station file this run created and left without a station (the
+    set-up was cancelled), with its -wal/-shm, so the next start offers the
+    welcome again.  The database must be closed."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            Path(str(path) + suffix).unlink()
+        except FileNotFoundError:
+            pass
+
+
 def backup_sqlite(path: Path, dest: Path) -> Path:
     """Copy a live SQLite database consistently with the backup API."""
     dest.parent.mkdir(parents=True, exist_ok=True)

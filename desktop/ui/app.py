@@ -67,7 +67,7 @@ def run_app(db_url: str | None, paths: AppPaths, settings: Settings) -> int:
 
 
 def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> int:
-    from db.engine import normalize_url, open_database
+    from db.engine import discard_new_file, normalize_url, open_database
     from db.errors import DatabaseCorrupt, StationDeskError
     from desktop.services import accounts, demo
     from desktop.ui.dialogs import FirstRunDialog, LoginDialog, SetupDialog
@@ -77,8 +77,10 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
     worker = SerialWorker()
     choice = 0
     full = normalize_url(url)
+    new_file: Path | None = None  # the station file this run creates, if any
     if full.startswith("sqlite:///") and not Path(full[len("sqlite:///"):]).exists():
-        first = FirstRunDialog(full[len("sqlite:///"):])
+        new_file = Path(full[len("sqlite:///"):])
+        first = FirstRunDialog(str(new_file))
         if not first.exec():
             return 0
         choice = first.choice
@@ -94,6 +96,14 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
         return 2
     actor = None
     station = worker.call(lambda: accounts.station_info(db))
+
+    def abandon(rc: int) -> int:
+        """Set-up not finished: an empty file made now must not hide the welcome next time."""
+        worker.call(db.close)
+        if new_file is not None:
+            worker.call(lambda: discard_new_file(new_file))
+        return rc
+
     if station is None:
         if choice == FirstRunDialog.DEMO:
             try:
@@ -101,14 +111,14 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
                                              label="正在生成演示站点（约 2000 位虚构居民）…")
             except StationDeskError as e:
                 QMessageBox.critical(None, APP_NAME, e.user_message)
-                return 2
+                return abandon(2)
             settings.set("last_username", user)
             QMessageBox.information(None, APP_NAME, f"演示站点已建立。\n\n用户名：{user}\n密码：{password}\n\n"
                                                    "另有站长 zhanzhang、前台 qiantai，密码相同。")
         else:
             setup = SetupDialog(db, worker)
             if not setup.exec():
-                return 0
+                return abandon(0)
             actor = setup.actor
         station = worker.call(lambda: accounts.station_info(db))
     assert station is not None

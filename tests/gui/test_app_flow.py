@@ -12,13 +12,15 @@ def drive(steps, monkeypatch):
 
     The application's own event loop is replaced by a local one: quitting the
     real one would leave Qt refusing to run event loops in later tests."""
-    from desktop.ui.dialogs import FirstRunDialog, LoginDialog
+    from desktop.ui.dialogs import FirstRunDialog, LoginDialog, SetupDialog
 
     log = []
     main_loop = QEventLoop()
     monkeypatch.setattr(QApplication, "exec", lambda self: main_loop.exec())
 
     def tick():
+        if steps.get("stop"):  # run_app returned without a main window
+            return
         app = QApplication.instance()
         win = app.property("mainWindow")
         if win is not None and win.isVisible():
@@ -33,6 +35,9 @@ def drive(steps, monkeypatch):
         elif isinstance(w, QMessageBox):
             log.append(("message", w.text()))
             w.accept()
+        elif isinstance(w, SetupDialog):
+            log.append("setup")
+            steps["setup"](w)
         elif isinstance(w, LoginDialog):
             log.append("login")
             w.password.setText(steps["password"])
@@ -85,3 +90,27 @@ def test_corrupt_database_is_refused_with_a_message(qapp, gui, monkeypatch):
     assert run_app(str(bad), gui.paths, gui.settings) == 2
     assert "损坏" in said[0] or "不是" in said[0]
     assert bad.read_bytes() == b"SQLite format 3\x00" + b"\xff" * 5000
+
+
+def test_cancelling_station_setup_leaves_no_file_and_the_welcome_returns(qapp, gui, monkeypatch):
+    """Issue 14, first run: 建立正式站点 then 取消 used to leave an empty
+    station file, so the next start skipped the welcome and went straight to
+    the set-up form (and the demo choice was gone for good)."""
+    from desktop.ui.app import run_app
+
+    qapp.setProperty("mainWindow", None)
+    steps = {"first_run": lambda d: d.real.click(), "setup": lambda d: d.reject()}
+    log = drive(steps, monkeypatch)
+    assert run_app(None, gui.paths, gui.settings) == 0
+    steps["stop"] = True
+    assert log == ["first-run", "setup"]
+    data = gui.paths.default_db.parent
+    assert not gui.paths.default_db.exists()
+    assert [p.name for p in data.iterdir() if p.name.startswith("station")] == []
+
+    again = {"first_run": lambda d: d.reject()}
+    log2 = drive(again, monkeypatch)
+    assert run_app(None, gui.paths, gui.settings) == 0
+    again["stop"] = True
+    assert log2 == ["first-run"]
+    qapp.setProperty("mainWindow", None)
