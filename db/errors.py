@@ -66,6 +66,34 @@ class DiskFull(StationDeskError):
     user_message = "磁盘空间已满，刚才的操作没有保存。请清理磁盘（或换一个U盘）后重试；已保存的数据不受影响。"
 
 
+class KeyUnavailable(StationDeskError):
+    """An encrypted station file this computer holds no key for."""
+
+    def __init__(self, path: str):
+        super().__init__(
+            f"no key on this computer for {path}",
+            f"这个数据库已加密，本机没有保存它的密钥：\n{path}\n\n"
+            "数据库可能是从别的电脑复制来的，或本机的用户资料被清除过。"
+            "请输入建立站点时打印的恢复码（或管理员密码）解锁。",
+        )
+        self.path = path
+
+
+class WrongKey(StationDeskError):
+    """The key file does not open the database (or is damaged)."""
+
+    def __init__(self, path: str, detail: str = ""):
+        super().__init__(
+            f"key does not open {path}: {detail}",
+            f"无法用密钥解开这个加密的数据库：\n{path}\n\n"
+            "旁边的密钥文件（.key）不属于这个数据库、已损坏，或数据库本身已损坏。程序没有改动它。",
+        )
+
+
+class WrongSecret(StationDeskError):
+    user_message = "恢复码或管理员密码不正确，数据库没有解锁。请核对后再试（恢复码不区分大小写，可以不输入横线）。"
+
+
 class DatabaseIsFolder(StationDeskError):
     def __init__(self, path: str):
         super().__init__(
