@@ -456,8 +456,13 @@ def export_encrypted(clear_uri: str, dest: Path, key: bytes) -> None:
     try:
         version = src.execute("PRAGMA user_version").fetchone()[0]
         src.execute("ATTACH DATABASE ? AS secured KEY ?", (str(dest), f"x'{key.hex()}'"))
+        # A new file under a temporary name: no journal, no sync per table (the
+        # callers verify it, fsync it once and only then give it its real name).
+        src.execute("PRAGMA secured.journal_mode = OFF").fetchall()
+        src.execute("PRAGMA secured.synchronous = OFF")
         src.execute("SELECT sqlcipher_export('secured')").fetchall()
         src.execute(f"PRAGMA secured.user_version = {int(version)}")
+        src.execute("PRAGMA secured.journal_mode = DELETE").fetchall()
         src.execute("DETACH DATABASE secured")
     finally:
         src.close()

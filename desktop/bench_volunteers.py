@@ -2,7 +2,6 @@
 weekly plan of 500 needs over 5 000 volunteers (optimal and greedy)."""
 from __future__ import annotations
 
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -11,13 +10,9 @@ from typing import Any
 
 
 def _copy(url: str, dest: Path) -> str:
-    src = sqlite3.connect(url)
-    out = sqlite3.connect(dest)
-    with out:
-        src.backup(out)
-    src.close()
-    out.close()
-    return str(dest)
+    from db.engine import backup_sqlite, normalize_url
+
+    return str(backup_sqlite(Path(normalize_url(url)[len("sqlite:///"):]), dest))
 
 
 def bench_volunteers(ctx: Any) -> dict[str, Any]:

@@ -87,6 +87,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
             raise StationDeskError("no backup", "备份文件夹里没有找到可用的备份。")
     else:
         src = Path(args.file)
+        backups.warm_key(path)
         backup.verify(src)  # a damaged or foreign file changes nothing
         best = backup.read_info(src) or backup.BackupInfo(src, datetime.fromtimestamp(src.stat().st_mtime),
                                                           "manual", src.stat().st_size)

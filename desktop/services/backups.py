@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from db import backup
+from db import backup, keys
 from db.backup import BackupInfo
 from db.engine import Database, open_database
 from db.errors import SchemaTooNew, StationDeskError, ValidationError
@@ -235,8 +235,19 @@ def list_for(db_path: Path, settings: Settings) -> list[BackupInfo]:
     return sorted(items, key=lambda b: b.created_at, reverse=True)
 
 
+def warm_key(db_path: Path) -> None:
+    """Backups are encrypted with the station's key: unlock it on this computer
+    (its key file survives a damaged database) so they can be checked."""
+    if keys.key_path(db_path).exists():
+        try:
+            keys.station_key(db_path)
+        except StationDeskError as e:
+            log.warning("station key not available: %s", e)
+
+
 def newest_good_for(db_path: Path, settings: Settings) -> BackupInfo | None:
     """The newest backup that passes its check (for a database that may be too damaged to open)."""
+    warm_key(db_path)
     found = [b for b in (backup.newest_good(f, db_path.stem) for f in folders_for(db_path, settings)) if b is not None]
     return max(found, key=lambda b: b.created_at) if found else None
 

@@ -67,7 +67,7 @@ def run_app(db_url: str | None, paths: AppPaths, settings: Settings) -> int:
 
 
 def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> int:
-    from db.engine import discard_new_file, normalize_url, open_database
+    from db.engine import discard_new_file, normalize_url
     from db.errors import DatabaseCorrupt, StationDeskError
     from desktop.services import accounts, demo
     from desktop.ui.dialogs import FirstRunDialog, LoginDialog, SetupDialog
@@ -85,7 +85,9 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
             return 0
         choice = first.choice
     try:
-        db = worker.call(lambda: open_database(url), label="正在打开数据库…")
+        db = open_or_unlock(url, worker)
+        if db is None:
+            return 0
     except DatabaseCorrupt as e:
         recovered = offer_backup_after_corruption(url, settings, worker, e)
         if recovered is None:
@@ -128,6 +130,8 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
             return 0
         actor = login.actor
     assert actor is not None
+    if actor.role == "admin":
+        show_recovery_code_once(db, worker)
     settings.set("last_username", actor.username)
     win = MainWindow(db, actor, station, settings, paths, worker)
     app.setProperty("mainWindow", win)
@@ -139,6 +143,62 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
     finally:
         worker.stop()
         db.close()
+
+
+# ------------------------------------------------ encryption at rest (docs/security.md)
+
+def open_or_unlock(url: str, worker):  # type: ignore[no-untyped-def]
+    """Open the database; an encrypted file this computer has no key for (copied
+    from another PC, profile wiped) asks for the recovery code or an
+    administrator's password.  None when the person gives up."""
+    from db import keys
+    from db.engine import open_database
+    from db.errors import KeyUnavailable, WrongSecret
+
+    while True:
+        try:
+            return worker.call(lambda: open_database(url), label="正在打开数据库…")
+        except KeyUnavailable as e:
+            secret = ask_unlock_secret(e.user_message)
+            if secret is None:
+                return None
+            try:
+                worker.call(lambda: keys.unlock(e.path, secret), label="正在解锁数据库…")
+            except WrongSecret as wrong:
+                QMessageBox.warning(None, APP_NAME, wrong.user_message)
+
+
+def ask_unlock_secret(message: str) -> str | None:
+    from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+    box = QInputDialog()
+    box.setWindowTitle(f"解锁数据库 — {APP_NAME}")
+    box.setLabelText(message + "\n\n恢复码或管理员密码：")
+    box.setTextEchoMode(QLineEdit.EchoMode.Password)
+    box.setOkButtonText("解锁")
+    box.setCancelButtonText("退出")
+    if not box.exec():
+        return None
+    return box.textValue().strip() or None
+
+
+def show_recovery_code_once(db, worker) -> None:  # type: ignore[no-untyped-def]
+    """The recovery code, shown once to an administrator (after set-up, or the
+    first sign-in after a clear database was encrypted)."""
+    from db import keys
+
+    if db.path is None or not keys.has_pending_recovery(db.path):
+        return
+    code = worker.call(lambda: keys.take_recovery_code(db.path))
+    if not code:
+        return
+    box = QMessageBox(QMessageBox.Icon.Information, APP_NAME,
+                      f"本站数据库已加密保存。恢复码（只显示这一次）：\n\n{code}\n\n"
+                      "请现在把恢复码打印或抄写下来，锁在柜子里，不要存在这台电脑上。"
+                      "忘记管理员密码、换电脑或重装系统后，要用它才能打开数据。")
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.addButton("我已抄写好", QMessageBox.ButtonRole.AcceptRole)
+    box.exec()
 
 
 # ------------------------------------------------ a damaged database at start-up

@@ -89,7 +89,7 @@ def test_bench_prints_one_json_object(tmp_path):
     ["backup", "create"],
     ["keys", "export", "--out", "k.json"],
     ["bundle", "import", "b.bundle"],
-    ["bench", "--only", "search"],
+    ["backup", "list"],
 ])
 def test_a_mistyped_db_is_an_error_not_a_new_empty_station(tmp_path, capsys, command):
     from desktop.cli import main
