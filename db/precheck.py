@@ -10,6 +10,7 @@ nothing.  An encrypted file is checked with its key from this computer.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -63,5 +64,7 @@ def collect(path: Path) -> tuple[list[tuple[str]], set[str]]:
     t, box = started
     t.join()
     if "error" in box:
+        if not isinstance(box["error"], (sqlite3.DatabaseError, keys.dbapi().DatabaseError)):
+            return check(path)  # e.g. no key yet when it started (unlocked since): check now
         raise box["error"]
     return box["result"]

@@ -132,7 +132,9 @@ def create(db: Database, actor: Actor | None, settings: Settings, reason: str = 
     where = folder(db, settings)
     assert where is not None
     # A chosen folder (USB stick, second disk) must exist; the default one is made.
-    info = backup.make_backup(path, where, reason, now=now, create_folder=is_default_folder(settings))
+    info = backup.make_backup(path, where, reason, now=now, create_folder=is_default_folder(settings), key=db.key)
+    if db.key is not None:  # clear backups an earlier version left here (a USB stick) are encrypted too
+        backup.secure_clear_backups(where, path, db.key)
     removed = backup.rotate(where, now, stem=path.stem)
     _audit(db, "backup_create", actor if reason in ("manual", "import") else None, kind=reason, file=info.path.name,
            size=info.size, residents=info.residents, matters=info.matters, rotated_out=len(removed))
