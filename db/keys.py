@@ -234,7 +234,14 @@ def create(db_path: str | os.PathLike[str]) -> bytes:
     (a migration interrupted half-way starts again with the same key)."""
     p = Path(db_path)
     if key_path(p).exists():
-        return station_key(p, refresh=True)
+        try:
+            return station_key(p, refresh=True)
+        except KeyUnavailable:
+            if not is_clear(p) or (p.exists() and p.stat().st_size > 0):
+                raise
+            # No data behind it: a key file left from another computer's file.
+            # Kept under another name (never deleted), and a new key made.
+            os.replace(key_path(p), p.with_name(f"{p.name}{KEY_SUFFIX}.orphan-{uuid.uuid4().hex[:8]}"))
     data_key, key_id, code = os.urandom(32), uuid.uuid4().hex, new_recovery_code()
     mid, secret = _machine_secret(create=True) or ("", b"")
     data: dict[str, Any] = {

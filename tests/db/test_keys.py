@@ -62,3 +62,15 @@ def test_administrator_password_unlocks_and_a_dropped_one_does_not(tmp_path, mon
 def test_production_scrypt_parameters_are_strong(monkeypatch):
     monkeypatch.delenv(keys.FAST_KDF_ENV)
     assert keys._kdf_params()["n"] >= 2**17
+
+
+def test_a_key_file_left_without_its_database_does_not_block_a_new_station(tmp_path, monkeypatch):
+    from db.engine import open_database
+
+    db = tmp_path / "s.sqlite3"
+    keys.create(db)
+    _other_computer(monkeypatch, tmp_path)
+    open_database(db).close()  # a new, empty station: a new key, the old key file kept aside
+    assert len(list(tmp_path.glob("s.sqlite3.key.orphan-*"))) == 1
+    keys.forget()
+    open_database(db).close()
