@@ -192,10 +192,12 @@ def show_recovery_code_once(db, worker) -> None:  # type: ignore[no-untyped-def]
     code = worker.call(lambda: keys.take_recovery_code(db.path))
     if not code:
         return
-    box = QMessageBox(QMessageBox.Icon.Information, APP_NAME,
-                      f"本站数据库已加密保存。恢复码（只显示这一次）：\n\n{code}\n\n"
-                      "请现在把恢复码打印或抄写下来，锁在柜子里，不要存在这台电脑上。"
-                      "忘记管理员密码、换电脑或重装系统后，要用它才能打开数据。")
+    box = QMessageBox(QMessageBox.Icon.Information, APP_NAME, "")
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setText("<p>本站数据库已加密保存。恢复码（只显示这一次）：</p>"
+                f"<p style='font-family:Consolas,monospace; font-size:16pt; white-space:nowrap'><b>{code}</b></p>"
+                "<p>请现在把恢复码打印或抄写下来，锁在柜子里，不要存在这台电脑上。<br>"
+                "忘记管理员密码、换电脑或重装系统后，要用它才能打开数据。</p>")
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     box.addButton("我已抄写好", QMessageBox.ButtonRole.AcceptRole)
     box.exec()
