@@ -37,6 +37,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -525,7 +526,8 @@ def _aside_name(db_path: Path, label: str, now: datetime) -> Path:
 
 def set_aside(db_path: str | os.PathLike[str], label: str = "replaced", *, now: datetime | None = None) -> Path | None:
     """Rename a closed database and its ``-wal``/``-shm``/``-journal`` files to
-    ``<stem>.<label>-<time><suffix>`` beside it; nothing is copied or deleted.
+    ``<stem>.<label>-<time><suffix>`` beside it; nothing is deleted (the key
+    file of an encrypted one is copied beside it, so it can still be opened).
     Returns the new name, or None if there was no file."""
     p = Path(db_path)
     if not p.exists():
@@ -545,6 +547,12 @@ def set_aside(db_path: str | os.PathLike[str], label: str = "replaced", *, now: 
             except OSError:
                 log.error("could not move %s back to %s", b.name, a.name)
         raise
+    if keys.key_path(p).exists():  # the set-aside file keeps the station's key: it stays openable
+        try:
+            shutil.copyfile(keys.key_path(p), keys.key_path(aside))
+            keys.owner_only(keys.key_path(aside))
+        except OSError as e:
+            log.warning("could not copy the key file beside %s: %s", aside.name, e)
     fsync_dir(p.parent)
     return aside
 
@@ -601,6 +609,7 @@ def restore(backup_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
                         os.replace(a, Path(str(dst) + s))
                     except OSError:
                         log.error("could not put %s back", a.name)
+            _unlink_quietly(keys.key_path(aside))
         _unlink_quietly(tmp)
         raise _restore_error(e, dst.parent) from e
     fsync_dir(dst.parent)
