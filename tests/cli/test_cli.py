@@ -110,3 +110,22 @@ def test_db_naming_a_folder_is_a_clear_error(tmp_path, capsys, command):
     err = capsys.readouterr().err
     assert "这是一个文件夹，不是数据库文件" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_init_prints_the_recovery_code_once_and_unlock_uses_it_on_another_computer(tmp_path):
+    """Encryption at rest from the command line (docs/security.md)."""
+    import re
+
+    db = str(tmp_path / "s.sqlite3")
+    r = cli("--db", db, "init", "--station-code", "340304001", "--station-name", "幸福里社区党群服务中心",
+            "--admin", "admin:admin123")
+    assert r.returncode == 0, r.stderr
+    code = re.search(r"恢复码（只显示这一次）：(\S+)", r.stdout).group(1)
+    other = {"STATION_DESK_HOME": str(tmp_path / "another-pc")}
+    refused = cli("--db", db, "backup", "create", env_extra=other)
+    assert refused.returncode == 2 and "本机没有保存它的密钥" in refused.stderr
+    wrong = cli("--db", db, "unlock", "--recovery-code", "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF", env_extra=other)
+    assert wrong.returncode == 2 and "恢复码或管理员密码不正确" in wrong.stderr
+    ok = cli("--db", db, "unlock", "--recovery-code", code.lower(), env_extra=other)
+    assert ok.returncode == 0, ok.stderr
+    assert cli("--db", db, "backup", "create", env_extra=other).returncode == 0
