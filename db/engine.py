@@ -197,7 +197,7 @@ def _check_sqlite_file(path: Path) -> bytes | None:
     return key
 
 
-def _secure_clear_file(path: Path) -> tuple[bytes, Path]:
+def _secure_clear_file(path: Path) -> tuple[bytes, Path | None]:
     """Encrypt a station file written by an earlier (clear) version, in place.
 
     1. a data key and key file (``keys.create``; reused if an earlier attempt
@@ -224,7 +224,9 @@ def _secure_clear_file(path: Path) -> tuple[bytes, Path]:
         raise SchemaTooNew(rev[0])  # refused untouched, as before
     key = keys.create(path)
     folder = backup.default_folder(path)
-    made = backup.make_backup(path, folder, "migration", key=key)
+    # An SQLite file with no tables yet (precheck refuses tables without our
+    # stamp) holds nothing to back up: it is simply swapped for an encrypted one.
+    made = backup.make_backup(path, folder, "migration", key=key) if rev is not None else None
     con = keys.connect(path, None)
     try:
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
@@ -236,9 +238,10 @@ def _secure_clear_file(path: Path) -> tuple[bytes, Path]:
         stale.unlink(missing_ok=True)
     try:
         keys.export_encrypted(path.resolve().as_uri() + "?mode=ro", tmp, key)
-        counts, _schema = backup.verify(tmp, key=key)
-        if counts != made.counts:
-            raise DatabaseCorrupt(str(path), "encrypted copy differs from the clear file")
+        if made is not None:
+            counts, _schema = backup.verify(tmp, key=key)
+            if counts != made.counts:
+                raise DatabaseCorrupt(str(path), "encrypted copy differs from the clear file")
         backup.fsync_file(tmp)
         os.replace(tmp, path)
     except BaseException:
@@ -247,7 +250,7 @@ def _secure_clear_file(path: Path) -> tuple[bytes, Path]:
     backup.fsync_dir(path.parent)
     secured = backup.secure_clear_backups(folder, path, key)
     log.info("station file encrypted at rest; %d earlier backups encrypted", secured)
-    return key, made.path
+    return key, made.path if made is not None else None
 
 
 def discard_new_file(path: Path) -> None:

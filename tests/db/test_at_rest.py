@@ -158,3 +158,16 @@ def test_a_clear_database_is_encrypted_on_first_open_after_a_backup(tmp_path):
     again = open_database(path)
     assert again.secured_now is False
     again.close()
+
+
+def test_an_empty_sqlite_file_becomes_an_encrypted_station(tmp_path):
+    path = tmp_path / "station.sqlite3"
+    con = sqlite3.connect(path)  # an SQLite file with a header and no tables
+    con.execute("CREATE TABLE x (a)")
+    con.execute("DROP TABLE x")
+    con.commit()
+    con.close()
+    assert keys.is_clear(path) and path.stat().st_size > 0
+    db, _ = _station(path)
+    db.close()
+    _plain_sqlite_cannot_read(path)
