@@ -245,7 +245,11 @@ def verify(path: str | os.PathLike[str], *, quick: bool = False,
     except OSError as e:
         raise BackupInvalid(str(p), str(e)) from e
     except StationDeskError as e:  # WrongKey: not ours, damaged, or another station's key
-        raise BackupInvalid(str(p), str(e)) from e
+        err = BackupInvalid(str(p), str(e))
+        err.user_message = (f"这个备份是加密的，本机没有能打开它的密钥：\n{p}\n\n"
+                            "它可能来自另一台电脑，或已损坏。当前数据库没有改动。"
+                            "在新电脑上恢复时，请提供建立站点时的恢复码（命令行：backup restore 备份文件 --recovery-code 恢复码）。")
+        raise err from e
     try:
         con = keys.connect(_ro_uri(p), key, uri=True)
     except SQL_ERRORS as e:

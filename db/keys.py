@@ -394,6 +394,18 @@ def portable_wraps(db_path: str | os.PathLike[str]) -> dict[str, Any] | None:
             "wraps": [w for w in data["wraps"] if w.get("kind") in ("recovery", "password")]}
 
 
+def adopt(db_path: str | os.PathLike[str], wraps: dict[str, Any], key: bytes) -> None:
+    """A new key file for ``db_path`` from a backup's ``portable_wraps`` (the
+    station is being restored on a computer that never had it), with this
+    computer's machine wrap added."""
+    p = Path(db_path)
+    data = {"format": FORMAT, "id": wraps["id"], "cipher": wraps.get("cipher") or CIPHER,
+            "wraps": [w for w in wraps["wraps"] if w.get("kind") in ("recovery", "password")]}
+    data["wraps"].append(_machine_wrap(key, data["id"]))
+    _save(p, data)
+    _remember(p, key)
+
+
 def unlock_wraps(wraps: dict[str, Any], secret: str) -> bytes:
     """The data key from a sidecar's ``portable_wraps``; raises ``WrongSecret``."""
     key = _try_secret(wraps, secret)

@@ -129,3 +129,23 @@ def test_init_prints_the_recovery_code_once_and_unlock_uses_it_on_another_comput
     ok = cli("--db", db, "unlock", "--recovery-code", code.lower(), env_extra=other)
     assert ok.returncode == 0, ok.stderr
     assert cli("--db", db, "backup", "create", env_extra=other).returncode == 0
+
+
+def test_a_backup_is_restored_on_a_new_computer_with_the_recovery_code(tmp_path):
+    import re
+
+    db = str(tmp_path / "old-pc" / "s.sqlite3")
+    (tmp_path / "old-pc").mkdir()
+    r = cli("--db", db, "init", "--station-code", "340304001", "--station-name", "幸福里社区党群服务中心",
+            "--admin", "admin:admin123")
+    code = re.search(r"恢复码（只显示这一次）：(\S+)", r.stdout).group(1)
+    made = json.loads(cli("--db", db, "backup", "create", "--json").stdout)
+    new_pc = {"STATION_DESK_HOME": str(tmp_path / "new-pc")}
+    fresh = str(tmp_path / "new-pc-data" / "s.sqlite3")
+    (tmp_path / "new-pc-data").mkdir()
+    without = cli("--db", fresh, "backup", "restore", made["path"], env_extra=new_pc)
+    assert without.returncode == 2 and "恢复码" in without.stderr and not Path(fresh).exists()
+    restored = cli("--db", fresh, "backup", "restore", made["path"], "--recovery-code", code, env_extra=new_pc)
+    assert restored.returncode == 0, restored.stderr
+    again = cli("--db", fresh, "backup", "create", "--json", env_extra=new_pc)
+    assert again.returncode == 0 and json.loads(again.stdout)["residents"] == 0
