@@ -21,6 +21,12 @@ File names: ``station-20261123-153208-auto.sqlite3`` (+ ``.json``), reasons
 ``db.engine`` before a migration are listed too (reason ``migration``,
 without counts until verified).
 
+Backups are encrypted with the station's data key (``db.keys``), like the
+station file: the backup API between two SQLCipher connections keyed alike,
+or ``sqlcipher_export`` from a clear file.  The sidecar carries the key's
+recovery and password wraps (never the machine one), so a backup taken to
+another computer opens with the recovery code.  Files are owner-only (0600).
+
 ``restore`` needs the database closed (``Database.close()``) — see its
 docstring; ``desktop.services.backups.restore`` does the closing and reopening.
 """
@@ -31,12 +37,16 @@ import json
 import logging
 import os
 import re
+import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterable
 
+from sqlcipher3 import dbapi2 as sqlcipher
+
+from db import keys
 from db.errors import (
     BackupDiskFull,
     BackupFailed,
@@ -51,6 +61,8 @@ from db.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+SQL_ERRORS = (sqlite3.Error, sqlcipher.Error)  # clear files from earlier versions, encrypted ones
 
 REASONS = ("auto", "manual", "migration", "import")
 ROTATED_REASONS = ("auto", "manual", "import")  # backups before a migration are kept
@@ -159,7 +171,7 @@ def _live_ro_uri(path: Path) -> str:
     return path.resolve().as_uri() + "?mode=ro"
 
 
-def _fsync_file(path: Path) -> None:
+def fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
         os.fsync(fd)
@@ -167,7 +179,7 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     if os.name == "nt":  # directories cannot be opened for fsync on Windows
         return
     try:
@@ -192,36 +204,55 @@ def _unlink_quietly(*paths: Path) -> None:
             log.warning("could not remove %s: %s", p.name, e)
 
 
-def _copy_sqlite(source_uri: str, dest: Path) -> None:
-    """Copy with the backup API into ``dest`` (a new file), rollback-journal mode, synced."""
-    src = sqlite3.connect(source_uri, uri=True)
-    try:
-        out = sqlite3.connect(dest)
+def _copy_sqlite(source: Path, source_uri: str, dest: Path, key: bytes | None) -> None:
+    """Copy into ``dest`` (a new file, encrypted with ``key``), rollback-journal
+    mode, owner-only, synced.  An encrypted source is copied with the backup
+    API (both ends keyed alike); a clear one from an earlier version is
+    exported encrypted."""
+    if key is not None and keys.is_clear(source):
+        keys.export_encrypted(source_uri, dest, key)
+    else:
+        src = keys.connect(source_uri, key, uri=True)
         try:
-            src.backup(out)
-            # The copied header says WAL; a backup is one self-contained file.
-            out.execute("PRAGMA journal_mode=DELETE").fetchall()
+            out = keys.connect(dest, key)
+            try:
+                src.backup(out)
+                # The copied header says WAL; a backup is one self-contained file.
+                out.execute("PRAGMA journal_mode=DELETE").fetchall()
+            finally:
+                out.close()
         finally:
-            out.close()
-    finally:
-        src.close()
-    _fsync_file(dest)
+            src.close()
+    keys.owner_only(dest)
+    fsync_file(dest)
 
 
-def verify(path: str | os.PathLike[str], *, quick: bool = False) -> tuple[dict[str, int], str | None]:
+def verify(path: str | os.PathLike[str], *, quick: bool = False,
+           key: bytes | None = None) -> tuple[dict[str, int], str | None]:
     """Check a backup file: integrity (``quick_check`` if ``quick``) and that it
-    is a station database.  Returns (rows per table, schema revision); raises
-    ``BackupInvalid``."""
+    is a station database.  An encrypted one is read with ``key``, else with a
+    key this process has unlocked (``keys.key_for_file``).  Returns (rows per
+    table, schema revision); raises ``BackupInvalid``."""
     p = Path(path)
     try:
         with open(p, "rb") as f:
-            if f.read(16) != b"SQLite format 3\x00":
-                raise BackupInvalid(str(p), "not an SQLite file")
+            if not f.read(16):
+                raise BackupInvalid(str(p), "empty file")
+        if keys.is_clear(p):
+            key = None
+        elif key is None:
+            key = keys.key_for_file(p)
     except OSError as e:
         raise BackupInvalid(str(p), str(e)) from e
+    except StationDeskError as e:  # WrongKey: not ours, damaged, or another station's key
+        err = BackupInvalid(str(p), str(e))
+        err.user_message = (f"这个备份是加密的，本机没有能打开它的密钥：\n{p}\n\n"
+                            "它可能来自另一台电脑，或已损坏。当前数据库没有改动。"
+                            "在新电脑上恢复时，请提供建立站点时的恢复码（命令行：backup restore 备份文件 --recovery-code 恢复码）。")
+        raise err from e
     try:
-        con = sqlite3.connect(_ro_uri(p), uri=True)
-    except sqlite3.Error as e:
+        con = keys.connect(_ro_uri(p), key, uri=True)
+    except SQL_ERRORS as e:
         raise BackupInvalid(str(p), str(e)) from e
     try:
         rows = con.execute("PRAGMA quick_check" if quick else "PRAGMA integrity_check").fetchall()
@@ -234,7 +265,7 @@ def verify(path: str | os.PathLike[str], *, quick: bool = False) -> tuple[dict[s
         schema = con.execute("SELECT version_num FROM alembic_version").fetchone()
         counts = {t: int(con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0])
                   for t in tables if t != "alembic_version"}
-    except sqlite3.Error as e:
+    except SQL_ERRORS as e:
         raise BackupInvalid(str(p), str(e)) from e
     finally:
         con.close()
@@ -339,29 +370,30 @@ def _remove_stale_parts(folder: Path, stem: str) -> None:
 
 # ------------------------------------------------------------------ backup
 
-def _check_source(src: Path) -> None:
+def _check_source(src: Path, key: bytes | None) -> None:
     """Raise DatabaseCorrupt if the live database itself fails ``quick_check``."""
     try:
-        con = sqlite3.connect(_live_ro_uri(src), uri=True)
+        con = keys.connect(_live_ro_uri(src), None if keys.is_clear(src) else key, uri=True)
         try:
             rows = con.execute("PRAGMA quick_check").fetchall()
         finally:
             con.close()
-    except sqlite3.DatabaseError as e:
+    except SQL_ERRORS as e:
         raise DatabaseCorrupt(str(src), str(e)) from e
     if rows != [("ok",)]:
         raise DatabaseCorrupt(str(src), "; ".join(str(r[0]) for r in rows[:5]))
 
 
 def make_backup(db_path: str | os.PathLike[str], folder: str | os.PathLike[str], reason: str = "manual", *,
-                now: datetime | None = None, create_folder: bool = True) -> BackupInfo:
+                now: datetime | None = None, create_folder: bool = True, key: bytes | None = None) -> BackupInfo:
     """Back up the (possibly open) database at ``db_path`` into ``folder``.
 
     With ``create_folder`` the folder is made if its parent exists; without,
     it must exist (a folder someone chose on a USB stick: when the stick is
     out, that is an error, not a new folder on the system disk).  Raises ``BackupFailed`` and
     its kinds for the backup location, ``DatabaseCorrupt`` when the database
-    itself cannot be read.
+    itself cannot be read.  The backup is encrypted with ``key`` (default: the
+    station's data key, ``keys.station_key``).
     """
     if reason not in REASONS:
         raise ValueError(f"unknown backup reason {reason!r}")
@@ -369,6 +401,8 @@ def make_backup(db_path: str | os.PathLike[str], folder: str | os.PathLike[str],
     now = (now or datetime.now()).replace(microsecond=0)
     if not src.is_file():
         raise DatabaseCorrupt(str(src), "database file missing")
+    if key is None and keys.key_path(src).exists():
+        key = keys.station_key(src)
     if not dest_dir.is_dir():
         if not create_folder:
             raise BackupFolderMissing(str(dest_dir), "folder missing")
@@ -384,31 +418,34 @@ def make_backup(db_path: str | os.PathLike[str], folder: str | os.PathLike[str],
     side_tmp = side_final.with_name(side_final.name + PART)
     renamed = False
     try:
-        _copy_sqlite(_live_ro_uri(src), tmp)
+        _copy_sqlite(src, _live_ro_uri(src), tmp, key)
         try:
-            counts, schema = verify(tmp)
+            counts, schema = verify(tmp, key=key)
         except BackupInvalid as e:
             # Just written and already bad: the source or the medium is faulty.
-            _check_source(src)
+            _check_source(src, key)
             raise BackupFailed(str(dest_dir), f"verification failed: {e}") from e
         size = tmp.stat().st_size
         meta = {"format": SIDECAR_FORMAT, "created_at": now.isoformat(), "reason": reason, "size": size,
                 "integrity": "ok", "schema": schema, "source": src.name, "counts": counts}
+        if key is not None:
+            meta["key"] = keys.portable_wraps(src)
         with open(side_tmp, "w", encoding="utf-8") as f:
             json.dump(meta, f, ensure_ascii=False, indent=1)
             f.flush()
             os.fsync(f.fileno())
+        keys.owner_only(side_tmp)
         if final.exists() or side_final.exists():  # never write over a backup
             raise BackupFailed(str(dest_dir), f"{final.name} appeared meanwhile")
         os.replace(tmp, final)
         renamed = True
         os.replace(side_tmp, side_final)
-        _fsync_dir(dest_dir)
+        fsync_dir(dest_dir)
     except BaseException as e:
         _unlink_quietly(tmp, tmp.with_name(tmp.name + "-journal"), side_tmp)
         if renamed:  # all or nothing: a backup without its counts is not "made"
             _unlink_quietly(final)
-        if isinstance(e, (OSError, sqlite3.Error)):
+        if isinstance(e, (OSError, *SQL_ERRORS)):
             raise backup_error(e, dest_dir, src) from e
         raise
     log.info("backup written: %s (%d bytes, %s)", final.name, size, reason)
@@ -493,7 +530,8 @@ def _aside_name(db_path: Path, label: str, now: datetime) -> Path:
 
 def set_aside(db_path: str | os.PathLike[str], label: str = "replaced", *, now: datetime | None = None) -> Path | None:
     """Rename a closed database and its ``-wal``/``-shm``/``-journal`` files to
-    ``<stem>.<label>-<time><suffix>`` beside it; nothing is copied or deleted.
+    ``<stem>.<label>-<time><suffix>`` beside it; nothing is deleted (the key
+    file of an encrypted one is copied beside it, so it can still be opened).
     Returns the new name, or None if there was no file."""
     p = Path(db_path)
     if not p.exists():
@@ -513,12 +551,18 @@ def set_aside(db_path: str | os.PathLike[str], label: str = "replaced", *, now: 
             except OSError:
                 log.error("could not move %s back to %s", b.name, a.name)
         raise
-    _fsync_dir(p.parent)
+    if keys.key_path(p).exists():  # the set-aside file keeps the station's key: it stays openable
+        try:
+            shutil.copyfile(keys.key_path(p), keys.key_path(aside))
+            keys.owner_only(keys.key_path(aside))
+        except OSError as e:
+            log.warning("could not copy the key file beside %s: %s", aside.name, e)
+    fsync_dir(p.parent)
     return aside
 
 
 def restore(backup_path: str | os.PathLike[str], db_path: str | os.PathLike[str], *,
-            aside_label: str = "replaced", now: datetime | None = None) -> Path | None:
+            aside_label: str = "replaced", now: datetime | None = None, key: bytes | None = None) -> Path | None:
     """Replace the database at ``db_path`` with a copy of ``backup_path``.
 
     **The caller must have closed the database** (every connection:
@@ -534,12 +578,14 @@ def restore(backup_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
     On any failure the current database stays (or is put back) where it was.
     """
     src, dst = Path(backup_path), Path(db_path)
-    verify(src)
+    if key is None and keys.key_path(dst).exists():
+        key = keys.station_key(dst)  # a clear backup from an earlier version is restored encrypted
+    verify(src, key=key)
     tmp = dst.with_name(dst.name + ".restoring")
     _unlink_quietly(tmp, Path(str(tmp) + "-journal"))
     try:
-        _copy_sqlite(_ro_uri(src), tmp)
-        rows = sqlite3.connect(_ro_uri(tmp), uri=True)
+        _copy_sqlite(src, _ro_uri(src), tmp, key)
+        rows = keys.connect(_ro_uri(tmp), key, uri=True)
         try:
             if rows.execute("PRAGMA quick_check").fetchall() != [("ok",)]:
                 raise DiskIOError("copy of backup failed quick_check",
@@ -548,7 +594,7 @@ def restore(backup_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
             rows.close()
     except BaseException as e:
         _unlink_quietly(tmp, Path(str(tmp) + "-journal"))
-        if isinstance(e, (OSError, sqlite3.Error)):
+        if isinstance(e, (OSError, *SQL_ERRORS)):
             raise _restore_error(e, dst.parent) from e
         raise
     try:
@@ -567,8 +613,52 @@ def restore(backup_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
                         os.replace(a, Path(str(dst) + s))
                     except OSError:
                         log.error("could not put %s back", a.name)
+            _unlink_quietly(keys.key_path(aside))
         _unlink_quietly(tmp)
         raise _restore_error(e, dst.parent) from e
-    _fsync_dir(dst.parent)
+    fsync_dir(dst.parent)
     log.info("restored %s from %s; previous file kept as %s", dst.name, src.name, aside.name if aside else "-")
     return aside
+
+
+# ------------------------------------------------------------------ at rest
+
+def secure_clear_backups(folder: str | os.PathLike[str], db_path: str | os.PathLike[str], key: bytes) -> int:
+    """Encrypt this station's backups in ``folder`` still in clear (written by
+    an earlier version): each is exported encrypted under a temporary name,
+    verified to hold the same rows, and renamed over the clear one; its
+    sidecar is updated.  A backup that fails is left as it was (logged).
+    Returns how many were encrypted."""
+    done = 0
+    for b in list_backups(folder, Path(db_path).stem):
+        if not keys.is_clear(b.path):
+            continue
+        tmp = b.path.with_name(b.path.name + PART)
+        try:
+            before, schema = verify(b.path)
+            _unlink_quietly(tmp)
+            keys.export_encrypted(_ro_uri(b.path), tmp, key)
+            after, _ = verify(tmp, key=key)
+            if after != before:
+                raise BackupInvalid(str(b.path), "encrypted copy differs")
+            fsync_file(tmp)
+            os.replace(tmp, b.path)
+        except (StationDeskError, OSError, *SQL_ERRORS) as e:
+            _unlink_quietly(tmp)
+            log.warning("could not encrypt backup %s: %s", b.path.name, e)
+            continue
+        meta = dict(b.extra) if b.extra else {"format": SIDECAR_FORMAT, "created_at": b.created_at.isoformat(),
+                                              "reason": b.reason, "integrity": "ok", "schema": schema,
+                                              "counts": before}
+        meta["size"] = b.path.stat().st_size
+        meta["key"] = keys.portable_wraps(db_path)
+        try:
+            side = b.sidecar
+            side_tmp = side.with_name(side.name + PART)
+            side_tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(side_tmp, side)
+        except OSError as e:
+            log.warning("could not update the sidecar of %s: %s", b.path.name, e)
+        done += 1
+    fsync_dir(Path(folder))
+    return done

@@ -1,4 +1,4 @@
-"""Opening a database: SQLite for a station, PostgreSQL for a hub.
+"""Opening a database: SQLite (encrypted with SQLCipher) for a station, PostgreSQL for a hub.
 
 ``open_database(url)`` is the single entry point.  On SQLite it sets the
 pragmas the product relies on (WAL, foreign keys, synchronous FULL, a busy
@@ -7,14 +7,20 @@ program, copies the file with SQLite's backup API before applying the shipped
 alembic migrations.  A database whose schema is newer than the program is
 refused untouched.  PostgreSQL goes through the same code path minus the
 file-level parts.
+
+A station file is encrypted at rest (``db.keys``): a new file gets a data key
+and its key file; an existing clear file from an earlier version is secured on
+first open (``_secure_clear_file``: an encrypted, verified backup first, then
+an encrypted copy swapped in, then the old clear backups beside it encrypted).
 """
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sqlite3
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -24,10 +30,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 import db.writes  # noqa: F401  (registers the write-path hooks)
-from db import precheck
+from db import keys, precheck
 from db.errors import (
     DatabaseCorrupt,
+    DatabaseIsFolder,
+    DatabaseMissing,
     DatabaseNotWritable,
+    DiskFull,
+    DiskIOError,
+    StationDeskError,
+    WrongKey,
     DatabaseUnavailable,
     NotADatabase,
     SchemaTooNew,
@@ -63,6 +75,8 @@ class Database:
     path: Path | None = None  # the SQLite file, None on a server
     backup_path: Path | None = None  # written before the last migration
     migrated_from: str | None = None
+    key: bytes | None = field(default=None, repr=False)  # the SQLCipher data key (SQLite only)
+    secured_now: bool = False  # this open encrypted a clear file from an earlier version
 
     @property
     def is_sqlite(self) -> bool:
@@ -81,10 +95,17 @@ class Database:
         self.engine.dispose()
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, key: bytes | None) -> Engine:
     # hide_parameters: error messages (and so logs) never carry residents' data.
-    engine = create_engine(url, hide_parameters=True,
+    dbapi = keys.dbapi()
+    engine = create_engine(url, hide_parameters=True, module=dbapi,
                            connect_args={"isolation_level": None, "check_same_thread": False})
+
+    @event.listens_for(engine, "do_connect")
+    def _keyed_connect(_dialect, _record, cargs, cparams):  # type: ignore[no-untyped-def]
+        con = dbapi.connect(*cargs, **cparams)
+        keys.apply_key(con, key)  # before anything else touches the file
+        return con
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -102,8 +123,51 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def _check_sqlite_file(path: Path) -> None:
-    """Refuse what we cannot safely open, before SQLAlchemy touches it."""
+# Below this much free space an I/O error while opening is taken for a full disk
+# (SQLite reports a -shm file it could not create as "disk I/O error").
+LOW_SPACE = 1 << 20
+
+
+def _open_error(path: Path, e: BaseException) -> StationDeskError:
+    """What an SQLite error met while opening ``path`` means for the person at
+    the desk: a full disk or an I/O fault is not a damaged database."""
+    msg = str(getattr(e, "orig", None) or e).lower()
+    try:
+        low = shutil.disk_usage(path.parent).free < LOW_SPACE
+    except OSError:
+        low = False
+    if "full" in msg or (low and ("i/o" in msg or "unable to open" in msg)):
+        return DiskFull(f"{path}: {msg}", f"数据库所在的磁盘空间已满，无法打开数据库：\n{path}\n\n"
+                                          "请清理磁盘（或换一个位置存放数据）后重试。数据库没有被改动。")
+    if "i/o" in msg:
+        return DiskIOError(f"{path}: {msg}", f"读取数据库时磁盘出错：\n{path}\n\n"
+                                            "请检查U盘或硬盘是否已拔出或损坏。程序没有改动这个文件。")
+    if "readonly" in msg or "unable to open" in msg:
+        return DatabaseNotWritable(str(path), msg)
+    if "not a database" in msg and not keys.is_clear(path):
+        return WrongKey(str(path), msg)  # the key file does not fit, or page 1 is damaged
+    return DatabaseCorrupt(str(path), msg)
+
+
+def require_existing(path_or_url: str | os.PathLike[str]) -> None:
+    """For commands that work on an existing station: a file path must name an
+    existing database file (a typo must not create a new, empty station)."""
+    url = normalize_url(path_or_url)
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or u.database in (None, "", ":memory:"):
+        return
+    path = Path(u.database)
+    if path.is_dir():
+        raise DatabaseIsFolder(str(path))
+    if not path.exists():
+        raise DatabaseMissing(str(path))
+
+
+def _check_sqlite_file(path: Path) -> bytes | None:
+    """Refuse what we cannot safely open, before SQLAlchemy touches it.
+    Returns the data key of an encrypted file, None for a new or clear one."""
+    if path.is_dir():
+        raise DatabaseIsFolder(str(path))
     folder = path.parent
     if not folder.exists():
         try:
@@ -113,31 +177,103 @@ def _check_sqlite_file(path: Path) -> None:
     if not os.access(folder, os.W_OK | os.X_OK):
         # WAL mode needs to create -wal and -shm files beside the database.
         raise DatabaseNotWritable(str(folder))
+    key = None
     if path.exists():
         if not os.access(path, os.R_OK | os.W_OK):
             raise DatabaseNotWritable(str(path))
-        with open(path, "rb") as f:
-            head = f.read(16)
-        if head and head != b"SQLite format 3\x00":
-            raise NotADatabase(str(path))
+        if not keys.is_clear(path):
+            if not keys.key_path(path).exists():
+                raise NotADatabase(str(path))
+            key = keys.station_key(path)
         try:
             rows, tables = precheck.collect(path)
-        except sqlite3.DatabaseError as e:
-            raise DatabaseCorrupt(str(path), str(e)) from e
+        except (sqlite3.DatabaseError, keys.dbapi().DatabaseError) as e:
+            raise _open_error(path, e) from e
         if rows != [("ok",)]:
             raise DatabaseCorrupt(str(path), "; ".join(r[0] for r in rows[:5]))
         if tables and "alembic_version" not in tables:
             # Someone else's SQLite file: refuse before WAL mode rewrites its header.
             raise NotADatabase(str(path))
+    return key
+
+
+def _secure_clear_file(path: Path) -> tuple[bytes, Path | None]:
+    """Encrypt a station file written by an earlier (clear) version, in place.
+
+    1. a data key and key file (``keys.create``; reused if an earlier attempt
+       was interrupted);
+    2. a verified backup (``migration``), already encrypted — no clear copy
+       is ever written;
+    3. the clear file is checkpointed out of WAL mode, copied encrypted under a
+       temporary name with ``sqlcipher_export``, the copy verified (same rows
+       per table), and renamed over the clear file;
+    4. clear backups left in the default backup folder are encrypted too.
+    Until step 3's rename the clear file is untouched, so a failure or power
+    cut leaves the station as it was (with an encrypted backup of it)."""
+    from db import backup
+    from db.migrations import run
+
+    con = keys.connect(path.resolve().as_uri() + "?mode=ro", None, uri=True)
+    try:
+        rev = con.execute("SELECT version_num FROM alembic_version").fetchone()
+    except keys.dbapi().Error:
+        rev = None
+    finally:
+        con.close()
+    if rev is not None and rev[0] not in run.known_revisions():
+        raise SchemaTooNew(rev[0])  # refused untouched, as before
+    key = keys.create(path)
+    folder = backup.default_folder(path)
+    # An SQLite file with no tables yet (precheck refuses tables without our
+    # stamp) holds nothing to back up: it is simply swapped for an encrypted one.
+    made = backup.make_backup(path, folder, "migration", key=key) if rev is not None else None
+    con = keys.connect(path, None)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        con.execute("PRAGMA journal_mode=DELETE").fetchall()
+    finally:
+        con.close()
+    tmp = path.with_name(path.name + ".securing")
+    for stale in (tmp, Path(str(tmp) + "-journal")):
+        stale.unlink(missing_ok=True)
+    try:
+        keys.export_encrypted(path.resolve().as_uri() + "?mode=ro", tmp, key)
+        if made is not None:
+            counts, _schema = backup.verify(tmp, key=key)
+            if counts != made.counts:
+                raise DatabaseCorrupt(str(path), "encrypted copy differs from the clear file")
+        backup.fsync_file(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    backup.fsync_dir(path.parent)
+    secured = backup.secure_clear_backups(folder, path, key)
+    log.info("station file encrypted at rest; %d earlier backups encrypted", secured)
+    return key, made.path if made is not None else None
+
+
+def discard_new_file(path: Path) -> None:
+    """Remove a station file this run created and left without a station (the
+    set-up was cancelled), with its -wal/-shm and key file, so the next start
+    offers the welcome again.  The database must be closed."""
+    keys.forget(path)
+    for suffix in ("", "-wal", "-shm", "-journal", keys.KEY_SUFFIX):
+        try:
+            Path(str(path) + suffix).unlink()
+        except FileNotFoundError:
+            pass
 
 
 def backup_sqlite(path: Path, dest: Path) -> Path:
-    """Copy a live SQLite database consistently with the backup API."""
+    """Copy a live SQLite database consistently with the backup API (for the
+    benchmarks); an encrypted one stays encrypted and gets a copy of its key file."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
-    src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    key = keys.key_if_encrypted(path)
+    src = keys.connect(f"file:{path}?mode=ro", key, uri=True)
     try:
-        out = sqlite3.connect(tmp)
+        out = keys.connect(tmp, key)
         try:
             src.backup(out)
         finally:
@@ -145,6 +281,9 @@ def backup_sqlite(path: Path, dest: Path) -> Path:
     finally:
         src.close()
     os.replace(tmp, dest)
+    if key is not None:
+        shutil.copyfile(keys.key_path(path), keys.key_path(dest))
+        keys.owner_only(keys.key_path(dest))
     return dest
 
 
@@ -168,17 +307,26 @@ def open_database(path_or_url: str | os.PathLike[str], *, migrate: bool = True) 
         if u.database in (None, "", ":memory:"):
             raise ValueError("an in-memory database cannot hold a station")
         path = Path(u.database)
-        _check_sqlite_file(path)
-        engine = _sqlite_engine(url)
+        key = _check_sqlite_file(path)
+        secured_backup = None
+        if key is None:
+            if path.exists() and path.stat().st_size > 0:
+                key, secured_backup = _secure_clear_file(path)
+            else:
+                key = keys.create(path)
+        engine = _sqlite_engine(url, key)
         try:
             with engine.connect():
                 pass
+            for suffix in ("", "-wal", "-shm"):
+                if Path(str(path) + suffix).exists():
+                    keys.owner_only(Path(str(path) + suffix))
         except OperationalError as e:
             engine.dispose()
-            msg = str(e.orig).lower()
-            if "readonly" in msg or "unable to open" in msg:
-                raise DatabaseNotWritable(str(path), str(e.orig)) from e
-            raise
+            err = _open_error(path, e)
+            if isinstance(err, DatabaseCorrupt):
+                raise
+            raise err from e
     else:
         engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
         try:
@@ -189,6 +337,8 @@ def open_database(path_or_url: str | os.PathLike[str], *, migrate: bool = True) 
             raise DatabaseUnavailable(str(e.orig)) from e
 
     db = Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), path=path)
+    if path is not None:
+        db.key, db.secured_now, db.backup_path = key, secured_backup is not None, secured_backup
     try:
         rev = current_revision(engine)
         if rev != SCHEMA_HEAD:
@@ -214,7 +364,7 @@ def _migrate(db: Database, rev: str | None, allowed: bool) -> None:
         # The same verified, rotation-safe backup the 数据备份 page lists (as 升级前).
         from db import backup
 
-        db.backup_path = backup.make_backup(db.path, backup.default_folder(db.path), "migration").path
+        db.backup_path = backup.make_backup(db.path, backup.default_folder(db.path), "migration", key=db.key).path
         log.info("backed up database before migrating from %s", rev)
     run.upgrade(db.engine)
     db.migrated_from = rev

@@ -66,6 +66,54 @@ class DiskFull(StationDeskError):
     user_message = "磁盘空间已满，刚才的操作没有保存。请清理磁盘（或换一个U盘）后重试；已保存的数据不受影响。"
 
 
+class KeyUnavailable(StationDeskError):
+    """An encrypted station file this computer holds no key for."""
+
+    def __init__(self, path: str):
+        super().__init__(
+            f"no key on this computer for {path}",
+            f"这个数据库已加密，本机没有保存它的密钥：\n{path}\n\n"
+            "数据库可能是从别的电脑复制来的，或本机的用户资料被清除过。"
+            "请输入建立站点时打印的恢复码（或管理员密码）解锁。",
+        )
+        self.path = path
+
+
+class WrongKey(StationDeskError):
+    """The key file does not open the database (or is damaged)."""
+
+    def __init__(self, path: str, detail: str = ""):
+        super().__init__(
+            f"key does not open {path}: {detail}",
+            f"无法用密钥解开这个加密的数据库：\n{path}\n\n"
+            "旁边的密钥文件（.key）不属于这个数据库、已损坏，或数据库本身已损坏。程序没有改动它。",
+        )
+
+
+class WrongSecret(StationDeskError):
+    user_message = "恢复码或管理员密码不正确，数据库没有解锁。请核对后再试（恢复码不区分大小写，可以不输入横线）。"
+
+
+class DatabaseIsFolder(StationDeskError):
+    def __init__(self, path: str):
+        super().__init__(
+            f"database path is a folder: {path}",
+            f"这是一个文件夹，不是数据库文件：\n{path}\n\n"
+            "请指定数据库文件本身，例如 …\\station.sqlite3。",
+        )
+
+
+class DatabaseMissing(StationDeskError):
+    """A command that works on an existing station was given a path with no file."""
+
+    def __init__(self, path: str):
+        super().__init__(
+            f"no database at {path}",
+            f"找不到数据库文件：\n{path}\n\n"
+            "请检查路径是否写错。程序没有新建数据库；要建立新站点，请用 init 或 demo 命令，或直接打开程序。",
+        )
+
+
 class DiskIOError(StationDeskError):
     user_message = "读写磁盘时出错，刚才的操作没有保存。请检查U盘或硬盘是否已拔出或损坏。"
 

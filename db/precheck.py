@@ -3,8 +3,9 @@
 ``PRAGMA quick_check`` reads the whole file (about 150 ms for a
 100 000-resident station).  SQLite releases the GIL while it works, so the
 app starts the check first thing and imports Qt and SQLAlchemy meanwhile;
-``open_database`` then collects the result.  Only the standard library here,
-so starting it costs nothing.
+``open_database`` then collects the result.  Only the standard library and
+``db.keys`` (whose heavy imports wait for the thread), so starting it costs
+nothing.  An encrypted file is checked with its key from this computer.
 """
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from db import keys
+
 _pending: dict[str, tuple[threading.Thread, dict]] = {}
 _lock = threading.Lock()
 
 
 def check(path: Path) -> tuple[list[tuple[str]], set[str]]:
-    """quick_check rows and the table names; raises sqlite3.DatabaseError."""
-    con = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
+    """quick_check rows and the table names; raises the driver's DatabaseError
+    (``KeyUnavailable`` when an encrypted file has no key here)."""
+    con = keys.connect(f"file:{path}?mode=rw", keys.key_if_encrypted(path), uri=True)
     try:
         rows = con.execute("PRAGMA quick_check").fetchall()
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -33,7 +37,7 @@ def begin(path: str | os.PathLike[str]) -> None:
     p = Path(path).expanduser().resolve()
     try:
         with open(p, "rb") as f:
-            if f.read(16) != b"SQLite format 3\x00":
+            if f.read(16) != keys.CLEAR_HEADER and not keys.key_path(p).exists():
                 return
     except OSError:
         return
@@ -60,5 +64,7 @@ def collect(path: Path) -> tuple[list[tuple[str]], set[str]]:
     t, box = started
     t.join()
     if "error" in box:
+        if not isinstance(box["error"], (sqlite3.DatabaseError, keys.dbapi().DatabaseError)):
+            return check(path)  # e.g. no key yet when it started (unlocked since): check now
         raise box["error"]
     return box["result"]

@@ -24,6 +24,7 @@ CHUNK = 100_000
 def _prepare(ctx: Any) -> tuple[str, dict[str, Any]]:
     from sqlalchemy.engine import make_url
 
+    from db import keys
     from db.engine import backup_sqlite, normalize_url, open_database
     from desktop.services import demo_certificates, demo_counter, demo_volunteers
 
@@ -50,6 +51,8 @@ def _prepare(ctx: Any) -> tuple[str, dict[str, Any]]:
         finally:
             db.close()
         tmp.replace(target)
+        if keys.key_path(tmp).exists():  # an encrypted station file travels with its key file
+            keys.key_path(tmp).replace(keys.key_path(target))
         figures["report_year_db_fill_s"] = round(time.perf_counter() - t, 1)
     return str(target), figures
 

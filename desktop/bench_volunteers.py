@@ -9,7 +9,6 @@ the solver's own time beside the whole, and the bound no plan can beat
 (the LP relaxation's, over every pair) beside the total."""
 from __future__ import annotations
 
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -19,13 +18,9 @@ from typing import Any
 
 
 def _copy(url: str, dest: Path) -> str:
-    src = sqlite3.connect(url)
-    out = sqlite3.connect(dest)
-    with out:
-        src.backup(out)
-    src.close()
-    out.close()
-    return str(dest)
+    from db.engine import backup_sqlite, normalize_url
+
+    return str(backup_sqlite(Path(normalize_url(url)[len("sqlite:///"):]), dest))
 
 
 def score_floor(pool: Any, need: Any) -> Any:

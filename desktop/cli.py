@@ -9,6 +9,7 @@
     python -m desktop --db X keys export --out FILE | peers trust FILE | bundle export --to CODE --out FILE [--full]
     python -m desktop --db X bundle import FILE --json
     python -m desktop --db X backup create | list | restore (FILE | --newest)
+    python -m desktop --db X unlock (--recovery-code CODE | --password PASSWORD)
 
 Errors a person can act on print their Chinese message to stderr and exit 2.
 Imports stay inside the commands so each pays only for what it uses.
@@ -63,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_backup.add_parser(sub)
 
+    unlock = sub.add_parser("unlock", help="open an encrypted station file copied from another computer")
+    which = unlock.add_mutually_exclusive_group(required=True)
+    which.add_argument("--recovery-code", metavar="CODE", help="the recovery code printed at set-up")
+    which.add_argument("--password", metavar="PASSWORD", help="an administrator's password")
+
     probe = sub.add_parser("startup-probe", help=argparse.SUPPRESS)
     probe.add_argument("--user", required=True)
     probe.add_argument("--password", required=True)
@@ -93,8 +99,34 @@ def cmd_init(args: argparse.Namespace) -> int:
         info = accounts.station_info(db)
         assert info is not None
         print(f"已建立站点：{info.name}（{info.code}），管理员 {user.strip()}。数据库：{db.display_location()}")
+        _print_recovery_code(db)
     finally:
         db.close()
+    return 0
+
+
+def _print_recovery_code(db: Any) -> None:
+    """Shown once: the key file forgets it as it is printed (docs/security.md)."""
+    from db import keys
+
+    code = keys.take_recovery_code(db.path) if db.path is not None else None
+    if code:
+        print(f"\n恢复码（只显示这一次）：{code}\n"
+              "数据库已加密。请把恢复码打印或抄写下来，锁在柜子里；忘记管理员密码、换电脑或重装系统后，"
+              "要用它解锁数据：python -m desktop --db 数据库 unlock --recovery-code 恢复码")
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    from db import keys
+    from db.engine import normalize_url, open_database
+    from db.errors import ValidationError
+
+    url = normalize_url(_db_url(args))
+    if not url.startswith("sqlite:///"):
+        raise ValidationError("unlock", "只有本机数据库文件是加密的；服务器上的数据库不需要解锁。")
+    keys.unlock(url[len("sqlite:///"):], args.recovery_code or args.password)
+    open_database(url).close()  # it opens on this computer now
+    print("已解锁：这台电脑以后会直接打开这个数据库。")
     return 0
 
 
@@ -216,9 +248,26 @@ COMMANDS = {
     "init": cmd_init,
     "demo": cmd_demo,
     "bench": cmd_bench,
+    "unlock": cmd_unlock,
     "startup-probe": cmd_startup_probe,
     None: cmd_gui,
 }
+
+
+# Commands that may create a new database file (bench builds a demo station
+# where there is none); every other one needs an existing station, so a
+# mistyped --db is an error instead of a new empty file.
+CREATING = {"init", "demo", "bench", None}
+
+
+def _check_target(args: argparse.Namespace) -> None:
+    if args.command in CREATING:
+        return  # open_database itself refuses a folder
+    if args.command == "backup" and args.backup_command == "restore":
+        return  # restoring onto a lost file is what restore is for; it never makes an empty one
+    from db.engine import require_existing
+
+    require_existing(_db_url(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -226,6 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from db.errors import StationDeskError, friendly
 
     try:
+        _check_target(args)
         return COMMANDS[args.command](args)
     except StationDeskError as e:
         print(f"错误：{e.user_message}", file=sys.stderr)

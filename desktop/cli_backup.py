@@ -30,6 +30,8 @@ def add_parser(sub: Any) -> None:
     which = r.add_mutually_exclusive_group(required=True)
     which.add_argument("file", nargs="?", help="the backup file")
     which.add_argument("--newest", action="store_true", help="the newest backup that passes its check")
+    r.add_argument("--recovery-code", metavar="CODE",
+                   help="restore an encrypted backup on a computer that does not have the station's key")
     r.add_argument("--json", action="store_true")
 
 
@@ -42,6 +44,28 @@ def _file(args: argparse.Namespace) -> Path:
     if not url.startswith("sqlite:///"):
         raise StationDeskError("not sqlite", "服务器上的数据库（PostgreSQL）由服务器备份（pg_dump），这里只备份本机数据库文件。")
     return Path(url[len("sqlite:///"):])
+
+
+def _key_from_backup(src: Path, station: Path, code: str) -> None:
+    """The backup's sidecar carries the key wrapped by the recovery code: on a
+    computer without the station's key, that key becomes the station's."""
+    from db import backup, keys
+    from db.errors import KeyUnavailable, StationDeskError
+
+    info = backup.read_info(src)
+    wraps = (info.extra or {}).get("key") if info is not None else None
+    if not wraps:
+        raise StationDeskError("no wraps", "这个备份旁边没有密钥信息（.json 文件缺失或来自旧版本），不能用恢复码打开。")
+    key = keys.unlock_wraps(wraps, code)
+    if keys.key_path(station).exists():
+        try:
+            if keys.station_key(station) == key:
+                return
+        except KeyUnavailable:
+            pass
+        raise StationDeskError("other key", f"数据库旁已有另一个密钥文件：\n{keys.key_path(station)}\n\n"
+                                            "请先用 unlock 解锁这个数据库，或把它和密钥文件移到别处，再恢复。")
+    keys.adopt(station, wraps, key)
 
 
 def _info(b: Any) -> dict[str, Any]:
@@ -87,6 +111,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
             raise StationDeskError("no backup", "备份文件夹里没有找到可用的备份。")
     else:
         src = Path(args.file)
+        backups.warm_key(path)
+        if args.recovery_code:
+            _key_from_backup(src, path, args.recovery_code)
         backup.verify(src)  # a damaged or foreign file changes nothing
         best = backup.read_info(src) or backup.BackupInfo(src, datetime.fromtimestamp(src.stat().st_mtime),
                                                           "manual", src.stat().st_size)

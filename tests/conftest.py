@@ -12,6 +12,8 @@ import uuid
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A cheap scrypt for the key wraps (db/keys.py); production uses the strong one.
+os.environ.setdefault("STATION_DESK_TEST_FAST_KDF", "1")
 
 PG_URL = os.environ.get("STATION_DESK_TEST_PG", "")
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="STATION_DESK_TEST_PG not set"))]
@@ -19,8 +21,11 @@ ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not PG_
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory, monkeypatch):
-    """Never touch the real user's data folder."""
+    """Never touch the real user's data folder (nor its machine key)."""
     monkeypatch.setenv("STATION_DESK_HOME", str(tmp_path_factory.mktemp("home")))
+    from db import keys
+
+    keys.forget()
 
 
 def _pg_database():

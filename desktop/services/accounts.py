@@ -2,15 +2,19 @@
 
 Roles are enforced here, not by hiding buttons: every call that changes an
 account takes the acting ``Actor`` and checks its role.  Passwords are hashed
-with Argon2id (memory-hard).  Five wrong passwords in a row lock an account
-for fifteen minutes, each further five for twice as long (up to a day); the
-answers do not tell whether a user name exists.  Every sign-in, failure,
-lock-out and role change is written to the audit log (a failure under a name
-that is no account without the typed text).
+with Argon2id (memory-hard).  An administrator's password also wraps the
+station file's data key (``db.keys``, docs/security.md), refreshed whenever
+it is set, and dropped when the account stops being an active administrator.
+Five wrong passwords in a row lock an account for fifteen minutes, each
+further five for twice as long (up to a day); the answers do not tell whether
+a user name exists.  Every sign-in, failure, lock-out and role change is
+written to the audit log (a failure under a name that is no account without
+the typed text).
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -21,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db import keys
 from db.clock import shared_id, utcnow
 from db.engine import Database
 from db.errors import StationDeskError, ValidationError
@@ -28,6 +33,8 @@ from db.models import Account, LocalState, Station
 from desktop.services import audit
 from desktop.services.context import Actor
 from desktop.services.vocab import PROVINCE_PREFIXES, ROLES, STATION_LEVELS
+
+log = logging.getLogger(__name__)
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
@@ -323,7 +330,23 @@ def setup_station(
         actor = _actor(acct, code)
         audit.record(s, "station_setup", actor, target_type="station", level=level)
         audit.record(s, "account_create", actor, target_type="account", target_id=acct.id, role="admin")
+    _wrap_key(db, admin_username, admin_password, True)
     return actor
+
+
+def _wrap_key(db: Database, username: str, password: str | None, admin: bool) -> None:
+    """Keep the key file's password wraps to the active administrators (a
+    password of ``None``: drop it).  A failure here never fails the action:
+    the machine key and the recovery code still open the file."""
+    if db.key is None or db.path is None:
+        return
+    try:
+        if admin and password is not None:
+            keys.set_password(db.path, username, password, db.key)
+        else:
+            keys.drop_password(db.path, username)
+    except (OSError, StationDeskError):
+        log.exception("could not update the key file's password wraps")
 
 
 def _actor(acct: Account, station: str) -> Actor:
@@ -408,6 +431,8 @@ def authenticate(db: Database, username: str, password: str) -> Actor:
                 acct.last_login_at = now
                 actor = _actor(acct, _station_code(s))
                 audit.record(s, "login", actor)
+                if acct.role == "admin" and db.path is not None and acct.username not in keys.password_users(db.path):
+                    _wrap_key(db, acct.username, password, True)  # an admin made before the upgrade or by role
                 return actor
         else:
             if acct is None:
@@ -474,7 +499,8 @@ def create_account(db: Database, actor: Actor, *, username: str, display_name: s
         s.add(acct)
         s.flush()
         audit.record(s, "account_create", actor, target_type="account", target_id=acct.id, role=role)
-        return acct.id
+    _wrap_key(db, username, password, role == "admin")
+    return acct.id
 
 
 def _get(s: Session, account_id: uuid.UUID) -> Account:
@@ -504,6 +530,9 @@ def change_role(db: Database, actor: Actor, account_id: uuid.UUID, role: str) ->
         old = acct.role
         acct.role = role
         audit.record(s, "role_change", actor, target_type="account", target_id=acct.id, old=old, new=role)
+        username = acct.username
+    if old == "admin":
+        _wrap_key(db, username, None, False)  # a new admin's wrap is made at their next sign-in
 
 
 def set_active(db: Database, actor: Actor, account_id: uuid.UUID, active: bool) -> None:
@@ -519,6 +548,9 @@ def set_active(db: Database, actor: Actor, account_id: uuid.UUID, active: bool) 
         acct.active = active
         audit.record(s, "account_enable" if active else "account_disable", actor,
                      target_type="account", target_id=acct.id)
+        username = acct.username
+    if not active:
+        _wrap_key(db, username, None, False)
 
 
 def unlock(db: Database, actor: Actor, account_id: uuid.UUID) -> None:
@@ -540,6 +572,8 @@ def reset_password(db: Database, actor: Actor, account_id: uuid.UUID, new_passwo
         acct.failed_attempts = 0
         acct.locked_until = None
         audit.record(s, "password_reset", actor, target_type="account", target_id=acct.id)
+        username, admin = acct.username, acct.role == "admin" and acct.active
+    _wrap_key(db, username, new_password, admin)
 
 
 def change_own_password(db: Database, actor: Actor, old_password: str, new_password: str) -> None:
@@ -547,16 +581,19 @@ def change_own_password(db: Database, actor: Actor, old_password: str, new_passw
     with db.session() as s:
         acct = _get(s, actor.account_id)
         now = utcnow()
+        failure: StationDeskError | None = None
         if acct.locked_until and acct.locked_until > now:
-            failure: StationDeskError = AccountLocked(acct.locked_until)
+            failure = AccountLocked(acct.locked_until)
         elif _verify(acct.password_hash, old_password):
             acct.password_hash = hash_password(new_password)
             acct.failed_attempts = 0
             audit.record(s, "password_change", actor, target_type="account", target_id=acct.id)
-            return
+            username, admin = acct.username, acct.role == "admin"
         else:
             # Another way to guess the password (at a desk left signed in):
             # it counts towards the same lock-out as the sign-in.
             audit.record(s, "password_change_failed", actor, target_type="account", target_id=acct.id)
             failure = _count_failure(s, acct, acct, now) or ValidationError("old_password", "原密码不正确。")
-    raise failure
+    if failure is not None:
+        raise failure
+    _wrap_key(db, username, new_password, admin)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from db import backup
+from db import backup, keys
 from db.backup import BackupInfo
 from db.engine import Database, open_database
 from db.errors import SchemaTooNew, StationDeskError, ValidationError
@@ -135,7 +135,9 @@ def create(db: Database, actor: Actor | None, settings: Settings, reason: str = 
     where = folder(db, settings)
     assert where is not None
     # A chosen folder (USB stick, second disk) must exist; the default one is made.
-    info = backup.make_backup(path, where, reason, now=now, create_folder=is_default_folder(settings))
+    info = backup.make_backup(path, where, reason, now=now, create_folder=is_default_folder(settings), key=db.key)
+    if db.key is not None:  # clear backups an earlier version left here (a USB stick) are encrypted too
+        backup.secure_clear_backups(where, path, db.key)
     removed = backup.rotate(where, now, stem=path.stem)
     detail = dict(kind=reason, file=info.path.name, size=info.size, residents=info.residents, matters=info.matters,
                   rotated_out=len(removed))
@@ -242,8 +244,19 @@ def list_for(db_path: Path, settings: Settings) -> list[BackupInfo]:
     return sorted(items, key=lambda b: b.created_at, reverse=True)
 
 
+def warm_key(db_path: Path) -> None:
+    """Backups are encrypted with the station's key: unlock it on this computer
+    (its key file survives a damaged database) so they can be checked."""
+    if keys.key_path(db_path).exists():
+        try:
+            keys.station_key(db_path)
+        except StationDeskError as e:
+            log.warning("station key not available: %s", e)
+
+
 def newest_good_for(db_path: Path, settings: Settings) -> BackupInfo | None:
     """The newest backup that passes its check (for a database that may be too damaged to open)."""
+    warm_key(db_path)
     found = [b for b in (backup.newest_good(f, db_path.stem) for f in folders_for(db_path, settings)) if b is not None]
     return max(found, key=lambda b: b.created_at) if found else None
 

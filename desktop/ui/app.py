@@ -105,7 +105,7 @@ def run_app(db_url: str | None, paths: AppPaths, settings: Settings) -> int:
 
 
 def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> int:
-    from db.engine import normalize_url, open_database
+    from db.engine import discard_new_file, normalize_url
     from db.errors import DatabaseCorrupt, StationDeskError
     from desktop.services import accounts, demo
     from desktop.ui.dialogs import FirstRunDialog, LoginDialog, SetupDialog
@@ -115,13 +115,17 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
     worker = SerialWorker()
     choice = 0
     full = normalize_url(url)
+    new_file: Path | None = None  # the station file this run creates, if any
     if full.startswith("sqlite:///") and not Path(full[len("sqlite:///"):]).exists():
-        first = FirstRunDialog(full[len("sqlite:///"):])
+        new_file = Path(full[len("sqlite:///"):])
+        first = FirstRunDialog(str(new_file))
         if not first.exec():
             return 0
         choice = first.choice
     try:
-        db = worker.call(lambda: open_database(url), label="正在打开数据库…")
+        db = open_or_unlock(url, worker)
+        if db is None:
+            return 0
     except DatabaseCorrupt as e:
         recovered = offer_backup_after_corruption(url, settings, worker, e)
         if recovered is None:
@@ -132,6 +136,14 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
         return 2
     actor = None
     station = worker.call(lambda: accounts.station_info(db))
+
+    def abandon(rc: int) -> int:
+        """Set-up not finished: an empty file made now must not hide the welcome next time."""
+        worker.call(db.close)
+        if new_file is not None:
+            worker.call(lambda: discard_new_file(new_file))
+        return rc
+
     if station is None:
         if choice == FirstRunDialog.DEMO:
             try:
@@ -139,14 +151,14 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
                                              label="正在生成演示站点（约 2000 位虚构居民）…")
             except StationDeskError as e:
                 QMessageBox.critical(None, APP_NAME, e.user_message)
-                return 2
+                return abandon(2)
             settings.set("last_username", user)
             QMessageBox.information(None, APP_NAME, f"演示站点已建立。\n\n用户名：{user}\n密码：{password}\n\n"
                                                    "另有站长 zhanzhang、前台 qiantai，密码相同。")
         else:
             setup = SetupDialog(db, worker)
             if not setup.exec():
-                return 0
+                return abandon(0)
             actor = setup.actor
         station = worker.call(lambda: accounts.station_info(db))
     assert station is not None
@@ -156,6 +168,8 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
             return 0
         actor = login.actor
     assert actor is not None
+    if actor.role == "admin":
+        show_recovery_code_once(db, worker)
     settings.set("last_username", actor.username)
     win = MainWindow(db, actor, station, settings, paths, worker)
     app.setProperty("mainWindow", win)
@@ -167,6 +181,64 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
     finally:
         worker.stop()
         db.close()
+
+
+# ------------------------------------------------ encryption at rest (docs/security.md)
+
+def open_or_unlock(url: str, worker):  # type: ignore[no-untyped-def]
+    """Open the database; an encrypted file this computer has no key for (copied
+    from another PC, profile wiped) asks for the recovery code or an
+    administrator's password.  None when the person gives up."""
+    from db import keys
+    from db.engine import open_database
+    from db.errors import KeyUnavailable, WrongSecret
+
+    while True:
+        try:
+            return worker.call(lambda: open_database(url), label="正在打开数据库…")
+        except KeyUnavailable as e:
+            secret = ask_unlock_secret(e.user_message)
+            if secret is None:
+                return None
+            try:
+                worker.call(lambda: keys.unlock(e.path, secret), label="正在解锁数据库…")
+            except WrongSecret as wrong:
+                QMessageBox.warning(None, APP_NAME, wrong.user_message)
+
+
+def ask_unlock_secret(message: str) -> str | None:
+    from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+    box = QInputDialog()
+    box.setWindowTitle(f"解锁数据库 — {APP_NAME}")
+    box.setLabelText(message + "\n\n恢复码或管理员密码：")
+    box.setTextEchoMode(QLineEdit.EchoMode.Password)
+    box.setOkButtonText("解锁")
+    box.setCancelButtonText("退出")
+    if not box.exec():
+        return None
+    return box.textValue().strip() or None
+
+
+def show_recovery_code_once(db, worker) -> None:  # type: ignore[no-untyped-def]
+    """The recovery code, shown once to an administrator (after set-up, or the
+    first sign-in after a clear database was encrypted)."""
+    from db import keys
+
+    if db.path is None or not keys.has_pending_recovery(db.path):
+        return
+    code = worker.call(lambda: keys.take_recovery_code(db.path))
+    if not code:
+        return
+    box = QMessageBox(QMessageBox.Icon.Information, APP_NAME, "")
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setText("<p>本站数据库已加密保存。恢复码（只显示这一次）：</p>"
+                f"<p style='font-family:Consolas,monospace; font-size:16pt; white-space:nowrap'><b>{code}</b></p>"
+                "<p>请现在把恢复码打印或抄写下来，锁在柜子里，不要存在这台电脑上。<br>"
+                "忘记管理员密码、换电脑或重装系统后，要用它才能打开数据。</p>")
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.addButton("我已抄写好", QMessageBox.ButtonRole.AcceptRole)
+    box.exec()
 
 
 # ------------------------------------------------ a damaged database at start-up

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import shutil
 import sqlite3
 import subprocess
 from datetime import date, datetime, timedelta
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from db import backup
+from db import backup, keys
 from db.backup import BackupInfo
 from db.engine import open_database
 from db.errors import (
@@ -73,13 +74,16 @@ def test_backup_is_verified_self_contained_and_listed(station_file, tmp_path):
     assert info.size == info.path.stat().st_size
     # one file plus its sidecar; nothing temporary, no -wal/-shm
     assert _names(folder) == {info.path.name, "station-20261123-153208-manual.json"}
-    assert info.path.read_bytes()[18:20] == b"\x01\x01"  # rollback journal, not WAL
+    con = keys.connect(info.path, keys.station_key(station_file))
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # rollback journal, not WAL
+    con.close()
     listed = backup.list_backups(folder)
     assert [b.path for b in listed] == [info.path]
     assert listed[0].counts == info.counts and listed[0].verified and listed[0].residents == 40
     counts, schema = backup.verify(info.path)
     assert counts == info.counts and schema == info.schema
-    # the backup opens as a station database
+    # the backup opens as a station database (given its key file: it is encrypted)
+    shutil.copyfile(keys.key_path(station_file), keys.key_path(info.path))
     db = open_database(info.path)
     db.close()
 
@@ -188,8 +192,8 @@ def test_os_errors_leave_earlier_backups_and_database_untouched(station_file, tm
     if stage == "copy":
         real = backup._copy_sqlite
 
-        def copy(uri, dest):  # type: ignore[no-untyped-def]
-            real(uri, dest)  # a half-written file exists when the error comes
+        def copy(*a):  # type: ignore[no-untyped-def]
+            real(*a)  # a half-written file exists when the error comes
             raise err
 
         monkeypatch.setattr(backup, "_copy_sqlite", copy)
@@ -216,7 +220,7 @@ def test_os_errors_leave_earlier_backups_and_database_untouched(station_file, tm
 
 
 def test_sqlite_full_error_is_disk_full(station_file, tmp_path, monkeypatch):
-    def copy(uri, dest):  # type: ignore[no-untyped-def]
+    def copy(*a):  # type: ignore[no-untyped-def]
         raise sqlite3.OperationalError("database or disk is full")
 
     monkeypatch.setattr(backup, "_copy_sqlite", copy)
@@ -381,10 +385,10 @@ def test_restore_round_trip_keeps_the_replaced_file(station_file, tmp_path):
     db.close()
     aside = backup.restore(info.path, station_file, now=datetime(2026, 11, 23, 16, 0))
     assert aside == station_file.with_name("station.replaced-20261123-160000.sqlite3")
-    con = sqlite3.connect(station_file)
+    con = keys.connect(station_file, keys.station_key(station_file))
     assert con.execute("SELECT count(*) FROM residents").fetchone()[0] == 40
     con.close()
-    con = sqlite3.connect(aside)
+    con = keys.connect(aside, keys.station_key(station_file))
     assert con.execute("SELECT count(*) FROM residents WHERE name = '恢复后应消失'").fetchone()[0] == 1
     con.close()
     db = open_database(station_file)  # opens (WAL again) and passes the checks
@@ -399,7 +403,7 @@ def test_restore_round_trip_keeps_the_replaced_file(station_file, tmp_path):
 def test_restore_moves_wal_files_with_the_replaced_database(station_file, tmp_path):
     info = backup.make_backup(station_file, tmp_path / "bk", "manual")
     # a crashed program left a WAL with a committed row in it
-    con = sqlite3.connect(station_file)
+    con = keys.connect(station_file, keys.station_key(station_file))
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA wal_autocheckpoint=0")
     con.execute("UPDATE stations SET name = '只在WAL里'")
@@ -420,7 +424,7 @@ def test_restore_moves_wal_files_with_the_replaced_database(station_file, tmp_pa
             p.write_bytes((copy / p.name).read_bytes())
     aside = backup.restore(info.path, station_file)
     assert aside is not None and Path(str(aside) + "-wal").exists()
-    con = sqlite3.connect(aside)
+    con = keys.connect(aside, keys.station_key(station_file))
     assert con.execute("SELECT name FROM stations").fetchone()[0] == "只在WAL里"
     con.close()
 

@@ -13,6 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 import db.engine as engine_mod
+from db import keys
 from db.base import Base
 from db.engine import open_database
 from db.errors import DatabaseCorrupt, DatabaseNotWritable, DatabaseUnavailable, NotADatabase, SchemaTooNew
@@ -76,7 +77,7 @@ def test_older_schema_is_backed_up_then_migrated(tmp_path, monkeypatch):
     assert d.backup_path is not None and d.backup_path.exists()
     assert engine_mod.current_revision(d.engine) == "9999_test"
     d.close()
-    con = sqlite3.connect(d.backup_path)
+    con = keys.connect(d.backup_path, d.key)
     assert con.execute("SELECT version_num FROM alembic_version").fetchone() == (SCHEMA_HEAD,)
     con.close()
 
@@ -95,7 +96,7 @@ def test_a_corrupt_database_is_refused_untouched(tmp_path):
     p = tmp_path / "station.sqlite3"
     d = open_database(p)
     d.close()
-    with sqlite3.connect(p) as con:  # checkpoint the WAL so the pages are in the main file
+    with keys.connect(p, keys.station_key(p)) as con:  # checkpoint the WAL so the pages are in the main file
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = bytearray(p.read_bytes())
     page = 4096
@@ -158,3 +159,34 @@ def test_a_foundation_database_is_migrated_to_the_counter_schema(tmp_path):
             assert c.execute(text("SELECT count(*) FROM matters")).scalar() == 0
     finally:
         d.close()
+
+
+def _fill(folder: Path) -> None:
+    """Take every free byte of the file system under ``folder``."""
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"x" * 512)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def test_a_full_disk_is_reported_as_a_full_disk_not_as_damage(tmp_path, mount_tmpfs):
+    """Issue 15 item 10: SQLite cannot create the -shm file on a full disk and
+    says "disk I/O error"; that used to come out as 数据库文件已损坏."""
+    made = open_database(tmp_path / "s.sqlite3")
+    made.close()
+    disk = mount_tmpfs("1200k")
+    path = disk / "s.sqlite3"
+    shutil.copy(tmp_path / "s.sqlite3", path)
+    shutil.copy(keys.key_path(tmp_path / "s.sqlite3"), keys.key_path(path))
+    before = _digest(path)
+    _fill(disk)
+    from db.errors import DiskFull
+
+    with pytest.raises(DiskFull) as e:
+        open_database(path)
+    assert "磁盘空间已满" in e.value.user_message and "损坏" not in e.value.user_message
+    assert _digest(path) == before

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from db import backup
+from db import backup, keys
 from db.engine import open_database
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
@@ -49,7 +48,7 @@ while True:
 
 BACKUPS = r"""
 import sys
-from db import backup
+from db import backup, keys
 print("ready", flush=True)
 while True:
     info = backup.make_backup(sys.argv[1], sys.argv[2], "auto")
@@ -98,7 +97,7 @@ def station_path(tmp_path):
 
 
 def _check(path: Path, residents: set[str], receipts: dict[str, str]) -> None:
-    con = sqlite3.connect(path)
+    con = keys.connect(path, keys.station_key(path))
     try:
         assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         have = {r[0] for r in con.execute("SELECT lower(id) FROM residents")}

@@ -1,6 +1,8 @@
 """run_app end to end, as a newcomer meets it: no data -> demo -> sign in -> main window."""
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -12,13 +14,15 @@ def drive(steps, monkeypatch):
 
     The application's own event loop is replaced by a local one: quitting the
     real one would leave Qt refusing to run event loops in later tests."""
-    from desktop.ui.dialogs import FirstRunDialog, LoginDialog
+    from desktop.ui.dialogs import FirstRunDialog, LoginDialog, SetupDialog
 
     log = []
     main_loop = QEventLoop()
     monkeypatch.setattr(QApplication, "exec", lambda self: main_loop.exec())
 
     def tick():
+        if steps.get("stop"):  # run_app returned without a main window
+            return
         app = QApplication.instance()
         win = app.property("mainWindow")
         if win is not None and win.isVisible():
@@ -33,6 +37,9 @@ def drive(steps, monkeypatch):
         elif isinstance(w, QMessageBox):
             log.append(("message", w.text()))
             w.accept()
+        elif isinstance(w, SetupDialog):
+            log.append("setup")
+            steps["setup"](w)
         elif isinstance(w, LoginDialog):
             log.append("login")
             w.password.setText(steps["password"])
@@ -85,3 +92,92 @@ def test_corrupt_database_is_refused_with_a_message(qapp, gui, monkeypatch):
     assert run_app(str(bad), gui.paths, gui.settings) == 2
     assert "损坏" in said[0] or "不是" in said[0]
     assert bad.read_bytes() == b"SQLite format 3\x00" + b"\xff" * 5000
+
+
+def test_cancelling_station_setup_leaves_no_file_and_the_welcome_returns(qapp, gui, monkeypatch):
+    """Issue 14, first run: 建立正式站点 then 取消 used to leave an empty
+    station file, so the next start skipped the welcome and went straight to
+    the set-up form (and the demo choice was gone for good)."""
+    from desktop.ui.app import run_app
+
+    qapp.setProperty("mainWindow", None)
+    steps = {"first_run": lambda d: d.real.click(), "setup": lambda d: d.reject()}
+    log = drive(steps, monkeypatch)
+    assert run_app(None, gui.paths, gui.settings) == 0
+    steps["stop"] = True
+    assert log == ["first-run", "setup"]
+    data = gui.paths.default_db.parent
+    assert not gui.paths.default_db.exists()
+    assert [p.name for p in data.iterdir() if p.name.startswith("station")] == []
+
+    again = {"first_run": lambda d: d.reject()}
+    log2 = drive(again, monkeypatch)
+    assert run_app(None, gui.paths, gui.settings) == 0
+    again["stop"] = True
+    assert log2 == ["first-run"]
+    qapp.setProperty("mainWindow", None)
+
+
+def test_a_station_file_copied_to_another_pc_asks_for_the_recovery_code(qapp, gui, monkeypatch, tmp_path):
+    """Encryption at rest: the file opens without a question on the PC that made
+    it; elsewhere (no machine key) it asks for the recovery code, refuses a
+    wrong one in Chinese, and opens with the right one.  The administrator
+    sees the recovery code once, at the first sign-in after set-up."""
+    from PySide6.QtWidgets import QInputDialog
+
+    from db import keys
+    from db.engine import open_database
+    from desktop.ui.app import run_app
+    from desktop.ui.dialogs import LoginDialog
+
+    path = tmp_path / "station.sqlite3"
+    db = open_database(path)
+    accounts.setup_station(db, code="340304001", name="幸福里社区党群服务中心", level="community",
+                           admin_username="admin", admin_password="admin123")
+    db.close()
+
+    def run(answers):
+        log, main_loop = [], QEventLoop()
+        monkeypatch.setattr(QApplication, "exec", lambda self: main_loop.exec())
+        qapp.setProperty("mainWindow", None)
+
+        def tick():
+            win = QApplication.instance().property("mainWindow")
+            if win is not None and win.isVisible():
+                log.append("main")
+                win.close()
+                main_loop.exit(0)
+                return
+            w = QApplication.activeModalWidget()
+            if isinstance(w, QInputDialog):
+                log.append("unlock")
+                w.setTextValue(answers.pop(0))
+                w.accept()
+            elif isinstance(w, QMessageBox):
+                log.append(("message", w.text()))
+                w.accept()
+            elif isinstance(w, LoginDialog):
+                log.append("login")
+                w.username.setText("admin")
+                w.password.setText("admin123")
+                w.submit()
+            QTimer.singleShot(50, tick)
+
+        QTimer.singleShot(50, tick)
+        assert run_app(str(path), gui.paths, gui.settings) == 0
+        qapp.setProperty("mainWindow", None)
+        return log
+
+    first = run([])
+    assert first[0] == "login" and first[-1] == "main"
+    shown = [m[1] for m in first if isinstance(m, tuple) and "恢复码（只显示这一次）" in m[1]]
+    assert len(shown) == 1
+    code = re.search(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){5}", shown[0]).group(0)
+    assert run([]) == ["login", "main"]  # the code is not shown again
+
+    monkeypatch.setenv("STATION_DESK_HOME", str(tmp_path / "another-pc"))
+    keys.forget()
+    log = run(["AAAA-BBBB-CCCC-DDDD-EEEE-FFFF", code])
+    assert log[0] == "unlock"
+    assert isinstance(log[1], tuple) and "恢复码或管理员密码不正确" in log[1][1]
+    assert log[2:] == ["unlock", "login", "main"]

@@ -229,8 +229,8 @@ def test_damaged_database_offers_the_newest_good_backup(qtbot, gui, station_db, 
     try:
         assert offers == [backups.describe(old)]
         assert offers[0].startswith("2026年11月21日 08:00，居民 0 人")
-        damaged = [p for p in path.parent.iterdir() if ".damaged-" in p.name]
-        assert len(damaged) == 1  # kept aside, not deleted
+        damaged = [p for p in path.parent.iterdir() if ".damaged-" in p.name and p.suffix == ".sqlite3"]
+        assert len(damaged) == 1  # kept aside, not deleted (with a copy of its key file)
         assert "损坏的数据库文件没有删除" in no_modal_boxes[-1][1]
         assert accounts.station_info(recovered) is not None
         with recovered.session() as s:
