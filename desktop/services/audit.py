@@ -16,6 +16,7 @@ from desktop.services.context import Actor
 
 ACTIONS = {
     "station_setup": "建立站点",
+    "station_update": "修改出具单位",
     "login": "登录",
     "login_failed": "登录失败",
     "lockout": "账户锁定",
@@ -51,6 +52,7 @@ ACTIONS = {
     "matter_type_save": "修改事项目录",
     "holidays_import": "更新节假日",
     "certificate_issue": "开具证明",
+    "volunteer_certificate_issue": "开具志愿服务记录证明",
     "certificate_request": "提交证明审批",
     "certificate_approve": "审批通过证明",
     "certificate_decline": "审批未通过证明",
