@@ -319,9 +319,9 @@ class ResidentsPage(Page):
     issue_for = Signal(object)  # resident id: issue (or refuse) a certificate
     open_matter = Signal(object)  # matter id (a scanned receipt, the timeline)
 
-    def __init__(self, *args, **kw):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, index: ResidentIndex | None = None, **kw):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kw)
-        self.index = ResidentIndex(self.db)
+        self.index = index if index is not None else ResidentIndex(self.db)
         top = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setPlaceholderText("搜索：姓名、拼音或首字母、证件号后几位、电话、地址；扫描回执二维码打开事项")
