@@ -434,14 +434,7 @@ class ResidentsPage(Page):
         if q.strip():
             self.worker.run(lambda: index.search(q, limit=200), lambda hits: self._hits(gen, hits, q))
         else:
-            def all_rows() -> list[int]:
-                index.refresh()
-                rows = index.rows
-                live = [i for i, r in enumerate(rows) if r[7] != "deleted"]
-                live.sort(key=lambda i: (rows[i][7] != "", rows[i][8]))
-                return live
-
-            self.worker.run(all_rows, lambda slots: self._slots(gen, slots, q), label="正在载入居民名册…",
+            self.worker.run(index.live_slots, lambda slots: self._slots(gen, slots, q), label="正在载入居民名册…",
                             parent=self)
 
     def _hits(self, gen: int, hits: list[Hit], query: str | None = None) -> None:
