@@ -147,7 +147,7 @@ class _Slots(dict):
     resident costs ~100 bytes more)."""
 
     def get(self, rid, default=None):  # type: ignore[no-untyped-def,override]
-        return super().get(rid.bytes, default)
+        return default if rid is None else super().get(rid.bytes, default)
 
 
 class ResidentIndex:
