@@ -81,7 +81,7 @@ class Database:
         self.engine.dispose()
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, cache_mib: int | None = None) -> Engine:
     # hide_parameters: error messages (and so logs) never carry residents' data.
     engine = create_engine(url, hide_parameters=True,
                            connect_args={"isolation_level": None, "check_same_thread": False})
@@ -91,6 +91,8 @@ def _sqlite_engine(url: str) -> Engine:
         cur = dbapi_conn.cursor()
         for pragma in SQLITE_PRAGMAS:
             cur.execute(pragma)
+        if cache_mib is not None:
+            cur.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
         cur.close()
 
     # The driver runs in autocommit mode; SQLAlchemy emits BEGIN itself so
@@ -160,7 +162,10 @@ def _has_tables(engine: Engine) -> bool:
         return bool(inspect(conn).get_table_names())
 
 
-def open_database(path_or_url: str | os.PathLike[str], *, migrate: bool = True) -> Database:
+def open_database(path_or_url: str | os.PathLike[str], *, migrate: bool = True,
+                  cache_mib: int | None = None) -> Database:
+    """Open (and migrate) a station database; ``cache_mib`` sets SQLite's page
+    cache per connection (default 32 MiB, see SQLITE_PRAGMAS)."""
     url = normalize_url(path_or_url)
     u = make_url(url)
     path: Path | None = None
@@ -169,7 +174,7 @@ def open_database(path_or_url: str | os.PathLike[str], *, migrate: bool = True) 
             raise ValueError("an in-memory database cannot hold a station")
         path = Path(u.database)
         _check_sqlite_file(path)
-        engine = _sqlite_engine(url)
+        engine = _sqlite_engine(url, cache_mib)
         try:
             with engine.connect():
                 pass
