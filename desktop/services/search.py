@@ -24,12 +24,12 @@ name, phone or address; current residents before moved-out or deceased ones.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import unicodedata
 import uuid
 from array import array
 from bisect import bisect_right
-import sys
 from dataclasses import dataclass
 from datetime import date
 
@@ -370,8 +370,8 @@ class ResidentIndex:
         name (the whole-registry list)."""
         self.refresh()
         with self._lock:
-            status, rank = self._status, self._ranks()
-            order = self._order
+            self._ranks()
+            status, order = self._status, self._order
             assert order is not None
             live = [slot for slot in order if status[slot] != _DELETED]
             return [slot for slot in live if not status[slot]] + [slot for slot in live if status[slot]]
