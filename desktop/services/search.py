@@ -142,6 +142,18 @@ STATUSES = ("", "已迁出", "已故", "deleted")
 _DELETED = 3
 
 
+class _Blobs(dict):
+    """The blobs by name, with where each slot's values are (``pos``, -1:
+    deleted) and whose values sit at each position (``owner``, -1: old).
+    One object, so a compaction swaps all of it at once: list views read
+    hits on the GUI thread while the worker refreshes."""
+
+    def __init__(self, pos: array | None = None) -> None:
+        super().__init__((k, _Blob()) for k in _BLOBS)
+        self.pos = pos if pos is not None else array("i")
+        self.owner = array("i")
+
+
 class _Slots(dict):
     """Resident id -> slot, keyed by the id's 16 bytes (a UUID object per
     resident costs ~100 bytes more)."""
@@ -162,13 +174,11 @@ class ResidentIndex:
         self._birth = array("i")  # date ordinal, 0 = unknown
         self._status = array("b")  # index into STATUSES
         self._origin = array("H")  # index into _origin_codes
-        self._pos = array("i")  # slot -> position in the blobs (-1: deleted)
-        self._owner = array("i")  # position -> slot (-1: an old value)
         self._dead = 0
         self._origin_codes: list[str] = []
         self.origins: set[str] = set()
         self.station_names: dict[str, str] = {}
-        self._blobs: dict[str, _Blob] | None = None  # set by the first refresh
+        self._blobs: _Blobs | None = None  # set by the first refresh
         self._order: array | None = None  # slots by (pinyin, name); None after a change
         self._rank: array | None = None  # slot -> place in _order
         self._lock = threading.Lock()
@@ -191,7 +201,7 @@ class ResidentIndex:
                     .where(Resident.seq > self.watermark).execution_options(yield_per=2000)
                 )
                 if self._blobs is None:
-                    self._blobs = {k: _Blob() for k in _BLOBS}
+                    self._blobs = _Blobs()
                 count = 0
                 for chunk in result.partitions():
                     count += len(chunk)
@@ -231,6 +241,10 @@ class ResidentIndex:
             self._pos[slot] = self._append(slot, (name or "", py or "", ini or "", doc or "", phone or "",
                                                   addr or ""))
 
+    # where each slot's values are, and whose values are where (see _Blobs)
+    _pos = property(lambda self: self._blobs.pos)
+    _owner = property(lambda self: self._blobs.owner)
+
     def _append(self, slot: int, values: tuple[str, ...]) -> int:
         name, py, ini, doc, phone, addr = values
         blobs = self._blobs
@@ -248,14 +262,16 @@ class ResidentIndex:
 
     def _compact(self) -> None:
         """Copy the live values into fresh blobs, dropping the old ones."""
-        old, self._blobs, self._owner, self._dead = self._blobs, {k: _Blob() for k in _BLOBS}, array("i"), 0
+        old = self._blobs
         assert old is not None
-        for slot, pos in enumerate(self._pos):
+        new = _Blobs(array("i", old.pos))
+        for slot, pos in enumerate(old.pos):
             if pos >= 0:
                 for k in _BLOBS:
-                    self._blobs[k].append(old[k].raw(pos))
-                self._owner.append(slot)
-                self._pos[slot] = len(self._owner) - 1
+                    new[k].append(old[k].raw(pos))
+                new.owner.append(slot)
+                new.pos[slot] = len(new.owner) - 1
+        self._blobs, self._dead = new, 0
 
     def warm(self) -> None:
         """Load every resident and order them now (on the worker, after
@@ -282,8 +298,9 @@ class ResidentIndex:
     def memory_bytes(self) -> int:
         """Roughly what the copy holds (for the benchmark)."""
         n = len(self._status)
-        arrays = (self._gender, self._birth, self._status, self._origin, self._pos, self._owner, self._order,
-                  self._rank)
+        blobs = self._blobs
+        arrays = (self._gender, self._birth, self._status, self._origin, self._order, self._rank,
+                  blobs.pos if blobs else None, blobs.owner if blobs else None)
         return (sum(b.nbytes() for b in (self._blobs or {}).values()) + len(self._ids)
                 + sum(len(a) * a.itemsize for a in arrays if a is not None)
                 + sys.getsizeof(self.slot_of) + n * sys.getsizeof(b"0" * 16))
@@ -358,7 +375,8 @@ class ResidentIndex:
     def hit_at(self, slot: int, score: int = 0, label: str = "") -> Hit:
         """The resident in ``slot`` as a result row (for list views)."""
         rid = uuid.UUID(bytes=bytes(self._ids[slot * 16:slot * 16 + 16]))
-        pos, blobs = self._pos[slot], self._blobs
+        blobs = self._blobs  # once: a compaction may swap it meanwhile
+        pos = blobs.pos[slot] if blobs is not None else -1
         name, _py, _ini, doc, phone, addr = ((blobs[k].value(pos) for k in _FIELDS) if pos >= 0 and blobs
                                              else ("",) * 6)
         birth = self._birth[slot]
