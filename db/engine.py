@@ -95,7 +95,7 @@ class Database:
         self.engine.dispose()
 
 
-def _sqlite_engine(url: str, key: bytes | None) -> Engine:
+def _sqlite_engine(url: str, key: bytes | None, cache_mib: int | None = None) -> Engine:
     # hide_parameters: error messages (and so logs) never carry residents' data.
     dbapi = keys.dbapi()
     engine = create_engine(url, hide_parameters=True, module=dbapi,
@@ -112,6 +112,8 @@ def _sqlite_engine(url: str, key: bytes | None) -> Engine:
         cur = dbapi_conn.cursor()
         for pragma in SQLITE_PRAGMAS:
             cur.execute(pragma)
+        if cache_mib is not None:
+            cur.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
         cur.close()
 
     # The driver runs in autocommit mode; SQLAlchemy emits BEGIN itself so
@@ -299,7 +301,10 @@ def _has_tables(engine: Engine) -> bool:
         return bool(inspect(conn).get_table_names())
 
 
-def open_database(path_or_url: str | os.PathLike[str], *, migrate: bool = True) -> Database:
+def open_database(path_or_url: str | os.PathLike[str], *, migrate: bool = True,
+                  cache_mib: int | None = None) -> Database:
+    """Open (and migrate) a station database; ``cache_mib`` sets SQLite's page
+    cache per connection (default 32 MiB, see SQLITE_PRAGMAS)."""
     url = normalize_url(path_or_url)
     u = make_url(url)
     path: Path | None = None
@@ -314,7 +319,7 @@ def open_database(path_or_url: str | os.PathLike[str], *, migrate: bool = True) 
                 key, secured_backup = _secure_clear_file(path)
             else:
                 key = keys.create(path)
-        engine = _sqlite_engine(url, key)
+        engine = _sqlite_engine(url, key, cache_mib)
         try:
             with engine.connect():
                 pass

@@ -65,11 +65,37 @@ def bench_open_and_login(ctx: BenchContext) -> dict[str, Any]:
             "login_ms": round(statistics.median(logins) * 1000, 1)}
 
 
+# The floor for start-up and memory: a bare Qt window in a fresh process, the
+# same way the probe measures the app (spawn to painted, then RSS).
+BARE_QT_PROBE = """
+import json, time
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+import psutil
+app = QApplication([])
+win = QMainWindow()
+win.setCentralWidget(QLabel("社区一站通"))
+win.resize(1280, 720)
+win.show()
+win.repaint()
+print(json.dumps({"ready_at": time.time(), "rss_mb": psutil.Process().memory_info().rss / 2**20}))
+"""
+
+
 def bench_startup(ctx: BenchContext) -> dict[str, Any]:
-    """Process start to a logged-in, painted main window, in a fresh process."""
+    """Process start to a logged-in, painted main window, in a fresh process,
+    beside a bare Qt window started the same way (the floor)."""
     env = dict(os.environ)
     if not env.get("DISPLAY"):
         env["QT_QPA_PLATFORM"] = "offscreen"
+    bare = []
+    for _ in range(5):
+        spawned = time.time()
+        out = subprocess.run([sys.executable, "-c", BARE_QT_PROBE], capture_output=True, text=True, env=env,
+                             timeout=120, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        bare.append((r["ready_at"] - spawned, r["rss_mb"]))
+    bare_s = statistics.median(b[0] for b in bare)
+    bare_mb = statistics.median(b[1] for b in bare)
     runs = []
     for _ in range(5):
         spawned = time.time()
@@ -85,13 +111,54 @@ def bench_startup(ctx: BenchContext) -> dict[str, Any]:
         r["overview_s"] = r["overview_loaded_at"] - spawned
         runs.append(r)
     ready = sorted(r["ready_s"] for r in runs)
+    rss_search = statistics.median(r["rss_mb_residents_after_search"] for r in runs)
     return {
         "startup_to_main_window_s_median": round(statistics.median(ready), 3),
         "startup_to_main_window_s_max": round(ready[-1], 3),
+        "startup_floor_bare_qt_window_s_median": round(bare_s, 3),
+        "startup_vs_floor_x": round(statistics.median(ready) / bare_s, 2),
         "startup_to_overview_counts_s_median": round(statistics.median(r["overview_s"] for r in runs), 3),
         "rss_mb_main_window": round(statistics.median(r["rss_mb"] for r in runs), 1),
         "rss_mb_after_overview": round(statistics.median(r["rss_mb_after_overview"] for r in runs), 1),
+        "rss_mb_residents_after_search": round(rss_search, 1),
+        "rss_floor_bare_qt_window_mb": round(bare_mb, 1),
     }
+
+
+def fts5_trigram_floor(db_url: str, queries: list[str]) -> list[float]:
+    """The floor for search: the same keystrokes against an SQLite FTS5
+    trigram table over the same fields (a copy in memory), first 50 rows;
+    milliseconds per keystroke."""
+    import sqlite3
+
+    from sqlalchemy import select
+
+    from db.engine import open_database
+    from db.models import Resident
+
+    db = open_database(db_url)
+    try:
+        with db.session() as s:
+            rows = s.execute(select(Resident.name, Resident.pinyin, Resident.initials, Resident.doc_number,
+                                    Resident.phone, Resident.address_text)).all()
+    finally:
+        db.close()
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE VIRTUAL TABLE f USING fts5(t, tokenize='trigram')")
+    con.executemany("INSERT INTO f VALUES (?)", (("\x1f".join(v or "" for v in r).lower(),) for r in rows))
+    con.commit()
+    times = []
+    for q in queries:
+        for i in range(1, len(q) + 1):
+            part = q[:i].lower()
+            # three characters and more use the trigram index; shorter ones scan until 50 rows
+            sql, arg = (("SELECT rowid FROM f WHERE f MATCH ? LIMIT 50", '"' + part + '"') if len(part) >= 3 else
+                        ("SELECT rowid FROM f WHERE t LIKE ? LIMIT 50", f"%{part}%"))
+            t = time.perf_counter()
+            con.execute(sql, (arg,)).fetchall()
+            times.append((time.perf_counter() - t) * 1000)
+    con.close()
+    return sorted(times)
 
 
 def bench_search(ctx: BenchContext) -> dict[str, Any]:
@@ -127,12 +194,16 @@ def bench_search(ctx: BenchContext) -> dict[str, Any]:
                 index.search(q[:i])
                 times.append((time.perf_counter() - t) * 1000)
         times.sort()
+        floor = fts5_trigram_floor(ctx.db_url, queries)
         return {
             "search_keystrokes": len(times),
             "search_ms_p50": round(times[len(times) // 2], 2),
             "search_ms_p95": round(times[int(len(times) * 0.95)], 2),
             "search_ms_max": round(times[-1], 2),
+            "search_floor_fts5_trigram_ms_p50": round(floor[len(floor) // 2], 2),
+            "search_floor_fts5_trigram_ms_p95": round(floor[int(len(floor) * 0.95)], 2),
             "search_index_load_s": round(load_s, 2),
+            "search_index_mb": round(index.memory_bytes() / 2**20, 1),
         }
     finally:
         db.close()

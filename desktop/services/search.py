@@ -10,6 +10,13 @@ query.  The copy follows the database by the local change sequence: before
 each search, rows with ``seq`` above the last one seen are read again (an
 indexed query), so edits from this window, the CLI or a sync import all show.
 
+Nothing is kept per resident as Python objects (100 000 rows of tuples held
+~176 MB): the blobs are the store.  A resident has a stable slot (the result
+lists keep slots); its values sit at a position in the blobs, and an edit
+appends the new values and leaves the old ones dead (compacted when half are).
+Gender, birth date, status and station are arrays by slot; the order by
+pinyin, then name, is one array computed when first needed after a change.
+
 Results come back best first: an exact name, an ID-number tail or a whole
 phone number before a name prefix, initials, pinyin, then fragments of a
 name, phone or address; current residents before moved-out or deceased ones.
@@ -17,6 +24,7 @@ name, phone or address; current residents before moved-out or deceased ones.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import unicodedata
 import uuid
@@ -86,34 +94,72 @@ def query_parts(query: str) -> list[str]:
 
 
 class _Blob:
-    """Values of one field for every slot, NUL-separated, with start offsets."""
+    """Values of one field, NUL-separated, at positions (one per value
+    appended), with start offsets."""
 
-    def __init__(self, values: list[str]):
-        parts = [v.encode("utf-8") for v in values]
-        self.data = SEP + SEP.join(parts) + SEP
+    def __init__(self) -> None:
+        self.data = bytearray(SEP)
         self.starts = array("q")
-        pos = 1
-        for p in parts:
-            self.starts.append(pos)
-            pos += len(p) + 1
 
-    def find(self, needle: str, prefix: bool, cap: int = MAX_PER_FIELD) -> list[tuple[int, bool]]:
-        """Slots whose value contains (or starts with) ``needle``, at most
-        ``cap`` of them; with whether the match is at the start."""
+    def append(self, raw: bytes) -> None:
+        self.starts.append(len(self.data))
+        self.data += raw
+        self.data += SEP
+
+    def raw(self, pos: int) -> bytes:
+        start = self.starts[pos]
+        return bytes(self.data[start:self.data.index(SEP, start)])
+
+    def value(self, pos: int) -> str:
+        return self.raw(pos).decode("utf-8")
+
+    def nbytes(self) -> int:
+        return len(self.data) + len(self.starts) * self.starts.itemsize
+
+    def find(self, needle: str, prefix: bool, cap: int = MAX_PER_FIELD) -> list[tuple[int, int]]:
+        """Positions whose value contains (or starts with) ``needle``, at most
+        ``cap`` of them; with where: 0 inside, 1 at the start, 2 the whole value."""
         nb = needle.encode("utf-8")
         if prefix:
             nb = SEP + nb
-        data, starts, out = self.data, self.starts, []
+        data, starts, out, size = self.data, self.starts, [], len(nb)
         seen = -1
         pos = data.find(nb)
         while pos != -1 and len(out) < cap:
             at = pos + 1 if prefix else pos
             slot = bisect_right(starts, at) - 1
             if slot != seen and slot >= 0:
-                out.append((slot, at == starts[slot]))
+                out.append((slot, (2 if data[pos + size] == 0 else 1) if at == starts[slot] else 0))
                 seen = slot
             pos = data.find(nb, pos + 1)
         return out
+
+
+# Stored fields (what a hit shows) and searched forms (lower case, reversed).
+_FIELDS = ("name", "pinyin", "initials", "doc", "phone", "address")
+_BLOBS = _FIELDS + ("doc_rev", "doc_low", "address_low")
+STATUSES = ("", "已迁出", "已故", "deleted")
+_DELETED = 3
+
+
+class _Blobs(dict):
+    """The blobs by name, with where each slot's values are (``pos``, -1:
+    deleted) and whose values sit at each position (``owner``, -1: old).
+    One object, so a compaction swaps all of it at once: list views read
+    hits on the GUI thread while the worker refreshes."""
+
+    def __init__(self, pos: array | None = None) -> None:
+        super().__init__((k, _Blob()) for k in _BLOBS)
+        self.pos = pos if pos is not None else array("i")
+        self.owner = array("i")
+
+
+class _Slots(dict):
+    """Resident id -> slot, keyed by the id's 16 bytes (a UUID object per
+    resident costs ~100 bytes more)."""
+
+    def get(self, rid, default=None):  # type: ignore[no-untyped-def,override]
+        return default if rid is None else super().get(rid.bytes, default)
 
 
 class ResidentIndex:
@@ -122,12 +168,19 @@ class ResidentIndex:
     def __init__(self, db: Database):
         self.db = db
         self.watermark = 0
-        self.slot_of: dict[uuid.UUID, int] = {}
-        # (id, name, gender, birth, doc, phone, address, status, pinyin, initials, origin)
-        self.rows: list[tuple] = []
+        self.slot_of = _Slots()
+        self._ids = bytearray()  # 16 bytes per slot
+        self._gender = array("b")
+        self._birth = array("i")  # date ordinal, 0 = unknown
+        self._status = array("b")  # index into STATUSES
+        self._origin = array("H")  # index into _origin_codes
+        self._dead = 0
+        self._origin_codes: list[str] = []
         self.origins: set[str] = set()
         self.station_names: dict[str, str] = {}
-        self._blobs: dict[str, _Blob] | None = None
+        self._blobs: _Blobs | None = None  # set by the first refresh
+        self._order: array | None = None  # slots by (pinyin, name); None after a change
+        self._rank: array | None = None  # slot -> place in _order
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ loading
@@ -136,105 +189,180 @@ class ResidentIndex:
         with self._lock:
             with self.db.session() as s:
                 top = s.scalar(select(func.max(Resident.seq))) or 0
-                if top <= self.watermark:
+                if top <= self.watermark and self._blobs is not None:
                     return 0
-                rows = s.execute(
+                self.station_names = {c: n for c, n in s.execute(select(Station.code, Station.name))}
+                # in chunks: 100 000 rows read at once left ~50 MB of freed
+                # but fragmented memory behind
+                result = s.execute(
                     select(Resident.id, Resident.name, Resident.gender, Resident.birth_date, Resident.doc_number,
                            Resident.phone, Resident.address_text, Resident.moved_out, Resident.deceased,
-                           Resident.pinyin, Resident.initials, Resident.deleted, Resident.seq, Resident.origin)
-                    .where(Resident.seq > self.watermark)
-                ).all()
-                self.station_names = {c: n for c, n in s.execute(select(Station.code, Station.name))}
-            for (rid, name, gender, birth, doc, phone, addr, moved, dead, py, ini, deleted, seq, origin) in rows:
-                status = "已故" if dead else ("已迁出" if moved else "")
-                row = (rid, name, gender, birth, doc or "", phone or "", addr or "", status, py or "", ini or "",
-                       origin)
-                slot = self.slot_of.get(rid)
-                if deleted:
-                    if slot is not None:
-                        self.rows[slot] = (rid, "", 0, None, "", "", "", "deleted", "", "", origin)
-                    continue
-                self.origins.add(origin)
-                if slot is None:
-                    self.slot_of[rid] = len(self.rows)
-                    self.rows.append(row)
-                else:
-                    self.rows[slot] = row
-            self.watermark = top
-            self._blobs = None
-            return len(rows)
+                           Resident.pinyin, Resident.initials, Resident.deleted, Resident.origin)
+                    .where(Resident.seq > self.watermark).execution_options(yield_per=2000)
+                )
+                if self._blobs is None:
+                    self._blobs = _Blobs()
+                count = 0
+                for chunk in result.partitions():
+                    count += len(chunk)
+                    self._load(chunk)
+            if count:
+                self._order = self._rank = None
+            if self._dead > max(1000, len(self._owner) // 2):
+                self._compact()
+            self.watermark = max(top, self.watermark)
+            return count
+
+    def _load(self, rows) -> None:  # type: ignore[no-untyped-def]
+        for (rid, name, gender, birth, doc, phone, addr, moved, dead, py, ini, deleted, origin) in rows:
+            key = rid.bytes
+            slot = dict.get(self.slot_of, key)
+            if deleted:
+                if slot is not None:
+                    self._drop(slot)
+                    self._pos[slot] = -1
+                    self._status[slot] = _DELETED
+                continue
+            self.origins.add(origin)
+            if origin not in self._origin_codes:
+                self._origin_codes.append(origin)
+            status = 2 if dead else (1 if moved else 0)
+            facts = (gender or 0, birth.toordinal() if birth else 0, status, self._origin_codes.index(origin))
+            if slot is None:
+                slot = len(self._status)
+                self.slot_of[key] = slot
+                self._ids += key
+                self._pos.append(-1)
+                for arr, v in zip((self._gender, self._birth, self._status, self._origin), facts):
+                    arr.append(v)
+            else:
+                self._drop(slot)
+                self._gender[slot], self._birth[slot], self._status[slot], self._origin[slot] = facts
+            self._pos[slot] = self._append(slot, (name or "", py or "", ini or "", doc or "", phone or "",
+                                                  addr or ""))
+
+    # where each slot's values are, and whose values are where (see _Blobs)
+    _pos = property(lambda self: self._blobs.pos)
+    _owner = property(lambda self: self._blobs.owner)
+
+    def _append(self, slot: int, values: tuple[str, ...]) -> int:
+        name, py, ini, doc, phone, addr = values
+        blobs = self._blobs
+        assert blobs is not None
+        for k, v in zip(_BLOBS, (name, py, ini, doc, phone, addr, doc[::-1].lower(), doc.lower(), addr.lower())):
+            blobs[k].append(v.encode("utf-8"))
+        self._owner.append(slot)
+        return len(self._owner) - 1
+
+    def _drop(self, slot: int) -> None:
+        pos = self._pos[slot]
+        if pos >= 0:
+            self._owner[pos] = -1
+            self._dead += 1
+
+    def _compact(self) -> None:
+        """Copy the live values into fresh blobs, dropping the old ones."""
+        old = self._blobs
+        assert old is not None
+        new = _Blobs(array("i", old.pos))
+        for slot, pos in enumerate(old.pos):
+            if pos >= 0:
+                for k in _BLOBS:
+                    new[k].append(old[k].raw(pos))
+                new.owner.append(slot)
+                new.pos[slot] = len(new.owner) - 1
+        self._blobs, self._dead = new, 0
 
     def warm(self) -> None:
-        """Load every resident and build the blobs now (on the worker, after
+        """Load every resident and order them now (on the worker, after
         sign-in), so the first keystroke in any search box does not pay for it."""
         self.refresh()
         with self._lock:
-            self._build()
+            self._ranks()
 
-    def _build(self) -> dict[str, _Blob]:
-        if self._blobs is None:
-            r = self.rows
-            self._blobs = {
-                "name": _Blob([x[1] for x in r]),
-                "pinyin": _Blob([x[8] for x in r]),
-                "initials": _Blob([x[9] for x in r]),
-                "doc_rev": _Blob([x[4][::-1].lower() for x in r]),
-                "doc": _Blob([x[4].lower() for x in r]),
-                "phone": _Blob([x[5] for x in r]),
-                "address": _Blob([x[6].lower() for x in r]),
-            }
-        return self._blobs
+    def _ranks(self) -> array:
+        """Each slot's place in the order by pinyin, then name (UTF-8 bytes
+        sort as the characters do); the tie-break of every result list."""
+        if self._rank is None:
+            blobs = self._blobs
+            assert blobs is not None
+            py, nm = blobs["pinyin"], blobs["name"]
+            keys = [py.raw(p) + SEP + nm.raw(p) if p >= 0 else b"" for p in self._pos]
+            self._order = array("i", sorted(range(len(keys)), key=keys.__getitem__))
+            rank = array("i", bytes(4 * len(keys)))
+            for i, slot in enumerate(self._order):
+                rank[slot] = i
+            self._rank = rank
+        return self._rank
+
+    def memory_bytes(self) -> int:
+        """Roughly what the copy holds (for the benchmark)."""
+        n = len(self._status)
+        blobs = self._blobs
+        arrays = (self._gender, self._birth, self._status, self._origin, self._order, self._rank,
+                  blobs.pos if blobs else None, blobs.owner if blobs else None)
+        return (sum(b.nbytes() for b in (self._blobs or {}).values()) + len(self._ids)
+                + sum(len(a) * a.itemsize for a in arrays if a is not None)
+                + sys.getsizeof(self.slot_of) + n * sys.getsizeof(b"0" * 16))
 
     # ------------------------------------------------------------ search
     def search(self, query: str, limit: int = 50, refresh: bool = True) -> list[Hit]:
         parts = query_parts(query)
         if not parts:
             return []
-        if refresh:
+        if refresh or self._blobs is None:
             self.refresh()
         with self._lock:
-            blobs = self._build()
+            blobs = self._blobs
+            assert blobs is not None
             if len(parts) == 1:
                 scores = self._score(blobs, parts[0], MAX_PER_FIELD)
             else:  # every part must match (initials AND an ID tail): no cap, or the AND could miss someone
-                each = [self._score(blobs, q, len(self.rows)) for q in parts]
+                each = [self._score(blobs, q, len(self._owner)) for q in parts]
                 scores = {slot: (sum(sc[slot][0] for sc in each), " + ".join(sc[slot][1] for sc in each))
                           for slot in set(each[0]).intersection(*each[1:])}
-            ranked = sorted(
-                ((sc - (15 if self.rows[slot][7] else 0), label, slot) for slot, (sc, label) in scores.items()
-                 if self.rows[slot][7] != "deleted"),
-                key=lambda t: (-t[0], self.rows[t[2]][8], self.rows[t[2]][1]),
-            )[:limit]
-            return [self.hit_at(slot, sc, label) for sc, label, slot in ranked]
+            # best score first, then by pinyin and name: one integer per hit
+            status, rank = self._status, self._ranks()
+            n = len(status)
+            keys = sorted(-(sc - (15 if status[slot] else 0)) * n + rank[slot]
+                          for slot, (sc, _label) in scores.items() if status[slot] != _DELETED)[:limit]
+            order = self._order
+            assert order is not None
+            hits = []
+            for k in keys:
+                slot = order[k % n]
+                hits.append(self.hit_at(slot, -(k // n), scores[slot][1]))
+            return hits
 
     def _score(self, blobs: dict[str, _Blob], q: str, cap: int) -> dict[int, tuple[int, str]]:
         """Slots matching one normalized query part, with their score and what matched."""
         scores: dict[int, tuple[int, str]] = {}
+        owner = self._owner
 
-        def add(hits: list[tuple[int, bool]], exact_len: int | None, base: int, at_start: int, label: str,
-                values_idx: int | None = None) -> None:
-            for slot, start in hits:
-                score = base + (at_start if start else 0)
-                if values_idx is not None and start and len(self.rows[slot][values_idx]) == exact_len:
-                    score += 10
+        def add(hits: list[tuple[int, int]], exact: bool, base: int, at_start: int, label: str) -> None:
+            for pos, where in hits:
+                slot = owner[pos]
+                if slot < 0:
+                    continue
+                score = base + (at_start if where else 0) + (10 if exact and where == 2 else 0)
                 if scores.get(slot, (0, ""))[0] < score:
                     scores[slot] = (score, label)
 
         if _is_number(q):
             if len(q) >= 3:
-                add(blobs["doc_rev"].find(q[::-1], True, cap), None, 90, 0, "证件号尾号")
-                add(blobs["phone"].find(q, False, cap), len(q), 60, 20, "电话", 5)
+                add(blobs["doc_rev"].find(q[::-1], True, cap), False, 90, 0, "证件号尾号")
+                add(blobs["phone"].find(q, False, cap), True, 60, 20, "电话")
             if len(q) >= 6:
-                add(blobs["doc"].find(q, False, cap), None, 55, 30, "证件号")
-            add(blobs["address"].find(q, False, cap), None, 30, 0, "地址")
+                add(blobs["doc_low"].find(q, False, cap), False, 55, 30, "证件号")
+            add(blobs["address_low"].find(q, False, cap), False, 30, 0, "地址")
         elif q.isascii() and q.isalpha():
-            add(blobs["initials"].find(q, True, cap), len(q), 70, 0, "拼音首字母", 9)
-            add(blobs["pinyin"].find(q, True, cap), len(q), 68, 0, "拼音", 8)
+            add(blobs["initials"].find(q, True, cap), True, 70, 0, "拼音首字母")
+            add(blobs["pinyin"].find(q, True, cap), True, 68, 0, "拼音")
             if len(q) >= 3:
-                add(blobs["pinyin"].find(q, False, cap), None, 40, 0, "拼音")
+                add(blobs["pinyin"].find(q, False, cap), False, 40, 0, "拼音")
         else:
-            add(blobs["name"].find(q, False, cap), len(q), 60, 20, "姓名", 1)
-            add(blobs["address"].find(q, False, cap), None, 30, 0, "地址")
+            add(blobs["name"].find(q, False, cap), True, 60, 20, "姓名")
+            add(blobs["address_low"].find(q, False, cap), False, 30, 0, "地址")
         return scores
 
     def hit_of(self, rid: uuid.UUID) -> Hit | None:
@@ -242,12 +370,29 @@ class ResidentIndex:
         there is no such (live) resident."""
         self.refresh()
         slot = self.slot_of.get(rid)
-        return None if slot is None or self.rows[slot][7] == "deleted" else self.hit_at(slot)
+        return None if slot is None or self._status[slot] == _DELETED else self.hit_at(slot)
 
     def hit_at(self, slot: int, score: int = 0, label: str = "") -> Hit:
         """The resident in ``slot`` as a result row (for list views)."""
-        rid, name, gender, birth, doc, phone, addr, status, _py, _ini, origin = self.rows[slot]
-        return Hit(rid, name, gender, birth, mask(doc), phone, addr, status, label, score, origin)
+        rid = uuid.UUID(bytes=bytes(self._ids[slot * 16:slot * 16 + 16]))
+        blobs = self._blobs  # once: a compaction may swap it meanwhile
+        pos = blobs.pos[slot] if blobs is not None else -1
+        name, _py, _ini, doc, phone, addr = ((blobs[k].value(pos) for k in _FIELDS) if pos >= 0 and blobs
+                                             else ("",) * 6)
+        birth = self._birth[slot]
+        return Hit(rid, name, self._gender[slot], date.fromordinal(birth) if birth else None, mask(doc), phone,
+                   addr, STATUSES[self._status[slot]], label, score, self._origin_codes[self._origin[slot]])
+
+    def live_slots(self) -> list[int]:
+        """Every live resident's slot: current ones first, then by pinyin and
+        name (the whole-registry list)."""
+        self.refresh()
+        with self._lock:
+            self._ranks()
+            status, order = self._status, self._order
+            assert order is not None
+            live = [slot for slot in order if status[slot] != _DELETED]
+            return [slot for slot in live if not status[slot]] + [slot for slot in live if status[slot]]
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self._status)

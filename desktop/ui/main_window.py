@@ -1,6 +1,9 @@
 """The main window: a sidebar of pages, a status bar, and the idle lock."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from importlib import import_module
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -21,21 +24,53 @@ from desktop.paths import AppPaths
 from desktop.services import accounts, backups
 from desktop.services.accounts import StationInfo
 from desktop.services.context import Actor
+from desktop.services.search import ResidentIndex
 from desktop.settings import Settings
-from desktop.ui.pages.accounts import AccountsPage
-from desktop.ui.pages.audit import AuditPage
-from desktop.ui.pages.backups import BackupScheduler, BackupsPage
+from desktop.ui.pages.backups import BackupScheduler
 from desktop.ui.pages.base import Page
-from desktop.ui.pages.certificates import CertificatesPage
-from desktop.ui.pages.counter import CounterPage
-from desktop.ui.pages.exchange import ExchangePage
-from desktop.ui.pages.overview import OverviewPage
-from desktop.ui.pages.reports import ReportsPage
-from desktop.ui.pages.residents import ResidentsPage
-from desktop.ui.pages.settings import SettingsPage
-from desktop.ui.pages.volunteers import VolunteersPage
 from desktop.ui.widgets import base_font, refresh_scaled_fonts, scaled
 from desktop.ui.worker import SerialWorker
+
+# The pages in sidebar order: (key, module under desktop.ui.pages, class, title,
+# min_role).  A page's module is imported and the page built when it is first
+# shown (start-up paid for every page and numpy before), so its title and role
+# are repeated here; tests/gui/test_lazy_pages.py checks they match the class.
+PAGE_SPECS: list[tuple[str, str, str, str, str]] = [
+    ("overview", "overview", "OverviewPage", "概览", "desk"),
+    ("counter", "counter", "CounterPage", "接待台", "desk"),
+    ("residents", "residents", "ResidentsPage", "居民", "desk"),
+    ("certificates", "certificates", "CertificatesPage", "开具证明", "desk"),
+    ("volunteers", "volunteers", "VolunteersPage", "志愿服务", "desk"),
+    ("reports", "reports", "ReportsPage", "报表", "supervisor"),
+    ("exchange", "exchange", "ExchangePage", "数据交换", "supervisor"),
+    ("accounts", "accounts", "AccountsPage", "账户", "supervisor"),
+    ("audit", "audit", "AuditPage", "操作日志", "supervisor"),
+    ("backups", "backups", "BackupsPage", "数据备份", "supervisor"),
+    ("settings", "settings", "SettingsPage", "设置", "desk"),
+]
+
+
+class PageList(Sequence):
+    """The window's pages in sidebar order, each built on first access."""
+
+    def __init__(self, window: MainWindow, keys: list[str]):
+        self.window, self.keys = window, keys
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def,override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self.window.page(self.keys[i])
+
+    def index(self, page, start: int = 0, stop: int | None = None) -> int:  # type: ignore[no-untyped-def,override]
+        """Where a (built) page is, without building the others."""
+        for i, key in enumerate(self.keys):
+            if self.window.built.get(key) is page:
+                return i
+        raise ValueError("page not in this window")
+
 
 ACTIVITY_EVENTS = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
                    QEvent.Type.Wheel, QEvent.Type.TouchBegin}
@@ -92,39 +127,14 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-        note = "便携模式：数据保存在程序旁的 data 文件夹。" if paths.portable else \
-            f"设置与日志保存在 {paths.config} 和 {paths.logs}。"
-        self.settings_page = SettingsPage(db, actor, worker, settings=settings,
-                                          location=db.display_location(), paths_note=note)
-        self.settings_page.font_size_changed.connect(self.apply_font_size)
-        self.settings_page.idle_minutes_changed.connect(lambda _m: self._restart_idle())
-        self.residents_page = ResidentsPage(db, actor, worker)
-        self.counter_page = CounterPage(db, actor, worker, index=self.residents_page.index, settings=settings)
-        self.counter_page.open_resident.connect(self.show_resident)
-        self.residents_page.accept_for.connect(self.accept_for)
-        self.residents_page.issue_for.connect(self.issue_for)
-        self.residents_page.open_matter.connect(self.open_matter)
-        self.certificates_page = CertificatesPage(db, actor, worker, index=self.residents_page.index)
-        self.volunteers_page = VolunteersPage(db, actor, worker, index=self.residents_page.index)
-        # A page the actor may not open is never built (a supervisor's page
-        # built and dropped for a desk worker was torn down behind Qt's back).
-        def allowed(cls: type[Page]) -> bool:
-            return actor.at_least(cls.min_role)
-
-        self.backups_page = BackupsPage(db, actor, worker, settings=settings) if allowed(BackupsPage) else None
-        if self.backups_page is not None:
-            self.backups_page.restored.connect(self._after_restore)
-        self.exchange_page = ExchangePage(db, actor, worker, settings=settings) if allowed(ExchangePage) else None
-        candidates: list[Page | None] = [
-            OverviewPage(db, actor, worker), self.counter_page, self.residents_page, self.certificates_page,
-            self.volunteers_page, ReportsPage(db, actor, worker) if allowed(ReportsPage) else None,
-            self.exchange_page, AccountsPage(db, actor, worker) if allowed(AccountsPage) else None,
-            AuditPage(db, actor, worker) if allowed(AuditPage) else None, self.backups_page, self.settings_page]
-        self.pages = [p for p in candidates if p is not None]
-        last = len(self.pages) - 1
-        for i, page in enumerate(self.pages):
-            self.stack.addWidget(page)
-            item = QListWidgetItem(page.title)
+        self.index = ResidentIndex(db)  # one search copy for every page and picker
+        self.built: dict[str, Page] = {}
+        specs = [sp for sp in PAGE_SPECS if actor.at_least(sp[4])]
+        self.pages = PageList(self, [sp[0] for sp in specs])
+        last = len(specs) - 1
+        for i, (_key, _module, _cls, title, _role) in enumerate(specs):
+            self.stack.addWidget(QWidget())  # a stand-in until the page is first shown
+            item = QListWidgetItem(title)
             self.sidebar.addItem(item)
             # Ctrl+1 … Ctrl+9 for the first nine pages and Ctrl+0 for the last
             # (设置), so every role finds 设置 on the same key; with eleven
@@ -173,28 +183,78 @@ class MainWindow(QMainWindow):
         # After the first page's own loading: the resident search copy, so the
         # first keystroke in 居民 or any picker is as quick as the others. A
         # failure here is not shown: the first search tries again and says why.
-        self.worker.run(self.residents_page.index.warm, None, lambda _e: None)
+        self.worker.run(self.index.warm, None, lambda _e: None)
 
     # ------------------------------------------------------------- pages
+    def page(self, key: str) -> Page:
+        """The page ``key`` (see PAGE_SPECS), built now if it was not yet.
+        A page the role may not see is built outside the sidebar, as before."""
+        page = self.built.get(key)
+        if page is not None:
+            return page
+        _key, module, cls, _title, _role = next(sp for sp in PAGE_SPECS if sp[0] == key)
+        page_class = getattr(import_module(f"desktop.ui.pages.{module}"), cls)
+        db, actor, worker, settings = self.db, self.actor, self.worker, self.settings
+        if key == "settings":
+            note = "便携模式：数据保存在程序旁的 data 文件夹。" if self.paths.portable else \
+                f"设置与日志保存在 {self.paths.config} 和 {self.paths.logs}。"
+            page = page_class(db, actor, worker, settings=settings, location=db.display_location(), paths_note=note)
+            page.font_size_changed.connect(self.apply_font_size)
+            page.idle_minutes_changed.connect(lambda _m: self._restart_idle())
+        elif key in ("residents", "certificates", "volunteers"):
+            page = page_class(db, actor, worker, index=self.index)
+        elif key == "counter":
+            page = page_class(db, actor, worker, index=self.index, settings=settings)
+        elif key in ("backups", "exchange"):
+            page = page_class(db, actor, worker, settings=settings)
+        else:
+            page = page_class(db, actor, worker)
+        self.built[key] = page
+        if key == "counter":
+            page.open_resident.connect(self.show_resident)
+        elif key == "residents":
+            page.accept_for.connect(self.accept_for)
+            page.issue_for.connect(self.issue_for)
+            page.open_matter.connect(self.open_matter)
+        elif key == "backups":
+            page.restored.connect(self._after_restore)
+        if key in self.pages.keys:
+            i = self.pages.keys.index(key)
+            stand_in = self.stack.widget(i)
+            current = self.stack.currentIndex()
+            self.stack.insertWidget(i, page)
+            self.stack.removeWidget(stand_in)
+            stand_in.deleteLater()
+            self.stack.setCurrentIndex(current)
+        return page
+
+    residents_page = property(lambda self: self.page("residents"))
+    counter_page = property(lambda self: self.page("counter"))
+    certificates_page = property(lambda self: self.page("certificates"))
+    volunteers_page = property(lambda self: self.page("volunteers"))
+    backups_page = property(lambda self: self.page("backups"))
+    exchange_page = property(lambda self: self.page("exchange"))
+    settings_page = property(lambda self: self.page("settings"))
+
     def show_page(self, index: int) -> None:
         if 0 <= index < len(self.pages):
             self.sidebar.setCurrentRow(index)
 
+    def _show(self, key: str) -> Page:
+        self.show_page(self.pages.keys.index(key))
+        return self.page(key)
+
     def show_resident(self, rid) -> None:  # type: ignore[no-untyped-def]
-        self.show_page(self.pages.index(self.residents_page))
-        self.residents_page.select_resident(rid)
+        self._show("residents").select_resident(rid)
 
     def accept_for(self, rid) -> None:  # type: ignore[no-untyped-def]
-        self.show_page(self.pages.index(self.counter_page))
-        self.counter_page.accept_matter(rid)
+        self._show("counter").accept_matter(rid)
 
     def issue_for(self, rid) -> None:  # type: ignore[no-untyped-def]
-        self.show_page(self.pages.index(self.certificates_page))
-        self.certificates_page.preselect(rid)
+        self._show("certificates").preselect(rid)
 
     def open_matter(self, mid) -> None:  # type: ignore[no-untyped-def]
-        self.show_page(self.pages.index(self.counter_page))
-        self.counter_page.open_matter(mid)
+        self._show("counter").open_matter(mid)
 
     def _after_restore(self, _aside: str) -> None:
         """The data changed under every page: sign in again and rebuild the window."""
@@ -210,13 +270,14 @@ class MainWindow(QMainWindow):
             self.close()
 
     def page_titles(self) -> list[str]:
-        return [p.title for p in self.pages]
+        return [self.sidebar.item(i).text() for i in range(self.sidebar.count())]
 
     def _page_changed(self, index: int) -> None:
         if index < 0:
             return
+        page = self.pages[index]
         self.stack.setCurrentIndex(index)
-        self.pages[index].activated()
+        page.activated()
 
     # -------------------------------------------------------------- look
     def apply_font_size(self, size: int) -> None:

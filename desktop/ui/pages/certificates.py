@@ -80,7 +80,7 @@ class CertificatesPage(Page):
 
     def __init__(self, *args, index: ResidentIndex | None = None, **kw):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kw)
-        self.index = index or ResidentIndex(self.db)
+        self.index = index if index is not None else ResidentIndex(self.db)
         self.types: list[certs.CertTypeView] = []
         self.purposes = QStringListModel(list(certs.DEFAULT_PURPOSES))  # suggestions for 用途
         self.shown: list[certs.CertTypeView] = []

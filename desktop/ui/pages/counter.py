@@ -127,7 +127,7 @@ class CounterPage(Page):
     def __init__(self, *args, index: ResidentIndex | None = None, settings: Settings | None = None,  # type: ignore[no-untyped-def]
                  **kw):
         super().__init__(*args, **kw)
-        self.index = index or ResidentIndex(self.db)
+        self.index = index if index is not None else ResidentIndex(self.db)
         self.settings = settings
         top = QHBoxLayout()
         self.scan = QLineEdit()

@@ -318,9 +318,9 @@ class ResidentsPage(Page):
     issue_for = Signal(object)  # resident id: issue (or refuse) a certificate
     open_matter = Signal(object)  # matter id (a scanned receipt, the timeline)
 
-    def __init__(self, *args, **kw):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, index: ResidentIndex | None = None, **kw):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kw)
-        self.index = ResidentIndex(self.db)
+        self.index = index if index is not None else ResidentIndex(self.db)
         top = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setPlaceholderText("搜索：姓名、拼音或首字母、证件号后几位、电话、地址；扫描回执二维码打开事项")
@@ -432,14 +432,7 @@ class ResidentsPage(Page):
         if q.strip():
             self.worker.run(lambda: index.search(q, limit=200), lambda hits: self._hits(gen, hits, q))
         else:
-            def all_rows() -> list[int]:
-                index.refresh()
-                rows = index.rows
-                live = [i for i, r in enumerate(rows) if r[7] != "deleted"]
-                live.sort(key=lambda i: (rows[i][7] != "", rows[i][8]))
-                return live
-
-            self.worker.run(all_rows, lambda slots: self._slots(gen, slots, q), label="正在载入居民名册…",
+            self.worker.run(index.live_slots, lambda slots: self._slots(gen, slots, q), label="正在载入居民名册…",
                             parent=self)
 
     def _hits(self, gen: int, hits: list[Hit], query: str | None = None) -> None:

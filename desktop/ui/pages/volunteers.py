@@ -52,7 +52,7 @@ class VolunteersPage(Page):
 
     def __init__(self, *args, index: ResidentIndex | None = None, **kw):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kw)
-        self.index = index or ResidentIndex(self.db)
+        self.index = index if index is not None else ResidentIndex(self.db)
         self.skill_names: dict[str, str] = {}
         self.tabs = QTabWidget()
         # needs
