@@ -201,11 +201,11 @@ def open_or_unlock(url: str, worker):  # type: ignore[no-untyped-def]
         try:
             return worker.call(lambda: open_database(url, cache_mib=WINDOW_CACHE_MIB), label="正在打开数据库…")
         except KeyUnavailable as e:
-            secret = ask_unlock_secret(e.user_message)
+            locked, secret = e.path, ask_unlock_secret(e.user_message)
             if secret is None:
                 return None
             try:
-                worker.call(lambda: keys.unlock(e.path, secret), label="正在解锁数据库…")
+                worker.call(lambda: keys.unlock(locked, secret), label="正在解锁数据库…")
             except WrongSecret as wrong:
                 QMessageBox.warning(None, APP_NAME, wrong.user_message)
 
