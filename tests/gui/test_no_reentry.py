@@ -148,3 +148,23 @@ def test_import_clicked_twice_imports_once(qtbot, gui, station_db, monkeypatch, 
     double_click(qtbot, gui, dlg.do_import)
     assert audit_count(db, "residents_import") == 1
     assert dlg.report is not None and dlg.report.imported == 6
+
+
+def test_save_clicked_twice_registers_one_resident(qtbot, gui, station_db, monkeypatch, no_modal_boxes):
+    """保存 in the resident form: with no ID number there is no duplicate guard
+    to catch a second save, so only the busy button keeps it to one record."""
+    from db.models import Resident
+    from desktop.ui.pages.residents import ResidentDialog
+    from tests.gui.test_residents_page import make_page
+
+    db, admin = station_db
+    page = make_page(qtbot, gui, db, admin)
+    slow(monkeypatch, residents, "register")
+    dlg = ResidentDialog(page)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    type_text(dlg.name, "王五")
+    double_click(qtbot, gui, dlg.ok)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Resident).where(Resident.name == "王五")) == 1
+    assert dlg.result() == dlg.DialogCode.Accepted and dlg.saved_id is not None

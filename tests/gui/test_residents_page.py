@@ -45,6 +45,7 @@ def test_register_wrong_id_first_then_right_then_duplicate(qtbot, gui, station_d
     dlg.doc_number.editingFinished.emit()
     assert "校验位不正确" in dlg.errors.labels["doc_number"].text()
     dlg.submit()
+    gui.settle()
     assert dlg.result() == 0 and "校验位不正确" in dlg.errors.labels["doc_number"].text()
     assert dlg.name.text() == "张三"  # the form keeps what was typed
     dlg.doc_number.clear()
@@ -55,6 +56,7 @@ def test_register_wrong_id_first_then_right_then_duplicate(qtbot, gui, station_d
     qtbot.keyClicks(dlg.phone, "13812345678")
     dlg.tags["高龄"].setChecked(True)
     dlg.submit()
+    gui.settle()
     assert dlg.result() == dlg.DialogCode.Accepted and dlg.saved_id is not None
     first = dlg.saved_id
 
@@ -65,6 +67,7 @@ def test_register_wrong_id_first_then_right_then_duplicate(qtbot, gui, station_d
     again.doc_number.setText("11010519491231002X")
     monkeypatch.setattr(DuplicateDialog, "exec", lambda self: DuplicateDialog.OPEN)
     again.submit()
+    gui.settle()
     assert again.open_existing == first and again.result() == 0
 
 
@@ -93,6 +96,7 @@ def test_clicking_save_reaches_the_duplicate_guard(qtbot, gui, station_db, monke
         dlg.name.setText("王芳")
         dlg.doc_number.setText("11010519491231002X")
         qtbot.mouseClick(dlg.ok, _Qt.MouseButton.LeftButton)
+        gui.settle()
     assert len(seen) == 1  # second save found the first and offered it
     assert dlg.open_existing is not None
 
@@ -339,6 +343,7 @@ def test_an_identical_id_number_offers_only_the_existing_record(qtbot, gui, stat
     type_text(dlg.name, "张桂芝")
     dlg.doc_number.setText(number)
     dlg.submit()
+    gui.settle()
     [dup] = seen
     assert dup.windowTitle() == "证件号码已登记" and not dup.anyway.isVisibleTo(dup)
     assert dup.list.count() == 1 and mask(number) in dup.list.item(0).text() and number not in dup.list.item(0).text()
@@ -348,6 +353,7 @@ def test_an_identical_id_number_offers_only_the_existing_record(qtbot, gui, stat
 
     monkeypatch.setattr(DuplicateDialog, "exec", lambda self: DuplicateDialog.OPEN)
     dlg.submit()
+    gui.settle()
     assert dlg.open_existing == first
 
     # A near match (same name and birth date, another number) may still be saved with a reason.
@@ -365,5 +371,6 @@ def test_an_identical_id_number_offers_only_the_existing_record(qtbot, gui, stat
 
     monkeypatch.setattr(DuplicateDialog, "exec", save_anyway)
     other.submit()
+    gui.settle()
     assert near[0].windowTitle() == "可能重复" and near[0].anyway.isVisibleTo(near[0])
     assert other.result() == other.DialogCode.Accepted and other.saved_id not in (None, first)

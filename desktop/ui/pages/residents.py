@@ -244,22 +244,24 @@ class ResidentDialog(QDialog):
             fn = lambda: residents.update(p.db, p.actor, view.id, f, duplicate_reason=duplicate_reason)  # noqa: E731
         else:
             fn = lambda: residents.register(p.db, p.actor, f, duplicate_reason=duplicate_reason)  # noqa: E731
-        try:
-            result = p.worker.call(fn, parent=self)
-        except ValidationError as exc:
-            if not (self.errors.show(exc.field, exc.user_message) or
-                    self.right_errors.show(exc.field, exc.user_message)):
+
+        def saved(result: object) -> None:
+            if not view:
+                self.saved_id = result
+            self.accept()
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, ValidationError):
+                if not (self.errors.show(exc.field, exc.user_message) or
+                        self.right_errors.show(exc.field, exc.user_message)):
+                    show_error(self, exc)
+            elif isinstance(exc, DuplicateFound):
+                self._duplicates(exc)
+            else:  # shown, the form kept
                 show_error(self, exc)
-            return
-        except DuplicateFound as dup:
-            self._duplicates(dup)
-            return
-        except Exception as exc:  # noqa: BLE001 - shown, form kept
-            show_error(self, exc)
-            return
-        if not view:
-            self.saved_id = result
-        self.accept()
+
+        # 保存 stays off until the answer is back: a double click saves once.
+        p.worker.op(fn, saved, busy=[self.ok], on_error=failed, parent=self)
 
     def _duplicates(self, dup: DuplicateFound) -> None:
         dlg = DuplicateDialog(dup, self)
