@@ -63,7 +63,7 @@ def bench_reports(ctx: Any) -> dict[str, Any]:
     from db.engine import open_database
     from db.models import Matter, Resident
     from desktop import paperwork
-    from desktop.cli_ledger import system_actor
+    from desktop.services.accounts import system_actor
     from desktop.services import reports
     from desktop.services.counter import local_today
 

@@ -315,31 +315,31 @@ def bench_certificates(ctx: BenchContext) -> dict[str, Any]:
 
 
 def bench_volunteers(ctx: BenchContext) -> dict[str, Any]:
-    from desktop.bench_volunteers import bench_volunteers as run
+    from desktop.bench.volunteers import bench_volunteers as run
 
     return run(ctx)
 
 
 def bench_backups(ctx: BenchContext) -> dict[str, Any]:
-    from desktop.bench_backups import bench_backups as run
+    from desktop.bench.backups import bench_backups as run
 
     return run(ctx)
 
 
 def bench_import(ctx: BenchContext) -> dict[str, Any]:
-    from desktop.bench_ledger import bench_import as run
+    from desktop.bench.ledger import bench_import as run
 
     return run(ctx)
 
 
 def bench_reports(ctx: BenchContext) -> dict[str, Any]:
-    from desktop.bench_reports import bench_reports as run
+    from desktop.bench.reports import bench_reports as run
 
     return run(ctx)
 
 
 def bench_sync(ctx: BenchContext) -> dict[str, Any]:
-    from desktop.bench_sync import bench_sync as run
+    from desktop.bench.sync import bench_sync as run
 
     return run(ctx)
 
