@@ -244,7 +244,8 @@ def bench_receipts(ctx: BenchContext) -> dict[str, Any]:
 
     from db.engine import open_database
     from db.models import Matter
-    from desktop.services import accounts, counter, demo_counter
+    from desktop.services import accounts, counter
+    from desktop.services.demo import counter as demo_counter
 
     db = open_database(ctx.db_url)
     try:

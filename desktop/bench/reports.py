@@ -26,7 +26,11 @@ def _prepare(ctx: Any) -> tuple[str, dict[str, Any]]:
 
     from db import keys
     from db.engine import backup_sqlite, normalize_url, open_database
-    from desktop.services import demo_certificates, demo_counter, demo_volunteers
+    from desktop.services.demo import (
+        certificates as demo_certificates,
+        counter as demo_counter,
+        volunteers as demo_volunteers,
+    )
 
     figures: dict[str, Any] = {}
     u = make_url(normalize_url(ctx.db_url))
