@@ -597,3 +597,22 @@ def change_own_password(db: Database, actor: Actor, old_password: str, new_passw
     if failure is not None:
         raise failure
     _wrap_key(db, username, new_password, admin)
+
+
+def system_actor(db: Database, username: str | None = None) -> Actor:
+    """An Actor for ``username``, or for the first active administrator: who
+    the command line and the benchmarks act as."""
+    with db.session() as s:
+        code = s.scalar(select(LocalState.station_code).where(LocalState.id == 1))
+        if not code:
+            raise StationDeskError("no station", "站点尚未建立。请先运行 init 建立站点。")
+        q = select(Account).where(Account.deleted.is_(False), Account.active.is_(True))
+        if username:
+            acct = s.scalar(q.where(Account.username == username.strip()))
+            if acct is None:
+                raise StationDeskError(f"no account {username}", f"找不到可用的账户“{username.strip()}”（不存在或已停用）。")
+        else:
+            acct = s.scalar(q.where(Account.role == "admin").order_by(Account.id).limit(1))
+            if acct is None:
+                raise StationDeskError("no admin", "数据库里没有可用的管理员账户。")
+        return _actor(acct, code)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from db.engine import open_database
 from db.models import AuditLog, Resident
-from desktop import cli_ledger
+from desktop.cli import ledger as cli_ledger
 from desktop.services import accounts
 from desktop.services.idnumbers import make_ric
 
@@ -171,7 +171,7 @@ def test_through_python_m_desktop_once_wired(station_file, tmp_path):
     from desktop import cli
 
     if "residents" not in cli.COMMANDS:
-        pytest.skip("residents command not wired into desktop/cli.py yet")
+        pytest.skip("residents command not wired into desktop/cli/__init__.py yet")
     f = ledger_file(tmp_path / "t.xlsx")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     r = subprocess.run([sys.executable, "-m", "desktop", "--db", station_file, "residents", "import", str(f),

@@ -11,7 +11,12 @@ from sqlalchemy import select
 from db.models import Certificate, Resident, Volunteer
 from desktop import paperwork
 from desktop.documents import sheets
-from desktop.services import counter, demo, demo_certificates, demo_counter, demo_volunteers, ledger, reports
+from desktop.services import counter, demo, ledger, reports
+from desktop.services.demo import (
+    certificates as demo_certificates,
+    counter as demo_counter,
+    volunteers as demo_volunteers,
+)
 from desktop.services.reports import Period
 
 # OWASP's list: = + - @ tab and carriage return at the start.

@@ -117,7 +117,12 @@ def pdf_text(path) -> str:  # type: ignore[no-untyped-def]
 def station(station_db):
     """A demo-like station: 400 residents, three months of matters, some
     certificates, volunteers and open needs; the desk worker signed in."""
-    from desktop.services import demo, demo_certificates, demo_counter, demo_volunteers
+    from desktop.services import demo
+    from desktop.services.demo import (
+        certificates as demo_certificates,
+        counter as demo_counter,
+        volunteers as demo_volunteers,
+    )
 
     db, admin = station_db
     demo.fill_demo(db, n_residents=400, seed=3)

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from openpyxl import load_workbook
 
-from desktop.services import demo, demo_certificates, demo_counter, demo_volunteers, reports
+from desktop.services import demo, reports
+from desktop.services.demo import (
+    certificates as demo_certificates,
+    counter as demo_counter,
+    volunteers as demo_volunteers,
+)
 from tests.gui.test_counter_page import make_window
 
 

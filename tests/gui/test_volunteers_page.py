@@ -114,7 +114,8 @@ def test_register_need_rank_assign_record_certificate(qtbot, gui, station_db, mo
 
 
 def test_weekly_plan_on_demo_data(qtbot, gui, station_db, no_modal_boxes):
-    from desktop.services import demo, demo_volunteers
+    from desktop.services import demo
+    from desktop.services.demo import volunteers as demo_volunteers
 
     db, admin = station_db
     demo.fill_demo(db, n_residents=400, seed=3)

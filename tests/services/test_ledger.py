@@ -553,7 +553,7 @@ def test_save_report_as_a_spreadsheet(station, tmp_path):
 
 def test_ten_thousand_rows_are_checked_and_written_in_one_go(station, tmp_path):
     """A smaller cousin of the benchmark: 3 000 rows with a few bad ones, one transaction."""
-    from desktop.bench_ledger import write_ledger
+    from desktop.bench.ledger import write_ledger
 
     db, admin = station
     bad = write_ledger(tmp_path / "big.xlsx", 3000, seed=3, today=TODAY)

@@ -223,7 +223,12 @@ def _every_drillable_figure_matches(db, admin, report):
 
 def test_every_figure_traces_to_its_records_on_the_demo_station(station):
     db, admin = station
-    from desktop.services import demo, demo_certificates, demo_counter, demo_volunteers
+    from desktop.services import demo
+    from desktop.services.demo import (
+        certificates as demo_certificates,
+        counter as demo_counter,
+        volunteers as demo_volunteers,
+    )
 
     demo.fill_demo(db, n_residents=400, seed=5)
     demo_counter.fill_counter(db, n_matters=500, seed=5)

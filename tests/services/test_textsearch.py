@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.services import counter, demo, demo_counter, demo_volunteers, households, volunteers
+from desktop.services import counter, demo, households, volunteers
+from desktop.services.demo import counter as demo_counter, volunteers as demo_volunteers
 from desktop.services.search import ResidentIndex
 from desktop.services.textsearch import MAX_QUERY, QueryTooLong
 

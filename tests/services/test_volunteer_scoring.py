@@ -12,7 +12,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from db.models import Volunteer
-from desktop.services import demo_volunteers, residents, volunteers as vol
+from desktop.services import residents, volunteers as vol
+from desktop.services.demo import volunteers as demo_volunteers
 from desktop.services.idnumbers import make_ric
 from desktop.services.residents import ResidentForm
 

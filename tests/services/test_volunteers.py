@@ -183,7 +183,7 @@ def test_hour_limit_is_respected_by_the_plan(world):
 
 
 def test_the_planners_quick_total_is_the_ranked_score(world):
-    from desktop.services import demo_volunteers
+    from desktop.services.demo import volunteers as demo_volunteers
 
     db, admin, elder = world
     info = demo_volunteers.fill_volunteers(db, n_volunteers=300, n_needs=30, seed=9, today=TODAY)
@@ -213,7 +213,7 @@ def test_volunteer_numbers_count_past_9999(world):
     from sqlalchemy import select
 
     from db.models import Volunteer
-    from desktop.services import demo_volunteers
+    from desktop.services.demo import volunteers as demo_volunteers
 
     db, admin, elder = world
     demo_volunteers.fill_volunteers(db, n_volunteers=2, n_needs=0, seed=1, today=TODAY)

@@ -37,8 +37,8 @@ def bench_sync(ctx: Any) -> dict[str, Any]:
 
     from db.engine import open_database
     from db.models import Resident
-    from desktop.bench_reports import _prepare
-    from desktop.cli_ledger import system_actor
+    from desktop.bench.reports import _prepare
+    from desktop.services.accounts import system_actor
     from desktop.services.sync import exchange
 
     url, figures = _prepare(ctx)

@@ -68,27 +68,11 @@ def _rows(text: str) -> str | set[int]:
 
 
 def system_actor(db: Any, username: str | None = None) -> Any:
-    """An Actor for ``username``, or for the first active administrator."""
-    from sqlalchemy import select
+    """An Actor for ``username``, or for the first active administrator
+    (``accounts.system_actor``, imported here only when a command runs)."""
+    from desktop.services.accounts import system_actor as find
 
-    from db.errors import StationDeskError
-    from db.models import Account, LocalState
-    from desktop.services.context import Actor
-
-    with db.session() as s:
-        code = s.scalar(select(LocalState.station_code).where(LocalState.id == 1))
-        if not code:
-            raise StationDeskError("no station", "站点尚未建立。请先运行 init 建立站点。")
-        q = select(Account).where(Account.deleted.is_(False), Account.active.is_(True))
-        if username:
-            acct = s.scalar(q.where(Account.username == username.strip()))
-            if acct is None:
-                raise StationDeskError(f"no account {username}", f"找不到可用的账户“{username.strip()}”（不存在或已停用）。")
-        else:
-            acct = s.scalar(q.where(Account.role == "admin").order_by(Account.id).limit(1))
-            if acct is None:
-                raise StationDeskError("no admin", "数据库里没有可用的管理员账户。")
-        return Actor(acct.id, acct.username, acct.display_name, acct.role, code)
+    return find(db, username)
 
 
 def _db_url(args: argparse.Namespace) -> str:

@@ -244,7 +244,8 @@ def bench_receipts(ctx: BenchContext) -> dict[str, Any]:
 
     from db.engine import open_database
     from db.models import Matter
-    from desktop.services import accounts, counter, demo_counter
+    from desktop.services import accounts, counter
+    from desktop.services.demo import counter as demo_counter
 
     db = open_database(ctx.db_url)
     try:
@@ -315,31 +316,31 @@ def bench_certificates(ctx: BenchContext) -> dict[str, Any]:
 
 
 def bench_volunteers(ctx: BenchContext) -> dict[str, Any]:
-    from desktop.bench_volunteers import bench_volunteers as run
+    from desktop.bench.volunteers import bench_volunteers as run
 
     return run(ctx)
 
 
 def bench_backups(ctx: BenchContext) -> dict[str, Any]:
-    from desktop.bench_backups import bench_backups as run
+    from desktop.bench.backups import bench_backups as run
 
     return run(ctx)
 
 
 def bench_import(ctx: BenchContext) -> dict[str, Any]:
-    from desktop.bench_ledger import bench_import as run
+    from desktop.bench.ledger import bench_import as run
 
     return run(ctx)
 
 
 def bench_reports(ctx: BenchContext) -> dict[str, Any]:
-    from desktop.bench_reports import bench_reports as run
+    from desktop.bench.reports import bench_reports as run
 
     return run(ctx)
 
 
 def bench_sync(ctx: BenchContext) -> dict[str, Any]:
-    from desktop.bench_sync import bench_sync as run
+    from desktop.bench.sync import bench_sync as run
 
     return run(ctx)
 

@@ -12,7 +12,7 @@ from db.engine import Database
 from db.models import Assignment, LocalState, Need, NeedEvent, Resident, Volunteer
 from db.writes import bulk_insert
 from desktop.services import volunteers as vol
-from desktop.services.demo import ESTATES
+from desktop.services.demo.data import ESTATES
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀英华慧巧美"

@@ -59,7 +59,7 @@ def _period(args: argparse.Namespace) -> Any:
 def cmd_report(args: argparse.Namespace) -> int:
     from db.engine import open_database
     from desktop import paperwork
-    from desktop.cli_ledger import _db_url, system_actor
+    from desktop.cli.ledger import _db_url, system_actor
     from desktop.documents.report_docs import format_value
     from desktop.services import reports
 

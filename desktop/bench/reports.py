@@ -26,7 +26,11 @@ def _prepare(ctx: Any) -> tuple[str, dict[str, Any]]:
 
     from db import keys
     from db.engine import backup_sqlite, normalize_url, open_database
-    from desktop.services import demo_certificates, demo_counter, demo_volunteers
+    from desktop.services.demo import (
+        certificates as demo_certificates,
+        counter as demo_counter,
+        volunteers as demo_volunteers,
+    )
 
     figures: dict[str, Any] = {}
     u = make_url(normalize_url(ctx.db_url))
@@ -63,7 +67,7 @@ def bench_reports(ctx: Any) -> dict[str, Any]:
     from db.engine import open_database
     from db.models import Matter, Resident
     from desktop import paperwork
-    from desktop.cli_ledger import system_actor
+    from desktop.services.accounts import system_actor
     from desktop.services import reports
     from desktop.services.counter import local_today
 

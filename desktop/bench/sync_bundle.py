@@ -1,8 +1,8 @@
 """Benchmark: the bundle container alone — write (serialise, zip, seal) and
 read (decrypt, unzip, verify, parse) a bundle of realistic resident rows.
 
-    python -m desktop.bench_sync_bundle                    # 1 000 000 rows, zlib level 1
-    python -m desktop.bench_sync_bundle --rows 200000 --levels 1,6
+    python -m desktop.bench.sync_bundle                    # 1 000 000 rows, zlib level 1
+    python -m desktop.bench.sync_bundle --rows 200000 --levels 1,6
 
 The rows cycle through a pool of 10 000 distinct dicts made beforehand, so the
 write figure is the container's own cost (JSON, zip, encryption), not that of

@@ -44,7 +44,8 @@ def _p95(xs: list[float]) -> float:
 
 def bench_volunteers(ctx: Any) -> dict[str, Any]:
     from db.engine import open_database
-    from desktop.services import demo_volunteers, volunteer_plan as plan, volunteers as vol
+    from desktop.services import volunteer_plan as plan, volunteers as vol
+    from desktop.services.demo import volunteers as demo_volunteers
 
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:

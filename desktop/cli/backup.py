@@ -38,7 +38,7 @@ def add_parser(sub: Any) -> None:
 def _file(args: argparse.Namespace) -> Path:
     from db.engine import normalize_url
     from db.errors import StationDeskError
-    from desktop.cli_ledger import _db_url
+    from desktop.cli.ledger import _db_url
 
     url = normalize_url(_db_url(args))
     if not url.startswith("sqlite:///"):
@@ -83,7 +83,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     settings = Settings(app_paths().settings_file)
     path = _file(args)
     if args.backup_command == "create":
-        from desktop.cli_ledger import system_actor
+        from desktop.cli.ledger import system_actor
 
         db = open_database(path)
         try:

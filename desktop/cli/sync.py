@@ -54,13 +54,13 @@ def add_parser(sub: Any) -> None:
 
 def _open(args: argparse.Namespace) -> Any:
     from db.engine import open_database
-    from desktop.cli_ledger import _db_url
+    from desktop.cli.ledger import _db_url
 
     return open_database(_db_url(args))
 
 
 def _actor(db: Any, args: argparse.Namespace) -> Any:
-    from desktop.cli_ledger import system_actor
+    from desktop.cli.ledger import system_actor
 
     return system_actor(db, getattr(args, "user", None))
 

@@ -51,16 +51,16 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--only", action="append", metavar="NAME",
                        help="run only this benchmark (repeat for several), e.g. reports, search, startup")
 
-    from desktop import cli_ledger
+    from desktop.cli import ledger as cli_ledger
 
     cli_ledger.add_parser(sub)
-    from desktop import cli_report
+    from desktop.cli import report as cli_report
 
     cli_report.add_parser(sub)
-    from desktop import cli_sync
+    from desktop.cli import sync as cli_sync
 
     cli_sync.add_parser(sub)
-    from desktop import cli_backup
+    from desktop.cli import backup as cli_backup
 
     cli_backup.add_parser(sub)
 
@@ -203,37 +203,37 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def cmd_residents(args: argparse.Namespace) -> int:
-    from desktop import cli_ledger
+    from desktop.cli import ledger as cli_ledger
 
     return cli_ledger.cmd_residents(args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from desktop import cli_report
+    from desktop.cli import report as cli_report
 
     return cli_report.cmd_report(args)
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from desktop import cli_sync
+    from desktop.cli import sync as cli_sync
 
     return cli_sync.cmd_keys(args)
 
 
 def cmd_peers(args: argparse.Namespace) -> int:
-    from desktop import cli_sync
+    from desktop.cli import sync as cli_sync
 
     return cli_sync.cmd_peers(args)
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
-    from desktop import cli_sync
+    from desktop.cli import sync as cli_sync
 
     return cli_sync.cmd_bundle(args)
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from desktop import cli_backup
+    from desktop.cli import backup as cli_backup
 
     return cli_backup.cmd_backup(args)
 
