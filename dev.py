@@ -2,7 +2,7 @@
 """Set up and run Station Desk from a fresh clone, on Linux or Windows.
 
     python3 dev.py run  [app arguments]    create .venv on first use, then open the app
-    python3 dev.py test [pytest arguments] create .venv with test tools, check layers, run all tests
+    python3 dev.py test [pytest arguments] create .venv with test tools, check layers and lint, run all tests
 
 The virtual environment is (re)installed whenever pyproject.toml changes.
 """
@@ -51,6 +51,10 @@ def main(argv: list[str]) -> int:
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     print("检查分层规则 (import-linter) …", flush=True)
     rc = subprocess.call([str(BIN / "lint-imports")], cwd=ROOT, env=env)
+    if rc:
+        return rc
+    print("检查代码 (ruff) …", flush=True)
+    rc = subprocess.call([str(PY), "-m", "ruff", "check", "desktop", "db", "tests", "dev.py"], cwd=ROOT, env=env)
     if rc:
         return rc
     return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT, env=env)

@@ -129,7 +129,7 @@ def _first(found: list[tuple[Path, int, str]], prefix: str) -> Font | None:
         name = f"{prefix}{i}-{index}"
         try:
             pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=index))
-        except Exception as e:  # reportlab raises TTFError and others for CFF/odd fonts
+        except Exception as e:  # noqa: BLE001 - reportlab raises TTFError and others for CFF/odd fonts
             log.info("font %s not usable: %s", path.name, e)
             continue
         return Font(name, str(path), index, family)

@@ -493,7 +493,7 @@ class Pool:
         year_start = datetime(today.year, 1, 1)
         with db.session() as s:
             # Columns, not ORM objects: building 10 000 instances was most of the load.
-            V = Volunteer
+            V = Volunteer  # noqa: N806 - a table alias, read like SQL
             self.entries = [PoolEntry(
                 vid, number, name, phone or "", birth, frozenset(sk or []), frozenset(avail or []),
                 frozenset(date.fromisoformat(x) for x in (away or [])), grid or "", estate or "", limit, status,

@@ -205,7 +205,7 @@ def open_or_unlock(url: str, worker):  # type: ignore[no-untyped-def]
             if secret is None:
                 return None
             try:
-                worker.call(lambda: keys.unlock(locked, secret), label="正在解锁数据库…")
+                worker.call(lambda locked=locked, secret=secret: keys.unlock(locked, secret), label="正在解锁数据库…")
             except WrongSecret as wrong:
                 QMessageBox.warning(None, APP_NAME, wrong.user_message)
 

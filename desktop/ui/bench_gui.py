@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                                  .order_by(Household.number.desc()).limit(1)).one()
         mover = s.scalar(select(Resident.id).where(Resident.household_id.is_not(None)).limit(1))
         doc = s.scalar(select(Resident.doc_number).where(Resident.doc_number.is_not(None)).limit(1))
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # kept alive for the run
     worker = SerialWorker()
 
     def type_and_wait(edit, text: str, done) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]

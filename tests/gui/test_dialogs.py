@@ -60,7 +60,7 @@ def test_login_wrong_password_then_lockout_then_right_password(qtbot, gui, stati
     dlg = LoginDialog(db, gui.worker, "幸福里社区党群服务中心", last_username="desk1")
     qtbot.addWidget(dlg)
     assert dlg.username.text() == "desk1"
-    for i in range(4):
+    for _i in range(4):
         qtbot.keyClicks(dlg.password, "wrong-pass")
         qtbot.keyClick(dlg.password, Qt.Key.Key_Return)
         assert "用户名或密码不正确" in dlg.error.text()

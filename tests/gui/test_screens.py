@@ -176,7 +176,7 @@ def test_every_page_fits_at_1366x768(qtbot, gui, demo_db, points):
             _settle(gui)
             if hasattr(page, "build_btn"):  # 报表: build last month's report
                 page.build_btn.click()
-                qtbot.waitUntil(lambda: page.report is not None, timeout=30000)
+                qtbot.waitUntil(lambda page=page: page.report is not None, timeout=30000)
             for suffix in _views(page):
                 _settle(gui)
                 name = f"{points}pt-{i:02d}-{page.title}{suffix}"

@@ -74,7 +74,7 @@ def test_login_success_and_failure_are_audited(station):
 
 def test_lockout_after_five_failures_then_expiry(station, monkeypatch):
     db, _ = station
-    for i in range(4):
+    for _i in range(4):
         with pytest.raises(accounts.LoginFailed) as e:
             accounts.authenticate(db, "admin", "bad-pass1")
     assert "再错 1 次" in e.value.user_message
@@ -200,7 +200,7 @@ def test_lockouts_grow_so_guessing_at_the_lock_screen_is_not_unlimited(station, 
     now = accounts.utcnow()
     minutes = []
     for _round in range(4):
-        monkeypatch.setattr(accounts, "utcnow", lambda: now)
+        monkeypatch.setattr(accounts, "utcnow", lambda now=now: now)
         answers = _answers(db, "admin", 5)
         assert [a[0] for a in answers] == ["LoginFailed"] * 4 + ["AccountLocked"]
         with db.session() as s:

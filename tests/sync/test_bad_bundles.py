@@ -229,7 +229,7 @@ def test_an_import_killed_half_way_changes_nothing(tmp_path):
     script = KILL_SCRIPT.format(root=str(ROOT), db=hub_url, path=r.path)
     env = dict(os.environ)
     killed = 0
-    for attempt in range(3):
+    for _attempt in range(3):
         p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
         assert p.stdout is not None
         line = p.stdout.readline()  # the first batch is being applied

@@ -1,7 +1,7 @@
 """foundation: stations, accounts, audit log, residents, households, tags
 
 Revision ID: 0001_foundation
-Revises: 
+Revises:
 Create Date: 2026-11-22 16:14:46.341675
 """
 from alembic import op

@@ -63,7 +63,7 @@ class ChartWidget(QWidget):
         self.drawing = charts.drawing(chart.kind, chart.title, chart.labels, chart.values, self.font_, 380)
         self.setFixedSize(QSize(int(self.drawing.width), int(self.drawing.height)))
 
-    def paintEvent(self, _e) -> None:  # type: ignore[no-untyped-def]
+    def paintEvent(self, _e) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
         from desktop.ui.printing import paint_drawing
 
         p = QPainter(self)
