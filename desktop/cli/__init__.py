@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -270,13 +270,13 @@ def _check_target(args: argparse.Namespace) -> None:
     require_existing(_db_url(args))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def reporting_errors(fn: Callable[[], int]) -> int:
+    """``fn()``, or exit status 2 with the Chinese message of a refusal (or of
+    a disk, database or file error ``friendly`` knows); anything else raises."""
     from db.errors import StationDeskError, friendly
 
     try:
-        _check_target(args)
-        return COMMANDS[args.command](args)
+        return fn()
     except StationDeskError as e:
         print(f"错误：{e.user_message}", file=sys.stderr)
         return 2
@@ -286,3 +286,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"错误：{mapped.user_message}", file=sys.stderr)
         return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+
+    def run() -> int:
+        _check_target(args)
+        return COMMANDS[args.command](args)
+
+    return reporting_errors(run)

@@ -92,19 +92,13 @@ def cmd_residents(args: argparse.Namespace) -> int:
 
 
 def cmd_residents_import(args: argparse.Namespace) -> int:
-    from db.errors import StationDeskError, friendly
+    from desktop.cli import reporting_errors
 
-    try:
-        report = _run_import(args)
-    except StationDeskError as e:
-        print(f"错误：{e.user_message}", file=sys.stderr)
-        return 2
-    except Exception as e:  # noqa: BLE001
-        mapped = friendly(e)
-        if mapped is None:
-            raise
-        print(f"错误：{mapped.user_message}", file=sys.stderr)
-        return 2
+    return reporting_errors(lambda: _print_report(args, _run_import(args)))
+
+
+def _print_report(args: argparse.Namespace, report: Any) -> int:
+    """The import's answer on stdout: JSON, or the summary and its problems."""
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
         return 0
