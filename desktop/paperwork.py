@@ -4,9 +4,10 @@ the benchmarks all print through here)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timezone
+from datetime import date
 
 from db.engine import Database
+from db.localtime import local_date, to_local
 from desktop.documents import counter_docs, fonts
 from desktop.documents.layout import Document
 from desktop.services import accounts, counter
@@ -30,7 +31,7 @@ def receipt_document(db: Database, matter_id: uuid.UUID, layout: str = "A4",
         resident_name=d.resident_name, resident_doc_masked=d.resident_doc_masked, matter_name=d.matter_name,
         mode_label=t.mode_label if t else "", channel_label=counter.CHANNELS.get(d.channel, d.channel),
         materials=[(m, copies.get(m, 1)) for m in d.materials],
-        accepted_at=d.accepted_at.replace(tzinfo=timezone.utc).astimezone().replace(tzinfo=None),
+        accepted_at=to_local(d.accepted_at),
         worker_name=d.accepted_by, promised_date=d.promised_date, promised_days=t.promised_days if t else 0,
     )
     return counter_docs.receipt(info, font or fonts.resolve(), layout)
@@ -69,7 +70,7 @@ def certificate_document(db: Database, actor, cert_id: uuid.UUID, font: fonts.Fo
     p = certificates.printable(db, actor, cert_id)
     d = p.detail
     st = _station(db)
-    issued = (d.issued_at or d.requested_at).replace(tzinfo=timezone.utc).astimezone().date()
+    issued = local_date(d.issued_at or d.requested_at)
     info = certificate_docs.CertificateInfo(
         station_name=d.station_name, station_phone=st.phone or "", serial=d.serial, title=d.title, body=p.body_full,
         issued_on=issued, handler_name=d.handler_name, seal=d.seal, qr=p.qr, replaces_serial=d.replaces_serial,
@@ -84,13 +85,12 @@ def refusal_document(db: Database, refusal, worker_name: str, font: fonts.Font |
     info = certificate_docs.RefusalInfo(
         station_name=st.name, station_phone=st.phone or "", type_name=refusal.type_name, basis=refusal.basis,
         redirect=refusal.redirect, resident_name=refusal.resident_name, worker_name=worker_name,
-        day=refusal.at.replace(tzinfo=timezone.utc).astimezone().date(), serial=refusal.serial, qr=refusal.qr,
+        day=local_date(refusal.at), serial=refusal.serial, qr=refusal.qr,
         issuer=refusal.issuer or st.issuer(), village=st.level == "village")
     return certificate_docs.refusal_notice(info, font or fonts.resolve_serif())
 
 
-def _local(dt):  # type: ignore[no-untyped-def]
-    return dt.replace(tzinfo=timezone.utc).astimezone().replace(tzinfo=None) if dt else None
+_local = to_local
 
 
 def export_certificate_ledgers(db: Database, path, *, start: date | None = None, end: date | None = None):  # type: ignore[no-untyped-def]

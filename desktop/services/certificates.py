@@ -29,7 +29,7 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -40,6 +40,7 @@ from db.clock import shared_id, utcnow
 from db.engine import Database
 from db.errors import StationDeskError, ValidationError
 from db.models import Certificate, CertificateRefusal, CertificateType, Resident, SealLog, Station
+from db.localtime import day_start_utc, to_local
 from desktop.paths import resources_dir
 from desktop.services import accounts, audit
 from desktop.services.context import Actor
@@ -438,8 +439,7 @@ def _render(t: CertTypeView, r: Resident, values: dict[str, str], village: bool 
         raise ValidationError("type", f"证明模板有误（{e}），请站长修改该证明类型的正文。") from e
 
 
-def _local(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=timezone.utc).astimezone().replace(tzinfo=None)
+_local = to_local
 
 
 # ------------------------------------------------------------------ issuing
@@ -717,8 +717,7 @@ def _period(q, col, start: date | None, end: date | None):  # type: ignore[no-un
     return q
 
 
-def _utc_start(d: date) -> datetime:
-    return datetime.combine(d, datetime.min.time()).astimezone().astimezone(timezone.utc).replace(tzinfo=None)
+_utc_start = day_start_utc
 
 
 def ledger(db: Database, *, start: date | None = None, end: date | None = None, type_id: uuid.UUID | None = None,

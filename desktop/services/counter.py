@@ -16,7 +16,7 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from db.clock import shared_id, utcnow
 from db.engine import Database
 from db.errors import StationDeskError, ValidationError
+from db.localtime import day_start_utc
 from db.models import (
     Account,
     Matter,
@@ -558,7 +559,7 @@ class Board:
 def board(db: Database, today: date | None = None, limit: int = 2000) -> Board:
     """Today's board: every open matter (most urgent first) and today's counts."""
     today = today or local_today()
-    start = datetime.combine(today, datetime.min.time()).astimezone().astimezone(timezone.utc).replace(tzinfo=None)
+    start = day_start_utc(today)
     with db.session() as s:
         rows = _rows(s, select(Matter).where(Matter.deleted.is_(False), Matter.status.in_(OPEN_STATUSES))
                      .order_by(Matter.promised_date, Matter.accepted_at).limit(limit))

@@ -49,6 +49,7 @@ from sqlalchemy import (Date, Integer, Interval, String, Text, and_, case, cast,
 from db.clock import utcnow
 from db.engine import Database
 from db.errors import ValidationError
+from db.localtime import utc_offset
 from db.models import (
     Assignment,
     AuditLog,
@@ -123,10 +124,7 @@ class Period:
         return d is not None and self.start <= d <= self.end
 
 
-def _offset() -> timedelta:
-    """The station's UTC offset (China has no daylight saving time)."""
-    off = datetime.now().astimezone().utcoffset()
-    return off or timedelta(0)
+_offset = utc_offset
 
 
 # ---------------------------------------------------------------- results

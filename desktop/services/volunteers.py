@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -23,6 +23,7 @@ from db.clock import shared_id, utcnow
 from db.engine import Database
 from db.errors import ValidationError
 from db.models import Assignment, LocalState, Need, NeedEvent, Resident, Skill, Volunteer
+from db.localtime import to_local, to_utc
 from desktop.paths import resources_dir
 from desktop.services import audit, workdays
 from desktop.services.context import Actor
@@ -902,7 +903,7 @@ def complete(db: Database, actor: Actor, assignment_id: uuid.UUID, started: date
             raise ValidationError("hours", f"服务时长不能超过实际服务的时间（{given:g} 小时）。")
         if rating is not None and rating not in (1, 2, 3, 4, 5):
             raise ValidationError("rating", "评价应为 1 到 5 星。")
-        start_utc, end_utc = _to_utc(started), _to_utc(ended)
+        start_utc, end_utc = to_utc(started), to_utc(ended)
         clash = s.scalar(select(Assignment).where(
             Assignment.volunteer_id == a.volunteer_id, Assignment.id != a.id, Assignment.status == "done",
             Assignment.started_at < end_utc, Assignment.ended_at > start_utc))
@@ -920,14 +921,6 @@ def complete(db: Database, actor: Actor, assignment_id: uuid.UUID, started: date
                 s.add(NeedEvent(need_id=n.id, at=now, kind="complete", actor_name=actor.display_name))
         audit.record(s, "assignment_done", actor, target_type="assignment", target_id=a.id)
         return late
-
-
-def _to_utc(local_naive: datetime) -> datetime:
-    return local_naive.astimezone().astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def _to_local(utc_naive: datetime | None) -> datetime | None:
-    return utc_naive.replace(tzinfo=timezone.utc).astimezone().replace(tzinfo=None) if utc_naive else None
 
 
 @dataclass(frozen=True)
@@ -970,7 +963,7 @@ def assignments(db: Database, *, need_id: uuid.UUID | None = None, volunteer_id:
     with db.session() as s:
         return [AssignmentRow(a.id, n.id, n.title, v.id, v.number, v.name, v.phone or "", rname or "（站点活动）",
                               n.place or "", a.day, a.slot, a.status, a.hours, a.rating, a.late,
-                              _to_local(a.started_at), _to_local(a.ended_at), list(n.skills or []))
+                              to_local(a.started_at), to_local(a.ended_at), list(n.skills or []))
                 for a, n, v, rname in s.execute(q.order_by(Assignment.day, Assignment.slot))]
 
 
@@ -1082,7 +1075,7 @@ def issue_certificate(db: Database, actor: Actor, volunteer_id: uuid.UUID, start
             if missing:
                 raise MissingGlyphs(missing)
         now = utcnow()
-        year = now.replace(tzinfo=timezone.utc).astimezone().year
+        year = to_local(now).year
         head = f"〔{year}〕{serial_prefix(st.name)}志证字第"
         taken = s.scalar(select(func.count()).select_from(SealLog).where(
             SealLog.origin == st.code, SealLog.serial.like(f"〔{year}〕%志证字第%"))) or 0

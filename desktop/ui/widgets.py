@@ -1,7 +1,9 @@
 """Small shared pieces: fonts, headings, buttons, forms with inline errors, dates."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
+
+from db.localtime import to_local
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFont
@@ -286,7 +288,7 @@ def fmt_datetime(utc_naive: datetime | None) -> str:
     """A stored UTC time as local ``2026年11月22日 16:20``."""
     if utc_naive is None:
         return ""
-    local = utc_naive.replace(tzinfo=timezone.utc).astimezone()
+    local = to_local(utc_naive)
     return f"{fmt_date(local)} {local:%H:%M}"
 
 

@@ -21,7 +21,7 @@ import hashlib
 import logging
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from db.models import (
 )
 from db.schema import SCHEMA_HEAD
 from db.writes import bulk_insert
+from db.localtime import to_local
 from desktop import __version__
 from desktop.services import accounts, audit
 from desktop.services.context import Actor
@@ -143,10 +144,7 @@ def _peer_key(p: SyncPeer) -> PeerKey:
                    p.fingerprint, p.revoked)
 
 
-def _local(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt.replace(tzinfo=timezone.utc).astimezone().replace(tzinfo=None)
+_local = to_local
 
 
 def _peer_view(p: SyncPeer, last_seq: int) -> PeerView:
