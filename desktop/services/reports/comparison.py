@@ -15,15 +15,15 @@ class ComparisonSection(ReportSection):
     def section(self, run: Run) -> Section | None:
         c = run.ctx
         seen = run.seen_origins
-        if not (len(c.stations) > 1 or (not c.stations and len(seen - {None}) > 1)):  # type: ignore[operator]
+        if not (len(c.stations) > 1 or (not c.stations and len(seen - {None}) > 1)):
             return None
         names = run.station_names
         origins: set[str] = set(c.stations)
         columns: list[StationColumn] = []
-        for sec in run.sections:
-            if sec is self:
+        for other in run.sections:
+            if other is self:
                 continue
-            got = sec.per_station(run)
+            got = other.per_station(run)
             if got is not None:
                 origins |= got.origins
                 columns += got.columns
@@ -36,9 +36,9 @@ class ComparisonSection(ReportSection):
         widths = [self.station_width, *(col.width for col in columns)]
         if abs(sum(widths) - 1) > 1e-9:
             widths = [w / sum(widths) for w in widths]
-        sec = Section(self.key, self.title)
-        sec.tables.append(Table("stations", "各站主要指标", ["站点", *(col.label for col in columns)], rows, drills,
+        out = Section(self.key, self.title)
+        out.tables.append(Table("stations", "各站主要指标", ["站点", *(col.label for col in columns)], rows, drills,
                                 {i: col.fmt for i, col in enumerate(columns, 1)}, widths=widths))
         if rows and columns:
-            sec.charts.append(Chart("hbar", f"{columns[0].label}件数（按站点）", [r[0] for r in rows], [r[1] for r in rows]))
-        return sec
+            out.charts.append(Chart("hbar", f"{columns[0].label}件数（按站点）", [r[0] for r in rows], [r[1] for r in rows]))
+        return out
