@@ -1,11 +1,5 @@
 """报表: the supervisor's report for a period, at a station or across a hub.
 
-How it is built, and why:
-
-* Every figure is a count (or a sum) of the records that satisfy a named
-  **predicate**, grouped by a dimension.  The same predicate and the same
-  dimension produce the figure's ``Drill`` — so clicking a number lists
-  exactly the records behind it, by construction.
 The package: ``base.py`` holds the dataclasses, the period context
 (``_Ctx``) and the section protocol (``ReportSection``); each section is one
 module (``counter``, ``satisfaction``, ``certificates``, ``volunteers``,
@@ -46,6 +40,54 @@ and add an instance to ``SECTIONS`` in ``registry.py``, before
 (audit-log entries) with ``registry.registered(...)`` and shows the whole
 path: figure, drill-down, PDF and Excel.
 
+A minimal section module (``desktop/services/reports/visits.py``)::
+
+    import uuid
+    from datetime import datetime
+    from typing import Any, NamedTuple
+    from sqlalchemy import select
+    from db.engine import Database
+    from .base import Drill, Figure, Report, ReportSection, Run, Section, _Ctx
+
+    class VisitFact(NamedTuple):
+        id: uuid.UUID
+        origin: str
+        at: datetime  # local: c.local(row.at)
+        resident_id: uuid.UUID
+
+    class VisitsSection(ReportSection):
+        key, title, kinds = "visits", "入户走访", ("visits",)
+
+        def collect(self, run: Run) -> Any:
+            c = run.ctx
+            ...  # select rows WHERE c.in_period(Visit.at), c.where_origin(Visit.origin)
+            run.facts["visits"] = [VisitFact(...) for r in rows]
+
+        def section(self, run: Run) -> Section | None:
+            p = run.ctx.period
+            sec = Section(self.key, self.title)
+            sec.figures.append(Figure("走访", len(run.facts["visits"]), "户",
+                                      Drill("visits", "all", (), f"{p.label} 走访")))
+            return sec
+
+        def contacted(self, c: _Ctx) -> list[Any]:  # the visited count as 本期接触
+            return [select(Visit.resident_id).where(c.in_period(Visit.at), c.where_origin(Visit.origin))]
+
+        def records(self, db: Database, report: Report, drill: Drill, facts: list[Any]) -> tuple[list[str], list[list[Any]]]:
+            return ["时间", "居民"], [[f.at, ...] for f in sorted(facts, key=lambda f: f.at)]
+
+and in ``registry.py``: ``from .visits import VisitsSection`` and
+``VisitsSection(),`` in ``SECTIONS`` before ``ComparisonSection()``.
+Work that should run beside the other sections goes on ``run.pool`` in
+``collect`` and is awaited in ``finish`` (see ``counter.py``).  Names in the
+drill-down: ``base._names(db, ids)``; never ID numbers.
+
+How it is built, and why:
+
+* Every figure is a count (or a sum) of the records that satisfy a named
+  **predicate**, grouped by a dimension.  The same predicate and the same
+  dimension produce the figure's ``Drill`` — so clicking a number lists
+  exactly the records behind it, by construction.
 * The big record kinds — matters, ratings, volunteer services; a busy
   street's month is ~150 000 matters — are counted **in the database**: the
   predicates are SQL expressions (``_MatterSQL``, ``_RatingSQL``,
