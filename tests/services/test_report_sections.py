@@ -80,7 +80,7 @@ class ContactsEveryone(ReportSection):
     """A section whose only output is the residents it contacted (as the
     home visits will be): the residents given."""
 
-    key, title = "contacts_test", "走访（测试）"
+    key, title, contact_label = "contacts_test", "走访（测试）", "接受测试走访"
 
     def __init__(self, ids: list[uuid.UUID]) -> None:
         self.ids = ids
@@ -182,6 +182,8 @@ def test_a_section_that_contacts_residents_changes_who_was_contacted(station):
         assert silent(report) == 1
         fig = next(f for f in report.section("residents").figures if f.label == "特殊群体本期未接触")
         assert [r[0] for r in reports.records(db, admin, report, fig.drill).rows] == ["李建国"]
+        note = report.section("residents").tables[1].note
+        assert note == "一人可属多个群体；“接触”指本期在本站办事、开证明、提出或接受志愿服务、收到告知单、接受测试走访。"
         # a section that shows nothing is left out of the report
         assert "contacts_test" not in [s.key for s in report.sections]
     assert silent(reports.build(db, admin, period)) == 2

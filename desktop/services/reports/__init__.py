@@ -33,7 +33,8 @@ and add an instance to ``SECTIONS`` in ``registry.py``, before
    drill, facts)`` gives the drill-down's (columns, rows);
 6. declared cross-section inputs, all optional: ``contacted(c)`` — SELECTs
    of resident ids the section contacted in the period (they count towards
-   本期接触 in 居民信息); ``per_station(run)`` — ``StationColumns`` for
+   本期接触 in 居民信息; set ``contact_label`` too, e.g. "接受入户走访", for
+   the note that says what 接触 means); ``per_station(run)`` — ``StationColumns`` for
    各站对比; ``seen_origins(run)`` — stations its records came from.
 
 ``tests/services/test_report_sections.py`` registers a throwaway section
@@ -57,6 +58,7 @@ A minimal section module (``desktop/services/reports/visits.py``)::
 
     class VisitsSection(ReportSection):
         key, title, kinds = "visits", "入户走访", ("visits",)
+        contact_label = "接受入户走访"
 
         def collect(self, run: Run) -> Any:
             c = run.ctx

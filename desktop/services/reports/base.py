@@ -343,6 +343,9 @@ class ReportSection:
     title: str = ""  # without its number: build() numbers the sections shown
     step: str = ""  # the progress label while collecting (default: title)
     kinds: tuple[str, ...] = ()  # the Drill kinds this section owns (matching/records)
+    # with ``contacted``: the words for its contacts in the note under 特殊群体
+    # (“接触”指本期在本站办事、…), e.g. "接受入户走访"; the built-in sections' are fixed
+    contact_label: str = ""
 
     # ---- building
     def collect(self, run: Run) -> Any:
@@ -364,7 +367,8 @@ class ReportSection:
     def contacted(self, c: _Ctx) -> list[Any]:
         """SELECTs of one resident-id column: the residents this section's
         records show the station served or saw in the period (本期接触 in the
-        residents section).  Return [] when the section contacts nobody."""
+        residents section).  Return [] when the section contacts nobody;
+        otherwise set ``contact_label`` too."""
         return []
 
     def seen_origins(self, run: Run) -> set[str]:

@@ -81,6 +81,10 @@ def _uuid_time(u: uuid.UUID, c: _Ctx) -> datetime:
     return datetime(1970, 1, 1) + timedelta(milliseconds=u.int >> 80) + c.off
 
 
+# How the note under 特殊群体 names the contacts of the built-in sections; a
+# section adds its own words with ReportSection.contact_label.
+CONTACTS = ["办事", "开证明", "提出或接受志愿服务", "收到告知单"]
+
 CHANGE_ACTIONS = {
     "resident_update": "资料修改",
     "resident_moved_out": "迁出",
@@ -103,7 +107,7 @@ def _change_facts(c: _Ctx) -> list[ChangeFact]:
 
 
 
-def _resident_section(c: _Ctx, title: str, special: list[ResidentFact], new: list[ResidentFact],
+def _resident_section(c: _Ctx, title: str, extra_contacts: list[str], special: list[ResidentFact], new: list[ResidentFact],
                       changes: list[ChangeFact]) -> Section:
     p = c.period
     sec = Section("residents", title)
@@ -125,7 +129,7 @@ def _resident_section(c: _Ctx, title: str, special: list[ResidentFact], new: lis
     gdr = [[None, Drill("special", "tag", (("tag", g),), f"特殊群体：{g}"),
             Drill("special", "tag_no_contact", (("tag", g),), f"{p.label} 未接触：{g}")] for g in SPECIAL_GROUPS]
     sec.tables.append(Table("special_groups", "特殊群体（期末）", ["群体", "人数", "本期未接触"], grows, gdr,
-                            {1: "int", 2: "int"}, note="一人可属多个群体；“接触”指本期在本站办事、开证明、提出或接受志愿服务、收到告知单。",
+                            {1: "int", 2: "int"}, note=f"一人可属多个群体；“接触”指本期在本站{'、'.join(CONTACTS + extra_contacts)}。",
                             widths=[0.5, 0.25, 0.25]))
     # The street gets counts, not names: who they are is an in-app drill-down
     # (and the station's own work list), never on the paper or sheet sent up.
@@ -154,7 +158,8 @@ class ResidentsSection(ReportSection):
 
     def section(self, run: Run) -> Section | None:
         f = run.facts
-        return _resident_section(run.ctx, self.title, f["special"], f["residents"], f["changes"])
+        extra = [sec.contact_label for sec in run.sections if sec.contact_label]
+        return _resident_section(run.ctx, self.title, extra, f["special"], f["residents"], f["changes"])
 
     def seen_origins(self, run: Run) -> set[str]:
         return {f.origin for f in run.facts["residents"]} | {f.origin for f in run.facts["special"]}
