@@ -21,6 +21,7 @@ from db.engine import Database
 from db.models import AuditLog, Resident
 from desktop import paperwork
 from desktop.services import counter, reports, residents
+from desktop.services.context import Actor
 from desktop.services.idnumbers import make_ric
 from desktop.services.reports import (Drill, Figure, Period, Report, ReportSection, Run, Section, StationColumn,
                                       StationColumns, Table, registry)
@@ -98,13 +99,20 @@ def _shape(report: Report) -> list[dict[str, Any]]:
     return [dataclasses.asdict(s) for s in report.sections]
 
 
+def _open(db: Database, actor: Actor, report: Report, drill: Drill | None) -> list[list[Any]]:
+    """The rows behind a clickable figure or cell."""
+    assert drill is not None
+    return reports.records(db, actor, report, drill).rows
+
+
 def _pdf_text(path: Path) -> str:
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext not installed")
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
-def test_a_section_added_to_the_registry_is_built_drilled_printed_and_removed(station, tmp_path):
+def test_a_section_added_to_the_registry_is_built_drilled_printed_and_removed(station: tuple[Database, Actor],
+                                                                             tmp_path: Path) -> None:
     db, admin = station
     residents.register(db, admin, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1950, 1, 1), 11),
                                                 grid="一网格", tags=["独居"]))
@@ -127,17 +135,17 @@ def test_a_section_added_to_the_registry_is_built_drilled_printed_and_removed(st
         assert sec.title == "六、操作日志"
         fig = sec.figures[0]
         assert fig.value == len(expected)
-        rows = reports.records(db, admin, report, fig.drill).rows
+        rows = _open(db, admin, report, fig.drill)
         assert {r[3] for r in rows} == expected
         # a table cell's drill filters by its action
         table = sec.tables[0]
         for row, drills in zip(table.rows, table.drills):
-            got = reports.records(db, admin, report, drills[1]).rows
+            got = _open(db, admin, report, drills[1])
             assert len(got) == row[1] and {r[1] for r in got} == {row[0]}
         # a month without entries counts none and opens none
         old = reports.build(db, admin, Period.month(2001, 1))
         assert old.section("audit_test").figures[0].value == 0
-        assert reports.records(db, admin, old, old.section("audit_test").figures[0].drill).rows == []
+        assert _open(db, admin, old, old.section("audit_test").figures[0].drill) == []
         # its per-station column joins 各站对比
         hub_report = reports.build(db, admin, period, hub)
         assert [s.title for s in hub_report.sections][-2:] == ["六、操作日志", "七、各站对比"]
@@ -166,14 +174,14 @@ def test_a_section_added_to_the_registry_is_built_drilled_printed_and_removed(st
     assert "audit_test" not in [s.key for s in registry.SECTIONS]
 
 
-def test_a_section_that_contacts_residents_changes_who_was_contacted(station):
+def test_a_section_that_contacts_residents_changes_who_was_contacted(station: tuple[Database, Actor]) -> None:
     db, admin = station
     people = [residents.register(db, admin, ResidentForm(name=n, doc_number=make_ric("340304", date(1950, 1, 1 + i), 11 + i),
                                                          grid="一网格", tags=["独居"]))
               for i, n in enumerate(["王秀英", "李建国"])]
     period = this_month()
 
-    def silent(report: Report) -> int:
+    def silent(report: Report) -> float | int | None:
         return next(f.value for f in report.section("residents").figures if f.label == "特殊群体本期未接触")
 
     assert silent(reports.build(db, admin, period)) == 2
@@ -181,7 +189,7 @@ def test_a_section_that_contacts_residents_changes_who_was_contacted(station):
         report = reports.build(db, admin, period)
         assert silent(report) == 1
         fig = next(f for f in report.section("residents").figures if f.label == "特殊群体本期未接触")
-        assert [r[0] for r in reports.records(db, admin, report, fig.drill).rows] == ["李建国"]
+        assert [r[0] for r in _open(db, admin, report, fig.drill)] == ["李建国"]
         note = report.section("residents").tables[1].note
         assert note == "一人可属多个群体；“接触”指本期在本站办事、开证明、提出或接受志愿服务、收到告知单、接受测试走访。"
         # a section that shows nothing is left out of the report

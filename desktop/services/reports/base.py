@@ -222,6 +222,16 @@ def _dt(v: Any) -> datetime | None:
     return datetime.fromisoformat(v)
 
 
+def _ts(v: Any) -> datetime:
+    """A NOT NULL timestamp read raw."""
+    return v if isinstance(v, datetime) else datetime.fromisoformat(v)
+
+
+def _date(v: Any) -> date:
+    """A NOT NULL date read raw."""
+    return v if isinstance(v, date) else date.fromisoformat(v)
+
+
 def _day(v: Any) -> date | None:
     if v is None or isinstance(v, date):
         return v

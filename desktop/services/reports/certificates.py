@@ -12,8 +12,8 @@ from sqlalchemy import or_, select
 from db.engine import Database
 from db.models import Certificate, CertificateRefusal, CertificateType, SealLog
 
-from .base import (Chart, Drill, Figure, Period, Report, ReportSection, Run, Section, StationColumn, StationColumns, Table,
-                   _Ctx, _key, _names)
+from .base import (Chart, Drill, Figure, Period, Report, ReportSection, Run, Section, StationColumn, StationColumns,
+                   Table, _Ctx, _key, _names)
 
 
 class CertFact(NamedTuple):
@@ -101,7 +101,8 @@ def _cert_section(c: _Ctx, title: str, certs: list[CertFact], refusals: list[Ref
         for f in member[k]:
             by_type[f.type_code][k] += 1
             type_names[f.type_code] = f.type_name
-    rows, drills = [], []
+    rows: list[list[Any]] = []
+    drills: list[list[Drill | None]] = []
     for code in sorted(by_type, key=lambda t: (-by_type[t]["issued"], type_names[t])):
         n = type_names[code]
         rows.append([n, by_type[code]["issued"], by_type[code]["voided"], by_type[code]["reissued"]])

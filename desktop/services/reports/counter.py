@@ -15,8 +15,8 @@ from db.models import Matter, MatterType, NoticeLog, Resident
 from desktop.services import workdays
 from desktop.services.counter import CHANNELS
 
-from .base import (Chart, EPOCH, Drill, Figure, Report, ReportSection, Run, Section, StationColumn, StationColumns, Table,
-                   _Ctx, _day, _dt, _flag, _key, _names, _timed, raw)
+from .base import (EPOCH, Chart, Drill, Figure, Report, ReportSection, Run, Section, StationColumn, StationColumns,
+                   Table, _Ctx, _date, _flag, _key, _names, _timed, _ts, raw)
 
 
 class MatterFact(NamedTuple):
@@ -175,16 +175,16 @@ class _MatterSQL:
             rows = conn.execute(select(*cols).outerjoin(Resident, Resident.id == Matter.resident_id).where(where)
                                 .order_by(Matter.accepted_at, Matter.receipt_no)).all()
         off = c.off
-        parsed = [(r, _dt(r[8]) + off, _dt(r[9]) + off if r[9] is not None else None) for r in rows]
+        parsed = [(r, _ts(r[8]) + off, _ts(r[9]) + off if r[9] is not None else None) for r in rows]
         ordinal = _workday_ordinals(self.cal, [(a, b) for _, a, b in parsed])
         out = []
-        promised: dict[Any, date | None] = {}  # few distinct dates among many rows
+        promised: dict[Any, date] = {}  # few distinct dates among many rows
         for r, acc, closed in parsed:
             code, days = types.get(r[2], ("", 0))
             used = ordinal[closed.date()] - ordinal[acc.date()] if (closed is not None and r[7] == "done") else None
             due = promised.get(r[10])
             if due is None:
-                due = promised[r[10]] = _day(r[10])
+                due = promised[r[10]] = _date(r[10])
             out.append(MatterFact(r[0], r[1], r[0], code, r[3], r[4], r[5], r[6], r[7], acc, closed, due,
                                   days, r[11], used, r[12] or ""))
         return out
@@ -241,12 +241,12 @@ def _matter_tallies(rows: list[dict[str, Any]], types: dict[Any, tuple[str, int]
     name_counts: dict[str, Counter[str]] = defaultdict(Counter)
     promised: dict[str, Counter[int]] = defaultdict(Counter)
     for r in rows:
-        code, days = types.get(_key(r["tid"]), ("", 0))
+        code, pdays = types.get(_key(r["tid"]), ("", 0))
         total.add(r)
         for dim in MATTER_DIMS:
             by[dim][code if dim == "type_code" else r[dim]].add(r)
         name_counts[code][r["name"]] += r["n"]
-        promised[code][days] += r["n"]
+        promised[code][pdays] += r["n"]
     # Several spellings of one type (a catalogue edit, another station's
     # copy): the commonest names the row.
     names = {code: min(cn.items(), key=lambda kv: (-kv[1], kv[0]))[0] for code, cn in name_counts.items()}
@@ -274,7 +274,8 @@ def _counter_section(c: _Ctx, title: str, total: _Tally, by_dim: dict[str, dict[
         cols = [MATTER_DIMS[dim], "受理", "办结", "期末在办", "超期办结", "超期未办结", "平均用时", "最长用时"]
         if with_promise:
             cols.append("承诺时限")
-        rows, drills = [], []
+        rows: list[list[Any]] = []
+        drills: list[list[Drill | None]] = []
         for g in sorted(groups, key=lambda g: (-groups[g].n["accepted"], label_of(g))):
             t = groups[g]
             flt = ((dim, g),)

@@ -13,8 +13,8 @@ from db.engine import Database
 from db.models import Matter, MatterRating, Rectification, Resident
 from desktop.services.counter import RATINGS
 
-from .base import (Chart, Drill, Figure, Report, ReportSection, Run, Section, StationColumn, StationColumns, Table, _Ctx,
-                   _dt, raw)
+from .base import (Chart, Drill, Figure, Report, ReportSection, Run, Section, StationColumn, StationColumns, Table,
+                   _Ctx, _ts, raw)
 
 
 class RatingFact(NamedTuple):
@@ -78,7 +78,7 @@ class _RatingSQL:
         q = q.order_by(MatterRating.at, Matter.receipt_no)
         with c.db.session() as s:
             rows = s.connection().execute(q).all()
-        return [RatingFact(r[0], r[1], r[2], r[3], r[4], _dt(r[5]) + c.off, r[6], r[7] or "", r[8], r[9] or "", r[10],
+        return [RatingFact(r[0], r[1], r[2], r[3], r[4], _ts(r[5]) + c.off, r[6], r[7] or "", r[8], r[9] or "", r[10],
                            c.local(r[11]), r[12] or "", r[13] or "", r[14] or "", r[15] or "") for r in rows]
 
 
@@ -112,7 +112,8 @@ def _satisfaction_section(c: _Ctx, title: str, counts: list[tuple[str, int, int]
         drills.append([None, Drill("ratings", "all", (), f"{p.label} 评价"), None])
     sec.tables.append(Table("rating_levels", "评价等级分布", ["等级", "条数", "占比"], rows, drills,
                             {1: "int", 2: "pct"}, widths=[0.4, 0.3, 0.3]))
-    bad_rows, bad_drills = [], []
+    bad_rows: list[list[Any]] = []
+    bad_drills: list[list[Drill | None]] = []
     for f in bad_facts:
         bad_rows.append([f.at.date(), f.receipt_no, f.matter, RATINGS[f.level], f.comment or "—",
                          RECT_STATUS.get(f.rect_status, f.rect_status), f.rect_due,

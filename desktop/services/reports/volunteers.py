@@ -15,8 +15,8 @@ from db.engine import Database
 from db.errors import ValidationError
 from db.models import Assignment, Need, NeedEvent, Volunteer
 
-from .base import (Chart, Drill, Figure, Period, Report, ReportSection, Run, Section, StationColumn, StationColumns, Table,
-                   _chunks, _Ctx, _flag, _hours, _key, _names, _uid, raw)
+from .base import (Chart, Drill, Figure, Period, Report, ReportSection, Run, Section, StationColumn, StationColumns,
+                   Table, _chunks, _Ctx, _flag, _hours, _key, _names, _uid, raw)
 
 
 class NeedFact(NamedTuple):
@@ -157,7 +157,8 @@ def _volunteer_section(c: _Ctx, title: str, needs: list[NeedFact], services: lis
     preds = _need_preds(p)
     member = {k: [f for f in needs if pr(f)] for k, pr in preds.items()}
     sec = Section("volunteers", title)
-    waits = [(f.matched - f.created).total_seconds() / 3600 for f in member["matched"] if f.matched >= f.created]
+    waits = [(f.matched - f.created).total_seconds() / 3600 for f in member["matched"]
+             if f.matched is not None and f.matched >= f.created]
     in_period = [r for r in services if r["in_period"]]
     for key, label in (("received", "收到需求"), ("matched", "派单"), ("completed", "完成"), ("refused", "拒绝"),
                        ("cancelled", "取消")):
