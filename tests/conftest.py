@@ -7,7 +7,6 @@ fresh PostgreSQL database too.
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
 
@@ -26,24 +25,6 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     from db import keys
 
     keys.forget()
-
-
-def _pg_database():
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-
-    def drop():
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
 
 
 @pytest.fixture
@@ -75,27 +56,38 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield str(tmp_path / "station.sqlite3")
         return
-    url, drop = _pg_database()
+    from tests.templates import pg_database
+
+    url, drop = pg_database(PG_URL)
     try:
         yield url
     finally:
         drop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _templates():
+    """Migrated template databases for the session (tests/templates.py)."""
+    from tests import templates
+
+    yield
+    templates.cleanup()
+
+
 @pytest.fixture
 def db(db_url):
-    from db.engine import open_database
+    from tests.templates import fresh
 
-    d = open_database(db_url)
+    d = fresh(db_url)
     yield d
     d.close()
 
 
 @pytest.fixture
 def sqlite_db(tmp_path):
-    from db.engine import open_database
+    from tests.templates import fresh
 
-    d = open_database(tmp_path / "station.sqlite3")
+    d = fresh(tmp_path / "station.sqlite3")
     yield d
     d.close()
 

@@ -40,10 +40,10 @@ def gui(qapp, qtbot, tmp_path, monkeypatch):
 
 @pytest.fixture
 def station_db(tmp_path):
-    from db.engine import open_database
     from desktop.services import accounts
+    from tests.templates import fresh
 
-    db = open_database(tmp_path / "station.sqlite3")
+    db = fresh(tmp_path / "station.sqlite3")
     admin = accounts.setup_station(db, code="340304001", name="幸福里社区党群服务中心", level="community",
                                    admin_username="admin", admin_password="admin123", admin_display_name="张管理")
     accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk1234")

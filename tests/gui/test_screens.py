@@ -156,6 +156,7 @@ def _views(page: QWidget):  # type: ignore[no-untyped-def]
         tabs.setCurrentIndex(0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("points", [11, 14])
 def test_every_page_fits_at_1366x768(qtbot, gui, demo_db, points):
     from desktop.services import accounts, demo
@@ -252,6 +253,7 @@ def _as_on_screen(dlg: QWidget) -> None:
     dlg.resize(QSize(width, min(height, SIZE[1] * 2 // 3)).expandedTo(dlg.minimumSize()))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("points", [11, 14])
 def test_form_dialogs_fit_at_both_font_sizes(qtbot, gui, demo_db, points):
     """The forms a worker fills every day: nothing overlaps or is squeezed, and

@@ -1,6 +1,7 @@
 from collections import Counter
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from db.models import Household, Resident, ResidentTag
@@ -49,6 +50,7 @@ def test_demo_station_is_realistic_and_consistent(sqlite_db):
     assert any(not ("\u4e00" <= ch <= "\u9fff") for r in residents for ch in r.name)  # rare characters
 
 
+@pytest.mark.slow
 def test_demo_is_deterministic(tmp_path):
     from db.engine import open_database
 

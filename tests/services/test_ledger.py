@@ -551,6 +551,7 @@ def test_save_report_as_a_spreadsheet(station, tmp_path):
     assert "汇总" in wb.sheetnames
 
 
+@pytest.mark.slow
 def test_ten_thousand_rows_are_checked_and_written_in_one_go(station, tmp_path):
     """A smaller cousin of the benchmark: 3 000 rows with a few bad ones, one transaction."""
     from desktop.bench.ledger import write_ledger

@@ -221,6 +221,7 @@ def _every_drillable_figure_matches(db, admin, report):
     return checked
 
 
+@pytest.mark.slow
 def test_every_figure_traces_to_its_records_on_the_demo_station(station):
     db, admin = station
     from desktop.services import demo

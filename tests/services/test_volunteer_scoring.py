@@ -4,6 +4,8 @@ hard rule in play, the same candidates in the same order with the same
 totals, the same parts and reasons, the same excluded and counts."""
 from __future__ import annotations
 
+import pytest
+
 import dataclasses
 import random
 from collections import defaultdict
@@ -80,6 +82,7 @@ def _stir(db, r: random.Random, codes: list[str]) -> None:
                 v.grid, v.estate = None, None
 
 
+@pytest.mark.slow
 def test_vectorised_ranking_is_the_pair_by_pair_ranking(station):
     db, admin = station
     r = random.Random(19)
@@ -144,6 +147,7 @@ def test_arrays_follow_assignments_made_after_loading(station):
         (t, x.id) for t, x in reference_candidates(pool, need, day)]
 
 
+@pytest.mark.slow
 def test_pruned_weekly_plan_is_optimal_over_every_pair(station, monkeypatch):
     """HiGHS starts from three volunteers per occurrence, which alone loses
     (the best volunteers clash); the reduced-cost check adds columns until

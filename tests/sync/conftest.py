@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from db.engine import Database, open_database
+from db.engine import Database
 from desktop.services import accounts
 from desktop.services.context import Actor
 from desktop.services.sync import exchange
+from tests.templates import fresh
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Side:
 
 
 def make_side(url: str, code: str, name: str, level: str, folder: Path) -> Side:
-    db = open_database(url)
+    db = fresh(url)
     admin = accounts.setup_station(db, code=code, name=name, level=level,
                                    admin_username="admin", admin_password="admin123")
     folder.mkdir(parents=True, exist_ok=True)

@@ -215,6 +215,7 @@ print("finished", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_an_import_killed_half_way_changes_nothing(tmp_path):
     station = make_side(str(tmp_path / "st" / "s.sqlite3"), "340304001", "幸福里社区", "community", tmp_path / "st")
     hub = make_side(str(tmp_path / "hub" / "h.sqlite3"), "340304000", "东风街道", "street", tmp_path / "hub")
@@ -279,6 +280,7 @@ def test_a_bundle_from_last_years_version_applies_with_defaults(ready, tmp_path)
         assert r.name == "旧版本登记" and r.merged_into_id is None
 
 
+@pytest.mark.slow
 def test_a_full_disk_during_import_changes_nothing(tmp_path, mount_tmpfs):
     """The hub's database on a small filesystem: the import runs out of space half-way."""
     disk = mount_tmpfs("3m", "hubdisk")

@@ -97,6 +97,7 @@ def test_a_new_row_and_a_conflict_clock_out_of_bounds_are_refused(ready, tmp_pat
     _still_works(station, hub)
 
 
+@pytest.mark.slow
 def test_manifest_clocks_and_change_numbers_out_of_bounds_are_refused(ready, tmp_path):
     station, hub, _rid = ready
     for key in ("clock_hi", "ack_hlc"):
