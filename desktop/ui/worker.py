@@ -36,7 +36,7 @@ class _Relay(QObject):
 class _Job:
     __slots__ = ("fn", "on_done", "on_error", "progress", "timer")
 
-    def __init__(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None,
+    def __init__(self, fn: Callable[[], Any], on_done: Callable[[Any], object] | None,
                  on_error: Callable[[BaseException], None] | None):
         self.fn = fn
         self.on_done = on_done
@@ -66,7 +66,7 @@ class SerialWorker(QObject):
                 result, error = None, e
             self._relay.done.emit(job, result, error)
 
-    def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+    def run(self, fn: Callable[[], Any], on_done: Callable[[Any], object] | None = None,
             on_error: Callable[[BaseException], None] | None = None, *,
             label: str | None = None, parent: QWidget | None = None) -> None:
         """Run ``fn`` off the UI thread; ``on_done(result)`` / ``on_error(exc)`` on it."""
@@ -80,7 +80,7 @@ class SerialWorker(QObject):
         self.pending += 1
         self._queue.put(job)
 
-    def op(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None, *,
+    def op(self, fn: Callable[[], Any], on_done: Callable[[Any], object] | None = None, *,
            busy: Iterable[QObject | None] = (), on_error: Callable[[BaseException], None] | None = None,
            label: str | None = None, parent: QWidget | None = None) -> bool:
         """A user action: run ``fn`` on the worker with every widget or QAction
