@@ -356,7 +356,7 @@ def run_all(*, n_residents: int = 100_000, keep_dir: str | None = None, db_url: 
         raise ValidationError("only", f"没有名为 {'、'.join(unknown)} 的基准测试；可选：{'、'.join(names)}。")
     ctx, figures = _prepare(n_residents, keep_dir, db_url)
     figures["residents"] = n_residents
-    for name, bench in zip(names, BENCHES):
+    for name, bench in zip(names, BENCHES, strict=True):
         if not only or name in only:
             figures.update(bench(ctx))
     return figures

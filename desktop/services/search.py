@@ -239,7 +239,7 @@ class ResidentIndex:
                 self.slot_of[key] = slot
                 self._ids += key
                 self._pos.append(-1)
-                for arr, v in zip((self._gender, self._birth, self._status, self._origin), facts):
+                for arr, v in zip((self._gender, self._birth, self._status, self._origin), facts, strict=True):
                     arr.append(v)
             else:
                 self._drop(slot)
@@ -255,7 +255,7 @@ class ResidentIndex:
         name, py, ini, doc, phone, addr = values
         blobs = self._blobs
         assert blobs is not None
-        for k, v in zip(_BLOBS, (name, py, ini, doc, phone, addr, doc[::-1].lower(), doc.lower(), addr.lower())):
+        for k, v in zip(_BLOBS, (name, py, ini, doc, phone, addr, doc[::-1].lower(), doc.lower(), addr.lower()), strict=True):
             blobs[k].append(v.encode("utf-8"))
         self._owner.append(slot)
         return len(self._owner) - 1

@@ -288,10 +288,10 @@ def optimal(pool: vol.Pool, week_start: date, slots: list[Slot], ranked: list[Ra
             if rounds >= MAX_ROUNDS:
                 status += "（未能证明未入选的志愿者不会更好）"
                 break
-        for i, p in zip(out_slot[grow].tolist(), out_pos[grow].tolist()):
+        for i, p in zip(out_slot[grow].tolist(), out_pos[grow].tolist(), strict=True):
             keep[i] = max(keep[i], p + 1)
     es = pool.entries
-    chosen = [(i, sc, es[e]) for i, e, sc in zip(m.slot[x].tolist(), m.entry[x].tolist(), m.score[x].tolist())]
+    chosen = [(i, sc, es[e]) for i, e, sc in zip(m.slot[x].tolist(), m.entry[x].tolist(), m.score[x].tolist(), strict=True)]
     out = _plan(week_start, slots, chosen, t0, status)
     out.bound, out.columns, out.rounds, out.pairs = round(bound, 1), len(m.slot), rounds, len(out_slot)
     return out
@@ -303,7 +303,7 @@ def compare(db: Database, week_start: date, pool: vol.Pool | None = None) -> Com
     slots = week_slots(db, week_start)
     ranked = [pool.totals_at(s.need, s.day) for s in slots]
     es = pool.entries
-    cands = [[(t, es[e]) for t, e in zip(ts[:CANDIDATES_PER_SLOT].tolist(), rs[:CANDIDATES_PER_SLOT].tolist())]
+    cands = [[(t, es[e]) for t, e in zip(ts[:CANDIDATES_PER_SLOT].tolist(), rs[:CANDIDATES_PER_SLOT].tolist(), strict=True)]
              for rs, ts in ranked]
     return Comparison(optimal(pool, week_start, slots, ranked), greedy(pool, week_start, slots, cands))
 

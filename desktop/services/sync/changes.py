@@ -367,7 +367,7 @@ class RawCodec:
         if raw.keys() - self.known:
             raise BadRow(sorted(raw.keys() - self.known)[0], "本程序不认识这一栏")
         out = []
-        for name, enc, null in zip(self.columns, self.encoders, self.nullable):
+        for name, enc, null in zip(self.columns, self.encoders, self.nullable, strict=True):
             if name in raw:
                 v = raw[name]
             elif name in self.defaults:
@@ -414,7 +414,7 @@ def _compile_fast(cols: list[Any], encoders: tuple[Callable[[Any], Any], ...]) -
     path, which names the column and the reason."""
     lines = ["def fast(raw):"]
     env: dict[str, Any] = {"_I64": 1 << 63, "_I32": 1 << 31}
-    for i, (col, enc) in enumerate(zip(cols, encoders)):
+    for i, (col, enc) in enumerate(zip(cols, encoders, strict=True)):
         t = col.type
         lines.append(f"    v = raw[{col.name!r}]")
         test = ""
@@ -565,7 +565,7 @@ def export_rows(session: Session, model: type[Synced], scope: Scope,
         for i, f in fix:
             if values[i] is not None:
                 values[i] = f(values[i])
-        d = dict(zip(names, values))
+        d = dict(zip(names, values, strict=True))
         if conflicts:
             if (scope.own_only and d["table_name"] in SHARED
                     or record_owner(session, d["table_name"], uuid.UUID(str(d["row_id"]))) != owner):
