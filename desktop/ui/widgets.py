@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 from db.localtime import to_local
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QAction, QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -191,8 +191,8 @@ class InputGuard(QObject):
         kind = event.type()
         if kind == QEvent.Type.Show and self.snapshot is None:
             self.mark_clean()
-        elif (kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape  # type: ignore[attr-defined]
-              and event.modifiers() == Qt.KeyboardModifier.NoModifier):  # type: ignore[attr-defined]
+        elif (isinstance(event, QKeyEvent) and kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape
+              and event.modifiers() == Qt.KeyboardModifier.NoModifier):
             self.cancel()
             return True
         elif kind == QEvent.Type.Close and self.dialog.isVisible() and not self.may_close():
@@ -260,7 +260,7 @@ class FormErrors:
         return False, None
 
     def submit(self, worker: SerialWorker, fn: Callable[[], Any], parent: QWidget, on_done: Callable[[Any], object], *,
-               busy: Iterable[QObject | None] = (), label: str | None = None) -> bool:
+               busy: Iterable[QWidget | QAction | None] = (), label: str | None = None) -> bool:
         """``attempt`` without waiting: ``fn`` runs on the worker with ``busy``
         (the dialog's buttons) disabled; ``on_done(result)`` when it succeeds,
         the error under its field or as a message when not."""
