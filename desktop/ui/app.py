@@ -80,8 +80,11 @@ class _QtGaps(QTranslator):
 
     TEXTS = {("QFileDialog", "&Look in:"): "查找范围(&L)：", ("QFileDialog", "Files of &type:"): "文件类型(&T)："}
 
-    def translate(self, context: str, source: str, disambiguation: str | None = None, n: int = -1) -> str:
-        return self.TEXTS.get((context, source), "")  # empty: not here, ask Qt's own file
+    # None is a null QString: "not here, ask the next translator".  An empty
+    # string would be taken as the translation (blank buttons: test_look).
+    def translate(self, context: str, source: str, disambiguation: str | None = None,
+                  n: int = -1) -> str | None:
+        return self.TEXTS.get((context, source))
 
     def isEmpty(self) -> bool:  # noqa: N802
         return False
