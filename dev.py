@@ -2,7 +2,7 @@
 """Set up and run Station Desk from a fresh clone, on Linux or Windows.
 
     python3 dev.py run  [app arguments]    create .venv on first use, then open the app
-    python3 dev.py test [pytest arguments] create .venv with test tools, check layers and lint, run all tests
+    python3 dev.py test [pytest arguments] create .venv with test tools, check layers, lint and types, run all tests
 
 The virtual environment is (re)installed whenever pyproject.toml changes.
 """
@@ -55,6 +55,10 @@ def main(argv: list[str]) -> int:
         return rc
     print("检查代码 (ruff) …", flush=True)
     rc = subprocess.call([str(PY), "-m", "ruff", "check", "desktop", "db", "tests", "dev.py"], cwd=ROOT, env=env)
+    if rc:
+        return rc
+    print("检查类型 (mypy) …", flush=True)
+    rc = subprocess.call([str(PY), "-m", "mypy"], cwd=ROOT, env=env)  # what and how: [tool.mypy] in pyproject.toml
     if rc:
         return rc
     return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT, env=env)

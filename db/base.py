@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from sqlalchemy import JSON, BigInteger, Boolean, MetaData, String, Uuid
+from sqlalchemy import JSON, BigInteger, Boolean, FromClause, MetaData, String, Table, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.clock import new_id
@@ -45,12 +45,21 @@ class Synced:
     """
 
     __append_only__: ClassVar[bool] = False
+    if TYPE_CHECKING:  # set on each model by the declarative Base it is mixed into
+        __tablename__: Any
+        __table__: ClassVar[FromClause]
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     origin: Mapped[str] = mapped_column(String(STATION_CODE_LEN))
     hlc: Mapped[int] = mapped_column(BigInteger)
     seq: Mapped[int] = mapped_column(BigInteger, index=True)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+def table_of(model: type[Synced]) -> Table:
+    """The Table a synced model is mapped to: every one is declared with a
+    table, where SQLAlchemy's typing only promises a FromClause."""
+    return cast(Table, model.__table__)
 
 
 class Mutable(Synced):

@@ -22,9 +22,9 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -102,13 +102,13 @@ def _sqlite_engine(url: str, key: bytes | None, cache_mib: int | None = None) ->
                            connect_args={"isolation_level": None, "check_same_thread": False})
 
     @event.listens_for(engine, "do_connect")
-    def _keyed_connect(_dialect, _record, cargs, cparams):  # type: ignore[no-untyped-def]
+    def _keyed_connect(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> Any:
         con = dbapi.connect(*cargs, **cparams)
         keys.apply_key(con, key)  # before anything else touches the file
         return con
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
         for pragma in SQLITE_PRAGMAS:
             cur.execute(pragma)
@@ -119,7 +119,7 @@ def _sqlite_engine(url: str, key: bytes | None, cache_mib: int | None = None) ->
     # The driver runs in autocommit mode; SQLAlchemy emits BEGIN itself so
     # that reads and writes of one unit of work share one transaction.
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")
 
     return engine

@@ -416,7 +416,7 @@ def unlock_wraps(wraps: dict[str, Any], secret: str) -> bytes:
 
 # ------------------------------------------------------------------ SQLCipher
 
-def dbapi():  # type: ignore[no-untyped-def]
+def dbapi() -> Any:
     from sqlcipher3 import dbapi2
 
     return dbapi2

@@ -25,13 +25,14 @@ it stamps the rows the same way.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence, cast
 
-from sqlalchemy import event, insert, inspect, text
+from sqlalchemy import Table, event, insert, inspect, text
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from db import clock
-from db.base import SYNC_COLUMNS, Mutable, Synced
+from db.base import SYNC_COLUMNS, Mutable, Synced, table_of
 
 APPLYING_REMOTE = "applying_remote"
 _STAMPED = "sync_stamped"
@@ -164,7 +165,7 @@ def _synced_tables() -> frozenset[str]:
     from db.base import Base
 
     return frozenset(
-        m.local_table.name for m in Base.registry.mappers if issubclass(m.class_, Synced)
+        cast(Table, m.local_table).name for m in Base.registry.mappers if issubclass(m.class_, Synced)
     )
 
 
@@ -194,12 +195,13 @@ def bulk_insert(session: Session, model: type[Synced], rows: Sequence[dict[str, 
         prepared.append(r)
     # A Core insert on the table: one executemany for the whole batch (the ORM
     # bulk path splits rows into groups by which values are None).
-    columns = {c.key for c in model.__table__.columns}
+    table = table_of(model)
+    columns = {c.key for c in table.columns}
     for r in prepared:
         for key in columns - r.keys():
-            default = model.__table__.c[key].default
-            r[key] = default.arg if default is not None and default.is_scalar else None
-    session.execute(insert(model.__table__).execution_options(**{_STAMPED: True}), prepared)
+            default = table.c[key].default
+            r[key] = default.arg if isinstance(default, ScalarElementColumnDefault) else None
+    session.execute(insert(table).execution_options(**{_STAMPED: True}), prepared)
     return ids
 
 
@@ -217,7 +219,7 @@ def write_remote(session: Session, model: type[Synced], updates: Sequence[dict[s
 
     session.flush()
     first_seq, _stamp, _station = advance(session, len(updates), remote_max)
-    table = model.__table__
+    table = table_of(model)
     cols = [c for c in updates[0] if c not in ("id", "seq")] + ["seq"]
     params = []
     for i, r in enumerate(updates):
@@ -246,7 +248,7 @@ def write_remote_raw(session: Session, model: type[Synced], columns: Sequence[st
     q = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     names = [*columns, "seq"]
-    sql = (f"INSERT INTO {q(model.__table__.name)} ({', '.join(q(c) for c in names)}) "
+    sql = (f"INSERT INTO {q(table_of(model).name)} ({', '.join(q(c) for c in names)}) "
            f"VALUES ({', '.join([mark] * len(names))})")
     params = [(*r, first_seq + i) for i, r in enumerate(rows)]
     conn.exec_driver_sql(sql, params)

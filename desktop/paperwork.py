@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from db.engine import Database
 from db.localtime import local_date, to_local
 from desktop.documents import counter_docs, fonts
 from desktop.documents.layout import Document
 from desktop.services import accounts, counter
+from desktop.services.context import Actor
+
+if TYPE_CHECKING:  # imported where used, so the window starts without them
+    from desktop.services.certificates import Refusal
+    from desktop.services.ledger import ImportReport
+    from desktop.services.reports import Report
 
 
 def _station(db: Database) -> accounts.StationInfo:
@@ -63,7 +71,7 @@ def certificate_glyphs(text: str) -> list[str]:
     return fonts.resolve_serif().missing(text)
 
 
-def certificate_document(db: Database, actor, cert_id: uuid.UUID, font: fonts.Font | None = None) -> Document:  # type: ignore[no-untyped-def]
+def certificate_document(db: Database, actor: Actor, cert_id: uuid.UUID, font: fonts.Font | None = None) -> Document:
     from desktop.documents import certificate_docs
     from desktop.services import certificates
 
@@ -78,7 +86,7 @@ def certificate_document(db: Database, actor, cert_id: uuid.UUID, font: fonts.Fo
     return certificate_docs.certificate(info, font or fonts.resolve_serif())
 
 
-def refusal_document(db: Database, refusal, worker_name: str, font: fonts.Font | None = None) -> Document:  # type: ignore[no-untyped-def]
+def refusal_document(db: Database, refusal: Refusal, worker_name: str, font: fonts.Font | None = None) -> Document:
     from desktop.documents import certificate_docs
 
     st = _station(db)
@@ -93,7 +101,8 @@ def refusal_document(db: Database, refusal, worker_name: str, font: fonts.Font |
 _local = to_local
 
 
-def export_certificate_ledgers(db: Database, path, *, start: date | None = None, end: date | None = None):  # type: ignore[no-untyped-def]
+def export_certificate_ledgers(db: Database, path: str | Path, *, start: date | None = None,
+                               end: date | None = None) -> Path:
     """开具台账, 用印登记 and 拒开记录 for a period, one sheet each."""
     from desktop.documents import sheets
     from desktop.services import certificates
@@ -116,10 +125,8 @@ def export_certificate_ledgers(db: Database, path, *, start: date | None = None,
     ])
 
 
-def save_import_report(report, path):  # type: ignore[no-untyped-def]
+def save_import_report(report: ImportReport, path: str | Path) -> Path:
     """A ledger import's problems as an .xlsx (``.xlsx`` added when missing)."""
-    from pathlib import Path
-
     from desktop.documents import sheets
     from desktop.services import ledger
 
@@ -137,7 +144,7 @@ def save_import_report(report, path):  # type: ignore[no-untyped-def]
 
 # ------------------------------------------------------------------ volunteers
 
-def volunteer_certificate_document(db: Database, actor, volunteer_id: uuid.UUID, start: date, end: date,  # type: ignore[no-untyped-def]
+def volunteer_certificate_document(db: Database, actor: Actor, volunteer_id: uuid.UUID, start: date, end: date,
                                    font: fonts.Font | None = None) -> Document:
     from desktop.documents import volunteer_docs
     from desktop.services import volunteers
@@ -166,7 +173,8 @@ def dispatch_document(db: Database, need_id: uuid.UUID, day: date, dispatcher: s
     phone = ""
     if need.resident_id:
         with db.session() as s:
-            phone = s.get(Resident, need.resident_id).phone or ""
+            resident = s.get(Resident, need.resident_id)
+            phone = (resident.phone if resident else "") or ""
     st = _station(db)
     info = volunteer_docs.DispatchInfo(
         station_name=st.name, station_phone=st.phone or "", need_title=need.title,
@@ -178,7 +186,7 @@ def dispatch_document(db: Database, need_id: uuid.UUID, day: date, dispatcher: s
     return volunteer_docs.dispatch_sheet(info, font or fonts.resolve())
 
 
-def export_volunteer_hours(db: Database, path, start: date, end: date):  # type: ignore[no-untyped-def]
+def export_volunteer_hours(db: Database, path: str | Path, start: date, end: date) -> Path:
     """Hours by volunteer, by skill, and party members against their yearly target."""
     from desktop.documents import sheets
     from desktop.services import volunteers
@@ -195,21 +203,21 @@ def export_volunteer_hours(db: Database, path, start: date, end: date):  # type:
     ])
 
 
-def report_document(report, font: fonts.Font | None = None) -> Document:  # type: ignore[no-untyped-def]
+def report_document(report: Report, font: fonts.Font | None = None) -> Document:
     """The report built by ``services.reports.build`` laid out for print."""
     from desktop.documents import report_docs
 
     return report_docs.build(report, font or fonts.resolve())
 
 
-def save_report_pdf(report, path, font: fonts.Font | None = None):  # type: ignore[no-untyped-def]
+def save_report_pdf(report: Report, path: str | Path, font: fonts.Font | None = None) -> Path:
     from desktop.documents import pdf
 
     font = font or fonts.resolve()
     return pdf.save(pdf.render(report_document(report, font), font), path)
 
 
-def export_report_excel(report, path):  # type: ignore[no-untyped-def]
+def export_report_excel(report: Report, path: str | Path) -> Path:
     from desktop.documents import report_docs
 
     return report_docs.write_excel(report, path)

@@ -286,6 +286,7 @@ def bench_certificates(ctx: BenchContext) -> dict[str, Any]:
         t_res = next(t for t in items if t.code == "R01")
         with db.session() as s:
             rid = s.scalar(select(Resident.id).where(Resident.deceased.is_(False)).limit(1))
+        assert rid is not None, "the benchmark database has residents"
         cid = certs.issue(db, actor, rid, t_res.id, {"since": "2015年3月", "purpose": "基准测试"}, t_res.materials).id
         font = paperwork.fonts.resolve()
         pdf.render(paperwork.certificate_document(db, actor, cid), font)  # warm up
@@ -355,7 +356,7 @@ def run_all(*, n_residents: int = 100_000, keep_dir: str | None = None, db_url: 
         raise ValidationError("only", f"没有名为 {'、'.join(unknown)} 的基准测试；可选：{'、'.join(names)}。")
     ctx, figures = _prepare(n_residents, keep_dir, db_url)
     figures["residents"] = n_residents
-    for name, bench in zip(names, BENCHES):
+    for name, bench in zip(names, BENCHES, strict=True):
         if not only or name in only:
             figures.update(bench(ctx))
     return figures

@@ -14,6 +14,7 @@ import random
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ BAD_KINDS = ("checksum", "phone", "tag", "gender", "scientific", "date")
 
 
 def write_ledger(path: Path, n_rows: int = N_ROWS, *, seed: int = 11,
-                 existing: list[tuple[str, str]] = (), today: date | None = None) -> int:  # type: ignore[assignment]
+                 existing: Sequence[tuple[str, str]] = (), today: date | None = None) -> int:
     """Write an .xlsx ledger of ``n_rows`` data rows; ``existing`` holds
     (name, ID number) of residents already registered, some of which the
     ledger repeats with a new phone.  Returns the number of deliberately bad rows."""

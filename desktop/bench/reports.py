@@ -99,6 +99,7 @@ def bench_reports(ctx: Any) -> dict[str, Any]:
         figures["report_month_pdf_kb"] = round((out / "report.pdf").stat().st_size / 1024)
         figures["report_month_xlsx_kb"] = round((out / "report.xlsx").stat().st_size / 1024)
         drill = report.section("counter").figures[0].drill
+        assert drill is not None
         t = time.perf_counter()
         recs = reports.records(db, actor, report, drill)
         figures["report_drill_accepted_rows"] = len(recs.rows)

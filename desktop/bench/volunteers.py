@@ -62,7 +62,7 @@ def bench_volunteers(ctx: Any) -> dict[str, Any]:
             days = [(vol.occurrences(n, info["week"], week_end) or [n.day])[0] for n in needs]
             times, floor = [], []
             for _round in range(3):
-                for n, day in zip(needs, days):
+                for n, day in zip(needs, days, strict=True):
                     t = time.perf_counter()
                     r = pool.rank(n, day)
                     times.append((time.perf_counter() - t) * 1000)

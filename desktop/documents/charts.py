@@ -52,7 +52,7 @@ def drawing(kind: str, title: str, labels: Sequence[str], values: Sequence[float
     chart = HorizontalBarChart() if kind == "hbar" else VerticalBarChart()
     if kind == "hbar":
         chart.x, chart.y = 92, 16
-        chart.width, chart.height = width - 92 - 30, height - 16 - 24
+        chart.width, chart.height = width - 92 - 30, height - 16 - 24  # type: ignore[assignment]  # stubs: int
         chart.categoryAxis.labels.dx = -4
         chart.categoryAxis.labels.textAnchor = "end"
         chart.categoryAxis.reverseDirection = 1  # the first (largest) on top
@@ -65,7 +65,7 @@ def drawing(kind: str, title: str, labels: Sequence[str], values: Sequence[float
         labels = [_label(s, 8) for s in labels]
     else:
         chart.x, chart.y = 36, 30
-        chart.width, chart.height = width - 36 - 12, height - 30 - 26
+        chart.width, chart.height = width - 36 - 12, height - 30 - 26  # type: ignore[assignment]  # stubs: int
         chart.categoryAxis.labels.dy = -4
         chart.categoryAxis.labels.boxAnchor = "n"
         chart.barLabels.dy = 5

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from reportlab.graphics.barcode import qrencoder
@@ -92,7 +93,7 @@ class Document:
     font: Font | None = None  # the face it was measured with (certificates: 宋体/仿宋)
 
 
-def cn_date(d) -> str:  # type: ignore[no-untyped-def]
+def cn_date(d: date) -> str:
     """``2026年11月22日``: how dates print on every document."""
     return f"{d.year}年{d.month}月{d.day}日"
 

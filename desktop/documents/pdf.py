@@ -20,7 +20,7 @@ def render(doc: Document, font: Font) -> bytes:
     buf = io.BytesIO()
     # The canvas's initial font is the embedded one: reportlab's default
     # (Helvetica, never embedded) would otherwise be named on every page.
-    c = Canvas(buf, pageCompression=1, initialFontName=font.name)
+    c = Canvas(buf, pageCompression=1, initialFontName=font.name)  # type: ignore[arg-type]  # a name: types-reportlab says float
     c.setTitle(doc.title)
     c.setAuthor("社区一站通")
     c.setCreator("社区一站通 (Station Desk)")

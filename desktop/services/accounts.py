@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,6 +33,9 @@ from db.models import Account, LocalState, Station
 from desktop.services import audit
 from desktop.services.context import Actor
 from desktop.services.vocab import PROVINCE_PREFIXES, ROLES, STATION_LEVELS
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +118,7 @@ class AccountInfo:
 
 
 @lru_cache(maxsize=1)
-def _hasher():  # type: ignore[no-untyped-def]
+def _hasher() -> PasswordHasher:
     from argon2 import PasswordHasher
 
     # Argon2id with OWASP's recommended minimum (m=19 MiB, t=2, p=1): about

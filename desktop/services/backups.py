@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from db import backup, keys
 from db.backup import BackupInfo
@@ -106,7 +107,7 @@ def describe(info: BackupInfo) -> str:
     return "，".join(parts)
 
 
-def _audit(db: Database, action: str, actor: Actor | None, **detail: object) -> None:
+def _audit(db: Database, action: str, actor: Actor | None, **detail: Any) -> None:
     """An audit line; a failure here never undoes a finished backup."""
     try:
         with db.session() as s:

@@ -31,10 +31,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db.clock import shared_id, utcnow
 from db.engine import Database
@@ -47,6 +47,9 @@ from desktop.services.context import Actor
 from desktop.services.names import fold, plain_initials
 from desktop.services.idnumbers import mask
 from desktop.services.vocab import GENDERS
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 KINDS = {"retained": "可以出具", "abolished": "不予出具", "factual": "据实出具"}
 STATUSES = {"pending": "待审批", "issued": "已开具", "voided": "已作废", "declined": "未通过审批"}
@@ -275,7 +278,7 @@ def import_catalogue(db: Database, actor: Actor, path: str) -> dict[str, int]:
     incoming = _rows_from_doc(doc)
     if not incoming:
         raise ValidationError("file", "证明目录文件是空的。")
-    counts = {"added": 0, "updated": 0, "deactivated": 0}
+    counts: dict[str, Any] = {"added": 0, "updated": 0, "deactivated": 0}
     keys = ("kind", "name", "aliases", "purpose", "basis", "redirect", "needs_approval", "materials", "fields",
             "title", "body", "seal")
     ensure_catalogue(db)
@@ -345,6 +348,7 @@ def save_local_type(db: Database, actor: Actor, type_id: uuid.UUID | None, *, na
     _check_template(body, labels)
     mats = [m.strip() for m in (materials or []) if m.strip()]
     with db.session() as s:
+        t: CertificateType | None
         if type_id is None:
             n = s.scalar(select(func.count()).select_from(CertificateType).where(CertificateType.local.is_(True))) or 0
             t = CertificateType(code=f"L{n + 1:02d}", kind="retained", local=True, sort=500 + n)
@@ -709,7 +713,10 @@ def _row(c: Certificate, name: str) -> CertRow:
                    c.void_reason or "")
 
 
-def _period(q, col, start: date | None, end: date | None):  # type: ignore[no-untyped-def]
+_Sel = TypeVar("_Sel", bound="Select[Unpack[tuple[Any, ...]]]")
+
+
+def _period(q: _Sel, col: InstrumentedAttribute[datetime], start: date | None, end: date | None) -> _Sel:
     if start:
         q = q.where(col >= _utc_start(start))
     if end:

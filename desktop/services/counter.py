@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db.clock import shared_id, utcnow
 from db.engine import Database
@@ -204,7 +204,7 @@ def catalogue_by_use(db: Database) -> list[MatterTypeView]:
     """The active catalogue with this station's most used matters first (the
     rest in catalogue order), so the common matter is the first in the list."""
     used = use_counts(db)
-    return sorted(catalogue(db), key=lambda t: -used.get(t.id, 0))  # sorted() is stable
+    return sorted(catalogue(db), key=lambda t: -used.get(t.id, 0) if t.id else 0)  # sorted() is stable
 
 
 def search_catalogue(items: list[MatterTypeView], query: str) -> list[MatterTypeView]:
@@ -251,6 +251,7 @@ def save_matter_type(db: Database, actor: Actor, v: MatterTypeView) -> uuid.UUID
     v = validate_matter_type(v)
     mats = [m.__dict__ for m in v.materials]
     with db.session() as s:
+        t: MatterType | None
         if v.id is None:
             n = s.scalar(select(func.count()).select_from(MatterType)) or 0
             t = MatterType(code=v.code or f"BD-{n + 1:02d}", local=True, sort=1000 + n)
@@ -276,7 +277,7 @@ def _station(db: Database) -> accounts.StationInfo:
     return info
 
 
-def _next_number(s: Session, column, prefix: str) -> str:  # type: ignore[no-untyped-def]
+def _next_number(s: Session, column: InstrumentedAttribute[str], prefix: str) -> str:
     """The next ``prefix`` + 4-digit number, inside the writing transaction
     (SQLite allows one writer at a time, so two desks cannot take the same)."""
     last = s.scalar(select(func.max(column)).where(column.like(prefix + "%")))
@@ -533,10 +534,10 @@ class MatterRow:
         return self.status in OPEN_STATUSES and self.promised_date < today
 
 
-def _rows(s: Session, q) -> list[MatterRow]:  # type: ignore[no-untyped-def]
-    q = q.join(Resident, Resident.id == Matter.resident_id).add_columns(Resident.name)
+def _rows(s: Session, q: Select[Matter]) -> list[MatterRow]:
+    named = q.join(Resident, Resident.id == Matter.resident_id).add_columns(Resident.name)
     return [MatterRow(m.id, m.receipt_no, name, m.matter_name, m.channel, m.status, m.accepted_at,
-                      m.promised_date, m.handler_name, m.handler_id, m.rating) for m, name in s.execute(q)]
+                      m.promised_date, m.handler_name, m.handler_id, m.rating) for m, name in s.execute(named)]
 
 
 @dataclass(frozen=True)
@@ -574,7 +575,7 @@ def counts(db: Database, today: date | None = None) -> dict[str, int]:
     today = today or local_today()
     open_ = (Matter.deleted.is_(False)) & Matter.status.in_(OPEN_STATUSES)
     with db.session() as s:
-        def n(q) -> int:  # type: ignore[no-untyped-def]
+        def n(q: Select[int]) -> int:
             return s.scalar(q) or 0
 
         return {

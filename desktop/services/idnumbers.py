@@ -28,7 +28,7 @@ class RicInfo:
 
 
 def check_char(first17: str) -> str:
-    return CHECK[sum(int(c) * w for c, w in zip(first17, WEIGHTS)) % 11]
+    return CHECK[sum(int(c) * w for c, w in zip(first17, WEIGHTS, strict=True)) % 11]
 
 
 def normalize(raw: str | None) -> str:

@@ -1094,10 +1094,11 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
         current: dict[uuid.UUID, ResidentForm] = {}
         changed: dict[uuid.UUID, ResidentForm] = {}
         inserts: list[ResidentForm] = []
-        for g, rid in matched:
-            if rid is None:
+        for g, match in matched:
+            if match is None:
                 inserts.append(g.form)
                 continue
+            rid = match
             before = current.get(rid) or _stored_form(loaded[rid], tags.get(rid, {}))
             try:
                 after = _resolve(before, g.vals, today)

@@ -34,7 +34,8 @@ def _char(ch: str) -> str:
 
     if ch.isascii():
         return ch.lower() if ch.isalnum() else ""
-    read = lazy_pinyin(ch, style=Style.NORMAL, errors=lambda c: [c], v_to_u=False)
+    # pypinyin's stubs type ``errors`` as returning str; its converter takes a list as documented
+    read = lazy_pinyin(ch, style=Style.NORMAL, errors=lambda c: [c], v_to_u=False)  # type: ignore[arg-type,return-value]
     syllable = read[0] if read else ch
     # A character pypinyin does not know comes back unchanged: keep it.
     return syllable.lower() if syllable.isascii() else ch

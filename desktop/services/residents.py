@@ -12,8 +12,10 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
 
 from db.clock import shared_id
 from db.engine import Database
@@ -269,7 +271,7 @@ def _apply(r: Resident, f: ResidentForm) -> None:
         setattr(r, key, getattr(f, key) or None)
 
 
-def _set_tags(s, r: Resident, tags: list[str]) -> None:  # type: ignore[no-untyped-def]
+def _set_tags(s: Session, r: Resident, tags: list[str]) -> None:
     existing = {t.tag: t for t in s.scalars(select(ResidentTag).where(ResidentTag.resident_id == r.id))}
     for tag, row in existing.items():
         want = tag in tags
@@ -296,8 +298,8 @@ def register(db: Database, actor: Actor, form: ResidentForm, *, duplicate_reason
         s.add(r)
         s.flush()
         _set_tags(s, r, f.tags)
-        audit.record(s, "resident_create", actor, target_type="resident", target_id=r.id,
-                     **({"duplicate_override": True} if dups else {}))
+        extra: dict[str, Any] = {"duplicate_override": True} if dups else {}
+        audit.record(s, "resident_create", actor, target_type="resident", target_id=r.id, **extra)
         return r.id
 
 
@@ -323,7 +325,7 @@ def update(db: Database, actor: Actor, resident_id: uuid.UUID, form: ResidentFor
         audit.record(s, "resident_update", actor, target_type="resident", target_id=r.id)
 
 
-def _live(s, resident_id: uuid.UUID) -> Resident:  # type: ignore[no-untyped-def]
+def _live(s: Session, resident_id: uuid.UUID) -> Resident:
     r = s.get(Resident, resident_id)
     if r is None or r.deleted:
         raise ValidationError("resident", "找不到这位居民。")

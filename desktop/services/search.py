@@ -30,14 +30,19 @@ import unicodedata
 import uuid
 from array import array
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 
 from db.engine import Database
 from db.models import Resident, Station
 from desktop.services.idnumbers import mask
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 SEP = b"\x00"
 _LETTERS_THEN_DIGITS = re.compile(r"^([a-z]+)(\d{3,}x?)$")
@@ -122,7 +127,8 @@ class _Blob:
         nb = needle.encode("utf-8")
         if prefix:
             nb = SEP + nb
-        data, starts, out, size = self.data, self.starts, [], len(nb)
+        out: list[tuple[int, int]] = []
+        data, starts, size = self.data, self.starts, len(nb)
         seen = -1
         pos = data.find(nb)
         while pos != -1 and len(out) < cap:
@@ -154,11 +160,11 @@ class _Blobs(dict):
         self.owner = array("i")
 
 
-class _Slots(dict):
+class _Slots(dict[bytes, int]):
     """Resident id -> slot, keyed by the id's 16 bytes (a UUID object per
     resident costs ~100 bytes more)."""
 
-    def get(self, rid, default=None):  # type: ignore[no-untyped-def,override]
+    def get(self, rid: uuid.UUID | None, default: int | None = None) -> int | None:  # type: ignore[override]
         return default if rid is None else super().get(rid.bytes, default)
 
 
@@ -213,7 +219,7 @@ class ResidentIndex:
             self.watermark = max(top, self.watermark)
             return count
 
-    def _load(self, rows) -> None:  # type: ignore[no-untyped-def]
+    def _load(self, rows: Sequence[Row[Unpack[tuple[Any, ...]]]]) -> None:
         for (rid, name, gender, birth, doc, phone, addr, moved, dead, py, ini, deleted, origin) in rows:
             key = rid.bytes
             slot = dict.get(self.slot_of, key)
@@ -233,7 +239,7 @@ class ResidentIndex:
                 self.slot_of[key] = slot
                 self._ids += key
                 self._pos.append(-1)
-                for arr, v in zip((self._gender, self._birth, self._status, self._origin), facts):
+                for arr, v in zip((self._gender, self._birth, self._status, self._origin), facts, strict=True):
                     arr.append(v)
             else:
                 self._drop(slot)
@@ -249,7 +255,7 @@ class ResidentIndex:
         name, py, ini, doc, phone, addr = values
         blobs = self._blobs
         assert blobs is not None
-        for k, v in zip(_BLOBS, (name, py, ini, doc, phone, addr, doc[::-1].lower(), doc.lower(), addr.lower())):
+        for k, v in zip(_BLOBS, (name, py, ini, doc, phone, addr, doc[::-1].lower(), doc.lower(), addr.lower()), strict=True):
             blobs[k].append(v.encode("utf-8"))
         self._owner.append(slot)
         return len(self._owner) - 1

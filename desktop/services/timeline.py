@@ -42,8 +42,8 @@ def for_resident(db: Database, resident_id: uuid.UUID, limit: int = 200) -> list
         items.append(TimelineItem(c.requested_at, "certificate", f"证明：{c.type_name}",
                                   f"{c.status_label}　{c.serial or ''}".rstrip(), c.id))
     with db.session() as s:
-        q = select(CertificateRefusal).where(CertificateRefusal.resident_id == resident_id)
-        for r in s.scalars(q):
+        refused = select(CertificateRefusal).where(CertificateRefusal.resident_id == resident_id)
+        for r in s.scalars(refused):
             items.append(TimelineItem(r.at, "refusal", f"不予出具：{r.type_name}", "已告知去向", r.id))
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:limit]

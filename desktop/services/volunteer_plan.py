@@ -14,12 +14,19 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from db.engine import Database
 from desktop.services import volunteers as vol
 from desktop.services.context import Actor
+
+if TYPE_CHECKING:
+    import highspy
+
+# One slot's eligible volunteers, best first: (pool entry rows, totals), as Pool.totals_at gives them.
+Ranked = tuple[np.ndarray, np.ndarray]
 
 CANDIDATES_PER_SLOT = 40  # the greedy plan looks this far down each occurrence's ranking
 COLUMNS_PER_SLOT = 10  # the optimiser starts from the best few per occurrence and adds more when needed
@@ -93,7 +100,7 @@ def _candidates(pool: vol.Pool, slots: list[Slot]) -> list[list[tuple[float, vol
     return [pool.candidates_at(s.need, s.day, CANDIDATES_PER_SLOT) for s in slots]
 
 
-def _quiet_highs():  # type: ignore[no-untyped-def]
+def _quiet_highs() -> highspy.Highs:
     """A HiGHS instance without its banner on stdout (the CLI prints JSON there)."""
     import os
     import sys
@@ -152,14 +159,15 @@ class _Model:
     when column j (a volunteer for a slot) is chosen; at most ``wanted`` per
     slot, one place per volunteer and time, the weekly hour room."""
 
-    def __init__(self, pool: vol.Pool, week_start: date, slots: list[Slot], ranked, keep: list[int]):  # type: ignore[no-untyped-def]
+    def __init__(self, pool: vol.Pool, week_start: date, slots: list[Slot], ranked: list[Ranked],
+                 keep: list[int]) -> None:
         self.slot = np.concatenate([np.full(k, i, dtype=np.int64) for i, k in enumerate(keep)])
         self.entry = np.concatenate([r[:k] for (r, _t), k in zip(ranked, keep, strict=True)])
         self.score = np.concatenate([t[:k] for (_r, t), k in zip(ranked, keep, strict=True)])
         n, self.n_slots = len(self.slot), len(slots)
         # Rows: one per slot, then per (volunteer, time) taken twice, then per volunteer short of room.
         wanted = np.array([float(s.wanted) for s in slots])
-        time_of = {}
+        time_of: dict[tuple[date, str], int] = {}
         self.time_index = np.array([time_of.setdefault((s.day, s.need.slot), len(time_of)) for s in slots],
                                    dtype=np.int64)
         self.n_times = max(len(time_of), 1)
@@ -191,7 +199,7 @@ class _Model:
         self.index, self.value = r[order].astype(np.int32), v[order]
         self.start = np.searchsorted(c[order], np.arange(n + 1)).astype(np.int32)
 
-    def solve(self, integer: bool):  # type: ignore[no-untyped-def]
+    def solve(self, integer: bool) -> highspy.Highs:
         import highspy
 
         n = len(self.slot)
@@ -213,7 +221,7 @@ class _Model:
         h.run()
         return h
 
-    def reduced(self, duals, slot, entry, score):  # type: ignore[no-untyped-def]
+    def reduced(self, duals: np.ndarray, slot: np.ndarray, entry: np.ndarray, score: np.ndarray) -> np.ndarray:
         """score − (the duals of the column's rows) for any columns, in the model or not."""
         y = np.maximum(duals, 0.0)
         a = y[slot].copy()
@@ -227,7 +235,7 @@ class _Model:
         return score - a
 
 
-def optimal(pool: vol.Pool, week_start: date, slots: list[Slot], ranked=None) -> Plan:  # type: ignore[no-untyped-def]
+def optimal(pool: vol.Pool, week_start: date, slots: list[Slot], ranked: list[Ranked] | None = None) -> Plan:
     """The best plan over every eligible volunteer of every slot, with an
     upper bound on any plan's total (``Plan.bound``, shown beside the total).
 
@@ -280,10 +288,10 @@ def optimal(pool: vol.Pool, week_start: date, slots: list[Slot], ranked=None) ->
             if rounds >= MAX_ROUNDS:
                 status += "（未能证明未入选的志愿者不会更好）"
                 break
-        for i, p in zip(out_slot[grow].tolist(), out_pos[grow].tolist()):
+        for i, p in zip(out_slot[grow].tolist(), out_pos[grow].tolist(), strict=True):
             keep[i] = max(keep[i], p + 1)
     es = pool.entries
-    chosen = [(i, sc, es[e]) for i, e, sc in zip(m.slot[x].tolist(), m.entry[x].tolist(), m.score[x].tolist())]
+    chosen = [(i, sc, es[e]) for i, e, sc in zip(m.slot[x].tolist(), m.entry[x].tolist(), m.score[x].tolist(), strict=True)]
     out = _plan(week_start, slots, chosen, t0, status)
     out.bound, out.columns, out.rounds, out.pairs = round(bound, 1), len(m.slot), rounds, len(out_slot)
     return out
@@ -295,7 +303,7 @@ def compare(db: Database, week_start: date, pool: vol.Pool | None = None) -> Com
     slots = week_slots(db, week_start)
     ranked = [pool.totals_at(s.need, s.day) for s in slots]
     es = pool.entries
-    cands = [[(t, es[e]) for t, e in zip(ts[:CANDIDATES_PER_SLOT].tolist(), rs[:CANDIDATES_PER_SLOT].tolist())]
+    cands = [[(t, es[e]) for t, e in zip(ts[:CANDIDATES_PER_SLOT].tolist(), rs[:CANDIDATES_PER_SLOT].tolist(), strict=True)]
              for rs, ts in ranked]
     return Comparison(optimal(pool, week_start, slots, ranked), greedy(pool, week_start, slots, cands))
 

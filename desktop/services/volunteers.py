@@ -13,11 +13,13 @@ import json
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, overload
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from db.clock import shared_id, utcnow
 from db.engine import Database
@@ -30,6 +32,9 @@ from desktop.services.context import Actor
 from desktop.services.idnumbers import age_on, normalize, validate_ric
 from desktop.services.residents import validate_phone
 from desktop.services.textsearch import clean_query, contains
+
+if TYPE_CHECKING:
+    import numpy as np  # imported where used: the window starts without it
 
 SLOTS = {"am": "上午", "pm": "下午", "eve": "晚上"}
 SLOT_HOURS = {"am": (8, 30, 12, 0), "pm": (14, 0, 17, 30), "eve": (18, 30, 21, 0)}
@@ -110,7 +115,7 @@ class VolunteerForm:
     data_consent: bool = False
 
 
-def _station_code(s) -> str:  # type: ignore[no-untyped-def]
+def _station_code(s: Session) -> str:
     code = s.scalar(select(LocalState.station_code).where(LocalState.id == 1))
     if not code:
         raise ValidationError("station", "站点尚未建立。")
@@ -454,7 +459,12 @@ class ExcludedList(Sequence[Excluded]):
         e = self._entries[self._rows[k]]
         return Excluded(e.id, e.number, e.name, self._reasons[k])
 
-    def __getitem__(self, k):  # type: ignore[no-untyped-def,override]
+    @overload
+    def __getitem__(self, k: int) -> Excluded: ...
+    @overload
+    def __getitem__(self, k: slice) -> list[Excluded]: ...
+
+    def __getitem__(self, k: int | slice) -> Excluded | list[Excluded]:
         if isinstance(k, slice):
             return [self._one(i) for i in range(*k.indices(len(self)))]
         return self._one(range(len(self))[k])
@@ -611,7 +621,7 @@ class Pool:
         self.week_hours[(volunteer_id, _monday(day))] += hours
         self._week_cache.pop(_monday(day), None)
 
-    def _week(self, week: date):  # type: ignore[no-untyped-def]
+    def _week(self, week: date) -> np.ndarray:
         """Hours already booked in ``week``, one value per entry."""
         import numpy as np
 
@@ -623,10 +633,10 @@ class Pool:
             self._week_cache[week] = v
         return self._week_cache[week]
 
-    def _rows(self, ids) -> list[int]:  # type: ignore[no-untyped-def]
+    def _rows(self, ids: Iterable[uuid.UUID]) -> list[int]:
         return [self._index[v] for v in ids if v in self._index]
 
-    def _hard_rules(self, need: NeedRow, day: date):  # type: ignore[no-untyped-def]
+    def _hard_rules(self, need: NeedRow, day: date) -> np.ndarray:
         """Per entry, the label id of the first hard rule that excludes it
         on this occurrence (the order of ``score``), or -1."""
         import numpy as np
@@ -646,7 +656,8 @@ class Pool:
         out[~self._active] = self._status_label[~self._active]
         return out
 
-    def totals_at(self, need: NeedRow, day: date, excluded=None):  # type: ignore[no-untyped-def]
+    def totals_at(self, need: NeedRow, day: date,
+                  excluded: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Every eligible volunteer for one occurrence as arrays (entry rows,
         totals), best first: ``quick_total`` over whole arrays, the same
         floating-point operations in the same order and Python's rounding, so
@@ -661,7 +672,8 @@ class Pool:
         wanted = set(need.skills)
         if wanted:
             cols = [self._skill_col[k] for k in wanted if k in self._skill_col]
-            have = self._skills[np.ix_(rows, cols)].sum(axis=1) if cols else np.zeros(len(rows))
+            # numpy's stubs want arrays in ix_; a list of column numbers is what it documents too
+            have = self._skills[np.ix_(rows, cols)].sum(axis=1) if cols else np.zeros(len(rows))  # type: ignore[arg-type]
             skill = have.astype(float) / len(wanted)
         else:
             skill = np.ones(len(rows))
@@ -813,7 +825,7 @@ def _eighteenth(birth: date) -> int:
         return date(birth.year + 18, 3, 1).toordinal()
 
 
-def _round1(x):  # type: ignore[no-untyped-def]
+def _round1(x: np.ndarray) -> np.ndarray:
     """Python's ``round(v, 1)`` over an array: numpy's rint(10·v)/10 agrees
     except within a hair of a half tenth, where Python's own round decides."""
     import numpy as np
@@ -1051,7 +1063,7 @@ class IssuedVolunteerCertificate:
 
 
 def issue_certificate(db: Database, actor: Actor, volunteer_id: uuid.UUID, start: date, end: date,
-                      glyphs=None) -> IssuedVolunteerCertificate:  # type: ignore[no-untyped-def]
+                      glyphs: Callable[[str], list[str]] | None = None) -> IssuedVolunteerCertificate:
     """出具 a 志愿服务记录证明: the records, then (once the certificate font
     can print every character) a number and a seal-register line."""
     from db.models import SealLog

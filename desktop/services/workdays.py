@@ -108,11 +108,11 @@ def _apply(db: Database, rows: list[tuple[date, str, str]]) -> int:
             if d not in days and not c.deleted:
                 c.deleted = True
         for d, (k, n) in days.items():
-            c = existing.get(d)
-            if c is None:
+            found = existing.get(d)
+            if found is None:
                 s.add(CalendarDay(id=shared_id("calendar_days", d.isoformat()), day=d, kind=k, name=n))
-            elif (c.kind, c.name, c.deleted) != (k, n, False):
-                c.kind, c.name, c.deleted = k, n, False
+            elif (found.kind, found.name, found.deleted) != (k, n, False):
+                found.kind, found.name, found.deleted = k, n, False
     return len(days)
 
 

@@ -6,6 +6,8 @@ import logging
 import sys
 import time
 from pathlib import Path
+from functools import partial
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QLockFile, Qt, QTimer, QTranslator
 from PySide6.QtGui import QGuiApplication
@@ -15,6 +17,12 @@ from desktop import APP_NAME, APP_NAME_EN
 from desktop.paths import AppPaths, resources_dir
 from desktop.settings import Settings
 from desktop.ui.widgets import base_font
+
+if TYPE_CHECKING:
+    from db.engine import Database
+    from db.errors import StationDeskError
+    from desktop.ui.pages.residents import ResidentsPage
+    from desktop.ui.worker import SerialWorker
 
 log = logging.getLogger("desktop")
 
@@ -27,7 +35,7 @@ WINDOW_CACHE_MIB = 8
 
 
 def make_app(settings: Settings) -> QApplication:
-    app = QApplication.instance()
+    app = cast("QApplication | None", QApplication.instance())
     if app is None:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(sys.argv[:1])
@@ -72,8 +80,11 @@ class _QtGaps(QTranslator):
 
     TEXTS = {("QFileDialog", "&Look in:"): "查找范围(&L)：", ("QFileDialog", "Files of &type:"): "文件类型(&T)："}
 
-    def translate(self, context, source, disambiguation=None, n=-1):  # type: ignore[no-untyped-def]
-        return self.TEXTS.get((context, source))  # None: not here, ask Qt's own file
+    # None is a null QString: "not here, ask the next translator".  An empty
+    # string would be taken as the translation (blank buttons: test_look).
+    def translate(self, context: str, source: str, disambiguation: str | None = None,
+                  n: int = -1) -> str | None:
+        return self.TEXTS.get((context, source))
 
     def isEmpty(self) -> bool:  # noqa: N802
         return False
@@ -189,7 +200,7 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
 
 # ------------------------------------------------ encryption at rest (docs/security.md)
 
-def open_or_unlock(url: str, worker):  # type: ignore[no-untyped-def]
+def open_or_unlock(url: str, worker: SerialWorker) -> Database | None:
     """Open the database; an encrypted file this computer has no key for (copied
     from another PC, profile wiped) asks for the recovery code or an
     administrator's password.  None when the person gives up."""
@@ -205,7 +216,7 @@ def open_or_unlock(url: str, worker):  # type: ignore[no-untyped-def]
             if secret is None:
                 return None
             try:
-                worker.call(lambda locked=locked, secret=secret: keys.unlock(locked, secret), label="正在解锁数据库…")
+                worker.call(partial(keys.unlock, locked, secret), label="正在解锁数据库…")
             except WrongSecret as wrong:
                 QMessageBox.warning(None, APP_NAME, wrong.user_message)
 
@@ -224,14 +235,15 @@ def ask_unlock_secret(message: str) -> str | None:
     return box.textValue().strip() or None
 
 
-def show_recovery_code_once(db, worker) -> None:  # type: ignore[no-untyped-def]
+def show_recovery_code_once(db: Database, worker: SerialWorker) -> None:
     """The recovery code, shown once to an administrator (after set-up, or the
     first sign-in after a clear database was encrypted)."""
     from db import keys
 
-    if db.path is None or not keys.has_pending_recovery(db.path):
+    path = db.path
+    if path is None or not keys.has_pending_recovery(path):
         return
-    code = worker.call(lambda: keys.take_recovery_code(db.path))
+    code = worker.call(lambda: keys.take_recovery_code(path))
     if not code:
         return
     box = QMessageBox(QMessageBox.Icon.Information, APP_NAME, "")
@@ -250,7 +262,8 @@ def show_recovery_code_once(db, worker) -> None:  # type: ignore[no-untyped-def]
 # check instead of only reporting the damage.  The damaged file is renamed
 # (``<name>.damaged-<time>.sqlite3``), never deleted.
 
-def offer_backup_after_corruption(url: str, settings: Settings, worker, error):  # type: ignore[no-untyped-def]
+def offer_backup_after_corruption(url: str, settings: Settings, worker: SerialWorker,
+                                  error: StationDeskError) -> Database | None:
     """Returns the reopened Database after a restore, or None (message shown)."""
     from db import backup
     from db.engine import normalize_url, open_database
@@ -339,7 +352,7 @@ def startup_probe(db_url: str, username: str, password: str, search: str = "王"
         page.run_search()
         QTimer.singleShot(20, lambda: wait_search(page))
 
-    def wait_search(page) -> None:  # type: ignore[no-untyped-def]
+    def wait_search(page: ResidentsPage) -> None:
         if worker.pending or page._shown_query != search:
             QTimer.singleShot(20, lambda: wait_search(page))
             return

@@ -14,6 +14,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
     from PySide6.QtCore import QCoreApplication, Qt
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QLineEdit
     from sqlalchemy import select
 
     from db.engine import open_database
@@ -58,10 +59,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                                  .order_by(Household.number.desc()).limit(1)).one()
         mover = s.scalar(select(Resident.id).where(Resident.household_id.is_not(None)).limit(1))
         doc = s.scalar(select(Resident.doc_number).where(Resident.doc_number.is_not(None)).limit(1))
+    assert mover is not None and doc is not None and number is not None, "the demo station has households and ID numbers"
     _app = QApplication.instance() or QApplication([])  # kept alive for the run
     worker = SerialWorker()
 
-    def type_and_wait(edit, text: str, done) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
+    def type_and_wait(edit: QLineEdit, text: str, done: Callable[[], bool]) -> tuple[list[float], list[float]]:
         """Type ``text`` one character at a time; GUI-thread time of each key
         event, and the time until ``done()`` says its hits are shown."""
         edit.clear()

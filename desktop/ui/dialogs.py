@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -96,8 +97,8 @@ class SetupDialog(QDialog):
         self.committee.setMaxLength(64)
         self.party_org = QLineEdit()
         self.party_org.setMaxLength(64)
-        for w in (self.name, self.level):
-            (w.textChanged if w is self.name else w.currentIndexChanged).connect(lambda *_: self._suggest_issuers())
+        self.name.textChanged.connect(lambda *_: self._suggest_issuers())
+        self.level.currentIndexChanged.connect(lambda *_: self._suggest_issuers())
         self._suggest_issuers()
         self.admin_name = QLineEdit("管理员")
         self.admin_name.setMaxLength(32)
@@ -140,7 +141,7 @@ class SetupDialog(QDialog):
         ok, actor = self.errors.attempt(self.worker, lambda: accounts.setup_station(self.db, **args), self,
                                         label="正在建立站点…")
         if ok:
-            self.actor = actor  # type: ignore[assignment]
+            self.actor = actor
             self.accept()
 
 
@@ -222,7 +223,7 @@ class LoginDialog(QDialog):
             self.ok.setEnabled(True)
         self.accept()
 
-    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         # The fields handle Enter themselves (returnPressed above). Left to
         # QDialog, the same Enter would also click the default button and
         # submit a second time with the password just cleared.

@@ -113,6 +113,6 @@ def install_excepthook() -> None:
 
     def thread_hook(args: threading.ExceptHookArgs) -> None:
         log.error("unhandled error in thread %s", args.thread.name if args.thread else "?",
-                  exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+                  exc_info=args.exc_value if args.exc_value is not None else True)
 
     threading.excepthook = thread_hook

@@ -1,13 +1,14 @@
 """The main window: a sidebar of pages, a status bar, and the idle lock."""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from importlib import import_module
+from typing import TYPE_CHECKING, cast, overload
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -28,8 +29,13 @@ from desktop.services.search import ResidentIndex
 from desktop.settings import Settings
 from desktop.ui.pages.backups import BackupScheduler
 from desktop.ui.pages.base import Page
-from desktop.ui.widgets import base_font, refresh_scaled_fonts, scaled
+from desktop.ui.widgets import base_font, qapp, refresh_scaled_fonts, scaled
 from desktop.ui.worker import SerialWorker
+
+if TYPE_CHECKING:  # the pages are imported when first shown (PAGE_SPECS)
+    from desktop.ui.pages.certificates import CertificatesPage
+    from desktop.ui.pages.counter import CounterPage
+    from desktop.ui.pages.residents import ResidentsPage
 
 # The pages in sidebar order: (key, module under desktop.ui.pages, class, title,
 # min_role).  A page's module is imported and the page built when it is first
@@ -50,7 +56,7 @@ PAGE_SPECS: list[tuple[str, str, str, str, str]] = [
 ]
 
 
-class PageList(Sequence):
+class PageList(Sequence[Page]):
     """The window's pages in sidebar order, each built on first access."""
 
     def __init__(self, window: MainWindow, keys: list[str]):
@@ -59,12 +65,17 @@ class PageList(Sequence):
     def __len__(self) -> int:
         return len(self.keys)
 
-    def __getitem__(self, i):  # type: ignore[no-untyped-def,override]
+    @overload
+    def __getitem__(self, i: int) -> Page: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Page]: ...
+
+    def __getitem__(self, i: int | slice) -> Page | list[Page]:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         return self.window.page(self.keys[i])
 
-    def index(self, page, start: int = 0, stop: int | None = None) -> int:  # type: ignore[no-untyped-def,override]
+    def index(self, page: object, start: int = 0, stop: int | None = None) -> int:
         """Where a (built) page is, without building the others."""
         for i, key in enumerate(self.keys):
             if self.window.built.get(key) is page:
@@ -126,6 +137,7 @@ class MainWindow(QMainWindow):
         outer.addWidget(side)
         outer.addWidget(self.stack, 1)
         self.setCentralWidget(central)
+        self.central = central  # covered while locked
 
         self.index = ResidentIndex(db)  # one search copy for every page and picker
         self.built: dict[str, Page] = {}
@@ -177,7 +189,7 @@ class MainWindow(QMainWindow):
         self._idle.timeout.connect(self.lock)
         self._activity = _ActivityFilter(self)
         self._activity.active.connect(self._restart_idle)
-        QApplication.instance().installEventFilter(self._activity)
+        qapp().installEventFilter(self._activity)
         self._restart_idle()
         self.show_page(0)
         # After the first page's own loading: the resident search copy, so the
@@ -221,6 +233,7 @@ class MainWindow(QMainWindow):
         if key in self.pages.keys:
             i = self.pages.keys.index(key)
             stand_in = self.stack.widget(i)
+            assert stand_in is not None  # every sidebar entry has a stand-in until built
             current = self.stack.currentIndex()
             self.stack.insertWidget(i, page)
             self.stack.removeWidget(stand_in)
@@ -244,24 +257,24 @@ class MainWindow(QMainWindow):
         self.show_page(self.pages.keys.index(key))
         return self.page(key)
 
-    def show_resident(self, rid) -> None:  # type: ignore[no-untyped-def]
-        self._show("residents").select_resident(rid)
+    def show_resident(self, rid: uuid.UUID) -> None:
+        cast("ResidentsPage", self._show("residents")).select_resident(rid)
 
-    def accept_for(self, rid) -> None:  # type: ignore[no-untyped-def]
-        self._show("counter").accept_matter(rid)
+    def accept_for(self, rid: uuid.UUID) -> None:
+        cast("CounterPage", self._show("counter")).accept_matter(rid)
 
-    def issue_for(self, rid) -> None:  # type: ignore[no-untyped-def]
-        self._show("certificates").preselect(rid)
+    def issue_for(self, rid: uuid.UUID) -> None:
+        cast("CertificatesPage", self._show("certificates")).preselect(rid)
 
-    def open_matter(self, mid) -> None:  # type: ignore[no-untyped-def]
-        self._show("counter").open_matter(mid)
+    def open_matter(self, mid: uuid.UUID) -> None:
+        cast("CounterPage", self._show("counter")).open_matter(mid)
 
     def _after_restore(self, _aside: str) -> None:
         """The data changed under every page: sign in again and rebuild the window."""
         from desktop.ui.dialogs import LoginDialog
 
         self.station = self.worker.call(lambda: accounts.station_info(self.db))
-        self.centralWidget().setVisible(False)
+        self.central.setVisible(False)
         dlg = LoginDialog(self.db, self.worker, self.station.name, parent=self)
         if dlg.exec() and dlg.actor is not None:
             self.switch_user(dlg.actor)
@@ -281,7 +294,7 @@ class MainWindow(QMainWindow):
 
     # -------------------------------------------------------------- look
     def apply_font_size(self, size: int) -> None:
-        app = QApplication.instance()
+        app = qapp()
         app.setFont(base_font(size))
         # Widgets polished by a style sheet keep their font until the sheet is
         # applied again.
@@ -304,37 +317,36 @@ class MainWindow(QMainWindow):
 
         self.locked = True
         self._idle.stop()
-        self.centralWidget().setVisible(False)
+        self.central.setVisible(False)
         self.worker.run(lambda: accounts.record_event(self.db, self.actor, "screen_lock"))
         dlg = LoginDialog(self.db, self.worker, self.station.name, locked_user=self.actor, parent=self)
-        self.lock_dialog = dlg
+        self.lock_dialog: LoginDialog | None = dlg
         dlg.exec()
         self.lock_dialog = None
         self.locked = False
         if dlg.actor is not None and dlg.actor.account_id != self.actor.account_id:
             self.switch_user(dlg.actor)
             return
-        self.centralWidget().setVisible(True)
+        self.central.setVisible(True)
         self._restart_idle()
 
     def switch_user(self, actor: Actor) -> None:
         """Another worker took over the desk: a fresh window for their role."""
         win = MainWindow(self.db, actor, self.station, self.settings, self.paths, self.worker)
         self.settings.set("last_username", actor.username)
-        app = QApplication.instance()
-        app.setProperty("mainWindow", win)
+        qapp().setProperty("mainWindow", win)
         win.setGeometry(self.geometry())
         win.show()
         self.leaving = True  # the next worker takes over; the last one's typing goes
         self.close()
 
-    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         from desktop.ui.widgets import ask_discard
 
         if not self.leaving and any(p.unsaved() for p in self.pages) and not ask_discard(self):
             event.ignore()
             return
         self.backup_scheduler.stop()
-        QApplication.instance().removeEventFilter(self._activity)
+        qapp().removeEventFilter(self._activity)
         self._idle.stop()
         super().closeEvent(event)

@@ -62,9 +62,9 @@ class ResidentPicker(QWidget):
         return self.shown_query != self.edit.text()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        if obj is self.edit and event.type() == QEvent.Type.KeyPress and self.pending \
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # type: ignore[attr-defined]
-            self._held_enter = event.key()  # type: ignore[attr-defined]
+        if obj is self.edit and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress and self.pending \
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._held_enter = event.key()
             return True
         return super().eventFilter(obj, event)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import (
@@ -37,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.documents import fonts, pdf
-from desktop.documents.layout import QR, Document, Graphic, Line, Rect, Text
+from desktop.documents.layout import QR, Document, Graphic, Line, Page, Rect, Text
 from desktop.ui import files
 from desktop.ui.errors import show_error
 from desktop.ui.widgets import hint, primary
@@ -54,7 +55,7 @@ def qt_family(font: fonts.Font) -> str:
     return _families[font.path]
 
 
-def paint_page(p: QPainter, page, font: fonts.Font, dpi: float) -> None:  # type: ignore[no-untyped-def]
+def paint_page(p: QPainter, page: Page, font: fonts.Font, dpi: float) -> None:
     """Paint one laid-out page; coordinates are points, the device ``dpi``."""
     k = dpi / 72.0
     family = qt_family(font)
@@ -97,13 +98,13 @@ def paint_page(p: QPainter, page, font: fonts.Font, dpi: float) -> None:  # type
                                           cell + 0.5, cell + 0.5), black)
 
 
-def _qcolor(c) -> QColor | None:  # type: ignore[no-untyped-def]
+def _qcolor(c: Any) -> QColor | None:
     if c is None:
         return None
     return QColor.fromRgbF(float(c.red), float(c.green), float(c.blue), float(getattr(c, "alpha", 1.0)))
 
 
-def paint_drawing(p: QPainter, drawing, family: str) -> None:  # type: ignore[no-untyped-def]
+def paint_drawing(p: QPainter, drawing: Any, family: str) -> None:
     """Paint a reportlab ``Drawing`` (a chart) with its top-left corner at the
     painter's origin, one unit per point: the same shapes the PDF gets, so the
     chart in the window is the chart on paper.  reportlab's y axis points up."""
@@ -113,7 +114,7 @@ def paint_drawing(p: QPainter, drawing, family: str) -> None:  # type: ignore[no
     p.translate(0, drawing.height)
     p.scale(1, -1)
 
-    def pen(node) -> QPen | Qt.PenStyle:  # type: ignore[no-untyped-def]
+    def pen(node: Any) -> QPen | Qt.PenStyle:
         col = _qcolor(getattr(node, "strokeColor", None))
         width = getattr(node, "strokeWidth", 1) or 0
         if col is None or width <= 0:
@@ -123,11 +124,11 @@ def paint_drawing(p: QPainter, drawing, family: str) -> None:  # type: ignore[no
             q.setStyle(Qt.PenStyle.DashLine)
         return q
 
-    def brush(node):  # type: ignore[no-untyped-def]
+    def brush(node: Any) -> QColor | Qt.BrushStyle:
         col = _qcolor(getattr(node, "fillColor", None))
         return col if col is not None else Qt.BrushStyle.NoBrush
 
-    def walk(node) -> None:  # type: ignore[no-untyped-def]
+    def walk(node: Any) -> None:
         if isinstance(node, rs.Group):
             p.save()
             a, b, c, d, e, f = getattr(node, "transform", (1, 0, 0, 1, 0, 0))
@@ -309,7 +310,7 @@ class PreviewDialog(QDialog):
         return self.saved_path
 
 
-def show_preview(parent: QWidget | None, title: str, build: Callable[[str], Document], **kw) -> PreviewDialog | None:  # type: ignore[no-untyped-def]
+def show_preview(parent: QWidget | None, title: str, build: Callable[[str], Document], **kw: Any) -> PreviewDialog | None:
     try:
         dlg = PreviewDialog(parent, title, build, **kw)
     except Exception as e:  # noqa: BLE001 - e.g. no usable font

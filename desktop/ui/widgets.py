@@ -1,17 +1,20 @@
 """Small shared pieces: fonts, headings, buttons, forms with inline errors, dates."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from db.localtime import to_local
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QAction, QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QAbstractSpinBox,
     QApplication,
+    QBoxLayout,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -21,13 +24,29 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QTableView,
     QTableWidget,
     QTextEdit,
     QWidget,
 )
 
+if TYPE_CHECKING:
+    from desktop.ui.worker import SerialWorker
+
 FONT_FAMILIES = ["Microsoft YaHei UI", "Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC",
                  "Source Han Sans SC", "PingFang SC", "SimHei", "Sans Serif"]
+
+
+def qapp() -> QApplication:
+    """The running application, typed as the widgets one it is (Qt's
+    ``instance()`` is declared to return a QCoreApplication or None)."""
+    return cast(QApplication, QApplication.instance())
+
+
+def row_checked(t: QTableWidget, row: int) -> bool:
+    """Whether the check box in ``row``'s first cell is ticked."""
+    item = t.item(row, 0)
+    return item is not None and item.checkState() == Qt.CheckState.Checked
 
 
 def base_font(point_size: int) -> QFont:
@@ -80,7 +99,7 @@ def primary(text: str) -> QPushButton:
     return b
 
 
-def dialog_buttons(dialog, ok_text: str, on_ok) -> QPushButton:  # type: ignore[no-untyped-def]
+def dialog_buttons(dialog: QDialog, ok_text: str, on_ok: Callable[[], object]) -> QPushButton:
     """The 取消 / primary button row at the foot of a form dialog.
 
     ``on_ok`` is called with no arguments: a slot with an optional parameter
@@ -96,7 +115,7 @@ def dialog_buttons(dialog, ok_text: str, on_ok) -> QPushButton:  # type: ignore[
     ok.clicked.connect(lambda _checked=False: on_ok())
     row.addWidget(cancel)
     row.addWidget(ok)
-    dialog.layout().addLayout(row)
+    cast(QBoxLayout, dialog.layout()).addLayout(row)
     return ok
 
 
@@ -123,7 +142,7 @@ def input_values(root: QWidget) -> list[object]:
             values.append([w.item(i).text() for i in range(w.count())
                            if w.item(i).checkState() == Qt.CheckState.Checked])
         elif isinstance(w, QTableWidget) and w.editTriggers() != QAbstractItemView.EditTrigger.NoEditTriggers:
-            values.append([(w.item(r, c).text(), w.item(r, c).checkState()) if w.item(r, c) else None
+            values.append([(item.text(), item.checkState()) if (item := w.item(r, c)) else None
                            for r in range(w.rowCount()) for c in range(w.columnCount())])
     return values
 
@@ -172,8 +191,8 @@ class InputGuard(QObject):
         kind = event.type()
         if kind == QEvent.Type.Show and self.snapshot is None:
             self.mark_clean()
-        elif (kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape  # type: ignore[attr-defined]
-              and event.modifiers() == Qt.KeyboardModifier.NoModifier):  # type: ignore[attr-defined]
+        elif (isinstance(event, QKeyEvent) and kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape
+              and event.modifiers() == Qt.KeyboardModifier.NoModifier):
             self.cancel()
             return True
         elif kind == QEvent.Type.Close and self.dialog.isVisible() and not self.may_close():
@@ -227,7 +246,8 @@ class FormErrors:
         widget.setFocus()
         return True
 
-    def attempt(self, worker, fn, parent: QWidget, label: str | None = None) -> tuple[bool, object]:  # type: ignore[no-untyped-def]
+    def attempt(self, worker: SerialWorker, fn: Callable[[], Any], parent: QWidget,
+                label: str | None = None) -> tuple[bool, Any]:
         """Run ``fn`` on the worker and wait (only before the main window
         exists; pages use ``submit``). A ValidationError shows under its
         field, any other known error as a message; returns ``(ok, result)``."""
@@ -239,7 +259,8 @@ class FormErrors:
             self.explain(exc, parent)
         return False, None
 
-    def submit(self, worker, fn, parent: QWidget, on_done, *, busy=(), label: str | None = None) -> bool:  # type: ignore[no-untyped-def]
+    def submit(self, worker: SerialWorker, fn: Callable[[], Any], parent: QWidget, on_done: Callable[[Any], object], *,
+               busy: Iterable[QWidget | QAction | None] = (), label: str | None = None) -> bool:
         """``attempt`` without waiting: ``fn`` runs on the worker with ``busy``
         (the dialog's buttons) disabled; ``on_done(result)`` when it succeeds,
         the error under its field or as a message when not."""
@@ -272,7 +293,7 @@ def fmt_size(n: int) -> str:
     return f"{max(1, round(n / 1024))} KB"
 
 
-def fmt_date(d) -> str:  # type: ignore[no-untyped-def]
+def fmt_date(d: date | None) -> str:
     return f"{d.year}年{d.month}月{d.day}日" if d else ""
 
 
@@ -292,7 +313,7 @@ def fmt_datetime(utc_naive: datetime | None) -> str:
     return f"{fmt_date(local)} {local:%H:%M}"
 
 
-def simple_table(headers: list[str], stretch: int):  # type: ignore[no-untyped-def]
+def simple_table(headers: list[str], stretch: int) -> QTableWidget:
     """A read-only, single-selection table of rows with one stretching column."""
     from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget
 
@@ -306,7 +327,7 @@ def simple_table(headers: list[str], stretch: int):  # type: ignore[no-untyped-d
     return t
 
 
-def fit_columns(t, stretch: int, rows_measured: int = 1000) -> None:  # type: ignore[no-untyped-def]
+def fit_columns(t: QTableView, stretch: int, rows_measured: int = 1000) -> None:
     """Every column as wide as its header and content, at any font size, and
     ``stretch`` taking the room left (a horizontal scroll bar when there is
     none: IDs, dates, numbers and names are never cut off).  Content is
@@ -319,7 +340,7 @@ def fit_columns(t, stretch: int, rows_measured: int = 1000) -> None:  # type: ig
     header.setResizeContentsPrecision(rows_measured)
 
 
-def fill_table(t, rows: list[list[str]]) -> None:  # type: ignore[no-untyped-def]
+def fill_table(t: QTableWidget, rows: list[list[str]]) -> None:
     """Replace a table's rows with text cells and fit the columns."""
     from PySide6.QtWidgets import QTableWidgetItem
 
@@ -334,13 +355,14 @@ def fill_table(t, rows: list[list[str]]) -> None:  # type: ignore[no-untyped-def
             header.setSectionResizeMode(c, header.ResizeMode.Stretch)
 
 
-def action_row(dialog, actions, on_act, close_text: str = "关闭"):  # type: ignore[no-untyped-def]
+def action_row(dialog: QDialog, actions: Iterable[tuple[str, str]], on_act: Callable[[str], object],
+               close_text: str = "关闭") -> dict[str, QPushButton]:
     """A row of action buttons, a stretch and a 关闭 button at the foot of a
     dialog; ``on_act(key)`` runs for each. Returns the buttons by key."""
     from PySide6.QtWidgets import QHBoxLayout
 
     row = QHBoxLayout()
-    buttons = {}
+    buttons: dict[str, QPushButton] = {}
     for key, label in actions:
         b = QPushButton(label)
         b.clicked.connect(lambda _c=False, key=key: on_act(key))
@@ -350,5 +372,5 @@ def action_row(dialog, actions, on_act, close_text: str = "关闭"):  # type: ig
     close = QPushButton(close_text)
     close.clicked.connect(dialog.accept)
     row.addWidget(close)
-    dialog.layout().addLayout(row)
+    cast(QBoxLayout, dialog.layout()).addLayout(row)
     return buttons

@@ -21,6 +21,7 @@ import threading
 from typing import Any, Callable, Iterable
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class _Relay(QObject):
 class _Job:
     __slots__ = ("fn", "on_done", "on_error", "progress", "timer")
 
-    def __init__(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None,
+    def __init__(self, fn: Callable[[], Any], on_done: Callable[[Any], object] | None,
                  on_error: Callable[[BaseException], None] | None):
         self.fn = fn
         self.on_done = on_done
@@ -66,7 +67,7 @@ class SerialWorker(QObject):
                 result, error = None, e
             self._relay.done.emit(job, result, error)
 
-    def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+    def run(self, fn: Callable[[], Any], on_done: Callable[[Any], object] | None = None,
             on_error: Callable[[BaseException], None] | None = None, *,
             label: str | None = None, parent: QWidget | None = None) -> None:
         """Run ``fn`` off the UI thread; ``on_done(result)`` / ``on_error(exc)`` on it."""
@@ -80,8 +81,8 @@ class SerialWorker(QObject):
         self.pending += 1
         self._queue.put(job)
 
-    def op(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None, *,
-           busy: Iterable[QObject | None] = (), on_error: Callable[[BaseException], None] | None = None,
+    def op(self, fn: Callable[[], Any], on_done: Callable[[Any], object] | None = None, *,
+           busy: Iterable[QWidget | QAction | None] = (), on_error: Callable[[BaseException], None] | None = None,
            label: str | None = None, parent: QWidget | None = None) -> bool:
         """A user action: run ``fn`` on the worker with every widget or QAction
         in ``busy`` disabled until it is back, then ``on_done(result)``.
@@ -94,16 +95,16 @@ class SerialWorker(QObject):
         held = [w for w in busy if w is not None]
         if any(w.property(_BUSY) for w in held):
             return False
-        before = [(w, w.isEnabled()) for w in held]  # type: ignore[attr-defined]
+        before = [(w, w.isEnabled()) for w in held]
         for w in held:
             w.setProperty(_BUSY, True)
-            w.setEnabled(False)  # type: ignore[attr-defined]
+            w.setEnabled(False)
 
         def release() -> None:
             for w, enabled in before:
                 try:
                     w.setProperty(_BUSY, None)
-                    w.setEnabled(enabled)  # type: ignore[attr-defined]
+                    w.setEnabled(enabled)
                 except RuntimeError:  # the dialog that held it is gone
                     pass
 

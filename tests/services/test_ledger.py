@@ -646,7 +646,7 @@ def million_styled_rows(f):
             b'spreadsheetml/2006/main"><sheetData>')
     for r, cells in enumerate((("姓名", "身份证号码"), ("李建国", LI)), start=1):
         f.write(f'<row r="{r}">'.encode() + "".join(
-            f'<c r="{col}{r}" t="inlineStr"><is><t>{v}</t></is></c>' for col, v in zip("AB", cells)).encode()
+            f'<c r="{col}{r}" t="inlineStr"><is><t>{v}</t></is></c>' for col, v in zip("AB", cells, strict=True)).encode()
             + b"</row>")
     for start in range(3, 1_048_577, 65536):
         f.write("".join(f'<row r="{i}" s="1" customFormat="1"/>'

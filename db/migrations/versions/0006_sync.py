@@ -10,6 +10,7 @@ Create Date: 2026-12-01 19:12:02.165131
 """
 import json
 import uuid
+from typing import Any, Callable
 
 from alembic import op
 import sqlalchemy as sa
@@ -137,7 +138,7 @@ def _rekey_shared_catalogue() -> None:
     insp = sa.inspect(bind)
     md = sa.MetaData()
     names = insp.get_table_names()
-    tables = {n: sa.Table(n, md, autoload_with=bind) for n in
+    tables: dict[str, sa.Table] = {n: sa.Table(n, md, autoload_with=bind) for n in
               ("matter_types", "certificate_types", "skills", "calendar_days", "local_state", "volunteers",
                "volunteer_needs", "stations") if n in names}
     children: dict[str, list[tuple[str, str]]] = {}
@@ -145,10 +146,10 @@ def _rekey_shared_catalogue() -> None:
         for fk in insp.get_foreign_keys(n):
             children.setdefault(fk["referred_table"], []).append((n, fk["constrained_columns"][0]))
 
-    def raw(u: uuid.UUID):  # the id as this engine stores it
+    def raw(u: uuid.UUID) -> str | uuid.UUID:  # the id as this engine stores it
         return u.hex if sqlite else u
 
-    def rekey(name: str, key_of) -> None:  # type: ignore[no-untyped-def]
+    def rekey(name: str, key_of: Callable[[Any], str | None]) -> None:
         t = tables[name]
         for row in bind.execute(sa.select(t)).mappings().all():
             key = key_of(row)
@@ -171,7 +172,7 @@ def _rekey_shared_catalogue() -> None:
                 bind.execute(sa.update(c).where(c.c[col] == old).values({col: new}))
             bind.execute(sa.delete(t).where(t.c.id == old))
 
-    def flag(v) -> bool:  # type: ignore[no-untyped-def]
+    def flag(v: object) -> bool:
         return bool(v) and v not in ("0", "false")
 
     if "matter_types" in tables:

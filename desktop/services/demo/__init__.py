@@ -171,7 +171,7 @@ def fill_demo(db: Database, *, n_residents: int, seed: int = 1, today: date | No
     with db.session() as s:  # reuse numbers already present (a second fill)
         g.used_ids.update(x for x in s.scalars(select(Resident.doc_number)) if x)
         hh_offset = s.scalar(select(func.count()).select_from(Household)) or 0
-    made = {"residents": 0, "households": 0, "tags": 0}
+    made: dict[str, Any] = {"residents": 0, "households": 0, "tags": 0}
     households: list[dict[str, Any]] = []
     residents: list[dict[str, Any]] = []
     tags: list[dict[str, Any]] = []
@@ -257,6 +257,7 @@ def create_demo_station(db: Database, *, n_residents: int, seed: int = 1) -> tup
 
         with db.session() as s:  # act as the desk worker without a sign-in line in the audit log
             acct = s.scalar(select(Account).where(Account.username == "qiantai"))
+            assert acct is not None  # made with the demo accounts above
             desk = Actor(acct.id, acct.username, acct.display_name, acct.role, DEMO_CODE)
         demo_certificates.fill_certificate_history(db, seed=seed)
         demo_certificates.fill_certificates(db, admin, desk, n=30, seed=seed)

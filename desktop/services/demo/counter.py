@@ -65,7 +65,7 @@ def fill_counter(db: Database, *, n_matters: int, seed: int = 1, today: date | N
             status = r.choices(["done", "returned", "in_progress"], [92, 4, 4])[0]
         else:
             status = r.choices(["accepted", "in_progress", "done"], [45, 40, 15])[0]
-        closed = None
+        closed: datetime | None = None
         if status in ("done", "returned"):
             span = max(0, min(age_days, (promised - day).days))
             closed = at + timedelta(days=r.randrange(0, span + 1), minutes=r.randrange(5, 120))
@@ -82,17 +82,18 @@ def fill_counter(db: Database, *, n_matters: int, seed: int = 1, today: date | N
             "accepted_by": handler[1], "materials": mats, "note": None,
             "result": r.choice(RESULTS) if status == "done" else None, "closed_at": closed, "rating": rating,
         })
-        ev = [("accept", at, None)]
+        ev: list[tuple[str, datetime | None, str | None]] = [("accept", at, None)]
         if status in ("in_progress", "done") and t.mode != "inform":
             ev.append(("start", at + timedelta(minutes=20), "已开始办理"))
         if status == "done":
             ev.append(("close", closed, matters[-1]["result"]))
         if status == "returned":
             ev.append(("return", closed, "材料需补正，已一次性告知"))
-        for kind, when, note in ev if with_events else ():
-            events.append({"matter_id": mid, "at": when, "kind": kind, "actor_id": handler[0],
+        for kind, ev_at, note in ev if with_events else ():
+            events.append({"matter_id": mid, "at": ev_at, "kind": kind, "actor_id": handler[0],
                            "actor_name": handler[1], "note": note, "target": None})
         if rating is not None:
+            assert closed is not None  # only done matters are rated
             comment = r.choice(COMMENTS[rating]) or None
             ratings.append({"matter_id": mid, "at": closed, "level": rating, "comment": comment,
                             "recorded_by": handler[1]})

@@ -122,15 +122,15 @@ def fill_volunteer_history(db: Database, *, days: int = 90, per_day: float = 2.0
                                "actor_name": "演示", "note": "居民家属已自行安排"})
                 continue
             pool = [v for k in sk for v in by_skill.get(k, [])] or list(vols)
-            v = next((v for v in r.sample(pool, min(len(pool), 8)) if (v.id, day, slot) not in busy), None)
-            if v is None:
+            pick = next((c for c in r.sample(pool, min(len(pool), 8)) if (c.id, day, slot) not in busy), None)
+            if pick is None:
                 continue
-            busy.add((v.id, day, slot))
+            busy.add((pick.id, day, slot))
             assigned = accepted + timedelta(hours=r.randrange(1, 30))
-            events.append({"need_id": nid, "at": assigned, "kind": "assign", "actor_name": "演示", "note": v.name})
+            events.append({"need_id": nid, "at": assigned, "kind": "assign", "actor_name": "演示", "note": pick.name})
             h0, m0, _h1, _m1 = vol.SLOT_HOURS[slot]
             start = datetime.combine(day, datetime.min.time()) + timedelta(hours=h0, minutes=m0)
-            row = {"need_id": nid, "volunteer_id": v.id, "day": day, "slot": slot, "status": "assigned",
+            row = {"need_id": nid, "volunteer_id": pick.id, "day": day, "slot": slot, "status": "assigned",
                    "assigned_at": assigned, "assigned_by": "演示", "score": float(r.randrange(40, 90)),
                    "started_at": None, "ended_at": None, "hours": None, "rating": None, "comment": None,
                    "recorded_at": None, "recorded_by": None, "late": False}

@@ -43,9 +43,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import NullType
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from db import clock
-from db.base import Base, Mutable, Synced
+from db.base import Base, Mutable, Synced, table_of
 from db.clock import utcnow
 from db.writes import write_remote, write_remote_raw
 from desktop.services.sync.sealed import RESEND, BundleError
@@ -102,7 +103,7 @@ def travelling() -> tuple[type[Synced], ...]:
     """Models whose rows travel, parents before children."""
     import db.models  # noqa: F401  (complete metadata)
 
-    by_table = {m.local_table.name: m.class_ for m in Base.registry.mappers if issubclass(m.class_, Synced)}
+    by_table = {m.class_.__tablename__: m.class_ for m in Base.registry.mappers if issubclass(m.class_, Synced)}
     return tuple(by_table[t.name] for t in Base.metadata.sorted_tables
                  if t.name in by_table and t.name not in EXCLUDED)
 
@@ -292,7 +293,7 @@ def check_clocks(row: dict[str, Any], limit: int) -> None:
 
 @lru_cache(maxsize=None)
 def codec(model: type[Synced]) -> Codec:
-    table: Table = model.__table__  # type: ignore[assignment]
+    table = table_of(model)
     columns = tuple(c.name for c in table.columns if c.name != "seq")
     mutable = issubclass(model, Mutable)
     fields = tuple(c for c in columns if c not in ("id", "origin", "hlc", "field_clocks"))
@@ -302,9 +303,9 @@ def codec(model: type[Synced]) -> Codec:
     for c in table.columns:
         if c.name == "seq":
             continue
-        if c.default is not None and c.default.is_scalar:
+        if isinstance(c.default, ScalarElementColumnDefault):
             defaults[c.name] = c.default.arg
-        elif c.default is not None and c.default.is_callable and c.name != "id":
+        elif isinstance(c.default, CallableColumnDefault) and c.name != "id":
             fn = c.default.arg
             defaults[c.name] = lambda fn=fn: fn(None)
         elif c.nullable:
@@ -366,7 +367,7 @@ class RawCodec:
         if raw.keys() - self.known:
             raise BadRow(sorted(raw.keys() - self.known)[0], "本程序不认识这一栏")
         out = []
-        for name, enc, null in zip(self.columns, self.encoders, self.nullable):
+        for name, enc, null in zip(self.columns, self.encoders, self.nullable, strict=True):
             if name in raw:
                 v = raw[name]
             elif name in self.defaults:
@@ -389,7 +390,7 @@ class RawCodec:
 
 @lru_cache(maxsize=None)
 def raw_codec(model: type[Synced], sqlite: bool) -> RawCodec:
-    c = codec(model)
+    c = codec(model)  # type: ignore[arg-type]  # mypy takes a class object for unhashable here
     cols = [c.table.c[n] for n in c.columns]
     if not c.mutable:
         cols = [col for col in cols if col.name != "field_clocks"]
@@ -413,7 +414,7 @@ def _compile_fast(cols: list[Any], encoders: tuple[Callable[[Any], Any], ...]) -
     path, which names the column and the reason."""
     lines = ["def fast(raw):"]
     env: dict[str, Any] = {"_I64": 1 << 63, "_I32": 1 << 31}
-    for i, (col, enc) in enumerate(zip(cols, encoders)):
+    for i, (col, enc) in enumerate(zip(cols, encoders, strict=True)):
         t = col.type
         lines.append(f"    v = raw[{col.name!r}]")
         test = ""
@@ -481,7 +482,7 @@ def owned(t: Table, code: str) -> Any:
 
 
 def _where(model: type[Synced], scope: Scope, extra_ids: set[uuid.UUID] | None) -> Any:
-    t = model.__table__
+    t = table_of(model)
     cond = and_(t.c.seq > scope.since, t.c.seq <= scope.upto,
                 *[~t.c.seq.between(a, b) for a, b in scope.echo if b > scope.since])
     name = t.name
@@ -516,7 +517,7 @@ def closure(session: Session, scope: Scope) -> dict[str, set[uuid.UUID]]:
     for _ in range(4):  # residents → households → head residents: a few rounds reach the fixpoint
         grew = False
         for m in models:
-            t = m.__table__
+            t = table_of(m)
             sel = _where(m, scope, extra.get(t.name))
             for fk in t.foreign_keys:
                 parent = fk.column.table
@@ -538,7 +539,7 @@ def closure(session: Session, scope: Scope) -> dict[str, set[uuid.UUID]]:
 def export_rows(session: Session, model: type[Synced], scope: Scope,
                 extra: dict[str, set[uuid.UUID]]) -> Iterator[dict[str, Any]]:
     """The rows of one table for one export, as JSON-ready dicts."""
-    c = codec(model)
+    c = codec(model)  # type: ignore[arg-type]  # mypy takes a class object for unhashable here
     t = c.table
     sqlite = session.get_bind().dialect.name == "sqlite"
     # The driver's values as they are (no per-value type processing): UUIDs
@@ -564,7 +565,7 @@ def export_rows(session: Session, model: type[Synced], scope: Scope,
         for i, f in fix:
             if values[i] is not None:
                 values[i] = f(values[i])
-        d = dict(zip(names, values))
+        d = dict(zip(names, values, strict=True))
         if conflicts:
             if (scope.own_only and d["table_name"] in SHARED
                     or record_owner(session, d["table_name"], uuid.UUID(str(d["row_id"]))) != owner):
@@ -582,7 +583,7 @@ def record_owner(session: Session, table: str, row_id: uuid.UUID) -> str | None:
     model = model_for(table)
     if model is None:
         return None
-    t = model.__table__
+    t = table_of(model)
     if table == "resident_tags":
         residents = Base.metadata.tables["residents"]
         return session.scalar(select(residents.c.origin).join(t, t.c.resident_id == residents.c.id)
@@ -707,7 +708,7 @@ def apply_table(session: Session, model: type[Synced], raw_rows: Iterable[Any], 
                 progress: Callable[[int], None] | None = None, expected: int = 0) -> Counts:
     """Merge one table's rows from a bundle (inside the caller's transaction).
     ``expected`` is the part's line count from the manifest."""
-    c = codec(model)
+    c = codec(model)  # type: ignore[arg-type]  # mypy takes a class object for unhashable here
     t = c.table
     counts = Counts()
     batch: list[dict[str, Any]] = []
@@ -800,7 +801,7 @@ def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext
         for r in session.connection().execute(select(*cols).where(t.c.id.in_(list(by_id)))):
             existing[r.id] = dict(r._mapping)
     sqlite = session.get_bind().dialect.name == "sqlite"
-    fast = raw_codec(c.model, sqlite)
+    fast = raw_codec(c.model, sqlite)  # type: ignore[arg-type]  # mypy takes a class object for unhashable here
     new_rows: list[list[Any]] = []
     pure: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []

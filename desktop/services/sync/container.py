@@ -213,7 +213,7 @@ class BundleWriter:
             raise _write_error(self.path, e) from e
         try:
             self._sealer = Sealer(_TargetFile(self._file, self.path), recipient)  # type: ignore[arg-type]
-            self._zip = zipfile.ZipFile(self._sealer, "w", compression=zipfile.ZIP_DEFLATED,  # type: ignore[arg-type]
+            self._zip = zipfile.ZipFile(self._sealer, "w", compression=zipfile.ZIP_DEFLATED,  # type: ignore[call-overload]  # Sealer writes, tells and flushes like a file
                                         compresslevel=compresslevel, allowZip64=True)
         except BaseException:
             self._file.close()
@@ -234,7 +234,7 @@ class BundleWriter:
 
     def _open_member(self, member: str) -> BinaryIO:
         # force_zip64: a streamed member's size is unknown up front and may pass 4 GiB.
-        return self._zip.open(member, "w", force_zip64=True)  # type: ignore[return-value]
+        return self._zip.open(member, "w", force_zip64=True)
 
     def write_rows(self, part: str, rows: Iterable[Mapping[str, Any]], *,
                    default: Callable[[Any], Any] | None = None) -> int:

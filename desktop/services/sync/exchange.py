@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from db.base import table_of
 from db.clock import MAX_STAMP, ceiling, new_id, to_datetime, utcnow, valid_stamp
 from db.engine import SQLITE_PRAGMAS, Database
 from db.errors import StationDeskError, ValidationError
@@ -506,7 +507,7 @@ def _flag_duplicates(s: Session, ctx: changes.MergeContext, bundle_id: uuid.UUID
         return n
     for i in range(0, len(rows), 500):
         chunk = rows[i:i + 500]
-        holders: dict[str, list[uuid.UUID]] = {}
+        holders: dict[str | None, list[uuid.UUID]] = {}
         for rid, doc in s.execute(select(Resident.id, Resident.doc_number).where(
                 Resident.doc_number.in_({r["doc_number"] for r in chunk}), Resident.deleted.is_(False),
                 Resident.merged_into_id.is_(None))):
@@ -514,9 +515,9 @@ def _flag_duplicates(s: Session, ctx: changes.MergeContext, bundle_id: uuid.UUID
         found = [(other, r["id"]) for r in chunk for other in holders.get(r["doc_number"], []) if other != r["id"]]
         if not found:
             continue
-        ids = {x for pair in found for x in pair}
+        pair_ids = {x for pair in found for x in pair}
         known = {frozenset(p) for p in s.execute(select(SyncDuplicate.resident_a, SyncDuplicate.resident_b).where(
-            SyncDuplicate.resident_a.in_(ids) | SyncDuplicate.resident_b.in_(ids)))}
+            SyncDuplicate.resident_a.in_(pair_ids) | SyncDuplicate.resident_b.in_(pair_ids)))}
         for other, new in found:
             if frozenset((other, new)) in known:
                 continue
@@ -563,7 +564,7 @@ def _record_label(s: Session, table: str, row_id: uuid.UUID) -> str:
     model = changes.model_for(table)
     if model is None:
         return str(row_id)[:8]
-    t = model.__table__
+    t = table_of(model)
     cols = [t.c[c] for c in ("name", "title", "receipt_no", "number", "matter_name", "code") if c in t.c]
     found = s.execute(select(*cols).where(t.c.id == row_id)).first() if cols else None
     return next((str(v) for v in (found or ()) if v), str(row_id)[:8])
@@ -571,9 +572,9 @@ def _record_label(s: Session, table: str, row_id: uuid.UUID) -> str:
 
 def _current(s: Session, table: str, row_id: uuid.UUID, column: str) -> Any:
     model = changes.model_for(table)
-    if model is None or column not in model.__table__.c:
+    if model is None or column not in table_of(model).c:
         return None
-    t = model.__table__
+    t = table_of(model)
     return s.scalar(select(t.c[column]).where(t.c.id == row_id))
 
 
@@ -634,7 +635,7 @@ def resolve_conflict(db: Database, actor: Actor, conflict_id: uuid.UUID, keep: s
         if obj is None:
             raise ValidationError("conflict", "冲突所属的记录已不存在。")
         raw = c.value_a if keep == "a" else c.value_b
-        cd = changes.codec(model)
+        cd = changes.codec(model)  # type: ignore[arg-type]  # mypy takes a class object for unhashable here
         value = orjson.loads(raw)
         if value is not None:
             value = cd.converters[c.field](value)
@@ -704,7 +705,7 @@ def merge_duplicate(db: Database, actor: Actor, dup_id: int, survivor_id: uuid.U
             raise ValidationError("duplicate", "要保留的居民记录已不存在或已删除。")
         for m, col in REFERENCING:
             for obj in s.scalars(select(m).where(getattr(m, col) == loser_id)):
-                if m is ResidentTag and s.scalar(select(func.count()).select_from(ResidentTag).where(
+                if isinstance(obj, ResidentTag) and s.scalar(select(func.count()).select_from(ResidentTag).where(
                         ResidentTag.resident_id == survivor_id, ResidentTag.tag == obj.tag)):
                     obj.deleted = True  # the survivor already carries this tag
                     continue

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -61,7 +64,7 @@ class AccountsPage(Page):
     title = "账户"
     min_role = "supervisor"
 
-    def __init__(self, *args, **kw):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         is_admin = self.actor.at_least("admin")
         self.layout_.addWidget(hint("站长可以查看账户、解除锁定；管理员还可以新建账户、变更角色、重置密码和停用账户。"))
@@ -135,7 +138,7 @@ class AccountsPage(Page):
         args = dict(committee=self.committee.text(), party_org=self.party_org.text(), phone=self.station_phone.text())
         ok, info = self.issuer_errors.attempt(self.worker, lambda: accounts.update_station(db, actor, **args), self)
         if ok:
-            self._show_issuer(info)  # type: ignore[arg-type]
+            self._show_issuer(info)
 
     def _show(self, rows: list[accounts.AccountInfo]) -> None:
         self.rows = rows
@@ -152,7 +155,7 @@ class AccountsPage(Page):
         QMessageBox.information(self, "请选择账户", "请先在表格中选择一个账户。")
         return None
 
-    def _do(self, fn, done_message: str = "") -> None:  # type: ignore[no-untyped-def]
+    def _do(self, fn: Callable[[], object], done_message: str = "") -> None:
         def finished(_: object) -> None:
             self.activated()
             if done_message:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem
 
 from desktop.services import audit
@@ -56,7 +58,7 @@ class AuditPage(Page):
     title = "操作日志"
     min_role = "supervisor"
 
-    def __init__(self, *args, **kw):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.offset = 0
         top = QHBoxLayout()
@@ -101,7 +103,7 @@ class AuditPage(Page):
         self.worker.run(lambda: audit.entries(db, actor, limit=PAGE_SIZE, offset=offset, action=action),
                         self._show)
 
-    def _show(self, result) -> None:  # type: ignore[no-untyped-def]
+    def _show(self, result: tuple[int, list[audit.AuditEntry]]) -> None:
         total, rows = result
         self.table.setRowCount(len(rows))
         for i, e in enumerate(rows):

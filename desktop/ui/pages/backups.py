@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from db.backup import BackupInfo
 from db.engine import Database
 from desktop.services import backups
+from desktop.services.context import Actor
 from desktop.settings import Settings
 from desktop.ui import files
 from desktop.ui.errors import show_error
@@ -54,8 +55,8 @@ class BackupsPage(Page):
     restored = Signal(str)  # the set-aside (replaced) database file
     backup_made = Signal(object)  # BackupInfo
 
-    def __init__(self, db: Database, actor, worker: SerialWorker, *, settings: Settings,  # type: ignore[no-untyped-def]
-                 parent: QWidget | None = None):
+    def __init__(self, db: Database, actor: Actor, worker: SerialWorker, *, settings: Settings,
+                 parent: QWidget | None = None) -> None:
         super().__init__(db, actor, worker, parent)
         self.settings = settings
         self.items: list[BackupInfo] = []

@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -73,10 +73,10 @@ class MatterModel(QAbstractTableModel):
         self.rows, self.today = rows, today
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
         return len(self.HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
@@ -84,7 +84,7 @@ class MatterModel(QAbstractTableModel):
             return self.HEADERS[section]
         return None
 
-    def data(self, idx: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, idx: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         r = self.rows[idx.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             status = counter.STATUSES.get(r.status, r.status)
@@ -124,8 +124,8 @@ class CounterPage(Page):
     title = "接待台"
     open_resident = Signal(object)  # resident id
 
-    def __init__(self, *args, index: ResidentIndex | None = None, settings: Settings | None = None,  # type: ignore[no-untyped-def]
-                 **kw):
+    def __init__(self, *args: Any, index: ResidentIndex | None = None, settings: Settings | None = None,
+                 **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.index = index if index is not None else ResidentIndex(self.db)
         self.settings = settings
@@ -190,14 +190,14 @@ class CounterPage(Page):
     def refresh(self) -> None:
         db, actor = self.db, self.actor
 
-        def load():  # type: ignore[no-untyped-def]
+        def load() -> tuple[counter.Board, list[MatterRow], list[counter.RectificationView]]:
             b = counter.board(db)
             rects = counter.rectifications(db, actor) if actor.at_least("supervisor") else []
             return b, counter.recent(db, 200), rects
 
         self.worker.run(load, self._show, lambda e: show_error(self, e))
 
-    def _show(self, result) -> None:  # type: ignore[no-untyped-def]
+    def _show(self, result: tuple[counter.Board, list[MatterRow], list[counter.RectificationView]]) -> None:
         b, recent, rects = result
         today = b.today
         for key, rows in (("open", b.open), ("due", b.due_today()), ("overdue", b.overdue()),
@@ -224,7 +224,7 @@ class CounterPage(Page):
             self.tabs.setTabText(self.rect_tab, f"差评整改 {len(rects)}")
 
     # ------------------------------------------------------------ actions
-    def find(self) -> None:
+    def find(self) -> None:  # type: ignore[override]  # not QWidget.find, the window-id lookup
         text = self.scan.text().strip()
         if not text:
             return
@@ -491,7 +491,7 @@ class AcceptDialog(QDialog):
             else:
                 show_error(self, e)
 
-        def accepted(result) -> None:  # type: ignore[no-untyped-def]
+        def accepted(result: counter.Accepted) -> None:
             self.accepted_matter = result.matter_id
             self.accept()
 
@@ -655,7 +655,7 @@ class NoteDialog(QDialog):
         idx = self.target.findText(target)
         to = self.target.itemData(idx) if idx >= 0 else None
 
-        def done(_r) -> None:  # type: ignore[no-untyped-def]
+        def done(_r: object) -> None:
             self.accept()
             if kind in ("return", "reject"):
                 d = self.parent_.detail

@@ -3,6 +3,7 @@ a member to another household or into a new one."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,7 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db.engine import Database
 from desktop.services import households
+from desktop.services.context import Actor
 from desktop.services.vocab import RELATIONS
 from desktop.services.textsearch import MAX_QUERY
 from desktop.ui.errors import show_error
@@ -29,7 +32,7 @@ from desktop.ui.worker import SerialWorker
 
 
 class HouseholdDialog(QDialog):
-    def __init__(self, parent: QWidget, db, actor, worker: SerialWorker, resident_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    def __init__(self, parent: QWidget | None, db: Database, actor: Actor, worker: SerialWorker, resident_id: uuid.UUID):
         super().__init__(parent)
         self.db, self.actor, self.worker, self.resident_id = db, actor, worker, resident_id
         self.setWindowTitle("家庭成员")
@@ -84,8 +87,8 @@ class HouseholdDialog(QDialog):
         row = self.table.currentRow()
         return self.members[row] if 0 <= row < len(self.members) else None
 
-    def _run(self, fn) -> None:  # type: ignore[no-untyped-def]
-        def done(_r) -> None:  # type: ignore[no-untyped-def]
+    def _run(self, fn: Callable[[], object]) -> None:
+        def done(_r: object) -> None:
             self.changed = True
             self.load()
 

@@ -32,7 +32,7 @@ from desktop.services.context import Actor
 from desktop.services.idnumbers import mask
 from desktop.services.ledger import FIELD_LABELS, ImportReport, RowConflict, Table
 from desktop.ui import files
-from desktop.ui.widgets import hint, primary, scaled
+from desktop.ui.widgets import hint, primary, row_checked, scaled
 from desktop.ui.worker import SerialWorker
 
 NOT_IMPORTED = "（不导入）"
@@ -166,14 +166,14 @@ class ImportDialog(QDialog):
 
     def confirmed(self) -> dict[int, str]:
         """``{row: the file's name}`` of the ticked conflicts, for import_ledger(confirm=...)."""
-        return {c.row: c.file_name for i, c in enumerate(self.conflict_rows)
-                if self.conflicts.item(i, 0).checkState() == Qt.CheckState.Checked}
+        return {c.row: c.file_name for i, c in enumerate(self.conflict_rows) if row_checked(self.conflicts, i)}
 
     def _tick_all(self, on: bool) -> None:
         state = Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
         self.conflicts.blockSignals(True)
         for i in range(self.conflicts.rowCount()):
-            self.conflicts.item(i, 0).setCheckState(state)
+            if item := self.conflicts.item(i, 0):
+                item.setCheckState(state)
         self.conflicts.blockSignals(False)
 
     def _ticks_changed(self) -> None:
@@ -203,7 +203,8 @@ class ImportDialog(QDialog):
         self.conflict_box.setVisible(bool(conflicts))
 
     def _fit_screen(self) -> None:
-        screen = (self.parentWidget().screen() if self.parentWidget() else None) or QGuiApplication.primaryScreen()
+        parent = self.parentWidget()
+        screen = (parent.screen() if parent else None) or QGuiApplication.primaryScreen()
         avail = screen.availableGeometry() if screen else None
         w, h = 1180, 700
         if avail is not None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services import accounts, counter
+from desktop.services.accounts import StationInfo
 from desktop.services.overview import Overview, overview
 from desktop.services.vocab import RESIDENCY
 from desktop.ui.pages.base import Page
@@ -45,7 +48,7 @@ class Card(QFrame):
 class OverviewPage(Page):
     title = "概览"
 
-    def __init__(self, *args, **kw):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         content = QWidget()
         body = QVBoxLayout(content)
@@ -106,11 +109,10 @@ class OverviewPage(Page):
         self.updated.setText("正在统计…")
         self.worker.run(lambda: (accounts.station_info(db), overview(db), counter.counts(db)), self._show)
 
-    def _show(self, result) -> None:  # type: ignore[no-untyped-def]
+    def _show(self, result: tuple[StationInfo | None, Overview, dict[str, int]]) -> None:
         info, ov, cc = result
         for key, card in self.counter_cards.items():
             card.set(cc[key])
-        ov: Overview
         if info:
             self.station_line.setText(f"{info.name}　·　站点编码 {info.code}　·　{info.level_label}")
         for key, card in self.cards.items():
@@ -118,12 +120,12 @@ class OverviewPage(Page):
         parts = [f"{RESIDENCY[k]} {ov.by_residency.get(k, 0):,} 人" for k in RESIDENCY]
         self.residency.setText("在册居民中：" + "　".join(parts))
         for i, (tag, n) in enumerate(ov.by_tag.items()):
-            card = self.tag_cards.get(tag)
-            if card is None:
-                card = Card(tag)
-                scaled(card.value, 4, True)
-                self.tag_cards[tag] = card
-                self.tag_grid.addWidget(card, i // 5, i % 5)
-            card.set(n)
+            tag_card = self.tag_cards.get(tag)
+            if tag_card is None:
+                tag_card = Card(tag)
+                scaled(tag_card.value, 4, True)
+                self.tag_cards[tag] = tag_card
+                self.tag_grid.addWidget(tag_card, i // 5, i % 5)
+            tag_card.set(n)
         self.updated.setText("数据为打开本页时的统计；按 F5 刷新。")
         self.updated.setAlignment(Qt.AlignmentFlag.AlignLeft)

@@ -5,10 +5,11 @@ the PDF, save it, or export the Excel workbook."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -63,7 +64,7 @@ class ChartWidget(QWidget):
         self.drawing = charts.drawing(chart.kind, chart.title, chart.labels, chart.values, self.font_, 380)
         self.setFixedSize(QSize(int(self.drawing.width), int(self.drawing.height)))
 
-    def paintEvent(self, _e) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+    def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
         from desktop.ui.printing import paint_drawing
 
         p = QPainter(self)
@@ -96,15 +97,15 @@ class RecordsDialog(QDialog):
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
         lay.addWidget(self.table, 1)
-        row = QHBoxLayout()
+        foot = QHBoxLayout()
         export = QPushButton("导出 Excel…")
         export.clicked.connect(self.export)
-        row.addWidget(export)
-        row.addStretch(1)
+        foot.addWidget(export)
+        foot.addStretch(1)
         close = QPushButton("关闭")
         close.clicked.connect(self.accept)
-        row.addWidget(close)
-        lay.addLayout(row)
+        foot.addWidget(close)
+        lay.addLayout(foot)
 
     def export(self, path: str | None = None) -> None:
         from desktop.documents import sheets
@@ -298,9 +299,9 @@ class ReportsPage(Page):
             lay.addLayout(row)
         for t in sec.tables:
             title = QLabel(t.title)
-            f = title.font()
-            f.setBold(True)
-            title.setFont(f)
+            bold = title.font()
+            bold.setBold(True)
+            title.setFont(bold)
             lay.addWidget(title)
             if t.note:
                 lay.addWidget(hint(t.note))
@@ -421,7 +422,7 @@ class ReportsPage(Page):
                         lambda p: self._saved(f"已保存：{p}", p), lambda e: show_error(self, e),
                         label="正在生成 PDF…", parent=self)
 
-    def _saved(self, text: str, path) -> None:  # type: ignore[no-untyped-def]
+    def _saved(self, text: str, path: str | Path) -> None:
         self.status.setText(text)
         files.show_saved(self, "报表已保存", text.replace("：", "到：\n", 1), path)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal, SignalInstance
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -64,14 +66,14 @@ class ResidentModel(QAbstractTableModel):
         self.hits, self.slots = None, slots
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else (len(self.hits) if self.hits is not None else len(self.slots))
 
     def many_stations(self) -> bool:
         """A hub holds several stations' residents: then say whose each one is."""
         return len(self.search_index.origins) > 1
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
         return len(COLUMNS) + (1 if self.many_stations() else 0)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
@@ -84,7 +86,7 @@ class ResidentModel(QAbstractTableModel):
             return self.hits[row]
         return self.search_index.hit_at(self.slots[row])
 
-    def data(self, idx: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, idx: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role != Qt.ItemDataRole.DisplayRole or not idx.isValid():
             return None
         h = self.hit(idx.row())
@@ -124,8 +126,8 @@ class ResidentDialog(QDialog):
         if view:
             self.doc_number.setPlaceholderText(f"尾号 {view.doc_masked[-4:]}（不修改请留空）")
         self.gender = QComboBox()
-        for k, v in GENDERS.items():
-            self.gender.addItem(v, k)
+        for code, label in GENDERS.items():
+            self.gender.addItem(label, code)
         self.birth = QDateEdit()
         self.birth.setCalendarPopup(True)
         self.birth.setDisplayFormat("yyyy年M月d日")
@@ -240,12 +242,13 @@ class ResidentDialog(QDialog):
         self.errors.clear()
         self.right_errors.clear()
         p, f, view = self.page, self.form(), self.view
+        fn: Callable[[], object]
         if view:
             fn = lambda: residents.update(p.db, p.actor, view.id, f, duplicate_reason=duplicate_reason)  # noqa: E731
         else:
             fn = lambda: residents.register(p.db, p.actor, f, duplicate_reason=duplicate_reason)  # noqa: E731
 
-        def saved(result: object) -> None:
+        def saved(result: uuid.UUID | None) -> None:
             if not view:
                 self.saved_id = result
             self.accept()
@@ -320,7 +323,7 @@ class ResidentsPage(Page):
     issue_for = Signal(object)  # resident id: issue (or refuse) a certificate
     open_matter = Signal(object)  # matter id (a scanned receipt, the timeline)
 
-    def __init__(self, *args, index: ResidentIndex | None = None, **kw):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, index: ResidentIndex | None = None, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.index = index if index is not None else ResidentIndex(self.db)
         top = QHBoxLayout()
@@ -359,7 +362,7 @@ class ResidentsPage(Page):
         self.table.doubleClicked.connect(lambda _i: self.edit())
         split.addWidget(self.table)
         self.detail = QWidget()
-        d = QVBoxLayout(self.detail)
+        d = self.detail_layout = QVBoxLayout(self.detail)
         self.d_name = QLabel()
         scaled(self.d_name, 6, True)
         self.d_body = QLabel()
@@ -378,11 +381,11 @@ class ResidentsPage(Page):
         self.accept_btn = primary("受理事项 (F3)")
         self.accept_btn.setDefault(False)
         self.accept_btn.setShortcut("F3")
-        self.accept_btn.clicked.connect(lambda _c=False: self.current and self.accept_for.emit(self.current))
+        self.accept_btn.clicked.connect(lambda _c=False: self._emit_current(self.accept_for))
         self.issue_btn = primary("开具证明 (F4)")
         self.issue_btn.setDefault(False)
         self.issue_btn.setShortcut("F4")
-        self.issue_btn.clicked.connect(lambda _c=False: self.current and self.issue_for.emit(self.current))
+        self.issue_btn.clicked.connect(lambda _c=False: self._emit_current(self.issue_for))
         self.family = QPushButton("家庭成员…")
         self.family.clicked.connect(lambda _c=False: self._family())
         self.history = QListWidget()
@@ -517,7 +520,7 @@ class ResidentsPage(Page):
                            busy=[self.search], parent=self)
         return True
 
-    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.table.hasFocus():
             self.edit()
             return
@@ -530,12 +533,16 @@ class ResidentsPage(Page):
             return
         self._show_detail(self.model.hit(row))
 
+    def _emit_current(self, signal: SignalInstance) -> None:
+        if self.current:
+            signal.emit(self.current)
+
     def _show_detail(self, h: Hit | None) -> None:
         has = h is not None
         for b in (self.reveal, self.edit_btn, self.moved, self.dead, self.accept_btn, self.issue_btn, self.family):
             b.setEnabled(has)
         self.history.clear()
-        if not has:
+        if h is None:
             self.current = None
             self.d_name.setText("")
             self.d_body.setText("在上面输入姓名、拼音首字母、证件号后几位或电话，\n按 F2 登记新居民。")
@@ -555,7 +562,7 @@ class ResidentsPage(Page):
             return
         self.family.setText(f"家庭成员（{hh.summary().split(' · ', 1)[1]}）…" if hh else "家庭成员（未归户）…")
         # the panel widens for a long head's name or a large font instead of cutting the text
-        m = self.detail.layout().contentsMargins()
+        m = self.detail_layout.contentsMargins()
         self.detail.setMinimumWidth(max(300, self.family.sizeHint().width() + m.left() + m.right()))
         self.history.clear()
         for it in items:

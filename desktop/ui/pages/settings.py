@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from datetime import date
+from typing import Any
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,7 +32,7 @@ class SettingsPage(Page):
     font_size_changed = Signal(int)
     idle_minutes_changed = Signal(int)
 
-    def __init__(self, *args, settings: Settings, location: str, paths_note: str, **kw):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, settings: Settings, location: str, paths_note: str, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.settings = settings
         # Two columns of groups in a scroll area: they fit 1366x768 at the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from PySide6.QtCore import QDate, Qt, QTime
 from PySide6.QtWidgets import (
@@ -36,7 +37,7 @@ from desktop.ui import files
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.pickers import ResidentPicker
-from desktop.ui.widgets import FormErrors, dialog_buttons, fill_table, fmt_date, primary, simple_table
+from desktop.ui.widgets import FormErrors, dialog_buttons, fill_table, fmt_date, primary, row_checked, simple_table
 
 
 def _qdate(d: date) -> QDate:
@@ -50,7 +51,7 @@ def _pydate(q: QDate) -> date:
 class VolunteersPage(Page):
     title = "志愿服务"
 
-    def __init__(self, *args, index: ResidentIndex | None = None, **kw):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, index: ResidentIndex | None = None, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.index = index if index is not None else ResidentIndex(self.db)
         self.skill_names: dict[str, str] = {}
@@ -170,7 +171,7 @@ class VolunteersPage(Page):
         db = self.db
         today = date.today()
 
-        def load():  # type: ignore[no-untyped-def]
+        def load() -> tuple[list[vol.NeedRow], list[vol.AssignmentRow], list[vol.VolunteerRow]]:
             return (vol.list_needs(db), vol.assignments(db, start=today - timedelta(days=30)),
                     vol.list_volunteers(db, self.vsearch.text()))
 
@@ -183,7 +184,7 @@ class VolunteersPage(Page):
     def _names(self, codes: list[str]) -> str:
         return "、".join(self.skill_names.get(k, k) for k in codes)
 
-    def _show(self, result) -> None:  # type: ignore[no-untyped-def]
+    def _show(self, result: tuple[list[vol.NeedRow], list[vol.AssignmentRow], list[vol.VolunteerRow]]) -> None:
         r = self.need_table.currentRow()
         kept = self.needs[r].id if 0 <= r < len(self.needs) else None  # stay on the need worked on
         self.needs, self.asgs, vols = result
@@ -401,8 +402,8 @@ class NeedDialog(QDialog):
         self.count.setRange(1, 20)
         self.errors.add("volunteers_needed", "需要人数", self.count)
         self.urgency = QComboBox()
-        for code, label in vol.URGENCY.items():
-            self.urgency.addItem(label, code)
+        for level, label in vol.URGENCY.items():
+            self.urgency.addItem(label, level)
         self.errors.add("urgency", "紧急程度", self.urgency)
         self.place = QLineEdit()
         self.place.setPlaceholderText("默认为居民住址")
@@ -493,8 +494,7 @@ class MatchDialog(QDialog):
         self.out.setText(f"可派 {r.eligible} 人。排除：{counts or '无'}。" + (f"\n会相关技能但不能派：{named}" if named else ""))
 
     def chosen(self) -> list[uuid.UUID]:
-        return [c.volunteer_id for i, c in enumerate(self.ranking.candidates)
-                if self.table.item(i, 0).checkState() == Qt.CheckState.Checked]
+        return [c.volunteer_id for i, c in enumerate(self.ranking.candidates) if row_checked(self.table, i)]
 
     def submit(self) -> None:
         p, need, day, ids = self.page, self.need, _pydate(self.day.date()), self.chosen()
@@ -639,7 +639,7 @@ class VolunteerDialog(QDialog):
             party_member=self.party.isChecked(), employer=self.employer.text(),
             yearly_target_hours=self.target.value(), guardian_consent=self.guardian_ok.isChecked(),
             guardian_name=self.guardian.text(), data_consent=self.consent.isChecked())
-        def registered(res) -> None:  # type: ignore[no-untyped-def]
+        def registered(res: tuple[uuid.UUID, str]) -> None:
             self.registered = res
             QMessageBox.information(self, "已登记", f"志愿者编号：{res[1]}")
             self.accept()
