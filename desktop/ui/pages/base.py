@@ -30,3 +30,11 @@ class Page(QWidget):
     def unsaved(self) -> bool:
         """True when the page holds typed input that closing the window would lose."""
         return False
+
+
+def forwarded(part: str, name: str) -> property:
+    """A read-only page attribute that is ``self.<part>.<name>``: a page made
+    of tab widgets keeps the short paths (``page.result``) its callers and
+    tests use, while the widget and its state live in the tab."""
+    return property(lambda self: getattr(getattr(self, part), name),
+                    doc=f"``self.{part}.{name}``")
