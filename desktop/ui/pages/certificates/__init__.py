@@ -237,8 +237,11 @@ class CertificatesPage(Page):
         from desktop.ui.printing import show_preview
 
         db, actor = self.db, self.actor
-        self.worker.op(lambda: paperwork.certificate_document(db, actor, cert_id),
-                       lambda doc: show_preview(self, doc.title, lambda _layout: doc, suggested_name=f"{doc.title}.pdf"),
+
+        def preview(doc: Any) -> None:
+            show_preview(self, doc.title, lambda _layout: doc, suggested_name=f"{doc.title}.pdf")
+
+        self.worker.op(lambda: paperwork.certificate_document(db, actor, cert_id), preview,
                        busy=[self.print_btn], parent=self)
 
     # ------------------------------------------------------------ tables

@@ -4,6 +4,7 @@ province/city catalogue file."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLineEdit, QMessageBox, QPlainTextEdit, QVBoxLayout
 
@@ -133,7 +134,7 @@ class CertTypeDialog(QDialog):
         def split(text: str) -> list[str]:
             return [x.strip() for x in re.split(r"[、,，;；\n]", text) if x.strip()]
 
-        kw = {"name": self.name.text(), "basis": self.basis.text(), "purpose": self.purpose.text(),
+        kw: dict[str, Any] = {"name": self.name.text(), "basis": self.basis.text(), "purpose": self.purpose.text(),
               "aliases": self.aliases.text(), "needs_approval": self.approval.currentIndex() == 0,
               "materials": split(self.materials.text()), "field_labels": split(self.fields.text()),
               "body": self.body.toPlainText()}

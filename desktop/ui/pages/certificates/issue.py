@@ -117,17 +117,19 @@ class IssuePanel(CertTab):
         self.errors = FormErrors(self.form)
         self.field_edits = {}
         for f in t.fields:
-            e: QLineEdit | QComboBox = QLineEdit()
-            e.setMaxLength(certs.MAX_VALUE)
+            e: QLineEdit | QComboBox
             if f.choices:  # 据实出具: what it certifies comes from a short list
                 e = QComboBox()
                 e.addItems(list(f.choices))
-            elif f.key == "purpose":
-                e.setPlaceholderText("输入一两个字，可从常用用途中选")
-                suggest = ChoiceCompleter(self.purposes, e)
-                suggest.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-                suggest.setFilterMode(Qt.MatchFlag.MatchContains)
-                e.setCompleter(suggest)
+            else:
+                e = QLineEdit()
+                e.setMaxLength(certs.MAX_VALUE)
+                if f.key == "purpose":
+                    e.setPlaceholderText("输入一两个字，可从常用用途中选")
+                    suggest = ChoiceCompleter(self.purposes, e)
+                    suggest.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+                    suggest.setFilterMode(Qt.MatchFlag.MatchContains)
+                    e.setCompleter(suggest)
             self.errors.add(f.key, f.label + ("" if f.required else "（选填）"), e)
             self.field_edits[f.key] = e
         if t.kind == "factual":

@@ -143,6 +143,8 @@ class LedgerTab(CertTab):
             else:
                 show_error(self, e)
 
-        self.worker.op(lambda: paperwork.export_certificate_ledgers(db, out, start=start, end=end),
-                       lambda _r: files.show_saved(self, "已导出", f"证明台账已导出到：\n{out}", out),
+        def saved(_r: object) -> None:
+            files.show_saved(self, "已导出", f"证明台账已导出到：\n{out}", out)
+
+        self.worker.op(lambda: paperwork.export_certificate_ledgers(db, out, start=start, end=end), saved,
                        busy=[self.export_btn], on_error=failed, label="正在导出…", parent=self)
