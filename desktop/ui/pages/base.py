@@ -32,6 +32,15 @@ class Page(QWidget):
         return False
 
 
+class PagePart(QWidget):
+    """A piece of a page (a tab, a panel) that runs its own actions on the
+    worker with the page's database and signed-in account."""
+
+    def __init__(self, db: Database, actor: Actor, worker: SerialWorker, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.db, self.actor, self.worker = db, actor, worker
+
+
 def forwarded(part: str, name: str) -> property:
     """A read-only page attribute that is ``self.<part>.<name>``: a page made
     of tab widgets keeps the short paths (``page.result``) its callers and

@@ -10,10 +10,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QMessageBox, QTableWidget, QWidget
 
-from db.engine import Database
 from desktop.services import certificates as certs
-from desktop.services.context import Actor
-from desktop.ui.worker import SerialWorker
+from desktop.ui.pages.base import PagePart
 
 RED = QColor("#b42318")
 PERIODS = ("本月", "上月", "今年", "全部")
@@ -39,7 +37,7 @@ def glyphs(text: str) -> list[str]:
     return paperwork.certificate_glyphs(text)
 
 
-class CertTab(QWidget):
+class CertTab(PagePart):
     """A part of 开具证明 that runs its own actions on the worker.  It tells
     the page through signals: ``changed`` (refresh the ledgers), ``printing``
     (print the certificate with this id), ``retitled`` (its tab label)."""
@@ -47,10 +45,6 @@ class CertTab(QWidget):
     changed = Signal()
     printing = Signal(object)
     retitled = Signal(str)
-
-    def __init__(self, db: Database, actor: Actor, worker: SerialWorker, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.db, self.actor, self.worker = db, actor, worker
 
     def selected(self, table: QTableWidget, rows: list[certs.CertRow]) -> certs.CertRow | None:
         i = table.currentRow()

@@ -21,6 +21,7 @@ from db.engine import Database
 from desktop.services.context import Actor
 from desktop.services.sync.views import ROLE_LABELS
 from desktop.ui.errors import show_error
+from desktop.ui.pages.base import PagePart
 from desktop.ui.widgets import hint, simple_table
 from desktop.ui.worker import SerialWorker
 
@@ -95,13 +96,42 @@ def selected_row(t: QTableWidget) -> int | None:
     return rows.pop() if len(rows) == 1 else None
 
 
+def selected_item(t: QTableWidget, items: list[Any]) -> Any | None:
+    """The one item of ``items`` selected in ``t`` (None: none, or several)."""
+    r = selected_row(t)
+    return items[r] if r is not None and r < len(items) else None
+
+
+def reselect(t: QTableWidget, items: list[Any], before: Any | None) -> None:
+    """After a refresh: select again the item selected ``before`` (same id),
+    else the first."""
+    again = next((i for i, x in enumerate(items) if before is not None and x.id == before.id), None)
+    if again is not None:
+        t.selectRow(again)
+    elif items:
+        t.selectRow(0)
+
+
+def open_pairs(read: Callable[[Database, str | None], list[Any]], db: Database,
+               show_done: bool) -> Callable[[], tuple[list[Any], int]]:
+    """A worker read of conflicts or duplicates: the ones shown (the open ones
+    unless ``show_done``) and how many are open."""
+    status = None if show_done else "open"
+
+    def load() -> tuple[list[Any], int]:
+        found = read(db, status)
+        return found, len(found) if status else sum(1 for x in found if x.status == "open")
+
+    return load
+
+
 def restyle(w: QWidget) -> None:
     """Apply a changed objectName's style (notice / error)."""
     w.style().unpolish(w)
     w.style().polish(w)
 
 
-class ExchangeTab(QWidget):
+class ExchangeTab(PagePart):
     """A tab (or the key strip) of 数据交换.  It runs its own actions on the
     worker and shows its own part of what the page reads; it tells the page
     through signals: ``reload`` (read everything again), ``retitled`` (its
@@ -112,8 +142,7 @@ class ExchangeTab(QWidget):
     notice = Signal(str)
 
     def __init__(self, db: Database, actor: Actor, worker: SerialWorker, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.db, self.actor, self.worker = db, actor, worker
+        super().__init__(db, actor, worker, parent)
         self.is_admin = actor.at_least("admin")
         self.may_exchange = actor.at_least("supervisor")
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidg
 from db.engine import Database
 from desktop.services.context import Actor
 from desktop.services.sync import exchange
-from desktop.ui.pages.exchange.common import ExchangeTab, fill, item, selected_row
+from desktop.ui.pages.exchange.common import ExchangeTab, fill, item, open_pairs, reselect, selected_item
 from desktop.ui.widgets import fmt_local, fmt_short, hint, scaled
 from desktop.ui.worker import SerialWorker
 
@@ -69,14 +69,7 @@ class ConflictsTab(ExchangeTab):
     def reader(self) -> Callable[[], tuple[list[Any], int]]:
         """What to read on the worker: the conflicts shown (open ones unless
         显示已处理) and how many are open."""
-        db = self.db
-        status = None if self.show_resolved.isChecked() else "open"
-
-        def read() -> tuple[list[Any], int]:
-            confs = exchange.conflicts(db, status)
-            return confs, len(confs) if status else sum(1 for c in confs if c.status == "open")
-
-        return read
+        return open_pairs(exchange.conflicts, self.db, self.show_resolved.isChecked())
 
     def show_conflicts(self, found: tuple[list[Any], int]) -> None:
         items, open_count = found
@@ -102,16 +95,11 @@ class ConflictsTab(ExchangeTab):
             self.conflict_note.setText("没有待处理的冲突。" if not self.show_resolved.isChecked() else "没有冲突记录。")
         else:
             self.conflict_note.setText("")
-        again = next((i for i, c in enumerate(items) if selected is not None and c.id == selected.id), None)
-        if again is not None:
-            self.conflict_table.selectRow(again)
-        elif items:
-            self.conflict_table.selectRow(0)
+        reselect(self.conflict_table, items, selected)
         self._conflict_selected()
 
     def current_conflict(self) -> Any | None:
-        r = selected_row(self.conflict_table)
-        return self.conflict_rows[r] if r is not None and r < len(self.conflict_rows) else None
+        return selected_item(self.conflict_table, self.conflict_rows)
 
     def _conflict_selected(self) -> None:
         c = self.current_conflict()

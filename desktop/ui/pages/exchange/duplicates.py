@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QMess
 from db.engine import Database
 from desktop.services.context import Actor
 from desktop.services.sync import exchange
-from desktop.ui.pages.exchange.common import ExchangeTab, fill, item, selected_row
+from desktop.ui.pages.exchange.common import ExchangeTab, fill, item, open_pairs, reselect, selected_item
 from desktop.ui.widgets import fmt_local, fmt_short, scaled
 from desktop.ui.worker import SerialWorker
 
@@ -85,14 +85,7 @@ class DuplicatesTab(ExchangeTab):
     def reader(self) -> Callable[[], tuple[list[Any], int]]:
         """What to read on the worker: the pairs shown (open ones unless
         显示已处理) and how many are open."""
-        db = self.db
-        status = None if self.show_decided.isChecked() else "open"
-
-        def read() -> tuple[list[Any], int]:
-            dups = exchange.duplicates(db, status)
-            return dups, len(dups) if status else sum(1 for d in dups if d.status == "open")
-
-        return read
+        return open_pairs(exchange.duplicates, self.db, self.show_decided.isChecked())
 
     def show_duplicates(self, found: tuple[list[Any], int]) -> None:
         items, open_count = found
@@ -116,16 +109,11 @@ class DuplicatesTab(ExchangeTab):
                                         else "没有疑似重复记录。")
         else:
             self.duplicate_note.setText("")
-        again = next((i for i, d in enumerate(items) if selected is not None and d.id == selected.id), None)
-        if again is not None:
-            self.duplicate_table.selectRow(again)
-        elif items:
-            self.duplicate_table.selectRow(0)
+        reselect(self.duplicate_table, items, selected)
         self._duplicate_selected()
 
     def current_duplicate(self) -> Any | None:
-        r = selected_row(self.duplicate_table)
-        return self.duplicate_rows[r] if r is not None and r < len(self.duplicate_rows) else None
+        return selected_item(self.duplicate_table, self.duplicate_rows)
 
     def _duplicate_selected(self) -> None:
         d = self.current_duplicate()

@@ -22,7 +22,7 @@ from desktop.ui.pages.exchange.common import (
     fingerprint_text,
     item,
     role_label,
-    selected_row,
+    selected_item,
     table,
 )
 from desktop.ui.widgets import fmt_local, fmt_short, hint, scaled
@@ -137,8 +137,7 @@ class PeersTab(ExchangeTab):
         self.update_buttons()
 
     def selected_peer(self) -> Any | None:
-        r = selected_row(self.peer_table)
-        return self.peer_rows[r] if r is not None and r < len(self.peer_rows) else None
+        return selected_item(self.peer_table, self.peer_rows)
 
     def update_buttons(self) -> None:
         p = self.selected_peer()
