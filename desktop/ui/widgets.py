@@ -313,6 +313,27 @@ def fmt_datetime(utc_naive: datetime | None) -> str:
     return f"{fmt_date(local)} {local:%H:%M}"
 
 
+def fmt_local(dt: datetime | None) -> str:
+    """A local (or zone-aware) time, as the sync views give them, as
+    ``2026年12月1日 15:30``; ``—`` for none."""
+    if dt is None:
+        return "—"
+    if dt.tzinfo is not None:
+        dt = dt.astimezone()
+    return f"{fmt_date(dt)} {dt:%H:%M}"
+
+
+def fmt_short(dt: datetime | None) -> str:
+    """``12月1日 15:30`` this year, ``2025年12月1日 15:30`` otherwise (table cells)."""
+    if dt is None:
+        return "—"
+    if dt.tzinfo is not None:
+        dt = dt.astimezone()
+    if dt.year == datetime.now().year:
+        return f"{dt.month}月{dt.day}日 {dt:%H:%M}"
+    return fmt_local(dt)
+
+
 def simple_table(headers: list[str], stretch: int) -> QTableWidget:
     """A read-only, single-selection table of rows with one stretching column."""
     from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget

@@ -30,3 +30,20 @@ class Page(QWidget):
     def unsaved(self) -> bool:
         """True when the page holds typed input that closing the window would lose."""
         return False
+
+
+class PagePart(QWidget):
+    """A piece of a page (a tab, a panel) that runs its own actions on the
+    worker with the page's database and signed-in account."""
+
+    def __init__(self, db: Database, actor: Actor, worker: SerialWorker, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.db, self.actor, self.worker = db, actor, worker
+
+
+def forwarded(part: str, name: str) -> property:
+    """A read-only page attribute that is ``self.<part>.<name>``: a page made
+    of tab widgets keeps the short paths (``page.result``) its callers and
+    tests use, while the widget and its state live in the tab."""
+    return property(lambda self: getattr(getattr(self, part), name),
+                    doc=f"``self.{part}.{name}``")
