@@ -1023,14 +1023,16 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
             by_name[k] = g
 
     with db.session() as s:
-        # 3. Who each group is in the database: one query for the keys.
+        # 3. Who each group is in the database: the residents sharing a
+        # number or a name with the file (every key below needs one of the
+        # two), found through the indexes in chunks rather than by reading
+        # the whole registry.
         doc_ids: dict[tuple[str, str], list[uuid.UUID]] = {}
         name_ids: dict[tuple[str, str, Any], list[uuid.UUID]] = {}
         docless: set[uuid.UUID] = set()
         doc_names: dict[uuid.UUID, str] = {}
-        for rid, dt, dn, nm, bd, ph in s.execute(
-                select(Resident.id, Resident.doc_type, Resident.doc_number, Resident.name, Resident.birth_date,
-                       Resident.phone).where(Resident.deleted.is_(False))):
+        for rid, dt, dn, nm, bd, ph in _registered(s, {g.form.doc_number for g in groups if g.form.doc_number},
+                                                   {g.form.name for g in groups}):
             if dn:
                 doc_ids.setdefault((dt, dn), []).append(rid)
                 doc_names[rid] = nm
@@ -1136,6 +1138,19 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
              | {c.row for c in report.conflicts})
     report.values = {n: [cell_text(v) for v in row_values[n]] for n in sorted(named)}
     return report
+
+
+def _registered(s: Session, numbers: set[str], names: set[str]) -> list[tuple[Any, ...]]:
+    """(id, doc_type, doc_number, name, birth_date, phone) of every live
+    resident whose document number is in ``numbers`` or whose name is in
+    ``names``, each once."""
+    cols = (Resident.id, Resident.doc_type, Resident.doc_number, Resident.name, Resident.birth_date, Resident.phone)
+    found: dict[uuid.UUID, tuple[Any, ...]] = {}
+    for col, keys in ((Resident.doc_number, sorted(numbers)), (Resident.name, sorted(names))):
+        for i in range(0, len(keys), _CHUNK):
+            for r in s.execute(select(*cols).where(Resident.deleted.is_(False), col.in_(keys[i:i + _CHUNK]))):
+                found[r[0]] = tuple(r)
+    return list(found.values())
 
 
 def _stored_form(r: Resident, tags: dict[str, ResidentTag]) -> ResidentForm:

@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, NamedTuple
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import Integer, and_, case, column, func, literal, or_, select, values
 
 from db.engine import Database
 from db.models import Matter, MatterType, NoticeLog, Resident
@@ -83,21 +83,17 @@ class _MatterSQL:
     def where(self, drill: Drill):  # type: ignore[no-untyped-def]
         return and_(self.base, self.preds[drill.pred], *(self.dim_filter(k, v) for k, v in drill.filters))
 
-    def _working_ordinal(self, k, lo: date, hi: date):  # type: ignore[no-untyped-def]
-        """Working days from EPOCH up to day number ``k``, in SQL: weekdays by
-        arithmetic, then the calendar's holidays on weekdays and make-up
-        working days on weekends after ``lo`` up to ``hi`` (earlier ones
-        cancel in a difference of two dates on or after ``lo``)."""
-        k1 = k + 1
-        ordinal = 5 * (k1 // 7) + case((k1 % 7 > 5, 5), else_=k1 % 7)
-        cal = self.cal
-        for d in sorted((cal.holidays | cal.workdays)):
-            if not (lo < d <= hi):
-                continue
-            delta = int(cal.is_working_day(d)) - int(d.weekday() < 5)
-            if delta:
-                ordinal = ordinal + case((k >= (d - EPOCH).days, delta), else_=0)
-        return ordinal
+    def _day_table(self, lo: date, hi: date):  # type: ignore[no-untyped-def]
+        """The per-day table of working-day numbers from ``lo`` to ``hi``
+        (``Calendar.ordinals``, the drill-down's table too) as an inline
+        VALUES list (k: day number since EPOCH, o: working-day number), so
+        用时 is one subtraction of two looked-up numbers.  Inline rather than
+        a stored or temporary table: it is a few hundred rows that depend on
+        the calendar as read for this report, it needs no write (a hub
+        reading a replica, a read-only session) and each query carries its
+        own copy, so the counter's thread and its connection need no setup."""
+        return values(column("k", Integer), column("o", Integer), name="workday_no").data(
+            [((d - EPOCH).days, n) for d, n in self.cal.ordinals(lo, hi).items()]).cte("workday_no")
 
     def counts(self) -> tuple[list[dict[str, Any]], dict[Any, tuple[str, int]]]:
         """One row per combination of dimensions and sets, with its count and
@@ -144,16 +140,20 @@ class _MatterSQL:
     def _slice(self, conn, keys, mask, days, where, lo: date | None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
         sub = select(*keys, mask, *(days if lo is not None else ())).where(self.base, where).offset(0).subquery()
         group = [sub.c[k.name] for k in keys] + [sub.c.sets]
+        source: Any = sub
         if lo is not None:
-            end = self.c.period.end
-            used = self._working_ordinal(sub.c.kc, lo, end) - self._working_ordinal(sub.c.ka, lo, end)
+            wd = self._day_table(lo, self.c.period.end)
+            wa, wc = wd.alias("wa"), wd.alias("wc")
+            source = sub.outerjoin(wa, wa.c.k == sub.c.ka).outerjoin(wc, wc.c.k == sub.c.kc)
+            used = wc.c.o - wa.c.o
             agg = [func.sum(used).label("used_sum"), func.max(used).label("used_max"),
                    func.count(sub.c.ka).label("used_n"), func.min(sub.c.ka).label("ka_min")]
         else:
             agg = [literal(None).label("used_sum"), literal(None).label("used_max"), literal(0).label("used_n"),
                    literal(None).label("ka_min")]
         out = []
-        for r in conn.execute(select(*group, func.count().label("n"), *agg).group_by(*group)).mappings():
+        query = select(*group, func.count().label("n"), *agg).select_from(source).group_by(*group)
+        for r in conn.execute(query).mappings():
             if r["sets"]:
                 row = dict(r)
                 row.update((k, bool(r["sets"] & (1 << i))) for i, k in enumerate(MATTER_SETS))
@@ -191,21 +191,13 @@ class _MatterSQL:
 
 
 def _workday_ordinals(cal: workdays.Calendar, spans: list[tuple[datetime, datetime | None]]) -> dict[date, int]:
-    """Working days counted from the earliest date: the difference of two
-    ordinals is the working days after the first date up to the second."""
+    """The working-day numbers (``Calendar.ordinals``, as the figures' SQL
+    reads them) of every day the spans touch."""
     if not spans:
         return {}
-    lo = min(a for a, _ in spans).date()
-    hi = max((b for _, b in spans if b is not None), default=None)
-    last = max(hi.date(), lo) if hi else lo
-    last = max(last, max(a for a, _ in spans).date())
-    d, n, out = lo, 0, {}
-    while d <= last:
-        if cal.is_working_day(d):
-            n += 1
-        out[d] = n
-        d += timedelta(days=1)
-    return out
+    first = min(a for a, _ in spans).date()
+    last = max([a.date() for a, _ in spans] + [b.date() for _, b in spans if b is not None])
+    return cal.ordinals(first, last)
 
 
 class _Tally:
