@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from db.clock import utcnow
 from db.engine import Database
 from db.errors import ValidationError
-from db.localtime import day_start_utc, local_date, to_local, to_utc
+from db.localtime import day_start_utc, to_local, to_utc
 from db.models import Absence, Account, Matter, MatterEvent, ServiceArea, Shift
 from desktop.services import accounts, audit, counter, workdays
 from desktop.services.context import Actor
