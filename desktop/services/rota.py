@@ -477,6 +477,7 @@ class Duty:
 
     def line(self) -> str:
         """今日值班：… for the counter's header."""
+        away = {a.worker_id: a for a in self.away}
         if not self.today:
             text = "今日值班：今天没有排班"
         else:
@@ -484,10 +485,13 @@ class Duty:
             parts = []
             for x in self.today:
                 kind = "" if x.kind == "normal" else f" {x.kind_label}"
-                parts.append(f"{x.window} {x.worker_name} {x.times}{kind}" + ("（在岗）" if x.id in on else ""))
+                a = away.get(x.worker_id)
+                mark = f"（{a.reason_label}，{a.cover_name}代岗）" if a else "（在岗）" if x.id in on else ""
+                parts.append(f"{x.window} {x.worker_name} {x.times}{kind}{mark}")
             text = "今日值班：" + "、".join(parts)
-        if self.away:
-            text += "　不在岗：" + "、".join(f"{a.worker_name}{a.reason_label}（{a.cover_name}代岗）" for a in self.away)
+        rest = [a for a in self.away if a.worker_id not in {x.worker_id for x in self.today}]
+        if rest:
+            text += "　不在岗：" + "、".join(f"{a.worker_name}{a.reason_label}（{a.cover_name}代岗）" for a in rest)
         return text
 
 
@@ -520,6 +524,24 @@ class Week:
     @property
     def sunday(self) -> date:
         return self.days[-1]
+
+    def away_on(self, worker_id: uuid.UUID, day: date) -> AbsenceView | None:
+        """The worker's absence touching local day ``day``, if any."""
+        for a in self.absences:
+            if a.worker_id == worker_id and a.starts_at.date() <= day <= (a.ends_at - timedelta(seconds=1)).date():
+                return a
+        return None
+
+    def cell_lines(self, window: str, day: date) -> list[str]:
+        """A grid cell as lines: name (and kind), times, and who covers."""
+        out = []
+        for x in self.cells.get((window, day), []):
+            out.append(x.worker_name + ("" if x.kind == "normal" else f" {x.kind_label}"))
+            out.append(x.times)
+            a = self.away_on(x.worker_id, day)
+            if a is not None:
+                out.append(f"↳{a.reason_label}，{a.cover_name}代岗")
+        return out
 
     def hours(self) -> dict[str, float]:
         """Hours on the rota by kind."""
