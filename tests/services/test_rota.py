@@ -228,3 +228,22 @@ def test_report_figures_cover_matters_and_hours_outside_office_hours(hall):
     assert [x.matter_id for x in got] == [m1, m2] and {x.cover_name for x in got} == {"刘洋"}
     assert rota.cover_matters(db, today - timedelta(days=3), today - timedelta(days=1)) == []
     assert rota.cover_matters(db, today, today, stations=("999999999",)) == []
+
+
+def test_the_demo_station_has_a_realistic_rota(sqlite_db):
+    from desktop.services import demo
+
+    demo.create_demo_station(sqlite_db, n_residents=300, seed=5)
+    today = date.today()
+    w = rota.week(sqlite_db, today)
+    assert [a.window for a in w.areas] == ["1号窗口", "2号窗口", "3号窗口", "4号窗口"]
+    kinds = {x.kind for xs in w.cells.values() for x in xs}
+    assert kinds == {"normal", "extended", "staggered"} or not any(w.working[d] for d in w.days[:5])
+    four = rota.shifts(sqlite_db, rota.monday(today) - timedelta(days=14), rota.monday(today) + timedelta(days=13))
+    assert {x.kind for x in four} == {"normal", "extended", "staggered"}
+    assert {x.day.weekday() for x in four if x.kind == "staggered"} <= {5}
+    assert {x.day.weekday() for x in four if x.kind == "extended"} <= {1, 3}
+    away = rota.duty(sqlite_db).away
+    assert [(a.worker_name, a.cover_name, a.reason) for a in away] == [("张敏", "刘洋", "leave")]
+    covered = rota.cover_matters(sqlite_db, today, today)
+    assert len(covered) >= 2 and {c.cover_name for c in covered} == {"刘洋"}

@@ -79,9 +79,9 @@ def fill_rota(db: Database, admin: Actor, password: str, seed: int = 1, today: d
     a_id = ids["张敏"]
     with db.session() as s:
         cats = AREAS[0][2]
-        open_ = s.scalars(select(Matter).where(Matter.category.in_(cats), Matter.status.in_(counter.OPEN_STATUSES))
-                          .order_by(Matter.accepted_at.desc()).limit(6)).all()
-        for m in open_:  # her matters, as if she had accepted them
+        open_ = s.scalars(select(Matter).where(Matter.status.in_(counter.OPEN_STATUSES))
+                          .order_by(Matter.category.in_(cats).desc(), Matter.accepted_at.desc()).limit(6)).all()
+        for m in open_:  # her matters (her area's first), as if she had accepted them
             m.handler_id, m.handler_name = a_id, "张敏"
     start = datetime.combine(today - timedelta(days=1), NORMAL[0])
     end = datetime.combine(today + timedelta(days=2), NORMAL[1])
