@@ -128,13 +128,11 @@ def save_area(db: Database, actor: Actor, v: AreaView) -> uuid.UUID:
             taken = sorted(set(cats) & set(o.categories or []))
             if taken:
                 raise ValidationError("categories", f"事项分类“{taken[0]}”已经归“{o.name}”片区，一个分类只能归一个片区。")
-        if v.id is None:
-            row = ServiceArea(sort=len(areas(db)))
-            s.add(row)
-        else:
-            row = s.get(ServiceArea, v.id)
-            if row is None or row.deleted or row.origin != own:
-                raise ValidationError("name", "找不到这个业务片区。")
+        found = s.get(ServiceArea, v.id) if v.id is not None else None
+        if v.id is not None and (found is None or found.deleted or found.origin != own):
+            raise ValidationError("name", "找不到这个业务片区。")
+        row = found or ServiceArea(sort=len(areas(db)))
+        s.add(row)
         row.name, row.window, row.categories = name, window, cats
         row.a_id, row.a_name, row.b_id, row.b_name = a.id, a.display_name, b.id, b.display_name
         row.active = True
@@ -269,13 +267,11 @@ def save_shift(db: Database, actor: Actor, f: ShiftForm) -> uuid.UUID:
     with db.session() as s:
         own = _own(s)
         worker, start, end = _check_shift(s, own, cal, f)
-        if f.id is None:
-            x = Shift()
-            s.add(x)
-        else:
-            x = s.get(Shift, f.id)
-            if x is None or x.deleted or x.origin != own:
-                raise ValidationError("id", "找不到这个班次。")
+        found = s.get(Shift, f.id) if f.id is not None else None
+        if f.id is not None and (found is None or found.deleted or found.origin != own):
+            raise ValidationError("id", "找不到这个班次。")
+        x = found or Shift()
+        s.add(x)
         x.worker_id, x.worker_name, x.window = worker.id, worker.display_name, " ".join(f.window.split())
         x.area_id, x.starts_at, x.ends_at, x.kind, x.note = f.area_id, start, end, f.kind, note or None
         s.flush()
@@ -627,9 +623,9 @@ def outside_hours(db: Database, start: date, end: date, stations: tuple[str, ...
         rows = s.scalars(select(Shift).where(Shift.deleted.is_(False), Shift.starts_at >= lo, Shift.starts_at < hi,
                                              Shift.origin.in_(stations) if stations else true())).all()
         by_day: dict[tuple[str, date], list[ShiftView]] = defaultdict(list)
-        for x in rows:
-            v = _shift_view(x)
-            by_day[(x.origin, v.day)].append(v)
+        for row in rows:
+            v = _shift_view(row)
+            by_day[(row.origin, v.day)].append(v)
     out: list[OpenSpan] = []
     for (origin, day), xs in sorted(by_day.items()):
         pieces: list[tuple[datetime, datetime, ShiftView]] = []

@@ -97,7 +97,7 @@ def fill_rota(db: Database, admin: Actor, password: str, seed: int = 1, today: d
         rid = s.scalar(select(Resident.id).where(Resident.deceased.is_(False), Resident.moved_out.is_(False))
                        .order_by(Resident.id).limit(1))
     routed = 0
-    if t is not None and rid is not None:
+    if t is not None and t.id is not None and rid is not None:
         counter.accept(db, desk, rid, t.id, t.required_materials, note="演示：A岗请假，转B岗办理")
         routed = 1
     return {"shifts": n, "handed_over": marked.handed_over, "routed": routed}

@@ -4,7 +4,8 @@ supervisor edits it (the services check again)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime
 from PySide6.QtGui import QColor
@@ -47,10 +48,18 @@ def _pydate(q: QDate) -> date:
     return date(q.year(), q.month(), q.day())
 
 
+def _pytime(q: QTime) -> time:
+    return time(q.hour(), q.minute())
+
+
+def _pydatetime(q: QDateTime) -> datetime:
+    return datetime.combine(_pydate(q.date()), _pytime(q.time()))
+
+
 class RotaPage(Page):
     title = "值班"
 
-    def __init__(self, *args, **kw):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.day = date.today()
         self.week: rota.Week | None = None
@@ -143,13 +152,13 @@ class RotaPage(Page):
 
     def refresh(self) -> None:
         db, day = self.db, self.day
-        def load():  # type: ignore[no-untyped-def]
+        def load() -> tuple[rota.Week, list[tuple[uuid.UUID, str]], list[str], workdays.Calendar]:
             cats = list(dict.fromkeys(t.category for t in counter.catalogue(db)))
             return rota.week(db, day), rota.workers(db), cats, workdays.load(db)
 
         self.worker.run(load, self._show, lambda e: show_error(self, e))
 
-    def _show(self, result) -> None:  # type: ignore[no-untyped-def]
+    def _show(self, result: tuple[rota.Week, list[tuple[uuid.UUID, str]], list[str], workdays.Calendar]) -> None:
         w, self.workers, self.categories, self.cal = result
         self.week = w
         self.range_label.setText(f"{w.monday:%Y年%m月%d日} – {w.sunday:%m月%d日}")
@@ -278,14 +287,14 @@ class ShiftDialog(QDialog):
         assert page.week is not None and page.cal is not None
         self.cal = page.cal
         areas = page.week.areas
-        self.who = self.errors.add("worker_id", "人员", _worker_combo(page.workers,
-                                                                      shift.worker_id if shift else None))
-        self.window = QComboBox()
-        self.window.setEditable(True)
+        self.who = _worker_combo(page.workers, shift.worker_id if shift else None)
+        self.errors.add("worker_id", "人员", self.who)
+        self.window_box = QComboBox()
+        self.window_box.setEditable(True)
         for w in dict.fromkeys([a.window for a in areas] + page.week.windows):
-            self.window.addItem(w)
-        self.window.setCurrentText(shift.window if shift else window or (areas[0].window if areas else "1号窗口"))
-        self.errors.add("window", "窗口", self.window)
+            self.window_box.addItem(w)
+        self.window_box.setCurrentText(shift.window if shift else window or (areas[0].window if areas else "1号窗口"))
+        self.errors.add("window", "窗口", self.window_box)
         self.area = QComboBox()
         self.area.addItem("（不指定）", None)
         for a in areas:
@@ -322,13 +331,13 @@ class ShiftDialog(QDialog):
         self.ok = dialog_buttons(self, "保存", self.submit)
 
     def _suggest(self) -> None:
-        k = rota.suggest_kind(self.cal, _pydate(self.date.date()), self.start.time().toPython(),
-                              self.end.time().toPython())
+        k = rota.suggest_kind(self.cal, _pydate(self.date.date()), _pytime(self.start.time()),
+                              _pytime(self.end.time()))
         _select(self.kind, k)
 
     def form(self) -> ShiftForm:
-        return ShiftForm(self.who.currentData(), self.window.currentText(), _pydate(self.date.date()),
-                         self.start.time().toPython(), self.end.time().toPython(), self.kind.currentData(),
+        return ShiftForm(self.who.currentData(), self.window_box.currentText(), _pydate(self.date.date()),
+                         _pytime(self.start.time()), _pytime(self.end.time()), self.kind.currentData(),
                          self.area.currentData(), self.note.text(), self.shift.id if self.shift else None)
 
     def submit(self) -> None:
@@ -356,7 +365,8 @@ class AwayDialog(QDialog):
         form = QFormLayout()
         self.errors = FormErrors(form)
         workers = page.workers
-        self.who = self.errors.add("worker_id", "离岗人员", _worker_combo(workers, None, "请选择…"))
+        self.who = _worker_combo(workers, None, "请选择…")
+        self.errors.add("worker_id", "离岗人员", self.who)
         self.reason = QComboBox()
         for k, label in rota.REASONS.items():
             self.reason.addItem(label, k)
@@ -369,8 +379,8 @@ class AwayDialog(QDialog):
             w.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.errors.add("start", "开始", self.start)
         self.errors.add("end", "结束", self.end)
-        self.cover = self.errors.add("cover_id", "代岗人（B岗）", _worker_combo(workers, None, "（按AB岗自动）"),
-                                     "默认由AB岗搭档代岗；离岗人员的在办事项会逐件记录移交。")
+        self.cover = _worker_combo(workers, None, "（按AB岗自动）")
+        self.errors.add("cover_id", "代岗人（B岗）", self.cover, "默认由AB岗搭档代岗；离岗人员的在办事项会逐件记录移交。")
         self.note = QLineEdit()
         self.note.setMaxLength(200)
         self.errors.add("note", "备注", self.note)
@@ -389,8 +399,7 @@ class AwayDialog(QDialog):
         db, actor = self.page.db, self.page.actor
         wid, reason, cover, note = self.who.currentData(), self.reason.currentData(), self.cover.currentData(), \
             self.note.text()
-        start: datetime = self.start.dateTime().toPython()
-        end: datetime = self.end.dateTime().toPython()
+        start, end = _pydatetime(self.start.dateTime()), _pydatetime(self.end.dateTime())
 
         def done(m: rota.Marked) -> None:
             self.result_text = (f"已登记{self.who.currentText()}{self.reason.currentText()}，由{m.cover_name}代岗；"
@@ -413,8 +422,10 @@ class AreaDialog(QDialog):
         lay = QVBoxLayout(self)
         form = QFormLayout()
         self.errors = FormErrors(form)
-        self.name = self.errors.add("name", "业务片区", QLineEdit(area.name if area else ""))
-        self.window = self.errors.add("window", "窗口", QLineEdit(area.window if area else ""))
+        self.name_edit = QLineEdit(area.name if area else "")
+        self.window_edit = QLineEdit(area.window if area else "")
+        self.errors.add("name", "业务片区", self.name_edit)
+        self.errors.add("window", "窗口", self.window_edit)
         self.cats = QListWidget()
         self.cats.setMaximumHeight(150)
         chosen = set(area.categories) if area else set()
@@ -425,15 +436,17 @@ class AreaDialog(QDialog):
             self.cats.addItem(it)
         self.errors.add("categories", "事项分类", self.cats, "勾选的分类：A岗不在时新受理的事项交B岗。")
         workers = page.workers
-        self.a = self.errors.add("a_id", "A岗", _worker_combo(workers, area.a_id if area else None, "请选择…"))
-        self.b = self.errors.add("b_id", "B岗", _worker_combo(workers, area.b_id if area else None, "请选择…"))
+        self.a = _worker_combo(workers, area.a_id if area else None, "请选择…")
+        self.b = _worker_combo(workers, area.b_id if area else None, "请选择…")
+        self.errors.add("a_id", "A岗", self.a)
+        self.errors.add("b_id", "B岗", self.b)
         lay.addLayout(form)
         self.ok = dialog_buttons(self, "保存", self.submit)
 
     def submit(self) -> None:
         cats = [self.cats.item(i).text() for i in range(self.cats.count())
                 if self.cats.item(i).checkState() == Qt.CheckState.Checked]
-        v = AreaView(self.area.id if self.area else None, self.name.text(), self.window.text(), cats,
+        v = AreaView(self.area.id if self.area else None, self.name_edit.text(), self.window_edit.text(), cats,
                      self.a.currentData(), self.b.currentData())
         db, actor = self.page.db, self.page.actor
         self.errors.submit(self.page.worker, lambda: rota.save_area(db, actor, v), self, lambda _r: self.accept(),
