@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
@@ -68,6 +68,27 @@ def _account(s: Session, account_id: uuid.UUID | None, what: str) -> Account:
     if a is None or a.deleted or not a.active:
         raise ValidationError(what, f"请选择{'一位在用账户的工作人员' if a is None else '在用的工作人员（这个账户已停用）'}。")
     return a
+
+
+M = TypeVar("M", ServiceArea, Shift, Absence)
+
+
+def _own_row(s: Session, model: type[M], row_id: uuid.UUID, field_name: str, missing: str) -> M:
+    """A live row of this station's rota, or the ``missing`` message."""
+    row = s.get(model, row_id)
+    if row is None or row.deleted or row.origin != _own(s):
+        raise ValidationError(field_name, missing)
+    return row
+
+
+def _retire(db: Database, actor: Actor, model: type[M], row_id: uuid.UUID, what: str, missing: str, action: str,
+            target: str) -> None:
+    """Tombstone a shift or an absence (supervisor), with its log line."""
+    actor.require("supervisor", what)
+    with db.session() as s:
+        row = _own_row(s, model, row_id, "id", missing)
+        row.retire()
+        audit.record(s, action, actor, target_type=target, target_id=row.id)
 
 
 def workers(db: Database) -> list[tuple[uuid.UUID, str]]:
@@ -128,9 +149,7 @@ def save_area(db: Database, actor: Actor, v: AreaView) -> uuid.UUID:
             taken = sorted(set(cats) & set(o.categories or []))
             if taken:
                 raise ValidationError("categories", f"事项分类“{taken[0]}”已经归“{o.name}”片区，一个分类只能归一个片区。")
-        found = s.get(ServiceArea, v.id) if v.id is not None else None
-        if v.id is not None and (found is None or found.deleted or found.origin != own):
-            raise ValidationError("name", "找不到这个业务片区。")
+        found = _own_row(s, ServiceArea, v.id, "name", "找不到这个业务片区。") if v.id is not None else None
         row = found or ServiceArea(sort=len(areas(db)))
         s.add(row)
         row.name, row.window, row.categories = name, window, cats
@@ -267,9 +286,7 @@ def save_shift(db: Database, actor: Actor, f: ShiftForm) -> uuid.UUID:
     with db.session() as s:
         own = _own(s)
         worker, start, end = _check_shift(s, own, cal, f)
-        found = s.get(Shift, f.id) if f.id is not None else None
-        if f.id is not None and (found is None or found.deleted or found.origin != own):
-            raise ValidationError("id", "找不到这个班次。")
+        found = _own_row(s, Shift, f.id, "id", "找不到这个班次。") if f.id is not None else None
         x = found or Shift()
         s.add(x)
         x.worker_id, x.worker_name, x.window = worker.id, worker.display_name, " ".join(f.window.split())
@@ -280,13 +297,7 @@ def save_shift(db: Database, actor: Actor, f: ShiftForm) -> uuid.UUID:
 
 
 def delete_shift(db: Database, actor: Actor, shift_id: uuid.UUID) -> None:
-    actor.require("supervisor", "排班")
-    with db.session() as s:
-        x = s.get(Shift, shift_id)
-        if x is None or x.deleted or x.origin != _own(s):
-            raise ValidationError("id", "找不到这个班次。")
-        x.retire()
-        audit.record(s, "rota_shift_delete", actor, target_type="shift", target_id=x.id)
+    _retire(db, actor, Shift, shift_id, "排班", "找不到这个班次。", "rota_shift_delete", "shift")
 
 
 def copy_week(db: Database, actor: Actor, from_monday: date, to_monday: date) -> int:
@@ -411,13 +422,7 @@ def mark_away(db: Database, actor: Actor, worker_id: uuid.UUID | None, reason: s
 
 
 def cancel_absence(db: Database, actor: Actor, absence_id: uuid.UUID) -> None:
-    actor.require("supervisor", "登记离岗")
-    with db.session() as s:
-        a = s.get(Absence, absence_id)
-        if a is None or a.deleted or a.origin != _own(s):
-            raise ValidationError("id", "找不到这条离岗登记。")
-        a.retire()
-        audit.record(s, "rota_absence_cancel", actor, target_type="absence", target_id=a.id)
+    _retire(db, actor, Absence, absence_id, "登记离岗", "找不到这条离岗登记。", "rota_absence_cancel", "absence")
 
 
 def cover_for(s: Session, category: str, at: datetime) -> Absence | None:
