@@ -247,3 +247,47 @@ def test_the_demo_station_has_a_realistic_rota(sqlite_db):
     assert [(a.worker_name, a.cover_name, a.reason) for a in away] == [("张敏", "刘洋", "leave")]
     covered = rota.cover_matters(sqlite_db, today, today)
     assert len(covered) >= 2 and {c.cover_name for c in covered} == {"刘洋"}
+
+
+def test_the_report_section_figures_match_their_drill_downs(hall):
+    from desktop import paperwork
+    from desktop.services import reports
+    from desktop.services.reports import Period
+
+    db, p, rid, _ = hall
+    boss, a, b, c = p["boss"], p["a1"], p["b1"], p["c1"]
+    today = date.today()
+    first = today.replace(day=1)
+    cal = rota.workdays.load(db)
+    sat = next(first + timedelta(days=i) for i in range(14)
+               if (first + timedelta(days=i)).weekday() == 5 and not cal.is_working_day(first + timedelta(days=i)))
+    wed = next(first + timedelta(days=i) for i in range(7) if (first + timedelta(days=i)).weekday() == 2)
+    rota.save_shift(db, boss, ShiftForm(a.account_id, "1号窗口", sat, time(9, 0), time(12, 0), "staggered"))
+    workday = cal.is_working_day(wed)
+    rota.save_shift(db, boss, ShiftForm(b.account_id, "1号窗口", wed, time(13, 30), time(19, 0),
+                                        "extended" if workday else "staggered"))
+    m1 = _accept(db, a, rid, "社会救助")
+    now = datetime.now()
+    rota.mark_away(db, boss, a.account_id, "leave", now - timedelta(hours=1), now + timedelta(hours=4))
+    m2 = _accept(db, c, rid, "社会救助")
+    report = reports.build(db, boss, Period.month(today.year, today.month))
+    sec = next(s for s in report.sections if s.key == "rota")
+    assert sec.title.endswith("值班与AB岗")
+    figs = {f.label: f for f in sec.figures}
+    cover = reports.records(db, boss, report, figs["AB岗代岗办理"].drill)
+    assert figs["AB岗代岗办理"].value == len(cover.rows) == 2
+    assert sorted(r[1] for r in cover.rows) == sorted(counter.get(db, m).receipt_no for m in (m1, m2))
+    assert {r[3] for r in cover.rows} == {"刘洋"}
+    open_hours = 3 + (1.5 if workday else 5.5)
+    for label, want in (("办公时间外开放", open_hours), ("其中休息日（错时）", 3 if workday else open_hours),
+                        ("其中工作日延时", 1.5 if workday else 0)):
+        rec = reports.records(db, boss, report, figs[label].drill)
+        assert figs[label].value == round(sum(r[2] for r in rec.rows), 2) == want, label
+    table = next(t for t in sec.tables if t.key == "rota_cover_by_person")
+    assert table.rows == [["刘洋", 2], ["合计", 2]]
+    assert len(reports.records(db, boss, report, table.drills[0][1]).rows) == 2
+    # it reaches the PDF too
+    assert "值班与AB岗" in paperwork.report_document(report).text
+    # a month with no rota and no cover leaves the section out
+    empty = reports.build(db, boss, Period.month(2025, 1))
+    assert "rota" not in [s.key for s in empty.sections]
