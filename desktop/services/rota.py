@@ -617,11 +617,13 @@ class OpenSpan:
         return (self.end - self.start).total_seconds() / 3600
 
 
-def outside_hours(db: Database, start: date, end: date, stations: tuple[str, ...] = ()) -> list[OpenSpan]:
+def outside_hours(db: Database, start: date, end: date, stations: tuple[str, ...] = (),
+                  until: datetime | None = None) -> list[OpenSpan]:
     """The stretches of local days ``start`` … ``end`` when the rota had the
     hall open outside office hours (weekends and holidays all day; working
     days before and after ``OFFICE_START``–``OFFICE_END``). Two windows open
-    at once count once: the hall is open or not."""
+    at once count once: the hall is open or not. ``until`` (local) leaves out
+    what the rota plans after it (the report counts hours the hall was open)."""
     cal = workdays.load(db)
     lo, hi = day_start_utc(start), day_start_utc(end + timedelta(days=1))
     with db.session() as s:
@@ -642,6 +644,8 @@ def outside_hours(db: Database, start: date, end: date, stations: tuple[str, ...
                         pieces.append((a, b, x))
             else:
                 pieces.append((x.starts_at, x.ends_at, x))
+        if until is not None:
+            pieces = [(a, min(b, until), x) for a, b, x in pieces if a < until]
         pieces.sort(key=lambda p: (p[0], p[1], p[2].worker_name, p[2].window))
         cur: list[tuple[datetime, datetime, ShiftView]] = []
         for p in pieces + [(datetime.max, datetime.max, xs[0])]:

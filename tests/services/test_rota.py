@@ -218,6 +218,8 @@ def test_report_figures_cover_matters_and_hours_outside_office_hours(hall):
     assert [(x.day, f"{x.start:%H:%M}", f"{x.end:%H:%M}", x.workers) for x in spans] == [
         (MONDAY, "17:30", "20:00", ("陈静", "刘洋")), (SATURDAY, "09:00", "12:00", ("张敏",))]
     assert sum(x.hours for x in spans) == 5.5
+    upto = rota.outside_hours(db, MONDAY, SATURDAY, until=datetime.combine(MONDAY, time(18, 30)))
+    assert [(f"{x.start:%H:%M}", f"{x.end:%H:%M}") for x in upto] == [("17:30", "18:30")]  # not the planned rest
     assert rota.outside_hours(db, MONDAY + timedelta(days=1), MONDAY + timedelta(days=4)) == []
     m1 = _accept(db, a, rid, "社会救助")
     now = datetime.now()
@@ -257,20 +259,22 @@ def test_the_report_section_figures_match_their_drill_downs(hall):
     db, p, rid, _ = hall
     boss, a, b, c = p["boss"], p["a1"], p["b1"], p["c1"]
     today = date.today()
-    first = today.replace(day=1)
     cal = rota.workdays.load(db)
-    sat = next(first + timedelta(days=i) for i in range(14)
-               if (first + timedelta(days=i)).weekday() == 5 and not cal.is_working_day(first + timedelta(days=i)))
-    wed = next(first + timedelta(days=i) for i in range(7) if (first + timedelta(days=i)).weekday() == 2)
+    past = [today - timedelta(days=i) for i in range(1, 15)]
+    sat = next(d for d in past if d.weekday() == 5 and not cal.is_working_day(d))
+    wed = next(d for d in past if d.weekday() == 2)
     rota.save_shift(db, boss, ShiftForm(a.account_id, "1号窗口", sat, time(9, 0), time(12, 0), "staggered"))
     workday = cal.is_working_day(wed)
     rota.save_shift(db, boss, ShiftForm(b.account_id, "1号窗口", wed, time(13, 30), time(19, 0),
                                         "extended" if workday else "staggered"))
+    # next week's planned Saturday is not an hour the hall was open yet
+    rota.save_shift(db, boss, ShiftForm(a.account_id, "1号窗口", sat + timedelta(days=14), time(9, 0), time(12, 0),
+                                        "staggered"))
     m1 = _accept(db, a, rid, "社会救助")
     now = datetime.now()
     rota.mark_away(db, boss, a.account_id, "leave", now - timedelta(hours=1), now + timedelta(hours=4))
     m2 = _accept(db, c, rid, "社会救助")
-    report = reports.build(db, boss, Period.month(today.year, today.month))
+    report = reports.build(db, boss, Period.between(today - timedelta(days=15), today + timedelta(days=15)))
     sec = next(s for s in report.sections if s.key == "rota")
     assert sec.title.endswith("值班与AB岗")
     figs = {f.label: f for f in sec.figures}

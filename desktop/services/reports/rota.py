@@ -2,7 +2,8 @@
 handed over when A was marked away, or routed to B at acceptance) and the
 hours the rota kept the hall open outside office hours (weekends and
 holidays, and working days before or after ``rota.OFFICE_START``–
-``OFFICE_END``; two windows open at once count once). Both are small lists,
+``OFFICE_END``; two windows open at once count once; up to now, not the
+rota planned ahead). Both are small lists,
 kept as facts; the figures come from ``services.rota``."""
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ class RotaSection(ReportSection):
         c = run.ctx
         p = c.period
         covers = rota.cover_matters(c.db, p.start, p.end, c.stations)
-        spans = rota.outside_hours(c.db, p.start, p.end, c.stations)
+        spans = rota.outside_hours(c.db, p.start, p.end, c.stations, until=datetime.now())  # not the planned rest
         cal = c.calendar
         run.facts["rota_cover"] = [CoverFact(x.matter_id, x.origin, c.local(x.at) or x.at, x.receipt_no, x.matter_name,
                                              x.cover_name, x.handed_by, x.note) for x in covers]
