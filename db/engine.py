@@ -191,6 +191,8 @@ def _check_sqlite_file(path: Path) -> bytes | None:
             rows, tables = precheck.collect(path)
         except (sqlite3.DatabaseError, keys.dbapi().DatabaseError) as e:
             raise _open_error(path, e) from e
+        except MemoryError as e:  # a damaged b-tree cell can claim a huge record (SQLITE_NOMEM)
+            raise DatabaseCorrupt(str(path), "out of memory reading a damaged page") from e
         if rows != [("ok",)]:
             raise DatabaseCorrupt(str(path), "; ".join(r[0] for r in rows[:5]))
         if tables and "alembic_version" not in tables:

@@ -221,3 +221,22 @@ def export_report_excel(report: Report, path: str | Path) -> Path:
     from desktop.documents import report_docs
 
     return report_docs.write_excel(report, path)
+
+
+# ------------------------------------------------------------------ rota
+
+def rota_sheet_document(db: Database, any_day: date, font: fonts.Font | None = None) -> Document:
+    """The weekly 值班表 of the week holding ``any_day`` (A4 landscape)."""
+    from desktop.documents import rota_docs
+    from desktop.services import rota
+
+    w = rota.week(db, any_day)
+    st = _station(db)
+    rows = [(window, [w.cell_lines(window, d) for d in w.days]) for window in w.windows]
+    info = rota_docs.RotaSheetInfo(
+        station_name=st.name, station_phone=st.phone or "", monday=w.monday, days=w.days,
+        working=[w.working[d] for d in w.days], rows=rows,
+        pairs=[(a.name, a.window, a.a_name, a.b_name) for a in w.areas],
+        away=[f"{a.worker_name} {a.reason_label} {a.span}，{a.cover_name}代岗" for a in w.absences],
+        office=rota.OFFICE_LABEL, printed_on=date.today())
+    return rota_docs.rota_sheet(info, font or fonts.resolve())

@@ -11,10 +11,14 @@ from db.models.counter import (
     Rectification,
 )
 from db.models.residents import Household, Resident, ResidentTag
+from db.models.rota import Absence, ServiceArea, Shift
 from db.models.sync import SyncBundle, SyncConflict, SyncDuplicate, SyncPeer
 from db.models.volunteers import Assignment, Need, NeedEvent, Skill, Volunteer
 
 __all__ = [
+    "Absence",
+    "ServiceArea",
+    "Shift",
     "Account",
     "Assignment",
     "AuditLog",

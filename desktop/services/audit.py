@@ -86,6 +86,12 @@ ACTIONS = {
     "sync_peer_trust": "信任对方站点",
     "sync_peer_revoke": "撤销信任",
     "sync_conflict_resolve": "处理数据冲突",
+    "rota_area_save": "修改AB岗",
+    "rota_shift_save": "排班",
+    "rota_shift_delete": "删除班次",
+    "rota_week_copy": "复制一周排班",
+    "rota_absence_mark": "登记离岗",
+    "rota_absence_cancel": "撤销离岗登记",
 }
 
 # What a log line is about (``target_type``): the kinds services name, and for
@@ -95,6 +101,7 @@ TARGETS = {
     "account": "账户", "accounts": "账户", "station": "站点", "resident": "居民", "household": "户", "matter": "事项",
     "matter_type": "事项类型", "notice": "一次性告知", "certificate": "证明", "certificate_type": "证明类型",
     "volunteer": "志愿者", "need": "服务需求", "assignment": "派单",
+    "service_area": "AB岗片区", "shift": "班次", "absence": "离岗登记",
 }
 
 

@@ -64,6 +64,7 @@ EVENT_KINDS = {
     "rate": "评价",
     "note": "备注",
     "callback": "整改回访",
+    "cover": "AB岗代岗",
 }
 # 国办发〔2019〕51号: five levels; 2 and 1 are bad reviews.
 RATINGS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
@@ -335,19 +336,25 @@ def accept(db: Database, actor: Actor, resident_id: uuid.UUID, matter_type_id: u
         if missing:
             raise MissingMaterials(missing)
         now = utcnow()
+        from desktop.services import rota  # (rota reads the counter's rows)
+
+        away = rota.cover_for(s, t.category, now)  # A岗 away: the matter goes to the cover
+        handler = (away.cover_id, away.cover_name) if away else (actor.account_id, actor.display_name)
         receipt = _next_number(s, Matter.receipt_no, f"{st.code}-{today:%Y%m%d}-")
         promised = cal.add_working_days(today, t.promised_days)
         m = Matter(
             receipt_no=receipt, resident_id=r.id, matter_type_id=t.id, matter_name=t.name,
             category=t.category, channel=channel, status="done" if t.mode == "inform" else "accepted",
-            accepted_at=now, promised_date=promised, handler_id=actor.account_id,
-            handler_name=actor.display_name, accepted_by=actor.display_name,
+            accepted_at=now, promised_date=promised, handler_id=handler[0],
+            handler_name=handler[1], accepted_by=actor.display_name,
             materials=[x for x in names if x in received], note=note or None,
         )
         s.add(m)
         s.flush()
         s.add(MatterEvent(matter_id=m.id, at=now, kind="accept", actor_id=actor.account_id,
                           actor_name=actor.display_name, note=note or None))
+        if away is not None:
+            add_event(s, m.id, "cover", actor, note=rota.cover_note(away), target=away.cover_name, at=now)
         audit.record(s, "matter_accept", actor, target_type="matter", target_id=m.id)
         return Accepted(m.id, receipt, promised)
 
@@ -373,6 +380,15 @@ def record_notice(db: Database, actor: Actor, matter_type_id: uuid.UUID, residen
 
 
 # ------------------------------------------------------------------ tracking
+
+def add_event(s: Session, matter_id: uuid.UUID, kind: str, actor: Actor, note: str | None = None,
+              target: str | None = None, at: datetime | None = None) -> MatterEvent:
+    """One line of a matter's history (``EVENT_KINDS``), in the caller's transaction."""
+    e = MatterEvent(matter_id=matter_id, at=at or utcnow(), kind=kind, actor_id=actor.account_id,
+                    actor_name=actor.display_name, note=note or None, target=target or None)
+    s.add(e)
+    return e
+
 
 def _live_matter(s: Session, matter_id: uuid.UUID) -> Matter:
     m = s.get(Matter, matter_id)
@@ -532,6 +548,11 @@ class MatterRow:
 
     def overdue(self, today: date) -> bool:
         return self.status in OPEN_STATUSES and self.promised_date < today
+
+
+def matter_rows(s: Session, q: Select[Matter]) -> list[MatterRow]:
+    """Board rows for a ``select(Matter)`` query (the resident's name joined)."""
+    return _rows(s, q)
 
 
 def _rows(s: Session, q: Select[Matter]) -> list[MatterRow]:

@@ -10,6 +10,7 @@ from .certificates import CertificatesSection
 from .comparison import ComparisonSection
 from .counter import CounterSection
 from .residents import ResidentsSection
+from .rota import RotaSection
 from .satisfaction import SatisfactionSection
 from .volunteers import VolunteersSection
 
@@ -20,6 +21,7 @@ SECTIONS: list[ReportSection] = [
     CertificatesSection(),
     VolunteersSection(),
     ResidentsSection(),
+    RotaSection(),
     ComparisonSection(),
 ]
 

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.errors import ValidationError
-from desktop.services import counter, workdays
+from desktop.services import counter, rota, workdays
 from desktop.services.counter import Material, MatterRow, MatterTypeView, MissingMaterials
 from desktop.services.search import ResidentIndex
 from desktop.settings import Settings
@@ -67,6 +67,7 @@ class MatterModel(QAbstractTableModel):
         super().__init__()
         self.rows: list[MatterRow] = []
         self.today = date.today()
+        self.cover: dict[uuid.UUID, str] = {}  # matter → why its handler is away (AB岗: this desk covers)
 
     def set_rows(self, rows: list[MatterRow], today: date) -> None:
         self.beginResetModel()
@@ -93,12 +94,15 @@ class MatterModel(QAbstractTableModel):
             if r.rating is not None:
                 status += f" · {counter.RATINGS[r.rating]}"
             return [r.receipt_no, r.resident_name, r.matter_name, counter.CHANNELS.get(r.channel, r.channel),
-                    status, fmt_datetime(r.accepted_at), fmt_date(r.promised_date), r.handler_name][idx.column()]
+                    status, fmt_datetime(r.accepted_at), fmt_date(r.promised_date),
+                    r.handler_name + (f"（{self.cover[r.id]}·我代岗）" if r.id in self.cover else "")][idx.column()]
         if role == Qt.ItemDataRole.BackgroundRole:
             if r.overdue(self.today):
                 return OVERDUE_BG
             if r.status in counter.OPEN_STATUSES and r.promised_date == self.today:
                 return DUE_BG
+        if role == Qt.ItemDataRole.ToolTipRole and r.id in self.cover:
+            return f"AB岗代岗：{r.handler_name}{self.cover[r.id]}，由你代为办理"
         if role == Qt.ItemDataRole.ToolTipRole and r.overdue(self.today):
             return f"已超过承诺日期 {fmt_date(r.promised_date)}"
         return None
@@ -149,6 +153,9 @@ class CounterPage(Page):
         top.addWidget(self.notice_btn)
         top.addWidget(self.catalogue_btn)
         self.layout_.addLayout(top)
+        self.duty = QLabel()  # 今日值班 (AB岗 and the rota)
+        self.duty.setWordWrap(True)
+        self.layout_.addWidget(self.duty)
         self.stats = QLabel()
         self.stats.setObjectName("hint")
         self.layout_.addWidget(self.stats)
@@ -196,6 +203,19 @@ class CounterPage(Page):
             return b, counter.recent(db, 200), rects
 
         self.worker.run(load, self._show, lambda e: show_error(self, e))
+        self.worker.run(lambda: (rota.duty(db).line(), rota.cover_rows(db, actor.account_id)), self._show_cover,
+                        lambda e: show_error(self, e))
+
+    def _show_cover(self, result: tuple[str, list[rota.CoverRow]]) -> None:
+        """今日值班, and the matters of colleagues this desk covers on 我的 (after ``_show``)."""
+        line, cover = result
+        self.duty.setText(line)
+        mine = self.models["mine"]
+        extra = [c.row for c in cover if c.row.id not in {r.id for r in mine.rows}]
+        mine.cover = {c.row.id: c.reason for c in cover}
+        mine.set_rows(mine.rows + extra, mine.today)
+        if cover:
+            self.tabs.setTabText(3, f"我的 {mine.rowCount()}（含代岗 {len(cover)}）")
 
     def _show(self, result: tuple[counter.Board, list[MatterRow], list[counter.RectificationView]]) -> None:
         b, recent, rects = result
