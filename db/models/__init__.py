@@ -10,6 +10,7 @@ from db.models.counter import (
     NoticeLog,
     Rectification,
 )
+from db.models.proxy import ProxyAgent, ProxyCase
 from db.models.residents import Household, Resident, ResidentTag
 from db.models.sync import SyncBundle, SyncConflict, SyncDuplicate, SyncPeer
 from db.models.volunteers import Assignment, Need, NeedEvent, Skill, Volunteer
@@ -29,6 +30,8 @@ __all__ = [
     "Need",
     "NeedEvent",
     "NoticeLog",
+    "ProxyAgent",
+    "ProxyCase",
     "Rectification",
     "SealLog",
     "Skill",
