@@ -218,3 +218,27 @@ def test_agent_form_is_checked(desk):
         proxy.save_agent(db, admin, AgentForm(name="陈代办", village_group="第三村民小组"))
     proxy.save_agent(db, admin, AgentForm(name="陈代办", village_group="第三村民小组", phone="0552-1234567", id=agent))
     assert [(a.name, a.phone, a.active) for a in proxy.agents(db)] == [("陈代办", "0552-1234567", True)]
+
+
+def test_demo_station_has_agents_and_a_month_of_proxy_matters(sqlite_db):
+    from desktop.services import demo
+
+    demo.create_demo_station(sqlite_db, n_residents=2000, seed=7)
+    db = sqlite_db
+    agents = proxy.agents(db)
+    assert len(agents) >= 6 and any(not a.active for a in agents)
+    assert {a.village_group for a in agents} >= {"第一网格", "第六网格"}
+    everything = proxy.recent_cases(db, days=40)
+    steps = {c.step for c in everything}
+    assert len(everything) >= 40 and steps == set(proxy.ORDER)  # matters at every step
+    with db.session() as s:
+        receipts = list(s.scalars(select(Matter.receipt_no)))
+        assert len(receipts) == len(set(receipts))
+    for c in everything:  # each step after the one before, the counter matter in step with it
+        times = [t for t in (c.received_at, c.forwarded_at, c.result_at, c.handed_back_at) if t is not None]
+        assert times == sorted(times) and len(times) == proxy.ORDER.index(c.step) + 1
+        m = counter.get(db, c.matter_id)
+        assert m.channel == "proxy" and (m.status == "done") == (c.step == "handed_back")
+    today = date.today()
+    led = proxy.ledger(db, *proxy.month_range(today.year, today.month))
+    assert led.registered > 0
