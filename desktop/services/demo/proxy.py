@@ -127,7 +127,7 @@ def fill_proxy(db: Database, *, n_cases: int = 45, seed: int = 1, today: date | 
             "result": result if status == "done" else None, "closed_at": stamps[2] if status == "done" else None,
             "rating": None,
         })
-        ev = [("accept", at, f"代办员{agent['name']}代为申请", None)]
+        ev: list[tuple[str, datetime, str | None, str | None]] = [("accept", at, f"代办员{agent['name']}代为申请", None)]
         if len(stamps) >= 1:
             ev.append(("transfer", stamps[0], f"代办员{agent['name']}转交", dest))
         if len(stamps) >= 2:

@@ -236,9 +236,11 @@ class ProxyPage(Page):
             paperwork.proxy_slip_document(db, c.id)  # refused here (no originals) before a preview opens
             return True
 
-        self.worker.op(build, lambda _ok: show_preview(
-            self, "委托代办原件交接单", lambda layout: paperwork.proxy_slip_document(db, c.id, layout),
-            layouts=("A4", "A5"), suggested_name=f"代办交接单-{c.receipt_no}.pdf"), busy=[self.slip_btn], parent=self)
+        def preview(_ok: object) -> None:
+            show_preview(self, "委托代办原件交接单", lambda layout: paperwork.proxy_slip_document(db, c.id, layout),
+                         layouts=("A4", "A5"), suggested_name=f"代办交接单-{c.receipt_no}.pdf")
+
+        self.worker.op(build, preview, busy=[self.slip_btn], parent=self)
 
     def edit_agent(self, agent: proxy.AgentRow | None) -> None:
         if not self.actor.at_least("supervisor"):
@@ -272,9 +274,17 @@ class ProxyPage(Page):
             if not path:
                 return
         db = self.db
-        self.worker.op(lambda: paperwork.export_proxy_ledger(db, path, start, end, proxy.own_station(db)),
-                       lambda _r: files.show_saved(self, "已导出", f"已导出 {start:%Y年%m月} 的代办台账到：\n{path}", path),
+        def saved(_r: object) -> None:
+            files.show_saved(self, "已导出", f"已导出 {start:%Y年%m月} 的代办台账到：\n{path}", path)
+
+        self.worker.op(lambda: paperwork.export_proxy_ledger(db, path, start, end, proxy.own_station(db)), saved,
                        busy=[self.export_btn], parent=self)
+
+
+def _placeholder(box: QComboBox, text: str) -> None:
+    edit = box.lineEdit()
+    if edit is not None:
+        edit.setPlaceholderText(text)
 
 
 class RegisterDialog(QDialog):
@@ -304,7 +314,7 @@ class RegisterDialog(QDialog):
         self.matter = QComboBox()
         self.matter.setEditable(True)
         self.matter.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.matter.lineEdit().setPlaceholderText("输入事项名称查找")
+        _placeholder(self.matter, "输入事项名称查找")
         self.errors.add("matter", "代办事项", self.matter)
         self.originals = QTableWidget(0, 2)
         self.originals.setHorizontalHeaderLabels(["原件名称", "份数"])
@@ -350,8 +360,9 @@ class RegisterDialog(QDialog):
         self.matter.setCurrentIndex(-1)
         self.matter.blockSignals(False)
         comp = self.matter.completer()
-        comp.setFilterMode(Qt.MatchFlag.MatchContains)
-        comp.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        if comp is not None:  # typing part of a name finds it anywhere in the name
+            comp.setFilterMode(Qt.MatchFlag.MatchContains)
+            comp.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.matter.currentIndexChanged.connect(lambda _i: self._fill_originals())
         self.ok.setEnabled(True)
 
@@ -370,8 +381,10 @@ class RegisterDialog(QDialog):
         spin.setValue(count)
         self.originals.setCellWidget(r, 1, spin)
         if edit:
+            item = self.originals.item(r, 0)
             self.originals.setCurrentCell(r, 0)
-            self.originals.editItem(self.originals.item(r, 0))
+            if item is not None:
+                self.originals.editItem(item)
 
     def items(self) -> list[proxy.Original]:
         out = []
@@ -424,7 +437,7 @@ class StepDialog(QDialog):
             self.to.setEditable(True)
             self.to.addItems(DESTINATIONS)
             self.to.setCurrentText("")
-            self.to.lineEdit().setPlaceholderText("转交到哪个部门或窗口")
+            _placeholder(self.to, "转交到哪个部门或窗口")
             self.errors.add("to", "转交去向", self.to)
         elif self.kind == "result":
             self.result_edit = QPlainTextEdit()
@@ -461,7 +474,9 @@ class StepDialog(QDialog):
     def _at(self) -> datetime | None:
         if abs(self.when.dateTime().secsTo(self.opened)) < 60:
             return None  # left at now: stamped when saved
-        return to_utc(self.when.dateTime().toPython().replace(second=0, microsecond=0))
+        picked = self.when.dateTime().toPython()
+        assert isinstance(picked, datetime)
+        return to_utc(picked.replace(second=0, microsecond=0))
 
     def submit(self) -> None:
         p, cid, at = self.page, self.detail.row.id, self._at()
@@ -497,7 +512,7 @@ class AgentDialog(QDialog):
         self.group.setEditable(True)
         self.group.addItems(sorted({a.village_group for a in page.agent_rows}))
         self.group.setCurrentText(agent.village_group if agent else "")
-        self.group.lineEdit().setPlaceholderText("如：第三村民小组（社区填网格）")
+        _placeholder(self.group, "如：第三村民小组（社区填网格）")
         self.errors.add("village_group", "负责的村民小组", self.group)
         self.phone = QLineEdit(agent.phone if agent else "")
         self.phone.setMaxLength(32)
