@@ -77,6 +77,35 @@ class AgentRow:
     open_cases: int
 
 
+CN_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九十", 1)}
+
+
+def group_key(name: str) -> tuple[int, str]:
+    """第二村民小组 before 第十一村民小组: village groups and grids in the
+    order of their numbers (Chinese or Arabic), the rest after them."""
+    digits = ""
+    for ch in name.removeprefix("第"):
+        if ch.isdigit():
+            digits += ch
+        elif ch in CN_NUMERALS:
+            digits += "," + str(CN_NUMERALS[ch])
+        else:
+            break
+    if not digits:
+        return (10_000, name)
+    if "," not in digits:
+        return (int(digits), name)
+    parts = [int(x) for x in digits.split(",") if x]  # 十一 → 10, 1; 二十 → 2, 10; 二十三 → 2, 10, 3
+    n, cur = 0, 0
+    for x in parts:
+        if x == 10:
+            n += (cur or 1) * 10
+            cur = 0
+        else:
+            cur = x
+    return (n + cur, name)
+
+
 def _clean(text: str, limit: int, label: str, field_name: str) -> str:
     text = " ".join((text or "").split())
     if len(text) > limit:
@@ -122,12 +151,12 @@ def agents(db: Database, include_inactive: bool = True) -> list[AgentRow]:
     with db.session() as s:
         open_by = dict(s.execute(select(ProxyCase.agent_id, func.count()).where(
             ProxyCase.deleted.is_(False), ProxyCase.step != "handed_back").group_by(ProxyCase.agent_id)).all())
-        q = select(ProxyAgent).where(ProxyAgent.deleted.is_(False)).order_by(
-            ProxyAgent.village_group, ProxyAgent.name)
+        q = select(ProxyAgent).where(ProxyAgent.deleted.is_(False))
         if not include_inactive:
             q = q.where(ProxyAgent.active.is_(True))
-        return [AgentRow(a.id, a.name, a.village_group, a.phone or "", a.active, a.note or "", open_by.get(a.id, 0))
+        rows = [AgentRow(a.id, a.name, a.village_group, a.phone or "", a.active, a.note or "", open_by.get(a.id, 0))
                 for a in s.scalars(q)]
+    return sorted(rows, key=lambda a: (group_key(a.village_group), not a.active, a.name))
 
 
 # ------------------------------------------------------------------ registering
@@ -499,7 +528,7 @@ def ledger(db: Database, start: date, end: date, origins: tuple[str, ...] | None
         names = {a.id: (a.name, a.village_group) for a in s.scalars(
             select(ProxyAgent).where(ProxyAgent.id.in_(list(per))))} if per else {}
     rows = sorted((AgentFigures(aid, *names.get(aid, ("（未知）", "")), **v) for aid, v in per.items()),
-                  key=lambda r: (r.village_group, r.agent_name, str(r.agent_id)))
+                  key=lambda r: (group_key(r.village_group), r.agent_name, str(r.agent_id)))
     return Ledger(start, end, totals["registered"], totals["handled"], totals["replied"], rows)
 
 

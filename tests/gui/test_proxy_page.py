@@ -67,7 +67,7 @@ def test_register_step_and_print(qtbot, gui, station_db, monkeypatch, no_modal_b
     qtbot.waitUntil(lambda: gui.worker.pending == 0 and page.case_table.rowCount() == 1)
     assert _count(db, ProxyCase) == 1 and _count(db, Matter) == 1
     assert "已登记代办" in page.note.text()
-    assert page.case_table.item(0, 6).text() == "已收件" and page.step_btn.text() == "登记转交…"
+    assert page.case_table.item(0, 7).text() == "已收件" and page.step_btn.text() == "登记转交…"
     _shot(win, "proxy-page")
 
     steps = iter([("to", "镇便民服务中心"), ("result", "居住证已制好，代办员领回"), ("back", "")])
@@ -93,13 +93,13 @@ def test_register_step_and_print(qtbot, gui, station_db, monkeypatch, no_modal_b
     for label in ("已转交", "结果已取回"):
         page.case_table.setCurrentCell(0, 0)
         page.next_step()
-        qtbot.waitUntil(lambda label=label: gui.worker.pending == 0 and page.case_table.item(0, 6).text() == label)
+        qtbot.waitUntil(lambda label=label: gui.worker.pending == 0 and page.case_table.item(0, 7).text() == label)
     page.case_table.setCurrentCell(0, 0)
     page.next_step()
     qtbot.waitUntil(lambda: gui.worker.pending == 0 and page.case_table.rowCount() == 0)  # done: off the open list
     page.show_done.setChecked(True)
     qtbot.waitUntil(lambda: gui.worker.pending == 0 and page.case_table.rowCount() == 1)
-    assert page.case_table.item(0, 6).text() == "已交还居民" and not page.step_btn.isEnabled()
+    assert page.case_table.item(0, 7).text() == "已交还居民" and not page.step_btn.isEnabled()
     d = proxy.open_cases(db) + proxy.recent_cases(db)
     assert [c.step for c in d] == ["handed_back"]
     assert counter.get(db, d[0].matter_id).status == "done"

@@ -242,3 +242,9 @@ def test_demo_station_has_agents_and_a_month_of_proxy_matters(sqlite_db):
     today = date.today()
     led = proxy.ledger(db, *proxy.month_range(today.year, today.month))
     assert led.registered > 0
+
+
+def test_groups_sort_by_their_number():
+    names = ["第十一村民小组", "第二网格", "第一网格", "东片", "第10组", "第二十三村民小组", "第三网格"]
+    assert sorted(names, key=proxy.group_key) == ["第一网格", "第二网格", "第三网格", "第10组", "第十一村民小组",
+                                                  "第二十三村民小组", "东片"]

@@ -43,6 +43,7 @@ from desktop.ui.widgets import (
     FormErrors,
     dialog_buttons,
     fill_table,
+    fmt_date,
     fmt_datetime,
     hint,
     primary,
@@ -86,8 +87,8 @@ class ProxyPage(Page):
         row.addStretch(1)
         row.addWidget(self.show_done)
         cl.addLayout(row)
-        self.case_table = simple_table(["回执编号", "委托人", "事项", "代办员", "村民小组", "收件时间", "当前状态", "下一步",
-                                        "转交去向"], 2)
+        self.case_table = simple_table(["回执编号", "委托人", "事项", "代办员", "村民小组/网格", "收件时间", "承诺办结",
+                                        "当前状态", "下一步", "转交去向"], 2)
         self.case_table.cellDoubleClicked.connect(lambda _r, _c: self.next_step())
         self.case_table.currentCellChanged.connect(lambda *_a: self._update_step_button())
         cl.addWidget(self.case_table, 1)
@@ -109,7 +110,7 @@ class ProxyPage(Page):
             arow.addWidget(b)
         arow.addStretch(1)
         al.addLayout(arow)
-        self.agent_table = simple_table(["村民小组", "代办员", "联系电话", "状态", "在办件数", "备注"], 5)
+        self.agent_table = simple_table(["村民小组/网格", "代办员", "联系电话", "状态", "在办件数", "备注"], 5)
         self.agent_table.cellDoubleClicked.connect(lambda _r, _c: self.edit_agent(self._agent()))
         al.addWidget(self.agent_table, 1)
         al.addWidget(hint("每个村民小组（社区按网格）一般有 1–2 名代办员，免费为行动不便或外出的居民跑腿办事。"))
@@ -132,7 +133,7 @@ class ProxyPage(Page):
         self.figures = QLabel()
         scaled(self.figures, 2, bold=True)
         ll.addWidget(self.figures)
-        self.ledger_table = simple_table(["村民小组", "代办员", "登记", "办理", "回复"], 1)
+        self.ledger_table = simple_table(["村民小组/网格", "代办员", "登记", "办理", "回复"], 1)
         ll.addWidget(self.ledger_table, 1)
         ll.addWidget(hint("登记＝本月收件的代办；办理＝本月取回办理结果的；回复＝本月把结果和原件交还居民的。"
                           "只统计本站的代办。"))
@@ -161,7 +162,8 @@ class ProxyPage(Page):
         kept = self.cases[r].id if 0 <= r < len(self.cases) else None
         self.cases, self.agent_rows = result
         fill_table(self.case_table, [[c.receipt_no, c.resident_name, c.matter_name, c.agent_name, c.village_group,
-                                      fmt_datetime(c.received_at), c.step_label, c.next_action or "—",
+                                      fmt_datetime(c.received_at), fmt_date(c.promised_date), c.step_label,
+                                      c.next_action or "—",
                                       c.forwarded_to] for c in self.cases])
         fill_table(self.agent_table, [[a.village_group, a.name, a.phone, "在岗" if a.active else "已停用",
                                        str(a.open_cases), a.note] for a in self.agent_rows])
@@ -468,8 +470,9 @@ class StepDialog(QDialog):
         self.when.setCalendarPopup(True)
         self.errors.add("at", "发生时间", self.when, "默认是现在；代办员事后来报的，改成实际时间。")
         lay.addLayout(form)
+        lay.addStretch(1)
         self.ok = dialog_buttons(self, d.row.next_action, self.submit)
-        self.resize(620, 360)
+        self.resize(640, 300)
 
     def _at(self) -> datetime | None:
         if abs(self.when.dateTime().secsTo(self.opened)) < 60:
