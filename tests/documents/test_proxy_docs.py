@@ -2,8 +2,6 @@
 lines) and the 代办台账 workbook, whose agent names stay text."""
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import date
 
 import openpyxl
@@ -16,6 +14,7 @@ from desktop.services.counter import MatterTypeView
 from desktop.services.idnumbers import make_ric
 from desktop.services.proxy import AgentForm, Original, ProxyForm
 from desktop.services.residents import ResidentForm
+from tests.documents.test_counter_docs import _pdftext
 from tests.documents.test_formula_injection import HOSTILE, assert_no_formulas
 
 FULL_ID = make_ric("340304", date(1940, 3, 5), 22)
@@ -34,21 +33,13 @@ def case(sqlite_db):
     return db, admin, rid, agent, reg, t
 
 
-def _text(data: bytes, tmp_path) -> str:
-    if not shutil.which("pdftotext"):
-        pytest.skip("poppler-utils not installed")
-    p = tmp_path / "x.pdf"
-    p.write_bytes(data)
-    return subprocess.run(["pdftotext", "-layout", str(p), "-"], capture_output=True, text=True, check=True).stdout
-
-
 @pytest.mark.parametrize("layout", ["A4", "A5"])
 def test_slip_carries_the_matter_originals_and_signature_lines(case, layout, tmp_path):
     db, admin, _, _, reg, t = case
     font = fonts.resolve()
     doc = paperwork.proxy_slip_document(db, reg.case_id, layout, font)
     assert len(doc.pages) == 1
-    text = "".join(_text(pdf.render(doc, font), tmp_path).split())
+    text = "".join(_pdftext(pdf.render(doc, font), tmp_path).split())
     for needle in ("委托代办原件交接单", reg.receipt_no, "王秀英", t.name, "户口簿", "第三村民小组", "委托人签字",
                    "代办员签字", "□已退还□未退还", "前进村党群服务中心", "0552-3123456"):
         assert needle in text, needle
@@ -59,7 +50,7 @@ def test_slip_carries_the_matter_originals_and_signature_lines(case, layout, tmp
     proxy.result_back(db, admin, reg.case_id, "已办好")
     n = len(t.required_materials) + 1
     proxy.hand_back(db, admin, reg.case_id, [True] * (n - 1) + [False], note="户口簿由派出所留存核对")
-    text = "".join(_text(pdf.render(paperwork.proxy_slip_document(db, reg.case_id, layout, font), font), tmp_path).split())
+    text = "".join(_pdftext(pdf.render(paperwork.proxy_slip_document(db, reg.case_id, layout, font), font), tmp_path).split())
     assert "未退还" in text and "已退还" in text and "镇便民服务中心" in text and "□已退还" not in text
 
 
@@ -71,7 +62,7 @@ def test_no_slip_for_a_matter_without_originals(case):
         paperwork.proxy_slip_document(db, bare)
 
 
-def test_ledger_workbook_keeps_agent_names_as_text(case, tmp_path):
+def test_ledger_workbook_keeps_agent_names_as_pdftext(case, tmp_path):
     db, _, _, _, reg, _ = case
     today = date.today()
     start, end = proxy.month_range(today.year, today.month)
