@@ -159,6 +159,19 @@ def agents(db: Database, include_inactive: bool = True) -> list[AgentRow]:
     return sorted(rows, key=lambda a: (group_key(a.village_group), not a.active, a.name))
 
 
+def agent_for(db: Database, resident_id: uuid.UUID) -> uuid.UUID | None:
+    """The active agent serving the resident's 村民小组 (or, in a community,
+    网格), the one with the fewest open matters; None when there is none."""
+    with db.session() as s:
+        r = s.get(Resident, resident_id)
+        groups = [g for g in ((r.village_group, r.grid) if r else ()) if g]
+    for g in groups:
+        serving = [a for a in agents(db, include_inactive=False) if a.village_group == g]
+        if serving:
+            return min(serving, key=lambda a: (a.open_cases, a.name)).id
+    return None
+
+
 # ------------------------------------------------------------------ registering
 
 @dataclass(frozen=True)

@@ -248,3 +248,16 @@ def test_groups_sort_by_their_number():
     names = ["第十一村民小组", "第二网格", "第一网格", "东片", "第10组", "第二十三村民小组", "第三网格"]
     assert sorted(names, key=proxy.group_key) == ["第一网格", "第二网格", "第三网格", "第10组", "第十一村民小组",
                                                   "第二十三村民小组", "东片"]
+
+
+def test_the_agent_of_the_residents_group_is_suggested(desk):
+    db, admin, actor, rid, agent = desk
+    other = proxy.save_agent(db, admin, AgentForm(name="周代办", village_group="第一网格"))
+    assert proxy.agent_for(db, rid) is None  # no group or grid on record
+    residents.update(db, admin, rid, ResidentForm(name="王秀英", doc_number="", grid="第一网格"))
+    assert proxy.agent_for(db, rid) == other
+    residents.update(db, admin, rid, ResidentForm(name="王秀英", doc_number="", grid="第一网格",
+                                                  village_group="第三村民小组"))
+    assert proxy.agent_for(db, rid) == agent  # the village group first
+    proxy.save_agent(db, admin, AgentForm(name="陈代办", village_group="第三村民小组", active=False, id=agent))
+    assert proxy.agent_for(db, rid) == other

@@ -304,6 +304,7 @@ class RegisterDialog(QDialog):
         left = QVBoxLayout()
         left.addWidget(QLabel("委托人（居民）"))
         self.picker = ResidentPicker(page._index(), worker=page.worker)
+        self.picker.picked.connect(self._suggest_agent)
         left.addWidget(self.picker, 1)
         lay.addLayout(left, 1)
         form = QFormLayout()
@@ -351,6 +352,19 @@ class RegisterDialog(QDialog):
         self.resize(1000, 600)
         db = page.db
         page.worker.run(lambda: counter.catalogue_by_use(db), self._catalogue, lambda e: show_error(self, e))
+
+    def _suggest_agent(self, rid: uuid.UUID | None) -> None:
+        """Pre-select the agent of the resident's village group (or grid)."""
+        if rid is None:
+            return
+        db = self.page.db
+
+        def chosen(agent_id: uuid.UUID | None) -> None:
+            i = self.agent.findData(agent_id) if agent_id is not None else -1
+            if i >= 0 and self.picker.resident_id == rid:
+                self.agent.setCurrentIndex(i)
+
+        self.page.worker.run(lambda: proxy.agent_for(db, rid), chosen)
 
     def _catalogue(self, items: list[counter.MatterTypeView]) -> None:
         # 代办 matters first: they are what agents bring
