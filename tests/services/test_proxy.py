@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from db.clock import utcnow
 from db.errors import PermissionDenied, ValidationError
-from db.localtime import to_utc
+from db.localtime import to_local, to_utc
 from db.models import Matter, MatterEvent, ProxyCase
 from desktop.services import accounts, counter, proxy, residents
 from desktop.services.counter import MatterTypeView
@@ -237,6 +237,7 @@ def test_demo_station_has_agents_and_a_month_of_proxy_matters(sqlite_db):
     for c in everything:  # each step after the one before, the counter matter in step with it
         times = [t for t in (c.received_at, c.forwarded_at, c.result_at, c.handed_back_at) if t is not None]
         assert times == sorted(times) and len(times) == proxy.ORDER.index(c.step) + 1
+        assert all(8 <= to_local(t).hour < 18 for t in times)  # in office hours, not at 3 a.m.
         m = counter.get(db, c.matter_id)
         assert m.channel == "proxy" and (m.status == "done") == (c.step == "handed_back")
     today = date.today()

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from db.clock import new_id, utcnow
 from db.engine import Database
-from db.localtime import local_date, to_utc
+from db.localtime import local_date, to_local, to_utc
 from db.models import Account, Matter, MatterEvent, ProxyAgent, ProxyCase, Resident, ResidentTag
 from db.writes import bulk_insert
 from desktop.services import accounts, counter, workdays
@@ -35,6 +35,26 @@ def _name(r: random.Random) -> str:
     surname = r.choices([s for s, _ in SURNAMES[:30]], [w for _, w in SURNAMES[:30]])[0]
     pool = GIVEN_MALE if r.random() < 0.5 else GIVEN_FEMALE
     return surname + "".join(r.choice(pool) for _ in range(r.choice((1, 2))))
+
+
+def _office_hours(r: random.Random, after: datetime, stamps: list[datetime], now: datetime) -> list[datetime]:
+    """The steps' times moved into the station's office hours (09:00–17:00
+    local) of their day, each after the one before; those not yet reached
+    by ``now`` are dropped (the matter is not that far yet)."""
+    out: list[datetime] = []
+    prev = after
+    for x in stamps:
+        day = max(local_date(x), local_date(prev))
+        t = to_utc(datetime.combine(day, time(9)) + timedelta(minutes=r.randrange(0, 480)))
+        if t <= prev:
+            t = prev + timedelta(minutes=r.randrange(20, 90))
+            if to_local(t).hour >= 17:  # past closing: the next morning
+                t = to_utc(datetime.combine(local_date(t) + timedelta(days=1), time(9)) + timedelta(minutes=r.randrange(0, 90)))
+        if t > now:
+            break
+        out.append(t)
+        prev = t
+    return out
 
 
 def fill_proxy(db: Database, *, n_cases: int = 45, seed: int = 1, today: date | None = None,
@@ -104,11 +124,11 @@ def fill_proxy(db: Database, *, n_cases: int = 45, seed: int = 1, today: date | 
         fwd = at + timedelta(hours=r.uniform(2, 40))
         res = fwd + timedelta(days=max(1, t.promised_days) * r.uniform(0.4, 1.1))
         back = res + timedelta(hours=r.uniform(3, 48))
-        stamps = [x for x in (fwd, res, back) if x <= now]
-        step = ("received", "forwarded", "result", "handed_back")[len(stamps)]
-        if age_h > 24 * 25 and step != "handed_back" and r.random() < 0.7:  # a month old: mostly back by now
+        if age_h > 24 * 25 and r.random() < 0.7:  # a month old: mostly back by now
             res = min(res, fwd + (now - fwd) * 0.6)
-            stamps, step = [fwd, res, res + (now - res) * r.uniform(0.1, 0.6)], "handed_back"
+            back = min(back, res + (now - res) * r.uniform(0.1, 0.6))
+        stamps = _office_hours(r, at, [fwd, res, back], now)
+        step = ("received", "forwarded", "result", "handed_back")[len(stamps)]
         steps[step] += 1
         mats = [m for m in t.materials if m.required or r.random() < 0.4]
         kept = r.random() < 0.08 and len(mats) > 1
