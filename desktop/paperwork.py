@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from pathlib import Path
 
 from db.engine import Database
 from db.localtime import local_date, to_local
@@ -216,8 +217,8 @@ def proxy_slip_document(db: Database, case_id: uuid.UUID, layout: str = "A4",
     return proxy_docs.handover_slip(info, font or fonts.resolve(), layout)
 
 
-def export_proxy_ledger(db: Database, path, start: date, end: date,  # type: ignore[no-untyped-def]
-                        origins: tuple[str, ...] | None = None):
+def export_proxy_ledger(db: Database, path: str | Path, start: date, end: date,
+                        origins: tuple[str, ...] | None = None) -> Path:
     """The 代办台账 for a period: the figures per agent, and each figure's records."""
     from desktop.documents import sheets
     from desktop.services import proxy

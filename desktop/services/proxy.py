@@ -254,10 +254,11 @@ def register(db: Database, actor: Actor, f: ProxyForm, today: date | None = None
     acc = counter.accept(db, actor, f.resident_id, f.matter_type_id, received, channel="proxy",
                          note=note, today=today)
     with db.session() as s:
+        m = s.get(Matter, acc.matter_id)
+        assert m is not None
         c = ProxyCase(matter_id=acc.matter_id, agent_id=f.agent_id, agent_name=agent_name, village_group=group,
                       originals=[{"name": o.name, "count": o.count, "returned": None} for o in originals],
-                      step="received", received_at=s.get(Matter, acc.matter_id).accepted_at,  # type: ignore[union-attr]
-                      received_by=actor.display_name, note=note or None)
+                      step="received", received_at=m.accepted_at, received_by=actor.display_name, note=note or None)
         s.add(c)
         s.flush()
         audit.record(s, "proxy_register", actor, target_type="proxy_cases", target_id=c.id)

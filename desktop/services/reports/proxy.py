@@ -111,7 +111,7 @@ class ProxySection(ReportSection):
                           drill=lambda o, name: Drill(KIND, "registered", (("origin", o),), f"{name} 代办登记"))])
 
     def fact_preds(self, kind: str, period: Period) -> dict[str, Callable[[Any], bool]]:
-        return _preds(period)  # type: ignore[return-value]
+        return _preds(period)
 
     def records(self, db: Database, report: Report, drill: Drill, facts: list[Any]) -> tuple[list[str], list[list[Any]]]:
         names = _names(db, (f.resident_id for f in facts))

@@ -32,8 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db.engine import Database
 from db.localtime import to_utc
 from desktop.services import counter, proxy
+from desktop.services.context import Actor
 from desktop.services.search import ResidentIndex
 from desktop.ui import files
 from desktop.ui.errors import show_error
@@ -50,6 +52,7 @@ from desktop.ui.widgets import (
     scaled,
     simple_table,
 )
+from desktop.ui.worker import SerialWorker
 
 # Where proxy agents usually take matters (the field stays free text).
 DESTINATIONS = ("镇（街道）便民服务中心", "县（区）政务服务中心", "镇民政办", "镇社保所", "派出所户籍窗口",
@@ -59,8 +62,9 @@ DESTINATIONS = ("镇（街道）便民服务中心", "县（区）政务服务�
 class ProxyPage(Page):
     title = "代办"
 
-    def __init__(self, *args, index: ResidentIndex | None = None, **kw):  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kw)
+    def __init__(self, db: Database, actor: Actor, worker: SerialWorker, parent: QWidget | None = None, *,
+                 index: ResidentIndex | None = None) -> None:
+        super().__init__(db, actor, worker, parent)
         self.index = index
         self.cases: list[proxy.CaseRow] = []
         self.agent_rows: list[proxy.AgentRow] = []
@@ -149,7 +153,7 @@ class ProxyPage(Page):
     def refresh(self) -> None:
         db, done = self.db, self.show_done.isChecked()
 
-        def load():  # type: ignore[no-untyped-def]
+        def load() -> tuple[list[proxy.CaseRow], list[proxy.AgentRow]]:
             rows = proxy.recent_cases(db) if done else proxy.open_cases(db)
             if done:  # the open ones first, then the finished
                 rows = [r for r in rows if r.step != "handed_back"] + [r for r in rows if r.step == "handed_back"]
@@ -157,7 +161,7 @@ class ProxyPage(Page):
 
         self.worker.run(load, self._show, lambda e: show_error(self, e))
 
-    def _show(self, result) -> None:  # type: ignore[no-untyped-def]
+    def _show(self, result: tuple[list[proxy.CaseRow], list[proxy.AgentRow]]) -> None:
         r = self.case_table.currentRow()
         kept = self.cases[r].id if 0 <= r < len(self.cases) else None
         self.cases, self.agent_rows = result
