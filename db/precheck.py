@@ -27,6 +27,10 @@ def check(path: Path) -> tuple[list[tuple[str]], set[str]]:
     try:
         rows = con.execute("PRAGMA quick_check").fetchall()
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except MemoryError as e:
+        # SQLite answers some scribbled pages with SQLITE_NOMEM (a record
+        # length read from garbage), which Python raises as MemoryError.
+        raise sqlite3.DatabaseError("database disk image is malformed (out of memory reading it)") from e
     finally:
         con.close()
     return rows, tables

@@ -203,6 +203,49 @@ def export_volunteer_hours(db: Database, path: str | Path, start: date, end: dat
     ])
 
 
+# ------------------------------------------------------------------ 代办
+
+def proxy_slip_document(db: Database, case_id: uuid.UUID, layout: str = "A4",
+                        font: fonts.Font | None = None) -> Document:
+    """The 代办原件交接单 of a proxy matter (refused when it has no originals)."""
+    from desktop.documents import proxy_docs
+    from desktop.services import proxy
+
+    d = proxy.slip_data(db, case_id)
+    r = d.row
+    st = _station(db)
+    info = proxy_docs.SlipInfo(
+        station_name=st.name, station_phone=st.phone or "", receipt_no=r.receipt_no, matter_name=r.matter_name,
+        resident_name=r.resident_name, resident_doc_masked=d.resident_doc_masked, resident_phone=d.resident_phone,
+        agent_name=r.agent_name, agent_phone=d.agent_phone, village_group=r.village_group, worker_name=d.received_by,
+        originals=[(o.name, o.count, o.returned) for o in d.originals], received_at=to_local(r.received_at),
+        forwarded_to=r.forwarded_to, handed_back_at=to_local(r.handed_back_at) if r.handed_back_at else None,
+        day=date.today())
+    return proxy_docs.handover_slip(info, font or fonts.resolve(), layout)
+
+
+def export_proxy_ledger(db: Database, path: str | Path, start: date, end: date,
+                        origins: tuple[str, ...] | None = None) -> Path:
+    """The 代办台账 for a period: the figures per agent, and each figure's records."""
+    from desktop.documents import sheets
+    from desktop.services import proxy
+
+    led = proxy.ledger(db, start, end, origins)
+    detail = []
+    for key, label in proxy.FIGURES.items():
+        for r in proxy.cases(db, key, start, end, origins):
+            detail.append([label, r.receipt_no, r.resident_name, r.matter_name, r.agent_name, r.village_group,
+                           _local(r.received_at), r.forwarded_to, _local(r.forwarded_at), _local(r.result_at),
+                           _local(r.handed_back_at), r.step_label])
+    return sheets.write_workbook(path, [
+        ("代办台账", ["村民小组", "代办员", "登记", "办理", "回复"],
+         [[a.village_group, a.agent_name, a.registered, a.handled, a.replied] for a in led.by_agent]
+         + [["合计", "", led.registered, led.handled, led.replied]]),
+        ("明细", ["项目", "回执编号", "委托人", "事项", "代办员", "村民小组", "收件时间", "转交去向", "转交时间",
+                "结果取回时间", "交还时间", "当前状态"], detail),
+    ], title=f"代办台账 {start:%Y-%m-%d} 至 {end:%Y-%m-%d}")
+
+
 def report_document(report: Report, font: fonts.Font | None = None) -> Document:
     """The report built by ``services.reports.build`` laid out for print."""
     from desktop.documents import report_docs

@@ -10,6 +10,7 @@ from db.models.counter import (
     NoticeLog,
     Rectification,
 )
+from db.models.proxy import ProxyAgent, ProxyCase
 from db.models.residents import Household, Resident, ResidentTag
 from db.models.rota import Absence, ServiceArea, Shift
 from db.models.sync import SyncBundle, SyncConflict, SyncDuplicate, SyncPeer
@@ -33,6 +34,8 @@ __all__ = [
     "Need",
     "NeedEvent",
     "NoticeLog",
+    "ProxyAgent",
+    "ProxyCase",
     "Rectification",
     "SealLog",
     "Skill",

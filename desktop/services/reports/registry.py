@@ -9,6 +9,7 @@ from .base import ReportSection
 from .certificates import CertificatesSection
 from .comparison import ComparisonSection
 from .counter import CounterSection
+from .proxy import ProxySection
 from .residents import ResidentsSection
 from .rota import RotaSection
 from .satisfaction import SatisfactionSection
@@ -22,6 +23,7 @@ SECTIONS: list[ReportSection] = [
     VolunteersSection(),
     ResidentsSection(),
     RotaSection(),
+    ProxySection(),
     ComparisonSection(),
 ]
 

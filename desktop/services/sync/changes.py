@@ -64,6 +64,7 @@ MAX_TEXT = 20_000  # characters in a Text column: a page of notes, not a file
 
 TABLE_LABELS = {
     "stations": "站点", "matter_types": "事项目录", "certificate_types": "证明目录", "skills": "技能目录",
+    "proxy_agents": "代办员", "proxy_cases": "代办登记",
     "calendar_days": "节假日", "households": "户", "residents": "居民", "resident_tags": "居民标签",
     "matters": "受理事项", "matter_events": "事项办理记录", "matter_ratings": "好差评", "rectifications": "差评整改",
     "notices": "一次性告知", "certificates": "证明", "seal_log": "用印登记", "certificate_refusals": "不予开具记录",
