@@ -10,6 +10,7 @@ from db.models.counter import (
     NoticeLog,
     Rectification,
 )
+from db.models.postings import DeptRequest, Posting, WorkItem
 from db.models.residents import Household, Resident, ResidentTag
 from db.models.sync import SyncBundle, SyncConflict, SyncDuplicate, SyncPeer
 from db.models.volunteers import Assignment, Need, NeedEvent, Skill, Volunteer
@@ -22,6 +23,7 @@ __all__ = [
     "Certificate",
     "CertificateRefusal",
     "CertificateType",
+    "DeptRequest",
     "Matter",
     "MatterEvent",
     "MatterRating",
@@ -29,6 +31,7 @@ __all__ = [
     "Need",
     "NeedEvent",
     "NoticeLog",
+    "Posting",
     "Rectification",
     "SealLog",
     "Skill",
@@ -42,4 +45,5 @@ __all__ = [
     "SyncDuplicate",
     "SyncPeer",
     "Volunteer",
+    "WorkItem",
 ]
