@@ -12,7 +12,7 @@ from desktop.documents.fonts import Font
 from desktop.documents.layout import A3, A4, Builder, Document, cn_date
 
 # (paper, margin, title size, body size): read from a few steps away
-SIZES = {"A4": (A4, 20 * mm, 26.0, 16.0), "A3": (A3, 26 * mm, 38.0, 23.0)}
+SIZES = {"A4": (A4, 20 * mm, 28.0, 18.0), "A3": (A3, 26 * mm, 40.0, 26.0)}
 
 
 @dataclass
@@ -38,8 +38,9 @@ def posting(info: PostingInfo, font: Font, layout: str = "A4") -> Document:
         if not para.strip():
             b.space(size * 0.5)
             continue
-        indent = 0 if para[:1].isdigit() or para.startswith(("【", "一、", "二、", "三、")) else 2 * size
-        b.para(para.strip() if indent == 0 else "\u3000\u3000" + para.strip(), size, leading=1.55)
+        heading = para.startswith(("【", "一、", "二、", "三、"))
+        plain = heading or para[:1].isdigit()
+        b.para(para.strip() if plain else "\u3000\u3000" + para.strip(), size, leading=1.55, bold=heading)
     b.space(size)
     if info.period_days:
         end = info.on_date.toordinal() + info.period_days - 1
@@ -49,8 +50,9 @@ def posting(info: PostingInfo, font: Font, layout: str = "A4") -> Document:
     else:
         b.para(f"公开时间：{cn_date(info.on_date)}至{cn_date(info.off_date)}。"
                f"监督电话：{info.phone or '见窗口公示'}。", size * 0.85, leading=1.55)
-    b.space(size * 1.5)
-    signature(b, info.issuer, info.on_date, size, r=size * 1.6)
+    r = 21 * mm if layout == "A4" else 28 * mm
+    b.space(max(size * 1.5, r - size * 1.2 + 4 * mm))  # the seal circle clear of the text above
+    signature(b, info.issuer, info.on_date, size, r=r)
     return b.finish()
 
 
