@@ -41,6 +41,7 @@ PAGE_SPECS: list[tuple[str, str, str, str, str]] = [
     ("residents", "residents", "ResidentsPage", "居民", "desk"),
     ("certificates", "certificates", "CertificatesPage", "开具证明", "desk"),
     ("volunteers", "volunteers", "VolunteersPage", "志愿服务", "desk"),
+    ("postings", "postings", "PostingsPage", "清单公开", "desk"),
     ("reports", "reports", "ReportsPage", "报表", "supervisor"),
     ("exchange", "exchange", "ExchangePage", "数据交换", "supervisor"),
     ("accounts", "accounts", "AccountsPage", "账户", "supervisor"),
