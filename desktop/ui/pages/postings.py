@@ -454,7 +454,7 @@ class PostingDialog(QDialog):
         self.errors = FormErrors(form)
         self.title_ = QLineEdit()
         self.category = QComboBox()
-        for key, label in postings.CATEGORIES.items():
+        for key in postings.CATEGORIES:
             self.category.addItem(postings.category_label(key) if key != "affairs" else "村（居）务", key)
         self.category.setCurrentIndex(1)
         self.on = _date_edit(postings.today())
