@@ -325,7 +325,7 @@ def import_catalogue(db: Database, actor: Actor, path: str) -> dict[str, int]:
     with db.session() as s:
         existing = list(s.scalars(select(CertificateType).where(
             CertificateType.deleted.is_(False), CertificateType.local.is_(False))))
-        counts = merge_file_rows(s, existing, incoming, keys)
+        counts: dict[str, Any] = merge_file_rows(s, existing, incoming, keys)
         audit.record(s, "certificate_catalogue_import", actor, **counts)
     return counts
 

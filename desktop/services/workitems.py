@@ -136,7 +136,7 @@ def import_catalogue(db: Database, actor: Actor, path: str) -> dict[str, int]:
     with db.session() as s:
         existing = list(s.scalars(select(WorkItem).where(
             WorkItem.deleted.is_(False), WorkItem.local.is_(False), WorkItem.supplement.is_(False))))
-        counts = merge_file_rows(s, existing, incoming, ("name", "aliases", "category", "basis", "source"))
+        counts: dict[str, Any] = merge_file_rows(s, existing, incoming, ("name", "aliases", "category", "basis", "source"))
         audit.record(s, "work_item_import", actor, **counts)
     return counts
 
@@ -167,9 +167,10 @@ def save_item(db: Database, actor: Actor, item_id: uuid.UUID | None, *, kind: st
                          sort=5000 + n, active=True)
             s.add(t)
         else:
-            t = s.get(WorkItem, item_id)
-            if t is None or t.deleted:
+            found = s.get(WorkItem, item_id)
+            if found is None or found.deleted:
                 raise ValidationError("name", "找不到这个清单事项。")
+            t = found
             if not (t.supplement if hub else t.local):
                 raise ValidationError("name", "上级下发的清单事项不能在本站修改，只能启用或停用。")
         t.kind, t.name, t.basis = kind, name, basis

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import paperwork
+from desktop.documents.layout import Document
 from desktop.services import postings, workitems
 from desktop.ui import files
 from desktop.ui.pages.base import Page
@@ -203,7 +205,7 @@ class PostingsPage(Page):
                     return
                 take_on = True
         db, actor = self.db, self.actor
-        kw = {"department": self.department.text(), "content": self.content.toPlainText(),
+        kw: dict[str, Any] = {"department": self.department.text(), "content": self.content.toPlainText(),
               "received_on": _pydate(self.received.date()), "item_id": t.id if t else None,
               "take_on": take_on, "note": note}
 
@@ -235,10 +237,11 @@ class PostingsPage(Page):
         from desktop.ui.printing import show_preview
 
         db = self.db
-        self.worker.op(lambda: paperwork.decline_document(db, request_id),
-                       lambda doc: show_preview(self, "不予承接告知单", lambda _layout: doc,
-                                                suggested_name=f"{doc.title}.pdf"),
-                       busy=[self.notice_btn], parent=self)
+
+        def show(doc: Document) -> None:
+            show_preview(self, "不予承接告知单", lambda _layout: doc, suggested_name=f"{doc.title}.pdf")
+
+        self.worker.op(lambda: paperwork.decline_document(db, request_id), show, busy=[self.notice_btn], parent=self)
 
     def import_lists(self) -> None:
         path = files.open_file(self, "导入工作事项清单", "工作事项清单文件 (*.json)")
@@ -437,7 +440,7 @@ class WorkItemDialog(QDialog):
 
     def submit(self) -> None:
         p = self.page
-        kw = {"kind": self.kind.currentData(), "name": self.name.text(), "basis": self.basis.text(),
+        kw: dict[str, Any] = {"kind": self.kind.currentData(), "name": self.name.text(), "basis": self.basis.text(),
               "aliases": self.aliases.text(), "category": self.category.text()}
         self.errors.submit(p.worker, lambda: workitems.save_item(p.db, p.actor, None, **kw), self,
                            lambda _r: self.accept(), busy=[self.ok])
@@ -484,7 +487,7 @@ class PostingDialog(QDialog):
 
     def submit(self) -> None:
         p = self.page
-        kw = {"title": self.title_.text(), "body": self.body.toPlainText(), "category": self.category.currentData(),
+        kw: dict[str, Any] = {"title": self.title_.text(), "body": self.body.toPlainText(), "category": self.category.currentData(),
               "on_date": _pydate(self.on.date()), "off_date": _pydate(self.off.date()),
               "period_days": self.period.value() or None}
 
