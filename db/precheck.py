@@ -27,6 +27,8 @@ def check(path: Path) -> tuple[list[tuple[str]], set[str]]:
     try:
         rows = con.execute("PRAGMA quick_check").fetchall()
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except MemoryError as e:  # SQLite reports some scribbled b-tree pages as "out of memory"
+        raise sqlite3.DatabaseError(f"quick_check ran out of memory: damaged pages ({e})") from e
     finally:
         con.close()
     return rows, tables
