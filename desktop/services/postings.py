@@ -140,7 +140,8 @@ def _live(s: Session, posting_id: uuid.UUID) -> Posting:
 
 
 def mark_up(db: Database, actor: Actor, posting_id: uuid.UUID) -> None:
-    """Record that the posting went up on the board (now)."""
+    """Record that the posting went up on the board (now). A posting with a
+    公示期 that goes up late comes down that much later."""
     actor.require("desk", "登记张贴")
     with db.session() as s:
         p = _live(s, posting_id)
@@ -149,6 +150,8 @@ def mark_up(db: Database, actor: Actor, posting_id: uuid.UUID) -> None:
         if p.posted_at is not None:
             raise ValidationError("posting", "这份公示已经登记过张贴。")
         p.posted_at, p.posted_by = utcnow(), actor.display_name
+        if p.period_days:  # up later than planned: the 公示期 still runs in full
+            p.off_date = max(p.off_date, local_date(p.posted_at) + timedelta(days=p.period_days))
         audit.record(s, "posting_up", actor, target_type="posting", target_id=p.id)
 
 

@@ -116,3 +116,14 @@ def test_posting_prints_on_a4_and_a3_in_large_type(setup):
     sizes = {op.size for op in a3.pages[0].ops if hasattr(op, "size") and hasattr(op, "text")}
     assert min(sizes) >= 16 and "居务公开" in a4.text
     assert "幸福里社区居民委员会" in a4.text
+
+
+def test_a_late_posting_keeps_its_full_period(setup):
+    db, admin, desk = setup
+    today = postings.today()
+    pid = postings.create(db, admin, title="低保公示", body="x", category="affairs",
+                          on_date=today - timedelta(days=3), period_days=7)
+    assert postings.get(db, pid).off_date == today + timedelta(days=4)
+    postings.mark_up(db, desk, pid)  # three days late
+    p = postings.get(db, pid)
+    assert p.off_date == today + timedelta(days=7) == p.period_end
