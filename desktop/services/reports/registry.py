@@ -9,6 +9,7 @@ from .base import ReportSection
 from .certificates import CertificatesSection
 from .comparison import ComparisonSection
 from .counter import CounterSection
+from .lists import ListsSection
 from .residents import ResidentsSection
 from .satisfaction import SatisfactionSection
 from .volunteers import VolunteersSection
@@ -20,6 +21,7 @@ SECTIONS: list[ReportSection] = [
     CertificatesSection(),
     VolunteersSection(),
     ResidentsSection(),
+    ListsSection(),
     ComparisonSection(),
 ]
 
