@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from db.engine import Database
+from db.errors import ValidationError
 from db.localtime import local_date, to_local
 from desktop.documents import counter_docs, fonts
 from desktop.documents.layout import Document
@@ -283,3 +284,34 @@ def rota_sheet_document(db: Database, any_day: date, font: fonts.Font | None = N
         away=[f"{a.worker_name} {a.reason_label} {a.span}，{a.cover_name}代岗" for a in w.absences],
         office=rota.OFFICE_LABEL, printed_on=date.today())
     return rota_docs.rota_sheet(info, font or fonts.resolve())
+# ------------------------------------------------------------------ lists and postings
+
+def posting_document(db: Database, posting_id: uuid.UUID, layout: str = "A4",
+                     font: fonts.Font | None = None) -> Document:
+    """A notice-board posting, A4 or A3, in large type."""
+    from desktop.documents import posting_docs
+    from desktop.services import postings
+
+    p = postings.get(db, posting_id)
+    st = _station(db)
+    info = posting_docs.PostingInfo(
+        issuer=st.issuer(), category_label=postings.category_label(p.category, st.level == "village"),
+        title=p.title, body=p.body, on_date=p.on_date, off_date=p.off_date, period_days=p.period_days,
+        phone=st.phone or "")
+    return posting_docs.posting(info, font or fonts.resolve(), layout)
+
+
+def decline_document(db: Database, request_id: uuid.UUID, font: fonts.Font | None = None) -> Document:
+    """The numbered notice that declines a department's task, citing the rule."""
+    from desktop.documents import posting_docs
+    from desktop.services import workitems
+
+    r = workitems.get_request(db, request_id)
+    if r.outcome != "declined":
+        raise ValidationError("request", "只有已退回的下派事项才有不予承接告知单。")
+    st = _station(db)
+    info = posting_docs.DeclineInfo(
+        issuer=st.issuer(), phone=st.phone or "", serial=r.serial, department=r.department,
+        received_on=r.received_on, content=r.content, item_name=r.item_name if r.item_kind == "negative" else "",
+        basis=r.basis, worker_name=r.actor_name, day=local_date(r.at))
+    return posting_docs.decline_notice(info, font or fonts.resolve_serif())

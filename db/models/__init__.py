@@ -11,6 +11,7 @@ from db.models.counter import (
     Rectification,
 )
 from db.models.proxy import ProxyAgent, ProxyCase
+from db.models.postings import DeptRequest, Posting, WorkItem
 from db.models.residents import Household, Resident, ResidentTag
 from db.models.rota import Absence, ServiceArea, Shift
 from db.models.sync import SyncBundle, SyncConflict, SyncDuplicate, SyncPeer
@@ -27,6 +28,7 @@ __all__ = [
     "Certificate",
     "CertificateRefusal",
     "CertificateType",
+    "DeptRequest",
     "Matter",
     "MatterEvent",
     "MatterRating",
@@ -36,6 +38,7 @@ __all__ = [
     "NoticeLog",
     "ProxyAgent",
     "ProxyCase",
+    "Posting",
     "Rectification",
     "SealLog",
     "Skill",
@@ -49,4 +52,5 @@ __all__ = [
     "SyncDuplicate",
     "SyncPeer",
     "Volunteer",
+    "WorkItem",
 ]

@@ -21,6 +21,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from desktop.documents.fonts import Font
 
 A4 = (210 * mm, 297 * mm)
+A3 = (297 * mm, 420 * mm)
 A5 = (148 * mm, 210 * mm)
 ROLL80 = (80 * mm, None)  # height follows the content
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-.:/@_*]*|.", re.DOTALL)

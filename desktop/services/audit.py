@@ -67,6 +67,12 @@ ACTIONS = {
     "certificate_print": "打印证明",
     "certificate_catalogue_import": "导入证明目录",
     "certificate_type_save": "修改证明目录",
+    "work_item_import": "导入工作事项清单",
+    "work_item_save": "修改工作事项清单",
+    "dept_request": "登记部门下派事项",
+    "posting_create": "编写公开栏公示",
+    "posting_up": "登记公示张贴",
+    "posting_down": "登记公示撤下",
     "skill_save": "修改技能目录",
     "volunteer_register": "登记志愿者",
     "volunteer_status": "修改志愿者状态",
@@ -103,6 +109,7 @@ ACTIONS = {
 # lines about a synced row (a resolved conflict) its table, labelled as the
 # 数据交换 page labels tables.
 TARGETS = {
+    "work_item": "工作事项清单", "dept_request": "部门下派事项", "posting": "公开栏公示",
     "account": "账户", "accounts": "账户", "station": "站点", "resident": "居民", "household": "户", "matter": "事项",
     "matter_type": "事项类型", "notice": "一次性告知", "certificate": "证明", "certificate_type": "证明类型",
     "volunteer": "志愿者", "need": "服务需求", "assignment": "派单",

@@ -98,6 +98,27 @@ GlyphCheck = Callable[[str], list[str]]
 
 # ------------------------------------------------------------------ catalogue
 
+def match_score(name: str, aliases: str, query: str) -> int:
+    """How well a catalogue entry (its name and comma-separated aliases)
+    matches what was typed: 100 a name prefix … 30 pinyin initials, 0 none."""
+    q = fold(query)
+    if not q:
+        return 1
+    folded = fold(name)
+    if folded.startswith(q):
+        return 100
+    words = [fold(a) for a in aliases.replace("，", ",").split(",") if a.strip()]
+    if q in folded:
+        return 85 if q in words else 80  # 关系证明: the type that lists it as its own word
+    if any(a.startswith(q) or q in a for a in words):
+        return 70
+    if len(q) >= 2 and any(a in q for a in words if len(a) >= 2):  # "我要开个单身证明" finds 单身
+        return 50
+    if q.isascii() and q.isalpha() and plain_initials(name).startswith(q):
+        return 30
+    return 0
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     key: str
@@ -134,23 +155,7 @@ class CertTypeView:
         return self.kind != "abolished"
 
     def matches(self, query: str) -> int:
-        q = fold(query)
-        if not q:
-            return 1
-        name = fold(self.name)
-        if name.startswith(q):
-            return 100
-        aliases = [fold(a) for a in self.aliases.replace("，", ",").split(",") if a.strip()]
-        if q in name:
-            return 85 if q in aliases else 80  # 关系证明: the type that lists it as its own word
-        if any(a.startswith(q) or q in a for a in aliases):
-            return 70
-        if len(q) >= 2 and any(a in q for a in aliases if len(a) >= 2):  # "我要开个单身证明" finds 单身
-            return 50
-        if q.isascii() and q.isalpha() and plain_initials(self.name).startswith(q):
-            return 30
-        return 0
-
+        return match_score(self.name, self.aliases, query)
 
 
 def _view(t: CertificateType) -> CertTypeView:
@@ -261,53 +266,69 @@ def common_purposes(db: Database, recent: int = 2000, limit: int = 30) -> list[s
     return used + [p for p in DEFAULT_PURPOSES if p not in counts]
 
 
+def merge_file_rows(s: Session, existing: list[Any], incoming: list[Any], keys: tuple[str, ...]) -> dict[str, int]:
+    """Merge a catalogue file's rows into the entries that came from a file
+    before (matched by code and kind): changed ones are updated, new ones
+    added, and entries the file no longer lists are switched off (kept for
+    the ledgers). The counts of each."""
+    counts = {"added": 0, "updated": 0, "deactivated": 0}
+    by_key = {(t.code, t.kind): t for t in existing}
+    seen = set()
+    for row in incoming:
+        key = (row.code, row.kind)
+        seen.add(key)
+        cur = by_key.get(key)
+        if cur is None:
+            s.add(row)
+            counts["added"] += 1
+            continue
+        if cur.sort != row.sort:
+            cur.sort = row.sort  # the file's order; not a change worth counting
+        changed = False
+        for k in keys:
+            if getattr(cur, k) != getattr(row, k):
+                setattr(cur, k, getattr(row, k))
+                changed = True
+        if not cur.active:
+            cur.active, changed = True, True
+        counts["updated"] += changed
+    for key, cur in by_key.items():
+        if key not in seen and cur.active:
+            cur.active = False
+            counts["deactivated"] += 1
+    return counts
+
+
+def read_catalogue_file(path: str, what: str) -> dict[str, Any]:
+    """A catalogue file's JSON object, or a clear message naming ``what``."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ValidationError("file", f"无法打开{what}文件：{e.strerror or e}") from e
+    except ValueError as e:
+        raise ValidationError("file", f"{what}文件无法读取：不是有效的 JSON 文件。") from e
+    if not isinstance(doc, dict):
+        raise ValidationError("file", f"这不是社区一站通的{what}文件（格式标记不对）。")
+    return doc
+
+
 def import_catalogue(db: Database, actor: Actor, path: str) -> dict[str, int]:
     """Load a province's or city's catalogue file. Entries are matched by code:
     changed ones are updated, new ones added, and catalogue entries the file no
     longer lists are switched off (kept for the ledger). The station's own
     entries are left alone."""
     actor.require(APPROVER_ROLE, "导入证明目录")
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ValidationError("file", f"无法打开证明目录文件：{e.strerror or e}") from e
-    except ValueError as e:
-        raise ValidationError("file", "证明目录文件无法读取：不是有效的 JSON 文件。") from e
-    if not isinstance(doc, dict):
-        raise ValidationError("file", "这不是社区一站通的证明目录文件（格式标记不对）。")
+    doc = read_catalogue_file(path, "证明目录")
     incoming = _rows_from_doc(doc)
     if not incoming:
         raise ValidationError("file", "证明目录文件是空的。")
-    counts: dict[str, Any] = {"added": 0, "updated": 0, "deactivated": 0}
     keys = ("kind", "name", "aliases", "purpose", "basis", "redirect", "needs_approval", "materials", "fields",
             "title", "body", "seal")
     ensure_catalogue(db)
     with db.session() as s:
-        existing = {(t.code, t.kind): t for t in s.scalars(select(CertificateType).where(
-            CertificateType.deleted.is_(False), CertificateType.local.is_(False)))}
-        seen = set()
-        for row in incoming:
-            key = (row.code, row.kind)
-            seen.add(key)
-            cur = existing.get(key)
-            if cur is None:
-                s.add(row)
-                counts["added"] += 1
-                continue
-            if cur.sort != row.sort:
-                cur.sort = row.sort  # the file's order; not a change worth counting
-            changed = False
-            for k in keys:
-                if getattr(cur, k) != getattr(row, k):
-                    setattr(cur, k, getattr(row, k))
-                    changed = True
-            if not cur.active:
-                cur.active, changed = True, True
-            counts["updated"] += changed
-        for key, cur in existing.items():
-            if key not in seen and cur.active:
-                cur.active = False
-                counts["deactivated"] += 1
+        existing = list(s.scalars(select(CertificateType).where(
+            CertificateType.deleted.is_(False), CertificateType.local.is_(False))))
+        counts: dict[str, Any] = merge_file_rows(s, existing, incoming, keys)
         audit.record(s, "certificate_catalogue_import", actor, **counts)
     return counts
 

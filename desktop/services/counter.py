@@ -607,6 +607,20 @@ def counts(db: Database, today: date | None = None) -> dict[str, int]:
         }
 
 
+def rating_summary(db: Database, start: date, end: date) -> dict[int, int]:
+    """This station's 好差评 given in [start, end] (local dates): level → count."""
+    with db.session() as s:
+        code = accounts.this_station(s).code
+        rows = s.execute(select(MatterRating.level, func.count()).join(Matter, Matter.id == MatterRating.matter_id)
+                         .where(Matter.origin == code, Matter.deleted.is_(False),
+                                MatterRating.at >= day_start_utc(start),
+                                MatterRating.at < day_start_utc(end + timedelta(days=1)))
+                         .group_by(MatterRating.level)).all()
+    out = {level: 0 for level in RATINGS}
+    for level, n in rows:
+        out[level] = n
+    return out
+
 def recent(db: Database, limit: int = 200) -> list[MatterRow]:
     with db.session() as s:
         return _rows(s, select(Matter).where(Matter.deleted.is_(False))

@@ -49,6 +49,7 @@ PAGE_SPECS: list[tuple[str, str, str, str, str]] = [
     ("volunteers", "volunteers", "VolunteersPage", "志愿服务", "desk"),
     ("rota", "rota", "RotaPage", "值班", "desk"),
     ("proxy", "proxy", "ProxyPage", "代办", "desk"),
+    ("postings", "postings", "PostingsPage", "清单公开", "desk"),
     ("reports", "reports", "ReportsPage", "报表", "supervisor"),
     ("exchange", "exchange", "ExchangePage", "数据交换", "supervisor"),
     ("accounts", "accounts", "AccountsPage", "账户", "supervisor"),

@@ -234,7 +234,7 @@ class PreviewDialog(QDialog):
         bar = QHBoxLayout()
         self.paper = QComboBox()
         for name in layouts:
-            self.paper.addItem({"A4": "A4 纸", "A5": "A5 纸", "80mm": "80 毫米热敏小票"}.get(name, name), name)
+            self.paper.addItem({"A4": "A4 纸", "A3": "A3 纸", "A5": "A5 纸", "80mm": "80 毫米热敏小票"}.get(name, name), name)
         self.paper.setCurrentIndex(layouts.index(self.layout_name))
         self.paper.currentIndexChanged.connect(self._relayout)
         self.paper.setVisible(len(layouts) > 1)

@@ -63,6 +63,7 @@ def test_fresh_machine_demo_station_to_main_window(qapp, gui, monkeypatch):
     assert "社区一站通" in main[1] and main[2] == ["概览", "接待台", "居民", "开具证明", "志愿服务", "值班", "报表", "数据交换",
                                                "账户", "操作日志", "数据备份", "设置"]
     assert "社区一站通" in main[1] and main[2] == ["概览", "接待台", "居民", "开具证明", "志愿服务", "代办", "报表",
+    assert "社区一站通" in main[1] and main[2] == ["概览", "接待台", "居民", "开具证明", "志愿服务", "清单公开", "报表",
                                                "数据交换", "账户", "操作日志", "数据备份", "设置"]
     from db.engine import open_database
 

@@ -24,6 +24,9 @@ def test_admin_sees_every_page_and_keyboard_switches(qtbot, gui, station_db):
     win = make_window(qtbot, gui, db, admin)
     assert win.page_titles() == ["概览", "接待台", "居民", "开具证明", "志愿服务", "代办", "报表", "数据交换", "账户",
                                 "操作日志", "数据备份", "设置"]
+    titles = win.page_titles()
+    assert titles == ["概览", "接待台", "居民", "开具证明", "志愿服务", "清单公开", "报表", "数据交换", "账户",
+                      "操作日志", "数据备份", "设置"]
     assert "幸福里社区党群服务中心" in win.windowTitle()
     from PySide6.QtWidgets import QLabel
 
@@ -40,12 +43,23 @@ def test_admin_sees_every_page_and_keyboard_switches(qtbot, gui, station_db):
     labels = {audit_page.table.item(r, 2).text() for r in range(audit_page.table.rowCount())}
     assert {"建立站点", "新建账户"} <= labels
     win.sidebar.setCurrentRow(10)
+    qtbot.keyClick(win, Qt.Key.Key_9, Qt.KeyboardModifier.ControlModifier)
+    assert win.stack.currentIndex() == 8
+    key = getattr(Qt.Key, f"Key_{titles.index('数据交换') + 1}")
+    qtbot.keyClick(win, key, Qt.KeyboardModifier.ControlModifier)
+    assert win.stack.currentWidget() is win.exchange_page
+    win.sidebar.setCurrentRow(titles.index("数据备份"))
     assert win.stack.currentWidget() is win.backups_page
     gui.settle()
     qtbot.keyClick(win, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)  # Ctrl+0 is always 设置
     assert win.stack.currentWidget() is win.settings_page
     qtbot.keyClick(win, Qt.Key.Key_9, Qt.KeyboardModifier.ControlModifier)
     assert win.stack.currentIndex() == 8
+    win.sidebar.setCurrentRow(titles.index("操作日志"))
+    audit_page = win.pages[titles.index("操作日志")]
+    qtbot.waitUntil(lambda: audit_page.table.rowCount() > 0)
+    labels = {audit_page.table.item(r, 2).text() for r in range(audit_page.table.rowCount())}
+    assert {"建立站点", "新建账户"} <= labels
 
 
 def test_desk_role_does_not_see_supervisor_pages(qtbot, gui, station_db):
@@ -53,6 +67,7 @@ def test_desk_role_does_not_see_supervisor_pages(qtbot, gui, station_db):
     desk = accounts.authenticate(db, "desk1", "desk1234")
     win = make_window(qtbot, gui, db, desk)
     assert win.page_titles() == ["概览", "接待台", "居民", "开具证明", "志愿服务", "代办", "设置"]
+    assert win.page_titles() == ["概览", "接待台", "居民", "开具证明", "志愿服务", "清单公开", "设置"]
     qtbot.keyClick(win, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert win.stack.currentWidget() is win.settings_page
     qtbot.keyClick(win, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
@@ -67,6 +82,9 @@ def test_accounts_page_creates_an_account(qtbot, gui, station_db, no_modal_boxes
     win = make_window(qtbot, gui, db, admin)
     page = win.page("accounts")
     win.show_page(win.pages.index(page))
+    i = win.page_titles().index("账户")
+    win.show_page(i)
+    page = win.pages[i]
     qtbot.waitUntil(lambda: page.table.rowCount() == 2)
 
     def fill_and_submit(dlg):

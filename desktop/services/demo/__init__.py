@@ -273,4 +273,7 @@ def create_demo_station(db: Database, *, n_residents: int, seed: int = 1) -> tup
         from desktop.services.demo import proxy as demo_proxy
 
         demo_proxy.fill_proxy(db, n_cases=min(max(n_residents // 45, 12), 400), seed=seed)
+        from desktop.services.demo import postings as demo_postings
+
+        demo_postings.fill_postings(db, admin, desk, seed=seed)
     return DEMO_ADMIN, DEMO_PASSWORD

@@ -10,6 +10,7 @@ from .certificates import CertificatesSection
 from .comparison import ComparisonSection
 from .counter import CounterSection
 from .proxy import ProxySection
+from .lists import ListsSection
 from .residents import ResidentsSection
 from .rota import RotaSection
 from .satisfaction import SatisfactionSection
@@ -24,6 +25,7 @@ SECTIONS: list[ReportSection] = [
     ResidentsSection(),
     RotaSection(),
     ProxySection(),
+    ListsSection(),
     ComparisonSection(),
 ]
 

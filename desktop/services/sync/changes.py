@@ -52,7 +52,7 @@ from db.writes import write_remote, write_remote_raw
 from desktop.services.sync.sealed import RESEND, BundleError
 
 EXCLUDED = frozenset({"accounts"})
-CATALOGUE = frozenset({"stations", "matter_types", "certificate_types", "skills", "calendar_days"})
+CATALOGUE = frozenset({"stations", "matter_types", "certificate_types", "skills", "calendar_days", "work_items"})
 # Catalogue entries that may exist at two databases under one id, each copy
 # stamped with the origin of the database that seeded it (db.clock.shared_id).
 # From anyone but the hub, another origin's entry is left as it is.  (A
@@ -71,6 +71,7 @@ TABLE_LABELS = {
     "volunteers": "志愿者", "volunteer_needs": "服务需求", "volunteer_need_events": "需求记录",
     "volunteer_assignments": "派单", "audit_log": "操作日志", "sync_conflicts": "数据冲突",
     "service_areas": "AB岗片区", "duty_shifts": "值班班次", "duty_absences": "离岗登记",
+    "work_items": "准入清单", "dept_requests": "部门下派事项", "postings": "公开栏公示",
 }
 FIELD_LABELS = {
     "name": "姓名", "phone": "联系电话", "gender": "性别", "birth_date": "出生日期", "doc_type": "证件类型",
