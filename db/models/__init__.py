@@ -13,6 +13,7 @@ from db.models.counter import (
 from db.models.residents import Household, Resident, ResidentTag
 from db.models.sync import SyncBundle, SyncConflict, SyncDuplicate, SyncPeer
 from db.models.volunteers import Assignment, Need, NeedEvent, Skill, Volunteer
+from db.models.wishes import PartyReport, Wish, WishClaim
 
 __all__ = [
     "Account",
@@ -42,4 +43,7 @@ __all__ = [
     "SyncDuplicate",
     "SyncPeer",
     "Volunteer",
+    "PartyReport",
+    "Wish",
+    "WishClaim",
 ]
