@@ -213,3 +213,15 @@ def export_report_excel(report, path):  # type: ignore[no-untyped-def]
     from desktop.documents import report_docs
 
     return report_docs.write_excel(report, path)
+
+
+# ------------------------------------------------------------------ 微心愿
+
+def wish_board_document(db: Database, today: date | None = None, font: fonts.Font | None = None) -> Document:
+    from desktop.documents import wish_docs
+    from desktop.services import wishes
+
+    bd = wishes.board(db, today)
+    info = wish_docs.WishBoardInfo(bd.station_name, bd.station_phone, bd.day,
+                                   [(x.number, x.title, x.who, x.grid, x.value) for x in bd.lines])
+    return wish_docs.wish_board(info, font or fonts.resolve())

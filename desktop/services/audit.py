@@ -86,6 +86,10 @@ ACTIONS = {
     "sync_peer_trust": "信任对方站点",
     "sync_peer_revoke": "撤销信任",
     "sync_conflict_resolve": "处理数据冲突",
+    "wish_add": "登记微心愿",
+    "wish_claim": "认领微心愿",
+    "wish_fulfil": "登记心愿实现",
+    "party_report": "在职党员报到",
 }
 
 # What a log line is about (``target_type``): the kinds services name, and for
@@ -95,6 +99,7 @@ TARGETS = {
     "account": "账户", "accounts": "账户", "station": "站点", "resident": "居民", "household": "户", "matter": "事项",
     "matter_type": "事项类型", "notice": "一次性告知", "certificate": "证明", "certificate_type": "证明类型",
     "volunteer": "志愿者", "need": "服务需求", "assignment": "派单",
+    "wish": "微心愿", "party_report": "在职党员报到",
 }
 
 
