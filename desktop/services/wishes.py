@@ -48,12 +48,12 @@ FEEDBACK_CODE = "R05"  # certificate catalogue: 在职党员到居住地社区�
 FEEDBACK_MATERIAL = "党员本人居民身份证"
 
 
-def _text(value: str, label: str, limit: int, required: bool = False) -> str:
+def _text(value: str, name: str, label: str, limit: int, required: bool = False) -> str:
     v = " ".join((value or "").split())
     if required and not v:
-        raise ValidationError(label, f"请填写“{label}”。")
+        raise ValidationError(name, f"请填写“{label}”。")
     if len(v) > limit:
-        raise ValidationError(label, f"“{label}”太长（{len(v)} 字），请不超过 {limit} 字。")
+        raise ValidationError(name, f"“{label}”太长（{len(v)} 字），请不超过 {limit} 字。")
     return v
 
 
@@ -95,8 +95,8 @@ def add_wish(db: Database, actor: Actor, resident_id: uuid.UUID, title: str, val
     """Publish a resident's wish (待认领); returns (id, wish number)."""
     actor.require("desk", "登记微心愿")
     today = today or date.today()
-    title = _text(title, "心愿内容", 64, required=True)
-    description = _text(description, "说明", 500)
+    title = _text(title, "title", "心愿内容", 64, required=True)
+    description = _text(description, "description", "说明", 500)
     v = check_value(value)
     with db.session() as s:
         r = s.get(Resident, resident_id)
@@ -134,7 +134,7 @@ def claim(db: Database, actor: Actor, wish_id: uuid.UUID, *, volunteer_id: uuid.
     or by a unit (name and contact phone)."""
     actor.require("desk", "认领微心愿")
     today = today or date.today()
-    unit = _text(unit, "认领单位", 64)
+    unit = _text(unit, "unit", "认领单位", 64)
     if (volunteer_id is None) == (not unit):
         raise ValidationError("sponsor", "请选择认领的党员或志愿者，或者填写认领单位（二选一）。")
     if unit:
@@ -172,8 +172,8 @@ def fulfil(db: Database, actor: Actor, wish_id: uuid.UUID, given: str, note: str
     actor.require("desk", "登记心愿实现")
     today = today or date.today()
     on = _not_future(on or today, today, "实现日期")
-    given = _text(given, "实现情况", 200, required=True)
-    note = _text(note, "备注", 500)
+    given = _text(given, "given", "实现情况", 200, required=True)
+    note = _text(note, "note", "备注", 500)
     with db.session() as s:
         w = _live_wish(s, wish_id)
         if w.status == "open":
@@ -285,8 +285,8 @@ def report_in(db: Database, actor: Actor, volunteer_id: uuid.UUID, unit: str, re
     actor.require("desk", "登记在职党员报到")
     today = today or date.today()
     _not_future(reported_on, today, "报到日期")
-    unit = _text(unit, "工作单位", 64, required=True)
-    note = _text(note, "备注", 500)
+    unit = _text(unit, "unit", "工作单位", 64, required=True)
+    note = _text(note, "note", "备注", 500)
     chosen = list(dict.fromkeys(posts))
     unknown = [p for p in chosen if p not in POSTS]
     if unknown:
