@@ -31,7 +31,7 @@ def wish_board(info: WishBoardInfo, font: Font) -> Document:
     if info.rows:
         b.table(["心愿编号", "心愿内容", "许愿人", "网格", "估值（元）"],
                 [[n, title, who, grid or "—", f"{v:g}"] for n, title, who, grid, v in info.rows],
-                [0.2, 0.38, 0.13, 0.15, 0.14], body - 1, right={4})
+                [0.25, 0.34, 0.12, 0.15, 0.14], body - 1, right={4})
     else:
         b.line(body, "目前没有待认领的心愿，感谢大家的关心。", align="center", leading=2.0)
     b.space(6)
