@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -394,58 +393,3 @@ def letters(db: Database, report_id: uuid.UUID) -> list[certificates.CertRow]:
     rows = [c for c in certificates.for_resident(db, rid) if t is not None and c.type_name == t.name
             and (c.requested_at.year in (p.year, p.year + 1))]
     return rows
-
-
-# ------------------------------------------------------------------ figures for the month's report
-
-@dataclass(frozen=True)
-class Figures:
-    published: int
-    claimed: int
-    fulfilled: int
-    value_fulfilled: float
-    by_sponsor: dict[str, int]  # claims in the period by sponsor kind label
-    reported_in: int
-    members_serving: int
-    member_hours: float
-
-
-def figures(db: Database, start: date, end: date) -> Figures:
-    """The period's 微心愿 and 在职党员 figures (dates inclusive)."""
-    with db.session() as s:
-        published = s.scalar(select(func.count()).select_from(Wish).where(
-            Wish.deleted.is_(False), Wish.published_on >= start, Wish.published_on <= end)) or 0
-        claims = s.execute(select(WishClaim.sponsor_kind, func.count()).where(
-            WishClaim.deleted.is_(False), WishClaim.claimed_on >= start, WishClaim.claimed_on <= end)
-            .group_by(WishClaim.sponsor_kind)).all()
-        done = s.execute(select(func.count(), func.sum(Wish.value)).select_from(WishClaim)
-                         .join(Wish, Wish.id == WishClaim.wish_id)
-                         .where(WishClaim.deleted.is_(False), WishClaim.fulfilled_on >= start,
-                                WishClaim.fulfilled_on <= end)).one()
-        reported_in = s.scalar(select(func.count()).select_from(PartyReport).where(
-            PartyReport.deleted.is_(False), PartyReport.reported_on >= start, PartyReport.reported_on <= end)) or 0
-        member_ids = list(s.scalars(select(PartyReport.volunteer_id).where(
-            PartyReport.deleted.is_(False), PartyReport.year >= start.year, PartyReport.year <= end.year).distinct()))
-        hours = served(s, member_ids, start, end)
-    by_sponsor: dict[str, int] = defaultdict(int)
-    for kind, n in claims:
-        by_sponsor[SPONSOR_KINDS.get(kind, kind)] += n
-    return Figures(published, sum(n for _k, n in claims), int(done[0] or 0), round(float(done[1] or 0), 2),
-                   dict(by_sponsor), reported_in, len(hours), round(sum(h for h, _n in hours.values()), 2))
-
-
-def member_hours(db: Database, start: date, end: date) -> list[tuple[str, str, str, float, int]]:
-    """Drill-down of ``figures().member_hours``: (number, name, unit, hours, services) per reported member."""
-    with db.session() as s:
-        rows = s.execute(select(Volunteer.id, Volunteer.number, Volunteer.name, PartyReport.unit)
-                         .join(PartyReport, PartyReport.volunteer_id == Volunteer.id)
-                         .where(PartyReport.deleted.is_(False), PartyReport.year >= start.year,
-                                PartyReport.year <= end.year).order_by(Volunteer.number)).all()
-        hours = served(s, list({r[0] for r in rows}), start, end)
-    seen: set[uuid.UUID] = set()
-    out = []
-    for vid, number, name, unit in rows:
-        if vid in hours and vid not in seen:
-            seen.add(vid)
-            out.append((number, name, unit, *hours[vid]))
-    return out

@@ -219,9 +219,11 @@ def test_roles_are_enforced_in_the_service(world):
     assert _count(db, WishClaim) == 0 and _count(db, PartyReport) == 0
 
 
-def test_period_figures_agree_with_the_lists(world):
+def test_report_section_figures_agree_with_their_drill_down(world):
+    from desktop.services import reports
+    from desktop.services.reports import Period
+
     db, admin, desk, elder, member, helper = world
-    nov, dec = (date(2026, 11, 1), date(2026, 11, 30)), (date(2026, 12, 1), date(2026, 12, 31))
     a, _ = wishes.add_wish(db, desk, elder, "一台助听器", 280, today=date(2026, 11, 3))
     b, _ = wishes.add_wish(db, desk, elder, "一床冬被", 150.5, today=date(2026, 11, 4))
     wishes.add_wish(db, desk, elder, "一套书", 60, today=date(2026, 12, 1))
@@ -232,13 +234,37 @@ def test_period_figures_agree_with_the_lists(world):
     wishes.report_in(db, desk, member, "市财政局", date(2026, 11, 2), ["政策宣传"], today=TODAY)
     _serve(db, admin, elder, member, date(2026, 11, 18), 3)
     _serve(db, admin, elder, member, date(2026, 12, 2), 2)
-    _serve(db, admin, elder, helper, date(2026, 11, 18), 4)
-    f = wishes.figures(db, *nov)
-    assert (f.published, f.claimed, f.fulfilled, f.value_fulfilled) == (2, 2, 1, 280.0)
-    assert f.by_sponsor == {"党员": 1, "单位": 1}
-    assert (f.reported_in, f.members_serving, f.member_hours) == (1, 1, 3.0)
-    assert len(wishes.list_wishes(db, start=nov[0], end=nov[1])) == f.published
-    assert sum(h for *_x, h, _n in wishes.member_hours(db, *nov)) == f.member_hours
-    g = wishes.figures(db, *dec)
-    assert (g.published, g.claimed, g.fulfilled, g.value_fulfilled, g.reported_in, g.member_hours) == \
-        (1, 0, 1, 150.5, 0, 2.0)
+    _serve(db, admin, elder, helper, date(2026, 11, 18), 4)  # not a reported-in member
+
+    def figures(period):
+        report = reports.build(db, admin, period)
+        sec = report.section("wishes")
+        out = {}
+        for f in sec.figures:
+            behind = reports.matching(db, report, f.drill)
+            rows = reports.records(db, admin, report, f.drill).rows
+            assert len(rows) == len(behind)
+            if f.unit == "小时":
+                assert f.value == round(sum(r[-1] for r in rows), 2)
+            elif f.unit == "元":
+                assert f.value == round(sum(r[4] for r in rows), 2)
+            else:
+                assert f.value == len(behind)
+            out[f.label] = f.value
+        return report, sec, out
+
+    report, sec, nov = figures(Period.month(2026, 11))
+    assert nov == {"发布心愿": 2, "认领心愿": 2, "实现心愿": 1, "实现心愿估值": 280.0, "在职党员报到": 1,
+                   "报到党员服务时长": 3.0}
+    by_sponsor = next(t for t in sec.tables if t.key == "wishes_by_sponsor")
+    assert by_sponsor.rows == [["党员", 1], ["单位", 1]]
+    unit_drill = by_sponsor.drills[1][1]
+    assert [r[6] for r in reports.records(db, admin, report, unit_drill).rows] == ["市财政局机关党支部"]
+    hours = next(t for t in sec.tables if t.key == "member_hours")
+    assert [r[1:4] for r in hours.rows] == [["刘建国", "市财政局", 3.0]]
+    names = reports.records(db, admin, report, sec.figures[0].drill).rows
+    assert {r[2] for r in names} == {"欧阳秀英"}  # the supervisor sees names; never ID numbers
+    _report, _sec, dec = figures(Period.month(2026, 12))
+    assert dec == {"发布心愿": 1, "认领心愿": 0, "实现心愿": 1, "实现心愿估值": 150.5, "在职党员报到": 0,
+                   "报到党员服务时长": 2.0}
+    assert all(s.key != "wishes" for s in reports.build(db, admin, Period.month(2026, 10)).sections)

@@ -12,6 +12,7 @@ from .counter import CounterSection
 from .residents import ResidentsSection
 from .satisfaction import SatisfactionSection
 from .volunteers import VolunteersSection
+from .wishes import WishesSection
 
 # In report order; a new section goes before ComparisonSection, which stays last.
 SECTIONS: list[ReportSection] = [
@@ -19,6 +20,7 @@ SECTIONS: list[ReportSection] = [
     SatisfactionSection(),
     CertificatesSection(),
     VolunteersSection(),
+    WishesSection(),
     ResidentsSection(),
     ComparisonSection(),
 ]
