@@ -108,7 +108,6 @@ def _total(facts: list[MemberServiceFact]) -> float:
 
 class WishesSection(ReportSection):
     key, title, kinds = "wishes", "微心愿与在职党员", ("wishes", "report_ins", "member_services")
-    contact_label = "登记微心愿"
 
     def collect(self, run: Run) -> Any:
         wishes, reports, services = _facts(run.ctx)
@@ -153,10 +152,6 @@ class WishesSection(ReportSection):
         sec.tables.append(Table("member_hours", "报到党员本期服务时长", ["编号", "姓名", "工作单位", "服务时长", "服务次数"],
                                 mrows, mdr, {3: "hours", 4: "int"}, widths=[0.22, 0.14, 0.34, 0.15, 0.15]))
         return sec
-
-    def contacted(self, c: _Ctx) -> list[Any]:
-        return [select(Wish.resident_id).where(Wish.deleted.is_(False), c.where_origin(Wish.origin),
-                                               Wish.published_on.between(c.period.start, c.period.end))]
 
     def fact_preds(self, kind: str, period: Period) -> dict[str, Callable[[Any], bool]]:
         return dict(_wish_preds(period)) if kind == "wishes" else {}
