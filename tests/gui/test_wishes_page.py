@@ -7,12 +7,17 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from db.models import PartyReport, WishClaim
+from db.models import Certificate, PartyReport, SealLog, WishClaim
 from desktop.services import residents, volunteers as vol, wishes
 from desktop.services.idnumbers import make_ric
 from desktop.services.residents import ResidentForm
 from desktop.services.volunteers import VolunteerForm
 from tests.gui.test_counter_page import make_window
+
+
+def _count(db, model) -> int:
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(model))
 
 
 def test_claim_once_fulfil_and_report_in(qtbot, gui, station_db, monkeypatch, no_modal_boxes, tmp_path):
@@ -21,9 +26,11 @@ def test_claim_once_fulfil_and_report_in(qtbot, gui, station_db, monkeypatch, no
     db, admin = station_db
     elder = residents.register(db, admin, ResidentForm(name="欧阳秀英", doc_number=make_ric("340304", date(1940, 2, 2), 22),
                                                        grid="一网格"))
+    person = residents.register(db, admin, ResidentForm(name="刘建国", doc_number=make_ric("340304", date(1980, 5, 6), 31),
+                                                        phone="13900000001"))
     member, _ = vol.register(db, admin, VolunteerForm(
-        name="刘建国", doc_number=make_ric("340304", date(1980, 5, 6), 31), phone="13900000001", skills=["shopping"],
-        availability=["3am"], data_consent=True, party_member=True, yearly_target_hours=20))
+        resident_id=person, skills=["shopping"], availability=["3am"], data_consent=True, party_member=True,
+        yearly_target_hours=20))
     wishes.add_wish(db, admin, elder, "一台助听器", 280)
     win = make_window(qtbot, gui, db, admin)
     page = win.page("wishes")
@@ -44,8 +51,7 @@ def test_claim_once_fulfil_and_report_in(qtbot, gui, station_db, monkeypatch, no
     monkeypatch.setattr(wp.ClaimDialog, "exec", claim)
     page._next_step()  # double click on a 待认领 row opens the claim
     qtbot.waitUntil(lambda: gui.worker.pending == 0 and page.wish_table.item(0, 1).text() == "已认领")
-    with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(WishClaim)) == 1
+    assert _count(db, WishClaim) == 1
     assert page.wish_table.item(0, 6).text() == "刘建国（党员）"
     assert not [m for m in no_modal_boxes if m[0] != "information"]
     win.grab().save(str(tmp_path / "wishes.png"))
@@ -85,6 +91,19 @@ def test_claim_once_fulfil_and_report_in(qtbot, gui, station_db, monkeypatch, no
     monkeypatch.setattr(wp.ReportDialog, "exec", lambda dlg: report(dlg, expect_refusal=True))
     page.report_in()
     gui.settle()
-    with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(PartyReport)) == 1
+    assert _count(db, PartyReport) == 1
     win.grab().save(str(tmp_path / "members.png"))
+    # the feedback letter: issued once (a supervisor needs no approval), then printed again, not issued again
+    from desktop.ui.printing import PreviewDialog
+
+    previews: list = []
+    monkeypatch.setattr(PreviewDialog, "exec", lambda self: previews.append(self) or 0)
+    page.member_table.selectRow(0)
+    page.print_letter()
+    gui.settle()
+    assert _count(db, Certificate) == 1 and _count(db, SealLog) == 1
+    assert "在职党员到社区报到情况反馈" in previews[0].doc.text and "市财政局" in previews[0].doc.text
+    assert previews[0].save_pdf(str(tmp_path / "letter.pdf")) is not None
+    page.print_letter()  # 是：重新打印这份
+    gui.settle()
+    assert len(previews) == 2 and _count(db, Certificate) == 1 and _count(db, SealLog) == 1

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services import volunteers as vol, wishes
+from desktop.services import certificates, volunteers as vol, wishes
 from desktop.services.search import ResidentIndex
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
@@ -215,6 +215,25 @@ class WishesPage(Page):
             QMessageBox.information(self, "不能出具", f"{m.name}的志愿者登记没有关联居民档案，反馈函须写明其公民身份号码。"
                                     "请先在“居民”中登记此人，并在志愿者登记中选择该居民。")
             return
+        db, rid = self.db, m.report_id
+        self.worker.op(lambda: wishes.letters(db, rid), lambda rows: self._letter_for(m, rows),
+                       busy=[self.letter_btn], parent=self)
+
+    def _letter_for(self, m: wishes.MemberRow, rows: list[certificates.CertRow]) -> None:
+        """Print this year's letter if there is one; otherwise (or if asked) issue a new one."""
+        if any(c.status == "pending" for c in rows):
+            QMessageBox.information(self, "等待审批", f"{m.name}的反馈函已提交站长审批，审批通过后在“开具证明”中打印。")
+            return
+        issued = next((c for c in rows if c.status == "issued"), None)
+        if issued is not None:
+            ask = QMessageBox.question(
+                self, "已开具过", f"{m.name}已有反馈函 {issued.serial}。\n是：重新打印这份；否：按最新服务时长开具新的一份。",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No | QMessageBox.StandardButton.Cancel)
+            if ask == QMessageBox.StandardButton.Yes:
+                self._letter_done(certificates.Issued(issued.id, issued.status, issued.serial))
+                return
+            if ask != QMessageBox.StandardButton.No:
+                return
         ok = QMessageBox.question(self, "核验材料", f"出具反馈函前须核验：{wishes.FEEDBACK_MATERIAL}。\n已核验？")
         if ok != QMessageBox.StandardButton.Yes:
             return
@@ -222,13 +241,13 @@ class WishesPage(Page):
 
         db, actor = self.db, self.actor
 
-        def issue():  # type: ignore[no-untyped-def]
+        def issue() -> certificates.Issued:
             return wishes.feedback_letter(db, actor, m.report_id, [wishes.FEEDBACK_MATERIAL],
                                           glyphs=paperwork.certificate_glyphs)
 
         self.worker.op(issue, self._letter_done, busy=[self.letter_btn], parent=self)
 
-    def _letter_done(self, issued) -> None:  # type: ignore[no-untyped-def]
+    def _letter_done(self, issued: certificates.Issued) -> None:
         if issued.status != "issued":
             QMessageBox.information(self, "已提交审批", "反馈函需要站长审批：已提交，审批通过后在“开具证明”中打印。")
             return
