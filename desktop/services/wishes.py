@@ -351,8 +351,10 @@ def feedback_text(m: MemberRow, today: date) -> dict[str, str]:
     """The R05 template's fields for a member's year."""
     cn = certificates.cn_date
     end = min(date(m.year, 12, 31), today)
+    served_text = (f"参加社区志愿服务{m.services}次、累计{m.hours:g}小时" if m.services
+                   else "尚无社区志愿服务记录")
     service = (f"报到日期为{cn(m.reported_on)}，认领{'、'.join(m.posts)}服务岗位；"
-               f"{cn(date(m.year, 1, 1))}至{cn(end)}参加社区志愿服务{m.services}次、累计{m.hours:g}小时")
+               f"{cn(date(m.year, 1, 1))}至{cn(end)}{served_text}")
     if m.target:
         done = "已完成年度目标" if m.hours >= m.target else f"完成{m.hours / m.target:.0%}"
         service += f"（年度目标{m.target:g}小时，{done}）"

@@ -103,6 +103,7 @@ def test_claim_once_fulfil_and_report_in(qtbot, gui, station_db, monkeypatch, no
     gui.settle()
     assert _count(db, Certificate) == 1 and _count(db, SealLog) == 1
     assert "在职党员到社区报到情况反馈" in previews[0].doc.text and "市财政局" in previews[0].doc.text
+    assert "尚无社区志愿服务记录" in previews[0].doc.text
     assert previews[0].save_pdf(str(tmp_path / "letter.pdf")) is not None
     page.print_letter()  # 是：重新打印这份
     gui.settle()
