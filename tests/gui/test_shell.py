@@ -15,14 +15,13 @@ def make_window(qtbot, gui, db, actor):
     win = MainWindow(db, actor, accounts.station_info(db), gui.settings, gui.paths, gui.worker)
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: gui.worker.pending == 0)
     return win
 
 
 def test_admin_sees_every_page_and_keyboard_switches(qtbot, gui, station_db):
     db, admin = station_db
     win = make_window(qtbot, gui, db, admin)
-    assert win.page_titles() == ["概览", "接待台", "居民", "开具证明", "志愿服务", "报表", "数据交换", "账户", "操作日志",
+    assert win.page_titles() == ["概览", "接待台", "居民", "开具证明", "志愿服务", "心愿·报到", "报表", "数据交换", "账户", "操作日志",
                                 "数据备份", "设置"]
     assert "幸福里社区党群服务中心" in win.windowTitle()
     from PySide6.QtWidgets import QLabel
@@ -32,28 +31,29 @@ def test_admin_sees_every_page_and_keyboard_switches(qtbot, gui, station_db):
     overview = win.pages[0]
     qtbot.waitUntil(lambda: overview.cards["accounts"].value.text() == "2")
     qtbot.keyClick(win, Qt.Key.Key_9, Qt.KeyboardModifier.ControlModifier)
-    assert win.stack.currentIndex() == 8
-    audit_page = win.pages[8]
+    assert win.stack.currentIndex() == 8  # 账户 (心愿·报到 took a place before it)
+    qtbot.keyClick(win, Qt.Key.Key_8, Qt.KeyboardModifier.ControlModifier)
+    assert win.stack.currentWidget() is win.exchange_page
+    qtbot.keyClick(win, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)  # Ctrl+0 is always 设置
+    assert win.stack.currentWidget() is win.settings_page
+    win.sidebar.setCurrentRow(9)
+    audit_page = win.pages[9]
     qtbot.waitUntil(lambda: audit_page.table.rowCount() > 0)
     labels = {audit_page.table.item(r, 2).text() for r in range(audit_page.table.rowCount())}
     assert {"建立站点", "新建账户"} <= labels
-    qtbot.keyClick(win, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
-    assert win.stack.currentWidget() is win.exchange_page
-    win.sidebar.setCurrentRow(9)
+    win.sidebar.setCurrentRow(10)
     assert win.stack.currentWidget() is win.backups_page
-    qtbot.keyClick(win, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)  # Ctrl+0 is always 设置
-    assert win.stack.currentWidget() is win.settings_page
 
 
 def test_desk_role_does_not_see_supervisor_pages(qtbot, gui, station_db):
     db, _ = station_db
     desk = accounts.authenticate(db, "desk1", "desk1234")
     win = make_window(qtbot, gui, db, desk)
-    assert win.page_titles() == ["概览", "接待台", "居民", "开具证明", "志愿服务", "设置"]
+    assert win.page_titles() == ["概览", "接待台", "居民", "开具证明", "志愿服务", "心愿·报到", "设置"]
     qtbot.keyClick(win, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert win.stack.currentWidget() is win.settings_page
     qtbot.keyClick(win, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClick(win, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(win, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
     assert win.stack.currentWidget() is win.settings_page
 
 
@@ -62,8 +62,8 @@ def test_accounts_page_creates_an_account(qtbot, gui, station_db, no_modal_boxes
 
     db, admin = station_db
     win = make_window(qtbot, gui, db, admin)
-    win.show_page(7)
-    page = win.pages[7]
+    win.show_page(8)
+    page = win.pages[8]
     qtbot.waitUntil(lambda: page.table.rowCount() == 2)
 
     def fill_and_submit(dlg):
@@ -114,7 +114,6 @@ def test_idle_lock_covers_the_window_and_unlocks(qtbot, gui, station_db):
 
     from db.models import AuditLog
 
-    qtbot.waitUntil(lambda: gui.worker.pending == 0)
     with db.session() as s:
         assert "screen_lock" in set(s.scalars(select(AuditLog.action)))
 
