@@ -315,3 +315,13 @@ def decline_document(db: Database, request_id: uuid.UUID, font: fonts.Font | Non
         received_on=r.received_on, content=r.content, item_name=r.item_name if r.item_kind == "negative" else "",
         basis=r.basis, worker_name=r.actor_name, day=local_date(r.at))
     return posting_docs.decline_notice(info, font or fonts.resolve_serif())
+# ------------------------------------------------------------------ 微心愿
+
+def wish_board_document(db: Database, today: date | None = None, font: fonts.Font | None = None) -> Document:
+    from desktop.documents import wish_docs
+    from desktop.services import wishes
+
+    bd = wishes.board(db, today)
+    info = wish_docs.WishBoardInfo(bd.station_name, bd.station_phone, bd.day,
+                                   [(x.number, x.title, x.who, x.grid, x.value) for x in bd.lines])
+    return wish_docs.wish_board(info, font or fonts.resolve())

@@ -16,6 +16,7 @@ from db.models.residents import Household, Resident, ResidentTag
 from db.models.rota import Absence, ServiceArea, Shift
 from db.models.sync import SyncBundle, SyncConflict, SyncDuplicate, SyncPeer
 from db.models.volunteers import Assignment, Need, NeedEvent, Skill, Volunteer
+from db.models.wishes import PartyReport, Wish, WishClaim
 
 __all__ = [
     "Absence",
@@ -53,4 +54,7 @@ __all__ = [
     "SyncPeer",
     "Volunteer",
     "WorkItem",
+    "PartyReport",
+    "Wish",
+    "WishClaim",
 ]

@@ -103,6 +103,10 @@ ACTIONS = {
     "rota_week_copy": "复制一周排班",
     "rota_absence_mark": "登记离岗",
     "rota_absence_cancel": "撤销离岗登记",
+    "wish_add": "登记微心愿",
+    "wish_claim": "认领微心愿",
+    "wish_fulfil": "登记心愿实现",
+    "party_report": "在职党员报到",
 }
 
 # What a log line is about (``target_type``): the kinds services name, and for
@@ -114,6 +118,7 @@ TARGETS = {
     "matter_type": "事项类型", "notice": "一次性告知", "certificate": "证明", "certificate_type": "证明类型",
     "volunteer": "志愿者", "need": "服务需求", "assignment": "派单",
     "service_area": "AB岗片区", "shift": "班次", "absence": "离岗登记",
+    "wish": "微心愿", "party_report": "在职党员报到",
 }
 
 

@@ -50,6 +50,7 @@ PAGE_SPECS: list[tuple[str, str, str, str, str]] = [
     ("rota", "rota", "RotaPage", "值班", "desk"),
     ("proxy", "proxy", "ProxyPage", "代办", "desk"),
     ("postings", "postings", "PostingsPage", "清单公开", "desk"),
+    ("wishes", "wishes", "WishesPage", "心愿·报到", "desk"),
     ("reports", "reports", "ReportsPage", "报表", "supervisor"),
     ("exchange", "exchange", "ExchangePage", "数据交换", "supervisor"),
     ("accounts", "accounts", "AccountsPage", "账户", "supervisor"),
@@ -217,6 +218,8 @@ class MainWindow(QMainWindow):
             page.font_size_changed.connect(self.apply_font_size)
             page.idle_minutes_changed.connect(lambda _m: self._restart_idle())
         elif key in ("residents", "certificates", "volunteers"):
+            page = page_class(db, actor, worker, index=self.index)
+        elif key == "wishes":
             page = page_class(db, actor, worker, index=self.index)
         elif key == "counter":
             page = page_class(db, actor, worker, index=self.index, settings=settings)

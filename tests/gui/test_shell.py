@@ -15,7 +15,6 @@ def make_window(qtbot, gui, db, actor):
     win = MainWindow(db, actor, accounts.station_info(db), gui.settings, gui.paths, gui.worker)
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: gui.worker.pending == 0)
     return win
 
 
@@ -135,7 +134,6 @@ def test_idle_lock_covers_the_window_and_unlocks(qtbot, gui, station_db):
 
     from db.models import AuditLog
 
-    qtbot.waitUntil(lambda: gui.worker.pending == 0)
     with db.session() as s:
         assert "screen_lock" in set(s.scalars(select(AuditLog.action)))
 

@@ -276,4 +276,7 @@ def create_demo_station(db: Database, *, n_residents: int, seed: int = 1) -> tup
         from desktop.services.demo import postings as demo_postings
 
         demo_postings.fill_postings(db, admin, desk, seed=seed)
+        from desktop.services.demo import wishes as demo_wishes
+
+        demo_wishes.fill_wishes(db, desk, seed=seed)
     return DEMO_ADMIN, DEMO_PASSWORD

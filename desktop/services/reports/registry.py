@@ -15,6 +15,7 @@ from .residents import ResidentsSection
 from .rota import RotaSection
 from .satisfaction import SatisfactionSection
 from .volunteers import VolunteersSection
+from .wishes import WishesSection
 
 # In report order; a new section goes before ComparisonSection, which stays last.
 SECTIONS: list[ReportSection] = [
@@ -22,6 +23,7 @@ SECTIONS: list[ReportSection] = [
     SatisfactionSection(),
     CertificatesSection(),
     VolunteersSection(),
+    WishesSection(),
     ResidentsSection(),
     RotaSection(),
     ProxySection(),

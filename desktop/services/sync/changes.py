@@ -72,6 +72,7 @@ TABLE_LABELS = {
     "volunteer_assignments": "派单", "audit_log": "操作日志", "sync_conflicts": "数据冲突",
     "service_areas": "AB岗片区", "duty_shifts": "值班班次", "duty_absences": "离岗登记",
     "work_items": "准入清单", "dept_requests": "部门下派事项", "postings": "公开栏公示",
+    "wishes": "微心愿", "wish_claims": "心愿认领", "party_reports": "在职党员报到",
 }
 FIELD_LABELS = {
     "name": "姓名", "phone": "联系电话", "gender": "性别", "birth_date": "出生日期", "doc_type": "证件类型",
