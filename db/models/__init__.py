@@ -12,6 +12,7 @@ from db.models.counter import (
 )
 from db.models.residents import Household, Resident, ResidentTag
 from db.models.sync import SyncBundle, SyncConflict, SyncDuplicate, SyncPeer
+from db.models.visits import Visit, VisitTier
 from db.models.volunteers import Assignment, Need, NeedEvent, Skill, Volunteer
 
 __all__ = [
@@ -41,5 +42,7 @@ __all__ = [
     "SyncConflict",
     "SyncDuplicate",
     "SyncPeer",
+    "Visit",
+    "VisitTier",
     "Volunteer",
 ]

@@ -68,6 +68,7 @@ TABLE_LABELS = {
     "notices": "一次性告知", "certificates": "证明", "seal_log": "用印登记", "certificate_refusals": "不予开具记录",
     "volunteers": "志愿者", "volunteer_needs": "服务需求", "volunteer_need_events": "需求记录",
     "volunteer_assignments": "派单", "audit_log": "操作日志", "sync_conflicts": "数据冲突",
+    "visit_tiers": "走访频次", "visits": "走访记录",
 }
 FIELD_LABELS = {
     "name": "姓名", "phone": "联系电话", "gender": "性别", "birth_date": "出生日期", "doc_type": "证件类型",
