@@ -16,6 +16,7 @@ DETAIL_KEYS = {
     "duplicates": "疑似重复", "kind": "方式", "file": "文件", "size": "大小", "rotated_out": "清理旧备份",
     "backup": "备份文件", "backup_time": "备份时间", "set_aside": "原数据库改名为", "cause": "原因",
     "folder": "文件夹", "default": "默认位置", "unconfirmed": "姓名不一致待确认", "confirmed": "姓名不一致已确认",
+    "tags": "标签数", "outcome": "走访结果", "follow_up": "转为",
 }
 REASONS = {"password": "密码错误", "unknown_user": "用户名不存在", "locked": "账户已锁定", "disabled": "账户已停用",
            "damaged": "数据库损坏"}
