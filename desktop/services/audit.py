@@ -98,6 +98,7 @@ TARGETS = {
     "account": "账户", "accounts": "账户", "station": "站点", "resident": "居民", "household": "户", "matter": "事项",
     "matter_type": "事项类型", "notice": "一次性告知", "certificate": "证明", "certificate_type": "证明类型",
     "volunteer": "志愿者", "need": "服务需求", "assignment": "派单",
+    "visit": "走访记录",
 }
 
 
