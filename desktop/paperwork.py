@@ -4,7 +4,7 @@ the benchmarks all print through here)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from db.engine import Database
 from db.localtime import local_date, to_local
@@ -213,3 +213,28 @@ def export_report_excel(report, path):  # type: ignore[no-untyped-def]
     from desktop.documents import report_docs
 
     return report_docs.write_excel(report, path)
+
+
+# ------------------------------------------------------------------ visits
+
+def visit_list_document(db: Database, worker_name: str, grid: str | None = None, today: date | None = None,
+                        font: fonts.Font | None = None) -> Document:
+    """走访任务单: this week's due households, by grid and in walking order."""
+    from desktop.documents import visit_docs
+    from desktop.services import visits
+
+    today = today or date.today()
+    by_grid: dict[str, list[visit_docs.VisitListLine]] = {}
+    for d in visits.route_list(db, today, grid):
+        last = ""
+        if d.last_met:
+            last = f"{d.last_met:%m-%d}见到"
+        if d.last_try:
+            last += ("\n" if last else "") + f"{d.last_try:%m-%d}不在家"
+        by_grid.setdefault(d.grid, []).append(visit_docs.VisitListLine(
+            d.address, d.names, "、".join(d.tags), d.phone, d.tier, d.due_text(today), last))
+    st = _station(db)
+    end = visits.week_end(today)
+    info = visit_docs.VisitListInfo(st.name, st.phone or "", worker_name, end - timedelta(days=6), end, today,
+                                    list(by_grid.items()))
+    return visit_docs.visit_list(info, font or fonts.resolve())
