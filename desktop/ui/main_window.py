@@ -41,6 +41,7 @@ PAGE_SPECS: list[tuple[str, str, str, str, str]] = [
     ("residents", "residents", "ResidentsPage", "居民", "desk"),
     ("certificates", "certificates", "CertificatesPage", "开具证明", "desk"),
     ("volunteers", "volunteers", "VolunteersPage", "志愿服务", "desk"),
+    ("visits", "visits", "VisitsPage", "走访", "desk"),
     ("reports", "reports", "ReportsPage", "报表", "supervisor"),
     ("exchange", "exchange", "ExchangePage", "数据交换", "supervisor"),
     ("accounts", "accounts", "AccountsPage", "账户", "supervisor"),
@@ -201,7 +202,7 @@ class MainWindow(QMainWindow):
             page = page_class(db, actor, worker, settings=settings, location=db.display_location(), paths_note=note)
             page.font_size_changed.connect(self.apply_font_size)
             page.idle_minutes_changed.connect(lambda _m: self._restart_idle())
-        elif key in ("residents", "certificates", "volunteers"):
+        elif key in ("residents", "certificates", "volunteers", "visits"):
             page = page_class(db, actor, worker, index=self.index)
         elif key == "counter":
             page = page_class(db, actor, worker, index=self.index, settings=settings)
@@ -232,6 +233,7 @@ class MainWindow(QMainWindow):
     counter_page = property(lambda self: self.page("counter"))
     certificates_page = property(lambda self: self.page("certificates"))
     volunteers_page = property(lambda self: self.page("volunteers"))
+    visits_page = property(lambda self: self.page("visits"))
     backups_page = property(lambda self: self.page("backups"))
     exchange_page = property(lambda self: self.page("exchange"))
     settings_page = property(lambda self: self.page("settings"))
