@@ -37,7 +37,7 @@ def test_visit_list_by_grid_in_route_order(station, tmp_path):
     doc = paperwork.visit_list_document(db, "李网格员", today=TODAY)
     assert len(doc.pages) == 2  # one page per grid
     pages = []
-    for i, page in enumerate(doc.pages):
+    for page in doc.pages:
         texts = [op for op in page.ops if isinstance(op, Text)]
         assert min(t.size for t in texts) >= 10.5  # large enough to read at a door
         pages.append("".join(t.text for t in texts))
