@@ -33,7 +33,7 @@ import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -348,6 +348,7 @@ class VisitRow:
     needs: str
     need_id: uuid.UUID | None
     matter_id: uuid.UUID | None
+    recorded_at: datetime
 
     @property
     def outcome_label(self) -> str:
@@ -364,7 +365,8 @@ def _visit_rows(s: Session, *conds: Any) -> list[VisitRow]:
          .join(Resident, Resident.id == Visit.resident_id)
          .where(Visit.deleted.is_(False), *conds).order_by(Visit.day.desc(), Visit.recorded_at.desc()))
     return [VisitRow(v.id, v.origin, v.resident_id, v.household_id, name, grid or "", addr or "", v.day, v.outcome,
-                     v.visitor_name, v.met or "", v.situation or "", v.needs or "", v.need_id, v.matter_id)
+                     v.visitor_name, v.met or "", v.situation or "", v.needs or "", v.need_id, v.matter_id,
+                     v.recorded_at)
             for v, name, grid, addr in s.execute(q)]
 
 

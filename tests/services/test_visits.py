@@ -199,3 +199,19 @@ def test_report_figures_by_tier_and_grid_agree_with_their_rows(world):
     assert grids["第二网格"].households_due == 2 and grids["第一网格"].visits_done == 3
     assert len(f.met) == 5 and len(f.visits) == 6  # the drill-down rows behind 走访次数
     assert visits.visited_residents(db, start, end) == {weekly, monthly}
+
+
+def test_the_residents_timeline_shows_visits_to_them_and_their_household(world):
+    from desktop.services import timeline
+
+    db, admin, desk, boss, person = world
+    a = person("老伴甲", ["高龄"])
+    b = person("老伴乙", [])
+    hid = households.new_household(db, admin, a)
+    households.move(db, admin, b, hid, "配偶")
+    _visit(db, desk, a, TODAY - timedelta(days=2), met="老伴", situation="身体尚可")
+    _visit(db, desk, a, TODAY, outcome="not_home")
+    for rid in (a, b):
+        items = [i for i in timeline.for_resident(db, rid) if i.kind == "visit"]
+        assert [i.title for i in items] == ["走访（12月02日）：不在家", "走访（11月30日）：见到老伴"]
+        assert "身体尚可" in items[1].detail and "李前台" in items[1].detail
