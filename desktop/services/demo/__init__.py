@@ -265,4 +265,7 @@ def create_demo_station(db: Database, *, n_residents: int, seed: int = 1) -> tup
         demo_volunteers.fill_volunteers(db, n_volunteers=min(max(n_residents // 40, 20), 2000),
                                         n_needs=min(max(n_residents // 150, 10), 300), seed=seed)
         demo_volunteers.fill_volunteer_history(db, seed=seed)
+        from desktop.services.demo import visits as demo_visits
+
+        demo_visits.fill_visits(db, seed=seed)
     return DEMO_ADMIN, DEMO_PASSWORD
