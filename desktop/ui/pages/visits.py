@@ -78,7 +78,7 @@ class VisitsPage(Page):
         self.layout_.addLayout(top)
         self.layout_.addWidget(self.summary)
         self.tabs = QTabWidget()
-        self.due_table = simple_table(["状态", "网格", "住址", "居民", "群体", "频次", "上次走访", "电话"], 2)
+        self.due_table = simple_table(["状态", "网格", "住址", "居民", "频次", "上次走访", "电话", "群体"], 7)
         self.due_table.cellDoubleClicked.connect(lambda _r, _c: self.record())
         self.tabs.addTab(self.due_table, "本周待走访")
         logw = QWidget()
@@ -127,8 +127,8 @@ class VisitsPage(Page):
             self.grid.setCurrentIndex(max(self.grid.findData(current), 0) if current else 0)
             self.grid.blockSignals(False)
         today = self.today
-        fill_table(self.due_table, [[d.due_text(today), d.grid or "未分网格", d.address, d.names, "、".join(d.tags),
-                                     d.tier, _last(d), d.phone] for d in self.due])
+        fill_table(self.due_table, [[d.due_text(today), d.grid or "未分网格", d.address, d.names, d.tier, _last(d),
+                                     d.phone, "、".join(d.tags)] for d in self.due])
         fill_table(self.log_table, [[f"{v.day:%m-%d}", v.resident_name, v.grid, v.outcome_label, v.met, v.situation,
                                      v.needs, v.visitor_name, v.follow_up] for v in self.log])
         overdue = sum(1 for d in self.due if d.overdue)
@@ -312,7 +312,7 @@ class MatterDialog(QDialog):
         self.checks: list[QCheckBox] = []
         self._materials()
         self.ok = dialog_buttons(self, "受理", self.submit)
-        self.resize(640, 420)
+        self.resize(640, 320)
 
     def _materials(self) -> None:
         for c in self.checks:
