@@ -34,9 +34,10 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from db.clock import utcnow
@@ -176,14 +177,17 @@ def _live_residents() -> Any:
             Resident.merged_into_id.is_(None))
 
 
-def _households(s: Session) -> dict[uuid.UUID, DueRow]:
-    """Every household on the visit schedule (interval > 0), without visits."""
+def _households(s: Session, origins: Collection[str] | None = None) -> dict[uuid.UUID, DueRow]:
+    """Every household on the visit schedule (interval > 0), without visits;
+    ``origins``: only the residents of these stations (a hub's report)."""
     table = _tier_table(s)
     q = (select(Resident.id, Resident.origin, Resident.name, Resident.household_id, Resident.grid, Resident.estate,
                 Resident.building, Resident.unit, Resident.room, Resident.village_group, Resident.house_number,
                 Resident.address_text, Resident.phone, ResidentTag.tag)
          .join(ResidentTag, ResidentTag.resident_id == Resident.id)
          .where(*_live_residents(), ResidentTag.deleted.is_(False)))
+    if origins is not None:
+        q = q.where(Resident.origin.in_(list(origins)))
     people: dict[uuid.UUID, dict[str, Any]] = {}
     for r in s.execute(q):
         days = table[r.origin].get(r.tag, QUARTERLY) if r.tag in DEFAULT_TIERS else 0
@@ -213,11 +217,11 @@ def _households(s: Session) -> dict[uuid.UUID, DueRow]:
     return out
 
 
-def schedule(db: Database, today: date | None = None) -> list[DueRow]:
+def schedule(db: Database, today: date | None = None, origins: Collection[str] | None = None) -> list[DueRow]:
     """Every household on the schedule with its last visit and next due date."""
     today = today or date.today()
     with db.session() as s:
-        rows = _households(s)
+        rows = _households(s, origins)
         last = (select(Visit.household_id, Visit.resident_id, Visit.outcome, func.max(Visit.day))
                 .where(Visit.deleted.is_(False), Visit.day <= today)
                 .group_by(Visit.household_id, Visit.resident_id, Visit.outcome))
@@ -370,9 +374,14 @@ def _visit_rows(s: Session, *conds: Any) -> list[VisitRow]:
             for v, name, grid, addr in s.execute(q)]
 
 
-def visits_between(db: Database, start: date, end: date, grid: str | None = None) -> list[VisitRow]:
+def visits_between(db: Database, start: date, end: date, grid: str | None = None,
+                   origins: Collection[str] | None = None) -> list[VisitRow]:
+    """Visits (and 不在家 attempts) made in ``start``..``end``, newest first;
+    ``origins``: only those recorded by these stations."""
     with db.session() as s:
         conds = [Visit.day >= start, Visit.day <= end] + ([Resident.grid == grid] if grid else [])
+        if origins is not None:
+            conds.append(Visit.origin.in_(list(origins)))
         return _visit_rows(s, *conds)
 
 
@@ -485,7 +494,7 @@ class VisitFigures:
         return [v for v in self.visits if v.outcome == "met"]
 
 
-def figures(db: Database, start: date, end: date) -> VisitFigures:
+def figures(db: Database, start: date, end: date, origins: Collection[str] | None = None) -> VisitFigures:
     """Visits done against visits due in ``start``..``end``, by tier and by grid.
 
     A household is due in the period when its next visit (from the last
@@ -493,8 +502,8 @@ def figures(db: Database, start: date, end: date) -> VisitFigures:
     ``start``) falls on or before ``end``; it is due once for that date and
     once more for every further interval inside the period.  Met visits count
     against those, at most as many as are due."""
-    sched = {d.key: d for d in schedule(db, start - timedelta(days=1))}
-    visits = visits_between(db, start, end)
+    sched = {d.key: d for d in schedule(db, start - timedelta(days=1), origins)}
+    visits = visits_between(db, start, end, origins=origins)
     met_n: dict[uuid.UUID, int] = defaultdict(int)
     not_home: dict[uuid.UUID, int] = defaultdict(int)
     for v in visits:
@@ -525,15 +534,19 @@ def figures(db: Database, start: date, end: date) -> VisitFigures:
     return fig
 
 
-def visited_residents(db: Database, start: date, end: date) -> set[uuid.UUID]:
-    """Residents met on a visit in the period: the visited resident and the
-    live members of their household (for the report's 本期接触)."""
+def visited_sql(start: date, end: date, origins: Collection[str] | None = None) -> Any:
+    """Residents met on a visit in the period, as a SELECT of resident ids
+    for the database to evaluate: the visited resident and the members of
+    their household (for the report's 本期接触)."""
+    met = [Visit.deleted.is_(False), Visit.outcome == "met", Visit.day >= start, Visit.day <= end]
+    if origins is not None:
+        met.append(Visit.origin.in_(list(origins)))
+    return select(Resident.id).where(or_(Resident.id.in_(select(Visit.resident_id).where(*met)),
+                                         Resident.household_id.in_(select(Visit.household_id).where(
+                                             *met, Visit.household_id.is_not(None)))))
+
+
+def visited_residents(db: Database, start: date, end: date, origins: Collection[str] | None = None) -> set[uuid.UUID]:
+    """``visited_sql`` as a set."""
     with db.session() as s:
-        rows = s.execute(select(Visit.resident_id, Visit.household_id).where(
-            Visit.deleted.is_(False), Visit.outcome == "met", Visit.day >= start, Visit.day <= end)).all()
-        out = {r for r, _h in rows}
-        hids = list({h for _r, h in rows if h is not None})
-        for i in range(0, len(hids), 500):
-            out.update(s.scalars(select(Resident.id).where(Resident.household_id.in_(hids[i:i + 500]),
-                                                           Resident.deleted.is_(False))))
-        return out
+        return set(s.scalars(visited_sql(start, end, origins)))

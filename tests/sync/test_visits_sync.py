@@ -75,3 +75,8 @@ def test_a_visit_recorded_at_a_reaches_the_hub_and_b_and_only_a_may_change_it(th
     assert b.send(hub).counts["visits"]["new"] == 1
     with hub.db.session() as s:
         assert sorted(s.scalars(select(Visit.origin))) == sorted([a.code, b.code])
+    # the hub's report for one station counts that station's visits and households only
+    only_a = visits.figures(hub.db, day, day, origins=[a.code])
+    assert [v.id for v in only_a.visits] == [vid] and only_a.total.households_due == 1
+    assert len(visits.figures(hub.db, day, day).visits) == 2
+    assert visits.visited_residents(hub.db, day, day) == {rid}  # B's attempt found nobody at home
