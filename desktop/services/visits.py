@@ -478,6 +478,17 @@ class TierLine:
         return round(100 * self.visits_done / self.visits_due, 1) if self.visits_due else 0.0
 
 
+@dataclass(frozen=True)
+class DueLine:
+    """One household due in the period, and what was done."""
+
+    row: DueRow
+    visits_due: int
+    visits_done: int  # met visits, up to visits_due
+    met: int  # met visits in the period
+    not_home: int
+
+
 @dataclass
 class VisitFigures:
     start: date
@@ -486,8 +497,16 @@ class VisitFigures:
     by_tier: list[TierLine]
     by_grid: list[TierLine]
     total: TierLine
-    due_keys: set[uuid.UUID] = field(default_factory=set)  # households due in the period
-    visited_keys: set[uuid.UUID] = field(default_factory=set)  # ... of them, met in the period
+    due: list[DueLine] = field(default_factory=list)  # the households due in the period
+    tier_of: dict[uuid.UUID, str] = field(default_factory=dict)  # household key → its tier (on the schedule)
+
+    @property
+    def due_keys(self) -> set[uuid.UUID]:
+        return {x.row.key for x in self.due}
+
+    @property
+    def visited_keys(self) -> set[uuid.UUID]:
+        return {x.row.key for x in self.due if x.met}
 
     @property
     def met(self) -> list[VisitRow]:
@@ -512,16 +531,14 @@ def figures(db: Database, start: date, end: date, origins: Collection[str] | Non
     tiers_: dict[int, TierLine] = {}
     grids_: dict[str, TierLine] = {}
     total = TierLine("合计")
-    fig = VisitFigures(start, end, visits, [], [], total)
+    fig = VisitFigures(start, end, visits, [], [], total, tier_of={k: d.tier for k, d in sched.items()})
     for k, d in sched.items():
         first = d.next_due if d.next_due is not None and d.next_due > start else start
         if first > end:
             continue
         due = 1 + (end - first).days // d.days
         done = min(met_n.get(k, 0), due)
-        fig.due_keys.add(k)
-        if met_n.get(k):
-            fig.visited_keys.add(k)
+        fig.due.append(DueLine(d, due, done, met_n.get(k, 0), not_home.get(k, 0)))
         for line in (tiers_.setdefault(d.days, TierLine(d.tier)), grids_.setdefault(d.grid, TierLine(d.grid or "未分网格")),
                      total):
             line.households_due += 1
@@ -529,6 +546,7 @@ def figures(db: Database, start: date, end: date, origins: Collection[str] | Non
             line.visits_due += due
             line.visits_done += done
             line.not_home += not_home.get(k, 0)
+    fig.due.sort(key=lambda x: (x.row.grid == "", x.row.grid, x.row.route))
     fig.by_tier = [tiers_[k] for k in sorted(tiers_)]
     fig.by_grid = [grids_[k] for k in sorted(grids_, key=lambda g: (g == "", g))]
     return fig
