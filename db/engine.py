@@ -191,6 +191,10 @@ def _check_sqlite_file(path: Path) -> bytes | None:
             rows, tables = precheck.collect(path)
         except (sqlite3.DatabaseError, keys.dbapi().DatabaseError) as e:
             raise _open_error(path, e) from e
+        except MemoryError as e:
+            # SQLITE_NOMEM from quick_check: a scribbled page's cell sizes ask
+            # for a huge allocation (seen when garbage lands on a table's root)
+            raise DatabaseCorrupt(str(path), "quick_check ran out of memory on a damaged page") from e
         if rows != [("ok",)]:
             raise DatabaseCorrupt(str(path), "; ".join(r[0] for r in rows[:5]))
         if tables and "alembic_version" not in tables:
