@@ -156,7 +156,12 @@ class DueRow:
     last_try: date | None = None  # the latest 不在家 after the last visit
     next_due: date | None = None  # None: never visited, due now
     overdue: bool = False
-    route: tuple[Any, ...] = field(default=(), repr=False)
+    parts: tuple[str | None, ...] = field(default=(), repr=False)  # the address fields route_key takes
+
+    @property
+    def route(self) -> tuple[Any, ...]:
+        """The walking order key (computed when sorting: only the rows shown need it)."""
+        return route_key(*self.parts) if self.parts else ()
 
     @property
     def tier(self) -> str:
@@ -207,8 +212,8 @@ def _households(s: Session, origins: Collection[str] | None = None) -> dict[uuid
         if d is None:
             out[key] = DueRow(key, rid, r.household_id, r.origin, "", tuple(sorted(p["tags"])), r.grid or "",
                               r.address_text or "", r.phone or "", p["days"],
-                              route=route_key(r.estate, r.building, r.unit, r.room, r.village_group,
-                                              r.house_number, r.address_text))
+                              parts=(r.estate, r.building, r.unit, r.room, r.village_group, r.house_number,
+                                     r.address_text))
         else:
             d.tags = tuple(sorted(set(d.tags) | set(p["tags"])))
             d.phone = d.phone or r.phone or ""
