@@ -4,7 +4,7 @@ the benchmarks all print through here)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -325,3 +325,26 @@ def wish_board_document(db: Database, today: date | None = None, font: fonts.Fon
     info = wish_docs.WishBoardInfo(bd.station_name, bd.station_phone, bd.day,
                                    [(x.number, x.title, x.who, x.grid, x.value) for x in bd.lines])
     return wish_docs.wish_board(info, font or fonts.resolve())
+# ------------------------------------------------------------------ visits
+
+def visit_list_document(db: Database, worker_name: str, grid: str | None = None, today: date | None = None,
+                        font: fonts.Font | None = None) -> Document:
+    """走访任务单: this week's due households, by grid and in walking order."""
+    from desktop.documents import visit_docs
+    from desktop.services import visits
+
+    today = today or date.today()
+    by_grid: dict[str, list[visit_docs.VisitListLine]] = {}
+    for d in visits.route_list(db, today, grid):
+        last = ""
+        if d.last_met:
+            last = f"{d.last_met:%m-%d}见到"
+        if d.last_try:
+            last += ("\n" if last else "") + f"{d.last_try:%m-%d}不在家"
+        by_grid.setdefault(d.grid, []).append(visit_docs.VisitListLine(
+            d.address, d.names, "、".join(d.tags), d.phone, d.tier, d.due_text(today), last))
+    st = _station(db)
+    end = visits.week_end(today)
+    info = visit_docs.VisitListInfo(st.name, st.phone or "", worker_name, end - timedelta(days=6), end, today,
+                                    list(by_grid.items()))
+    return visit_docs.visit_list(info, font or fonts.resolve())

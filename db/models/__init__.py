@@ -15,6 +15,7 @@ from db.models.postings import DeptRequest, Posting, WorkItem
 from db.models.residents import Household, Resident, ResidentTag
 from db.models.rota import Absence, ServiceArea, Shift
 from db.models.sync import SyncBundle, SyncConflict, SyncDuplicate, SyncPeer
+from db.models.visits import Visit, VisitTier
 from db.models.volunteers import Assignment, Need, NeedEvent, Skill, Volunteer
 from db.models.wishes import PartyReport, Wish, WishClaim
 
@@ -52,6 +53,8 @@ __all__ = [
     "SyncConflict",
     "SyncDuplicate",
     "SyncPeer",
+    "Visit",
+    "VisitTier",
     "Volunteer",
     "WorkItem",
     "PartyReport",

@@ -77,6 +77,9 @@ ACTIONS = {
     "volunteer_register": "登记志愿者",
     "volunteer_status": "修改志愿者状态",
     "need_create": "登记服务需求",
+    "visit_record": "登记走访",
+    "visit_tiers": "修改走访频次",
+    "visit_follow_up": "走访需求转办",
     "need_accept": "接单",
     "need_refuse": "拒绝服务需求",
     "need_cancel": "取消服务需求",
@@ -119,6 +122,7 @@ TARGETS = {
     "volunteer": "志愿者", "need": "服务需求", "assignment": "派单",
     "service_area": "AB岗片区", "shift": "班次", "absence": "离岗登记",
     "wish": "微心愿", "party_report": "在职党员报到",
+    "visit": "走访记录",
 }
 
 

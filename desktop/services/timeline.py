@@ -45,5 +45,12 @@ def for_resident(db: Database, resident_id: uuid.UUID, limit: int = 200) -> list
         refused = select(CertificateRefusal).where(CertificateRefusal.resident_id == resident_id)
         for r in s.scalars(refused):
             items.append(TimelineItem(r.at, "refusal", f"不予出具：{r.type_name}", "已告知去向", r.id))
+    from desktop.services import visits
+
+    for v in visits.visits_for(db, resident_id):  # (entered at; the title says the day of the visit)
+        who = f"见到{v.met}" if v.outcome == "met" else v.outcome_label
+        items.append(TimelineItem(v.recorded_at, "visit", f"走访（{v.day:%m月%d日}）：{who}",
+                                  "　".join(x for x in (v.resident_name, v.situation, v.needs and "需求：" + v.needs,
+                                                        v.follow_up, v.visitor_name) if x), v.id))
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:limit]

@@ -47,6 +47,7 @@ PAGE_SPECS: list[tuple[str, str, str, str, str]] = [
     ("residents", "residents", "ResidentsPage", "居民", "desk"),
     ("certificates", "certificates", "CertificatesPage", "开具证明", "desk"),
     ("volunteers", "volunteers", "VolunteersPage", "志愿服务", "desk"),
+    ("visits", "visits", "VisitsPage", "走访", "desk"),
     ("rota", "rota", "RotaPage", "值班", "desk"),
     ("proxy", "proxy", "ProxyPage", "代办", "desk"),
     ("postings", "postings", "PostingsPage", "清单公开", "desk"),
@@ -217,7 +218,7 @@ class MainWindow(QMainWindow):
             page = page_class(db, actor, worker, settings=settings, location=db.display_location(), paths_note=note)
             page.font_size_changed.connect(self.apply_font_size)
             page.idle_minutes_changed.connect(lambda _m: self._restart_idle())
-        elif key in ("residents", "certificates", "volunteers"):
+        elif key in ("residents", "certificates", "volunteers", "visits"):
             page = page_class(db, actor, worker, index=self.index)
         elif key == "wishes":
             page = page_class(db, actor, worker, index=self.index)
@@ -251,6 +252,7 @@ class MainWindow(QMainWindow):
     counter_page = property(lambda self: self.page("counter"))
     certificates_page = property(lambda self: self.page("certificates"))
     volunteers_page = property(lambda self: self.page("volunteers"))
+    visits_page = property(lambda self: self.page("visits"))
     backups_page = property(lambda self: self.page("backups"))
     exchange_page = property(lambda self: self.page("exchange"))
     settings_page = property(lambda self: self.page("settings"))

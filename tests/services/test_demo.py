@@ -62,3 +62,23 @@ def test_demo_is_deterministic(tmp_path):
             names.append(sorted(s.scalars(select(Resident.name))))
         d.close()
     assert names[0] == names[1]
+
+
+def test_demo_station_has_weeks_of_home_visits(sqlite_db):
+    """Most weekly households visited on schedule, some overdue, some 不在家."""
+    from db.models import Visit
+    from desktop.services import visits
+
+    demo.create_demo_station(sqlite_db, n_residents=2000, seed=7)
+    today = date.today()
+    with sqlite_db.session() as s:
+        rows = s.scalars(select(Visit)).all()
+    assert rows and all(v.day <= today for v in rows)
+    outcomes = Counter(v.outcome for v in rows)
+    assert 0.02 < outcomes["not_home"] / len(rows) < 0.15
+    assert any(v.needs for v in rows) and len({v.visitor_name for v in rows}) > 1
+    weekly = [d for d in visits.schedule(sqlite_db, today) if d.days == 7]
+    on_time = [d for d in weekly if not d.overdue]
+    assert len(weekly) > 20 and 0.7 < len(on_time) / len(weekly) < 0.97
+    due = visits.due_list(sqlite_db, today)
+    assert due and any(d.overdue for d in due) and len(due) < len(visits.schedule(sqlite_db, today))

@@ -6,7 +6,7 @@ window when, and the kind: 正常/错时/延时) and ``duty_absences`` (who is a
 why, and who covers).
 
 Revision ID: 0009_rota
-Revises: 0007_paper
+Revises: 0008_visits
 Create Date: 2026-12-04 18:30:00
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0009_rota'
-down_revision = '0007_paper'
+down_revision = '0008_visits'
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ The 代办 register: proxy agents (代办员) per village group and the proxy's
 part of each matter it took (originals, forwarding, result, hand-back).
 
 Revision ID: 0010_proxy
-Revises: 0007_paper
+Revises: 0009_rota
 Create Date: 2026-12-04 18:24:37.245230
 """
 from alembic import op
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0010_proxy'
-down_revision = '0007_paper'
+down_revision = '0009_rota'
 branch_labels = None
 depends_on = None
 

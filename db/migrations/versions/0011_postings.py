@@ -5,7 +5,7 @@ checked against them (``dept_requests``) and notice-board postings
 (``postings``, 村(居)务公开).
 
 Revision ID: 0011_postings
-Revises: 0007_paper
+Revises: 0010_proxy
 Create Date: 2026-12-04 18:40:00
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0011_postings'
-down_revision = '0007_paper'
+down_revision = '0010_proxy'
 branch_labels = None
 depends_on = None
 

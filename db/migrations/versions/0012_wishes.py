@@ -4,7 +4,7 @@
 three new travelling tables, nothing existing changes.
 
 Revision ID: 0012_wishes
-Revises: 0007_paper
+Revises: 0011_postings
 Create Date: 2026-12-04 18:45:00
 """
 from alembic import op
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0012_wishes'
-down_revision = '0007_paper'
+down_revision = '0011_postings'
 branch_labels = None
 depends_on = None
 

@@ -279,4 +279,7 @@ def create_demo_station(db: Database, *, n_residents: int, seed: int = 1) -> tup
         from desktop.services.demo import wishes as demo_wishes
 
         demo_wishes.fill_wishes(db, desk, seed=seed)
+        from desktop.services.demo import visits as demo_visits
+
+        demo_visits.fill_visits(db, seed=seed)
     return DEMO_ADMIN, DEMO_PASSWORD

@@ -73,6 +73,7 @@ TABLE_LABELS = {
     "service_areas": "AB岗片区", "duty_shifts": "值班班次", "duty_absences": "离岗登记",
     "work_items": "准入清单", "dept_requests": "部门下派事项", "postings": "公开栏公示",
     "wishes": "微心愿", "wish_claims": "心愿认领", "party_reports": "在职党员报到",
+    "visit_tiers": "走访频次", "visits": "走访记录",
 }
 FIELD_LABELS = {
     "name": "姓名", "phone": "联系电话", "gender": "性别", "birth_date": "出生日期", "doc_type": "证件类型",
