@@ -60,11 +60,9 @@ def test_fresh_machine_demo_station_to_main_window(qapp, gui, monkeypatch):
     assert log[0] == "first-run"
     assert any(isinstance(x, tuple) and x[0] == "message" and "演示站点已建立" in x[1] for x in log)
     main = [x for x in log if isinstance(x, tuple) and x[0] == "main"][0]
-    assert "社区一站通" in main[1] and main[2] == ["概览", "接待台", "居民", "开具证明", "志愿服务", "值班", "报表", "数据交换",
-                                               "账户", "操作日志", "数据备份", "设置"]
-    assert "社区一站通" in main[1] and main[2] == ["概览", "接待台", "居民", "开具证明", "志愿服务", "代办", "报表",
-    assert "社区一站通" in main[1] and main[2] == ["概览", "接待台", "居民", "开具证明", "志愿服务", "清单公开", "报表",
-                                               "数据交换", "账户", "操作日志", "数据备份", "设置"]
+    assert "社区一站通" in main[1] and main[2] == ["概览", "接待台", "居民", "开具证明", "志愿服务", "走访", "值班", "代办",
+                                               "清单公开", "心愿·报到", "报表", "数据交换", "账户", "操作日志",
+                                               "数据备份", "设置"]
     from db.engine import open_database
 
     db = open_database(gui.paths.default_db)

@@ -122,7 +122,7 @@ def test_a_section_added_to_the_registry_is_built_drilled_printed_and_removed(st
     before = reports.build(db, admin, period)
     before_hub = reports.build(db, admin, period, hub)
     assert [s.title for s in before_hub.sections] == ["一、窗口受理", "二、好差评", "三、开具证明", "四、志愿服务",
-                                                      "五、居民信息", "六、各站对比"]
+                                                      "五、入户走访", "六、居民信息", "七、各站对比"]
     with db.session() as s:
         expected = {r[0].hex for r in s.execute(select(AuditLog.id))}
     assert expected  # setting up the station and registering a resident are logged
@@ -132,7 +132,7 @@ def test_a_section_added_to_the_registry_is_built_drilled_printed_and_removed(st
         # it sits before 各站对比 and is numbered by its place
         assert [s.key for s in report.sections][-1] == "audit_test"
         sec = report.section("audit_test")
-        assert sec.title == "六、操作日志"
+        assert sec.title == "七、操作日志"
         fig = sec.figures[0]
         assert fig.value == len(expected)
         rows = _open(db, admin, report, fig.drill)
@@ -148,7 +148,7 @@ def test_a_section_added_to_the_registry_is_built_drilled_printed_and_removed(st
         assert _open(db, admin, old, old.section("audit_test").figures[0].drill) == []
         # its per-station column joins 各站对比
         hub_report = reports.build(db, admin, period, hub)
-        assert [s.title for s in hub_report.sections][-2:] == ["六、操作日志", "七、各站对比"]
+        assert [s.title for s in hub_report.sections][-2:] == ["七、操作日志", "八、各站对比"]
         stations = hub_report.section("comparison").tables[0]
         assert stations.columns[-1] == "操作条数"
         here = next(r for r, d in zip(stations.rows, stations.drills) if d[-1] and d[-1].filters == (("origin", code),))
@@ -157,11 +157,11 @@ def test_a_section_added_to_the_registry_is_built_drilled_printed_and_removed(st
         # the PDF and the workbook carry it
         pdf = paperwork.save_report_pdf(report, tmp_path / "report.pdf")
         text = _pdf_text(Path(pdf))
-        assert "六、操作日志" in text and "按操作" in text
+        assert "七、操作日志" in text and "按操作" in text
         paperwork.export_report_excel(report, tmp_path / "report.xlsx")
         wb = openpyxl.load_workbook(tmp_path / "report.xlsx")
         summary = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-        assert ["六、操作日志", "操作", len(expected), "条"] in summary
+        assert ["七、操作日志", "操作", len(expected), "条"] in summary
         assert any(name.startswith("操作日志-") for name in wb.sheetnames)
 
     assert "audit_test" not in [s.key for s in registry.SECTIONS]
@@ -191,7 +191,7 @@ def test_a_section_that_contacts_residents_changes_who_was_contacted(station: tu
         fig = next(f for f in report.section("residents").figures if f.label == "特殊群体本期未接触")
         assert [r[0] for r in _open(db, admin, report, fig.drill)] == ["李建国"]
         note = report.section("residents").tables[1].note
-        assert note == "一人可属多个群体；“接触”指本期在本站办事、开证明、提出或接受志愿服务、收到告知单、接受测试走访。"
+        assert note == "一人可属多个群体；“接触”指本期在本站办事、开证明、提出或接受志愿服务、收到告知单、接受入户走访、接受测试走访。"
         # a section that shows nothing is left out of the report
         assert "contacts_test" not in [s.key for s in report.sections]
     assert silent(reports.build(db, admin, period)) == 2

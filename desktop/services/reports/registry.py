@@ -14,6 +14,7 @@ from .lists import ListsSection
 from .residents import ResidentsSection
 from .rota import RotaSection
 from .satisfaction import SatisfactionSection
+from .visits import VisitsSection
 from .volunteers import VolunteersSection
 from .wishes import WishesSection
 
@@ -24,6 +25,7 @@ SECTIONS: list[ReportSection] = [
     CertificatesSection(),
     VolunteersSection(),
     WishesSection(),
+    VisitsSection(),
     ResidentsSection(),
     RotaSection(),
     ProxySection(),
