@@ -108,7 +108,8 @@ def ledger_floor(ledger_file: Path, db_url: str) -> float:
     try:
         t = time.perf_counter()
         wb = openpyxl.load_workbook(ledger_file, read_only=True, data_only=True)
-        rows = list(wb.active.iter_rows(min_row=3, values_only=True))
+        ws = wb.worksheets[0]
+        rows = list(ws.iter_rows(min_row=3, values_only=True))
         wb.close()
         with db.session() as s:
             bulk_insert(s, Resident, [

@@ -357,11 +357,11 @@ def hand_back(db: Database, actor: Actor, case_id: uuid.UUID, returned: list[boo
         if len(returned) != len(items):
             raise ValidationError("originals", "请逐项确认原件是否已退还。")
         if not all(returned) and not note:
-            kept = "、".join(o["name"] for o, r in zip(items, returned) if not r)
+            kept = "、".join(o["name"] for o, r in zip(items, returned, strict=False) if not r)
             raise ValidationError("note", f"原件“{kept}”没有退还，请在备注里写明原因（如：已由审批部门收存）。")
         assert c.result_at is not None
         when = _when(at, c.result_at, "结果取回", "交还")
-        for o, r in zip(items, returned):
+        for o, r in zip(items, returned, strict=False):
             o["returned"] = bool(r)
         c.originals, c.step, c.handed_back_at = items, "handed_back", when
         if note:

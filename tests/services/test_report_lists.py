@@ -49,8 +49,8 @@ def test_figures_and_drill_downs_agree(station):
     [table] = sec.tables
     total = table.rows[-1]
     assert total[0] == "合计" and total[-1] == 4 and total[3] == 2
-    for row, drills in zip(table.rows, table.drills):  # every cell opens the records it counts
-        for value, drill in zip(row[1:], drills[1:]):
+    for row, drills in zip(table.rows, table.drills, strict=False):  # every cell opens the records it counts
+        for value, drill in zip(row[1:], drills[1:], strict=False):
             assert len(reports.records(db, admin, report, drill).rows) == value
     city = next(r for r in table.rows if r[0] == "区城市管理局")
     assert city[1:] == [0, 0, 2, 0, 2, 2]

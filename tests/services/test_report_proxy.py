@@ -60,18 +60,18 @@ def test_the_section_agrees_with_the_ledger_and_its_drill_down(station, tmp_path
     led = proxy.ledger(db, period.start, period.end)
     assert [(f.label, f.value) for f in sec.figures] == [("登记", led.registered), ("办理", led.handled),
                                                          ("回复", led.replied)] == [("登记", 3), ("办理", 2), ("回复", 1)]
-    for fig, key in zip(sec.figures, proxy.FIGURES):
+    for fig, key in zip(sec.figures, proxy.FIGURES, strict=False):
         rows = reports.records(db, admin, report, fig.drill).rows
         assert {r[0] for r in rows} == {c.receipt_no for c in proxy.cases(db, key, period.start, period.end)}
         assert len(rows) == fig.value
     table = sec.tables[0]
     assert [r[:2] for r in table.rows] == [["第一村民小组", "刘芳"], ["第三村民小组", "陈国强"], ["合计", ""]]
     by_agent = {a.agent_name: a for a in led.by_agent}
-    for row, drills in zip(table.rows, table.drills):
+    for row, drills in zip(table.rows, table.drills, strict=False):
         if row[0] != "合计":
             a = by_agent[row[1]]
             assert row[2:] == [a.registered, a.handled, a.replied]
-        for value, drill in zip(row[2:], drills[2:]):
+        for value, drill in zip(row[2:], drills[2:], strict=False):
             got = reports.records(db, admin, report, drill).rows
             assert len(got) == value
             assert row[0] == "合计" or {r[3] for r in got} <= {row[1]}

@@ -139,7 +139,7 @@ def test_a_section_added_to_the_registry_is_built_drilled_printed_and_removed(st
         assert {r[3] for r in rows} == expected
         # a table cell's drill filters by its action
         table = sec.tables[0]
-        for row, drills in zip(table.rows, table.drills):
+        for row, drills in zip(table.rows, table.drills, strict=False):
             got = _open(db, admin, report, drills[1])
             assert len(got) == row[1] and {r[1] for r in got} == {row[0]}
         # a month without entries counts none and opens none
@@ -151,7 +151,7 @@ def test_a_section_added_to_the_registry_is_built_drilled_printed_and_removed(st
         assert [s.title for s in hub_report.sections][-2:] == ["七、操作日志", "八、各站对比"]
         stations = hub_report.section("comparison").tables[0]
         assert stations.columns[-1] == "操作条数"
-        here = next(r for r, d in zip(stations.rows, stations.drills) if d[-1] and d[-1].filters == (("origin", code),))
+        here = next(r for r, d in zip(stations.rows, stations.drills, strict=False) if d[-1] and d[-1].filters == (("origin", code),))
         assert here[-1] == len(expected)
         assert abs(sum(stations.widths or []) - 1) < 1e-9
         # the PDF and the workbook carry it

@@ -19,7 +19,7 @@ DETAIL_KEYS = {
     "backup": "备份文件", "backup_time": "备份时间", "set_aside": "原数据库改名为", "cause": "原因",
     "folder": "文件夹", "default": "默认位置", "unconfirmed": "姓名不一致待确认", "confirmed": "姓名不一致已确认",
     "outcome": "结果", "source": "来源",
-    "tags": "标签数", "outcome": "走访结果", "follow_up": "转为",
+    "tags": "标签数", "follow_up": "转为",
 }
 REASONS = {"password": "密码错误", "unknown_user": "用户名不存在", "locked": "账户已锁定", "disabled": "账户已停用",
            "damaged": "数据库损坏"}

@@ -50,7 +50,9 @@ class CertCatalogueDialog(QDialog):
                             "本站新增" if t.local else "目录"] for t in self.items])
         for r, t in enumerate(self.items):
             if t.kind == "abolished":
-                self.table.item(r, 0).setForeground(RED)
+                cell = self.table.item(r, 0)
+                if cell is not None:
+                    cell.setForeground(RED)
 
     def selected(self) -> certs.CertTypeView | None:
         r = self.table.currentRow()

@@ -100,7 +100,9 @@ class LedgerTab(CertTab):
         for i, r in enumerate(led):
             if r.status in ("voided", "declined"):
                 for c in range(self.ledger_table.columnCount()):
-                    self.ledger_table.item(i, c).setForeground(RED)
+                    cell = self.ledger_table.item(i, c)
+                    if cell is not None:
+                        cell.setForeground(RED)
 
     def void_selected(self) -> None:
         row = self.selected(self.ledger_table, self.ledger_rows)
