@@ -55,6 +55,7 @@ def test_desk_role_does_not_see_supervisor_pages(qtbot, gui, station_db):
     win = make_window(qtbot, gui, db, desk)
     assert win.page_titles() == ["概览", "接待台", "居民", "开具证明", "志愿服务", "走访", "值班", "代办", "清单公开",
                                  "心愿·报到", "设置"]
+    gui.settle()  # the first page's load is in; keys go to a window at rest
     qtbot.keyClick(win, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert win.stack.currentWidget() is win.settings_page
     qtbot.keyClick(win, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)

@@ -78,8 +78,6 @@ class RotaPage(Page):
         self.range_label.setObjectName("sectionTitle")
         for w in (self.prev_btn, self.this_btn, self.next_btn):
             nav.addWidget(w)
-        nav.addSpacing(12)
-        nav.addWidget(self.range_label)
         nav.addStretch(1)
         self.shift_btn = QPushButton("排班")
         self.copy_btn = QPushButton("复制上周排班")
@@ -97,6 +95,8 @@ class RotaPage(Page):
             nav.addWidget(w)
         nav.addWidget(self.print_btn)
         self.layout_.addLayout(nav)
+        # The week on its own line: at 14 pt the buttons fill the row.
+        self.layout_.addWidget(self.range_label)
         self.summary = QLabel()
         self.summary.setObjectName("hint")
         self.summary.setWordWrap(True)
