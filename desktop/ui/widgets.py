@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from db.localtime import to_local
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QDate, QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -395,3 +395,13 @@ def action_row(dialog: QDialog, actions: Iterable[tuple[str, str]], on_act: Call
     row.addWidget(close)
     cast(QBoxLayout, dialog.layout()).addLayout(row)
     return buttons
+
+
+def qdate(d: date) -> QDate:
+    """A Python date for a date edit."""
+    return QDate(d.year, d.month, d.day)
+
+
+def pydate(q: QDate) -> date:
+    """A date edit's date as a Python date."""
+    return date(q.year(), q.month(), q.day())

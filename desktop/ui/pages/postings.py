@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,18 +35,11 @@ from desktop.documents.layout import Document
 from desktop.services import postings, workitems
 from desktop.ui import files
 from desktop.ui.pages.base import Page
+from desktop.ui.widgets import pydate as _pydate, qdate as _qdate
 from desktop.ui.widgets import FormErrors, dialog_buttons, fill_table, fmt_date, fmt_datetime, hint, primary, simple_table
 
 KIND_TAGS = {"duty": "【依法履职】", "assist": "【依法协助】", "negative": "【负面清单】"}
 VIEWS = {"up": "公示中", "overdue": "逾期未撤", "waiting": "待张贴", "all": "全部"}
-
-
-def _qdate(d: date) -> QDate:
-    return QDate(d.year, d.month, d.day)
-
-
-def _pydate(q: QDate) -> date:
-    return date(q.year(), q.month(), q.day())
 
 
 def _date_edit(d: date) -> QDateEdit:

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime
+from PySide6.QtCore import QDateTime, Qt, QTime
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,18 +34,11 @@ from desktop.services import counter, rota, workdays
 from desktop.services.rota import AreaView, ShiftForm, ShiftView
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
+from desktop.ui.widgets import pydate as _pydate, qdate as _qdate
 from desktop.ui.widgets import FormErrors, dialog_buttons, fill_table, hint, primary, simple_table
 
 OFF_DAY_BG = QColor("#f1f3f5")
 AWAY_FG = QColor("#b42318")
-
-
-def _qdate(d: date) -> QDate:
-    return QDate(d.year, d.month, d.day)
-
-
-def _pydate(q: QDate) -> date:
-    return date(q.year(), q.month(), q.day())
 
 
 def _pytime(q: QTime) -> time:

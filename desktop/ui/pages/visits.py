@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,17 +30,10 @@ from desktop.services.vocab import SPECIAL_GROUPS
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.pickers import ResidentPicker
+from desktop.ui.widgets import pydate as _pydate, qdate as _qdate
 from desktop.ui.widgets import FormErrors, dialog_buttons, fill_table, hint, primary, simple_table
 
 ALL_GRIDS = "全部网格"
-
-
-def _qdate(d: date) -> QDate:
-    return QDate(d.year, d.month, d.day)
-
-
-def _pydate(q: QDate) -> date:
-    return date(q.year(), q.month(), q.day())
 
 
 class VisitsPage(Page):

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -34,15 +33,8 @@ from desktop.services.search import ResidentIndex
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.pickers import ResidentPicker
+from desktop.ui.widgets import pydate as _pydate, qdate as _qdate
 from desktop.ui.widgets import FormErrors, dialog_buttons, fill_table, fmt_date, hint, primary, simple_table
-
-
-def _qdate(d: date) -> QDate:
-    return QDate(d.year, d.month, d.day)
-
-
-def _pydate(q: QDate) -> date:
-    return date(q.year(), q.month(), q.day())
 
 
 def _date_edit(d: date) -> QDateEdit:
