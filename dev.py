@@ -6,6 +6,7 @@
 
 The virtual environment is (re)installed whenever pyproject.toml changes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,6 +56,12 @@ def main(argv: list[str]) -> int:
         return rc
     print("检查代码 (ruff) …", flush=True)
     rc = subprocess.call([str(PY), "-m", "ruff", "check", "desktop", "db", "tests", "dev.py"], cwd=ROOT, env=env)
+    if rc:
+        return rc
+    print("检查代码格式 (ruff format --check；改正用 .venv 里的 ruff format) …", flush=True)
+    rc = subprocess.call(
+        [str(PY), "-m", "ruff", "format", "--check", "desktop", "db", "tests", "dev.py"], cwd=ROOT, env=env
+    )
     if rc:
         return rc
     print("检查类型 (mypy) …", flush=True)

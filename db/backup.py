@@ -30,6 +30,7 @@ another computer opens with the recovery code.  Files are owner-only (0600).
 ``restore`` needs the database closed (``Database.close()``) — see its
 docstring; ``desktop.services.backups.restore`` does the closing and reopening.
 """
+
 from __future__ import annotations
 
 import errno
@@ -116,6 +117,7 @@ def default_folder(db_path: str | os.PathLike[str]) -> Path:
 
 # ------------------------------------------------------------------ errors
 
+
 def _errno_of(e: BaseException) -> int | None:
     return getattr(e, "errno", None)
 
@@ -160,6 +162,7 @@ def _restore_error(e: BaseException, where: Path) -> StationDeskError:
 
 
 # ------------------------------------------------------------------ helpers
+
 
 def _ro_uri(path: Path) -> str:
     # immutable: no locks, no -wal/-shm files (works on write-protected media);
@@ -227,8 +230,9 @@ def _copy_sqlite(source: Path, source_uri: str, dest: Path, key: bytes | None) -
     fsync_file(dest)
 
 
-def verify(path: str | os.PathLike[str], *, quick: bool = False,
-           key: bytes | None = None) -> tuple[dict[str, int], str | None]:
+def verify(
+    path: str | os.PathLike[str], *, quick: bool = False, key: bytes | None = None
+) -> tuple[dict[str, int], str | None]:
     """Check a backup file: integrity (``quick_check`` if ``quick``) and that it
     is a station database.  An encrypted one is read with ``key``, else with a
     key this process has unlocked (``keys.key_for_file``).  Returns (rows per
@@ -246,9 +250,11 @@ def verify(path: str | os.PathLike[str], *, quick: bool = False,
         raise BackupInvalid(str(p), str(e)) from e
     except StationDeskError as e:  # WrongKey: not ours, damaged, or another station's key
         err = BackupInvalid(str(p), str(e))
-        err.user_message = (f"这个备份是加密的，本机没有能打开它的密钥：\n{p}\n\n"
-                            "它可能来自另一台电脑，或已损坏。当前数据库没有改动。"
-                            "在新电脑上恢复时，请提供建立站点时的恢复码（命令行：backup restore 备份文件 --recovery-code 恢复码）。")
+        err.user_message = (
+            f"这个备份是加密的，本机没有能打开它的密钥：\n{p}\n\n"
+            "它可能来自另一台电脑，或已损坏。当前数据库没有改动。"
+            "在新电脑上恢复时，请提供建立站点时的恢复码（命令行：backup restore 备份文件 --recovery-code 恢复码）。"
+        )
         raise err from e
     try:
         con = keys.connect(_ro_uri(p), key, uri=True)
@@ -258,13 +264,18 @@ def verify(path: str | os.PathLike[str], *, quick: bool = False,
         rows = con.execute("PRAGMA quick_check" if quick else "PRAGMA integrity_check").fetchall()
         if rows != [("ok",)]:
             raise BackupInvalid(str(p), "; ".join(str(r[0]) for r in rows[:5]))
-        tables = [r[0] for r in con.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
         if "alembic_version" not in tables:
             raise BackupInvalid(str(p), "not a station database")
         schema = con.execute("SELECT version_num FROM alembic_version").fetchone()
-        counts = {t: int(con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0])
-                  for t in tables if t != "alembic_version"}
+        counts = {
+            t: int(con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]) for t in tables if t != "alembic_version"
+        }
     except SQL_ERRORS as e:
         raise BackupInvalid(str(p), str(e)) from e
     finally:
@@ -308,8 +319,16 @@ def read_info(path: Path) -> BackupInfo | None:
     side = _read_sidecar(path, size)
     if side is None:
         return BackupInfo(path, created, reason, size)
-    return BackupInfo(path, created, reason, size, counts={k: int(v) for k, v in side["counts"].items()},
-                      verified=side.get("integrity") == "ok", schema=side.get("schema"), extra=side)
+    return BackupInfo(
+        path,
+        created,
+        reason,
+        size,
+        counts={k: int(v) for k, v in side["counts"].items()},
+        verified=side.get("integrity") == "ok",
+        schema=side.get("schema"),
+        extra=side,
+    )
 
 
 def list_backups(folder: str | os.PathLike[str], stem: str | None = None) -> list[BackupInfo]:
@@ -350,8 +369,7 @@ def _unique_target(folder: Path, stem: str, when: datetime, reason: str) -> Path
     base = f"{stem}-{when.strftime(STAMP)}-{reason}"
     candidate = folder / f"{base}{SUFFIX}"
     n = 2
-    while candidate.exists() or candidate.with_name(candidate.name + PART).exists() \
-            or sidecar_path(candidate).exists():
+    while candidate.exists() or candidate.with_name(candidate.name + PART).exists() or sidecar_path(candidate).exists():
         candidate = folder / f"{base}-{n}{SUFFIX}"
         n += 1
     return candidate
@@ -370,6 +388,7 @@ def _remove_stale_parts(folder: Path, stem: str) -> None:
 
 # ------------------------------------------------------------------ backup
 
+
 def _check_source(src: Path, key: bytes | None) -> None:
     """Raise DatabaseCorrupt if the live database itself fails ``quick_check``."""
     try:
@@ -384,8 +403,15 @@ def _check_source(src: Path, key: bytes | None) -> None:
         raise DatabaseCorrupt(str(src), "; ".join(str(r[0]) for r in rows[:5]))
 
 
-def make_backup(db_path: str | os.PathLike[str], folder: str | os.PathLike[str], reason: str = "manual", *,
-                now: datetime | None = None, create_folder: bool = True, key: bytes | None = None) -> BackupInfo:
+def make_backup(
+    db_path: str | os.PathLike[str],
+    folder: str | os.PathLike[str],
+    reason: str = "manual",
+    *,
+    now: datetime | None = None,
+    create_folder: bool = True,
+    key: bytes | None = None,
+) -> BackupInfo:
     """Back up the (possibly open) database at ``db_path`` into ``folder``.
 
     With ``create_folder`` the folder is made if its parent exists; without,
@@ -426,8 +452,16 @@ def make_backup(db_path: str | os.PathLike[str], folder: str | os.PathLike[str],
             _check_source(src, key)
             raise BackupFailed(str(dest_dir), f"verification failed: {e}") from e
         size = tmp.stat().st_size
-        meta = {"format": SIDECAR_FORMAT, "created_at": now.isoformat(), "reason": reason, "size": size,
-                "integrity": "ok", "schema": schema, "source": src.name, "counts": counts}
+        meta = {
+            "format": SIDECAR_FORMAT,
+            "created_at": now.isoformat(),
+            "reason": reason,
+            "size": size,
+            "integrity": "ok",
+            "schema": schema,
+            "source": src.name,
+            "counts": counts,
+        }
         if key is not None:
             meta["key"] = keys.portable_wraps(src)
         with open(side_tmp, "w", encoding="utf-8") as f:
@@ -454,14 +488,21 @@ def make_backup(db_path: str | os.PathLike[str], folder: str | os.PathLike[str],
 
 # ------------------------------------------------------------------ rotation
 
+
 def _period_keys(b: BackupInfo) -> dict[str, tuple]:
     d = b.created_at.date()
     iso = d.isocalendar()
     return {"daily": (d,), "weekly": (iso[0], iso[1]), "monthly": (d.year, d.month)}
 
 
-def select_kept(backups: Iterable[BackupInfo], now: datetime, *, daily: int = KEEP_DAILY,
-                weekly: int = KEEP_WEEKLY, monthly: int = KEEP_MONTHLY) -> set[Path]:
+def select_kept(
+    backups: Iterable[BackupInfo],
+    now: datetime,
+    *,
+    daily: int = KEEP_DAILY,
+    weekly: int = KEEP_WEEKLY,
+    monthly: int = KEEP_MONTHLY,
+) -> set[Path]:
     """Which backups rotation keeps: for each rule, the newest backup of each of
     the most recent ``n`` days / ISO weeks / months that have a backup (a
     station closed for a holiday keeps a week of working days); the union of
@@ -487,8 +528,15 @@ def select_kept(backups: Iterable[BackupInfo], now: datetime, *, daily: int = KE
     return keep
 
 
-def rotate(folder: str | os.PathLike[str], now: datetime | None = None, *, stem: str | None = None,
-           daily: int = KEEP_DAILY, weekly: int = KEEP_WEEKLY, monthly: int = KEEP_MONTHLY) -> list[Path]:
+def rotate(
+    folder: str | os.PathLike[str],
+    now: datetime | None = None,
+    *,
+    stem: str | None = None,
+    daily: int = KEEP_DAILY,
+    weekly: int = KEEP_WEEKLY,
+    monthly: int = KEEP_MONTHLY,
+) -> list[Path]:
     """Delete automatic and manual backups that ``select_kept`` does not keep;
     returns what was removed.  Backups taken before a migration are kept.
     A file that cannot be removed (read-only media) is left and logged."""
@@ -517,6 +565,7 @@ def rotate(folder: str | os.PathLike[str], now: datetime | None = None, *, stem:
 
 
 # ------------------------------------------------------------------ restore
+
 
 def _aside_name(db_path: Path, label: str, now: datetime) -> Path:
     base = f"{db_path.stem}.{label}-{now.strftime(STAMP)}"
@@ -561,8 +610,14 @@ def set_aside(db_path: str | os.PathLike[str], label: str = "replaced", *, now: 
     return aside
 
 
-def restore(backup_path: str | os.PathLike[str], db_path: str | os.PathLike[str], *,
-            aside_label: str = "replaced", now: datetime | None = None, key: bytes | None = None) -> Path | None:
+def restore(
+    backup_path: str | os.PathLike[str],
+    db_path: str | os.PathLike[str],
+    *,
+    aside_label: str = "replaced",
+    now: datetime | None = None,
+    key: bytes | None = None,
+) -> Path | None:
     """Replace the database at ``db_path`` with a copy of ``backup_path``.
 
     **The caller must have closed the database** (every connection:
@@ -588,8 +643,9 @@ def restore(backup_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
         rows = keys.connect(_ro_uri(tmp), key, uri=True)
         try:
             if rows.execute("PRAGMA quick_check").fetchall() != [("ok",)]:
-                raise DiskIOError("copy of backup failed quick_check",
-                                  "复制备份时读写出错，恢复没有完成。当前数据库保持原样。")
+                raise DiskIOError(
+                    "copy of backup failed quick_check", "复制备份时读写出错，恢复没有完成。当前数据库保持原样。"
+                )
         finally:
             rows.close()
     except BaseException as e:
@@ -623,6 +679,7 @@ def restore(backup_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
 
 # ------------------------------------------------------------------ at rest
 
+
 def secure_clear_backups(folder: str | os.PathLike[str], db_path: str | os.PathLike[str], key: bytes) -> int:
     """Encrypt this station's backups in ``folder`` still in clear (written by
     an earlier version): each is exported encrypted under a temporary name,
@@ -647,9 +704,18 @@ def secure_clear_backups(folder: str | os.PathLike[str], db_path: str | os.PathL
             _unlink_quietly(tmp)
             log.warning("could not encrypt backup %s: %s", b.path.name, e)
             continue
-        meta = dict(b.extra) if b.extra else {"format": SIDECAR_FORMAT, "created_at": b.created_at.isoformat(),
-                                              "reason": b.reason, "integrity": "ok", "schema": schema,
-                                              "counts": before}
+        meta = (
+            dict(b.extra)
+            if b.extra
+            else {
+                "format": SIDECAR_FORMAT,
+                "created_at": b.created_at.isoformat(),
+                "reason": b.reason,
+                "integrity": "ok",
+                "schema": schema,
+                "counts": before,
+            }
+        )
         meta["size"] = b.path.stat().st_size
         meta["key"] = keys.portable_wraps(db_path)
         try:

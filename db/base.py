@@ -1,4 +1,5 @@
 """Declarative base and the sync-ready mixins every travelling table uses."""
+
 from __future__ import annotations
 
 import uuid

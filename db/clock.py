@@ -11,6 +11,7 @@ station so that a change made after an import always sorts after it.
 The last issued stamp lives in the database (``local_state.hlc``), so the
 clock stays monotonic across restarts; see ``db.writes``.
 """
+
 from __future__ import annotations
 
 import time

@@ -13,6 +13,7 @@ and its key file; an existing clear file from an earlier version is secured on
 first open (``_secure_clear_file``: an encrypted, verified backup first, then
 an encrypted copy swapped in, then the old clear backups beside it encrypted).
 """
+
 from __future__ import annotations
 
 import logging
@@ -98,8 +99,9 @@ class Database:
 def _sqlite_engine(url: str, key: bytes | None, cache_mib: int | None = None) -> Engine:
     # hide_parameters: error messages (and so logs) never carry residents' data.
     dbapi = keys.dbapi()
-    engine = create_engine(url, hide_parameters=True, module=dbapi,
-                           connect_args={"isolation_level": None, "check_same_thread": False})
+    engine = create_engine(
+        url, hide_parameters=True, module=dbapi, connect_args={"isolation_level": None, "check_same_thread": False}
+    )
 
     @event.listens_for(engine, "do_connect")
     def _keyed_connect(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> Any:
@@ -139,11 +141,16 @@ def _open_error(path: Path, e: BaseException) -> StationDeskError:
     except OSError:
         low = False
     if "full" in msg or (low and ("i/o" in msg or "unable to open" in msg)):
-        return DiskFull(f"{path}: {msg}", f"数据库所在的磁盘空间已满，无法打开数据库：\n{path}\n\n"
-                                          "请清理磁盘（或换一个位置存放数据）后重试。数据库没有被改动。")
+        return DiskFull(
+            f"{path}: {msg}",
+            f"数据库所在的磁盘空间已满，无法打开数据库：\n{path}\n\n"
+            "请清理磁盘（或换一个位置存放数据）后重试。数据库没有被改动。",
+        )
     if "i/o" in msg:
-        return DiskIOError(f"{path}: {msg}", f"读取数据库时磁盘出错：\n{path}\n\n"
-                                            "请检查U盘或硬盘是否已拔出或损坏。程序没有改动这个文件。")
+        return DiskIOError(
+            f"{path}: {msg}",
+            f"读取数据库时磁盘出错：\n{path}\n\n请检查U盘或硬盘是否已拔出或损坏。程序没有改动这个文件。",
+        )
     if "readonly" in msg or "unable to open" in msg:
         return DatabaseNotWritable(str(path), msg)
     if "not a database" in msg and not keys.is_clear(path):
@@ -303,8 +310,9 @@ def _has_tables(engine: Engine) -> bool:
         return bool(inspect(conn).get_table_names())
 
 
-def open_database(path_or_url: str | os.PathLike[str], *, migrate: bool = True,
-                  cache_mib: int | None = None) -> Database:
+def open_database(
+    path_or_url: str | os.PathLike[str], *, migrate: bool = True, cache_mib: int | None = None
+) -> Database:
     """Open (and migrate) a station database; ``cache_mib`` sets SQLite's page
     cache per connection (default 32 MiB, see SQLITE_PRAGMAS)."""
     url = normalize_url(path_or_url)

@@ -4,6 +4,7 @@
 English for logs.  ``friendly`` turns low-level driver errors (disk full, I/O
 error, locked) into the same shape.
 """
+
 from __future__ import annotations
 
 
@@ -22,8 +23,7 @@ class DatabaseCorrupt(StationDeskError):
     def __init__(self, path: str, detail: str = ""):
         super().__init__(
             f"corrupt database {path}: {detail}",
-            f"数据库文件已损坏，无法打开：\n{path}\n\n"
-            "程序没有改动这个文件。请从备份恢复，或把文件交给技术支持检查。",
+            f"数据库文件已损坏，无法打开：\n{path}\n\n程序没有改动这个文件。请从备份恢复，或把文件交给技术支持检查。",
         )
 
 
@@ -98,8 +98,7 @@ class DatabaseIsFolder(StationDeskError):
     def __init__(self, path: str):
         super().__init__(
             f"database path is a folder: {path}",
-            f"这是一个文件夹，不是数据库文件：\n{path}\n\n"
-            "请指定数据库文件本身，例如 …\\station.sqlite3。",
+            f"这是一个文件夹，不是数据库文件：\n{path}\n\n请指定数据库文件本身，例如 …\\station.sqlite3。",
         )
 
 
@@ -159,6 +158,7 @@ def friendly(exc: BaseException) -> StationDeskError | None:
 # earlier backups were not touched, because that is what a worker worries
 # about when a backup fails.
 
+
 class BackupFailed(StationDeskError):
     """A backup was not written; nothing under a backup's real name changed."""
 
@@ -176,7 +176,8 @@ class BackupDiskFull(BackupFailed):
         super().__init__(folder, detail)
         self.user_message = (
             f"备份文件夹所在的磁盘（或U盘）空间已满，这次备份没有完成：\n{folder}\n\n"
-            "数据库和以前的备份都没有受影响。请清理空间、换一个U盘，或更改备份文件夹。")
+            "数据库和以前的备份都没有受影响。请清理空间、换一个U盘，或更改备份文件夹。"
+        )
 
 
 class BackupFolderNotWritable(BackupFailed):
@@ -185,7 +186,8 @@ class BackupFolderNotWritable(BackupFailed):
         self.user_message = (
             f"无法写入备份文件夹：\n{folder}\n\n"
             "这个位置是只读的，或当前 Windows 账户没有写入权限（U盘可能打开了写保护开关）。"
-            "数据库和以前的备份都没有受影响。请换一个备份文件夹。")
+            "数据库和以前的备份都没有受影响。请换一个备份文件夹。"
+        )
 
 
 class BackupFolderMissing(BackupFailed):
@@ -193,7 +195,8 @@ class BackupFolderMissing(BackupFailed):
         super().__init__(folder, detail)
         self.user_message = (
             f"找不到备份文件夹：\n{folder}\n\n"
-            "如果备份放在U盘或移动硬盘上，请先插好再重试，或更改备份文件夹。数据库没有受影响。")
+            "如果备份放在U盘或移动硬盘上，请先插好再重试，或更改备份文件夹。数据库没有受影响。"
+        )
 
 
 class BackupInvalid(StationDeskError):
@@ -202,6 +205,5 @@ class BackupInvalid(StationDeskError):
     def __init__(self, path: str, detail: str = ""):
         super().__init__(
             f"backup unusable {path}: {detail}",
-            f"这个备份文件已损坏或不完整，不能用来恢复：\n{path}\n\n"
-            "当前数据库没有改动。请选择另一个备份。",
+            f"这个备份文件已损坏或不完整，不能用来恢复：\n{path}\n\n当前数据库没有改动。请选择另一个备份。",
         )

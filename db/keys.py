@@ -32,6 +32,7 @@ Tests set ``STATION_DESK_TEST_FAST_KDF=1`` for a cheap scrypt; the
 parameters are stored with each wrap, so production files keep the strong
 ones.  The heavy modules (cryptography, sqlcipher3) load on first use.
 """
+
 from __future__ import annotations
 
 import base64
@@ -67,6 +68,7 @@ _machine_dir: Callable[[], Path] | None = None
 
 
 # ------------------------------------------------------------------ where
+
 
 def use_machine_dir(provider: Callable[[], Path]) -> None:
     """The application says where this account's machine secret lives."""
@@ -123,6 +125,7 @@ def _write_private(path: Path, data: bytes) -> None:
 
 # ------------------------------------------------------------------ crypto
 
+
 def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode("ascii")
 
@@ -138,8 +141,9 @@ def _kdf_params() -> dict[str, int]:
 def _derive(secret: str, kdf: dict[str, Any]) -> bytes:
     from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-    return Scrypt(salt=_unb64(kdf["salt"]), length=32, n=int(kdf["n"]), r=int(kdf["r"]),
-                  p=int(kdf["p"])).derive(secret.encode("utf-8"))
+    return Scrypt(salt=_unb64(kdf["salt"]), length=32, n=int(kdf["n"]), r=int(kdf["r"]), p=int(kdf["p"])).derive(
+        secret.encode("utf-8")
+    )
 
 
 def _aad(key_id: str, wrap: dict[str, Any]) -> bytes:
@@ -174,6 +178,7 @@ def _secret_wrap(kind: str, secret: str, data_key: bytes, key_id: str, user: str
 
 # ------------------------------------------------------------------ machine secret
 
+
 def _machine_secret(create: bool) -> tuple[str, bytes] | None:
     """(id, secret) of this account's machine secret; made on first use if ``create``."""
     path = machine_dir() / MACHINE_SECRET
@@ -200,6 +205,7 @@ def _machine_wrap(data_key: bytes, key_id: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ key file
 
+
 def _load(db_path: Path) -> dict[str, Any]:
     kp = key_path(db_path)
     try:
@@ -224,7 +230,7 @@ def normalize_code(code: str) -> str:
 
 def new_recovery_code() -> str:
     raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(4 * RECOVERY_GROUPS))
-    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
 def create(db_path: str | os.PathLike[str]) -> bytes:
@@ -245,7 +251,9 @@ def create(db_path: str | os.PathLike[str]) -> bytes:
     data_key, key_id, code = os.urandom(32), uuid.uuid4().hex, new_recovery_code()
     mid, secret = _machine_secret(create=True) or ("", b"")
     data: dict[str, Any] = {
-        "format": FORMAT, "id": key_id, "cipher": CIPHER,
+        "format": FORMAT,
+        "id": key_id,
+        "cipher": CIPHER,
         "wraps": [_machine_wrap(data_key, key_id), _secret_wrap("recovery", normalize_code(code), data_key, key_id)],
         "pending_recovery": _seal(secret, code.encode("ascii"), key_id, {"kind": "pending", "machine": mid}),
     }
@@ -390,8 +398,12 @@ def portable_wraps(db_path: str | os.PathLike[str]) -> dict[str, Any] | None:
         data = _load(Path(db_path))
     except StationDeskError:
         return None
-    return {"format": FORMAT, "id": data["id"], "cipher": data.get("cipher"),
-            "wraps": [w for w in data["wraps"] if w.get("kind") in ("recovery", "password")]}
+    return {
+        "format": FORMAT,
+        "id": data["id"],
+        "cipher": data.get("cipher"),
+        "wraps": [w for w in data["wraps"] if w.get("kind") in ("recovery", "password")],
+    }
 
 
 def adopt(db_path: str | os.PathLike[str], wraps: dict[str, Any], key: bytes) -> None:
@@ -399,8 +411,12 @@ def adopt(db_path: str | os.PathLike[str], wraps: dict[str, Any], key: bytes) ->
     station is being restored on a computer that never had it), with this
     computer's machine wrap added."""
     p = Path(db_path)
-    data = {"format": FORMAT, "id": wraps["id"], "cipher": wraps.get("cipher") or CIPHER,
-            "wraps": [w for w in wraps["wraps"] if w.get("kind") in ("recovery", "password")]}
+    data = {
+        "format": FORMAT,
+        "id": wraps["id"],
+        "cipher": wraps.get("cipher") or CIPHER,
+        "wraps": [w for w in wraps["wraps"] if w.get("kind") in ("recovery", "password")],
+    }
     data["wraps"].append(_machine_wrap(key, data["id"]))
     _save(p, data)
     _remember(p, key)
@@ -415,6 +431,7 @@ def unlock_wraps(wraps: dict[str, Any], secret: str) -> bytes:
 
 
 # ------------------------------------------------------------------ SQLCipher
+
 
 def dbapi() -> Any:
     from sqlcipher3 import dbapi2

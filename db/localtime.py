@@ -6,6 +6,7 @@ dates.  China keeps no daylight saving time, but the conversion goes through
 the operating system's zone for each value, so a PC set to another zone still
 prints what its clock shows.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone

@@ -7,6 +7,7 @@ app starts the check first thing and imports Qt and SQLAlchemy meanwhile;
 ``db.keys`` (whose heavy imports wait for the thread), so starting it costs
 nothing.  An encrypted file is checked with its key from this computer.
 """
+
 from __future__ import annotations
 
 import os

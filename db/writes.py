@@ -22,6 +22,7 @@ stamp cannot push the clock out of its 63 bits.
 ``bulk_insert`` is the fast path for many new rows (demo data, ledger import);
 it stamps the rows the same way.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -87,9 +88,7 @@ def _changed_fields(obj: Any) -> list[str]:
 def _stamp_flush(session: Session, flush_context: Any, instances: Any) -> None:
     for obj in session.deleted:
         if isinstance(obj, Synced):
-            raise SyncRuleViolation(
-                f"{type(obj).__name__} rows are never deleted; call retire() to tombstone"
-            )
+            raise SyncRuleViolation(f"{type(obj).__name__} rows are never deleted; call retire() to tombstone")
     new = [o for o in session.new if isinstance(o, Synced)]
     dirty: list[tuple[Any, list[str]]] = []
     for obj in session.dirty:
@@ -155,8 +154,7 @@ def _guard_bulk(state: ORMExecuteState) -> None:
     if state.is_insert and state.execution_options.get(_STAMPED):
         return
     raise SyncRuleViolation(
-        f"bulk writes to {name} bypass sync stamping; "
-        "change objects through the session or use db.writes.bulk_insert"
+        f"bulk writes to {name} bypass sync stamping; change objects through the session or use db.writes.bulk_insert"
     )
 
 
@@ -164,9 +162,7 @@ def _guard_bulk(state: ORMExecuteState) -> None:
 def _synced_tables() -> frozenset[str]:
     from db.base import Base
 
-    return frozenset(
-        cast(Table, m.local_table).name for m in Base.registry.mappers if issubclass(m.class_, Synced)
-    )
+    return frozenset(cast(Table, m.local_table).name for m in Base.registry.mappers if issubclass(m.class_, Synced))
 
 
 def bulk_insert(session: Session, model: type[Synced], rows: Sequence[dict[str, Any]]) -> list[Any]:
@@ -205,8 +201,7 @@ def bulk_insert(session: Session, model: type[Synced], rows: Sequence[dict[str, 
     return ids
 
 
-def write_remote(session: Session, model: type[Synced], updates: Sequence[dict[str, Any]],
-                 remote_max: int) -> int:
+def write_remote(session: Session, model: type[Synced], updates: Sequence[dict[str, Any]], remote_max: int) -> int:
     """Replace stored rows (matched by ``id``) with rows merged from another
     station's (sync import).  They keep their own origin, clock and field
     clocks; each gets the next local ``seq`` (so it travels on to other
@@ -226,15 +221,15 @@ def write_remote(session: Session, model: type[Synced], updates: Sequence[dict[s
         r["seq"] = first_seq + i
         params.append({"k_id": r["id"], **{"v_" + c: r[c] for c in cols}})
     # Bind names differ from the column names (SQLAlchemy reserves those in SET).
-    stmt = (update(table).where(table.c.id == bindparam("k_id"))
-            .values({c: bindparam("v_" + c) for c in cols}))
+    stmt = update(table).where(table.c.id == bindparam("k_id")).values({c: bindparam("v_" + c) for c in cols})
     # Core executemany on the connection: the ORM's bulk-update path wants mapped attributes.
     session.connection().execute(stmt, params)
     return first_seq
 
 
-def write_remote_raw(session: Session, model: type[Synced], columns: Sequence[str],
-                     rows: Sequence[list[Any]], remote_max: int) -> int:
+def write_remote_raw(
+    session: Session, model: type[Synced], columns: Sequence[str], rows: Sequence[list[Any]], remote_max: int
+) -> int:
     """``write_remote`` for new rows already in the driver's own form (the
     fast path of a sync import into an empty table: no per-value type
     processing).  ``rows`` are lists in ``columns`` order without ``seq``;
@@ -248,8 +243,10 @@ def write_remote_raw(session: Session, model: type[Synced], columns: Sequence[st
     q = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     names = [*columns, "seq"]
-    sql = (f"INSERT INTO {q(table_of(model).name)} ({', '.join(q(c) for c in names)}) "
-           f"VALUES ({', '.join([mark] * len(names))})")
+    sql = (
+        f"INSERT INTO {q(table_of(model).name)} ({', '.join(q(c) for c in names)}) "
+        f"VALUES ({', '.join([mark] * len(names))})"
+    )
     params = [(*r, first_seq + i) for i, r in enumerate(rows)]
     conn.exec_driver_sql(sql, params)
     return first_seq

@@ -1,4 +1,5 @@
 """社区一站通 (Station Desk): the application."""
+
 from pathlib import Path
 
 APP_NAME = "社区一站通"

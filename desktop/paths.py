@@ -6,6 +6,7 @@ Windows, ``~/.local/share`` on Linux).  In portable mode — a file named
 in a ``data`` folder beside the program instead.  ``STATION_DESK_HOME``
 overrides both (tests, multiple stations on one PC).
 """
+
 from __future__ import annotations
 
 import os

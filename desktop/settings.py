@@ -7,6 +7,7 @@ defaults are used; a value of the wrong type falls back to its default.
 Writes go to a temporary file that replaces the old one, so a crash or a full
 disk never leaves half a file.
 """
+
 from __future__ import annotations
 
 import json

@@ -5,6 +5,7 @@ paint the main window offscreen. Prints the bundle's size and start time.
     .venv/bin/pip install -e .[build]
     .venv/bin/python tests/bundle_check.py          (CI runs this after the tests)
 """
+
 from __future__ import annotations
 
 import json
@@ -23,9 +24,23 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="station-bundle-"))
     try:
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "ERROR",
-                        "--distpath", str(work / "dist"), "--workpath", str(work / "build"), str(ROOT / "build.spec")],
-                       check=True, cwd=work)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "PyInstaller",
+                "--noconfirm",
+                "--log-level",
+                "ERROR",
+                "--distpath",
+                str(work / "dist"),
+                "--workpath",
+                str(work / "build"),
+                str(ROOT / "build.spec"),
+            ],
+            check=True,
+            cwd=work,
+        )
         build_s = time.perf_counter() - t
         app_dir = work / "dist" / "StationDesk"
         exe = app_dir / ("StationDesk.exe" if os.name == "nt" else "StationDesk")
@@ -38,8 +53,9 @@ def main() -> int:
 
         def run(*args: str, db: Path | None = db, env: dict = env, program: Path = cli) -> subprocess.CompletedProcess:
             where = ["--db", str(db)] if db is not None else []
-            out = subprocess.run([str(program), *where, *args], env=env, cwd=work, capture_output=True,
-                                 text=True, timeout=300)
+            out = subprocess.run(
+                [str(program), *where, *args], env=env, cwd=work, capture_output=True, text=True, timeout=300
+            )
             if out.returncode != 0:  # say why, not only that it failed
                 print(out.stdout[-4000:], out.stderr[-8000:], sep="\n", file=sys.stderr)
                 raise SystemExit(f"the bundle failed: {' '.join(args[:1])} exited {out.returncode}")
@@ -57,15 +73,26 @@ def main() -> int:
         # Sync needs cryptography and orjson from inside the bundle: a hub trusts the
         # station, the station exports everything, the hub imports it (after a backup).
         hub = work / "hub.sqlite3"
-        run("init", "--station-code", "340304000", "--station-name", "东风街道", "--level", "street",
-            "--admin", "admin:admin12345", db=hub)
+        run(
+            "init",
+            "--station-code",
+            "340304000",
+            "--station-name",
+            "东风街道",
+            "--level",
+            "street",
+            "--admin",
+            "admin:admin12345",
+            db=hub,
+        )
         run("keys", "export", "--out", str(work / "station.peer.json"))
         run("keys", "export", "--out", str(work / "hub.peer.json"), db=hub)
         run("peers", "trust", str(work / "station.peer.json"), db=hub)
         run("peers", "trust", str(work / "hub.peer.json"))
         t = time.perf_counter()
-        sent = json.loads(run("bundle", "export", "--to", "340304000", "--out", str(work / "b.sdbundle"), "--full",
-                              "--json").stdout)
+        sent = json.loads(
+            run("bundle", "export", "--to", "340304000", "--out", str(work / "b.sdbundle"), "--full", "--json").stdout
+        )
         got = json.loads(run("bundle", "import", str(work / "b.sdbundle"), "--json", db=hub).stdout)
         sync_s = time.perf_counter() - t
         if got["new"] + got["unchanged"] != sent["rows"] or got["new"] < 300 or not got["backup"]:
@@ -76,10 +103,16 @@ def main() -> int:
         backup_s = time.perf_counter() - t
         data = bytearray(db.read_bytes())
         for i in range(8192, len(data) - 4096, 4096):
-            data[i:i + 64] = b"\xde\xad\xbe\xef" * 16
+            data[i : i + 64] = b"\xde\xad\xbe\xef" * 16
         db.write_bytes(bytes(data))
-        broken = subprocess.run([str(cli), "--db", str(db), "report", "--json"], env=env, cwd=work,
-                                capture_output=True, text=True, timeout=300)
+        broken = subprocess.run(
+            [str(cli), "--db", str(db), "report", "--json"],
+            env=env,
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if broken.returncode != 2 or "损坏" not in broken.stderr:
             raise SystemExit(f"a damaged database was not refused with a message: {broken.returncode} {broken.stderr}")
         t = time.perf_counter()
@@ -92,12 +125,21 @@ def main() -> int:
         run("demo", "--residents", "20", "--json", db=None, env=portable_env)
         if not any((app_dir / "data").glob("*.sqlite3")):
             raise SystemExit("portable mode did not keep the database beside the program")
-        print(json.dumps({"bundle_build_s": round(build_s, 1), "bundle_size_mb": round(size_mb, 1),
-                          "bundle_start_to_main_window_s": round(probe["ready_at"] - spawned, 2),
-                          "bundle_rss_mb": probe["rss_mb"], "bundle_sync_full_rows": sent["rows"],
-                          "bundle_sync_export_import_s": round(sync_s, 2),
-                          "bundle_backup_s": round(backup_s, 2), "bundle_backup_residents": made["residents"],
-                          "bundle_restore_after_damage_s": round(restore_s, 2)}))
+        print(
+            json.dumps(
+                {
+                    "bundle_build_s": round(build_s, 1),
+                    "bundle_size_mb": round(size_mb, 1),
+                    "bundle_start_to_main_window_s": round(probe["ready_at"] - spawned, 2),
+                    "bundle_rss_mb": probe["rss_mb"],
+                    "bundle_sync_full_rows": sent["rows"],
+                    "bundle_sync_export_import_s": round(sync_s, 2),
+                    "bundle_backup_s": round(backup_s, 2),
+                    "bundle_backup_residents": made["residents"],
+                    "bundle_restore_after_damage_s": round(restore_s, 2),
+                }
+            )
+        )
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -4,6 +4,7 @@
 ``STATION_DESK_TEST_PG`` holds a PostgreSQL server URL (CI sets it), on a
 fresh PostgreSQL database too.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("STATION_DESK_TEST_FAST_KDF", "1")
 
 PG_URL = os.environ.get("STATION_DESK_TEST_PG", "")
-ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="STATION_DESK_TEST_PG not set"))]
+ENGINES = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="STATION_DESK_TEST_PG not set")),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -98,7 +102,11 @@ def station(db):
     from desktop.services import accounts
 
     admin = accounts.setup_station(
-        db, code="340304001", name="幸福里社区党群服务中心", level="community",
-        admin_username="admin", admin_password="admin123",
+        db,
+        code="340304001",
+        name="幸福里社区党群服务中心",
+        level="community",
+        admin_username="admin",
+        admin_password="admin123",
     )
     return db, admin

@@ -13,6 +13,7 @@ identity is made later by ``setup_station``.
   its own — a test simulating another PC — gets a real migration instead).
 * PostgreSQL: ``CREATE DATABASE … TEMPLATE`` copies the migrated template.
 """
+
 from __future__ import annotations
 
 import os

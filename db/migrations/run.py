@@ -1,4 +1,5 @@
 """Programmatic alembic: no alembic.ini, the scripts ship inside the package."""
+
 from __future__ import annotations
 
 from pathlib import Path

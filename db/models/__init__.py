@@ -1,4 +1,5 @@
 """All models, imported here so ``Base.metadata`` is complete."""
+
 from db.models.certificates import Certificate, CertificateRefusal, CertificateType, SealLog
 from db.models.core import Account, AuditLog, LocalState, Station
 from db.models.counter import (

@@ -1,5 +1,6 @@
 """Certificates (开具证明): the catalogue (retained, abolished, 据实出具),
 issued certificates with gapless serials, the seal register and refusals."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """Station, accounts, the audit log and this database's local state."""
+
 from __future__ import annotations
 
 import uuid

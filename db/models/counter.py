@@ -1,6 +1,7 @@
 """The one-stop counter: the matter catalogue, accepted matters and what
 happened to them, ratings, rectifications, one-time notices and the
 working-day calendar."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,5 +1,6 @@
 """The work-item lists (工作事项准入), departments' requests checked against
 them, and notice-board postings (村(居)务公开)."""
+
 from __future__ import annotations
 
 import uuid

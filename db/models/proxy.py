@@ -2,6 +2,7 @@
 group, and what happened to a matter a proxy took for a resident — the
 originals received and given back, where it was forwarded, and when the
 result came back to the resident."""
+
 from __future__ import annotations
 
 import uuid

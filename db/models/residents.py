@@ -1,4 +1,5 @@
 """Residents, households and special-group tags."""
+
 from __future__ import annotations
 
 import uuid
@@ -19,23 +20,24 @@ class Household(Mutable, Base):
     head_id: Mapped[uuid.UUID | None] = mapped_column(
         # Circular with residents.household_id: checked at commit, so a
         # household and its head can be inserted in one transaction.
-        ForeignKey("residents.id", use_alter=True, name="fk_households_head_id_residents",
-                   deferrable=True, initially="DEFERRED"),
+        ForeignKey(
+            "residents.id",
+            use_alter=True,
+            name="fk_households_head_id_residents",
+            deferrable=True,
+            initially="DEFERRED",
+        ),
         index=True,  # SQLite checks deferred references by scanning this column
     )
     address_text: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
 
-    members: Mapped[list[Resident]] = relationship(
-        back_populates="household", foreign_keys="Resident.household_id"
-    )
+    members: Mapped[list[Resident]] = relationship(back_populates="household", foreign_keys="Resident.household_id")
 
 
 class Resident(Mutable, Base):
     __tablename__ = "residents"
-    __table_args__ = (
-        Index("ix_residents_name_birth", "name", "birth_date"),
-    )
+    __table_args__ = (Index("ix_residents_name_birth", "name", "birth_date"),)
 
     name: Mapped[str] = mapped_column(String(64), index=True)
     # Derived from the name by the services (pypinyin), for search.
@@ -72,9 +74,7 @@ class Resident(Mutable, Base):
     # another: the survivor.  No foreign key, so either can arrive first.
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
 
-    household: Mapped[Household | None] = relationship(
-        back_populates="members", foreign_keys=[household_id]
-    )
+    household: Mapped[Household | None] = relationship(back_populates="members", foreign_keys=[household_id])
     tags: Mapped[list[ResidentTag]] = relationship(back_populates="resident")
 
 

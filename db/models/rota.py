@@ -1,5 +1,6 @@
 """AB岗 and 错时/延时 duty (值班): service areas with their A/B pair, the
 rota's shifts and who is away (and who covers)."""
+
 from __future__ import annotations
 
 import uuid

@@ -6,6 +6,7 @@ own bookkeeping and never travel.  ``sync_conflicts`` travels like any
 mutable record, so a conflict found at a station shows at the hub and a
 supervisor's decision at either end reaches the other.
 """
+
 from __future__ import annotations
 
 import uuid

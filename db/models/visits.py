@@ -1,5 +1,6 @@
 """Home visits (走访): each station's visit tiers by special-group tag, and
 the visits its workers make to special-group households."""
+
 from __future__ import annotations
 
 import uuid

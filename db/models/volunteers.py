@@ -1,5 +1,6 @@
 """Volunteers (志愿服务): the skill vocabulary, volunteers, residents' needs
 (点单), assignments (派单) with actual hours and ratings (评单)."""
+
 from __future__ import annotations
 
 import uuid

@@ -7,6 +7,7 @@ thing or favour with an estimated value that one sponsor — a party member, a
 volunteer or a unit with no volunteer record — takes on as a whole. Putting
 wishes among needs would put them in the dispatch pool and the hours ledger.
 """
+
 from __future__ import annotations
 
 import uuid

@@ -4,6 +4,7 @@ Each benchmark is a function taking the prepared context and returning a dict
 of figures; later areas append theirs to ``BENCHES``.  Figures are measured,
 not asserted: targets live in the issues and the closing notes.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,10 @@ def bench_open_and_login(ctx: BenchContext) -> dict[str, Any]:
         accounts.authenticate(db, ctx.username, ctx.password)
         logins.append(time.perf_counter() - t)
         db.close()
-    return {"open_db_ms": round(statistics.median(opens) * 1000, 1),
-            "login_ms": round(statistics.median(logins) * 1000, 1)}
+    return {
+        "open_db_ms": round(statistics.median(opens) * 1000, 1),
+        "login_ms": round(statistics.median(logins) * 1000, 1),
+    }
 
 
 # The floor for start-up and memory: a bare Qt window in a fresh process, the
@@ -80,8 +83,9 @@ def bench_startup(ctx: BenchContext) -> dict[str, Any]:
     bare = []
     for _ in range(5):
         spawned = time.time()
-        out = subprocess.run([sys.executable, str(BARE_QT_PROBE)], capture_output=True, text=True, env=env,
-                             timeout=120, check=True)
+        out = subprocess.run(
+            [sys.executable, str(BARE_QT_PROBE)], capture_output=True, text=True, env=env, timeout=120, check=True
+        )
         r = json.loads(out.stdout.strip().splitlines()[-1])
         bare.append((r["ready_at"] - spawned, r["rss_mb"]))
     bare_s = statistics.median(b[0] for b in bare)
@@ -90,9 +94,22 @@ def bench_startup(ctx: BenchContext) -> dict[str, Any]:
     for _ in range(5):
         spawned = time.time()
         out = subprocess.run(
-            [sys.executable, "-m", "desktop", "--db", ctx.db_url, "startup-probe",
-             "--user", ctx.username, "--password", ctx.password],
-            capture_output=True, text=True, env=env, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "desktop",
+                "--db",
+                ctx.db_url,
+                "startup-probe",
+                "--user",
+                ctx.username,
+                "--password",
+                ctx.password,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
         )
         if out.returncode != 0:
             raise RuntimeError(f"startup probe failed: {out.stderr[-2000:]}")
@@ -129,8 +146,16 @@ def fts5_trigram_floor(db_url: str, queries: list[str]) -> list[float]:
     db = open_database(db_url)
     try:
         with db.session() as s:
-            rows = s.execute(select(Resident.name, Resident.pinyin, Resident.initials, Resident.doc_number,
-                                    Resident.phone, Resident.address_text)).all()
+            rows = s.execute(
+                select(
+                    Resident.name,
+                    Resident.pinyin,
+                    Resident.initials,
+                    Resident.doc_number,
+                    Resident.phone,
+                    Resident.address_text,
+                )
+            ).all()
     finally:
         db.close()
     con = sqlite3.connect(":memory:")
@@ -142,8 +167,11 @@ def fts5_trigram_floor(db_url: str, queries: list[str]) -> list[float]:
         for i in range(1, len(q) + 1):
             part = q[:i].lower()
             # three characters and more use the trigram index; shorter ones scan until 50 rows
-            sql, arg = (("SELECT rowid FROM f WHERE f MATCH ? LIMIT 50", '"' + part + '"') if len(part) >= 3 else
-                        ("SELECT rowid FROM f WHERE t LIKE ? LIMIT 50", f"%{part}%"))
+            sql, arg = (
+                ("SELECT rowid FROM f WHERE f MATCH ? LIMIT 50", '"' + part + '"')
+                if len(part) >= 3
+                else ("SELECT rowid FROM f WHERE t LIKE ? LIMIT 50", f"%{part}%")
+            )
             t = time.perf_counter()
             con.execute(sql, (arg,)).fetchall()
             times.append((time.perf_counter() - t) * 1000)
@@ -164,14 +192,21 @@ def bench_search(ctx: BenchContext) -> dict[str, Any]:
     db = open_database(ctx.db_url)
     try:
         with db.session() as s:
-            sample = s.execute(select(Resident.name, Resident.initials, Resident.doc_number, Resident.phone)
-                               .limit(5000)).all()
+            sample = s.execute(
+                select(Resident.name, Resident.initials, Resident.doc_number, Resident.phone).limit(5000)
+            ).all()
         r = random.Random(7)
         queries: list[str] = []
         for _ in range(60):
             name, initials, doc, phone = r.choice(sample)
-            queries += [name[:2], initials[:3], (doc or "")[-4:], (doc or "")[-6:], (phone or "13800000000")[-4:],
-                        (phone or "13800000000")[:7]]
+            queries += [
+                name[:2],
+                initials[:3],
+                (doc or "")[-4:],
+                (doc or "")[-6:],
+                (phone or "13800000000")[-4:],
+                (phone or "13800000000")[:7],
+            ]
         index = ResidentIndex(db)
         t = time.perf_counter()
         index.refresh()
@@ -246,8 +281,9 @@ def bench_receipts(ctx: BenchContext) -> dict[str, Any]:
         assert accounts.station_info(db) is not None and counter.catalogue(db)
     finally:
         db.close()
-    out = subprocess.run([sys.executable, "-c", RECEIPT_PROBE, ctx.db_url], capture_output=True, text=True,
-                         check=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", RECEIPT_PROBE, ctx.db_url], capture_output=True, text=True, check=True, timeout=300
+    )
     r = json.loads(out.stdout)
     figures = {"receipt_first_ms": round(r["first_ms"], 1), "receipt_pdf_bytes": r["bytes"]}
     for layout, (p50, p95) in r["warm"].items():
@@ -270,8 +306,20 @@ def bench_certificates(ctx: BenchContext) -> dict[str, Any]:
     try:
         actor = accounts.authenticate(db, ctx.username, ctx.password)
         items = certs.catalogue(db)
-        queries = ["居住", "亲属", "关系证明", "无犯罪", "单身", "健在", "困难", "jz", "死亡", "我要开个单身证明",
-                   "证件遗失", "党员报到"]
+        queries = [
+            "居住",
+            "亲属",
+            "关系证明",
+            "无犯罪",
+            "单身",
+            "健在",
+            "困难",
+            "jz",
+            "死亡",
+            "我要开个单身证明",
+            "证件遗失",
+            "党员报到",
+        ]
         t = time.perf_counter()
         certs.search(items, "jz")  # the first Latin query loads pypinyin's dictionary (the app pre-loads it)
         first_ms = (time.perf_counter() - t) * 1000
@@ -297,11 +345,13 @@ def bench_certificates(ctx: BenchContext) -> dict[str, Any]:
             pdf_times.append((time.perf_counter() - t) * 1000)
         pdf_times.sort()
         certs.void(db, actor, cid, "基准测试用，作废")
-        return {"cert_catalogue_search_first_latin_ms": round(first_ms, 1),
-                "cert_catalogue_search_ms_p95": round(times[int(len(times) * 0.95)], 3),
-                "cert_catalogue_search_ms_max": round(times[-1], 3),
-                "certificate_pdf_warm_ms_p50": round(pdf_times[len(pdf_times) // 2], 1),
-                "certificate_pdf_warm_ms_p95": round(pdf_times[int(len(pdf_times) * 0.95)], 1)}
+        return {
+            "cert_catalogue_search_first_latin_ms": round(first_ms, 1),
+            "cert_catalogue_search_ms_p95": round(times[int(len(times) * 0.95)], 3),
+            "cert_catalogue_search_ms_max": round(times[-1], 3),
+            "certificate_pdf_warm_ms_p50": round(pdf_times[len(pdf_times) // 2], 1),
+            "certificate_pdf_warm_ms_p95": round(pdf_times[int(len(pdf_times) * 0.95)], 1),
+        }
     finally:
         db.close()
 
@@ -336,9 +386,18 @@ def bench_sync(ctx: BenchContext) -> dict[str, Any]:
     return run(ctx)
 
 
-BENCHES: list[Callable[[BenchContext], dict[str, Any]]] = [bench_open_and_login, bench_startup, bench_search,
-                                                          bench_receipts, bench_certificates, bench_volunteers,
-                                                          bench_backups, bench_import, bench_reports, bench_sync]
+BENCHES: list[Callable[[BenchContext], dict[str, Any]]] = [
+    bench_open_and_login,
+    bench_startup,
+    bench_search,
+    bench_receipts,
+    bench_certificates,
+    bench_volunteers,
+    bench_backups,
+    bench_import,
+    bench_reports,
+    bench_sync,
+]
 
 
 def bench_names() -> list[str]:
@@ -346,8 +405,9 @@ def bench_names() -> list[str]:
     return [b.__name__.removeprefix("bench_") for b in BENCHES]
 
 
-def run_all(*, n_residents: int = 100_000, keep_dir: str | None = None, db_url: str | None = None,
-            only: list[str] | None = None) -> dict[str, Any]:
+def run_all(
+    *, n_residents: int = 100_000, keep_dir: str | None = None, db_url: str | None = None, only: list[str] | None = None
+) -> dict[str, Any]:
     names = bench_names()
     unknown = sorted(set(only or ()) - set(names))
     if unknown:

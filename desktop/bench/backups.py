@@ -5,6 +5,7 @@ The benchmark database is only read (copied with SQLite's backup API into a
 temporary folder); every figure is taken on the copy.  PostgreSQL hubs are
 skipped: their backups are the server's job.
 """
+
 from __future__ import annotations
 
 import shutil

@@ -8,6 +8,7 @@ then times a dry run and a real import into a copy of the benchmark database
 (SQLite's backup API), so the benchmark database itself never changes.
 Both timings include reading the file.
 """
+
 from __future__ import annotations
 
 import random
@@ -20,13 +21,34 @@ from pathlib import Path
 from typing import Any
 
 N_ROWS = 10_000
-HEADERS = ["序号", "姓名", "性别", "身份证号码", "出生日期", "联系电话", "民族", "居住类型", "小区", "楼栋", "单元",
-           "房号", "网格", "人员类别", "备注"]
+HEADERS = [
+    "序号",
+    "姓名",
+    "性别",
+    "身份证号码",
+    "出生日期",
+    "联系电话",
+    "民族",
+    "居住类型",
+    "小区",
+    "楼栋",
+    "单元",
+    "房号",
+    "网格",
+    "人员类别",
+    "备注",
+]
 BAD_KINDS = ("checksum", "phone", "tag", "gender", "scientific", "date")
 
 
-def write_ledger(path: Path, n_rows: int = N_ROWS, *, seed: int = 11,
-                 existing: Sequence[tuple[str, str]] = (), today: date | None = None) -> int:
+def write_ledger(
+    path: Path,
+    n_rows: int = N_ROWS,
+    *,
+    seed: int = 11,
+    existing: Sequence[tuple[str, str]] = (),
+    today: date | None = None,
+) -> int:
     """Write an .xlsx ledger of ``n_rows`` data rows; ``existing`` holds
     (name, ID number) of residents already registered, some of which the
     ledger repeats with a new phone.  Returns the number of deliberately bad rows."""
@@ -59,12 +81,23 @@ def write_ledger(path: Path, n_rows: int = N_ROWS, *, seed: int = 11,
             tags.append(r.choice(["独居", "空巢"]))
         if r.random() < 0.03:
             tags.append(r.choice(["低保", "残疾人", "优抚对象"]))
-        row: list[Any] = [i, name, "男" if gender == 1 else "女", number,
-                          datetime(birth.year, birth.month, birth.day) if r.random() < 0.5 else f"{birth:%Y-%m-%d}",
-                          phone, "汉族" if r.random() < 0.95 else r.choice(["回族", "满", "蒙古族"]),
-                          r.choice(["户籍", "户籍", "户籍", "常住", "流动"]), estate, str(r.randrange(1, 31)),
-                          str(r.randrange(1, 5)), f"{r.randrange(1, 19)}0{r.randrange(1, 5)}", grid,
-                          "、".join(tags), ""]
+        row: list[Any] = [
+            i,
+            name,
+            "男" if gender == 1 else "女",
+            number,
+            datetime(birth.year, birth.month, birth.day) if r.random() < 0.5 else f"{birth:%Y-%m-%d}",
+            phone,
+            "汉族" if r.random() < 0.95 else r.choice(["回族", "满", "蒙古族"]),
+            r.choice(["户籍", "户籍", "户籍", "常住", "流动"]),
+            estate,
+            str(r.randrange(1, 31)),
+            str(r.randrange(1, 5)),
+            f"{r.randrange(1, 19)}0{r.randrange(1, 5)}",
+            grid,
+            "、".join(tags),
+            "",
+        ]
         if repeat and i % 33 == 0 and i % 50 != 25:
             known_name, known_number = repeat.pop()
             row[1], row[3], row[2], row[4] = known_name, known_number, "", ""
@@ -112,10 +145,24 @@ def ledger_floor(ledger_file: Path, db_url: str) -> float:
         rows = list(ws.iter_rows(min_row=3, values_only=True))
         wb.close()
         with db.session() as s:
-            bulk_insert(s, Resident, [
-                {"name": str(r[1] or "")[:64], "gender": 1 if r[2] == "男" else 2, "doc_number": str(r[3] or "") or None,
-                 "phone": r[5] or None, "estate": r[8], "building": r[9], "unit": r[10], "room": r[11], "grid": r[12]}
-                for r in rows])
+            bulk_insert(
+                s,
+                Resident,
+                [
+                    {
+                        "name": str(r[1] or "")[:64],
+                        "gender": 1 if r[2] == "男" else 2,
+                        "doc_number": str(r[3] or "") or None,
+                        "phone": r[5] or None,
+                        "estate": r[8],
+                        "building": r[9],
+                        "unit": r[10],
+                        "room": r[11],
+                        "grid": r[12],
+                    }
+                    for r in rows
+                ],
+            )
         return time.perf_counter() - t
     finally:
         db.close()
@@ -134,10 +181,17 @@ def bench_import(ctx: Any) -> dict[str, Any]:
         src = open_database(ctx.db_url)
         try:
             with src.session() as s:
-                existing = [(n, d) for n, d in s.execute(
-                    select(Resident.name, Resident.doc_number)
-                    .where(Resident.deleted.is_(False), Resident.doc_number.is_not(None),
-                           Resident.doc_type == "ric").limit(N_ROWS)) if d]
+                existing = [
+                    (n, d)
+                    for n, d in s.execute(
+                        select(Resident.name, Resident.doc_number)
+                        .where(
+                            Resident.deleted.is_(False), Resident.doc_number.is_not(None), Resident.doc_type == "ric"
+                        )
+                        .limit(N_ROWS)
+                    )
+                    if d
+                ]
             src_path = src.path
         finally:
             src.close()

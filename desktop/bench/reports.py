@@ -9,6 +9,7 @@ demo certificate and volunteer history, then last month's report is built
 PDF, and written to Excel.  The filled copy is kept beside the benchmark
 database and reused by later runs.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -47,9 +48,15 @@ def _prepare(ctx: Any) -> tuple[str, dict[str, Any]]:
             total = ctx.n_residents * MATTERS_PER_RESIDENT
             chunks = (total + CHUNK - 1) // CHUNK
             for i in range(chunks):  # oldest first, each chunk its own slice of the year, in time order
-                demo_counter.fill_counter(db, n_matters=min(CHUNK, total - i * CHUNK), seed=100 + i,
-                                          days=365 - i * 365 // chunks, newest=365 - (i + 1) * 365 // chunks,
-                                          seq_base=1000, with_events=False)
+                demo_counter.fill_counter(
+                    db,
+                    n_matters=min(CHUNK, total - i * CHUNK),
+                    seed=100 + i,
+                    days=365 - i * 365 // chunks,
+                    newest=365 - (i + 1) * 365 // chunks,
+                    seq_base=1000,
+                    with_events=False,
+                )
             scale = max(1, ctx.n_residents // 5000)
             demo_certificates.fill_certificate_history(db, days=365, per_day=scale, seed=9)
             demo_volunteers.fill_volunteer_history(db, days=365, per_day=1.5 * scale, seed=9)
@@ -73,9 +80,15 @@ def report_floor(db: Any, start: date, end: date) -> float:
     from db.models import Matter
 
     dims = (Matter.matter_type_id, Matter.category, Matter.channel, Matter.handler_name, Matter.origin)
-    q = (select(*dims, func.count()).where(Matter.deleted.is_(False), Matter.accepted_at >= day_start_utc(start),
-                                           Matter.accepted_at < day_start_utc(end + timedelta(days=1)))
-         .group_by(*dims))
+    q = (
+        select(*dims, func.count())
+        .where(
+            Matter.deleted.is_(False),
+            Matter.accepted_at >= day_start_utc(start),
+            Matter.accepted_at < day_start_utc(end + timedelta(days=1)),
+        )
+        .group_by(*dims)
+    )
     t = time.perf_counter()
     with db.session() as s:
         s.execute(q).all()
@@ -120,8 +133,9 @@ def bench_reports(ctx: Any) -> dict[str, Any]:
         t = time.perf_counter()
         paperwork.export_report_excel(report, out / "report.xlsx")
         figures["report_month_xlsx_s"] = round(time.perf_counter() - t, 2)
-        figures["report_month_total_s"] = round(statistics.median(runs) + figures["report_month_pdf_s"]
-                                                + figures["report_month_xlsx_s"], 2)
+        figures["report_month_total_s"] = round(
+            statistics.median(runs) + figures["report_month_pdf_s"] + figures["report_month_xlsx_s"], 2
+        )
         figures["report_month_pdf_kb"] = round((out / "report.pdf").stat().st_size / 1024)
         figures["report_month_xlsx_kb"] = round((out / "report.xlsx").stat().st_size / 1024)
         drill = report.section("counter").figures[0].drill

@@ -8,6 +8,7 @@ station and the incremental bundle goes the same way.  With
 ``STATION_DESK_BENCH_PG`` naming a PostgreSQL server the full bundle is also
 imported into a hub database there.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,9 @@ def _hub(url: str) -> Any:
     from desktop.services import accounts
 
     db = open_database(url)
-    actor = accounts.setup_station(db, code="340304000", name="东风街道办事处", level="street",
-                                   admin_username="admin", admin_password="bench12345")
+    actor = accounts.setup_station(
+        db, code="340304000", name="东风街道办事处", level="street", admin_username="admin", admin_password="bench12345"
+    )
     return db, actor
 
 
@@ -49,7 +51,9 @@ def bench_sync(ctx: Any) -> dict[str, Any]:
         actor = system_actor(station)
         exchange.trust_peer(station, actor, exchange.station_keys(hub).peer)
         exchange.trust_peer(hub, hub_actor, exchange.station_keys(station).peer)
-        full, secs = _timed(lambda: exchange.export_bundle(station, actor, "340304000", out / "full.sdbundle", full=True))
+        full, secs = _timed(
+            lambda: exchange.export_bundle(station, actor, "340304000", out / "full.sdbundle", full=True)
+        )
         figures["sync_full_export_s"] = round(secs, 1)
         figures["sync_full_rows"] = full.rows
         figures["sync_full_residents"] = full.counts.get("residents", 0)
@@ -61,8 +65,9 @@ def bench_sync(ctx: Any) -> dict[str, Any]:
 
         # 1 000 residents edited at the station
         with station.session() as s:
-            for i, r in enumerate(s.scalars(select(Resident).where(Resident.deleted.is_(False))
-                                            .order_by(Resident.seq).limit(1000))):
+            for i, r in enumerate(
+                s.scalars(select(Resident).where(Resident.deleted.is_(False)).order_by(Resident.seq).limit(1000))
+            ):
                 r.notes = f"2026年走访 {i}"
         inc, secs = _timed(lambda: exchange.export_bundle(station, actor, "340304000", out / "inc.sdbundle"))
         figures["sync_1000_export_s"] = round(secs, 2)

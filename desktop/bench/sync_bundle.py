@@ -10,6 +10,7 @@ making rows (in a real export, the database's).  Rows repeat only every few
 megabytes, beyond deflate's 32 KiB window, so compression is realistic.
 Figures only, no pass/fail: the target is well under 15 s each way.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -85,8 +86,9 @@ def bench(rows: int, level: int, folder: Path) -> dict[str, Any]:
 
     t = time.perf_counter()
     manifest = {"format": 1, "bundle_id": str(uuid.uuid4()), "counts": {"residents": rows}}
-    with BundleWriter(path, signer=station, recipient=hub.peer, manifest=manifest, default=json_default,
-                      compresslevel=level) as w:
+    with BundleWriter(
+        path, signer=station, recipient=hub.peer, manifest=manifest, default=json_default, compresslevel=level
+    ) as w:
         w.write_rows("residents", cycled)
     out["write_s"] = time.perf_counter() - t
     out["file_mb"] = path.stat().st_size / 1e6
@@ -126,15 +128,19 @@ def main() -> int:
             if args.json:
                 print(json.dumps(r))
                 continue
-            print(f"level {level}: {r['rows']:,} rows, {r['bytes_per_row']:.0f} B/row of JSON "
-                  f"({r['json_mb']:.0f} MB) -> {r['file_mb']:.1f} MB file (x{r['ratio']:.1f})")
+            print(
+                f"level {level}: {r['rows']:,} rows, {r['bytes_per_row']:.0f} B/row of JSON "
+                f"({r['json_mb']:.0f} MB) -> {r['file_mb']:.1f} MB file (x{r['ratio']:.1f})"
+            )
             print(f"  write (JSON+zip+seal+fsync) {r['write_s']:6.2f} s")
             print(f"  open (decrypt to temp)      {r['open_s']:6.2f} s")
             print(f"  verify_all (unzip+hash)     {r['verify_s']:6.2f} s")
             print(f"  rows (unzip+hash+parse)     {r['rows_s']:6.2f} s")
             print(f"  read total                  {r['read_s']:6.2f} s")
             rss = r["peak_rss_mb"]
-            print(f"  peak RSS of the process     {rss:6.0f} MB" if rss is not None else "  peak RSS: not measured here")
+            print(
+                f"  peak RSS of the process     {rss:6.0f} MB" if rss is not None else "  peak RSS: not measured here"
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0

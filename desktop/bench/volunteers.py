@@ -7,6 +7,7 @@ sort, in numpy, without the hard rules, the explanations or any Python
 object per volunteer; for the plan, the same floor for every occurrence,
 the solver's own time beside the whole, and the bound no plan can beat
 (the LP relaxation's, over every pair) beside the total."""
+
 from __future__ import annotations
 
 import statistics
@@ -20,7 +21,7 @@ from typing import Any
 def _copy(url: str, dest: Path) -> str:
     from db.engine import backup_sqlite, normalize_url
 
-    return str(backup_sqlite(Path(normalize_url(url)[len("sqlite:///"):]), dest))
+    return str(backup_sqlite(Path(normalize_url(url)[len("sqlite:///") :]), dest))
 
 
 def score_floor(pool: Any, need: Any) -> Any:
@@ -32,8 +33,11 @@ def score_floor(pool: Any, need: Any) -> Any:
 
     cols = [pool._skill_col[k] for k in need.skills if k in pool._skill_col]
     skill = pool._skills[:, cols].sum(axis=1) / max(len(need.skills), 1)
-    near = np.where(pool._grid == pool._grid_code.get(need.grid, -1), 1.0,
-                    np.where(pool._estate == pool._estate_code.get(need.estate, -1), 0.7, 0.3))
+    near = np.where(
+        pool._grid == pool._grid_code.get(need.grid, -1),
+        1.0,
+        np.where(pool._estate == pool._estate_code.get(need.estate, -1), 0.7, 0.3),
+    )
     total = WEIGHTS["skill"] * skill + WEIGHTS["availability"] + WEIGHTS["nearness"] * near + pool._static_total
     return np.argsort(-total, kind="stable")
 

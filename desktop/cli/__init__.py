@@ -14,6 +14,7 @@
 Errors a person can act on print their Chinese message to stderr and exit 2.
 Imports stay inside the commands so each pays only for what it uses.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     from desktop import APP_NAME, __version__
 
     p = argparse.ArgumentParser(prog="python -m desktop", description=f"{APP_NAME} (Station Desk)")
-    p.add_argument("--db", metavar="PATH_OR_URL",
-                   help="database file or URL (default: station.sqlite3 in the user's data folder)")
+    p.add_argument(
+        "--db", metavar="PATH_OR_URL", help="database file or URL (default: station.sqlite3 in the user's data folder)"
+    )
     p.add_argument("--version", action="version", version=__version__)
     sub = p.add_subparsers(dest="command")
 
@@ -48,8 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--residents", type=int, default=100_000)
     bench.add_argument("--keep", metavar="DIR", help="keep (and reuse) the benchmark database in DIR")
-    bench.add_argument("--only", action="append", metavar="NAME",
-                       help="run only this benchmark (repeat for several), e.g. reports, search, startup")
+    bench.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="run only this benchmark (repeat for several), e.g. reports, search, startup",
+    )
 
     from desktop.cli import ledger as cli_ledger
 
@@ -93,9 +99,16 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise ValidationError("admin", "--admin 的格式应为 用户名:密码")
     db = open_database(_db_url(args))
     try:
-        accounts.setup_station(db, code=args.station_code, name=args.station_name, level=args.level,
-                               admin_username=user, admin_password=password,
-                               admin_display_name=args.admin_name, phone=args.phone)
+        accounts.setup_station(
+            db,
+            code=args.station_code,
+            name=args.station_name,
+            level=args.level,
+            admin_username=user,
+            admin_password=password,
+            admin_display_name=args.admin_name,
+            phone=args.phone,
+        )
         info = accounts.station_info(db)
         assert info is not None
         print(f"已建立站点：{info.name}（{info.code}），管理员 {user.strip()}。数据库：{db.display_location()}")
@@ -111,9 +124,11 @@ def _print_recovery_code(db: Any) -> None:
 
     code = keys.take_recovery_code(db.path) if db.path is not None else None
     if code:
-        print(f"\n恢复码（只显示这一次）：{code}\n"
-              "数据库已加密。请把恢复码打印或抄写下来，锁在柜子里；忘记管理员密码、换电脑或重装系统后，"
-              "要用它解锁数据：python -m desktop --db 数据库 unlock --recovery-code 恢复码")
+        print(
+            f"\n恢复码（只显示这一次）：{code}\n"
+            "数据库已加密。请把恢复码打印或抄写下来，锁在柜子里；忘记管理员密码、换电脑或重装系统后，"
+            "要用它解锁数据：python -m desktop --db 数据库 unlock --recovery-code 恢复码"
+        )
 
 
 def cmd_unlock(args: argparse.Namespace) -> int:
@@ -124,7 +139,7 @@ def cmd_unlock(args: argparse.Namespace) -> int:
     url = normalize_url(_db_url(args))
     if not url.startswith("sqlite:///"):
         raise ValidationError("unlock", "只有本机数据库文件是加密的；服务器上的数据库不需要解锁。")
-    keys.unlock(url[len("sqlite:///"):], args.recovery_code or args.password)
+    keys.unlock(url[len("sqlite:///") :], args.recovery_code or args.password)
     open_database(url).close()  # it opens on this computer now
     print("已解锁：这台电脑以后会直接打开这个数据库。")
     return 0

@@ -9,6 +9,7 @@ station whose window will not open):
 damaged to open.  A restore verifies the backup first and keeps the current
 file beside it (``<name>.replaced-<time>.sqlite3``), never deleting it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,11 @@ def add_parser(sub: Any) -> None:
     which = r.add_mutually_exclusive_group(required=True)
     which.add_argument("file", nargs="?", help="the backup file")
     which.add_argument("--newest", action="store_true", help="the newest backup that passes its check")
-    r.add_argument("--recovery-code", metavar="CODE",
-                   help="restore an encrypted backup on a computer that does not have the station's key")
+    r.add_argument(
+        "--recovery-code",
+        metavar="CODE",
+        help="restore an encrypted backup on a computer that does not have the station's key",
+    )
     r.add_argument("--json", action="store_true")
 
 
@@ -42,8 +46,10 @@ def _file(args: argparse.Namespace) -> Path:
 
     url = normalize_url(_db_url(args))
     if not url.startswith("sqlite:///"):
-        raise StationDeskError("not sqlite", "服务器上的数据库（PostgreSQL）由服务器备份（pg_dump），这里只备份本机数据库文件。")
-    return Path(url[len("sqlite:///"):])
+        raise StationDeskError(
+            "not sqlite", "服务器上的数据库（PostgreSQL）由服务器备份（pg_dump），这里只备份本机数据库文件。"
+        )
+    return Path(url[len("sqlite:///") :])
 
 
 def _key_from_backup(src: Path, station: Path, code: str) -> None:
@@ -63,14 +69,24 @@ def _key_from_backup(src: Path, station: Path, code: str) -> None:
                 return
         except KeyUnavailable:
             pass
-        raise StationDeskError("other key", f"数据库旁已有另一个密钥文件：\n{keys.key_path(station)}\n\n"
-                                            "请先用 unlock 解锁这个数据库，或把它和密钥文件移到别处，再恢复。")
+        raise StationDeskError(
+            "other key",
+            f"数据库旁已有另一个密钥文件：\n{keys.key_path(station)}\n\n"
+            "请先用 unlock 解锁这个数据库，或把它和密钥文件移到别处，再恢复。",
+        )
     keys.adopt(station, wraps, key)
 
 
 def _info(b: Any) -> dict[str, Any]:
-    return {"path": str(b.path), "created_at": b.created_at.isoformat(), "reason": b.reason, "size": b.size,
-            "verified": b.verified, "residents": b.residents, "matters": b.matters}
+    return {
+        "path": str(b.path),
+        "created_at": b.created_at.isoformat(),
+        "reason": b.reason,
+        "size": b.size,
+        "verified": b.verified,
+        "residents": b.residents,
+        "matters": b.matters,
+    }
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -90,8 +106,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
             info = backups.create(db, system_actor(db, args.user), settings, "manual")
         finally:
             db.close()
-        print(json.dumps(_info(info), ensure_ascii=False) if args.json else
-              f"已备份并校验：{info.path}（居民 {info.residents} 人，事项 {info.matters} 件）")
+        print(
+            json.dumps(_info(info), ensure_ascii=False)
+            if args.json
+            else f"已备份并校验：{info.path}（居民 {info.residents} 人，事项 {info.matters} 件）"
+        )
         return 0
     if args.backup_command == "list":
         items = backups.list_for(path, settings)
@@ -115,8 +134,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
         if args.recovery_code:
             _key_from_backup(src, path, args.recovery_code)
         backup.verify(src)  # a damaged or foreign file changes nothing
-        best = backup.read_info(src) or backup.BackupInfo(src, datetime.fromtimestamp(src.stat().st_mtime),
-                                                          "manual", src.stat().st_size)
+        best = backup.read_info(src) or backup.BackupInfo(
+            src, datetime.fromtimestamp(src.stat().st_mtime), "manual", src.stat().st_size
+        )
     aside = backup.restore(best.path, path)
     db = open_database(path)
     try:
@@ -126,6 +146,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"restored": _info(best), "set_aside": str(aside) if aside else None}, ensure_ascii=False))
     else:
-        print(f"已从备份恢复：{best.path}\n原来的数据库文件已改名保存：{aside}\n"
-              "备份之后录入的内容不在恢复后的数据库中，请核对最近的登记和受理。")
+        print(
+            f"已从备份恢复：{best.path}\n原来的数据库文件已改名保存：{aside}\n"
+            "备份之后录入的内容不在恢复后的数据库中，请核对最近的登记和受理。"
+        )
     return 0

@@ -22,6 +22,7 @@ problems.  Exit status 0 when the file could be read, even if rows were
 rejected; 2 with ``错误：<message>`` on stderr when it could not (or the
 account may not import).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,12 +42,16 @@ def add_parser(sub: Any) -> None:
     imp.add_argument("file", metavar="FILE", help=".xlsx or .csv ledger with Chinese column headers")
     imp.add_argument("--dry-run", action="store_true", help="check the file and report, write nothing")
     imp.add_argument("--json", action="store_true", help="print one JSON object")
-    imp.add_argument("--user", metavar="USER",
-                     help="act as this account (default: the first active administrator)")
-    imp.add_argument("--confirm-conflicts", metavar="ROWS", default="", type=_rows,
-                     help="a row whose ID number is registered under another name is listed and NOT written "
-                          "unless confirmed here: sheet row numbers as in the report (e.g. 5,9-11), or 'all' "
-                          "(the file's name then replaces the registered one)")
+    imp.add_argument("--user", metavar="USER", help="act as this account (default: the first active administrator)")
+    imp.add_argument(
+        "--confirm-conflicts",
+        metavar="ROWS",
+        default="",
+        type=_rows,
+        help="a row whose ID number is registered under another name is listed and NOT written "
+        "unless confirmed here: sheet row numbers as in the report (e.g. 5,9-11), or 'all' "
+        "(the file's name then replaces the registered one)",
+    )
 
 
 def _rows(text: str) -> str | set[int]:

@@ -8,6 +8,7 @@ the first active administrator (or ``--user``; that account must be a
 supervisor or administrator).  Prints the main figures (``--json``: one JSON
 object with every figure), exit 0; 2 with ``错误：…`` on stderr otherwise.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--from", dest="start", metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="end", metavar="YYYY-MM-DD")
     p.add_argument("--month", metavar="YYYY-MM", help="a calendar month instead of --from/--to")
-    p.add_argument("--station", action="append", metavar="CODE",
-                   help="only this station's records (repeat for several; default: all in the database)")
+    p.add_argument(
+        "--station",
+        action="append",
+        metavar="CODE",
+        help="only this station's records (repeat for several; default: all in the database)",
+    )
     p.add_argument("--pdf", metavar="OUT.pdf")
     p.add_argument("--xlsx", metavar="OUT.xlsx")
     p.add_argument("--json", action="store_true", help="print every figure as one JSON object")
@@ -76,15 +81,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     finally:
         db.close()
     if args.json:
-        out = {"title": report.title, "from": period.start.isoformat(), "to": period.end.isoformat(),
-               "stations": list(report.stations), "seconds": round(report.timings.get("total", 0), 3),
-               "sections": {s.key: {f.label: f.value for f in s.figures} for s in report.sections}, **written}
+        out = {
+            "title": report.title,
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "stations": list(report.stations),
+            "seconds": round(report.timings.get("total", 0), 3),
+            "sections": {s.key: {f.label: f.value for f in s.figures} for s in report.sections},
+            **written,
+        }
         print(json.dumps(out, ensure_ascii=False))
     else:
         print(report.title)
         for s in report.sections:
             if s.figures:
-                print(f"{s.title}：" + "；".join(f"{f.label} {format_value(f.value, f.fmt)}{f.unit}" for f in s.figures))
+                print(
+                    f"{s.title}：" + "；".join(f"{f.label} {format_value(f.value, f.fmt)}{f.unit}" for f in s.figures)
+                )
         for kind, path in written.items():
             print(f"已保存 {kind.upper()}：{path}")
     return 0

@@ -11,6 +11,7 @@ Commands act as the first active administrator (or ``--user``).  A refused
 bundle prints its Chinese message to stderr, exits 2 and changes nothing
 (``desktop.cli.main`` does that for every ``StationDeskError``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -86,18 +87,35 @@ def cmd_peers(args: argparse.Namespace) -> int:
         if args.peers_command == "trust":
             peer = exchange.read_peer_file(args.file)
             view = exchange.trust_peer(db, _actor(db, args), peer)
-            print(f"已信任站点：{view.name}（{view.code}，{view.role_label}）\n指纹：{view.fingerprint}\n"
-                  "请与对方电话核对指纹；如不一致，请立即注销（peers revoke）。")
+            print(
+                f"已信任站点：{view.name}（{view.code}，{view.role_label}）\n指纹：{view.fingerprint}\n"
+                "请与对方电话核对指纹；如不一致，请立即注销（peers revoke）。"
+            )
         elif args.peers_command == "revoke":
             exchange.revoke_peer(db, _actor(db, args), args.code)
             print(f"已注销站点 {args.code} 的密钥：它签发的数据交换包将一律拒绝导入。")
         else:
             items = exchange.peers(db)
             if args.json:
-                print(json.dumps([{"code": p.code, "name": p.name, "role": p.role, "fingerprint": p.fingerprint,
-                                   "revoked": p.revoked, "pending": p.pending,
-                                   "last_export_at": p.last_export_at, "last_import_at": p.last_import_at}
-                                  for p in items], ensure_ascii=False, default=str))
+                print(
+                    json.dumps(
+                        [
+                            {
+                                "code": p.code,
+                                "name": p.name,
+                                "role": p.role,
+                                "fingerprint": p.fingerprint,
+                                "revoked": p.revoked,
+                                "pending": p.pending,
+                                "last_export_at": p.last_export_at,
+                                "last_import_at": p.last_import_at,
+                            }
+                            for p in items
+                        ],
+                        ensure_ascii=False,
+                        default=str,
+                    )
+                )
             else:
                 for p in items:
                     state = "已注销" if p.revoked else f"待发送 {p.pending} 条"
@@ -116,9 +134,21 @@ def cmd_bundle(args: argparse.Namespace) -> int:
         if args.bundle_command == "export":
             r = exchange.export_bundle(db, actor, args.to, args.out, full=args.full)
             if args.json:
-                print(json.dumps({"bundle_id": str(r.bundle_id), "path": r.path, "to": r.target, "full": r.full,
-                                  "rows": r.rows, "size": r.size, "tables": r.counts,
-                                  "seconds": round(r.seconds, 3)}, ensure_ascii=False))
+                print(
+                    json.dumps(
+                        {
+                            "bundle_id": str(r.bundle_id),
+                            "path": r.path,
+                            "to": r.target,
+                            "full": r.full,
+                            "rows": r.rows,
+                            "size": r.size,
+                            "tables": r.counts,
+                            "seconds": round(r.seconds, 3),
+                        },
+                        ensure_ascii=False,
+                    )
+                )
             else:
                 print(f"已导出 {r.rows} 条记录（{r.size / 1e6:.2f} MB）到：{r.path}")
             return 0
@@ -136,8 +166,10 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     elif res.already:
         print("这个数据交换包以前已经导入过，没有任何变化。")
     else:
-        print(f"已导入来自 {res.source_name}（{res.source}）的数据交换包：新增 {res.new}，更新 {res.updated}，"
-              f"未变 {res.unchanged}，冲突 {res.conflicts}，疑似重复居民 {res.duplicates}。")
+        print(
+            f"已导入来自 {res.source_name}（{res.source}）的数据交换包：新增 {res.new}，更新 {res.updated}，"
+            f"未变 {res.unchanged}，冲突 {res.conflicts}，疑似重复居民 {res.duplicates}。"
+        )
         if res.conflicts or res.duplicates:
             print("请站长在“数据交换”页处理冲突和疑似重复居民。", file=sys.stderr)
     return 0

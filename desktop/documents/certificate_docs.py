@@ -1,4 +1,5 @@
 """Certificates (证明) and refusal notices (不予出具告知单), A4."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,9 +17,10 @@ CLOSING = "特此证明。"
 def verify_line(issuer: str, phone: str) -> str:
     """Where a paper can be checked: the body that issued it, and the street
     hub that holds the synced records; not "any station", which may not."""
-    return (f"扫描左侧二维码或凭编号，可向开具单位{issuer}核验真伪，电话：{phone or '见窗口公示'}；"
-            "数据已同步的街道（乡镇）汇总中心也可核验。")
-
+    return (
+        f"扫描左侧二维码或凭编号，可向开具单位{issuer}核验真伪，电话：{phone or '见窗口公示'}；"
+        "数据已同步的街道（乡镇）汇总中心也可核验。"
+    )
 
 
 @dataclass
@@ -59,8 +61,9 @@ def seal_area(b: Builder, cx: float, cy: float, r: float, label: str) -> None:
     steps = 48
     for i in range(0, steps, 2):
         a1, a2 = 2 * math.pi * i / steps, 2 * math.pi * (i + 1) / steps
-        b.page.ops.append(Line(cx + r * math.cos(a1), cy + r * math.sin(a1), cx + r * math.cos(a2),
-                               cy + r * math.sin(a2), 0.5))
+        b.page.ops.append(
+            Line(cx + r * math.cos(a1), cy + r * math.sin(a1), cx + r * math.cos(a2), cy + r * math.sin(a2), 0.5)
+        )
     size = 8
     w = b.measure(label, size)
     b.page.ops.append(Text(cx - w / 2, cy + r * 0.72, label, size))  # low in the circle, clear of the name
@@ -100,9 +103,11 @@ def certificate(info: CertificateInfo, font: Font) -> Document:
     qr_top = b.y
     b.qr(info.qr, 26 * mm, x=b.margin)
     b.y = qr_top + 6 * mm
-    notes = [f"经办人：{info.handler_name}　　办理地点：{info.station_name}",
-             verify_line(issuer, info.station_phone),
-             "本证明仅用于上述用途，涂改无效。"]
+    notes = [
+        f"经办人：{info.handler_name}　　办理地点：{info.station_name}",
+        verify_line(issuer, info.station_phone),
+        "本证明仅用于上述用途，涂改无效。",
+    ]
     if info.replaces_serial:
         notes.append(f"本证明为补开，原 {info.replaces_serial} 作废。")
     for n in notes:
@@ -121,14 +126,21 @@ def refusal_notice(info: RefusalInfo, font: Font) -> Document:
     b.rule()
     b.para(f"{info.resident_name or '居民'}：", body, leading=1.8)
     here = "本村" if info.village else "本社区"
-    b.para(f"\u3000\u3000您申请开具的“{info.type_name}”，依据{info.basis}，不属于村（社区）应当出具的证明事项，"
-           f"{here}不予出具。", body, leading=1.8)
+    b.para(
+        f"\u3000\u3000您申请开具的“{info.type_name}”，依据{info.basis}，不属于村（社区）应当出具的证明事项，"
+        f"{here}不予出具。",
+        body,
+        leading=1.8,
+    )
     b.space(body * 0.4)
     b.line(body, "您可以这样办：", bold=True, leading=1.8)
     b.para("\u3000\u3000" + info.redirect, body, leading=1.8)
     b.space(body * 0.4)
-    b.para("\u3000\u3000如办事单位仍要求您提供该证明，可向其出示本告知单；也可拨打 "
-           f"{COMPLAINT_LINE} 反映。", body, leading=1.8)
+    b.para(
+        f"\u3000\u3000如办事单位仍要求您提供该证明，可向其出示本告知单；也可拨打 {COMPLAINT_LINE} 反映。",
+        body,
+        leading=1.8,
+    )
     b.space(body)
     b.para(f"咨询电话：{info.station_phone or '（见窗口公示）'}　　告知人：{info.worker_name}", body)
     b.space(12 * mm)

@@ -5,6 +5,7 @@ natively, and the window paints the same drawing with QPainter
 (``desktop.ui.printing.paint_drawing``), so the chart on screen, in the
 preview and on paper are one picture.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -34,8 +35,15 @@ def _fmt(v: float) -> str:
     return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
 
 
-def drawing(kind: str, title: str, labels: Sequence[str], values: Sequence[float], font: Font,
-            width: float, height: float | None = None) -> Drawing:
+def drawing(
+    kind: str,
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    font: Font,
+    width: float,
+    height: float | None = None,
+) -> Drawing:
     """A bar chart (``bar``: vertical, ``hbar``: horizontal) of one series
     with its values printed on the bars."""
     values = [float(v or 0) for v in values]

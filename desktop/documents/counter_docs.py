@@ -1,5 +1,6 @@
 """The counter's paper: the acceptance receipt (受理回执) in A4, A5 and 80 mm
 roll layouts, and the one-time notice (一次性告知单)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,12 +15,28 @@ LAYOUTS = {"A4": A4, "A5": A5, "80mm": ROLL80}
 COMPLAINT_LINE = "12345 政务服务便民热线"
 
 
-
 # Papers a worker looks at and hands back: an ID card is seen, not kept.
-ORIGINALS_SEEN = ("身份证", "户口簿", "户口本", "居住证", "结婚证", "离婚证", "残疾人证", "护照", "通行证", "驾驶证",
-                  "出生医学证明", "不动产权证", "房产证", "营业执照", "社保卡", "优待证")
-PROXY_NOTE = ("本事项为代办：承诺时限已包含本站核对材料和转交上级部门的时间；办理结果以上级部门的决定为准，"
-              "本站收到后通知您。")
+ORIGINALS_SEEN = (
+    "身份证",
+    "户口簿",
+    "户口本",
+    "居住证",
+    "结婚证",
+    "离婚证",
+    "残疾人证",
+    "护照",
+    "通行证",
+    "驾驶证",
+    "出生医学证明",
+    "不动产权证",
+    "房产证",
+    "营业执照",
+    "社保卡",
+    "优待证",
+)
+PROXY_NOTE = (
+    "本事项为代办：承诺时限已包含本站核对材料和转交上级部门的时间；办理结果以上级部门的决定为准，本站收到后通知您。"
+)
 
 
 def material_line(name: str, copies: int) -> str:
@@ -114,9 +131,11 @@ def receipt(info: ReceiptInfo, font: Font, layout: str = "A4") -> Document:
     if info.mode_label == "代办":
         b.para(PROXY_NOTE, body - 1)
     b.rule(dash=True)
-    b.para("查询进度：凭本回执编号到服务窗口查询，或拨打站点电话 "
-           f"{info.station_phone or '（见窗口公示）'}。到窗口时出示本回执二维码，工作人员扫码即可调出办理记录。",
-           body - 1)
+    b.para(
+        "查询进度：凭本回执编号到服务窗口查询，或拨打站点电话 "
+        f"{info.station_phone or '（见窗口公示）'}。到窗口时出示本回执二维码，工作人员扫码即可调出办理记录。",
+        body - 1,
+    )
     b.para(f"如对服务不满意，可向站长反映，或拨打 {COMPLAINT_LINE}。", body - 1)
     b.space(body * 0.6)
     qr_size = (30 * mm) if not roll else (28 * mm)
@@ -176,8 +195,16 @@ def notice(info: NoticeInfo, font: Font, layout: str = "A4") -> Document:
     b.space(body * 0.4)
     b.line(body, "所需材料：", bold=True)
     if info.materials:
-        rows = [[str(i), m.name + ("（尚缺）" if m.missing else ""), "必需" if m.required else "视情况",
-                 str(m.copies), m.source or "—"] for i, m in enumerate(info.materials, 1)]
+        rows = [
+            [
+                str(i),
+                m.name + ("（尚缺）" if m.missing else ""),
+                "必需" if m.required else "视情况",
+                str(m.copies),
+                m.source or "—",
+            ]
+            for i, m in enumerate(info.materials, 1)
+        ]
         b.table(["序号", "材料名称", "要求", "份数", "获取途径"], rows, [0.08, 0.44, 0.13, 0.09, 0.26], body - 1)
     else:
         b.para("无需提交材料。", body, indent=body)
@@ -187,7 +214,7 @@ def notice(info: NoticeInfo, font: Font, layout: str = "A4") -> Document:
         b.line(body, "本次未予受理的原因：", bold=True)
         text = info.reason or ""
         if missing:
-            text = ("缺少必需材料：" + "、".join(missing) + "。请备齐后再来办理。" + (" " + text if text else ""))
+            text = "缺少必需材料：" + "、".join(missing) + "。请备齐后再来办理。" + (" " + text if text else "")
         b.para(text, body, indent=body)
     b.space(body * 0.5)
     b.para(f"咨询电话：{info.station_phone or '（见窗口公示）'}　　投诉电话：{COMPLAINT_LINE}", body)

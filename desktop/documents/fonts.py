@@ -12,6 +12,7 @@ embeds TrueType outlines only: CFF-based fonts (Noto/Source Han ``.otf`` and
 their ``.ttc``) fail to load and are skipped, and the non-embedded CID fonts
 (STSong-Light) are never used because they print blank without font packs.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,8 +36,7 @@ class NoFont(StationDeskError):
     def __init__(self) -> None:
         super().__init__(
             "no CJK TrueType font",
-            "找不到可以嵌入 PDF 的中文字体。请安装“仿宋”“宋体”或“文泉驿微米黑”，"
-            "或在“设置”中指定一个 .ttf 字体文件。",
+            "找不到可以嵌入 PDF 的中文字体。请安装“仿宋”“宋体”或“文泉驿微米黑”，或在“设置”中指定一个 .ttf 字体文件。",
         )
 
 
@@ -64,8 +64,13 @@ class Font:
 
 def _windows_fonts() -> list[tuple[Path, int, str]]:
     root = Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts"
-    return [(root / "simfang.ttf", 0, "仿宋"), (root / "simsun.ttc", 0, "宋体"), (root / "simhei.ttf", 0, "黑体"),
-            (root / "msyh.ttc", 0, "微软雅黑"), (root / "msyh.ttf", 0, "微软雅黑")]
+    return [
+        (root / "simfang.ttf", 0, "仿宋"),
+        (root / "simsun.ttc", 0, "宋体"),
+        (root / "simhei.ttf", 0, "黑体"),
+        (root / "msyh.ttc", 0, "微软雅黑"),
+        (root / "msyh.ttf", 0, "微软雅黑"),
+    ]
 
 
 LINUX_FONTS = [
@@ -78,8 +83,9 @@ LINUX_FONTS = [
 
 def _fontconfig() -> list[tuple[Path, int, str]]:
     try:
-        out = subprocess.run(["fc-list", ":lang=zh", "file", "index", "family"], capture_output=True, text=True,
-                             timeout=5, check=False).stdout
+        out = subprocess.run(
+            ["fc-list", ":lang=zh", "file", "index", "family"], capture_output=True, text=True, timeout=5, check=False
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return []
     found = []

@@ -4,6 +4,7 @@ Kept apart from the layouts so the window can format figures without
 importing reportlab at start-up (the report page is built with the main
 window; reportlab loads only when a document is made).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -7,6 +7,7 @@ and saved. Coordinates are points (1/72 inch) from the top-left corner.
 Text is measured with the embedded font's metrics and wrapped by character
 (Chinese has no spaces), keeping closing punctuation off the start of a line.
 """
+
 from __future__ import annotations
 
 import re
@@ -174,8 +175,11 @@ class Builder:
             for tok in TOKEN.findall(para):
                 if cur and self.measure(cur + tok, size) > width:
                     run = TRAILING_WORD.search(cur)
-                    if tok in NO_LINE_START and len(cur) > 1 and (not cur[-1].isascii()
-                                                                  or (run and len(run.group()) < len(cur))):
+                    if (
+                        tok in NO_LINE_START
+                        and len(cur) > 1
+                        and (not cur[-1].isascii() or (run and len(run.group()) < len(cur)))
+                    ):
                         # carry the last character (and any closing marks before the
                         # punctuation), or the whole number it ends with, down with it,
                         # so no line starts with "）" or "；"
@@ -205,8 +209,9 @@ class Builder:
         self.page.ops.append(Text(x, baseline, s, size, bold))
         self.all_text.append(s)
 
-    def line(self, size: float, s: str, *, bold: bool = False, align: str = "left", indent: float = 0,
-             leading: float = 1.5) -> None:
+    def line(
+        self, size: float, s: str, *, bold: bool = False, align: str = "left", indent: float = 0, leading: float = 1.5
+    ) -> None:
         h = size * leading
         self.need(h)
         w = self.measure(s, size)
@@ -255,8 +260,14 @@ class Builder:
         if advance:
             self.y += drawing.height
 
-    def table(self, headers: list[str], rows: list[list[str]], widths: list[float], size: float,
-              right: frozenset[int] | set[int] = frozenset()) -> None:
+    def table(
+        self,
+        headers: list[str],
+        rows: list[list[str]],
+        widths: list[float],
+        size: float,
+        right: frozenset[int] | set[int] = frozenset(),
+    ) -> None:
         """A ruled table; widths are fractions of the inner width, ``right``
         the columns aligned right (numbers).  The header row repeats at the
         top of every page the table runs onto."""

@@ -3,6 +3,7 @@
 The file is written to a temporary name beside the target and renamed when
 complete, so a full disk or a crash never leaves half a PDF under the name.
 """
+
 from __future__ import annotations
 
 import io
@@ -62,8 +63,7 @@ def render(doc: Document, font: Font) -> bytes:
                 for r, row in enumerate(op.modules):
                     for col, dark in enumerate(row):
                         if dark:
-                            c.rect(op.x + (col + 4) * cell, h - op.y - (r + 5) * cell, cell, cell,
-                                   stroke=0, fill=1)
+                            c.rect(op.x + (col + 4) * cell, h - op.y - (r + 5) * cell, cell, cell, stroke=0, fill=1)
         c.showPage()
     c.save()
     return buf.getvalue()

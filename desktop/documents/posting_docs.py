@@ -1,5 +1,6 @@
 """Notice-board postings (公开栏, A4 or A3 in large type) and the notice that
 declines a department's task (不予承接告知单, A4)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,12 +45,18 @@ def posting(info: PostingInfo, font: Font, layout: str = "A4") -> Document:
     b.space(size)
     if info.period_days:
         end = info.on_date.toordinal() + info.period_days - 1
-        b.para(f"公示期 {info.period_days} 天：{cn_date(info.on_date)}至{cn_date(date.fromordinal(end))}。"
-               f"如有异议，请在公示期内向{info.issuer}反映，电话：{info.phone or '见窗口公示'}。", size * 0.85,
-               leading=1.55)
+        b.para(
+            f"公示期 {info.period_days} 天：{cn_date(info.on_date)}至{cn_date(date.fromordinal(end))}。"
+            f"如有异议，请在公示期内向{info.issuer}反映，电话：{info.phone or '见窗口公示'}。",
+            size * 0.85,
+            leading=1.55,
+        )
     else:
-        b.para(f"公开时间：{cn_date(info.on_date)}至{cn_date(info.off_date)}。"
-               f"监督电话：{info.phone or '见窗口公示'}。", size * 0.85, leading=1.55)
+        b.para(
+            f"公开时间：{cn_date(info.on_date)}至{cn_date(info.off_date)}。监督电话：{info.phone or '见窗口公示'}。",
+            size * 0.85,
+            leading=1.55,
+        )
     r = 21 * mm if layout == "A4" else 28 * mm
     b.space(max(size * 1.5, r - size * 1.2 + 4 * mm))  # the seal circle clear of the text above
     signature(b, info.issuer, info.on_date, size, r=r)
@@ -84,10 +91,12 @@ def decline_notice(info: DeclineInfo, font: Font) -> Document:
         reason = f"属于《不应由村（社区）承担的工作事项清单》中的“{info.item_name}”"
     else:
         reason = "未列入本地村（社区）工作事项清单，也未经街道（乡镇）审核准入"
-    b.para(f"\u3000\u3000经核对，该事项{reason}。依据{info.basis}，我村（社区）不予承接，特此告知。", body,
-           leading=1.8)
-    b.para("\u3000\u3000如确需村（社区）协助，请按工作事项准入程序报街道（乡镇）审核，明确经费和工作条件后再行交办。",
-           body, leading=1.8)
+    b.para(f"\u3000\u3000经核对，该事项{reason}。依据{info.basis}，我村（社区）不予承接，特此告知。", body, leading=1.8)
+    b.para(
+        "\u3000\u3000如确需村（社区）协助，请按工作事项准入程序报街道（乡镇）审核，明确经费和工作条件后再行交办。",
+        body,
+        leading=1.8,
+    )
     b.space(body)
     b.para(f"联系电话：{info.phone or '（见窗口公示）'}　　经办人：{info.worker_name}", body)
     b.space(14 * mm)

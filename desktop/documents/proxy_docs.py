@@ -1,5 +1,6 @@
 """委托代办原件交接单: what a proxy agent took from a resident and gave back,
 with the signatures of both at each hand-over (A4 or A5)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,8 +55,12 @@ def handover_slip(info: SlipInfo, font: Font, layout: str = "A4") -> Document:
     b.field("代办事项：", info.matter_name, body, lw)
     who = info.resident_name + (f"（证件号码 {info.resident_doc_masked}）" if info.resident_doc_masked else "")
     b.field("委 托 人：", who + (f"　电话 {info.resident_phone}" if info.resident_phone else ""), body, lw)
-    b.field("代 办 员：", f"{info.agent_name}（{info.village_group}）"
-            + (f"　电话 {info.agent_phone}" if info.agent_phone else ""), body, lw)
+    b.field(
+        "代 办 员：",
+        f"{info.agent_name}（{info.village_group}）" + (f"　电话 {info.agent_phone}" if info.agent_phone else ""),
+        body,
+        lw,
+    )
     b.field("收件时间：", cn_datetime(info.received_at), body, lw)
     if info.forwarded_to:
         b.field("转交去向：", info.forwarded_to, body, lw)
@@ -78,8 +83,13 @@ def handover_slip(info: SlipInfo, font: Font, layout: str = "A4") -> Document:
     back = cn_date(info.handed_back_at) if info.handed_back_at else BLANK
     b.line(body, f"经办人：____________　　日期：{back}", leading=1.8)
     b.space(body * 0.6)
-    b.para("说明：代办不收取任何费用。原件请当面清点；未退还的原件须写明去向。"
-           + (f"有疑问请联系站点：{info.station_phone}。" if info.station_phone else ""), body - 1.5)
+    b.para(
+        "说明：代办不收取任何费用。原件请当面清点；未退还的原件须写明去向。"
+        + (f"有疑问请联系站点：{info.station_phone}。" if info.station_phone else ""),
+        body - 1.5,
+    )
     b.space(body * 0.4)
-    b.line(body - 1, f"本单一式两份，委托人、站点各执一份。打印日期：{cn_date(info.day or date.today())}", align="right")
+    b.line(
+        body - 1, f"本单一式两份，委托人、站点各执一份。打印日期：{cn_date(info.day or date.today())}", align="right"
+    )
     return b.finish()

@@ -6,6 +6,7 @@ period, who prepared it and the signature lines, then each section's
 figures, charts and tables.  Long lists are cut in the PDF (the Excel file
 has every row).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,15 +21,21 @@ from desktop.documents.layout import A4, Builder, Document, cn_date
 
 PDF_ROW_LIMIT = 200
 # 用时 and hours read as on screen and in the PDF: 10, 2.3, 1544.5 (not 10.0)
-EXCEL_FORMATS = {"pct": "0.0%", "days": "General", "hours": "General", "int": "#,##0", "date": "yyyy-mm-dd",
-                 "datetime": "yyyy-mm-dd hh:mm"}
+EXCEL_FORMATS = {
+    "pct": "0.0%",
+    "days": "General",
+    "hours": "General",
+    "int": "#,##0",
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm",
+}
 
 
 def _figures(b: Builder, figures: list[Any], size: float) -> None:
     cells = [[f.label, figure_text(f)] for f in figures]
     rows = []
     for i in range(0, len(cells), 3):
-        chunk = cells[i:i + 3] + [["", ""]] * (3 - len(cells[i:i + 3]))
+        chunk = cells[i : i + 3] + [["", ""]] * (3 - len(cells[i : i + 3]))
         rows.append([x for pair in chunk for x in pair])
     b.table(["项目", "数值"] * 3, rows, [0.2, 0.133] * 3, size, right={1, 3, 5})
 
@@ -38,7 +45,7 @@ def _charts(b: Builder, items: list[Any], font: Font) -> None:
     pending = [c for c in items if c.labels]
     i = 0
     while i < len(pending):
-        pair = pending[i:i + 2]
+        pair = pending[i : i + 2]
         # one height for a pair, so the two charts' titles line up
         h = max(max(90.0, 34 + 18 * len(c.labels)) if c.kind == "hbar" else 170.0 for c in pair)
         drawings = [charts.drawing(c.kind, c.title, c.labels, c.values, font, half, h) for c in pair]
@@ -65,8 +72,11 @@ def build(report: Any, font: Font) -> Document:
     b.line(12, "编制人（签字）：________________    审核人（签字）：________________", leading=2.4)
     b.line(12, "日期：______年____月____日                     （盖章）", leading=2.4)
     b.space(40)
-    b.para("本报表由“社区一站通”根据本站台账自动汇总；软件“报表”页中点击任一数字可查看其对应的每一条记录。"
-           "居民身份证号码不出现在本报表中。", 9)
+    b.para(
+        "本报表由“社区一站通”根据本站台账自动汇总；软件“报表”页中点击任一数字可查看其对应的每一条记录。"
+        "居民身份证号码不出现在本报表中。",
+        9,
+    )
     # -- sections
     for sec in report.sections:
         b._new_page()
@@ -107,7 +117,7 @@ def build(report: Any, font: Font) -> Document:
 
 
 def _sheet_title(prefix: str, title: str, used: set[str]) -> str:
-    bad = set('[]:*?/\\')
+    bad = set("[]:*?/\\")
     name = "".join(ch for ch in f"{prefix}{title}" if ch not in bad)
     name = name.replace("（", "(").replace("）", ")")[:31]
     base, n = name, 2
@@ -123,16 +133,24 @@ def write_excel(report: Any, path: str | Path) -> Path:
     office can paste columns), after a 概要 sheet with every figure.
     Numbers and dates are real cells with number formats, never text."""
     used: set[str] = set()
-    summary = [[sec.title, f.label, f.value, f.unit or ("%" if f.fmt == "pct" else "")]
-               for sec in report.sections for f in sec.figures]
+    summary = [
+        [sec.title, f.label, f.value, f.unit or ("%" if f.fmt == "pct" else "")]
+        for sec in report.sections
+        for f in sec.figures
+    ]
     out: list[tuple[str, list[str], list[list[Any]], dict[int, str]]] = [
-        (_sheet_title("", "概要", used), ["板块", "指标", "数值", "单位"], summary, {})]
+        (_sheet_title("", "概要", used), ["板块", "指标", "数值", "单位"], summary, {})
+    ]
     pct_rows = {i for i, sec_f in enumerate((f for sec in report.sections for f in sec.figures)) if sec_f.fmt == "pct"}
     for sec in report.sections:
         short = sec.title.split("、", 1)[-1]
         for t in sec.tables:
             fmts = {i: EXCEL_FORMATS[f] for i, f in t.formats.items() if f in EXCEL_FORMATS}
             out.append((_sheet_title(short + "-", t.title, used), t.columns, t.rows, fmts))
-    return sheets.write_workbook(path, out, title=f"{report.title}（{cn_date(report.period.start)}至"
-                                 f"{cn_date(report.period.end)}，编制：{report.prepared_by}）",
-                                 cell_formats={(0, r, 2): EXCEL_FORMATS["pct"] for r in pct_rows})
+    return sheets.write_workbook(
+        path,
+        out,
+        title=f"{report.title}（{cn_date(report.period.start)}至"
+        f"{cn_date(report.period.end)}，编制：{report.prepared_by}）",
+        cell_formats={(0, r, 2): EXCEL_FORMATS["pct"] for r in pct_rows},
+    )

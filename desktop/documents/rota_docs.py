@@ -1,6 +1,7 @@
 """The weekly 值班表 for the hall's notice board: A4 landscape, windows down
 the side and the seven days across, large enough to read from a step away;
 the A/B pairs and who is away underneath."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,8 +37,10 @@ def rota_sheet(info: RotaSheetInfo, font: Font) -> Document:
     b.line(22, f"{info.station_name}值班表", bold=True, align="center", leading=1.7)
     end = info.days[-1]
     b.line(body + 1, f"{cn_date(info.monday)}（星期一）至 {cn_date(end)}（星期日）", align="center", leading=1.8)
-    heads = ["窗口"] + [f"{d.month}月{d.day}日 周{WEEKDAYS[d.weekday()]}" + ("" if w else "\n（休息日）")
-                       for d, w in zip(info.days, info.working, strict=True)]
+    heads = ["窗口"] + [
+        f"{d.month}月{d.day}日 周{WEEKDAYS[d.weekday()]}" + ("" if w else "\n（休息日）")
+        for d, w in zip(info.days, info.working, strict=True)
+    ]
     rows = [[window] + ["\n".join(cell) if cell else "—" for cell in cells] for window, cells in info.rows]
     if not rows:
         rows = [["—"] + ["本周未排班"] + ["—"] * 6]
@@ -51,7 +54,11 @@ def rota_sheet(info: RotaSheetInfo, font: Font) -> Document:
             b.line(body - 1, "　　".join(pair), leading=1.5)
     if info.away:
         b.para("本周不在岗：" + "；".join(info.away) + "。", body - 1, leading=1.5)
-    b.para(f"办公时间：{info.office}。“错时”为周末、节假日或午间等错时上班，“延时”为下班后延时服务。"
-           f"咨询电话：{info.station_phone or '见窗口公示'}。", body - 2, leading=1.5)
+    b.para(
+        f"办公时间：{info.office}。“错时”为周末、节假日或午间等错时上班，“延时”为下班后延时服务。"
+        f"咨询电话：{info.station_phone or '见窗口公示'}。",
+        body - 2,
+        leading=1.5,
+    )
     b.line(body - 2, f"{info.station_name}　{cn_date(info.printed_on)}", align="right")
     return b.finish()

@@ -1,5 +1,6 @@
 """Excel ledgers (openpyxl): one sheet per table, real numbers and dates,
 a frozen bold header row, widths that fit Chinese, written atomically."""
+
 from __future__ import annotations
 
 import os
@@ -54,7 +55,7 @@ def _titles(names: list[str]) -> list[str]:
         base = _BAD_TITLE.sub("_", name or "Sheet")[:31] or "Sheet"
         title, n = base, 1
         while title in out:
-            title = f"{base[:31 - len(str(n))]}{n}"
+            title = f"{base[: 31 - len(str(n))]}{n}"
             n += 1
         out.append(title)
     return out
@@ -65,9 +66,14 @@ def _width(v: Any) -> int:
     return sum(2 if ord(c) > 0x2E7F else 1 for c in text)
 
 
-def write_workbook(path: str | Path, sheets: Sequence[tuple[Any, ...]], *, title: str = "",
-                   cell_formats: dict[tuple[int, int, int], str] | None = None,
-                   freeze: dict[int, str] | None = None) -> Path:
+def write_workbook(
+    path: str | Path,
+    sheets: Sequence[tuple[Any, ...]],
+    *,
+    title: str = "",
+    cell_formats: dict[tuple[int, int, int], str] | None = None,
+    freeze: dict[int, str] | None = None,
+) -> Path:
     """``sheets``: (title, headers, rows) or (title, headers, rows, formats)
     where ``formats`` maps a column index to an Excel number format;
     ``cell_formats`` maps (sheet, row, column) — indexes into ``sheets`` and

@@ -1,5 +1,6 @@
 """走访任务单: the list a worker takes out on a round, one grid per page run,
 in walking order, with blank columns to write what happened."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,15 +47,37 @@ def visit_list(info: VisitListInfo, font: Font) -> Document:
         if n:
             b.need(b.height)  # each grid starts a page (one worker, one grid)
         b.line(18, "走访任务单", bold=True, align="center", leading=2.0)
-        b.line(body, f"{info.station_name}　网格：{grid or '未分网格'}　走访人：{info.worker_name}　"
-                     f"本周：{info.week_start:%m月%d日}—{info.week_end:%m月%d日}　共 {len(lines)} 户", leading=1.8)
-        b.table(["序号", "住址", "居民", "群体", "电话", "频次 / 到期", "上次走访", "结果", "见到谁、情况、发现的需求"],
-                [[str(i), x.address or "—", x.names, x.tags, x.phone or "—", f"{x.tier}\n{x.due}", x.last or "—",
-                  "□见到 □不在家\n日期：____", "\n"] for i, x in enumerate(lines, 1)],
-                [0.04, 0.16, 0.08, 0.085, 0.1, 0.085, 0.08, 0.125, 0.245], body - 1)
+        b.line(
+            body,
+            f"{info.station_name}　网格：{grid or '未分网格'}　走访人：{info.worker_name}　"
+            f"本周：{info.week_start:%m月%d日}—{info.week_end:%m月%d日}　共 {len(lines)} 户",
+            leading=1.8,
+        )
+        b.table(
+            ["序号", "住址", "居民", "群体", "电话", "频次 / 到期", "上次走访", "结果", "见到谁、情况、发现的需求"],
+            [
+                [
+                    str(i),
+                    x.address or "—",
+                    x.names,
+                    x.tags,
+                    x.phone or "—",
+                    f"{x.tier}\n{x.due}",
+                    x.last or "—",
+                    "□见到 □不在家\n日期：____",
+                    "\n",
+                ]
+                for i, x in enumerate(lines, 1)
+            ],
+            [0.04, 0.16, 0.08, 0.085, 0.1, 0.085, 0.08, 0.125, 0.245],
+            body - 1,
+        )
         b.space(body)
-        b.para("“不在家”请写明日期，本户仍在待走访名单中，请改日再访。发现的需求回站后在“走访”页登记，可一键转为志愿服务需求或受理事项。"
-               f"站点电话：{info.station_phone or '（见窗口公示）'}。", body - 1.5)
+        b.para(
+            "“不在家”请写明日期，本户仍在待走访名单中，请改日再访。发现的需求回站后在“走访”页登记，可一键转为志愿服务需求或受理事项。"
+            f"站点电话：{info.station_phone or '（见窗口公示）'}。",
+            body - 1.5,
+        )
         b.space(body * 0.6)
         b.line(body, f"走访人签字：______________　　打印日期：{cn_date(info.printed_on)}", align="right")
     return b.finish()

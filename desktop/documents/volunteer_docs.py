@@ -1,4 +1,5 @@
 """志愿服务记录证明 (volunteer service certificate) and the dispatch sheet (派单)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +10,6 @@ from reportlab.lib.units import mm
 from desktop.documents.certificate_docs import signature, verify_line
 from desktop.documents.fonts import Font
 from desktop.documents.layout import A4, Builder, Document, cn_date
-
 
 
 @dataclass
@@ -39,16 +39,27 @@ def volunteer_certificate(info: VolunteerCertificateInfo, font: Font) -> Documen
     if info.serial:
         b.line(11.5, info.serial, align="right", leading=1.8)
     doc = f"，{info.doc_type}号码：{info.doc_masked}" if info.doc_masked else ""
-    b.para(f"\u3000\u3000兹证明志愿者{info.volunteer_name}（志愿者编号：{info.volunteer_number}{doc}）于"
-           f"{cn_date(info.start)}至{cn_date(info.end)}期间，参加{issuer}组织的志愿服务（服务地点：{info.station_name}等），"
-           f"累计服务时间 {info.total_hours:g} 小时。服务记录如下：", body, leading=1.8)
+    b.para(
+        f"\u3000\u3000兹证明志愿者{info.volunteer_name}（志愿者编号：{info.volunteer_number}{doc}）于"
+        f"{cn_date(info.start)}至{cn_date(info.end)}期间，参加{issuer}组织的志愿服务（服务地点：{info.station_name}等），"
+        f"累计服务时间 {info.total_hours:g} 小时。服务记录如下：",
+        body,
+        leading=1.8,
+    )
     b.space(4)
-    b.table(["服务日期", "服务项目", "服务内容", "服务地点", "时长（小时）"],
-            [[f"{d:%Y-%m-%d}", act, content, place or "—", f"{h:g}"] for d, act, content, place, h in info.rows],
-            [0.16, 0.22, 0.22, 0.26, 0.14], body - 2)
+    b.table(
+        ["服务日期", "服务项目", "服务内容", "服务地点", "时长（小时）"],
+        [[f"{d:%Y-%m-%d}", act, content, place or "—", f"{h:g}"] for d, act, content, place, h in info.rows],
+        [0.16, 0.22, 0.22, 0.26, 0.14],
+        body - 2,
+    )
     b.space(6)
-    b.para(f"\u3000\u3000以上服务时间为志愿者实际提供服务的时间，依据《志愿服务条例》和民政部"
-           f"《志愿服务记录与证明出具办法（试行）》如实记录。记录单位：{issuer}。", body, leading=1.8)
+    b.para(
+        f"\u3000\u3000以上服务时间为志愿者实际提供服务的时间，依据《志愿服务条例》和民政部"
+        f"《志愿服务记录与证明出具办法（试行）》如实记录。记录单位：{issuer}。",
+        body,
+        leading=1.8,
+    )
     b.space(6 * mm)
     b.line(body, f"负责人：____________（签字）　　经办人：{info.handler_name or '____________'}", leading=1.8)
     b.space(10 * mm)
@@ -97,13 +108,19 @@ def dispatch_sheet(info: DispatchInfo, font: Font) -> Document:
     b.line(body, "派出志愿者：", bold=True)
     b.table(["姓名", "志愿者编号", "电话"], [list(v) for v in info.volunteers], [0.3, 0.4, 0.3], body - 1)
     b.space(body * 0.6)
-    b.para(f"有问题请联系站点：{info.station_phone or '（见窗口公示）'}。服务结束后请告知实际开始、结束时间，"
-           "由站点登记服务时长。", body - 1)
+    b.para(
+        f"有问题请联系站点：{info.station_phone or '（见窗口公示）'}。服务结束后请告知实际开始、结束时间，"
+        "由站点登记服务时长。",
+        body - 1,
+    )
     b.space(body * 0.6)
     b.line(body, "服务对象确认（服务结束后填写）：", bold=True)
-    b.table(["实际服务时间", "服务对象签字", "评价（请勾选一项）"],
-            [["____:____\n至 ____:____", "\n\n", "□非常满意 □满意 □基本满意\n□不满意 □非常不满意"]],
-            [0.25, 0.3, 0.45], body - 1.5)
+    b.table(
+        ["实际服务时间", "服务对象签字", "评价（请勾选一项）"],
+        [["____:____\n至 ____:____", "\n\n", "□非常满意 □满意 □基本满意\n□不满意 □非常不满意"]],
+        [0.25, 0.3, 0.45],
+        body - 1.5,
+    )
     b.space(body * 0.6)
     b.line(body, f"派单人：{info.dispatcher}　{cn_date(info.day)}", align="right")
     return b.finish()

@@ -11,6 +11,7 @@ a user name exists.  Every sign-in, failure, lock-out and role change is
 written to the audit log (a failure under a name that is no account without
 the typed text).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -155,6 +156,7 @@ def _dummy_verify(password: str) -> None:
 
 # ---------------------------------------------------------------- validation
 
+
 def validate_station_code(code: str) -> str:
     code = (code or "").strip()
     if not code:
@@ -214,8 +216,18 @@ def validate_role(role: str) -> str:
 # ------------------------------------------------------------------- issuers
 
 ISSUER_MAX = 64
-_CENTRE_SUFFIXES = ("党群服务中心", "党群服务站", "便民服务中心", "综合服务中心", "服务中心", "服务站",
-                    "居民委员会", "村民委员会", "居委会", "村委会")
+_CENTRE_SUFFIXES = (
+    "党群服务中心",
+    "党群服务站",
+    "便民服务中心",
+    "综合服务中心",
+    "服务中心",
+    "服务站",
+    "居民委员会",
+    "村民委员会",
+    "居委会",
+    "村委会",
+)
 
 
 def place_name(name: str, level: str) -> str:
@@ -250,6 +262,7 @@ def _issuer_name(value: str | None, field: str, label: str) -> str | None:
 
 # ------------------------------------------------------------------- station
 
+
 def station_info(db: Database) -> StationInfo | None:
     """This database's station, or None before first-run setup."""
     with db.session() as s:
@@ -267,7 +280,9 @@ def info_of(st: Station) -> StationInfo:
     return StationInfo(st.code, st.name, st.level, st.phone, st.committee or committee, st.party_org or party)
 
 
-def update_station(db: Database, actor: Actor, *, committee: str, party_org: str, phone: str | None = None) -> StationInfo:
+def update_station(
+    db: Database, actor: Actor, *, committee: str, party_org: str, phone: str | None = None
+) -> StationInfo:
     """The administrator names who issues the station's papers (and its phone).
     An empty name falls back to the one the centre's name suggests."""
     actor.require("admin", "修改站点信息")
@@ -318,8 +333,17 @@ def setup_station(
         state.station_code = code
         s.flush()
         # One id per station code everywhere, so its record at the hub and a rebuilt PC's agree.
-        s.add(Station(id=shared_id("stations", code), code=code, name=name, level=level,
-                      phone=(phone or "").strip() or None, committee=committee_, party_org=party_))
+        s.add(
+            Station(
+                id=shared_id("stations", code),
+                code=code,
+                name=name,
+                level=level,
+                phone=(phone or "").strip() or None,
+                committee=committee_,
+                party_org=party_,
+            )
+        )
         acct = Account(
             username=admin_username,
             display_name=admin_display_name,
@@ -375,6 +399,7 @@ def _station_code(s: Session) -> str:
 
 # ------------------------------------------------------------------- sign-in
 
+
 def lockout_for(failures: int) -> timedelta:
     """How long an account stays locked after ``failures`` wrong passwords in
     a row: none before the fifth, then 15 minutes, doubling with every further
@@ -390,6 +415,7 @@ class _Phantom:
     """Failures against a user name that has no account, kept in memory so the
     answers (再错 N 次, then 已锁定) are the same as for a real account and do
     not tell an attacker which names exist."""
+
     failed_attempts: int = 0
     locked_until: datetime | None = None
 
@@ -446,8 +472,7 @@ def authenticate(db: Database, username: str, password: str) -> Actor:
     raise failure
 
 
-def _count_failure(s: Session, acct: Account | None, state: Account | _Phantom,
-                   now: datetime) -> AccountLocked | None:
+def _count_failure(s: Session, acct: Account | None, state: Account | _Phantom, now: datetime) -> AccountLocked | None:
     """One more wrong password; the lock-out it starts, if any."""
     state.failed_attempts = (state.failed_attempts or 0) + 1
     wait = lockout_for(state.failed_attempts)
@@ -455,8 +480,15 @@ def _count_failure(s: Session, acct: Account | None, state: Account | _Phantom,
         return None
     state.locked_until = now + wait
     if acct is not None:
-        audit.record(s, "lockout", actor_name=acct.username, actor_id=acct.id, target_type="account",
-                     target_id=acct.id, minutes=int(wait.total_seconds() // 60))
+        audit.record(
+            s,
+            "lockout",
+            actor_name=acct.username,
+            actor_id=acct.id,
+            target_type="account",
+            target_id=acct.id,
+            minutes=int(wait.total_seconds() // 60),
+        )
     return AccountLocked(state.locked_until)
 
 
@@ -474,20 +506,30 @@ def record_event(db: Database, actor: Actor, action: str) -> None:
 
 # ------------------------------------------------------------------ accounts
 
+
 def list_accounts(db: Database, actor: Actor) -> list[AccountInfo]:
     actor.require("supervisor", "查看账户")
     now = utcnow()
     with db.session() as s:
         rows = s.scalars(select(Account).where(Account.deleted.is_(False)).order_by(Account.username))
         return [
-            AccountInfo(a.id, a.username, a.display_name, a.role, a.active,
-                        bool(a.locked_until and a.locked_until > now), a.failed_attempts, a.last_login_at)
+            AccountInfo(
+                a.id,
+                a.username,
+                a.display_name,
+                a.role,
+                a.active,
+                bool(a.locked_until and a.locked_until > now),
+                a.failed_attempts,
+                a.last_login_at,
+            )
             for a in rows
         ]
 
 
-def create_account(db: Database, actor: Actor, *, username: str, display_name: str, role: str,
-                   password: str) -> uuid.UUID:
+def create_account(
+    db: Database, actor: Actor, *, username: str, display_name: str, role: str, password: str
+) -> uuid.UUID:
     actor.require("admin", "新建账户")
     username = validate_username(username)
     display_name = validate_display_name(display_name)
@@ -497,8 +539,14 @@ def create_account(db: Database, actor: Actor, *, username: str, display_name: s
     with db.session() as s:
         if s.scalar(select(func.count()).select_from(Account).where(Account.username == username)):
             raise ValidationError("username", f"用户名“{username}”已被使用。")
-        acct = Account(username=username, display_name=display_name, role=role, password_hash=pw_hash,
-                       active=True, failed_attempts=0)
+        acct = Account(
+            username=username,
+            display_name=display_name,
+            role=role,
+            password_hash=pw_hash,
+            active=True,
+            failed_attempts=0,
+        )
         s.add(acct)
         s.flush()
         audit.record(s, "account_create", actor, target_type="account", target_id=acct.id, role=role)
@@ -514,11 +562,16 @@ def _get(s: Session, account_id: uuid.UUID) -> Account:
 
 
 def _admins_left(s: Session, excluding: uuid.UUID) -> int:
-    return s.scalar(
-        select(func.count()).select_from(Account).where(
-            Account.role == "admin", Account.active.is_(True), Account.deleted.is_(False), Account.id != excluding
+    return (
+        s.scalar(
+            select(func.count())
+            .select_from(Account)
+            .where(
+                Account.role == "admin", Account.active.is_(True), Account.deleted.is_(False), Account.id != excluding
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def change_role(db: Database, actor: Actor, account_id: uuid.UUID, role: str) -> None:
@@ -549,8 +602,9 @@ def set_active(db: Database, actor: Actor, account_id: uuid.UUID, active: bool) 
         if acct.active == active:
             return
         acct.active = active
-        audit.record(s, "account_enable" if active else "account_disable", actor,
-                     target_type="account", target_id=acct.id)
+        audit.record(
+            s, "account_enable" if active else "account_disable", actor, target_type="account", target_id=acct.id
+        )
         username = acct.username
     if not active:
         _wrap_key(db, username, None, False)
@@ -613,7 +667,9 @@ def system_actor(db: Database, username: str | None = None) -> Actor:
         if username:
             acct = s.scalar(q.where(Account.username == username.strip()))
             if acct is None:
-                raise StationDeskError(f"no account {username}", f"找不到可用的账户“{username.strip()}”（不存在或已停用）。")
+                raise StationDeskError(
+                    f"no account {username}", f"找不到可用的账户“{username.strip()}”（不存在或已停用）。"
+                )
         else:
             acct = s.scalar(q.where(Account.role == "admin").order_by(Account.id).limit(1))
             if acct is None:

@@ -1,4 +1,5 @@
 """The append-only audit log. Never write personal data into ``detail``."""
+
 from __future__ import annotations
 
 import uuid
@@ -116,12 +117,27 @@ ACTIONS = {
 # lines about a synced row (a resolved conflict) its table, labelled as the
 # 数据交换 page labels tables.
 TARGETS = {
-    "work_item": "工作事项清单", "dept_request": "部门下派事项", "posting": "公开栏公示",
-    "account": "账户", "accounts": "账户", "station": "站点", "resident": "居民", "household": "户", "matter": "事项",
-    "matter_type": "事项类型", "notice": "一次性告知", "certificate": "证明", "certificate_type": "证明类型",
-    "volunteer": "志愿者", "need": "服务需求", "assignment": "派单",
-    "service_area": "AB岗片区", "shift": "班次", "absence": "离岗登记",
-    "wish": "微心愿", "party_report": "在职党员报到",
+    "work_item": "工作事项清单",
+    "dept_request": "部门下派事项",
+    "posting": "公开栏公示",
+    "account": "账户",
+    "accounts": "账户",
+    "station": "站点",
+    "resident": "居民",
+    "household": "户",
+    "matter": "事项",
+    "matter_type": "事项类型",
+    "notice": "一次性告知",
+    "certificate": "证明",
+    "certificate_type": "证明类型",
+    "volunteer": "志愿者",
+    "need": "服务需求",
+    "assignment": "派单",
+    "service_area": "AB岗片区",
+    "shift": "班次",
+    "absence": "离岗登记",
+    "wish": "微心愿",
+    "party_report": "在职党员报到",
     "visit": "走访记录",
 }
 
@@ -173,8 +189,9 @@ class AuditEntry:
         return target_label(self.target_type)
 
 
-def entries(db: Database, actor: Actor, *, limit: int = 200, offset: int = 0,
-            action: str | None = None) -> tuple[int, list[AuditEntry]]:
+def entries(
+    db: Database, actor: Actor, *, limit: int = 200, offset: int = 0, action: str | None = None
+) -> tuple[int, list[AuditEntry]]:
     """Newest first. Supervisors and administrators only."""
     actor.require("supervisor", "查看操作日志")
     with db.session() as s:

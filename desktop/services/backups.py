@@ -13,6 +13,7 @@ keeps a working reference; the window should still sign in again afterwards,
 because the restored data may not hold the current account.  Call it on the
 worker thread (it is the only thing using the database meanwhile).
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,8 +38,10 @@ RESTORE_ROLE = "admin"
 FOLDER_ROLE = "admin"
 REASON_LABELS = {"auto": "自动", "manual": "手动", "migration": "升级前", "import": "导入数据前"}
 SYSTEM_NAME = "系统"  # the audit log's actor for automatic backups
-SERVER_NOTE = ("数据库在服务器上（PostgreSQL）。备份由服务器负责，请数据库管理员用 pg_dump 定期备份；"
-               "本页的备份和恢复只用于本机数据库。")
+SERVER_NOTE = (
+    "数据库在服务器上（PostgreSQL）。备份由服务器负责，请数据库管理员用 pg_dump 定期备份；"
+    "本页的备份和恢复只用于本机数据库。"
+)
 
 
 class NotSupported(StationDeskError):
@@ -119,8 +122,15 @@ def _audit(db: Database, action: str, actor: Actor | None, **detail: Any) -> Non
         log.exception("could not write the audit line for %s", action)
 
 
-def create(db: Database, actor: Actor | None, settings: Settings, reason: str = "manual", *,
-           now: datetime | None = None, audit_line: bool = True) -> BackupInfo:
+def create(
+    db: Database,
+    actor: Actor | None,
+    settings: Settings,
+    reason: str = "manual",
+    *,
+    now: datetime | None = None,
+    audit_line: bool = True,
+) -> BackupInfo:
     """Make a backup now (``manual``: supervisor and up; ``auto``: the schedule),
     then rotate the folder.  Raises ``db.errors.BackupFailed`` kinds.  With
     ``audit_line=False`` the audit line's details are left in
@@ -140,8 +150,14 @@ def create(db: Database, actor: Actor | None, settings: Settings, reason: str = 
     if db.key is not None:  # clear backups an earlier version left here (a USB stick) are encrypted too
         backup.secure_clear_backups(where, path, db.key)
     removed = backup.rotate(where, now, stem=path.stem)
-    detail = dict(kind=reason, file=info.path.name, size=info.size, residents=info.residents, matters=info.matters,
-                  rotated_out=len(removed))
+    detail = dict(
+        kind=reason,
+        file=info.path.name,
+        size=info.size,
+        residents=info.residents,
+        matters=info.matters,
+        rotated_out=len(removed),
+    )
     if not audit_line:
         info.extra["audit"] = detail
         return info
@@ -192,8 +208,9 @@ def set_folder(db: Database, actor: Actor, settings: Settings, path: str) -> Pat
     return new
 
 
-def restore(db: Database, actor: Actor, backup_path: str | os.PathLike[str], *,
-            now: datetime | None = None) -> RestoreResult:
+def restore(
+    db: Database, actor: Actor, backup_path: str | os.PathLike[str], *, now: datetime | None = None
+) -> RestoreResult:
     """Replace the station's database with a backup.  Administrators only.
 
     Verifies the backup first (nothing changes if it is damaged or from a
@@ -209,8 +226,9 @@ def restore(db: Database, actor: Actor, backup_path: str | os.PathLike[str], *,
 
     if schema is not None and schema not in run.known_revisions():
         raise SchemaTooNew(schema)
-    info = backup.read_info(src) or BackupInfo(src, datetime.fromtimestamp(src.stat().st_mtime), "manual",
-                                               src.stat().st_size)
+    info = backup.read_info(src) or BackupInfo(
+        src, datetime.fromtimestamp(src.stat().st_mtime), "manual", src.stat().st_size
+    )
     if info.counts is None:
         info = BackupInfo(info.path, info.created_at, info.reason, info.size, counts, True, schema)
     db.close()
@@ -218,16 +236,29 @@ def restore(db: Database, actor: Actor, backup_path: str | os.PathLike[str], *,
         aside = backup.restore(src, path, now=now)
     finally:
         _reopen_in_place(db)
-    _audit(db, "backup_restore", actor, backup=src.name, backup_time=info.created_at.isoformat(),
-           set_aside=aside.name if aside else None)
+    _audit(
+        db,
+        "backup_restore",
+        actor,
+        backup=src.name,
+        backup_time=info.created_at.isoformat(),
+        set_aside=aside.name if aside else None,
+    )
     return RestoreResult(info, aside)
 
 
 def record_startup_restore(db: Database, info: BackupInfo, set_aside: Path | None, cause: str = "damaged") -> None:
     """The audit line for a restore made without anyone signed in: chosen at
     start-up for a damaged database, or from the command line."""
-    _audit(db, "backup_restore", None, backup=info.path.name, backup_time=info.created_at.isoformat(),
-           set_aside=set_aside.name if set_aside else None, cause=cause)
+    _audit(
+        db,
+        "backup_restore",
+        None,
+        backup=info.path.name,
+        backup_time=info.created_at.isoformat(),
+        set_aside=set_aside.name if set_aside else None,
+        cause=cause,
+    )
 
 
 def folders_for(db_path: Path, settings: Settings) -> list[Path]:

@@ -20,6 +20,7 @@ check is derived from the certificate's random id, which is never printed, so
 a made-up serial does not verify, at this station or at any station or hub
 that has synced the record.
 """
+
 from __future__ import annotations
 
 import base64
@@ -58,11 +59,27 @@ FORMAT = "station-desk-certificates/1"
 APPROVER_ROLE = "supervisor"
 MAX_VALUE = 300
 ID_TOKEN = "{id_number}"
-DEFAULT_PURPOSES = ("子女入学", "办理居住证", "单位入职", "申请公租房", "办理社保", "办理户籍业务", "申请租房补贴",
-                    "银行开户", "办理医保", "申请助学金")
+DEFAULT_PURPOSES = (
+    "子女入学",
+    "办理居住证",
+    "单位入职",
+    "申请公租房",
+    "办理社保",
+    "办理户籍业务",
+    "申请租房补贴",
+    "银行开户",
+    "办理医保",
+    "申请助学金",
+)
 # The resident's fields a template can use, by their Chinese names too.
-BUILTIN_ALIASES = {"姓名": "name", "性别": "gender", "住址": "address", "出生日期": "birth_date",
-                   "身份证号": "id_number", "公民身份号码": "id_number"}
+BUILTIN_ALIASES = {
+    "姓名": "name",
+    "性别": "gender",
+    "住址": "address",
+    "出生日期": "birth_date",
+    "身份证号": "id_number",
+    "公民身份号码": "id_number",
+}
 QR_RE = re.compile(r"^ZM:(\d{6,12}):(\d{4}):(\d{1,6}):([A-Z2-7]{8})$")
 REFUSAL_QR_RE = re.compile(r"^GZ:(\d{6,12}):(\d{4}):(\d{1,6}):([A-Z2-7]{8})$")
 SERIAL_RE = re.compile(r"〔(\d{4})〕.*?第(\d{1,6})号")
@@ -70,7 +87,9 @@ SERIAL_RE = re.compile(r"〔(\d{4})〕.*?第(\d{1,6})号")
 
 class AbolishedType(StationDeskError):
     def __init__(self, name: str):
-        super().__init__("abolished certificate", f"“{name}”已列入不应由村（社区）出具的证明清单，不能开具；请打印告知单指引居民。")
+        super().__init__(
+            "abolished certificate", f"“{name}”已列入不应由村（社区）出具的证明清单，不能开具；请打印告知单指引居民。"
+        )
 
 
 class NegativeListMatch(StationDeskError):
@@ -79,24 +98,29 @@ class NegativeListMatch(StationDeskError):
 
     def __init__(self, type_id: uuid.UUID, name: str, word: str):
         self.type_id, self.type_name, self.word = type_id, name, word
-        super().__init__("factual request matches the negative list",
-                         f"填写的内容涉及“{word}”，属于负面清单中的“{name}”，不能以据实出具的方式开具；"
-                         "请改为登记拒开并打印告知单，指引居民到有关部门办理。")
+        super().__init__(
+            "factual request matches the negative list",
+            f"填写的内容涉及“{word}”，属于负面清单中的“{name}”，不能以据实出具的方式开具；"
+            "请改为登记拒开并打印告知单，指引居民到有关部门办理。",
+        )
 
 
 class MissingGlyphs(StationDeskError):
     def __init__(self, chars: list[str]):
         self.chars = chars
         shown = "、".join(f"“{c}”(U+{ord(c):04X})" for c in chars[:8])
-        super().__init__("font lacks glyphs",
-                         f"证明字体没有这些字的字形，打印出来会是空白：{shown}。请先在“设置”中换用包含这些字的字体再开具；"
-                         "这次没有占用编号，也没有登记用印。")
+        super().__init__(
+            "font lacks glyphs",
+            f"证明字体没有这些字的字形，打印出来会是空白：{shown}。请先在“设置”中换用包含这些字的字体再开具；"
+            "这次没有占用编号，也没有登记用印。",
+        )
 
 
 GlyphCheck = Callable[[str], list[str]]
 
 
 # ------------------------------------------------------------------ catalogue
+
 
 def match_score(name: str, aliases: str, query: str) -> int:
     """How well a catalogue entry (its name and comma-separated aliases)
@@ -160,11 +184,25 @@ class CertTypeView:
 
 def _view(t: CertificateType) -> CertTypeView:
     return CertTypeView(
-        t.id, t.code, t.kind, t.name, t.aliases or "", t.purpose or "", t.basis or "", t.redirect or "",
-        bool(t.needs_approval or t.kind == "factual"), list(t.materials or []),
-        [FieldSpec(f["key"], f["label"], bool(f.get("required", True)), tuple(f.get("choices") or ()))
-         for f in (t.fields or [])],
-        t.title or t.name, t.body or "", t.seal or "居民委员会章", t.active, t.local,
+        t.id,
+        t.code,
+        t.kind,
+        t.name,
+        t.aliases or "",
+        t.purpose or "",
+        t.basis or "",
+        t.redirect or "",
+        bool(t.needs_approval or t.kind == "factual"),
+        list(t.materials or []),
+        [
+            FieldSpec(f["key"], f["label"], bool(f.get("required", True)), tuple(f.get("choices") or ()))
+            for f in (t.fields or [])
+        ],
+        t.title or t.name,
+        t.body or "",
+        t.seal or "居民委员会章",
+        t.active,
+        t.local,
     )
 
 
@@ -175,25 +213,68 @@ def _rows_from_doc(doc: dict[str, Any]) -> list[CertificateType]:
     for i, a in enumerate(doc.get("abolished") or []):
         # the official bracketed sub-names (户籍证明, 分居证明 …) are searched first
         aliases = ",".join([*(a.get("subnames") or []), *(a.get("aliases") or "").split(",")]).strip(",")
-        rows.append(CertificateType(id=shared_id("certificate_types", f"abolished:{a['code']}"), code=a["code"], kind="abolished", name=a["name"], aliases=aliases or None,
-                                    purpose=None, basis=a.get("basis"), redirect=a.get("redirect"),
-                                    needs_approval=False, materials=[], fields=[], title=a["name"], body=None,
-                                    seal=None, sort=i))
+        rows.append(
+            CertificateType(
+                id=shared_id("certificate_types", f"abolished:{a['code']}"),
+                code=a["code"],
+                kind="abolished",
+                name=a["name"],
+                aliases=aliases or None,
+                purpose=None,
+                basis=a.get("basis"),
+                redirect=a.get("redirect"),
+                needs_approval=False,
+                materials=[],
+                fields=[],
+                title=a["name"],
+                body=None,
+                seal=None,
+                sort=i,
+            )
+        )
     for i, r in enumerate(doc.get("retained") or []):
         if not (r.get("basis") or "").strip():
             raise ValidationError("file", f"保留事项“{r.get('name')}”没有写明依据。")
-        rows.append(CertificateType(id=shared_id("certificate_types", f"retained:{r['code']}"), code=r["code"], kind="retained", name=r["name"], aliases=r.get("aliases"),
-                                    purpose=r.get("purpose"), basis=r["basis"], needs_approval=bool(r.get("approval")),
-                                    materials=list(r.get("materials") or []), fields=list(r.get("fields") or []),
-                                    title=r.get("title") or r["name"], body=r.get("body"), seal=r.get("seal"),
-                                    redirect=None, sort=100 + i))
+        rows.append(
+            CertificateType(
+                id=shared_id("certificate_types", f"retained:{r['code']}"),
+                code=r["code"],
+                kind="retained",
+                name=r["name"],
+                aliases=r.get("aliases"),
+                purpose=r.get("purpose"),
+                basis=r["basis"],
+                needs_approval=bool(r.get("approval")),
+                materials=list(r.get("materials") or []),
+                fields=list(r.get("fields") or []),
+                title=r.get("title") or r["name"],
+                body=r.get("body"),
+                seal=r.get("seal"),
+                redirect=None,
+                sort=100 + i,
+            )
+        )
     f = doc.get("factual")
     if f:
-        rows.append(CertificateType(id=shared_id("certificate_types", f"factual:{f['code']}"), code=f["code"], kind="factual", name=f["name"], aliases=f.get("aliases"),
-                                    purpose=f.get("purpose"), basis=f.get("basis"), needs_approval=True,
-                                    materials=list(f.get("materials") or []), fields=list(f.get("fields") or []),
-                                    title=f.get("title") or "证明", body=f.get("body"), seal=f.get("seal"),
-                                    redirect=None, sort=900))
+        rows.append(
+            CertificateType(
+                id=shared_id("certificate_types", f"factual:{f['code']}"),
+                code=f["code"],
+                kind="factual",
+                name=f["name"],
+                aliases=f.get("aliases"),
+                purpose=f.get("purpose"),
+                basis=f.get("basis"),
+                needs_approval=True,
+                materials=list(f.get("materials") or []),
+                fields=list(f.get("fields") or []),
+                title=f.get("title") or "证明",
+                body=f.get("body"),
+                seal=f.get("seal"),
+                redirect=None,
+                sort=900,
+            )
+        )
     return rows
 
 
@@ -255,8 +336,12 @@ def common_purposes(db: Database, recent: int = 2000, limit: int = 30) -> list[s
     certificates, then the usual ones it has not used yet."""
     with db.session() as s:
         code = accounts.this_station(s).code
-        values = s.scalars(select(Certificate.field_values).where(Certificate.origin == code)
-                           .order_by(Certificate.requested_at.desc()).limit(recent)).all()
+        values = s.scalars(
+            select(Certificate.field_values)
+            .where(Certificate.origin == code)
+            .order_by(Certificate.requested_at.desc())
+            .limit(recent)
+        ).all()
     counts: dict[str, int] = {}
     for v in values:
         p = str((v or {}).get("purpose") or "").strip()
@@ -322,12 +407,27 @@ def import_catalogue(db: Database, actor: Actor, path: str) -> dict[str, int]:
     incoming = _rows_from_doc(doc)
     if not incoming:
         raise ValidationError("file", "证明目录文件是空的。")
-    keys = ("kind", "name", "aliases", "purpose", "basis", "redirect", "needs_approval", "materials", "fields",
-            "title", "body", "seal")
+    keys = (
+        "kind",
+        "name",
+        "aliases",
+        "purpose",
+        "basis",
+        "redirect",
+        "needs_approval",
+        "materials",
+        "fields",
+        "title",
+        "body",
+        "seal",
+    )
     ensure_catalogue(db)
     with db.session() as s:
-        existing = list(s.scalars(select(CertificateType).where(
-            CertificateType.deleted.is_(False), CertificateType.local.is_(False))))
+        existing = list(
+            s.scalars(
+                select(CertificateType).where(CertificateType.deleted.is_(False), CertificateType.local.is_(False))
+            )
+        )
         counts: dict[str, Any] = merge_file_rows(s, existing, incoming, keys)
         audit.record(s, "certificate_catalogue_import", actor, **counts)
     return counts
@@ -343,13 +443,28 @@ def _check_template(body: str, field_keys: list[str]) -> None:
         raise ValidationError("body", "正文中的花括号不成对，请检查 { } 。") from e
     unknown = [n for n in names if n not in allowed]
     if unknown:
-        raise ValidationError("body", f"正文中的 {{{unknown[0]}}} 不是姓名、性别、住址、出生日期、身份证号或本证明的栏目。")
+        raise ValidationError(
+            "body", f"正文中的 {{{unknown[0]}}} 不是姓名、性别、住址、出生日期、身份证号或本证明的栏目。"
+        )
 
 
-def save_local_type(db: Database, actor: Actor, type_id: uuid.UUID | None, *, name: str, basis: str,
-                    purpose: str = "", aliases: str = "", needs_approval: bool = True, materials: list[str] | None = None,
-                    field_labels: list[str] | None = None, title: str = "", body: str = "",
-                    seal: str = "居民委员会章", active: bool = True) -> uuid.UUID:
+def save_local_type(
+    db: Database,
+    actor: Actor,
+    type_id: uuid.UUID | None,
+    *,
+    name: str,
+    basis: str,
+    purpose: str = "",
+    aliases: str = "",
+    needs_approval: bool = True,
+    materials: list[str] | None = None,
+    field_labels: list[str] | None = None,
+    title: str = "",
+    body: str = "",
+    seal: str = "居民委员会章",
+    active: bool = True,
+) -> uuid.UUID:
     """Add or edit the station's own retained entry; it must cite its basis.
     Its fields are named by their labels, and its body may use {label}."""
     actor.require(APPROVER_ROLE, "修改证明目录")
@@ -403,6 +518,7 @@ def set_type_active(db: Database, actor: Actor, type_id: uuid.UUID, active: bool
 
 # ------------------------------------------------------------------ helpers
 
+
 def _station(s: Session) -> Station:
     return accounts.this_station(s)
 
@@ -452,8 +568,12 @@ def _render(t: CertTypeView, r: Resident, values: dict[str, str], village: bool 
     """The body with everything filled in except the ID number; a village
     committee writes 本村 where the catalogue's template says 本社区."""
     known = {
-        "name": r.name, "gender": GENDERS.get(r.gender, ""), "address": r.address_text or "（未登记地址）",
-        "birth_date": cn_date(r.birth_date) if r.birth_date else "", **values, "id_number": ID_TOKEN,
+        "name": r.name,
+        "gender": GENDERS.get(r.gender, ""),
+        "address": r.address_text or "（未登记地址）",
+        "birth_date": cn_date(r.birth_date) if r.birth_date else "",
+        **values,
+        "id_number": ID_TOKEN,
     }
     for zh, key in BUILTIN_ALIASES.items():  # a station's own template may say {姓名}, {身份证号} …
         known[zh] = known[key]
@@ -469,6 +589,7 @@ _local = to_local
 
 # ------------------------------------------------------------------ issuing
 
+
 @dataclass(frozen=True)
 class Issued:
     id: uuid.UUID
@@ -476,20 +597,33 @@ class Issued:
     serial: str | None
 
 
-def _issue_now(s: Session, c: Certificate, st: Station, approver: str | None, phone: str | None,
-               applicant: str, seal: str) -> None:
+def _issue_now(
+    s: Session, c: Certificate, st: Station, approver: str | None, phone: str | None, applicant: str, seal: str
+) -> None:
     now = utcnow()
     year = _local(now).year
-    last = s.scalar(select(func.max(Certificate.number)).where(Certificate.origin == st.code,
-                                                                 Certificate.year == year)) or 0
+    last = (
+        s.scalar(select(func.max(Certificate.number)).where(Certificate.origin == st.code, Certificate.year == year))
+        or 0
+    )
     c.year, c.number = year, last + 1
     c.serial = serial_text(year, c.number, serial_prefix(st.name))
     c.status, c.issued_at, c.approver_name = "issued", now, approver
     if st.level == "village":
         seal = seal.replace("居民委员会", "村民委员会")
-    s.add(SealLog(at=now, certificate_id=c.id, content=f"{c.title}（{c.serial}）", seal=seal, copies=c.copies,
-                  approver_name=approver, handler_name=c.handler_name, applicant_name=applicant,
-                  applicant_phone=phone))
+    s.add(
+        SealLog(
+            at=now,
+            certificate_id=c.id,
+            content=f"{c.title}（{c.serial}）",
+            seal=seal,
+            copies=c.copies,
+            approver_name=approver,
+            handler_name=c.handler_name,
+            applicant_name=applicant,
+            applicant_phone=phone,
+        )
+    )
 
 
 def _check_glyphs(check: GlyphCheck | None, *texts: str) -> None:
@@ -502,8 +636,17 @@ def _check_glyphs(check: GlyphCheck | None, *texts: str) -> None:
         raise MissingGlyphs(missing)
 
 
-def issue(db: Database, actor: Actor, resident_id: uuid.UUID, type_id: uuid.UUID, values: dict[str, Any],
-          materials_seen: list[str], copies: int = 1, reason: str = "", glyphs: GlyphCheck | None = None) -> Issued:
+def issue(
+    db: Database,
+    actor: Actor,
+    resident_id: uuid.UUID,
+    type_id: uuid.UUID,
+    values: dict[str, Any],
+    materials_seen: list[str],
+    copies: int = 1,
+    reason: str = "",
+    glyphs: GlyphCheck | None = None,
+) -> Issued:
     """Issue (or, when the type needs approval and the worker is not a
     supervisor, queue for approval) a certificate for a resident.
 
@@ -541,8 +684,14 @@ def issue(db: Database, actor: Actor, resident_id: uuid.UUID, type_id: uuid.UUID
         if t.kind == "factual" and not reason:
             raise ValidationError("reason", "据实出具须写明为什么需要出具（两张清单都没有的事项）。")
         if t.kind == "factual":
-            abolished = [_view(x) for x in s.scalars(select(CertificateType).where(
-                CertificateType.kind == "abolished", CertificateType.deleted.is_(False)))]
+            abolished = [
+                _view(x)
+                for x in s.scalars(
+                    select(CertificateType).where(
+                        CertificateType.kind == "abolished", CertificateType.deleted.is_(False)
+                    )
+                )
+            ]
             hit = negative_match(abolished, " ".join([*clean.values(), reason]))
             if hit:
                 raise NegativeListMatch(hit[0].id, hit[0].name, hit[1])
@@ -551,9 +700,19 @@ def issue(db: Database, actor: Actor, resident_id: uuid.UUID, type_id: uuid.UUID
         if not t.needs_approval or actor.at_least(APPROVER_ROLE):
             _check_glyphs(glyphs, t.title, body, _issuer(st, t.seal))
         c = Certificate(
-            type_id=t.id, type_name=t.name, resident_id=r.id, status="pending", title=t.title,
-            body=body, field_values=clean, materials_seen=list(materials_seen), copies=int(copies),
-            reason=reason or None, requested_at=utcnow(), handler_id=actor.account_id, handler_name=actor.display_name,
+            type_id=t.id,
+            type_name=t.name,
+            resident_id=r.id,
+            status="pending",
+            title=t.title,
+            body=body,
+            field_values=clean,
+            materials_seen=list(materials_seen),
+            copies=int(copies),
+            reason=reason or None,
+            requested_at=utcnow(),
+            handler_id=actor.account_id,
+            handler_name=actor.display_name,
         )
         s.add(c)
         s.flush()
@@ -574,7 +733,7 @@ def _live(s: Session, cert_id: uuid.UUID) -> Certificate:
 
 def _seal_of(s: Session, c: Certificate) -> str:
     t = s.get(CertificateType, c.type_id)
-    return (t.seal if t and t.seal else "居民委员会章")
+    return t.seal if t and t.seal else "居民委员会章"
 
 
 def approve(db: Database, actor: Actor, cert_id: uuid.UUID, glyphs: GlyphCheck | None = None) -> Issued:
@@ -636,10 +795,20 @@ def reissue(db: Database, actor: Actor, cert_id: uuid.UUID, reason: str, glyphs:
         st = _station(s)
         _check_glyphs(glyphs, old.title, old.body, _issuer(st, _seal_of(s, old)))
         new = Certificate(
-            type_id=old.type_id, type_name=old.type_name, resident_id=old.resident_id, status="pending",
-            title=old.title, body=old.body, field_values=dict(old.field_values or {}),
-            materials_seen=list(old.materials_seen or []), copies=old.copies, reason=old.reason,
-            requested_at=utcnow(), handler_id=actor.account_id, handler_name=actor.display_name, replaces_id=old.id,
+            type_id=old.type_id,
+            type_name=old.type_name,
+            resident_id=old.resident_id,
+            status="pending",
+            title=old.title,
+            body=old.body,
+            field_values=dict(old.field_values or {}),
+            materials_seen=list(old.materials_seen or []),
+            copies=old.copies,
+            reason=old.reason,
+            requested_at=utcnow(),
+            handler_id=actor.account_id,
+            handler_name=actor.display_name,
+            replaces_id=old.id,
         )
         s.add(new)
         s.flush()
@@ -653,6 +822,7 @@ def reissue(db: Database, actor: Actor, cert_id: uuid.UUID, reason: str, glyphs:
 
 
 # ------------------------------------------------------------------ refusing
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -671,8 +841,14 @@ def refusal_serial(year: int, number: int, prefix: str) -> str:
     return f"〔{year}〕{prefix}告字第{number:04d}号"
 
 
-def refuse(db: Database, actor: Actor, type_id: uuid.UUID, resident_id: uuid.UUID | None = None,
-           note: str = "", glyphs: GlyphCheck | None = None) -> Refusal:
+def refuse(
+    db: Database,
+    actor: Actor,
+    type_id: uuid.UUID,
+    resident_id: uuid.UUID | None = None,
+    note: str = "",
+    glyphs: GlyphCheck | None = None,
+) -> Refusal:
     """Log a request for an abolished certificate and number its notice;
     returns the notice text. ``glyphs`` as for ``issue``: a name the notice's
     font cannot print takes no number."""
@@ -692,20 +868,42 @@ def refuse(db: Database, actor: Actor, type_id: uuid.UUID, resident_id: uuid.UUI
         _check_glyphs(glyphs, name, t.name, _issuer(st, ""))
         now = utcnow()
         year = _local(now).year
-        number = (s.scalar(select(func.max(CertificateRefusal.number)).where(
-            CertificateRefusal.origin == st.code, CertificateRefusal.year == year)) or 0) + 1
-        row = CertificateRefusal(at=now, type_id=t.id, type_name=t.name, resident_id=resident_id,
-                                 actor_name=actor.display_name, note=note or None, year=year, number=number)
+        number = (
+            s.scalar(
+                select(func.max(CertificateRefusal.number)).where(
+                    CertificateRefusal.origin == st.code, CertificateRefusal.year == year
+                )
+            )
+            or 0
+        ) + 1
+        row = CertificateRefusal(
+            at=now,
+            type_id=t.id,
+            type_name=t.name,
+            resident_id=resident_id,
+            actor_name=actor.display_name,
+            note=note or None,
+            year=year,
+            number=number,
+        )
         s.add(row)
         s.flush()
         audit.record(s, "certificate_refuse", actor, target_type="certificate_type", target_id=t.id)
-        return Refusal(row.id, t.name, t.basis or "", t.redirect or "", name, row.at,
-                       refusal_serial(year, number, serial_prefix(st.name)),
-                       f"GZ:{st.code}:{year}:{number}:{check_value(row.id, st.code, year, number)}",
-                       _issuer(st, ""))
+        return Refusal(
+            row.id,
+            t.name,
+            t.basis or "",
+            t.redirect or "",
+            name,
+            row.at,
+            refusal_serial(year, number, serial_prefix(st.name)),
+            f"GZ:{st.code}:{year}:{number}:{check_value(row.id, st.code, year, number)}",
+            _issuer(st, ""),
+        )
 
 
 # ------------------------------------------------------------------ reading
+
 
 @dataclass(frozen=True)
 class CertRow:
@@ -729,9 +927,21 @@ class CertRow:
 
 
 def _row(c: Certificate, name: str) -> CertRow:
-    return CertRow(c.id, c.serial or "", c.type_name, c.resident_id, name, c.status, c.requested_at, c.issued_at,
-                   c.handler_name, c.approver_name or "", c.copies, (c.field_values or {}).get("purpose", ""),
-                   c.void_reason or "")
+    return CertRow(
+        c.id,
+        c.serial or "",
+        c.type_name,
+        c.resident_id,
+        name,
+        c.status,
+        c.requested_at,
+        c.issued_at,
+        c.handler_name,
+        c.approver_name or "",
+        c.copies,
+        (c.field_values or {}).get("purpose", ""),
+        c.void_reason or "",
+    )
 
 
 _Sel = TypeVar("_Sel", bound="Select[Unpack[tuple[Any, ...]]]")
@@ -748,8 +958,16 @@ def _period(q: _Sel, col: InstrumentedAttribute[datetime], start: date | None, e
 _utc_start = day_start_utc
 
 
-def ledger(db: Database, *, start: date | None = None, end: date | None = None, type_id: uuid.UUID | None = None,
-           handler: str = "", status: str = "", limit: int = 5000) -> list[CertRow]:
+def ledger(
+    db: Database,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    type_id: uuid.UUID | None = None,
+    handler: str = "",
+    status: str = "",
+    limit: int = 5000,
+) -> list[CertRow]:
     """开具台账: every certificate requested in the period, newest first."""
     q = select(Certificate, Resident.name).join(Resident, Resident.id == Certificate.resident_id)
     q = _period(q, Certificate.requested_at, start, end)
@@ -782,8 +1000,19 @@ class SealLine:
 def seal_register(db: Database, *, start: date | None = None, end: date | None = None) -> list[SealLine]:
     q = _period(select(SealLog), SealLog.at, start, end).order_by(SealLog.at.desc())
     with db.session() as s:
-        return [SealLine(x.at, x.content, x.seal, x.copies, x.approver_name or "", x.handler_name, x.applicant_name,
-                         x.applicant_phone or "") for x in s.scalars(q)]
+        return [
+            SealLine(
+                x.at,
+                x.content,
+                x.seal,
+                x.copies,
+                x.approver_name or "",
+                x.handler_name,
+                x.applicant_name,
+                x.applicant_phone or "",
+            )
+            for x in s.scalars(q)
+        ]
 
 
 @dataclass(frozen=True)
@@ -796,8 +1025,7 @@ class RefusalLine:
 
 
 def refusals(db: Database, *, start: date | None = None, end: date | None = None) -> list[RefusalLine]:
-    q = (select(CertificateRefusal, Resident.name)
-         .outerjoin(Resident, Resident.id == CertificateRefusal.resident_id))
+    q = select(CertificateRefusal, Resident.name).outerjoin(Resident, Resident.id == CertificateRefusal.resident_id)
     q = _period(q, CertificateRefusal.at, start, end).order_by(CertificateRefusal.at.desc())
     with db.session() as s:
         return [RefusalLine(x.at, x.type_name, n or "", x.actor_name, x.note or "") for x, n in s.execute(q)]
@@ -858,11 +1086,31 @@ def get(db: Database, cert_id: uuid.UUID) -> CertDetail:
         if r.birth_date:  # eight of the number's digits: hidden beside the masked number, as on every screen
             body = body.replace(cn_date(r.birth_date), "****年**月**日")
         return CertDetail(
-            c.id, c.serial or "", c.title, body, c.type_name, c.status,
-            r.id, r.name, mask(r.doc_number or ""), c.handler_name, c.approver_name or "", c.requested_at,
-            c.issued_at, c.copies, c.reason or "", c.void_reason or "", c.origin, c.year, c.number,
-            serial_of(c.replaces_id), serial_of(c.replaced_by_id), st.name if st else c.origin, _seal_of(s, c),
-            dict(c.field_values or {}), _issuer(st, _seal_of(s, c)) or c.origin,
+            c.id,
+            c.serial or "",
+            c.title,
+            body,
+            c.type_name,
+            c.status,
+            r.id,
+            r.name,
+            mask(r.doc_number or ""),
+            c.handler_name,
+            c.approver_name or "",
+            c.requested_at,
+            c.issued_at,
+            c.copies,
+            c.reason or "",
+            c.void_reason or "",
+            c.origin,
+            c.year,
+            c.number,
+            serial_of(c.replaces_id),
+            serial_of(c.replaced_by_id),
+            st.name if st else c.origin,
+            _seal_of(s, c),
+            dict(c.field_values or {}),
+            _issuer(st, _seal_of(s, c)) or c.origin,
             bool(st and st.level == "village"),
         )
 
@@ -893,6 +1141,7 @@ def printable(db: Database, actor: Actor, cert_id: uuid.UUID) -> Printable:
 
 # ------------------------------------------------------------------ verifying
 
+
 @dataclass(frozen=True)
 class Verification:
     found: bool
@@ -904,22 +1153,29 @@ class Verification:
 
 def looks_like_code(text: str) -> bool:
     t = unicodedata.normalize("NFKC", (text or "").strip()).upper()
-    return bool(QR_RE.match(t) or REFUSAL_QR_RE.match(t)
-                or SERIAL_RE.search(unicodedata.normalize("NFKC", text or "")))
+    return bool(QR_RE.match(t) or REFUSAL_QR_RE.match(t) or SERIAL_RE.search(unicodedata.normalize("NFKC", text or "")))
 
 
 def _verify_refusal(s: Session, m: re.Match[str]) -> Verification:
     origin, year, number, check = m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)
-    x = s.scalar(select(CertificateRefusal).where(CertificateRefusal.origin == origin,
-                                                  CertificateRefusal.year == year, CertificateRefusal.number == number))
+    x = s.scalar(
+        select(CertificateRefusal).where(
+            CertificateRefusal.origin == origin, CertificateRefusal.year == year, CertificateRefusal.number == number
+        )
+    )
     if x is None:
         return Verification(False, False, False, "查无此告知单：本站（及已同步的站点）没有这份告知单的记录。")
     if check_value(x.id, origin, year, number) != check:
         return Verification(True, False, False, "校验不符：二维码不是这份告知单的，可能是伪造的。")
     st = s.scalar(select(Station).where(Station.code == origin))
     serial = refusal_serial(year, number, serial_prefix(st.name if st else ""))
-    return Verification(True, True, False, f"不予出具告知单有效：{serial}，{_issuer(st, '') or origin}于"
-                                           f"{cn_date(_local(x.at).date())}告知“{x.type_name}”不予出具。")
+    return Verification(
+        True,
+        True,
+        False,
+        f"不予出具告知单有效：{serial}，{_issuer(st, '') or origin}于"
+        f"{cn_date(_local(x.at).date())}告知“{x.type_name}”不予出具。",
+    )
 
 
 def verify(db: Database, code: str) -> Verification:
@@ -932,8 +1188,11 @@ def verify(db: Database, code: str) -> Verification:
             return _verify_refusal(s, gz)
         if m:
             origin, year, number, check = m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)
-            c = s.scalar(select(Certificate).where(Certificate.origin == origin, Certificate.year == year,
-                                                   Certificate.number == number))
+            c = s.scalar(
+                select(Certificate).where(
+                    Certificate.origin == origin, Certificate.year == year, Certificate.number == number
+                )
+            )
             if c is None:
                 return Verification(False, False, False, "查无此证明：本站（及已同步的站点）没有这份证明的记录。")
             if check_value(c.id, origin, year, number) != check:
@@ -942,27 +1201,43 @@ def verify(db: Database, code: str) -> Verification:
         else:
             sm = SERIAL_RE.search(raw)
             if not sm:
-                return Verification(False, False, False, "无法识别：请扫描证明上的二维码，或输入“〔2026〕…证字第0001号”。")
+                return Verification(
+                    False, False, False, "无法识别：请扫描证明上的二维码，或输入“〔2026〕…证字第0001号”。"
+                )
             c = s.scalar(select(Certificate).where(Certificate.serial == raw.strip()))
             if c is None:
-                c = s.scalar(select(Certificate).where(Certificate.year == int(sm.group(1)),
-                                                       Certificate.number == int(sm.group(2)),
-                                                       Certificate.serial.like(f"%第{int(sm.group(2)):04d}号")))
+                c = s.scalar(
+                    select(Certificate).where(
+                        Certificate.year == int(sm.group(1)),
+                        Certificate.number == int(sm.group(2)),
+                        Certificate.serial.like(f"%第{int(sm.group(2)):04d}号"),
+                    )
+                )
             if c is None:
                 return Verification(False, False, True, "查无此证明编号。")
             cid, typed = c.id, True
     d = get(db, cid)
     if d.status == "voided":
-        msg = f"此证明已作废（{d.void_reason}）" + (f"，请以补开的 {d.replaced_by_serial} 为准。" if d.replaced_by_serial else "。")
+        msg = f"此证明已作废（{d.void_reason}）" + (
+            f"，请以补开的 {d.replaced_by_serial} 为准。" if d.replaced_by_serial else "。"
+        )
         return Verification(True, not typed, typed, msg, d)
     if d.status != "issued":
         return Verification(True, False, typed, f"此证明尚未开具（{d.status_label}）。", d)
-    msg = "证明有效：与开具记录一致。" if not typed else "找到这份证明的记录（凭编号查询，请核对纸面内容与下方记录一致）。"
+    msg = (
+        "证明有效：与开具记录一致。"
+        if not typed
+        else "找到这份证明的记录（凭编号查询，请核对纸面内容与下方记录一致）。"
+    )
     return Verification(True, not typed, typed, msg, d)
 
 
 def for_resident(db: Database, resident_id: uuid.UUID) -> list[CertRow]:
     with db.session() as s:
-        q = (select(Certificate, Resident.name).join(Resident, Resident.id == Certificate.resident_id)
-             .where(Certificate.resident_id == resident_id).order_by(Certificate.requested_at.desc()))
+        q = (
+            select(Certificate, Resident.name)
+            .join(Resident, Resident.id == Certificate.resident_id)
+            .where(Certificate.resident_id == resident_id)
+            .order_by(Certificate.requested_at.desc())
+        )
         return [_row(c, n) for c, n in s.execute(q)]

@@ -1,4 +1,5 @@
 """Who is acting: passed to every service call that needs a role."""
+
 from __future__ import annotations
 
 import uuid

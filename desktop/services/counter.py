@@ -9,6 +9,7 @@ missing required material gives a written notice instead of an acceptance;
 matter, 2 and 1 are bad reviews, each opens a rectification due in 15
 working days that closes only with a call-back record.
 """
+
 from __future__ import annotations
 
 import json
@@ -82,8 +83,7 @@ TRANSITIONS = {
     "reject": ("accepted",),
     "close": ("accepted", "in_progress", "transferred"),
 }
-AFTER = {"start": "in_progress", "transfer": "transferred", "return": "returned", "reject": "rejected",
-         "close": "done"}
+AFTER = {"start": "in_progress", "transfer": "transferred", "return": "returned", "reject": "rejected", "close": "done"}
 
 
 class MissingMaterials(StationDeskError):
@@ -95,6 +95,7 @@ class MissingMaterials(StationDeskError):
 
 
 # ------------------------------------------------------------------ catalogue
+
 
 @dataclass
 class Material:
@@ -149,23 +150,50 @@ class MatterTypeView:
         return 0
 
 
-
 def _view(t: MatterType) -> MatterTypeView:
     return MatterTypeView(
-        t.id, t.code, t.name, t.category, t.mode, t.promised_days, t.conditions or "", t.process or "",
-        t.fee or "", t.basis or "", t.aliases or "",
-        [Material(m.get("name", ""), bool(m.get("required", True)), int(m.get("copies") or 1),
-                  m.get("source", ""), m.get("check", "")) for m in (t.materials or [])],
-        t.active, t.local,
+        t.id,
+        t.code,
+        t.name,
+        t.category,
+        t.mode,
+        t.promised_days,
+        t.conditions or "",
+        t.process or "",
+        t.fee or "",
+        t.basis or "",
+        t.aliases or "",
+        [
+            Material(
+                m.get("name", ""),
+                bool(m.get("required", True)),
+                int(m.get("copies") or 1),
+                m.get("source", ""),
+                m.get("check", ""),
+            )
+            for m in (t.materials or [])
+        ],
+        t.active,
+        t.local,
     )
 
 
 def _row_from_json(item: dict[str, Any], sort: int) -> MatterType:
     return MatterType(
-        id=shared_id("matter_types", item["code"]), code=item["code"], name=item["name"], category=item["category"], mode=item["mode"],
-        promised_days=int(item.get("promised_days") or 0), conditions=item.get("conditions"),
-        process=item.get("process"), fee=item.get("fee") or "不收费", basis=item.get("basis"),
-        aliases=item.get("aliases"), materials=list(item.get("materials") or []), active=True, local=False,
+        id=shared_id("matter_types", item["code"]),
+        code=item["code"],
+        name=item["name"],
+        category=item["category"],
+        mode=item["mode"],
+        promised_days=int(item.get("promised_days") or 0),
+        conditions=item.get("conditions"),
+        process=item.get("process"),
+        fee=item.get("fee") or "不收费",
+        basis=item.get("basis"),
+        aliases=item.get("aliases"),
+        materials=list(item.get("materials") or []),
+        active=True,
+        local=False,
         sort=sort,
     )
 
@@ -196,9 +224,13 @@ def use_counts(db: Database, days: int = 365) -> dict[uuid.UUID, int]:
     since = utcnow() - timedelta(days=days)
     with db.session() as s:
         code = accounts.this_station(s).code
-        return dict(s.execute(select(Matter.matter_type_id, func.count())
-                              .where(Matter.origin == code, Matter.deleted.is_(False), Matter.accepted_at >= since)
-                              .group_by(Matter.matter_type_id)).all())
+        return dict(
+            s.execute(
+                select(Matter.matter_type_id, func.count())
+                .where(Matter.origin == code, Matter.deleted.is_(False), Matter.accepted_at >= since)
+                .group_by(Matter.matter_type_id)
+            ).all()
+        )
 
 
 def catalogue_by_use(db: Database) -> list[MatterTypeView]:
@@ -237,13 +269,25 @@ def validate_matter_type(v: MatterTypeView) -> MatterTypeView:
     names = [m.name for m in mats]
     if len(set(names)) != len(names):
         raise ValidationError("materials", "材料名称有重复。")
-    for f_name, limit in (("conditions", 2000), ("process", 2000), ("basis", 1000), ("fee", 64),
-                          ("aliases", 200)):
+    for f_name, limit in (("conditions", 2000), ("process", 2000), ("basis", 1000), ("fee", 64), ("aliases", 200)):
         if len(getattr(v, f_name) or "") > limit:
             raise ValidationError(f_name, f"内容太长，请不超过 {limit} 个字。")
-    return MatterTypeView(v.id, (v.code or "").strip()[:32], name, v.category.strip(), v.mode,
-                          int(v.promised_days), v.conditions.strip(), v.process.strip(), v.fee.strip() or "不收费",
-                          v.basis.strip(), v.aliases.strip(), mats, v.active, v.local)
+    return MatterTypeView(
+        v.id,
+        (v.code or "").strip()[:32],
+        name,
+        v.category.strip(),
+        v.mode,
+        int(v.promised_days),
+        v.conditions.strip(),
+        v.process.strip(),
+        v.fee.strip() or "不收费",
+        v.basis.strip(),
+        v.aliases.strip(),
+        mats,
+        v.active,
+        v.local,
+    )
 
 
 def save_matter_type(db: Database, actor: Actor, v: MatterTypeView) -> uuid.UUID:
@@ -271,6 +315,7 @@ def save_matter_type(db: Database, actor: Actor, v: MatterTypeView) -> uuid.UUID
 
 # ------------------------------------------------------------------ numbers
 
+
 def _station(db: Database) -> accounts.StationInfo:
     info = accounts.station_info(db)
     if info is None:
@@ -282,7 +327,7 @@ def _next_number(s: Session, column: InstrumentedAttribute[str], prefix: str) ->
     """The next ``prefix`` + 4-digit number, inside the writing transaction
     (SQLite allows one writer at a time, so two desks cannot take the same)."""
     last = s.scalar(select(func.max(column)).where(column.like(prefix + "%")))
-    n = int(last[len(prefix):]) + 1 if last else 1
+    n = int(last[len(prefix) :]) + 1 if last else 1
     return f"{prefix}{n:04d}"
 
 
@@ -291,6 +336,7 @@ def local_today() -> date:
 
 
 # ------------------------------------------------------------------ accepting
+
 
 def _clean_note(note: str, label: str = "备注") -> str:
     note = (note or "").strip()
@@ -306,9 +352,16 @@ class Accepted:
     promised_date: date
 
 
-def accept(db: Database, actor: Actor, resident_id: uuid.UUID, matter_type_id: uuid.UUID,
-           received: list[str], channel: str = "window", note: str = "",
-           today: date | None = None) -> Accepted:
+def accept(
+    db: Database,
+    actor: Actor,
+    resident_id: uuid.UUID,
+    matter_type_id: uuid.UUID,
+    received: list[str],
+    channel: str = "window",
+    note: str = "",
+    today: date | None = None,
+) -> Accepted:
     """Accept a matter and mint its receipt number. Raises MissingMaterials
     when a required material was not ticked."""
     actor.require("desk", "受理事项")
@@ -343,24 +396,48 @@ def accept(db: Database, actor: Actor, resident_id: uuid.UUID, matter_type_id: u
         receipt = _next_number(s, Matter.receipt_no, f"{st.code}-{today:%Y%m%d}-")
         promised = cal.add_working_days(today, t.promised_days)
         m = Matter(
-            receipt_no=receipt, resident_id=r.id, matter_type_id=t.id, matter_name=t.name,
-            category=t.category, channel=channel, status="done" if t.mode == "inform" else "accepted",
-            accepted_at=now, promised_date=promised, handler_id=handler[0],
-            handler_name=handler[1], accepted_by=actor.display_name,
-            materials=[x for x in names if x in received], note=note or None,
+            receipt_no=receipt,
+            resident_id=r.id,
+            matter_type_id=t.id,
+            matter_name=t.name,
+            category=t.category,
+            channel=channel,
+            status="done" if t.mode == "inform" else "accepted",
+            accepted_at=now,
+            promised_date=promised,
+            handler_id=handler[0],
+            handler_name=handler[1],
+            accepted_by=actor.display_name,
+            materials=[x for x in names if x in received],
+            note=note or None,
         )
         s.add(m)
         s.flush()
-        s.add(MatterEvent(matter_id=m.id, at=now, kind="accept", actor_id=actor.account_id,
-                          actor_name=actor.display_name, note=note or None))
+        s.add(
+            MatterEvent(
+                matter_id=m.id,
+                at=now,
+                kind="accept",
+                actor_id=actor.account_id,
+                actor_name=actor.display_name,
+                note=note or None,
+            )
+        )
         if away is not None:
             add_event(s, m.id, "cover", actor, note=rota.cover_note(away), target=away.cover_name, at=now)
         audit.record(s, "matter_accept", actor, target_type="matter", target_id=m.id)
         return Accepted(m.id, receipt, promised)
 
 
-def record_notice(db: Database, actor: Actor, matter_type_id: uuid.UUID, resident_id: uuid.UUID | None,
-                  missing: list[str], reason: str = "", today: date | None = None) -> str:
+def record_notice(
+    db: Database,
+    actor: Actor,
+    matter_type_id: uuid.UUID,
+    resident_id: uuid.UUID | None,
+    missing: list[str],
+    reason: str = "",
+    today: date | None = None,
+) -> str:
     """Log a one-time notice handed to a resident; returns its number."""
     actor.require("desk", "出具一次性告知单")
     reason = _clean_note(reason, "原因")
@@ -371,8 +448,15 @@ def record_notice(db: Database, actor: Actor, matter_type_id: uuid.UUID, residen
         if t is None or t.deleted:
             raise ValidationError("matter", "请从事项目录中选择一个事项。")
         no = _next_number(s, NoticeLog.notice_no, f"{st.code}-GZ{today:%Y%m%d}-")
-        n = NoticeLog(notice_no=no, matter_type_id=t.id, resident_id=resident_id, at=utcnow(),
-                      actor_name=actor.display_name, missing=list(missing), reason=reason or None)
+        n = NoticeLog(
+            notice_no=no,
+            matter_type_id=t.id,
+            resident_id=resident_id,
+            at=utcnow(),
+            actor_name=actor.display_name,
+            missing=list(missing),
+            reason=reason or None,
+        )
         s.add(n)
         s.flush()
         audit.record(s, "notice_issue", actor, target_type="notice", target_id=n.id)
@@ -381,11 +465,26 @@ def record_notice(db: Database, actor: Actor, matter_type_id: uuid.UUID, residen
 
 # ------------------------------------------------------------------ tracking
 
-def add_event(s: Session, matter_id: uuid.UUID, kind: str, actor: Actor, note: str | None = None,
-              target: str | None = None, at: datetime | None = None) -> MatterEvent:
+
+def add_event(
+    s: Session,
+    matter_id: uuid.UUID,
+    kind: str,
+    actor: Actor,
+    note: str | None = None,
+    target: str | None = None,
+    at: datetime | None = None,
+) -> MatterEvent:
     """One line of a matter's history (``EVENT_KINDS``), in the caller's transaction."""
-    e = MatterEvent(matter_id=matter_id, at=at or utcnow(), kind=kind, actor_id=actor.account_id,
-                    actor_name=actor.display_name, note=note or None, target=target or None)
+    e = MatterEvent(
+        matter_id=matter_id,
+        at=at or utcnow(),
+        kind=kind,
+        actor_id=actor.account_id,
+        actor_name=actor.display_name,
+        note=note or None,
+        target=target or None,
+    )
     s.add(e)
     return e
 
@@ -400,12 +499,25 @@ def _live_matter(s: Session, matter_id: uuid.UUID) -> Matter:
 def colleagues(db: Database) -> list[tuple[uuid.UUID, str]]:
     """Active accounts a matter can be transferred to (AB岗)."""
     with db.session() as s:
-        return [(a.id, a.display_name) for a in s.scalars(
-            select(Account).where(Account.active.is_(True), Account.deleted.is_(False)).order_by(Account.display_name))]
+        return [
+            (a.id, a.display_name)
+            for a in s.scalars(
+                select(Account)
+                .where(Account.active.is_(True), Account.deleted.is_(False))
+                .order_by(Account.display_name)
+            )
+        ]
 
 
-def transition(db: Database, actor: Actor, matter_id: uuid.UUID, kind: str, note: str = "",
-               target: str = "", to_account: uuid.UUID | None = None) -> str:
+def transition(
+    db: Database,
+    actor: Actor,
+    matter_id: uuid.UUID,
+    kind: str,
+    note: str = "",
+    target: str = "",
+    to_account: uuid.UUID | None = None,
+) -> str:
     """Start, transfer, return or refuse a matter; returns the new status.
 
     A transfer to a colleague (``to_account``) makes them the handler, so the
@@ -433,8 +545,17 @@ def transition(db: Database, actor: Actor, matter_id: uuid.UUID, kind: str, note
         m.status = AFTER[kind]
         if kind in ("return", "reject"):
             m.closed_at = utcnow()
-        s.add(MatterEvent(matter_id=m.id, at=utcnow(), kind=kind, actor_id=actor.account_id,
-                          actor_name=actor.display_name, note=note or None, target=target or None))
+        s.add(
+            MatterEvent(
+                matter_id=m.id,
+                at=utcnow(),
+                kind=kind,
+                actor_id=actor.account_id,
+                actor_name=actor.display_name,
+                note=note or None,
+                target=target or None,
+            )
+        )
         audit.record(s, "matter_" + kind, actor, target_type="matter", target_id=m.id)
         return m.status
 
@@ -446,8 +567,15 @@ class Closed:
     rectification_due: date | None
 
 
-def close(db: Database, actor: Actor, matter_id: uuid.UUID, result: str, rating: int | None,
-          comment: str = "", today: date | None = None) -> Closed:
+def close(
+    db: Database,
+    actor: Actor,
+    matter_id: uuid.UUID,
+    result: str,
+    rating: int | None,
+    comment: str = "",
+    today: date | None = None,
+) -> Closed:
     """办结 with the result and, when the resident gives one, the rating.
 
     A rating of 2 or 1 opens a rectification due in 15 working days."""
@@ -466,15 +594,24 @@ def close(db: Database, actor: Actor, matter_id: uuid.UUID, result: str, rating:
             raise ValidationError("status", f"这个事项当前是“{STATUSES[m.status]}”，不能办结。")
         now = utcnow()
         m.status, m.result, m.closed_at = "done", result, now
-        s.add(MatterEvent(matter_id=m.id, at=now, kind="close", actor_id=actor.account_id,
-                          actor_name=actor.display_name, note=result))
+        s.add(
+            MatterEvent(
+                matter_id=m.id,
+                at=now,
+                kind="close",
+                actor_id=actor.account_id,
+                actor_name=actor.display_name,
+                note=result,
+            )
+        )
         audit.record(s, "matter_close", actor, target_type="matter", target_id=m.id)
         rect = _rate(s, actor, m, rating, comment, now, today, cal) if rating is not None else None
         return Closed(m.status, rect.id if rect else None, rect.due_date if rect else None)
 
 
-def rate(db: Database, actor: Actor, matter_id: uuid.UUID, rating: int, comment: str = "",
-         today: date | None = None) -> Closed:
+def rate(
+    db: Database, actor: Actor, matter_id: uuid.UUID, rating: int, comment: str = "", today: date | None = None
+) -> Closed:
     """Record a rating for a matter closed earlier (the resident came back)."""
     actor.require("desk", "记录评价")
     if rating not in RATINGS:
@@ -487,27 +624,35 @@ def rate(db: Database, actor: Actor, matter_id: uuid.UUID, rating: int, comment:
         return Closed(m.status, rect.id if rect else None, rect.due_date if rect else None)
 
 
-def _rate(s: Session, actor: Actor, m: Matter, rating: int, comment: str, now: datetime, today: date,
-          cal: workdays.Calendar) -> Rectification | None:
+def _rate(
+    s: Session, actor: Actor, m: Matter, rating: int, comment: str, now: datetime, today: date, cal: workdays.Calendar
+) -> Rectification | None:
     if m.rating is not None:
         raise ValidationError("rating", "这个事项已经评价过了（一次一评）。")
     m.rating = rating
-    s.add(MatterRating(matter_id=m.id, at=now, level=rating, comment=comment or None,
-                       recorded_by=actor.display_name))
-    s.add(MatterEvent(matter_id=m.id, at=now, kind="rate", actor_id=actor.account_id,
-                      actor_name=actor.display_name, note=f"{RATINGS[rating]}" + (f"：{comment}" if comment else "")))
+    s.add(MatterRating(matter_id=m.id, at=now, level=rating, comment=comment or None, recorded_by=actor.display_name))
+    s.add(
+        MatterEvent(
+            matter_id=m.id,
+            at=now,
+            kind="rate",
+            actor_id=actor.account_id,
+            actor_name=actor.display_name,
+            note=f"{RATINGS[rating]}" + (f"：{comment}" if comment else ""),
+        )
+    )
     if rating > BAD_RATING:
         return None
-    rect = Rectification(matter_id=m.id, opened_at=now, due_date=cal.add_working_days(today, RECTIFY_DAYS),
-                         status="open")
+    rect = Rectification(
+        matter_id=m.id, opened_at=now, due_date=cal.add_working_days(today, RECTIFY_DAYS), status="open"
+    )
     s.add(rect)
     s.flush()
     audit.record(s, "rectification_open", actor, target_type="matter", target_id=m.id)
     return rect
 
 
-def record_callback(db: Database, actor: Actor, rectification_id: uuid.UUID, measures: str,
-                    callback_note: str) -> None:
+def record_callback(db: Database, actor: Actor, rectification_id: uuid.UUID, measures: str, callback_note: str) -> None:
     """Close a rectification: what was done, and the call-back to the resident."""
     actor.require("supervisor", "完成整改")
     measures = _clean_note(measures, "整改措施")
@@ -525,12 +670,21 @@ def record_callback(db: Database, actor: Actor, rectification_id: uuid.UUID, mea
         now = utcnow()
         r.measures, r.callback_note, r.callback_at, r.callback_by = measures, callback_note, now, actor.display_name
         r.status, r.closed_at = "done", now
-        s.add(MatterEvent(matter_id=r.matter_id, at=now, kind="callback", actor_id=actor.account_id,
-                          actor_name=actor.display_name, note=callback_note))
+        s.add(
+            MatterEvent(
+                matter_id=r.matter_id,
+                at=now,
+                kind="callback",
+                actor_id=actor.account_id,
+                actor_name=actor.display_name,
+                note=callback_note,
+            )
+        )
         audit.record(s, "rectification_close", actor, target_type="matter", target_id=r.matter_id)
 
 
 # ------------------------------------------------------------------ reading
+
 
 @dataclass(frozen=True)
 class MatterRow:
@@ -557,8 +711,22 @@ def matter_rows(s: Session, q: Select[Matter]) -> list[MatterRow]:
 
 def _rows(s: Session, q: Select[Matter]) -> list[MatterRow]:
     named = q.join(Resident, Resident.id == Matter.resident_id).add_columns(Resident.name)
-    return [MatterRow(m.id, m.receipt_no, name, m.matter_name, m.channel, m.status, m.accepted_at,
-                      m.promised_date, m.handler_name, m.handler_id, m.rating) for m, name in s.execute(named)]
+    return [
+        MatterRow(
+            m.id,
+            m.receipt_no,
+            name,
+            m.matter_name,
+            m.channel,
+            m.status,
+            m.accepted_at,
+            m.promised_date,
+            m.handler_name,
+            m.handler_id,
+            m.rating,
+        )
+        for m, name in s.execute(named)
+    ]
 
 
 @dataclass(frozen=True)
@@ -583,11 +751,18 @@ def board(db: Database, today: date | None = None, limit: int = 2000) -> Board:
     today = today or local_today()
     start = day_start_utc(today)
     with db.session() as s:
-        rows = _rows(s, select(Matter).where(Matter.deleted.is_(False), Matter.status.in_(OPEN_STATUSES))
-                     .order_by(Matter.promised_date, Matter.accepted_at).limit(limit))
+        rows = _rows(
+            s,
+            select(Matter)
+            .where(Matter.deleted.is_(False), Matter.status.in_(OPEN_STATUSES))
+            .order_by(Matter.promised_date, Matter.accepted_at)
+            .limit(limit),
+        )
         accepted = s.scalar(select(func.count()).select_from(Matter).where(Matter.accepted_at >= start)) or 0
-        closed = s.scalar(select(func.count()).select_from(Matter).where(
-            Matter.closed_at >= start, Matter.status == "done")) or 0
+        closed = (
+            s.scalar(select(func.count()).select_from(Matter).where(Matter.closed_at >= start, Matter.status == "done"))
+            or 0
+        )
     return Board(today, rows, accepted, closed)
 
 
@@ -596,6 +771,7 @@ def counts(db: Database, today: date | None = None) -> dict[str, int]:
     today = today or local_today()
     open_ = (Matter.deleted.is_(False)) & Matter.status.in_(OPEN_STATUSES)
     with db.session() as s:
+
         def n(q: Select[int]) -> int:
             return s.scalar(q) or 0
 
@@ -611,20 +787,28 @@ def rating_summary(db: Database, start: date, end: date) -> dict[int, int]:
     """This station's 好差评 given in [start, end] (local dates): level → count."""
     with db.session() as s:
         code = accounts.this_station(s).code
-        rows = s.execute(select(MatterRating.level, func.count()).join(Matter, Matter.id == MatterRating.matter_id)
-                         .where(Matter.origin == code, Matter.deleted.is_(False),
-                                MatterRating.at >= day_start_utc(start),
-                                MatterRating.at < day_start_utc(end + timedelta(days=1)))
-                         .group_by(MatterRating.level)).all()
+        rows = s.execute(
+            select(MatterRating.level, func.count())
+            .join(Matter, Matter.id == MatterRating.matter_id)
+            .where(
+                Matter.origin == code,
+                Matter.deleted.is_(False),
+                MatterRating.at >= day_start_utc(start),
+                MatterRating.at < day_start_utc(end + timedelta(days=1)),
+            )
+            .group_by(MatterRating.level)
+        ).all()
     out = {level: 0 for level in RATINGS}
     for level, n in rows:
         out[level] = n
     return out
 
+
 def recent(db: Database, limit: int = 200) -> list[MatterRow]:
     with db.session() as s:
-        return _rows(s, select(Matter).where(Matter.deleted.is_(False))
-                     .order_by(Matter.accepted_at.desc()).limit(limit))
+        return _rows(
+            s, select(Matter).where(Matter.deleted.is_(False)).order_by(Matter.accepted_at.desc()).limit(limit)
+        )
 
 
 def find_by_receipt(db: Database, code: str) -> uuid.UUID | None:
@@ -704,28 +888,66 @@ def get(db: Database, matter_id: uuid.UUID) -> MatterDetail:
         m = _live_matter(s, matter_id)
         r = s.get(Resident, m.resident_id)
         assert r is not None
-        events = [EventView(e.at, e.kind, e.actor_name, e.note or "", e.target or "") for e in s.scalars(
-            select(MatterEvent).where(MatterEvent.matter_id == m.id).order_by(MatterEvent.at, MatterEvent.hlc))]
+        events = [
+            EventView(e.at, e.kind, e.actor_name, e.note or "", e.target or "")
+            for e in s.scalars(
+                select(MatterEvent).where(MatterEvent.matter_id == m.id).order_by(MatterEvent.at, MatterEvent.hlc)
+            )
+        ]
         rect = s.scalar(select(Rectification).where(Rectification.matter_id == m.id))
         rv = _rect_view(s, rect, m, r.name) if rect else None
-        return MatterDetail(m.id, m.receipt_no, r.id, r.name, mask(r.doc_number or ""), r.phone or "",
-                            m.matter_type_id, m.matter_name, m.category, m.channel, m.status, m.accepted_at,
-                            m.promised_date, m.handler_name, m.accepted_by, list(m.materials or []), m.note or "",
-                            m.result or "", m.rating, events, rv)
+        return MatterDetail(
+            m.id,
+            m.receipt_no,
+            r.id,
+            r.name,
+            mask(r.doc_number or ""),
+            r.phone or "",
+            m.matter_type_id,
+            m.matter_name,
+            m.category,
+            m.channel,
+            m.status,
+            m.accepted_at,
+            m.promised_date,
+            m.handler_name,
+            m.accepted_by,
+            list(m.materials or []),
+            m.note or "",
+            m.result or "",
+            m.rating,
+            events,
+            rv,
+        )
 
 
 def _rect_view(s: Session, rect: Rectification, m: Matter, resident_name: str) -> RectificationView:
     rating = s.scalar(select(MatterRating).where(MatterRating.matter_id == m.id))
-    return RectificationView(rect.id, m.id, m.receipt_no, resident_name, m.matter_name,
-                             rating.level if rating else 0, (rating.comment or "") if rating else "",
-                             rect.opened_at, rect.due_date, rect.status, rect.measures or "",
-                             rect.callback_note or "", rect.callback_at)
+    return RectificationView(
+        rect.id,
+        m.id,
+        m.receipt_no,
+        resident_name,
+        m.matter_name,
+        rating.level if rating else 0,
+        (rating.comment or "") if rating else "",
+        rect.opened_at,
+        rect.due_date,
+        rect.status,
+        rect.measures or "",
+        rect.callback_note or "",
+        rect.callback_at,
+    )
 
 
 def rectifications(db: Database, actor: Actor, only_open: bool = True) -> list[RectificationView]:
     actor.require("supervisor", "查看整改")
-    q = (select(Rectification, Matter, Resident.name).join(Matter, Matter.id == Rectification.matter_id)
-         .join(Resident, Resident.id == Matter.resident_id).order_by(Rectification.due_date))
+    q = (
+        select(Rectification, Matter, Resident.name)
+        .join(Matter, Matter.id == Rectification.matter_id)
+        .join(Resident, Resident.id == Matter.resident_id)
+        .order_by(Rectification.due_date)
+    )
     if only_open:
         q = q.where(Rectification.status == "open")
     with db.session() as s:
@@ -734,8 +956,12 @@ def rectifications(db: Database, actor: Actor, only_open: bool = True) -> list[R
 
 def for_resident(db: Database, resident_id: uuid.UUID) -> list[MatterRow]:
     with db.session() as s:
-        return _rows(s, select(Matter).where(Matter.resident_id == resident_id, Matter.deleted.is_(False))
-                     .order_by(Matter.accepted_at.desc()))
+        return _rows(
+            s,
+            select(Matter)
+            .where(Matter.resident_id == resident_id, Matter.deleted.is_(False))
+            .order_by(Matter.accepted_at.desc()),
+        )
 
 
 def search_matters(db: Database, text: str, limit: int = 100) -> list[MatterRow]:
@@ -744,6 +970,13 @@ def search_matters(db: Database, text: str, limit: int = 100) -> list[MatterRow]
     if not t:
         return recent(db, limit)
     with db.session() as s:
-        return _rows(s, select(Matter).where(Matter.deleted.is_(False), or_(
-            contains(Matter.receipt_no, t), contains(Matter.matter_name, t), contains(Resident.name, t)))
-            .order_by(Matter.accepted_at.desc()).limit(limit))
+        return _rows(
+            s,
+            select(Matter)
+            .where(
+                Matter.deleted.is_(False),
+                or_(contains(Matter.receipt_no, t), contains(Matter.matter_name, t), contains(Resident.name, t)),
+            )
+            .order_by(Matter.accepted_at.desc())
+            .limit(limit),
+        )

@@ -4,6 +4,7 @@ moving a resident to another household or into a new one.
 Nothing is deleted: a household left without members keeps its record (and
 its number) with no head; moving out or death are marks on the resident.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -58,12 +59,19 @@ def _status(r: Resident) -> str:
 
 
 def _view(s: Session, h: Household) -> HouseholdView:
-    rows = s.scalars(select(Resident).where(Resident.household_id == h.id, Resident.deleted.is_(False))
-                     .order_by(Resident.birth_date)).all()
-    members = [Member(r.id, r.name, r.relation_to_head or "", r.birth_date, mask(r.doc_number or ""), _status(r))
-               for r in rows]
-    members.sort(key=lambda m: (m.id != h.head_id, m.status != "", RELATIONS.index(m.relation)
-                                if m.relation in RELATIONS else 99))
+    rows = s.scalars(
+        select(Resident).where(Resident.household_id == h.id, Resident.deleted.is_(False)).order_by(Resident.birth_date)
+    ).all()
+    members = [
+        Member(r.id, r.name, r.relation_to_head or "", r.birth_date, mask(r.doc_number or ""), _status(r)) for r in rows
+    ]
+    members.sort(
+        key=lambda m: (
+            m.id != h.head_id,
+            m.status != "",
+            RELATIONS.index(m.relation) if m.relation in RELATIONS else 99,
+        )
+    )
     return HouseholdView(h.id, h.number or "", h.address_text or "", h.head_id, members)
 
 
@@ -107,11 +115,16 @@ def search(db: Database, text: str, limit: int = 30) -> list[HouseholdView]:
     if not t:
         return []
     with db.session() as s:
-        q = (select(Household).outerjoin(Resident, Resident.id == Household.head_id)
-             .where(Household.deleted.is_(False),
-                    or_(contains(Household.number, t), contains(Household.address_text, t),
-                        contains(Resident.name, t)))
-             .order_by(Household.number).limit(limit))
+        q = (
+            select(Household)
+            .outerjoin(Resident, Resident.id == Household.head_id)
+            .where(
+                Household.deleted.is_(False),
+                or_(contains(Household.number, t), contains(Household.address_text, t), contains(Resident.name, t)),
+            )
+            .order_by(Household.number)
+            .limit(limit)
+        )
         return [_view(s, h) for h in s.scalars(q)]
 
 
@@ -149,8 +162,9 @@ def new_household(db: Database, actor: Actor, rid: uuid.UUID, number: str = "", 
     number = " ".join((number or "").split())[:32]
     with db.session() as s:
         r = _resident(s, rid)
-        if number and s.scalar(select(func.count()).select_from(Household).where(
-                Household.number == number, Household.deleted.is_(False))):
+        if number and s.scalar(
+            select(func.count()).select_from(Household).where(Household.number == number, Household.deleted.is_(False))
+        ):
             raise ValidationError("number", f"户号 {number} 已被使用。")
         if not number:
             n = s.scalar(select(func.count()).select_from(Household)) or 0

@@ -6,6 +6,7 @@ checksum and its test data is the reference our tests compare against.  The
 messages say in Chinese what is wrong, without revealing the expected check
 character.
 """
+
 from __future__ import annotations
 
 import unicodedata

@@ -54,6 +54,7 @@ superseded (an earlier row of the same person, replaced by a later one) +
 rejected + unconfirmed (conflicts held back).  A dry run returns the same
 report and writes nothing.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -107,6 +108,8 @@ def max_sheet_rows() -> int:
     """Sheet rows read at most, blank (formatted) ones included: twice the
     data limit leaves room for empty formatted rows below a full ledger."""
     return 2 * MAX_ROWS + HEADER_SCAN_ROWS
+
+
 _CHUNK = 500  # ids per IN (...) when loading residents to update
 
 # Field -> Chinese label, in the order the import dialog offers them.
@@ -136,8 +139,17 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "名字", "居民姓名", "人员姓名"),
     "gender": ("性别",),
     "doc_type": ("证件类型", "证件种类"),
-    "doc_number": ("身份证号", "身份证号码", "公民身份号码", "公民身份证号码", "证件号码", "证件号", "身份证",
-                   "身份号码", "居民身份证号码"),
+    "doc_number": (
+        "身份证号",
+        "身份证号码",
+        "公民身份号码",
+        "公民身份证号码",
+        "证件号码",
+        "证件号",
+        "身份证",
+        "身份号码",
+        "居民身份证号码",
+    ),
     "birth_date": ("出生日期", "出生年月", "出生年月日", "生日"),
     "phone": ("联系电话", "手机", "手机号", "手机号码", "电话", "电话号码", "联系方式"),
     "ethnicity": ("民族",),
@@ -164,21 +176,62 @@ _DATE_FULL = (re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$"), re
 _DATE_MONTH = (re.compile(r"^(\d{4})[-/.年](\d{1,2})月?$"), re.compile(r"^(\d{4})(\d{2})$"))
 _TIME_TAIL = re.compile(r"^(\S+)[\sT]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
-_GENDER_WORDS = {"男": 1, "男性": 1, "1": 1, "m": 1, "male": 1,
-                 "女": 2, "女性": 2, "2": 2, "f": 2, "female": 2,
-                 "未知": 0, "0": 0, "未说明": 9, "9": 9}
-_ETHNICITY_WORDS = {**{label: code for code, label in ETHNICITIES.items()},
-                    **{label[:-1]: code for code, label in ETHNICITIES.items() if label.endswith("族")}}
-_RESIDENCY_WORDS = {**{label: key for key, label in RESIDENCY.items()}, **{key: key for key in RESIDENCY},
-                    "户籍人口": "registered", "本地户籍": "registered", "常住人口": "resident",
-                    "非户籍常住": "resident", "流动人口": "floating", "外来人口": "floating"}
-_DOC_TYPE_WORDS = {**{label: key for key, label in DOC_TYPES.items()}, **{key: key for key in DOC_TYPES},
-                   "身份证": "ric", "二代身份证": "ric", "港澳通行证": "hk_mo_permit", "台胞证": "tw_permit",
-                   "居住证": "hmt_residence", "永居证": "foreign_pr", "其他": "other"}
-_TAG_WORDS = {**{t: t for t in SPECIAL_GROUPS},
-              "残疾": "残疾人", "低保户": "低保", "低保对象": "低保", "特困人员": "特困", "特困供养": "特困",
-              "独居老人": "独居", "空巢老人": "空巢", "高龄老人": "高龄", "失能": "失能失智", "失智": "失能失智",
-              "流动": "流动人口", "优抚": "优抚对象"}
+_GENDER_WORDS = {
+    "男": 1,
+    "男性": 1,
+    "1": 1,
+    "m": 1,
+    "male": 1,
+    "女": 2,
+    "女性": 2,
+    "2": 2,
+    "f": 2,
+    "female": 2,
+    "未知": 0,
+    "0": 0,
+    "未说明": 9,
+    "9": 9,
+}
+_ETHNICITY_WORDS = {
+    **{label: code for code, label in ETHNICITIES.items()},
+    **{label[:-1]: code for code, label in ETHNICITIES.items() if label.endswith("族")},
+}
+_RESIDENCY_WORDS = {
+    **{label: key for key, label in RESIDENCY.items()},
+    **{key: key for key in RESIDENCY},
+    "户籍人口": "registered",
+    "本地户籍": "registered",
+    "常住人口": "resident",
+    "非户籍常住": "resident",
+    "流动人口": "floating",
+    "外来人口": "floating",
+}
+_DOC_TYPE_WORDS = {
+    **{label: key for key, label in DOC_TYPES.items()},
+    **{key: key for key in DOC_TYPES},
+    "身份证": "ric",
+    "二代身份证": "ric",
+    "港澳通行证": "hk_mo_permit",
+    "台胞证": "tw_permit",
+    "居住证": "hmt_residence",
+    "永居证": "foreign_pr",
+    "其他": "other",
+}
+_TAG_WORDS = {
+    **{t: t for t in SPECIAL_GROUPS},
+    "残疾": "残疾人",
+    "低保户": "低保",
+    "低保对象": "低保",
+    "特困人员": "特困",
+    "特困供养": "特困",
+    "独居老人": "独居",
+    "空巢老人": "空巢",
+    "高龄老人": "高龄",
+    "失能": "失能失智",
+    "失智": "失能失智",
+    "流动": "流动人口",
+    "优抚": "优抚对象",
+}
 _ADDRESS_PARTS = ("estate", "building", "unit", "room", "village_group", "house_number")
 _FORM_FIELDS = tuple(f.name for f in fields(ResidentForm))
 
@@ -191,6 +244,7 @@ class LedgerFileError(StationDeskError):
 
 
 # ------------------------------------------------------------------ reading
+
 
 @dataclass
 class Table:
@@ -269,8 +323,7 @@ def _blank(values: Sequence[Any]) -> bool:
     return all(cell_text(v) == "" for v in values)
 
 
-def _read_rows(rows: Iterator[Sequence[Any]], path: Path, kind: str, sheet: str,
-               header_required: bool) -> Table | None:
+def _read_rows(rows: Iterator[Sequence[Any]], path: Path, kind: str, sheet: str, header_required: bool) -> Table | None:
     """Find the header among the first rows and collect the data rows below.
 
     ``rows`` yields every sheet row in order (row 1 first).  Returns None when
@@ -287,7 +340,7 @@ def _read_rows(rows: Iterator[Sequence[Any]], path: Path, kind: str, sheet: str,
             raise LedgerFileError("empty ledger", "文件里没有数据。")
     header_row, header_vals = head[at]
     headers = [cell_text(v) for v in header_vals]
-    rest: Iterable[tuple[int, Sequence[Any]]] = itertools.chain(head[at + 1:], numbered)
+    rest: Iterable[tuple[int, Sequence[Any]]] = itertools.chain(head[at + 1 :], numbered)
     following = head[at + 1] if at + 1 < len(head) else None
     if following is not None and _recognised(following[1]) >= 2:
         # A second header row (住址 over 小区/楼栋/单元/室): merge it in.
@@ -299,7 +352,7 @@ def _read_rows(rows: Iterator[Sequence[Any]], path: Path, kind: str, sheet: str,
                 if s and (field_for_header(s) or not headers[i]):
                     headers[i] = s
             header_row = following[0]
-            rest = itertools.chain(head[at + 2:], numbered)
+            rest = itertools.chain(head[at + 2 :], numbered)
     while headers and not headers[-1]:
         headers.pop()
     width = len(headers)
@@ -313,7 +366,8 @@ def _read_rows(rows: Iterator[Sequence[Any]], path: Path, kind: str, sheet: str,
         if len(data) >= MAX_ROWS:
             raise LedgerFileError(
                 "too many rows",
-                f"文件的数据超过 {MAX_ROWS:,} 行，一次最多导入 {MAX_ROWS:,} 行。请把台账分成几个文件，分别导入。")
+                f"文件的数据超过 {MAX_ROWS:,} 行，一次最多导入 {MAX_ROWS:,} 行。请把台账分成几个文件，分别导入。",
+            )
         vals += [None] * (width - len(vals))
         data.append((n, vals))
     return Table(path, kind, sheet, header_row, headers, data)
@@ -338,44 +392,50 @@ def read_table(path: str | os.PathLike[str]) -> Table:
         raise LedgerFileError("empty file", f"文件“{name}”是空的。")
     if head.startswith(_OLE_MAGIC):
         if _ENCRYPTED in p.read_bytes():
-            raise LedgerFileError("encrypted workbook",
-                                  f"文件“{name}”设置了打开密码，程序无法读取。请在 Excel 中打开它，"
-                                  "取消密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码）后保存，再导入。")
-        raise LedgerFileError("legacy xls",
-                              f"“{name}”是旧版 Excel 格式（.xls）。请在 Excel 中“另存为” .xlsx 或 CSV 文件，再导入。")
+            raise LedgerFileError(
+                "encrypted workbook",
+                f"文件“{name}”设置了打开密码，程序无法读取。请在 Excel 中打开它，"
+                "取消密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码）后保存，再导入。",
+            )
+        raise LedgerFileError(
+            "legacy xls", f"“{name}”是旧版 Excel 格式（.xls）。请在 Excel 中“另存为” .xlsx 或 CSV 文件，再导入。"
+        )
     if head.startswith(b"PK"):
         return _read_xlsx(p)
     if ext in (".xlsx", ".xlsm", ".xls"):
-        raise LedgerFileError("not a workbook",
-                              f"文件“{name}”已损坏，或不是真正的 Excel 文件。请在 Excel 中打开它，"
-                              "另存为 .xlsx 后再导入。")
+        raise LedgerFileError(
+            "not a workbook",
+            f"文件“{name}”已损坏，或不是真正的 Excel 文件。请在 Excel 中打开它，另存为 .xlsx 后再导入。",
+        )
     if ext in (".csv", ".txt", ""):
         return _read_csv(p)
     raise LedgerFileError(f"unsupported {ext}", f"不支持“{ext}”文件。请导入 Excel（.xlsx）或 CSV 文件。")
 
 
 def _cannot_read(p: Path, e: OSError) -> LedgerFileError:
-    return LedgerFileError(f"cannot read {p}: {e}",
-                           f"无法读取文件“{p.name}”。如果它正在 Excel 中打开，请先关闭再试。")
+    return LedgerFileError(f"cannot read {p}: {e}", f"无法读取文件“{p.name}”。如果它正在 Excel 中打开，请先关闭再试。")
 
 
 def _corrupt(name: str) -> LedgerFileError:
-    return LedgerFileError("corrupt workbook",
-                           f"文件“{name}”已损坏，无法读取。请在 Excel 中打开并另存为新的 .xlsx 文件后再导入。")
+    return LedgerFileError(
+        "corrupt workbook", f"文件“{name}”已损坏，无法读取。请在 Excel 中打开并另存为新的 .xlsx 文件后再导入。"
+    )
 
 
 def _too_many_sheet_rows(name: str) -> LedgerFileError:
     return LedgerFileError(
         "too many sheet rows",
         f"文件“{name}”的工作表超过 {max_sheet_rows():,} 行（包括设置了格式的空行），远远超过一份台账，没有读取。"
-        f"一次最多导入 {MAX_ROWS:,} 行。请在 Excel 中选中数据下方多余的空行并删除（不是清除内容），保存后再导入。")
+        f"一次最多导入 {MAX_ROWS:,} 行。请在 Excel 中选中数据下方多余的空行并删除（不是清除内容），保存后再导入。",
+    )
 
 
 def _hostile(name: str, what: str) -> LedgerFileError:
     return LedgerFileError(
         f"hostile workbook: {what}",
         f"文件“{name}”{what}，远远超过一份台账，可能已损坏或是恶意构造的文件，没有读取。"
-        "请在 Excel 中打开它，只把台账内容复制到一个新工作簿，另存为 .xlsx 后再导入。")
+        "请在 Excel 中打开它，只把台账内容复制到一个新工作簿，另存为 .xlsx 后再导入。",
+    )
 
 
 _DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\s+ref=\"\$?([A-Z]{1,3})?\$?(\d+)?(?::\$?([A-Z]{1,3})\$?(\d+))?\"")
@@ -415,17 +475,22 @@ def _check_package(p: Path) -> None:
             raise _hostile(name, f"里有 {len(infos):,} 个部件")
         names = {i.filename.lower() for i in infos}
         if not any(n.startswith("xl/") for n in names):
-            raise LedgerFileError("not a workbook",
-                                  f"文件“{name}”不是 Excel 工作簿（可能是别的压缩文件改了扩展名）。"
-                                  "请导入 Excel（.xlsx）或 CSV 文件。")
+            raise LedgerFileError(
+                "not a workbook",
+                f"文件“{name}”不是 Excel 工作簿（可能是别的压缩文件改了扩展名）。请导入 Excel（.xlsx）或 CSV 文件。",
+            )
         if any(n.endswith("vbaproject.bin") or n.startswith("xl/macrosheets/") for n in names):
-            raise LedgerFileError("macros",
-                                  f"文件“{name}”含有宏。为了安全，程序不读取带宏的工作簿。请在 Excel 中“另存为”"
-                                  "“Excel 工作簿（*.xlsx）”（宏会被去掉），再导入新文件。")
+            raise LedgerFileError(
+                "macros",
+                f"文件“{name}”含有宏。为了安全，程序不读取带宏的工作簿。请在 Excel 中“另存为”"
+                "“Excel 工作簿（*.xlsx）”（宏会被去掉），再导入新文件。",
+            )
         if any(n.startswith("xl/externallinks/") for n in names):
-            raise LedgerFileError("external links",
-                                  f"文件“{name}”链接了其他工作簿（外部链接），其中的数值可能不是最新的，程序不读取。"
-                                  "请在 Excel 中点“数据 → 编辑链接 → 断开链接”，保存后再导入。")
+            raise LedgerFileError(
+                "external links",
+                f"文件“{name}”链接了其他工作簿（外部链接），其中的数值可能不是最新的，程序不读取。"
+                "请在 Excel 中点“数据 → 编辑链接 → 断开链接”，保存后再导入。",
+            )
         total = 0
         for i in infos:
             if i.flag_bits & 0x1:
@@ -465,7 +530,7 @@ def _check_part(z: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, sheet: boo
             count += buf.count(tag)
             if count > limit:
                 raise _too_many_sheet_rows(name)
-            keep = buf[-(len(tag) - 1):]
+            keep = buf[-(len(tag) - 1) :]
             more = f.read(1 << 20)
             buf = keep + more if more else b""
 
@@ -523,9 +588,11 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
                 return raw.decode("gb18030"), "GBK"
             except UnicodeDecodeError:
                 pass
-    raise LedgerFileError("undecodable csv",
-                          f"文件“{name}”不是可以识别的文字文件（CSV）。请在 Excel 中打开台账，"
-                          "另存为 .xlsx 或“CSV UTF-8（逗号分隔）”后再导入。")
+    raise LedgerFileError(
+        "undecodable csv",
+        f"文件“{name}”不是可以识别的文字文件（CSV）。请在 Excel 中打开台账，"
+        "另存为 .xlsx 或“CSV UTF-8（逗号分隔）”后再导入。",
+    )
 
 
 def _read_csv(p: Path) -> Table:
@@ -534,7 +601,7 @@ def _read_csv(p: Path) -> Table:
     except OSError as e:
         raise _cannot_read(p, e) from e
     text, encoding = _decode(raw, p.name)
-    sample = text[:20000].splitlines()[:HEADER_SCAN_ROWS + 1]
+    sample = text[:20000].splitlines()[: HEADER_SCAN_ROWS + 1]
     counts = {d: sum(line.count(d) for line in sample) for d in (",", "\t", ";")}
     delimiter = max(counts, key=lambda d: (counts[d], d == ","))
     row_width = max((line.count(delimiter) for line in sample), default=0)
@@ -543,8 +610,9 @@ def _read_csv(p: Path) -> Table:
         rows = _whole_rows(reader, delimiter, row_width, p.name)
         return _read_rows(rows, p, "csv", encoding, header_required=False)  # type: ignore[return-value]
     except csv.Error as e:
-        raise LedgerFileError(f"bad csv: {e}", f"文件“{p.name}”的格式有误，无法按表格读取。请在 Excel 中打开并另存为"
-                                               " .xlsx 后再导入。") from e
+        raise LedgerFileError(
+            f"bad csv: {e}", f"文件“{p.name}”的格式有误，无法按表格读取。请在 Excel 中打开并另存为 .xlsx 后再导入。"
+        ) from e
 
 
 def _whole_rows(reader: Any, delimiter: str, row_width: int, name: str) -> Iterator[list[str]]:
@@ -563,18 +631,21 @@ def _whole_rows(reader: Any, delimiter: str, row_width: int, name: str) -> Itera
     for n, record in enumerate(reader, start=1):
         for cell in record:
             if ("\n" in cell or "\r" in cell) and any(
-                    part.count(delimiter) >= threshold for part in cell.splitlines()[1:]):
+                part.count(delimiter) >= threshold for part in cell.splitlines()[1:]
+            ):
                 where = f"第 {n} 行" + (f"（记事本中第 {line} 行）" if line != n else "")
                 raise LedgerFileError(
                     f"unbalanced quote in csv record {n}",
-                    f"文件“{name}”{where}有一个没有配对的英文双引号（\"），把后面的几行并进了同一格，"
+                    f'文件“{name}”{where}有一个没有配对的英文双引号（"），把后面的几行并进了同一格，'
                     f"无法分清是哪几个人。请用记事本打开文件，找到{where}的这个引号，删除它或补上另一半后再导入。"
-                    "（没有导入任何内容。）")
+                    "（没有导入任何内容。）",
+                )
         line = reader.line_num + 1
         yield record
 
 
 # ------------------------------------------------------------------ report
+
 
 @dataclass
 class RowError:
@@ -610,12 +681,16 @@ class RowConflict:
     @property
     def message(self) -> str:
         then = "已确认，按文件更新。" if self.confirmed else "确认后才会用这一行更新，未确认的不导入。"
-        return (f"证件号码 {self.doc_masked} 已登记为“{self.existing_name}”，文件中的姓名是“{self.file_name}”。"
-                + then)
+        return f"证件号码 {self.doc_masked} 已登记为“{self.existing_name}”，文件中的姓名是“{self.file_name}”。" + then
 
     def to_json(self) -> dict[str, Any]:
-        return {"row": self.row, "existing_name": self.existing_name, "file_name": self.file_name,
-                "doc_masked": self.doc_masked, "confirmed": self.confirmed}
+        return {
+            "row": self.row,
+            "existing_name": self.existing_name,
+            "file_name": self.file_name,
+            "doc_masked": self.doc_masked,
+            "confirmed": self.confirmed,
+        }
 
 
 @dataclass
@@ -639,8 +714,12 @@ class ImportReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "rows": self.rows, "imported": self.imported, "updated": self.updated,
-            "unchanged": self.unchanged, "superseded": self.superseded, "rejected": self.rejected,
+            "rows": self.rows,
+            "imported": self.imported,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "superseded": self.superseded,
+            "rejected": self.rejected,
             "unconfirmed": self.unconfirmed,
             "errors": [e.to_json() for e in self.errors],
             "warnings": [w.to_json() for w in self.warnings],
@@ -679,8 +758,10 @@ def _label(field_name: str) -> str:
 
 # ------------------------------------------------------------------ parsing cells
 
-_EXCEL_NUMBER = ("证件号码被 Excel 存成了数字（显示成 1.10105E+17 这样的科学计数法，或末尾的 X 丢了），"
-                 "后几位已经丢失。请在 Excel 中把这一列设置为“文本”格式，重新填写证件号码后再导入。")
+_EXCEL_NUMBER = (
+    "证件号码被 Excel 存成了数字（显示成 1.10105E+17 这样的科学计数法，或末尾的 X 丢了），"
+    "后几位已经丢失。请在 Excel 中把这一列设置为“文本”格式，重新填写证件号码后再导入。"
+)
 
 
 def _doc_number(v: Any) -> str:
@@ -795,13 +876,23 @@ def _plain(v: Any) -> str:
 def _name(v: Any) -> str:
     s = cell_text(v)
     if any(ch in s for ch in "?？\ufffd"):
-        raise ValueError(f"姓名“{s}”里有问号，多半是生僻字在保存时丢了（GBK 编码的 CSV 存不下部分生僻字）。"
-                         "请改用 .xlsx 文件或“CSV UTF-8”格式导入。")
+        raise ValueError(
+            f"姓名“{s}”里有问号，多半是生僻字在保存时丢了（GBK 编码的 CSV 存不下部分生僻字）。"
+            "请改用 .xlsx 文件或“CSV UTF-8”格式导入。"
+        )
     return s
 
 
-_PARSERS = {"name": _name, "gender": _gender, "birth_date": _birth, "ethnicity": _ethnicity, "residency": _residency,
-            "doc_type": _doc_type, "doc_number": _doc_number, "tags": _tags}
+_PARSERS = {
+    "name": _name,
+    "gender": _gender,
+    "birth_date": _birth,
+    "ethnicity": _ethnicity,
+    "residency": _residency,
+    "doc_type": _doc_type,
+    "doc_number": _doc_number,
+    "tags": _tags,
+}
 
 
 def _parse_cells(values: Sequence[Any], mapping: dict[int, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -835,8 +926,13 @@ def _resolve(base: ResidentForm | None, vals: dict[str, Any], today: date | None
         except ValidationError as e:
             raise _RowProblems([("doc_number", e.user_message)]) from None
         if "gender" in vals and vals["gender"] in (1, 2) and vals["gender"] != info.gender:
-            problems.append(("gender", f"性别填的是“{GENDERS[vals['gender']]}”，但身份证号码显示是"
-                                       f"{GENDERS[info.gender]}性。请核对性别或身份证号码。"))
+            problems.append(
+                (
+                    "gender",
+                    f"性别填的是“{GENDERS[vals['gender']]}”，但身份证号码显示是"
+                    f"{GENDERS[info.gender]}性。请核对性别或身份证号码。",
+                )
+            )
         if isinstance(birth, _YearMonth):
             if (birth.year, birth.month) != (info.birth_date.year, info.birth_date.month):
                 problems.append(("birth_date", "出生年月与身份证号码中的出生日期不一致，请核对。"))
@@ -844,8 +940,9 @@ def _resolve(base: ResidentForm | None, vals: dict[str, Any], today: date | None
             problems.append(("birth_date", "出生日期与身份证号码中的出生日期不一致，请核对。"))
         birth = info.birth_date
     elif isinstance(birth, _YearMonth):
-        problems.append(("birth_date", f"出生日期只有年月（{birth.year}年{birth.month}月），"
-                                       "没有身份证号码时请填写完整的年月日。"))
+        problems.append(
+            ("birth_date", f"出生日期只有年月（{birth.year}年{birth.month}月），没有身份证号码时请填写完整的年月日。")
+        )
     if problems:
         raise _RowProblems(problems)
     changes = {k: v for k, v in vals.items() if k in _FORM_FIELDS}
@@ -860,8 +957,7 @@ def _resolve(base: ResidentForm | None, vals: dict[str, Any], today: date | None
         raise _RowProblems([(e.field, e.user_message)]) from None
 
 
-def _all_problems(vals: dict[str, Any], problems: list[tuple[str, str]],
-                  today: date | None) -> list[tuple[str, str]]:
+def _all_problems(vals: dict[str, Any], problems: list[tuple[str, str]], today: date | None) -> list[tuple[str, str]]:
     """Every problem of a bad row, not just the first: check again without
     the fields already found wrong, until the rest passes."""
     problems = list(problems)
@@ -887,6 +983,7 @@ def _same(a: ResidentForm, b: ResidentForm) -> bool:
 
 
 # ------------------------------------------------------------------ import
+
 
 @dataclass
 class _Group:
@@ -924,20 +1021,27 @@ def check_mapping(table: Table, mapping: dict[int, str] | None) -> dict[int, str
         if col < 0 or col >= table.width:
             raise ValidationError("mapping", f"文件里没有第 {col + 1} 列。")
         if fname in seen:
-            raise ValidationError("mapping", f"“{FIELD_LABELS[fname]}”对应了两列（第 {seen[fname] + 1} 列和第 "
-                                             f"{col + 1} 列），请只选一列。")
+            raise ValidationError(
+                "mapping",
+                f"“{FIELD_LABELS[fname]}”对应了两列（第 {seen[fname] + 1} 列和第 {col + 1} 列），请只选一列。",
+            )
         seen[fname] = col
         out[col] = fname
     if "name" not in seen:
-        raise ValidationError("mapping", "没有找到“姓名”列。请确认表头里有“姓名”，"
-                                         "或在导入窗口中为“姓名”选择对应的列。")
+        raise ValidationError("mapping", "没有找到“姓名”列。请确认表头里有“姓名”，或在导入窗口中为“姓名”选择对应的列。")
     return out
 
 
-def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
-                  mapping: dict[int, str] | None = None, dry_run: bool = False,
-                  confirm: str | Collection[int] | Mapping[int, str] = (),
-                  today: date | None = None) -> ImportReport:
+def import_ledger(
+    db: Database,
+    actor: Actor,
+    path: str | os.PathLike[str],
+    *,
+    mapping: dict[int, str] | None = None,
+    dry_run: bool = False,
+    confirm: str | Collection[int] | Mapping[int, str] = (),
+    today: date | None = None,
+) -> ImportReport:
     """Check a ledger file and (unless ``dry_run``) import it in one transaction.
 
     Importing needs a supervisor; a dry run is open to every role.
@@ -949,8 +1053,7 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
         actor.require(IMPORT_ROLE, "导入居民台账")
     table = read_table(path)
     cols = check_mapping(table, mapping)
-    report = ImportReport(dry_run=dry_run, sheet=table.sheet, header_row=table.header_row,
-                          headers=list(table.headers))
+    report = ImportReport(dry_run=dry_run, sheet=table.sheet, header_row=table.header_row, headers=list(table.headers))
     row_values = {}
     failed: dict[int, list[tuple[str, str]]] = {}
 
@@ -1011,9 +1114,16 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
                 reject(n, e.problems)
                 continue
             earlier = g.rows[-1]
-            report.warnings.append(RowWarning(n, earlier, (
-                f"第 {earlier} 行和第 {n} 行是同一个人（{_SAME_REASON[why]}），以后面的第 {n} 行为准；"
-                f"第 {n} 行空着的格子沿用第 {earlier} 行的内容。")))
+            report.warnings.append(
+                RowWarning(
+                    n,
+                    earlier,
+                    (
+                        f"第 {earlier} 行和第 {n} 行是同一个人（{_SAME_REASON[why]}），以后面的第 {n} 行为准；"
+                        f"第 {n} 行空着的格子沿用第 {earlier} 行的内容。"
+                    ),
+                )
+            )
             report.superseded += 1
             g.rows.append(n)
             g.vals, g.form = merged, form
@@ -1031,8 +1141,9 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
         name_ids: dict[tuple[str, str, Any], list[uuid.UUID]] = {}
         docless: set[uuid.UUID] = set()
         doc_names: dict[uuid.UUID, str] = {}
-        for rid, dt, dn, nm, bd, ph in _registered(s, {g.form.doc_number for g in groups if g.form.doc_number},
-                                                   {g.form.name for g in groups}):
+        for rid, dt, dn, nm, bd, ph in _registered(
+            s, {g.form.doc_number for g in groups if g.form.doc_number}, {g.form.name for g in groups}
+        ):
             if dn:
                 doc_ids.setdefault((dt, dn), []).append(rid)
                 doc_names[rid] = nm
@@ -1056,13 +1167,22 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
             if f.doc_number:
                 ids = doc_ids.get((f.doc_type, f.doc_number), [])
                 if len(ids) > 1:
-                    reject(last, [("doc_number", f"系统中已有 {len(ids)} 位居民登记了这个证件号码，无法确定更新哪一位。"
-                                                 "请先在“居民”页核对这几条记录。")])
+                    reject(
+                        last,
+                        [
+                            (
+                                "doc_number",
+                                f"系统中已有 {len(ids)} 位居民登记了这个证件号码，无法确定更新哪一位。"
+                                "请先在“居民”页核对这几条记录。",
+                            )
+                        ],
+                    )
                     continue
                 if ids:
                     if doc_names[ids[0]] != f.name:  # the same number under another name: only when confirmed
-                        c = RowConflict(last, ids[0], doc_names[ids[0]], f.name, mask(f.doc_number),
-                                        confirmed(last, f.name))
+                        c = RowConflict(
+                            last, ids[0], doc_names[ids[0]], f.name, mask(f.doc_number), confirmed(last, f.name)
+                        )
                         report.conflicts.append(c)
                         if not c.confirmed:
                             report.unconfirmed += 1
@@ -1078,8 +1198,16 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
             else:
                 cands = by_name_rule(f)
                 if len(cands) > 1:
-                    reject(last, [("name", f"系统中有 {len(cands)} 位同名居民的出生日期或电话与这一行相同，"
-                                           "无法确定更新哪一位。请补上证件号码后再导入。")])
+                    reject(
+                        last,
+                        [
+                            (
+                                "name",
+                                f"系统中有 {len(cands)} 位同名居民的出生日期或电话与这一行相同，"
+                                "无法确定更新哪一位。请补上证件号码后再导入。",
+                            )
+                        ],
+                    )
                     continue
                 matched.append((g, cands[0] if cands else None))
 
@@ -1088,7 +1216,7 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
         loaded: dict[uuid.UUID, Resident] = {}
         tags: dict[uuid.UUID, dict[str, ResidentTag]] = {}
         for i in range(0, len(want), _CHUNK):
-            chunk = want[i:i + _CHUNK]
+            chunk = want[i : i + _CHUNK]
             for r in s.scalars(select(Resident).where(Resident.id.in_(chunk))):
                 loaded[r.id] = r
             for t in s.scalars(select(ResidentTag).where(ResidentTag.resident_id.in_(chunk))):
@@ -1123,10 +1251,20 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
                 _apply(r, f)
                 _sync_tags(s, r.id, tags.get(rid, {}), f.tags)
             _insert(s, inserts)
-            audit.record(s, "residents_import", actor, target_type="resident", rows=report.rows,
-                         imported=report.imported, updated=report.updated, unchanged=report.unchanged,
-                         superseded=report.superseded, rejected=report.rejected, unconfirmed=report.unconfirmed,
-                         confirmed=len(report.conflicts) - report.unconfirmed)
+            audit.record(
+                s,
+                "residents_import",
+                actor,
+                target_type="resident",
+                rows=report.rows,
+                imported=report.imported,
+                updated=report.updated,
+                unchanged=report.unchanged,
+                superseded=report.superseded,
+                rejected=report.rejected,
+                unconfirmed=report.unconfirmed,
+                confirmed=len(report.conflicts) - report.unconfirmed,
+            )
 
     order = {f: i for i, f in enumerate(FIELD_LABELS)}
     for row in sorted(failed):
@@ -1134,8 +1272,12 @@ def import_ledger(db: Database, actor: Actor, path: str | os.PathLike[str], *,
             report.errors.append(RowError(row, _label(fname), message))
     report.warnings.sort(key=lambda w: (w.row, w.other_row))
     report.conflicts.sort(key=lambda c: c.row)
-    named = (set(failed) | {w.row for w in report.warnings} | {w.other_row for w in report.warnings}
-             | {c.row for c in report.conflicts})
+    named = (
+        set(failed)
+        | {w.row for w in report.warnings}
+        | {w.other_row for w in report.warnings}
+        | {c.row for c in report.conflicts}
+    )
     report.values = {n: [cell_text(v) for v in row_values[n]] for n in sorted(named)}
     return report
 
@@ -1148,7 +1290,7 @@ def _registered(s: Session, numbers: set[str], names: set[str]) -> list[tuple[An
     found: dict[uuid.UUID, tuple[Any, ...]] = {}
     for col, keys in ((Resident.doc_number, sorted(numbers)), (Resident.name, sorted(names))):
         for i in range(0, len(keys), _CHUNK):
-            for r in s.execute(select(*cols).where(Resident.deleted.is_(False), col.in_(keys[i:i + _CHUNK]))):
+            for r in s.execute(select(*cols).where(Resident.deleted.is_(False), col.in_(keys[i : i + _CHUNK]))):
                 found[r[0]] = tuple(r)
     return list(found.values())
 
@@ -1156,11 +1298,23 @@ def _registered(s: Session, numbers: set[str], names: set[str]) -> list[tuple[An
 def _stored_form(r: Resident, tags: dict[str, ResidentTag]) -> ResidentForm:
     live = {t for t, row in tags.items() if not row.deleted}
     return ResidentForm(
-        name=r.name, doc_type=r.doc_type, doc_number=r.doc_number or "", gender=r.gender,
-        birth_date=r.birth_date, phone=r.phone or "", ethnicity=r.ethnicity or "", residency=r.residency,
-        estate=r.estate or "", building=r.building or "", unit=r.unit or "", room=r.room or "",
-        village_group=r.village_group or "", house_number=r.house_number or "",
-        address_text=r.address_text or "", grid=r.grid or "", notes=r.notes or "",
+        name=r.name,
+        doc_type=r.doc_type,
+        doc_number=r.doc_number or "",
+        gender=r.gender,
+        birth_date=r.birth_date,
+        phone=r.phone or "",
+        ethnicity=r.ethnicity or "",
+        residency=r.residency,
+        estate=r.estate or "",
+        building=r.building or "",
+        unit=r.unit or "",
+        room=r.room or "",
+        village_group=r.village_group or "",
+        house_number=r.house_number or "",
+        address_text=r.address_text or "",
+        grid=r.grid or "",
+        notes=r.notes or "",
         tags=[t for t in SPECIAL_GROUPS if t in live],
     )
 
@@ -1183,22 +1337,43 @@ def _insert(s: Session, forms: list[ResidentForm]) -> None:
     for f in forms:
         rid = new_id()
         py, ini = name_pinyin(f.name)
-        rows.append({
-            "id": rid, "name": f.name, "pinyin": py, "initials": ini, "gender": f.gender,
-            "birth_date": f.birth_date, "doc_type": f.doc_type, "doc_number": f.doc_number or None,
-            "phone": f.phone or None, "ethnicity": f.ethnicity or None, "household_id": None,
-            "relation_to_head": None, "estate": f.estate or None, "building": f.building or None,
-            "unit": f.unit or None, "room": f.room or None, "village_group": f.village_group or None,
-            "house_number": f.house_number or None, "address_text": f.address_text or None,
-            "grid": f.grid or None, "residency": f.residency, "moved_out": False, "moved_out_date": None,
-            "deceased": False, "deceased_date": None, "notes": f.notes or None,
-        })
+        rows.append(
+            {
+                "id": rid,
+                "name": f.name,
+                "pinyin": py,
+                "initials": ini,
+                "gender": f.gender,
+                "birth_date": f.birth_date,
+                "doc_type": f.doc_type,
+                "doc_number": f.doc_number or None,
+                "phone": f.phone or None,
+                "ethnicity": f.ethnicity or None,
+                "household_id": None,
+                "relation_to_head": None,
+                "estate": f.estate or None,
+                "building": f.building or None,
+                "unit": f.unit or None,
+                "room": f.room or None,
+                "village_group": f.village_group or None,
+                "house_number": f.house_number or None,
+                "address_text": f.address_text or None,
+                "grid": f.grid or None,
+                "residency": f.residency,
+                "moved_out": False,
+                "moved_out_date": None,
+                "deceased": False,
+                "deceased_date": None,
+                "notes": f.notes or None,
+            }
+        )
         tag_rows += [{"resident_id": rid, "tag": t, "since": None, "note": None} for t in f.tags]
     bulk_insert(s, Resident, rows)
     bulk_insert(s, ResidentTag, tag_rows)
 
 
 # ------------------------------------------------------------------ the problem report
+
 
 def problem_sheets(report: ImportReport) -> list[tuple[Any, ...]]:
     """The problems as sheets for ``documents.sheets.write_workbook`` (written
@@ -1210,14 +1385,31 @@ def problem_sheets(report: ImportReport) -> list[tuple[Any, ...]]:
     lines += [[c.row, CONFLICT_LABEL, c.message] for c in report.conflicts]
     lines.sort(key=lambda x: x[0])
     rows = [line + report.values.get(line[0], []) for line in lines]
-    summary = [["说明", report.summary()], ["工作表", report.sheet], ["表头所在行", report.header_row],
-               *([k, v] for k, v in report.to_json().items() if isinstance(v, int))]
-    return [("问题清单", header, rows, {i: "@" for i in range(3, len(header))}),
-            ("汇总", ["项目", "内容"], summary)]
+    summary = [
+        ["说明", report.summary()],
+        ["工作表", report.sheet],
+        ["表头所在行", report.header_row],
+        *([k, v] for k, v in report.to_json().items() if isinstance(v, int)),
+    ]
+    return [("问题清单", header, rows, {i: "@" for i in range(3, len(header))}), ("汇总", ["项目", "内容"], summary)]
 
 
 __all__ = [
-    "FIELD_LABELS", "HEADER_ALIASES", "IMPORT_ROLE", "MAX_ROWS", "ImportReport", "LedgerFileError", "RowError",
-    "RowConflict", "RowWarning", "Table", "cell_text", "check_mapping", "field_for_header", "guess_mapping", "import_ledger",
-    "problem_sheets", "read_table",
+    "FIELD_LABELS",
+    "HEADER_ALIASES",
+    "IMPORT_ROLE",
+    "MAX_ROWS",
+    "ImportReport",
+    "LedgerFileError",
+    "RowError",
+    "RowConflict",
+    "RowWarning",
+    "Table",
+    "cell_text",
+    "check_mapping",
+    "field_for_header",
+    "guess_mapping",
+    "import_ledger",
+    "problem_sheets",
+    "read_table",
 ]

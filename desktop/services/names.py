@@ -6,25 +6,82 @@ read from a small surname table first.  Characters with no known reading
 (rare 生僻字, Latin letters, digits) are kept as they are in lower case, so
 nothing crashes and a foreign name still searches by its letters.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
 
 # Surnames whose reading differs from the common reading of the character.
 SURNAME_READINGS = {
-    "单": "shan", "曾": "zeng", "解": "xie", "仇": "qiu", "区": "ou", "朴": "piao", "查": "zha",
-    "盖": "ge", "乐": "yue", "尉": "yu", "繁": "po", "覃": "qin", "种": "chong", "召": "shao",
-    "员": "yun", "能": "nai", "那": "na", "缪": "miao", "翟": "zhai", "都": "du", "华": "hua",
-    "任": "ren", "纪": "ji", "沈": "shen", "秘": "bi", "车": "che", "阚": "kan", "眭": "sui",
-    "薄": "bo", "柏": "bai", "葛": "ge", "重": "chong", "长": "chang", "万": "wan", "石": "shi",
-    "宓": "fu", "隗": "wei", "蕃": "pi", "洗": "xian", "冼": "xian", "句": "gou", "折": "she",
-    "黑": "he", "郇": "huan", "禚": "zhuo", "佴": "nai", "应": "ying",
+    "单": "shan",
+    "曾": "zeng",
+    "解": "xie",
+    "仇": "qiu",
+    "区": "ou",
+    "朴": "piao",
+    "查": "zha",
+    "盖": "ge",
+    "乐": "yue",
+    "尉": "yu",
+    "繁": "po",
+    "覃": "qin",
+    "种": "chong",
+    "召": "shao",
+    "员": "yun",
+    "能": "nai",
+    "那": "na",
+    "缪": "miao",
+    "翟": "zhai",
+    "都": "du",
+    "华": "hua",
+    "任": "ren",
+    "纪": "ji",
+    "沈": "shen",
+    "秘": "bi",
+    "车": "che",
+    "阚": "kan",
+    "眭": "sui",
+    "薄": "bo",
+    "柏": "bai",
+    "葛": "ge",
+    "重": "chong",
+    "长": "chang",
+    "万": "wan",
+    "石": "shi",
+    "宓": "fu",
+    "隗": "wei",
+    "蕃": "pi",
+    "洗": "xian",
+    "冼": "xian",
+    "句": "gou",
+    "折": "she",
+    "黑": "he",
+    "郇": "huan",
+    "禚": "zhuo",
+    "佴": "nai",
+    "应": "ying",
 }
 COMPOUND_SURNAMES = {
-    "欧阳": "ouyang", "司马": "sima", "诸葛": "zhuge", "上官": "shangguan", "东方": "dongfang",
-    "皇甫": "huangfu", "尉迟": "yuchi", "万俟": "moqi", "令狐": "linghu", "慕容": "murong",
-    "公孙": "gongsun", "长孙": "zhangsun", "宇文": "yuwen", "司徒": "situ", "夏侯": "xiahou",
-    "澹台": "tantai", "单于": "chanyu", "呼延": "huyan", "端木": "duanmu", "独孤": "dugu",
+    "欧阳": "ouyang",
+    "司马": "sima",
+    "诸葛": "zhuge",
+    "上官": "shangguan",
+    "东方": "dongfang",
+    "皇甫": "huangfu",
+    "尉迟": "yuchi",
+    "万俟": "moqi",
+    "令狐": "linghu",
+    "慕容": "murong",
+    "公孙": "gongsun",
+    "长孙": "zhangsun",
+    "宇文": "yuwen",
+    "司徒": "situ",
+    "夏侯": "xiahou",
+    "澹台": "tantai",
+    "单于": "chanyu",
+    "呼延": "huyan",
+    "端木": "duanmu",
+    "独孤": "dugu",
 }
 
 
@@ -50,7 +107,7 @@ def syllables(name: str) -> list[str]:
         compound = COMPOUND_SURNAMES[head]
         # two syllables, split where the second character's reading starts
         second = _char(head[1]) if head[1] not in SURNAME_READINGS else SURNAME_READINGS[head[1]]
-        out += [compound[: len(compound) - len(second)], compound[len(compound) - len(second):]]
+        out += [compound[: len(compound) - len(second)], compound[len(compound) - len(second) :]]
         rest = name[2:]
     elif name and name[0] in SURNAME_READINGS:
         out.append(SURNAME_READINGS[name[0]])

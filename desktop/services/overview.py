@@ -1,4 +1,5 @@
 """The station at a glance: what the overview page shows."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,16 +23,22 @@ class Overview:
 
 
 def overview(db: Database) -> Overview:
-    live = (Resident.deleted.is_(False))
+    live = Resident.deleted.is_(False)
     with db.session() as s:
         current = live & Resident.moved_out.is_(False) & Resident.deceased.is_(False)
         residents = s.scalar(select(func.count()).select_from(Resident).where(current)) or 0
         moved = s.scalar(select(func.count()).select_from(Resident).where(live & Resident.moved_out.is_(True))) or 0
         dead = s.scalar(select(func.count()).select_from(Resident).where(live & Resident.deceased.is_(True))) or 0
         households = s.scalar(select(func.count()).select_from(Household).where(Household.deleted.is_(False))) or 0
-        accounts = s.scalar(select(func.count()).select_from(Account).where(
-            Account.deleted.is_(False), Account.active.is_(True))) or 0
-        by_res = dict(s.execute(select(Resident.residency, func.count()).where(current).group_by(Resident.residency)).all())
+        accounts = (
+            s.scalar(
+                select(func.count()).select_from(Account).where(Account.deleted.is_(False), Account.active.is_(True))
+            )
+            or 0
+        )
+        by_res = dict(
+            s.execute(select(Resident.residency, func.count()).where(current).group_by(Resident.residency)).all()
+        )
         tag_rows = s.execute(
             select(ResidentTag.tag, func.count())
             .join(Resident, Resident.id == ResidentTag.resident_id)

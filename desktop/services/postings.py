@@ -11,6 +11,7 @@ Four lists the station must publish are made into postings in one click:
 the certificates it may issue, the 准入 lists, the service menu (the matter
 catalogue) and last month's 好差评 results.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -29,8 +30,13 @@ from desktop.services import accounts, audit, certificates, counter, workitems
 from desktop.services.context import Actor
 
 CATEGORIES = {"party": "党务", "affairs": "村务", "finance": "财务", "service": "服务"}
-SOURCES = {"manual": "手工填写", "certificates": "证明事项清单", "work_items": "工作事项清单",
-           "matters": "服务事项清单", "ratings": "好差评结果"}
+SOURCES = {
+    "manual": "手工填写",
+    "certificates": "证明事项清单",
+    "work_items": "工作事项清单",
+    "matters": "服务事项清单",
+    "ratings": "好差评结果",
+}
 # 公示期 the domain fixes: a 低保 (and 特困) family is posted for 7 days.
 PRESETS = {"低保、特困等救助对象公示": 7}
 DEFAULT_DAYS = 30  # how long a list stays up when nothing else is said
@@ -88,17 +94,40 @@ class PostingView:
 
 
 def _view(p: Posting) -> PostingView:
-    return PostingView(p.id, p.title, p.body, p.category, p.source, p.period_days, p.on_date, p.off_date,
-                       p.created_by, p.posted_at, p.posted_by or "", p.removed_at, p.removed_by or "",
-                       p.removed_note or "")
+    return PostingView(
+        p.id,
+        p.title,
+        p.body,
+        p.category,
+        p.source,
+        p.period_days,
+        p.on_date,
+        p.off_date,
+        p.created_by,
+        p.posted_at,
+        p.posted_by or "",
+        p.removed_at,
+        p.removed_by or "",
+        p.removed_note or "",
+    )
 
 
 def today() -> date:
     return local_date(utcnow())
 
 
-def create(db: Database, actor: Actor, *, title: str, body: str, category: str, on_date: date,
-           off_date: date | None = None, period_days: int | None = None, source: str = "manual") -> uuid.UUID:
+def create(
+    db: Database,
+    actor: Actor,
+    *,
+    title: str,
+    body: str,
+    category: str,
+    on_date: date,
+    off_date: date | None = None,
+    period_days: int | None = None,
+    source: str = "manual",
+) -> uuid.UUID:
     """Write a posting. With a 公示期 it stays up at least that many days;
     without an off date it comes down after the 公示期 (or 30 days)."""
     actor.require(APPROVER_ROLE, "编写公开栏公示")
@@ -124,8 +153,17 @@ def create(db: Database, actor: Actor, *, title: str, body: str, category: str, 
     if off_date < earliest:
         raise ValidationError("off_date", f"公示期 {period_days} 天：撤下日期不能早于 {earliest:%Y-%m-%d}。")
     with db.session() as s:
-        p = Posting(title=title, body=body, category=category, source=source, period_days=period_days,
-                    on_date=on_date, off_date=off_date, created_at=utcnow(), created_by=actor.display_name)
+        p = Posting(
+            title=title,
+            body=body,
+            category=category,
+            source=source,
+            period_days=period_days,
+            on_date=on_date,
+            off_date=off_date,
+            created_at=utcnow(),
+            created_by=actor.display_name,
+        )
         s.add(p)
         s.flush()
         audit.record(s, "posting_create", actor, target_type="posting", target_id=p.id, source=SOURCES[source])
@@ -192,17 +230,35 @@ def board(db: Database, on: date | None = None, limit: int = 500) -> Board:
     on = on or today()
     with db.session() as s:
         own = accounts.this_station(s).code
-        rows = [_view(p) for p in s.scalars(select(Posting).where(Posting.deleted.is_(False), Posting.origin == own)
-                                             .order_by(Posting.on_date.desc(), Posting.created_at.desc())
-                                             .limit(limit))]
+        rows = [
+            _view(p)
+            for p in s.scalars(
+                select(Posting)
+                .where(Posting.deleted.is_(False), Posting.origin == own)
+                .order_by(Posting.on_date.desc(), Posting.created_at.desc())
+                .limit(limit)
+            )
+        ]
         # what is up never falls off the list, however old
-        older_up = [_view(p) for p in s.scalars(select(Posting).where(
-            Posting.deleted.is_(False), Posting.origin == own, Posting.posted_at.is_not(None),
-            Posting.removed_at.is_(None), Posting.id.not_in([r.id for r in rows] or [uuid.uuid4()])))]
+        older_up = [
+            _view(p)
+            for p in s.scalars(
+                select(Posting).where(
+                    Posting.deleted.is_(False),
+                    Posting.origin == own,
+                    Posting.posted_at.is_not(None),
+                    Posting.removed_at.is_(None),
+                    Posting.id.not_in([r.id for r in rows] or [uuid.uuid4()]),
+                )
+            )
+        ]
     every = rows + older_up
-    return Board(up=[p for p in every if p.up], overdue=[p for p in every if p.overdue(on)],
-                 waiting=[p for p in every if p.posted_at is None and p.removed_at is None and p.on_date <= on],
-                 all=rows)
+    return Board(
+        up=[p for p in every if p.up],
+        overdue=[p for p in every if p.overdue(on)],
+        waiting=[p for p in every if p.posted_at is None and p.removed_at is None and p.on_date <= on],
+        all=rows,
+    )
 
 
 def counts(db: Database, on: date | None = None, stations: tuple[str, ...] = ()) -> dict[str, int]:
@@ -219,6 +275,7 @@ def counts(db: Database, on: date | None = None, stations: tuple[str, ...] = ())
 
 # ------------------------------------------------------------------ one-click postings
 
+
 def _numbered(lines: list[str]) -> str:
     return "\n".join(f"{i}. {ln}" for i, ln in enumerate(lines, 1))
 
@@ -227,11 +284,13 @@ def certificates_text(db: Database) -> tuple[str, str]:
     items = certificates.catalogue(db)
     issuable = [t for t in items if t.kind == "retained"]
     refused = [t for t in items if t.kind == "abolished"]
-    body = ("一、本社区可以出具的证明\n" + _numbered([t.name + (f"（{t.purpose}）" if t.purpose else "")
-                                            for t in issuable])
-            + "\n\n二、不应由村（社区）出具的证明（可到有关部门办理或采用告知承诺）\n"
-            + "、".join(t.name for t in refused)
-            + "\n\n以上清单以外、确需证明的事项，经核实后据实出具。")
+    body = (
+        "一、本社区可以出具的证明\n"
+        + _numbered([t.name + (f"（{t.purpose}）" if t.purpose else "") for t in issuable])
+        + "\n\n二、不应由村（社区）出具的证明（可到有关部门办理或采用告知承诺）\n"
+        + "、".join(t.name for t in refused)
+        + "\n\n以上清单以外、确需证明的事项，经核实后据实出具。"
+    )
     return "村（社区）证明事项清单", body
 
 
@@ -241,8 +300,9 @@ def work_items_text(db: Database) -> tuple[str, str]:
     for i, (kind, title) in enumerate(workitems.KIND_TITLES.items()):
         names = [t.name for t in items if t.kind == kind]
         parts.append(f"{'一二三'[i]}、{title}\n" + _numbered(names))
-    body = "\n\n".join(parts) + ("\n\n未列入清单的事项，须经街道（乡镇）审核准入后方可交由村（社区）承担；"
-                                 "负面清单内的事项，村（社区）有权拒绝。")
+    body = "\n\n".join(parts) + (
+        "\n\n未列入清单的事项，须经街道（乡镇）审核准入后方可交由村（社区）承担；负面清单内的事项，村（社区）有权拒绝。"
+    )
     return "村（社区）工作事项清单", body
 
 
@@ -253,7 +313,10 @@ def matters_text(db: Database) -> tuple[str, str]:
         limit = f"，{t.promised_days}个工作日" if t.promised_days else ""
         by_cat.setdefault(t.category or "其他", []).append(f"{t.name}（{t.mode_label}{limit}）")
     body = "\n\n".join(f"【{cat}】\n" + _numbered(names) for cat, names in by_cat.items())
-    return "便民服务事项清单", body + "\n\n直办：在本站办结；代办：本站代为到上级部门办理；协办：协助办理；告知：提供咨询指引。"
+    return (
+        "便民服务事项清单",
+        body + "\n\n直办：在本站办结；代办：本站代为到上级部门办理；协办：协助办理；告知：提供咨询指引。",
+    )
 
 
 def _last_month(on: date) -> tuple[date, date]:
@@ -274,14 +337,17 @@ def ratings_text(db: Database, on: date | None = None) -> tuple[str, str]:
     bad = total - good
     if total:
         lines.append(f"满意率（含基本满意）：{good * 100 / total:.1f}%。")
-    lines.append(f"差评 {bad} 件，均按规定在 {counter.RECTIFY_DAYS} 个工作日内整改并回访。" if bad
-                 else "本月无差评。")
+    lines.append(f"差评 {bad} 件，均按规定在 {counter.RECTIFY_DAYS} 个工作日内整改并回访。" if bad else "本月无差评。")
     lines.append("欢迎群众继续监督评价，投诉可拨打 12345 政务服务便民热线。")
     return f"{start.year}年{start.month}月政务服务“好差评”结果", "\n".join(lines)
 
 
-GENERATORS = {"certificates": (certificates_text, "service"), "work_items": (work_items_text, "affairs"),
-              "matters": (matters_text, "service"), "ratings": (ratings_text, "service")}
+GENERATORS = {
+    "certificates": (certificates_text, "service"),
+    "work_items": (work_items_text, "affairs"),
+    "matters": (matters_text, "service"),
+    "ratings": (ratings_text, "service"),
+}
 
 
 def post_list(db: Database, actor: Actor, source: str, on_date: date | None = None) -> uuid.UUID:
@@ -291,5 +357,4 @@ def post_list(db: Database, actor: Actor, source: str, on_date: date | None = No
         raise ValidationError("source", "未知的公示来源。")
     make, category = GENERATORS[source]
     title, body = make(db)
-    return create(db, actor, title=title, body=body, category=category, on_date=on_date or today(),
-                  source=source)
+    return create(db, actor, title=title, body=body, category=category, on_date=on_date or today(), source=source)

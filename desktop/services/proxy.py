@@ -16,6 +16,7 @@ it), 办理 (handled: result back in it) and 回复 (replied: handed back to the
 resident in it), in total and per agent; ``cases`` lists the records
 behind each figure (the drill-down) with the same predicate.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -50,11 +51,15 @@ class NoOriginals(StationDeskError):
     """A hand-over slip for a matter with nothing handed over."""
 
     def __init__(self) -> None:
-        super().__init__("no originals", "这件代办没有登记收取任何原件，不需要也不能打印原件交接单。\n"
-                         "如果其实收了原件，请先在“收取的原件”里补登后再打印。")
+        super().__init__(
+            "no originals",
+            "这件代办没有登记收取任何原件，不需要也不能打印原件交接单。\n"
+            "如果其实收了原件，请先在“收取的原件”里补登后再打印。",
+        )
 
 
 # ------------------------------------------------------------------ agents
+
 
 @dataclass
 class AgentForm:
@@ -127,9 +132,14 @@ def save_agent(db: Database, actor: Actor, f: AgentForm) -> uuid.UUID:
         raise ValidationError("phone", "联系电话应为 7 到 13 位数字（可带区号“-”）。")
     note = _clean(f.note, 200, "备注", "note")
     with db.session() as s:
-        same = s.scalar(select(ProxyAgent.id).where(
-            ProxyAgent.name == name, ProxyAgent.village_group == group, ProxyAgent.deleted.is_(False),
-            ProxyAgent.id != f.id if f.id is not None else true()))
+        same = s.scalar(
+            select(ProxyAgent.id).where(
+                ProxyAgent.name == name,
+                ProxyAgent.village_group == group,
+                ProxyAgent.deleted.is_(False),
+                ProxyAgent.id != f.id if f.id is not None else true(),
+            )
+        )
         if same is not None:
             raise ValidationError("name", f"{group}已经有一位叫“{name}”的代办员。")
         if f.id is None:
@@ -149,13 +159,20 @@ def save_agent(db: Database, actor: Actor, f: AgentForm) -> uuid.UUID:
 def agents(db: Database, include_inactive: bool = True) -> list[AgentRow]:
     """The agents, by village group, with how many matters each has open."""
     with db.session() as s:
-        open_by = dict(s.execute(select(ProxyCase.agent_id, func.count()).where(
-            ProxyCase.deleted.is_(False), ProxyCase.step != "handed_back").group_by(ProxyCase.agent_id)).all())
+        open_by = dict(
+            s.execute(
+                select(ProxyCase.agent_id, func.count())
+                .where(ProxyCase.deleted.is_(False), ProxyCase.step != "handed_back")
+                .group_by(ProxyCase.agent_id)
+            ).all()
+        )
         q = select(ProxyAgent).where(ProxyAgent.deleted.is_(False))
         if not include_inactive:
             q = q.where(ProxyAgent.active.is_(True))
-        rows = [AgentRow(a.id, a.name, a.village_group, a.phone or "", a.active, a.note or "", open_by.get(a.id, 0))
-                for a in s.scalars(q)]
+        rows = [
+            AgentRow(a.id, a.name, a.village_group, a.phone or "", a.active, a.note or "", open_by.get(a.id, 0))
+            for a in s.scalars(q)
+        ]
     return sorted(rows, key=lambda a: (group_key(a.village_group), not a.active, a.name))
 
 
@@ -173,6 +190,7 @@ def agent_for(db: Database, resident_id: uuid.UUID) -> uuid.UUID | None:
 
 
 # ------------------------------------------------------------------ registering
+
 
 @dataclass(frozen=True)
 class Original:
@@ -251,14 +269,21 @@ def register(db: Database, actor: Actor, f: ProxyForm, today: date | None = None
         t = s.get(MatterType, f.matter_type_id)
         materials = {m.get("name") for m in (t.materials or [])} if t is not None else set()
     received = [o.name for o in originals if o.name in materials]
-    acc = counter.accept(db, actor, f.resident_id, f.matter_type_id, received, channel="proxy",
-                         note=note, today=today)
+    acc = counter.accept(db, actor, f.resident_id, f.matter_type_id, received, channel="proxy", note=note, today=today)
     with db.session() as s:
         m = s.get(Matter, acc.matter_id)
         assert m is not None
-        c = ProxyCase(matter_id=acc.matter_id, agent_id=f.agent_id, agent_name=agent_name, village_group=group,
-                      originals=[{"name": o.name, "count": o.count, "returned": None} for o in originals],
-                      step="received", received_at=m.accepted_at, received_by=actor.display_name, note=note or None)
+        c = ProxyCase(
+            matter_id=acc.matter_id,
+            agent_id=f.agent_id,
+            agent_name=agent_name,
+            village_group=group,
+            originals=[{"name": o.name, "count": o.count, "returned": None} for o in originals],
+            step="received",
+            received_at=m.accepted_at,
+            received_by=actor.display_name,
+            note=note or None,
+        )
         s.add(c)
         s.flush()
         audit.record(s, "proxy_register", actor, target_type="proxy_cases", target_id=c.id)
@@ -266,6 +291,7 @@ def register(db: Database, actor: Actor, f: ProxyForm, today: date | None = None
 
 
 # ------------------------------------------------------------------ steps
+
 
 def _live(s: Session, case_id: uuid.UUID) -> tuple[ProxyCase, Matter]:
     c = s.get(ProxyCase, case_id)
@@ -301,8 +327,17 @@ def _need_step(c: ProxyCase, wanted: str, action: str) -> None:
 
 
 def _event(s: Session, actor: Actor, m: Matter, kind: str, at: datetime, note: str, target: str = "") -> None:
-    s.add(MatterEvent(matter_id=m.id, at=at, kind=kind, actor_id=actor.account_id, actor_name=actor.display_name,
-                      note=note or None, target=target or None))
+    s.add(
+        MatterEvent(
+            matter_id=m.id,
+            at=at,
+            kind=kind,
+            actor_id=actor.account_id,
+            actor_name=actor.display_name,
+            note=note or None,
+            target=target or None,
+        )
+    )
 
 
 def forward(db: Database, actor: Actor, case_id: uuid.UUID, to: str, at: datetime | None = None) -> str:
@@ -343,8 +378,9 @@ def result_back(db: Database, actor: Actor, case_id: uuid.UUID, result: str, at:
         return c.step
 
 
-def hand_back(db: Database, actor: Actor, case_id: uuid.UUID, returned: list[bool], note: str = "",
-              at: datetime | None = None) -> str:
+def hand_back(
+    db: Database, actor: Actor, case_id: uuid.UUID, returned: list[bool], note: str = "", at: datetime | None = None
+) -> str:
     """The result and the originals went back to the resident; each
     original is marked returned or not (a kept one needs a reason). The
     counter matter is closed (办结) with the result."""
@@ -374,6 +410,7 @@ def hand_back(db: Database, actor: Actor, case_id: uuid.UUID, returned: list[boo
 
 
 # ------------------------------------------------------------------ reading
+
 
 @dataclass(frozen=True)
 class CaseRow:
@@ -405,15 +442,37 @@ class CaseRow:
 
 
 def _case_rows(s: Session, where: Any, limit: int | None = None) -> list[CaseRow]:
-    q = (select(ProxyCase, Matter.receipt_no, Matter.matter_name, Matter.promised_date, Resident.name)
-         .join(Matter, Matter.id == ProxyCase.matter_id).join(Resident, Resident.id == Matter.resident_id)
-         .where(ProxyCase.deleted.is_(False), where).order_by(ProxyCase.received_at, ProxyCase.id))
+    q = (
+        select(ProxyCase, Matter.receipt_no, Matter.matter_name, Matter.promised_date, Resident.name)
+        .join(Matter, Matter.id == ProxyCase.matter_id)
+        .join(Resident, Resident.id == Matter.resident_id)
+        .where(ProxyCase.deleted.is_(False), where)
+        .order_by(ProxyCase.received_at, ProxyCase.id)
+    )
     if limit:
         q = q.limit(limit)
-    return [CaseRow(c.id, c.matter_id, receipt, rname, mname, c.agent_id, c.agent_name, c.village_group, c.step,
-                    c.received_at, c.forwarded_to or "", c.forwarded_at, c.result_at, c.handed_back_at,
-                    sum(int(o.get("count") or 1) for o in (c.originals or [])), promised, c.origin)
-            for c, receipt, mname, promised, rname in s.execute(q)]
+    return [
+        CaseRow(
+            c.id,
+            c.matter_id,
+            receipt,
+            rname,
+            mname,
+            c.agent_id,
+            c.agent_name,
+            c.village_group,
+            c.step,
+            c.received_at,
+            c.forwarded_to or "",
+            c.forwarded_at,
+            c.result_at,
+            c.handed_back_at,
+            sum(int(o.get("count") or 1) for o in (c.originals or [])),
+            promised,
+            c.origin,
+        )
+        for c, receipt, mname, promised, rname in s.execute(q)
+    ]
 
 
 def open_cases(db: Database, limit: int = 2000) -> list[CaseRow]:
@@ -457,10 +516,17 @@ def get(db: Database, case_id: uuid.UUID) -> CaseDetail:
         r = s.get(Resident, m.resident_id)
         a = s.get(ProxyAgent, c.agent_id)
         assert r is not None
-        return CaseDetail(rows[0], mask(r.doc_number or ""), r.phone or "", r.address_text or "",
-                          (a.phone or "") if a else "",
-                          [OriginalView(o.get("name", ""), int(o.get("count") or 1), o.get("returned"))
-                           for o in (c.originals or [])], c.result or "", c.received_by, c.note or "")
+        return CaseDetail(
+            rows[0],
+            mask(r.doc_number or ""),
+            r.phone or "",
+            r.address_text or "",
+            (a.phone or "") if a else "",
+            [OriginalView(o.get("name", ""), int(o.get("count") or 1), o.get("returned")) for o in (c.originals or [])],
+            c.result or "",
+            c.received_by,
+            c.note or "",
+        )
 
 
 def slip_data(db: Database, case_id: uuid.UUID) -> CaseDetail:
@@ -473,6 +539,7 @@ def slip_data(db: Database, case_id: uuid.UUID) -> CaseDetail:
 
 
 # ------------------------------------------------------------------ ledger
+
 
 @dataclass(frozen=True)
 class AgentFigures:
@@ -534,20 +601,34 @@ def ledger(db: Database, start: date, end: date, origins: tuple[str, ...] | None
     totals = dict.fromkeys(FIGURES, 0)
     with db.session() as s:
         for key in FIGURES:
-            q = (select(ProxyCase.agent_id, func.count()).where(figure_where(key, start, end, origins))
-                 .group_by(ProxyCase.agent_id))
+            q = (
+                select(ProxyCase.agent_id, func.count())
+                .where(figure_where(key, start, end, origins))
+                .group_by(ProxyCase.agent_id)
+            )
             for agent_id, n in s.execute(q):
                 per.setdefault(agent_id, dict.fromkeys(FIGURES, 0))[key] = n
                 totals[key] += n
-        names = {a.id: (a.name, a.village_group) for a in s.scalars(
-            select(ProxyAgent).where(ProxyAgent.id.in_(list(per))))} if per else {}
-    rows = sorted((AgentFigures(aid, *names.get(aid, ("（未知）", "")), **v) for aid, v in per.items()),
-                  key=lambda r: (group_key(r.village_group), r.agent_name, str(r.agent_id)))
+        names = (
+            {a.id: (a.name, a.village_group) for a in s.scalars(select(ProxyAgent).where(ProxyAgent.id.in_(list(per))))}
+            if per
+            else {}
+        )
+    rows = sorted(
+        (AgentFigures(aid, *names.get(aid, ("（未知）", "")), **v) for aid, v in per.items()),
+        key=lambda r: (group_key(r.village_group), r.agent_name, str(r.agent_id)),
+    )
     return Ledger(start, end, totals["registered"], totals["handled"], totals["replied"], rows)
 
 
-def cases(db: Database, key: str, start: date, end: date, origins: tuple[str, ...] | None = None,
-          agent_id: uuid.UUID | None = None) -> list[CaseRow]:
+def cases(
+    db: Database,
+    key: str,
+    start: date,
+    end: date,
+    origins: tuple[str, ...] | None = None,
+    agent_id: uuid.UUID | None = None,
+) -> list[CaseRow]:
     """The records behind one ledger figure (optionally one agent's)."""
     where = figure_where(key, start, end, origins)
     if agent_id is not None:

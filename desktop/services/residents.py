@@ -5,6 +5,7 @@ ID numbers are sensitive (个人信息保护法 Art. 28, GB/T 35273): shown mask
 everywhere; revealing one in full needs a supervisor role and leaves an audit
 line that names the resident by id only.
 """
+
 from __future__ import annotations
 
 import re
@@ -80,8 +81,9 @@ class DuplicateFound(StationDeskError):
     may_save_anyway = True
 
     def __init__(self, candidates: list[Candidate], user_message: str = ""):
-        super().__init__("possible duplicate", user_message or
-                         "系统中可能已有这位居民。请核对后打开已有记录，或填写原因后仍然保存。")
+        super().__init__(
+            "possible duplicate", user_message or "系统中可能已有这位居民。请核对后打开已有记录，或填写原因后仍然保存。"
+        )
         self.candidates = candidates
 
 
@@ -93,8 +95,10 @@ class SameDocumentNumber(DuplicateFound):
     may_save_anyway = False
 
     def __init__(self, candidates: list[Candidate]):
-        super().__init__(candidates, "这个证件号码已经登记过，同一个证件号码不能登记两次。"
-                                     "请打开已有记录核对；如果号码填错了，请返回修改。")
+        super().__init__(
+            candidates,
+            "这个证件号码已经登记过，同一个证件号码不能登记两次。请打开已有记录核对；如果号码填错了，请返回修改。",
+        )
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ class ResidentView:
 
 
 # ------------------------------------------------------------------ validation
+
 
 def normalize_phone(raw: str) -> str:
     s = "".join(unicodedata.normalize("NFKC", raw or "").split())
@@ -208,6 +213,7 @@ def compose_address(f: ResidentForm) -> str:
 
 # ------------------------------------------------------------------ duplicates
 
+
 def find_duplicates(db: Database, form: ResidentForm, exclude: uuid.UUID | None = None) -> list[Candidate]:
     """Same document number, or the same name with the same birth date or phone."""
     conds = []
@@ -237,13 +243,24 @@ def find_duplicates(db: Database, form: ResidentForm, exclude: uuid.UUID | None 
                 reason = "姓名和出生日期相同"
             else:
                 reason = "姓名和电话相同"
-            out.append(Candidate(r.id, r.name, r.birth_date, mask(r.doc_number), r.phone or "",
-                                 r.address_text or "", reason, same_doc))
+            out.append(
+                Candidate(
+                    r.id,
+                    r.name,
+                    r.birth_date,
+                    mask(r.doc_number),
+                    r.phone or "",
+                    r.address_text or "",
+                    reason,
+                    same_doc,
+                )
+            )
         return out
 
 
-def _guard(db: Database, f: ResidentForm, reason: str, exclude: uuid.UUID | None = None,
-           same_number_allowed: bool = False) -> list[Candidate]:
+def _guard(
+    db: Database, f: ResidentForm, reason: str, exclude: uuid.UUID | None = None, same_number_allowed: bool = False
+) -> list[Candidate]:
     """Raise SameDocumentNumber for an identical document number (whatever
     the reason and role), DuplicateFound for a near match without a reason;
     return the candidates overridden by the reason."""
@@ -258,6 +275,7 @@ def _guard(db: Database, f: ResidentForm, reason: str, exclude: uuid.UUID | None
 
 # ------------------------------------------------------------------ writes
 
+
 def _apply(r: Resident, f: ResidentForm) -> None:
     py, ini = name_pinyin(f.name)
     r.name, r.pinyin, r.initials = f.name, py, ini
@@ -266,8 +284,7 @@ def _apply(r: Resident, f: ResidentForm) -> None:
     r.phone = f.phone or None
     r.ethnicity = f.ethnicity or None
     r.residency = f.residency
-    for key in ("estate", "building", "unit", "room", "village_group", "house_number", "address_text", "grid",
-                "notes"):
+    for key in ("estate", "building", "unit", "room", "village_group", "house_number", "address_text", "grid", "notes"):
         setattr(r, key, getattr(f, key) or None)
 
 
@@ -303,8 +320,9 @@ def register(db: Database, actor: Actor, form: ResidentForm, *, duplicate_reason
         return r.id
 
 
-def update(db: Database, actor: Actor, resident_id: uuid.UUID, form: ResidentForm, *,
-           duplicate_reason: str = "") -> None:
+def update(
+    db: Database, actor: Actor, resident_id: uuid.UUID, form: ResidentForm, *, duplicate_reason: str = ""
+) -> None:
     """Save changes. An empty document number keeps the stored one (the form
     never holds the full number; see ``get``).  Changing the number to one
     another resident has is refused like a registration; a record that
@@ -316,8 +334,7 @@ def update(db: Database, actor: Actor, resident_id: uuid.UUID, form: ResidentFor
     if not normalize(form.doc_number):
         form = replace(form, doc_number=stored[1])
     f = validate(form)
-    _guard(db, f, duplicate_reason, exclude=resident_id,
-           same_number_allowed=(f.doc_type, f.doc_number) == stored)
+    _guard(db, f, duplicate_reason, exclude=resident_id, same_number_allowed=(f.doc_type, f.doc_number) == stored)
     with db.session() as s:
         r = _live(s, resident_id)
         _apply(r, f)
@@ -349,18 +366,44 @@ def mark_deceased(db: Database, actor: Actor, resident_id: uuid.UUID, when: date
 def get(db: Database, resident_id: uuid.UUID) -> ResidentView:
     with db.session() as s:
         r = _live(s, resident_id)
-        tags = [t.tag for t in s.scalars(select(ResidentTag).where(
-            ResidentTag.resident_id == r.id, ResidentTag.deleted.is_(False)))]
+        tags = [
+            t.tag
+            for t in s.scalars(
+                select(ResidentTag).where(ResidentTag.resident_id == r.id, ResidentTag.deleted.is_(False))
+            )
+        ]
         hh = s.get(Household, r.household_id) if r.household_id else None
         form = ResidentForm(
-            name=r.name, doc_type=r.doc_type, doc_number="", gender=r.gender, birth_date=r.birth_date,
-            phone=r.phone or "", ethnicity=r.ethnicity or "", residency=r.residency, estate=r.estate or "",
-            building=r.building or "", unit=r.unit or "", room=r.room or "", village_group=r.village_group or "",
-            house_number=r.house_number or "", address_text=r.address_text or "", grid=r.grid or "",
-            notes=r.notes or "", tags=[t for t in SPECIAL_GROUPS if t in tags],
+            name=r.name,
+            doc_type=r.doc_type,
+            doc_number="",
+            gender=r.gender,
+            birth_date=r.birth_date,
+            phone=r.phone or "",
+            ethnicity=r.ethnicity or "",
+            residency=r.residency,
+            estate=r.estate or "",
+            building=r.building or "",
+            unit=r.unit or "",
+            room=r.room or "",
+            village_group=r.village_group or "",
+            house_number=r.house_number or "",
+            address_text=r.address_text or "",
+            grid=r.grid or "",
+            notes=r.notes or "",
+            tags=[t for t in SPECIAL_GROUPS if t in tags],
         )
-        return ResidentView(r.id, form, mask(r.doc_number), r.moved_out, r.moved_out_date, r.deceased,
-                            r.deceased_date, hh.number or "" if hh else "", r.relation_to_head or "")
+        return ResidentView(
+            r.id,
+            form,
+            mask(r.doc_number),
+            r.moved_out,
+            r.moved_out_date,
+            r.deceased,
+            r.deceased_date,
+            hh.number or "" if hh else "",
+            r.relation_to_head or "",
+        )
 
 
 def reveal_document_number(db: Database, actor: Actor, resident_id: uuid.UUID, reason: str = "") -> str:
@@ -368,6 +411,5 @@ def reveal_document_number(db: Database, actor: Actor, resident_id: uuid.UUID, r
     actor.require(REVEAL_ROLE, "查看完整证件号码")
     with db.session() as s:
         r = _live(s, resident_id)
-        audit.record(s, "id_reveal", actor, target_type="resident", target_id=r.id,
-                     reason=(reason or "")[:100])
+        audit.record(s, "id_reveal", actor, target_type="resident", target_id=r.id, reason=(reason or "")[:100])
         return r.doc_number or ""

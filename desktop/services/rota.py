@@ -21,6 +21,7 @@
 Times are stored as naive UTC; days and clock times here are local
 (``db.localtime``).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -66,7 +67,9 @@ def _own(s: Session) -> str:
 def _account(s: Session, account_id: uuid.UUID | None, what: str) -> Account:
     a = s.get(Account, account_id) if account_id else None
     if a is None or a.deleted or not a.active:
-        raise ValidationError(what, f"请选择{'一位在用账户的工作人员' if a is None else '在用的工作人员（这个账户已停用）'}。")
+        raise ValidationError(
+            what, f"请选择{'一位在用账户的工作人员' if a is None else '在用的工作人员（这个账户已停用）'}。"
+        )
     return a
 
 
@@ -81,8 +84,9 @@ def _own_row(s: Session, model: type[M], row_id: uuid.UUID, field_name: str, mis
     return row
 
 
-def _retire(db: Database, actor: Actor, model: type[M], row_id: uuid.UUID, what: str, missing: str, action: str,
-            target: str) -> None:
+def _retire(
+    db: Database, actor: Actor, model: type[M], row_id: uuid.UUID, what: str, missing: str, action: str, target: str
+) -> None:
     """Tombstone a shift or an absence (supervisor), with its log line."""
     actor.require("supervisor", what)
     with db.session() as s:
@@ -97,6 +101,7 @@ def workers(db: Database) -> list[tuple[uuid.UUID, str]]:
 
 
 # ------------------------------------------------------------------ areas
+
 
 @dataclass
 class AreaView:
@@ -114,11 +119,14 @@ class AreaView:
 def areas(db: Database) -> list[AreaView]:
     with db.session() as s:
         own = _own(s)
-        return [AreaView(a.id, a.name, a.window, list(a.categories or []), a.a_id, a.b_id, a.a_name, a.b_name,
-                         a.active)
-                for a in s.scalars(select(ServiceArea).where(ServiceArea.origin == own, ServiceArea.deleted.is_(False),
-                                                              ServiceArea.active.is_(True))
-                                   .order_by(ServiceArea.sort, ServiceArea.name))]
+        return [
+            AreaView(a.id, a.name, a.window, list(a.categories or []), a.a_id, a.b_id, a.a_name, a.b_name, a.active)
+            for a in s.scalars(
+                select(ServiceArea)
+                .where(ServiceArea.origin == own, ServiceArea.deleted.is_(False), ServiceArea.active.is_(True))
+                .order_by(ServiceArea.sort, ServiceArea.name)
+            )
+        ]
 
 
 def save_area(db: Database, actor: Actor, v: AreaView) -> uuid.UUID:
@@ -139,8 +147,11 @@ def save_area(db: Database, actor: Actor, v: AreaView) -> uuid.UUID:
         a = _account(s, v.a_id, "a_id")
         b = _account(s, v.b_id, "b_id")
         own = _own(s)
-        others = s.scalars(select(ServiceArea).where(ServiceArea.origin == own, ServiceArea.deleted.is_(False),
-                                                     ServiceArea.active.is_(True)))
+        others = s.scalars(
+            select(ServiceArea).where(
+                ServiceArea.origin == own, ServiceArea.deleted.is_(False), ServiceArea.active.is_(True)
+            )
+        )
         for o in others:
             if o.id == v.id:
                 continue
@@ -148,7 +159,9 @@ def save_area(db: Database, actor: Actor, v: AreaView) -> uuid.UUID:
                 raise ValidationError("name", f"已经有名为“{name}”的业务片区。")
             taken = sorted(set(cats) & set(o.categories or []))
             if taken:
-                raise ValidationError("categories", f"事项分类“{taken[0]}”已经归“{o.name}”片区，一个分类只能归一个片区。")
+                raise ValidationError(
+                    "categories", f"事项分类“{taken[0]}”已经归“{o.name}”片区，一个分类只能归一个片区。"
+                )
         found = _own_row(s, ServiceArea, v.id, "name", "找不到这个业务片区。") if v.id is not None else None
         row = found or ServiceArea(sort=len(areas(db)))
         s.add(row)
@@ -171,6 +184,7 @@ def partner(db: Database, worker_id: uuid.UUID) -> tuple[uuid.UUID, str] | None:
 
 
 # ------------------------------------------------------------------ shifts
+
 
 @dataclass(frozen=True)
 class ShiftView:
@@ -215,8 +229,17 @@ class ShiftForm:
 
 
 def _shift_view(x: Shift) -> ShiftView:
-    return ShiftView(x.id, x.worker_id, x.worker_name, x.window, x.area_id, to_local(x.starts_at),
-                     to_local(x.ends_at), x.kind, x.note or "")
+    return ShiftView(
+        x.id,
+        x.worker_id,
+        x.worker_name,
+        x.window,
+        x.area_id,
+        to_local(x.starts_at),
+        to_local(x.ends_at),
+        x.kind,
+        x.note or "",
+    )
 
 
 def _live_shifts(own: str) -> list[Any]:
@@ -227,9 +250,15 @@ def shifts(db: Database, start: date, end: date) -> list[ShiftView]:
     """This station's shifts on local days ``start`` … ``end``."""
     with db.session() as s:
         own = _own(s)
-        q = (select(Shift).where(*_live_shifts(own), Shift.starts_at >= day_start_utc(start),
-                                 Shift.starts_at < day_start_utc(end + timedelta(days=1)))
-             .order_by(Shift.starts_at, Shift.window))
+        q = (
+            select(Shift)
+            .where(
+                *_live_shifts(own),
+                Shift.starts_at >= day_start_utc(start),
+                Shift.starts_at < day_start_utc(end + timedelta(days=1)),
+            )
+            .order_by(Shift.starts_at, Shift.window)
+        )
         return [_shift_view(x) for x in s.scalars(q)]
 
 
@@ -264,15 +293,23 @@ def _check_shift(s: Session, own: str, cal: workdays.Calendar, f: ShiftForm) -> 
         area = s.get(ServiceArea, f.area_id)
         if area is None or area.deleted or area.origin != own:
             raise ValidationError("area_id", "找不到这个业务片区。")
-    clash = s.scalars(select(Shift).where(*_live_shifts(own), Shift.starts_at < end, Shift.ends_at > start,
-                                          Shift.id != f.id if f.id else true())).all()
+    clash = s.scalars(
+        select(Shift).where(
+            *_live_shifts(own), Shift.starts_at < end, Shift.ends_at > start, Shift.id != f.id if f.id else true()
+        )
+    ).all()
     for c in clash:
         if c.worker_id == worker.id:
-            raise ValidationError("start", f"{worker.display_name}在{_span(c.starts_at, c.ends_at)}已经排在{c.window}，"
-                                           "班次时间重叠。请调整时间。")
+            raise ValidationError(
+                "start",
+                f"{worker.display_name}在{_span(c.starts_at, c.ends_at)}已经排在{c.window}，班次时间重叠。请调整时间。",
+            )
         if c.window == window:
-            raise ValidationError("start", f"{window}在{_span(c.starts_at, c.ends_at)}已经排了{c.worker_name}，"
-                                           "同一窗口班次时间重叠。请调整时间或换一个窗口。")
+            raise ValidationError(
+                "start",
+                f"{window}在{_span(c.starts_at, c.ends_at)}已经排了{c.worker_name}，"
+                "同一窗口班次时间重叠。请调整时间或换一个窗口。",
+            )
     return worker, start, end
 
 
@@ -316,14 +353,25 @@ def copy_week(db: Database, actor: Actor, from_monday: date, to_monday: date) ->
             kind = v.kind if v.kind != "normal" or cal.is_working_day(day) else "staggered"
             f = ShiftForm(v.worker_id, v.window, day, v.starts_at.time(), v.ends_at.time(), kind, v.area_id, v.note)
             worker, start, end = _check_shift(s, own, cal, f)
-            s.add(Shift(worker_id=worker.id, worker_name=worker.display_name, window=v.window, area_id=v.area_id,
-                        starts_at=start, ends_at=end, kind=kind, note=v.note or None))
+            s.add(
+                Shift(
+                    worker_id=worker.id,
+                    worker_name=worker.display_name,
+                    window=v.window,
+                    area_id=v.area_id,
+                    starts_at=start,
+                    ends_at=end,
+                    kind=kind,
+                    note=v.note or None,
+                )
+            )
             s.flush()  # the next shift's overlap check sees this one
         audit.record(s, "rota_week_copy", actor, rows=len(source))
     return len(source)
 
 
 # ------------------------------------------------------------------ absences
+
 
 @dataclass(frozen=True)
 class AbsenceView:
@@ -347,8 +395,17 @@ class AbsenceView:
 
 
 def _absence_view(a: Absence) -> AbsenceView:
-    return AbsenceView(a.id, a.worker_id, a.worker_name, a.reason, to_local(a.starts_at), to_local(a.ends_at),
-                       a.cover_id, a.cover_name, a.note or "")
+    return AbsenceView(
+        a.id,
+        a.worker_id,
+        a.worker_name,
+        a.reason,
+        to_local(a.starts_at),
+        to_local(a.ends_at),
+        a.cover_id,
+        a.cover_name,
+        a.note or "",
+    )
 
 
 def _overlapping(own: str, start: datetime, end: datetime) -> list[Any]:
@@ -369,8 +426,16 @@ class Marked:
     handed_over: int
 
 
-def mark_away(db: Database, actor: Actor, worker_id: uuid.UUID | None, reason: str, start: datetime, end: datetime,
-              cover_id: uuid.UUID | None = None, note: str = "") -> Marked:
+def mark_away(
+    db: Database,
+    actor: Actor,
+    worker_id: uuid.UUID | None,
+    reason: str,
+    start: datetime,
+    end: datetime,
+    cover_id: uuid.UUID | None = None,
+    note: str = "",
+) -> Marked:
     """Mark a worker away from ``start`` to ``end`` (local times) with a
     cover (the worker's A/B partner unless named); each of the worker's open
     matters gets a hand-over event naming the cover."""
@@ -399,22 +464,41 @@ def mark_away(db: Database, actor: Actor, worker_id: uuid.UUID | None, reason: s
         for a in s.scalars(select(Absence).where(*_overlapping(own, s_utc, e_utc))):
             span = _span(a.starts_at, a.ends_at)
             if a.worker_id == worker.id:
-                raise ValidationError("start", f"{worker.display_name}在{span}已经登记了{REASONS[a.reason]}，时间重叠。")
+                raise ValidationError(
+                    "start", f"{worker.display_name}在{span}已经登记了{REASONS[a.reason]}，时间重叠。"
+                )
             if a.worker_id == cover.id:
-                raise ValidationError("cover_id", f"{cover.display_name}在{span}也不在岗（{REASONS[a.reason]}），"
-                                                  "A岗、B岗不能同时离岗。请另选代岗人，或调整时间。")
+                raise ValidationError(
+                    "cover_id",
+                    f"{cover.display_name}在{span}也不在岗（{REASONS[a.reason]}），"
+                    "A岗、B岗不能同时离岗。请另选代岗人，或调整时间。",
+                )
             if a.cover_id == worker.id:
-                raise ValidationError("worker_id", f"{worker.display_name}在{span}要为{a.worker_name}代岗，"
-                                                   "A岗、B岗不能同时离岗。请先另行安排代岗。")
+                raise ValidationError(
+                    "worker_id",
+                    f"{worker.display_name}在{span}要为{a.worker_name}代岗，A岗、B岗不能同时离岗。请先另行安排代岗。",
+                )
         now = utcnow()
-        row = Absence(worker_id=worker.id, worker_name=worker.display_name, reason=reason, starts_at=s_utc,
-                      ends_at=e_utc, cover_id=cover.id, cover_name=cover.display_name, note=note or None,
-                      created_at=now, created_by=actor.display_name)
+        row = Absence(
+            worker_id=worker.id,
+            worker_name=worker.display_name,
+            reason=reason,
+            starts_at=s_utc,
+            ends_at=e_utc,
+            cover_id=cover.id,
+            cover_name=cover.display_name,
+            note=note or None,
+            created_at=now,
+            created_by=actor.display_name,
+        )
         s.add(row)
         s.flush()
         text = f"{worker.display_name}{REASONS[reason]}（{_span(s_utc, e_utc)}），由{cover.display_name}代岗"
-        open_ = s.scalars(select(Matter).where(Matter.deleted.is_(False), Matter.handler_id == worker.id,
-                                               Matter.status.in_(counter.OPEN_STATUSES))).all()
+        open_ = s.scalars(
+            select(Matter).where(
+                Matter.deleted.is_(False), Matter.handler_id == worker.id, Matter.status.in_(counter.OPEN_STATUSES)
+            )
+        ).all()
         for m in open_:
             counter.add_event(s, m.id, "cover", actor, note=text, target=cover.display_name, at=now)
         audit.record(s, "rota_absence_mark", actor, target_type="absence", target_id=row.id, matters=len(open_))
@@ -429,11 +513,17 @@ def cover_for(s: Session, category: str, at: datetime) -> Absence | None:
     """The absence that sends a new matter of ``category`` to a cover: its
     area's A is away at ``at`` (stored UTC)."""
     own = _own(s)
-    for area in s.scalars(select(ServiceArea).where(ServiceArea.origin == own, ServiceArea.deleted.is_(False),
-                                                    ServiceArea.active.is_(True))):
+    for area in s.scalars(
+        select(ServiceArea).where(
+            ServiceArea.origin == own, ServiceArea.deleted.is_(False), ServiceArea.active.is_(True)
+        )
+    ):
         if category in (area.categories or []):
-            return s.scalar(select(Absence).where(*_overlapping(own, at, at + timedelta(microseconds=1)),
-                                                  Absence.worker_id == area.a_id).limit(1))
+            return s.scalar(
+                select(Absence)
+                .where(*_overlapping(own, at, at + timedelta(microseconds=1)), Absence.worker_id == area.a_id)
+                .limit(1)
+            )
     return None
 
 
@@ -453,19 +543,29 @@ def cover_rows(db: Database, account_id: uuid.UUID, today: date | None = None) -
     """The open matters of colleagues the account covers today (A away)."""
     today = today or counter.local_today()
     with db.session() as s:
-        away = s.scalars(select(Absence).where(
-            *_overlapping(_own(s), day_start_utc(today), day_start_utc(today + timedelta(days=1))),
-            Absence.cover_id == account_id)).all()
+        away = s.scalars(
+            select(Absence).where(
+                *_overlapping(_own(s), day_start_utc(today), day_start_utc(today + timedelta(days=1))),
+                Absence.cover_id == account_id,
+            )
+        ).all()
         out: list[CoverRow] = []
         for a in away:
-            q = (select(Matter).where(Matter.deleted.is_(False), Matter.handler_id == a.worker_id,
-                                      Matter.status.in_(counter.OPEN_STATUSES))
-                 .order_by(Matter.promised_date, Matter.accepted_at))
+            q = (
+                select(Matter)
+                .where(
+                    Matter.deleted.is_(False),
+                    Matter.handler_id == a.worker_id,
+                    Matter.status.in_(counter.OPEN_STATUSES),
+                )
+                .order_by(Matter.promised_date, Matter.accepted_at)
+            )
             out += [CoverRow(r, a.worker_name, REASONS.get(a.reason, a.reason)) for r in counter.matter_rows(s, q)]
         return out
 
 
 # ------------------------------------------------------------------ who is on duty
+
 
 @dataclass(frozen=True)
 class Duty:
@@ -507,6 +607,7 @@ def duty(db: Database, now: datetime | None = None) -> Duty:
 
 
 # ------------------------------------------------------------------ the week
+
 
 def monday(d: date) -> date:
     return d - timedelta(days=d.weekday())
@@ -564,11 +665,13 @@ def week(db: Database, any_day: date) -> Week:
     for x in rows:
         cells[(x.window, x.day)].append(x)
     cal = workdays.load(db)
-    return Week(mon, days, windows, dict(cells), ars, absences(db, mon, days[-1]),
-                {d: cal.is_working_day(d) for d in days})
+    return Week(
+        mon, days, windows, dict(cells), ars, absences(db, mon, days[-1]), {d: cal.is_working_day(d) for d in days}
+    )
 
 
 # ------------------------------------------------------------------ report figures
+
 
 @dataclass(frozen=True)
 class CoverMatter:
@@ -587,16 +690,24 @@ def cover_matters(db: Database, start: date, end: date, stations: tuple[str, ...
     with a ``cover`` event in the period, once (its first such event)."""
     lo, hi = day_start_utc(start), day_start_utc(end + timedelta(days=1))
     with db.session() as s:
-        q = (select(MatterEvent, Matter.origin, Matter.receipt_no, Matter.matter_name)
-             .join(Matter, Matter.id == MatterEvent.matter_id)
-             .where(MatterEvent.kind == "cover", MatterEvent.at >= lo, MatterEvent.at < hi, Matter.deleted.is_(False),
-                    Matter.origin.in_(stations) if stations else true())
-             .order_by(MatterEvent.at, MatterEvent.hlc))
+        q = (
+            select(MatterEvent, Matter.origin, Matter.receipt_no, Matter.matter_name)
+            .join(Matter, Matter.id == MatterEvent.matter_id)
+            .where(
+                MatterEvent.kind == "cover",
+                MatterEvent.at >= lo,
+                MatterEvent.at < hi,
+                Matter.deleted.is_(False),
+                Matter.origin.in_(stations) if stations else true(),
+            )
+            .order_by(MatterEvent.at, MatterEvent.hlc)
+        )
         seen: dict[uuid.UUID, CoverMatter] = {}
         for e, origin, receipt, name in s.execute(q):
             if e.matter_id not in seen:
-                seen[e.matter_id] = CoverMatter(e.matter_id, origin, receipt, name, e.at, e.actor_name,
-                                                e.target or "", e.note or "")
+                seen[e.matter_id] = CoverMatter(
+                    e.matter_id, origin, receipt, name, e.at, e.actor_name, e.target or "", e.note or ""
+                )
         return sorted(seen.values(), key=lambda c: (c.at, c.receipt_no))
 
 
@@ -617,8 +728,9 @@ class OpenSpan:
         return (self.end - self.start).total_seconds() / 3600
 
 
-def outside_hours(db: Database, start: date, end: date, stations: tuple[str, ...] = (),
-                  until: datetime | None = None) -> list[OpenSpan]:
+def outside_hours(
+    db: Database, start: date, end: date, stations: tuple[str, ...] = (), until: datetime | None = None
+) -> list[OpenSpan]:
     """The stretches of local days ``start`` … ``end`` when the rota had the
     hall open outside office hours (weekends and holidays all day; working
     days before and after ``OFFICE_START``–``OFFICE_END``). Two windows open
@@ -627,8 +739,14 @@ def outside_hours(db: Database, start: date, end: date, stations: tuple[str, ...
     cal = workdays.load(db)
     lo, hi = day_start_utc(start), day_start_utc(end + timedelta(days=1))
     with db.session() as s:
-        rows = s.scalars(select(Shift).where(Shift.deleted.is_(False), Shift.starts_at >= lo, Shift.starts_at < hi,
-                                             Shift.origin.in_(stations) if stations else true())).all()
+        rows = s.scalars(
+            select(Shift).where(
+                Shift.deleted.is_(False),
+                Shift.starts_at >= lo,
+                Shift.starts_at < hi,
+                Shift.origin.in_(stations) if stations else true(),
+            )
+        ).all()
         by_day: dict[tuple[str, date], list[ShiftView]] = defaultdict(list)
         for row in rows:
             v = _shift_view(row)
@@ -650,9 +768,16 @@ def outside_hours(db: Database, start: date, end: date, stations: tuple[str, ...
         cur: list[tuple[datetime, datetime, ShiftView]] = []
         for p in pieces + [(datetime.max, datetime.max, xs[0])]:
             if cur and p[0] > max(c[1] for c in cur):
-                out.append(OpenSpan(origin, day, cur[0][0], max(c[1] for c in cur),
-                                    tuple(dict.fromkeys(c[2].worker_name for c in cur)),
-                                    tuple(dict.fromkeys(c[2].kind_label for c in cur))))
+                out.append(
+                    OpenSpan(
+                        origin,
+                        day,
+                        cur[0][0],
+                        max(c[1] for c in cur),
+                        tuple(dict.fromkeys(c[2].worker_name for c in cur)),
+                        tuple(dict.fromkeys(c[2].kind_label for c in cur)),
+                    )
+                )
                 cur = []
             if p[0] != datetime.max:
                 cur.append(p)

@@ -21,6 +21,7 @@ Results come back best first: an exact name, an ID-number tail or a whole
 phone number before a name prefix, initials, pinyin, then fragments of a
 name, phone or address; current residents before moved-out or deceased ones.
 """
+
 from __future__ import annotations
 
 import re
@@ -113,7 +114,7 @@ class _Blob:
 
     def raw(self, pos: int) -> bytes:
         start = self.starts[pos]
-        return bytes(self.data[start:self.data.index(SEP, start)])
+        return bytes(self.data[start : self.data.index(SEP, start)])
 
     def value(self, pos: int) -> str:
         return self.raw(pos).decode("utf-8")
@@ -201,10 +202,23 @@ class ResidentIndex:
                 # in chunks: 100 000 rows read at once left ~50 MB of freed
                 # but fragmented memory behind
                 result = s.execute(
-                    select(Resident.id, Resident.name, Resident.gender, Resident.birth_date, Resident.doc_number,
-                           Resident.phone, Resident.address_text, Resident.moved_out, Resident.deceased,
-                           Resident.pinyin, Resident.initials, Resident.deleted, Resident.origin)
-                    .where(Resident.seq > self.watermark).execution_options(yield_per=2000)
+                    select(
+                        Resident.id,
+                        Resident.name,
+                        Resident.gender,
+                        Resident.birth_date,
+                        Resident.doc_number,
+                        Resident.phone,
+                        Resident.address_text,
+                        Resident.moved_out,
+                        Resident.deceased,
+                        Resident.pinyin,
+                        Resident.initials,
+                        Resident.deleted,
+                        Resident.origin,
+                    )
+                    .where(Resident.seq > self.watermark)
+                    .execution_options(yield_per=2000)
                 )
                 if self._blobs is None:
                     self._blobs = _Blobs()
@@ -220,7 +234,7 @@ class ResidentIndex:
             return count
 
     def _load(self, rows: Sequence[Row[Unpack[tuple[Any, ...]]]]) -> None:
-        for (rid, name, gender, birth, doc, phone, addr, moved, dead, py, ini, deleted, origin) in rows:
+        for rid, name, gender, birth, doc, phone, addr, moved, dead, py, ini, deleted, origin in rows:
             key = rid.bytes
             slot = dict.get(self.slot_of, key)
             if deleted:
@@ -244,8 +258,7 @@ class ResidentIndex:
             else:
                 self._drop(slot)
                 self._gender[slot], self._birth[slot], self._status[slot], self._origin[slot] = facts
-            self._pos[slot] = self._append(slot, (name or "", py or "", ini or "", doc or "", phone or "",
-                                                  addr or ""))
+            self._pos[slot] = self._append(slot, (name or "", py or "", ini or "", doc or "", phone or "", addr or ""))
 
     # where each slot's values are, and whose values are where (see _Blobs)
     _pos = property(lambda self: self._blobs.pos)
@@ -255,7 +268,9 @@ class ResidentIndex:
         name, py, ini, doc, phone, addr = values
         blobs = self._blobs
         assert blobs is not None
-        for k, v in zip(_BLOBS, (name, py, ini, doc, phone, addr, doc[::-1].lower(), doc.lower(), addr.lower()), strict=True):
+        for k, v in zip(
+            _BLOBS, (name, py, ini, doc, phone, addr, doc[::-1].lower(), doc.lower(), addr.lower()), strict=True
+        ):
             blobs[k].append(v.encode("utf-8"))
         self._owner.append(slot)
         return len(self._owner) - 1
@@ -305,11 +320,23 @@ class ResidentIndex:
         """Roughly what the copy holds (for the benchmark)."""
         n = len(self._status)
         blobs = self._blobs
-        arrays = (self._gender, self._birth, self._status, self._origin, self._order, self._rank,
-                  blobs.pos if blobs else None, blobs.owner if blobs else None)
-        return (sum(b.nbytes() for b in (self._blobs or {}).values()) + len(self._ids)
-                + sum(len(a) * a.itemsize for a in arrays if a is not None)
-                + sys.getsizeof(self.slot_of) + n * sys.getsizeof(b"0" * 16))
+        arrays = (
+            self._gender,
+            self._birth,
+            self._status,
+            self._origin,
+            self._order,
+            self._rank,
+            blobs.pos if blobs else None,
+            blobs.owner if blobs else None,
+        )
+        return (
+            sum(b.nbytes() for b in (self._blobs or {}).values())
+            + len(self._ids)
+            + sum(len(a) * a.itemsize for a in arrays if a is not None)
+            + sys.getsizeof(self.slot_of)
+            + n * sys.getsizeof(b"0" * 16)
+        )
 
     # ------------------------------------------------------------ search
     def search(self, query: str, limit: int = 50, refresh: bool = True) -> list[Hit]:
@@ -325,13 +352,18 @@ class ResidentIndex:
                 scores = self._score(blobs, parts[0], MAX_PER_FIELD)
             else:  # every part must match (initials AND an ID tail): no cap, or the AND could miss someone
                 each = [self._score(blobs, q, len(self._owner)) for q in parts]
-                scores = {slot: (sum(sc[slot][0] for sc in each), " + ".join(sc[slot][1] for sc in each))
-                          for slot in set(each[0]).intersection(*each[1:])}
+                scores = {
+                    slot: (sum(sc[slot][0] for sc in each), " + ".join(sc[slot][1] for sc in each))
+                    for slot in set(each[0]).intersection(*each[1:])
+                }
             # best score first, then by pinyin and name: one integer per hit
             status, rank = self._status, self._ranks()
             n = len(status)
-            keys = sorted(-(sc - (15 if status[slot] else 0)) * n + rank[slot]
-                          for slot, (sc, _label) in scores.items() if status[slot] != _DELETED)[:limit]
+            keys = sorted(
+                -(sc - (15 if status[slot] else 0)) * n + rank[slot]
+                for slot, (sc, _label) in scores.items()
+                if status[slot] != _DELETED
+            )[:limit]
             order = self._order
             assert order is not None
             hits = []
@@ -380,14 +412,24 @@ class ResidentIndex:
 
     def hit_at(self, slot: int, score: int = 0, label: str = "") -> Hit:
         """The resident in ``slot`` as a result row (for list views)."""
-        rid = uuid.UUID(bytes=bytes(self._ids[slot * 16:slot * 16 + 16]))
+        rid = uuid.UUID(bytes=bytes(self._ids[slot * 16 : slot * 16 + 16]))
         blobs = self._blobs  # once: a compaction may swap it meanwhile
         pos = blobs.pos[slot] if blobs is not None else -1
-        name, _py, _ini, doc, phone, addr = ((blobs[k].value(pos) for k in _FIELDS) if pos >= 0 and blobs
-                                             else ("",) * 6)
+        name, _py, _ini, doc, phone, addr = (blobs[k].value(pos) for k in _FIELDS) if pos >= 0 and blobs else ("",) * 6
         birth = self._birth[slot]
-        return Hit(rid, name, self._gender[slot], date.fromordinal(birth) if birth else None, mask(doc), phone,
-                   addr, STATUSES[self._status[slot]], label, score, self._origin_codes[self._origin[slot]])
+        return Hit(
+            rid,
+            name,
+            self._gender[slot],
+            date.fromordinal(birth) if birth else None,
+            mask(doc),
+            phone,
+            addr,
+            STATUSES[self._status[slot]],
+            label,
+            score,
+            self._origin_codes[self._origin[slot]],
+        )
 
     def live_slots(self) -> list[int]:
         """Every live resident's slot: current ones first, then by pinyin and

@@ -2,6 +2,7 @@
 match themselves (escaped), NUL is dropped (PostgreSQL refuses it in a
 string), and a query longer than anyone types is refused with a clear
 message instead of reaching the database."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,6 +1,7 @@
 """A resident's timeline: everything the station did for one person, newest
 first. Each area adds its records here as it comes to exist (matters and
 one-time notices, certificates and refusals now; volunteer requests later)."""
+
 from __future__ import annotations
 
 import uuid
@@ -31,16 +32,26 @@ def for_resident(db: Database, resident_id: uuid.UUID, limit: int = 200) -> list
             state += f"，{counter.RATINGS[m.rating]}"
         items.append(TimelineItem(m.accepted_at, "matter", m.matter_name, f"{state}　{m.receipt_no}", m.id))
     with db.session() as s:
-        q = (select(NoticeLog, MatterType.name).join(MatterType, MatterType.id == NoticeLog.matter_type_id)
-             .where(NoticeLog.resident_id == resident_id))
+        q = (
+            select(NoticeLog, MatterType.name)
+            .join(MatterType, MatterType.id == NoticeLog.matter_type_id)
+            .where(NoticeLog.resident_id == resident_id)
+        )
         for n, name in s.execute(q):
             why = "缺：" + "、".join(n.missing) if n.missing else (n.reason or "咨询")
             items.append(TimelineItem(n.at, "notice", f"一次性告知：{name}", why, n.id))
     from desktop.services import certificates
 
     for c in certificates.for_resident(db, resident_id):
-        items.append(TimelineItem(c.requested_at, "certificate", f"证明：{c.type_name}",
-                                  f"{c.status_label}　{c.serial or ''}".rstrip(), c.id))
+        items.append(
+            TimelineItem(
+                c.requested_at,
+                "certificate",
+                f"证明：{c.type_name}",
+                f"{c.status_label}　{c.serial or ''}".rstrip(),
+                c.id,
+            )
+        )
     with db.session() as s:
         refused = select(CertificateRefusal).where(CertificateRefusal.resident_id == resident_id)
         for r in s.scalars(refused):
@@ -49,8 +60,18 @@ def for_resident(db: Database, resident_id: uuid.UUID, limit: int = 200) -> list
 
     for v in visits.visits_for(db, resident_id):  # (entered at; the title says the day of the visit)
         who = f"见到{v.met}" if v.outcome == "met" else v.outcome_label
-        items.append(TimelineItem(v.recorded_at, "visit", f"走访（{v.day:%m月%d日}）：{who}",
-                                  "　".join(x for x in (v.resident_name, v.situation, v.needs and "需求：" + v.needs,
-                                                        v.follow_up, v.visitor_name) if x), v.id))
+        items.append(
+            TimelineItem(
+                v.recorded_at,
+                "visit",
+                f"走访（{v.day:%m月%d日}）：{who}",
+                "　".join(
+                    x
+                    for x in (v.resident_name, v.situation, v.needs and "需求：" + v.needs, v.follow_up, v.visitor_name)
+                    if x
+                ),
+                v.id,
+            )
+        )
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:limit]

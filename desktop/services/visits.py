@@ -27,6 +27,7 @@ Rules:
   died (or whose record was merged away), is refused with a message and
   nothing is saved.
 """
+
 from __future__ import annotations
 
 import re
@@ -55,8 +56,15 @@ QUARTERLY = 91
 # 高风险 weekly, 重点 monthly, the rest quarterly (issue 17, DOMAIN.md "Home visits")
 DEFAULT_TIERS: dict[str, int] = {
     **{tag: QUARTERLY for tag in SPECIAL_GROUPS},
-    "独居": 7, "空巢": 7, "留守老人": 7, "特困": 7,
-    "低保": 30, "残疾人": 30, "失能失智": 30, "困境儿童": 30, "计生特殊家庭": 30,
+    "独居": 7,
+    "空巢": 7,
+    "留守老人": 7,
+    "特困": 7,
+    "低保": 30,
+    "残疾人": 30,
+    "失能失智": 30,
+    "困境儿童": 30,
+    "计生特殊家庭": 30,
 }
 MAX_TEXT = 1000
 MAX_BACKDATE_DAYS = 366  # a visit entered later at the desk: within a year
@@ -82,8 +90,9 @@ def _station_code(s: Session) -> str:
 def _tier_table(s: Session) -> dict[str, dict[str, int]]:
     """Station code → tag → interval, for the stations that changed a tier."""
     out: dict[str, dict[str, int]] = defaultdict(lambda: dict(DEFAULT_TIERS))
-    for origin, tag, days in s.execute(select(VisitTier.origin, VisitTier.tag, VisitTier.days)
-                                       .where(VisitTier.deleted.is_(False))):
+    for origin, tag, days in s.execute(
+        select(VisitTier.origin, VisitTier.tag, VisitTier.days).where(VisitTier.deleted.is_(False))
+    ):
         out[origin][tag] = days
     return out
 
@@ -133,8 +142,15 @@ def _natural(text: str | None) -> tuple[Any, ...]:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in _NUM.split(text or "") if p)
 
 
-def route_key(estate: str | None, building: str | None, unit: str | None, room: str | None,
-              village_group: str | None, house_number: str | None, address: str | None) -> tuple[Any, ...]:
+def route_key(
+    estate: str | None,
+    building: str | None,
+    unit: str | None,
+    room: str | None,
+    village_group: str | None,
+    house_number: str | None,
+    address: str | None,
+) -> tuple[Any, ...]:
     """The order a worker walks: estate, building, unit, room (a village:
     group and house number), then the written address."""
     return tuple(_natural(x) for x in (village_group, estate, building, unit, room, house_number, address))
@@ -178,19 +194,38 @@ class DueRow:
 
 
 def _live_residents() -> Any:
-    return (Resident.deleted.is_(False), Resident.moved_out.is_(False), Resident.deceased.is_(False),
-            Resident.merged_into_id.is_(None))
+    return (
+        Resident.deleted.is_(False),
+        Resident.moved_out.is_(False),
+        Resident.deceased.is_(False),
+        Resident.merged_into_id.is_(None),
+    )
 
 
 def _households(s: Session, origins: Collection[str] | None = None) -> dict[uuid.UUID, DueRow]:
     """Every household on the visit schedule (interval > 0), without visits;
     ``origins``: only the residents of these stations (a hub's report)."""
     table = _tier_table(s)
-    q = (select(Resident.id, Resident.origin, Resident.name, Resident.household_id, Resident.grid, Resident.estate,
-                Resident.building, Resident.unit, Resident.room, Resident.village_group, Resident.house_number,
-                Resident.address_text, Resident.phone, ResidentTag.tag)
-         .join(ResidentTag, ResidentTag.resident_id == Resident.id)
-         .where(*_live_residents(), ResidentTag.deleted.is_(False)))
+    q = (
+        select(
+            Resident.id,
+            Resident.origin,
+            Resident.name,
+            Resident.household_id,
+            Resident.grid,
+            Resident.estate,
+            Resident.building,
+            Resident.unit,
+            Resident.room,
+            Resident.village_group,
+            Resident.house_number,
+            Resident.address_text,
+            Resident.phone,
+            ResidentTag.tag,
+        )
+        .join(ResidentTag, ResidentTag.resident_id == Resident.id)
+        .where(*_live_residents(), ResidentTag.deleted.is_(False))
+    )
     if origins is not None:
         q = q.where(Resident.origin.in_(list(origins)))
     people: dict[uuid.UUID, dict[str, Any]] = {}
@@ -210,10 +245,19 @@ def _households(s: Session, origins: Collection[str] | None = None) -> dict[uuid
         members[key].append(r.name)
         d = out.get(key)
         if d is None:
-            out[key] = DueRow(key, rid, r.household_id, r.origin, "", tuple(sorted(p["tags"])), r.grid or "",
-                              r.address_text or "", r.phone or "", p["days"],
-                              parts=(r.estate, r.building, r.unit, r.room, r.village_group, r.house_number,
-                                     r.address_text))
+            out[key] = DueRow(
+                key,
+                rid,
+                r.household_id,
+                r.origin,
+                "",
+                tuple(sorted(p["tags"])),
+                r.grid or "",
+                r.address_text or "",
+                r.phone or "",
+                p["days"],
+                parts=(r.estate, r.building, r.unit, r.room, r.village_group, r.house_number, r.address_text),
+            )
         else:
             d.tags = tuple(sorted(set(d.tags) | set(p["tags"])))
             d.phone = d.phone or r.phone or ""
@@ -227,9 +271,11 @@ def schedule(db: Database, today: date | None = None, origins: Collection[str] |
     today = today or date.today()
     with db.session() as s:
         rows = _households(s, origins)
-        last = (select(Visit.household_id, Visit.resident_id, Visit.outcome, func.max(Visit.day))
-                .where(Visit.deleted.is_(False), Visit.day <= today)
-                .group_by(Visit.household_id, Visit.resident_id, Visit.outcome))
+        last = (
+            select(Visit.household_id, Visit.resident_id, Visit.outcome, func.max(Visit.day))
+            .where(Visit.deleted.is_(False), Visit.day <= today)
+            .group_by(Visit.household_id, Visit.resident_id, Visit.outcome)
+        )
         met: dict[uuid.UUID, date] = {}
         tried: dict[uuid.UUID, date] = {}
         for hid, rid, outcome, day in s.execute(last):
@@ -255,8 +301,9 @@ def due_list(db: Database, today: date | None = None, grid: str | None = None) -
     (longest overdue first), then in route order."""
     today = today or date.today()
     end = week_end(today)
-    rows = [d for d in schedule(db, today) if (d.next_due is None or d.next_due <= end)
-            and (grid is None or d.grid == grid)]
+    rows = [
+        d for d in schedule(db, today) if (d.next_due is None or d.next_due <= end) and (grid is None or d.grid == grid)
+    ]
     rows.sort(key=lambda d: (d.grid == "", d.grid, not d.overdue, d.next_due or date.min, d.route))
     return rows
 
@@ -274,6 +321,7 @@ def grids(db: Database) -> list[str]:
 
 
 # ------------------------------------------------------------------ recording
+
 
 @dataclass
 class VisitForm:
@@ -330,10 +378,19 @@ def record_visit(db: Database, actor: Actor, f: VisitForm, today: date | None = 
         raise ValidationError("visitor", "走访人姓名请不超过 32 个字。")
     with db.session() as s:
         r = _visitable(s, f.resident_id)
-        v = Visit(resident_id=r.id, household_id=r.household_id, day=f.day, outcome=f.outcome,
-                  visitor_id=actor.account_id if visitor == actor.display_name else None, visitor_name=visitor,
-                  met=met if f.outcome == "met" else (met or None), situation=situation or None,
-                  needs=needs or None, recorded_at=utcnow(), recorded_by=actor.display_name)
+        v = Visit(
+            resident_id=r.id,
+            household_id=r.household_id,
+            day=f.day,
+            outcome=f.outcome,
+            visitor_id=actor.account_id if visitor == actor.display_name else None,
+            visitor_name=visitor,
+            met=met if f.outcome == "met" else (met or None),
+            situation=situation or None,
+            needs=needs or None,
+            recorded_at=utcnow(),
+            recorded_by=actor.display_name,
+        )
         s.add(v)
         s.flush()
         audit.record(s, "visit_record", actor, target_type="visit", target_id=v.id, outcome=OUTCOMES[f.outcome])
@@ -370,17 +427,38 @@ class VisitRow:
 
 
 def _visit_rows(s: Session, *conds: Any) -> list[VisitRow]:
-    q = (select(Visit, Resident.name, Resident.grid, Resident.address_text)
-         .join(Resident, Resident.id == Visit.resident_id)
-         .where(Visit.deleted.is_(False), *conds).order_by(Visit.day.desc(), Visit.recorded_at.desc()))
-    return [VisitRow(v.id, v.origin, v.resident_id, v.household_id, name, grid or "", addr or "", v.day, v.outcome,
-                     v.visitor_name, v.met or "", v.situation or "", v.needs or "", v.need_id, v.matter_id,
-                     v.recorded_at)
-            for v, name, grid, addr in s.execute(q)]
+    q = (
+        select(Visit, Resident.name, Resident.grid, Resident.address_text)
+        .join(Resident, Resident.id == Visit.resident_id)
+        .where(Visit.deleted.is_(False), *conds)
+        .order_by(Visit.day.desc(), Visit.recorded_at.desc())
+    )
+    return [
+        VisitRow(
+            v.id,
+            v.origin,
+            v.resident_id,
+            v.household_id,
+            name,
+            grid or "",
+            addr or "",
+            v.day,
+            v.outcome,
+            v.visitor_name,
+            v.met or "",
+            v.situation or "",
+            v.needs or "",
+            v.need_id,
+            v.matter_id,
+            v.recorded_at,
+        )
+        for v, name, grid, addr in s.execute(q)
+    ]
 
 
-def visits_between(db: Database, start: date, end: date, grid: str | None = None,
-                   origins: Collection[str] | None = None) -> list[VisitRow]:
+def visits_between(
+    db: Database, start: date, end: date, grid: str | None = None, origins: Collection[str] | None = None
+) -> list[VisitRow]:
     """Visits (and 不在家 attempts) made in ``start``..``end``, newest first;
     ``origins``: only those recorded by these stations."""
     with db.session() as s:
@@ -403,6 +481,7 @@ def visits_for(db: Database, resident_id: uuid.UUID, limit: int = 50) -> list[Vi
 
 
 # ------------------------------------------------------------------ follow-ups
+
 
 def _own_visit(s: Session, visit_id: uuid.UUID) -> Visit:
     v = s.get(Visit, visit_id)
@@ -430,12 +509,19 @@ def _link(db: Database, actor: Actor, visit_id: uuid.UUID, column: str, target: 
     with db.session() as s:
         v = _own_visit(s, visit_id)
         setattr(v, column, target)
-        audit.record(s, "visit_follow_up", actor, target_type="visit", target_id=v.id,
-                     follow_up="志愿服务需求" if column == "need_id" else "受理事项")
+        audit.record(
+            s,
+            "visit_follow_up",
+            actor,
+            target_type="visit",
+            target_id=v.id,
+            follow_up="志愿服务需求" if column == "need_id" else "受理事项",
+        )
 
 
-def need_from_visit(db: Database, actor: Actor, visit_id: uuid.UUID, title: str = "",
-                    today: date | None = None) -> uuid.UUID:
+def need_from_visit(
+    db: Database, actor: Actor, visit_id: uuid.UUID, title: str = "", today: date | None = None
+) -> uuid.UUID:
     """Turn the need a visit found into a volunteer need (点单, 审核中) for the
     resident, through the volunteer service; returns the need's id."""
     from desktop.services import volunteers
@@ -445,15 +531,30 @@ def need_from_visit(db: Database, actor: Actor, visit_id: uuid.UUID, title: str 
     v = _follow_up_check(db, visit_id, "need_id", "转为志愿服务需求")
     text = " ".join((v.needs or "").split())
     title = " ".join((title or "").split()) or text[:30]
-    need_id = volunteers.create_need(db, actor, volunteers.NeedForm(
-        title=title[:64], resident_id=v.resident_id, description=f"走访发现（{v.day:%Y-%m-%d}，{v.visitor_name}）：{text}"[:1000],
-        day=today + timedelta(days=1), urgency=2), today=today)
+    need_id = volunteers.create_need(
+        db,
+        actor,
+        volunteers.NeedForm(
+            title=title[:64],
+            resident_id=v.resident_id,
+            description=f"走访发现（{v.day:%Y-%m-%d}，{v.visitor_name}）：{text}"[:1000],
+            day=today + timedelta(days=1),
+            urgency=2,
+        ),
+        today=today,
+    )
     _link(db, actor, visit_id, "need_id", need_id)
     return need_id
 
 
-def matter_from_visit(db: Database, actor: Actor, visit_id: uuid.UUID, matter_type_id: uuid.UUID,
-                      received: list[str], today: date | None = None) -> Any:
+def matter_from_visit(
+    db: Database,
+    actor: Actor,
+    visit_id: uuid.UUID,
+    matter_type_id: uuid.UUID,
+    received: list[str],
+    today: date | None = None,
+) -> Any:
     """Accept a counter matter (渠道：上门) for the resident from what a visit
     found, through the counter service; returns its ``counter.Accepted``."""
     from desktop.services import counter
@@ -461,13 +562,15 @@ def matter_from_visit(db: Database, actor: Actor, visit_id: uuid.UUID, matter_ty
     actor.require("desk", "受理事项")
     v = _follow_up_check(db, visit_id, "matter_id", "转为受理事项")
     note = f"走访发现（{v.day:%Y-%m-%d}）：{' '.join((v.needs or '').split())}"
-    accepted = counter.accept(db, actor, v.resident_id, matter_type_id, received, channel="visit",
-                              note=note[:counter.MAX_NOTE], today=today)
+    accepted = counter.accept(
+        db, actor, v.resident_id, matter_type_id, received, channel="visit", note=note[: counter.MAX_NOTE], today=today
+    )
     _link(db, actor, visit_id, "matter_id", accepted.matter_id)
     return accepted
 
 
 # ------------------------------------------------------------------ report figures
+
 
 @dataclass
 class TierLine:
@@ -544,8 +647,11 @@ def figures(db: Database, start: date, end: date, origins: Collection[str] | Non
         due = 1 + (end - first).days // d.days
         done = min(met_n.get(k, 0), due)
         fig.due.append(DueLine(d, due, done, met_n.get(k, 0), not_home.get(k, 0)))
-        for line in (tiers_.setdefault(d.days, TierLine(d.tier)), grids_.setdefault(d.grid, TierLine(d.grid or "未分网格")),
-                     total):
+        for line in (
+            tiers_.setdefault(d.days, TierLine(d.tier)),
+            grids_.setdefault(d.grid, TierLine(d.grid or "未分网格")),
+            total,
+        ):
             line.households_due += 1
             line.households_visited += 1 if met_n.get(k) else 0
             line.visits_due += due
@@ -564,9 +670,12 @@ def visited_sql(start: date, end: date, origins: Collection[str] | None = None) 
     met = [Visit.deleted.is_(False), Visit.outcome == "met", Visit.day >= start, Visit.day <= end]
     if origins is not None:
         met.append(Visit.origin.in_(list(origins)))
-    return select(Resident.id).where(or_(Resident.id.in_(select(Visit.resident_id).where(*met)),
-                                         Resident.household_id.in_(select(Visit.household_id).where(
-                                             *met, Visit.household_id.is_not(None)))))
+    return select(Resident.id).where(
+        or_(
+            Resident.id.in_(select(Visit.resident_id).where(*met)),
+            Resident.household_id.in_(select(Visit.household_id).where(*met, Visit.household_id.is_not(None))),
+        )
+    )
 
 
 def visited_residents(db: Database, start: date, end: date, origins: Collection[str] | None = None) -> set[uuid.UUID]:

@@ -7,6 +7,7 @@ weigh each assignment by its hours), solved with HiGHS (``highspy``). The
 greedy one-by-one plan — most urgent first, best free candidate each time —
 is computed beside it so the worker sees what the optimiser gains.
 """
+
 from __future__ import annotations
 
 import time
@@ -121,19 +122,32 @@ def _quiet_highs() -> highspy.Highs:
     return h
 
 
-def _plan(week_start: date, slots: list[Slot], chosen: list[tuple[int, float, vol.PoolEntry]], t0: float,
-          status: str) -> Plan:
-    picks = [Pick(slots[i].need.id, slots[i].need.title, slots[i].day, slots[i].need.slot, e.id, e.name, e.number,
-                  score) for i, score, e in chosen]
+def _plan(
+    week_start: date, slots: list[Slot], chosen: list[tuple[int, float, vol.PoolEntry]], t0: float, status: str
+) -> Plan:
+    picks = [
+        Pick(slots[i].need.id, slots[i].need.title, slots[i].day, slots[i].need.slot, e.id, e.name, e.number, score)
+        for i, score, e in chosen
+    ]
     by_slot: dict[tuple[uuid.UUID, date], list[Pick]] = defaultdict(list)
     for p in picks:
         by_slot[(p.need_id, p.day)].append(p)
-    return Plan(week_start, slots, picks, round(sum(p.score for p in picks), 1), len(picks),
-                sum(s.wanted for s in slots), round(time.perf_counter() - t0, 3), status, dict(by_slot))
+    return Plan(
+        week_start,
+        slots,
+        picks,
+        round(sum(p.score for p in picks), 1),
+        len(picks),
+        sum(s.wanted for s in slots),
+        round(time.perf_counter() - t0, 3),
+        status,
+        dict(by_slot),
+    )
 
 
-def greedy(pool: vol.Pool, week_start: date, slots: list[Slot],
-           cands: list[list[tuple[float, vol.PoolEntry]]] | None = None) -> Plan:
+def greedy(
+    pool: vol.Pool, week_start: date, slots: list[Slot], cands: list[list[tuple[float, vol.PoolEntry]]] | None = None
+) -> Plan:
     t0 = time.perf_counter()
     cands = cands if cands is not None else _candidates(pool, slots)
     busy: set[tuple[uuid.UUID, date, str]] = set()
@@ -159,8 +173,9 @@ class _Model:
     when column j (a volunteer for a slot) is chosen; at most ``wanted`` per
     slot, one place per volunteer and time, the weekly hour room."""
 
-    def __init__(self, pool: vol.Pool, week_start: date, slots: list[Slot], ranked: list[Ranked],
-                 keep: list[int]) -> None:
+    def __init__(
+        self, pool: vol.Pool, week_start: date, slots: list[Slot], ranked: list[Ranked], keep: list[int]
+    ) -> None:
         self.slot = np.concatenate([np.full(k, i, dtype=np.int64) for i, k in enumerate(keep)])
         self.entry = np.concatenate([r[:k] for (r, _t), k in zip(ranked, keep, strict=True)])
         self.score = np.concatenate([t[:k] for (_r, t), k in zip(ranked, keep, strict=True)])
@@ -168,8 +183,9 @@ class _Model:
         # Rows: one per slot, then per (volunteer, time) taken twice, then per volunteer short of room.
         wanted = np.array([float(s.wanted) for s in slots])
         time_of: dict[tuple[date, str], int] = {}
-        self.time_index = np.array([time_of.setdefault((s.day, s.need.slot), len(time_of)) for s in slots],
-                                   dtype=np.int64)
+        self.time_index = np.array(
+            [time_of.setdefault((s.day, s.need.slot), len(time_of)) for s in slots], dtype=np.int64
+        )
         self.n_times = max(len(time_of), 1)
         self.hours = np.array([s.need.hours for s in slots])
         week = pool._week(week_start)
@@ -291,7 +307,9 @@ def optimal(pool: vol.Pool, week_start: date, slots: list[Slot], ranked: list[Ra
         for i, p in zip(out_slot[grow].tolist(), out_pos[grow].tolist(), strict=True):
             keep[i] = max(keep[i], p + 1)
     es = pool.entries
-    chosen = [(i, sc, es[e]) for i, e, sc in zip(m.slot[x].tolist(), m.entry[x].tolist(), m.score[x].tolist(), strict=True)]
+    chosen = [
+        (i, sc, es[e]) for i, e, sc in zip(m.slot[x].tolist(), m.entry[x].tolist(), m.score[x].tolist(), strict=True)
+    ]
     out = _plan(week_start, slots, chosen, t0, status)
     out.bound, out.columns, out.rounds, out.pairs = round(bound, 1), len(m.slot), rounds, len(out_slot)
     return out
@@ -303,8 +321,10 @@ def compare(db: Database, week_start: date, pool: vol.Pool | None = None) -> Com
     slots = week_slots(db, week_start)
     ranked = [pool.totals_at(s.need, s.day) for s in slots]
     es = pool.entries
-    cands = [[(t, es[e]) for t, e in zip(ts[:CANDIDATES_PER_SLOT].tolist(), rs[:CANDIDATES_PER_SLOT].tolist(), strict=True)]
-             for rs, ts in ranked]
+    cands = [
+        [(t, es[e]) for t, e in zip(ts[:CANDIDATES_PER_SLOT].tolist(), rs[:CANDIDATES_PER_SLOT].tolist(), strict=True)]
+        for rs, ts in ranked
+    ]
     return Comparison(optimal(pool, week_start, slots, ranked), greedy(pool, week_start, slots, cands))
 
 
@@ -313,6 +333,14 @@ def accept(db: Database, actor: Actor, plan: Plan) -> int:
     actor.require("desk", "接受派单计划")
     made = 0
     for (need_id, day), picks in plan.by_slot.items():
-        made += len(vol.assign(db, actor, need_id, [p.volunteer_id for p in picks], day,
-                               scores={p.volunteer_id: p.score for p in picks}))
+        made += len(
+            vol.assign(
+                db,
+                actor,
+                need_id,
+                [p.volunteer_id for p in picks],
+                day,
+                scores={p.volunteer_id: p.score for p in picks},
+            )
+        )
     return made

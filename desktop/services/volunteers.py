@@ -7,6 +7,7 @@ the volunteer's personal data; the public identifier is the volunteer number,
 never the ID number; hours are the time actually given; records entered more
 than 10 working days after the service are flagged as late.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,20 +40,43 @@ if TYPE_CHECKING:
 SLOTS = {"am": "上午", "pm": "下午", "eve": "晚上"}
 SLOT_HOURS = {"am": (8, 30, 12, 0), "pm": (14, 0, 17, 30), "eve": (18, 30, 21, 0)}
 WEEKDAYS = {1: "周一", 2: "周二", 3: "周三", 4: "周四", 5: "周五", 6: "周六", 7: "周日"}
-NEED_STATUSES = {"review": "审核中", "open": "待派单", "serving": "服务中", "done": "已完成", "refused": "已拒绝",
-                 "cancelled": "已取消"}
+NEED_STATUSES = {
+    "review": "审核中",
+    "open": "待派单",
+    "serving": "服务中",
+    "done": "已完成",
+    "refused": "已拒绝",
+    "cancelled": "已取消",
+}
 VOLUNTEER_STATUSES = {"active": "在岗", "paused": "暂停", "left": "已退出"}
 URGENCY = {1: "一般", 2: "较急", 3: "紧急"}
 LATE_WORKING_DAYS = 10
 # Score weights (sum 100): what the worker sees, part by part.
-WEIGHTS = {"skill": 30, "availability": 15, "nearness": 15, "fairness": 10, "reliability": 10, "rating": 5,
-           "continuity": 10, "party": 5}
-PART_LABELS = {"skill": "技能", "availability": "时间", "nearness": "距离", "fairness": "轮换", "reliability": "守约",
-               "rating": "评价", "continuity": "熟悉", "party": "党员时长"}
+WEIGHTS = {
+    "skill": 30,
+    "availability": 15,
+    "nearness": 15,
+    "fairness": 10,
+    "reliability": 10,
+    "rating": 5,
+    "continuity": 10,
+    "party": 5,
+}
+PART_LABELS = {
+    "skill": "技能",
+    "availability": "时间",
+    "nearness": "距离",
+    "fairness": "轮换",
+    "reliability": "守约",
+    "rating": "评价",
+    "continuity": "熟悉",
+    "party": "党员时长",
+}
 SLOT_RE = re.compile(r"^[1-7](am|pm|eve)$")
 
 
 # ------------------------------------------------------------------ skills
+
 
 def ensure_skills(db: Database) -> None:
     with db.session() as s:
@@ -60,16 +84,27 @@ def ensure_skills(db: Database) -> None:
             return
         doc = json.loads((resources_dir() / "data/skills.json").read_text(encoding="utf-8"))
         for k in doc["skills"]:
-            s.add(Skill(id=shared_id("skills", k["code"]), code=k["code"], name=k["name"], aliases=k.get("aliases"),
-                        active=True))
+            s.add(
+                Skill(
+                    id=shared_id("skills", k["code"]),
+                    code=k["code"],
+                    name=k["name"],
+                    aliases=k.get("aliases"),
+                    active=True,
+                )
+            )
 
 
 def skills(db: Database) -> dict[str, str]:
     """code → name of the active skills, in the file's order."""
     ensure_skills(db)
     with db.session() as s:
-        return {k.code: k.name for k in s.scalars(select(Skill).where(Skill.active.is_(True), Skill.deleted.is_(False))
-                                                  .order_by(Skill.seq))}
+        return {
+            k.code: k.name
+            for k in s.scalars(
+                select(Skill).where(Skill.active.is_(True), Skill.deleted.is_(False)).order_by(Skill.seq)
+            )
+        }
 
 
 def save_skill(db: Database, actor: Actor, name: str, aliases: str = "") -> str:
@@ -92,6 +127,7 @@ def save_skill(db: Database, actor: Actor, name: str, aliases: str = "") -> str:
 
 
 # ------------------------------------------------------------------ volunteers
+
 
 @dataclass
 class VolunteerForm:
@@ -130,9 +166,18 @@ def _validate_volunteer(db: Database, f: VolunteerForm, today: date) -> Voluntee
                 raise ValidationError("resident", "找不到这位居民。")
             if r.deceased:
                 raise ValidationError("resident", "这位居民已标记为已故。")
-            f = VolunteerForm(**{**f.__dict__, "name": r.name, "gender": r.gender, "birth_date": r.birth_date,
-                                 "doc_number": r.doc_number or "", "phone": f.phone or r.phone or "",
-                                 "grid": f.grid or r.grid or "", "estate": f.estate or r.estate or ""})
+            f = VolunteerForm(
+                **{
+                    **f.__dict__,
+                    "name": r.name,
+                    "gender": r.gender,
+                    "birth_date": r.birth_date,
+                    "doc_number": r.doc_number or "",
+                    "phone": f.phone or r.phone or "",
+                    "grid": f.grid or r.grid or "",
+                    "estate": f.estate or r.estate or "",
+                }
+            )
     name = "".join((f.name or "").split())
     if not name or len(name) > 64:
         raise ValidationError("name", "请填写姓名（不超过 64 个字）。")
@@ -147,7 +192,9 @@ def _validate_volunteer(db: Database, f: VolunteerForm, today: date) -> Voluntee
     if age < 14:
         raise ValidationError("birth_date", f"未满 14 周岁（{age} 岁）不能注册为志愿者，可在监护人陪同下参加活动。")
     if age < 18 and not (f.guardian_consent and f.guardian_name.strip()):
-        raise ValidationError("guardian_name", "14—18 周岁的志愿者须经监护人同意：请填写监护人姓名并勾选“监护人已同意”。")
+        raise ValidationError(
+            "guardian_name", "14—18 周岁的志愿者须经监护人同意：请填写监护人姓名并勾选“监护人已同意”。"
+        )
     if not f.data_consent:
         raise ValidationError("data_consent", "须征得本人同意后才能保存其个人信息（勾选“本人已同意”）。")
     if not f.skills:
@@ -164,11 +211,22 @@ def _validate_volunteer(db: Database, f: VolunteerForm, today: date) -> Voluntee
         raise ValidationError("weekly_hour_limit", "每周最多服务时长应在 0.5 到 40 小时之间。")
     if not 0 <= float(f.yearly_target_hours) <= 500:
         raise ValidationError("yearly_target_hours", "年度服务时长目标应在 0 到 500 小时之间。")
-    return VolunteerForm(**{**f.__dict__, "name": name, "doc_number": doc, "gender": gender, "birth_date": birth,
-                            "phone": validate_phone(f.phone), "skills": list(dict.fromkeys(f.skills)),
-                            "availability": sorted(set(f.availability)),
-                            "employer": (f.employer or "").strip()[:64], "guardian_name": f.guardian_name.strip()[:64],
-                            "grid": (f.grid or "").strip()[:32], "estate": (f.estate or "").strip()[:64]})
+    return VolunteerForm(
+        **{
+            **f.__dict__,
+            "name": name,
+            "doc_number": doc,
+            "gender": gender,
+            "birth_date": birth,
+            "phone": validate_phone(f.phone),
+            "skills": list(dict.fromkeys(f.skills)),
+            "availability": sorted(set(f.availability)),
+            "employer": (f.employer or "").strip()[:64],
+            "guardian_name": f.guardian_name.strip()[:64],
+            "grid": (f.grid or "").strip()[:32],
+            "estate": (f.estate or "").strip()[:64],
+        }
+    )
 
 
 def register(db: Database, actor: Actor, form: VolunteerForm, today: date | None = None) -> tuple[uuid.UUID, str]:
@@ -177,13 +235,18 @@ def register(db: Database, actor: Actor, form: VolunteerForm, today: date | None
     today = today or date.today()
     f = _validate_volunteer(db, form, today)
     with db.session() as s:
-        if f.doc_number and s.scalar(select(func.count()).select_from(Volunteer).where(
-                Volunteer.doc_number == f.doc_number, Volunteer.deleted.is_(False))):
+        if f.doc_number and s.scalar(
+            select(func.count())
+            .select_from(Volunteer)
+            .where(Volunteer.doc_number == f.doc_number, Volunteer.deleted.is_(False))
+        ):
             raise ValidationError("doc_number", "这位志愿者已经登记过了。")
         code = _station_code(s)
         prefix = f"{code}-V"
         # numerically: "V9999" sorts after "V10000" as text
-        taken = [x[len(prefix):] for x in s.scalars(select(Volunteer.number).where(Volunteer.number.like(prefix + "%")))]
+        taken = [
+            x[len(prefix) :] for x in s.scalars(select(Volunteer.number).where(Volunteer.number.like(prefix + "%")))
+        ]
         number = f"{prefix}{max((int(x) for x in taken if x.isdigit()), default=0) + 1:04d}"
         v = Volunteer(number=number, registered_on=today, consent_at=utcnow(), status="active")
         _apply(v, f)
@@ -233,17 +296,35 @@ def list_volunteers(db: Database, text: str = "") -> list[VolunteerRow]:
     names = skills(db)
     year_start = datetime(date.today().year, 1, 1)
     with db.session() as s:
-        hours = dict(s.execute(select(Assignment.volunteer_id, func.sum(Assignment.hours)).where(
-            Assignment.status == "done", Assignment.started_at >= year_start).group_by(Assignment.volunteer_id)).all())
+        hours = dict(
+            s.execute(
+                select(Assignment.volunteer_id, func.sum(Assignment.hours))
+                .where(Assignment.status == "done", Assignment.started_at >= year_start)
+                .group_by(Assignment.volunteer_id)
+            ).all()
+        )
         q = select(Volunteer).where(Volunteer.deleted.is_(False)).order_by(Volunteer.number)
         if t := clean_query(text):
             q = q.where(contains(Volunteer.name, t) | contains(Volunteer.number, t) | contains(Volunteer.phone, t))
-        return [VolunteerRow(v.id, v.number, v.name, v.phone or "", [names.get(k, k) for k in v.skills],
-                             v.grid or "", v.estate or "", v.status, v.party_member, round(hours.get(v.id) or 0, 1))
-                for v in s.scalars(q.limit(5000))]
+        return [
+            VolunteerRow(
+                v.id,
+                v.number,
+                v.name,
+                v.phone or "",
+                [names.get(k, k) for k in v.skills],
+                v.grid or "",
+                v.estate or "",
+                v.status,
+                v.party_member,
+                round(hours.get(v.id) or 0, 1),
+            )
+            for v in s.scalars(q.limit(5000))
+        ]
 
 
 # ------------------------------------------------------------------ needs
+
 
 @dataclass
 class NeedForm:
@@ -294,11 +375,25 @@ def create_need(db: Database, actor: Actor, f: NeedForm, today: date | None = No
                 raise ValidationError("resident", "找不到这位居民。")
             grid, estate = r.grid, r.estate
             place = place or (r.address_text or "")
-        n = Need(resident_id=f.resident_id, title=title, description=(f.description or "").strip() or None,
-                 skills=list(f.skills), day=f.day, slot=f.slot, weekly=bool(f.weekly),
-                 until=f.until if f.weekly else None, hours=float(f.hours), place=place or None, grid=grid,
-                 estate=estate, urgency=int(f.urgency), volunteers_needed=int(f.volunteers_needed), status="review",
-                 created_at=utcnow(), created_by=actor.display_name)
+        n = Need(
+            resident_id=f.resident_id,
+            title=title,
+            description=(f.description or "").strip() or None,
+            skills=list(f.skills),
+            day=f.day,
+            slot=f.slot,
+            weekly=bool(f.weekly),
+            until=f.until if f.weekly else None,
+            hours=float(f.hours),
+            place=place or None,
+            grid=grid,
+            estate=estate,
+            urgency=int(f.urgency),
+            volunteers_needed=int(f.volunteers_needed),
+            status="review",
+            created_at=utcnow(),
+            created_by=actor.display_name,
+        )
         s.add(n)
         s.flush()
         s.add(NeedEvent(need_id=n.id, at=utcnow(), kind="create", actor_name=actor.display_name))
@@ -306,8 +401,12 @@ def create_need(db: Database, actor: Actor, f: NeedForm, today: date | None = No
         return n.id
 
 
-NEED_MOVES = {"accept": ("review", "open"), "refuse": ("review", "refused"), "cancel": (None, "cancelled"),
-              "complete": (None, "done")}
+NEED_MOVES = {
+    "accept": ("review", "open"),
+    "refuse": ("review", "refused"),
+    "cancel": (None, "cancelled"),
+    "complete": (None, "done"),
+}
 
 
 def move_need(db: Database, actor: Actor, need_id: uuid.UUID, kind: str, note: str = "") -> str:
@@ -363,18 +462,42 @@ class NeedRow:
 
 
 def _need_row(n: Need, name: str | None, assigned: int) -> NeedRow:
-    return NeedRow(n.id, n.title, name or "（站点活动）", list(n.skills or []), n.day, n.slot, n.weekly, n.until,
-                   n.hours, n.place or "", n.urgency, n.volunteers_needed, n.status, assigned, n.grid or "",
-                   n.estate or "", n.resident_id)
+    return NeedRow(
+        n.id,
+        n.title,
+        name or "（站点活动）",
+        list(n.skills or []),
+        n.day,
+        n.slot,
+        n.weekly,
+        n.until,
+        n.hours,
+        n.place or "",
+        n.urgency,
+        n.volunteers_needed,
+        n.status,
+        assigned,
+        n.grid or "",
+        n.estate or "",
+        n.resident_id,
+    )
 
 
 def list_needs(db: Database, statuses: tuple[str, ...] = ("review", "open", "serving")) -> list[NeedRow]:
     with db.session() as s:
-        counts = dict(s.execute(select(Assignment.need_id, func.count()).where(
-            Assignment.status.in_(("assigned", "done"))).group_by(Assignment.need_id)).all())
-        q = (select(Need, Resident.name).outerjoin(Resident, Resident.id == Need.resident_id)
-             .where(Need.deleted.is_(False), Need.status.in_(statuses))
-             .order_by(Need.urgency.desc(), Need.day))
+        counts = dict(
+            s.execute(
+                select(Assignment.need_id, func.count())
+                .where(Assignment.status.in_(("assigned", "done")))
+                .group_by(Assignment.need_id)
+            ).all()
+        )
+        q = (
+            select(Need, Resident.name)
+            .outerjoin(Resident, Resident.id == Need.resident_id)
+            .where(Need.deleted.is_(False), Need.status.in_(statuses))
+            .order_by(Need.urgency.desc(), Need.day)
+        )
         return [_need_row(n, name, counts.get(n.id, 0)) for n, name in s.execute(q)]
 
 
@@ -384,8 +507,14 @@ def get_need(db: Database, need_id: uuid.UUID) -> NeedRow:
         if n is None or n.deleted:
             raise ValidationError("need", "找不到这条需求。")
         name = s.scalar(select(Resident.name).where(Resident.id == n.resident_id)) if n.resident_id else None
-        assigned = s.scalar(select(func.count()).select_from(Assignment).where(
-            Assignment.need_id == n.id, Assignment.status.in_(("assigned", "done")))) or 0
+        assigned = (
+            s.scalar(
+                select(func.count())
+                .select_from(Assignment)
+                .where(Assignment.need_id == n.id, Assignment.status.in_(("assigned", "done")))
+            )
+            or 0
+        )
         return _need_row(n, name, assigned)
 
 
@@ -404,6 +533,7 @@ def occurrences(need: NeedRow, start: date, end: date) -> list[date]:
 
 
 # ------------------------------------------------------------------ matching
+
 
 @dataclass
 class PoolEntry:
@@ -505,18 +635,59 @@ class Pool:
         with db.session() as s:
             # Columns, not ORM objects: building 10 000 instances was most of the load.
             V = Volunteer  # noqa: N806 - a table alias, read like SQL
-            self.entries = [PoolEntry(
-                vid, number, name, phone or "", birth, frozenset(sk or []), frozenset(avail or []),
-                frozenset(date.fromisoformat(x) for x in (away or [])), grid or "", estate or "", limit, status,
-                party, target, guardian) for vid, number, name, phone, birth, sk, avail, away, grid, estate, limit,
-                status, party, target, guardian in s.execute(
-                    select(V.id, V.number, V.name, V.phone, V.birth_date, V.skills, V.availability,
-                           V.unavailable_dates, V.grid, V.estate, V.weekly_hour_limit, V.status, V.party_member,
-                           V.yearly_target_hours, V.guardian_consent).where(V.deleted.is_(False)))]
-            rows = s.execute(select(Assignment.volunteer_id, Assignment.status, Assignment.hours, Assignment.rating,
-                                    Assignment.started_at, Assignment.day, Assignment.slot, Need.resident_id,
-                                    Need.hours).join(Need, Need.id == Assignment.need_id)
-                             .where(Assignment.status != "cancelled")).all()
+            self.entries = [
+                PoolEntry(
+                    vid,
+                    number,
+                    name,
+                    phone or "",
+                    birth,
+                    frozenset(sk or []),
+                    frozenset(avail or []),
+                    frozenset(date.fromisoformat(x) for x in (away or [])),
+                    grid or "",
+                    estate or "",
+                    limit,
+                    status,
+                    party,
+                    target,
+                    guardian,
+                )
+                for vid, number, name, phone, birth, sk, avail, away, grid, estate, limit, status, party, target, guardian in s.execute(
+                    select(
+                        V.id,
+                        V.number,
+                        V.name,
+                        V.phone,
+                        V.birth_date,
+                        V.skills,
+                        V.availability,
+                        V.unavailable_dates,
+                        V.grid,
+                        V.estate,
+                        V.weekly_hour_limit,
+                        V.status,
+                        V.party_member,
+                        V.yearly_target_hours,
+                        V.guardian_consent,
+                    ).where(V.deleted.is_(False))
+                )
+            ]
+            rows = s.execute(
+                select(
+                    Assignment.volunteer_id,
+                    Assignment.status,
+                    Assignment.hours,
+                    Assignment.rating,
+                    Assignment.started_at,
+                    Assignment.day,
+                    Assignment.slot,
+                    Need.resident_id,
+                    Need.hours,
+                )
+                .join(Need, Need.id == Assignment.need_id)
+                .where(Assignment.status != "cancelled")
+            ).all()
         self.recent_hours: dict[uuid.UUID, float] = defaultdict(float)
         self.year_hours: dict[uuid.UUID, float] = defaultdict(float)
         self.done: dict[uuid.UUID, int] = defaultdict(int)
@@ -541,7 +712,7 @@ class Pool:
                 self.no_show[vid] += 1
             if status in ("assigned", "done"):
                 self.booked[(day, slot)].add(vid)
-                self.week_hours[(vid, _monday(day))] += (hours if status == "done" and hours else need_hours)
+                self.week_hours[(vid, _monday(day))] += hours if status == "done" and hours else need_hours
         self.by_key: dict[str, list[PoolEntry]] = defaultdict(list)
         for e in self.entries:
             done, missed, rates = self.done.get(e.id, 0), self.no_show.get(e.id, 0), self.ratings.get(e.id, [])
@@ -549,8 +720,11 @@ class Pool:
                 "fairness": 1.0 - min(self.recent_hours.get(e.id, 0.0) / 20.0, 1.0),
                 "reliability": (done + 2) / (done + missed + 2),
                 "rating": (sum(rates) + 8) / (len(rates) + 2) / 5,
-                "party": (min(max(e.target - self.year_hours.get(e.id, 0.0), 0.0) / e.target, 1.0)
-                          if e.party_member and e.target > 0 else 0.0),
+                "party": (
+                    min(max(e.target - self.year_hours.get(e.id, 0.0), 0.0) / e.target, 1.0)
+                    if e.party_member and e.target > 0
+                    else 0.0
+                ),
             }
             e.static = {k: round(WEIGHTS[k] * v, 1) for k, v in parts.items()}
             e.static_total = sum(e.static.values())
@@ -568,8 +742,9 @@ class Pool:
         self._index = {e.id: i for i, e in enumerate(es)}
         self._active = np.array([e.status == "active" for e in es], dtype=bool)
         # A volunteer is a minor on ``day`` while day < 18th birthday (29 Feb: 1 Mar), as age_on counts.
-        self._adult_from = np.array([_eighteenth(e.birth_date) if e.birth_date and not e.guardian_ok else 0
-                                     for e in es], dtype=np.int64)
+        self._adult_from = np.array(
+            [_eighteenth(e.birth_date) if e.birth_date and not e.guardian_ok else 0 for e in es], dtype=np.int64
+        )
         self._limit = np.array([e.weekly_limit for e in es], dtype=float)
         self._static_total = np.array([e.static_total for e in es], dtype=float)
         codes = sorted({k for e in es for k in e.skills})
@@ -581,8 +756,9 @@ class Pool:
         self._grid_code: dict[str, int] = {}
         self._estate_code: dict[str, int] = {}
         self._grid = np.array([self._grid_code.setdefault(e.grid, len(self._grid_code)) for e in es], dtype=np.int64)
-        self._estate = np.array([self._estate_code.setdefault(e.estate, len(self._estate_code)) for e in es],
-                                dtype=np.int64)
+        self._estate = np.array(
+            [self._estate_code.setdefault(e.estate, len(self._estate_code)) for e in es], dtype=np.int64
+        )
         self._number_rank = np.empty(n, dtype=np.int64)
         self._number_rank[sorted(range(n), key=lambda i: es[i].number)] = np.arange(n)
         key_rows: dict[str, list[int]] = defaultdict(list)  # by_key's lists as rows, in the same order
@@ -656,8 +832,7 @@ class Pool:
         out[~self._active] = self._status_label[~self._active]
         return out
 
-    def totals_at(self, need: NeedRow, day: date,
-                  excluded: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def totals_at(self, need: NeedRow, day: date, excluded: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Every eligible volunteer for one occurrence as arrays (entry rows,
         totals), best first: ``quick_total`` over whole arrays, the same
         floating-point operations in the same order and Python's rounding, so
@@ -693,8 +868,13 @@ class Pool:
             mark = np.zeros(len(self.entries), dtype=bool)
             mark[self._served_by[need.resident_id]] = True
             cont[mark[rows]] = 1.0
-        raw = (WEIGHTS["skill"] * skill + WEIGHTS["availability"] * avail + WEIGHTS["nearness"] * near
-               + WEIGHTS["continuity"] * cont + self._static_total[rows])
+        raw = (
+            WEIGHTS["skill"] * skill
+            + WEIGHTS["availability"] * avail
+            + WEIGHTS["nearness"] * near
+            + WEIGHTS["continuity"] * cont
+            + self._static_total[rows]
+        )
         totals = _round1(raw)
         keep = totals > 0
         rows, totals = rows[keep], totals[keep]
@@ -718,8 +898,11 @@ class Pool:
         parts = {
             "skill": len(wanted & e.skills) / len(wanted) if wanted else 1.0,
             "availability": 1.0,
-            "nearness": 1.0 if need.grid and e.grid == need.grid else
-            0.7 if need.estate and e.estate == need.estate else 0.3,
+            "nearness": 1.0
+            if need.grid and e.grid == need.grid
+            else 0.7
+            if need.estate and e.estate == need.estate
+            else 0.3,
             "continuity": 1.0 if need.resident_id and need.resident_id in self.served.get(e.id, ()) else 0.0,
         }
         if need.weekly:  # how many of the next four occurrences the volunteer can take
@@ -729,8 +912,9 @@ class Pool:
         weighted.update(e.static)
         return round(sum(weighted.values()), 1), weighted, None
 
-    def quick_total(self, e: PoolEntry, need: NeedRow, wanted: set[str], day: date, slot: str,
-                    booked: set[uuid.UUID], week: date) -> float | None:
+    def quick_total(
+        self, e: PoolEntry, need: NeedRow, wanted: set[str], day: date, slot: str, booked: set[uuid.UUID], week: date
+    ) -> float | None:
         """The total only, or None when a hard rule excludes; same rules and
         weights as ``score``. The pair-by-pair reference that ``totals_at``
         computes over whole arrays (tests/services/test_volunteer_scoring.py
@@ -747,8 +931,14 @@ class Pool:
         avail = 1.0
         if need.weekly and e.unavailable:
             avail = sum(1 for i in range(4) if day + timedelta(days=7 * i) not in e.unavailable) / 4
-        return round(WEIGHTS["skill"] * skill + WEIGHTS["availability"] * avail + WEIGHTS["nearness"] * near
-                     + WEIGHTS["continuity"] * cont + e.static_total, 1)
+        return round(
+            WEIGHTS["skill"] * skill
+            + WEIGHTS["availability"] * avail
+            + WEIGHTS["nearness"] * near
+            + WEIGHTS["continuity"] * cont
+            + e.static_total,
+            1,
+        )
 
     def candidates_at(self, need: NeedRow, day: date, limit: int | None = None) -> list[tuple[float, PoolEntry]]:
         """Every eligible volunteer for one occurrence with their total, best
@@ -804,7 +994,9 @@ class Pool:
         ids, first, n = np.unique(count_as[out], return_index=True, return_counts=True)
         counts = {self._labels[ids[k]]: int(n[k]) for k in np.argsort(first, kind="stable")}
         labels = self._labels
-        excluded = ExcludedList(self.entries, np.flatnonzero(named).tolist(), [labels[r] for r in rules[named].tolist()])
+        excluded = ExcludedList(
+            self.entries, np.flatnonzero(named).tolist(), [labels[r] for r in rules[named].tolist()]
+        )
         top = []
         for _quick, e in eligible[:limit]:
             total, parts, _why = self.score(e, need, day, need.slot)
@@ -840,8 +1032,15 @@ def _round1(x: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------ dispatch
 
-def assign(db: Database, actor: Actor, need_id: uuid.UUID, volunteer_ids: list[uuid.UUID], day: date | None = None,
-           scores: dict[uuid.UUID, float] | None = None) -> list[uuid.UUID]:
+
+def assign(
+    db: Database,
+    actor: Actor,
+    need_id: uuid.UUID,
+    volunteer_ids: list[uuid.UUID],
+    day: date | None = None,
+    scores: dict[uuid.UUID, float] | None = None,
+) -> list[uuid.UUID]:
     """派单: send volunteers to a need on a date; the hard rules are checked again."""
     actor.require("desk", "派单")
     need = get_need(db, need_id)
@@ -863,9 +1062,16 @@ def assign(db: Database, actor: Actor, need_id: uuid.UUID, volunteer_ids: list[u
             total, _parts, why = pool.score(e, need, day, need.slot)
             if why:
                 raise ValidationError("volunteers", f"{e.name}（{e.number}）：{why}。")
-            a = Assignment(need_id=need.id, volunteer_id=vid, day=day, slot=need.slot, status="assigned",
-                           assigned_at=utcnow(), assigned_by=actor.display_name,
-                           score=(scores or {}).get(vid, total))
+            a = Assignment(
+                need_id=need.id,
+                volunteer_id=vid,
+                day=day,
+                slot=need.slot,
+                status="assigned",
+                assigned_at=utcnow(),
+                assigned_by=actor.display_name,
+                score=(scores or {}).get(vid, total),
+            )
             s.add(a)
             s.flush()
             pool.book(vid, day, need.slot, need.hours)
@@ -874,15 +1080,31 @@ def assign(db: Database, actor: Actor, need_id: uuid.UUID, volunteer_ids: list[u
         assert n is not None
         if n.status == "open":
             n.status = "serving"
-        s.add(NeedEvent(need_id=n.id, at=utcnow(), kind="assign", actor_name=actor.display_name,
-                        note="、".join(by_id[v].name for v in volunteer_ids)))
+        s.add(
+            NeedEvent(
+                need_id=n.id,
+                at=utcnow(),
+                kind="assign",
+                actor_name=actor.display_name,
+                note="、".join(by_id[v].name for v in volunteer_ids),
+            )
+        )
         audit.record(s, "need_assign", actor, target_type="need", target_id=n.id, volunteers=len(volunteer_ids))
     return made
 
 
-def complete(db: Database, actor: Actor, assignment_id: uuid.UUID, started: datetime, ended: datetime,
-             hours: float | None = None, rating: int | None = None, comment: str = "", no_show: bool = False,
-             today: date | None = None) -> bool:
+def complete(
+    db: Database,
+    actor: Actor,
+    assignment_id: uuid.UUID,
+    started: datetime,
+    ended: datetime,
+    hours: float | None = None,
+    rating: int | None = None,
+    comment: str = "",
+    no_show: bool = False,
+    today: date | None = None,
+) -> bool:
     """评单: record what happened. Returns True when the record is late
     (entered more than 10 working days after the service)."""
     actor.require("desk", "记录服务时长")
@@ -916,9 +1138,15 @@ def complete(db: Database, actor: Actor, assignment_id: uuid.UUID, started: date
         if rating is not None and rating not in (1, 2, 3, 4, 5):
             raise ValidationError("rating", "评价应为 1 到 5 星。")
         start_utc, end_utc = to_utc(started), to_utc(ended)
-        clash = s.scalar(select(Assignment).where(
-            Assignment.volunteer_id == a.volunteer_id, Assignment.id != a.id, Assignment.status == "done",
-            Assignment.started_at < end_utc, Assignment.ended_at > start_utc))
+        clash = s.scalar(
+            select(Assignment).where(
+                Assignment.volunteer_id == a.volunteer_id,
+                Assignment.id != a.id,
+                Assignment.status == "done",
+                Assignment.started_at < end_utc,
+                Assignment.ended_at > start_utc,
+            )
+        )
         if clash is not None:
             raise ValidationError("started", "这段时间与这位志愿者已记录的另一次服务重叠。")
         a.started_at, a.ended_at, a.hours = start_utc, end_utc, round(hours, 2)
@@ -926,8 +1154,11 @@ def complete(db: Database, actor: Actor, assignment_id: uuid.UUID, started: date
         a.status, a.recorded_at, a.recorded_by, a.late = "done", now, actor.display_name, late
         n = s.get(Need, a.need_id)
         if n is not None and not n.weekly:
-            left = s.scalar(select(func.count()).select_from(Assignment).where(
-                Assignment.need_id == n.id, Assignment.status == "assigned"))
+            left = s.scalar(
+                select(func.count())
+                .select_from(Assignment)
+                .where(Assignment.need_id == n.id, Assignment.status == "assigned")
+            )
             if not left and n.status == "serving":
                 n.status = "done"
                 s.add(NeedEvent(need_id=n.id, at=now, kind="complete", actor_name=actor.display_name))
@@ -957,11 +1188,21 @@ class AssignmentRow:
     skills: list[str]
 
 
-def assignments(db: Database, *, need_id: uuid.UUID | None = None, volunteer_id: uuid.UUID | None = None,
-                status: str = "", start: date | None = None, end: date | None = None) -> list[AssignmentRow]:
-    q = (select(Assignment, Need, Volunteer, Resident.name).join(Need, Need.id == Assignment.need_id)
-         .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-         .outerjoin(Resident, Resident.id == Need.resident_id))
+def assignments(
+    db: Database,
+    *,
+    need_id: uuid.UUID | None = None,
+    volunteer_id: uuid.UUID | None = None,
+    status: str = "",
+    start: date | None = None,
+    end: date | None = None,
+) -> list[AssignmentRow]:
+    q = (
+        select(Assignment, Need, Volunteer, Resident.name)
+        .join(Need, Need.id == Assignment.need_id)
+        .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+        .outerjoin(Resident, Resident.id == Need.resident_id)
+    )
     if need_id:
         q = q.where(Assignment.need_id == need_id)
     if volunteer_id:
@@ -973,10 +1214,29 @@ def assignments(db: Database, *, need_id: uuid.UUID | None = None, volunteer_id:
     if end:
         q = q.where(Assignment.day <= end)
     with db.session() as s:
-        return [AssignmentRow(a.id, n.id, n.title, v.id, v.number, v.name, v.phone or "", rname or "（站点活动）",
-                              n.place or "", a.day, a.slot, a.status, a.hours, a.rating, a.late,
-                              to_local(a.started_at), to_local(a.ended_at), list(n.skills or []))
-                for a, n, v, rname in s.execute(q.order_by(Assignment.day, Assignment.slot))]
+        return [
+            AssignmentRow(
+                a.id,
+                n.id,
+                n.title,
+                v.id,
+                v.number,
+                v.name,
+                v.phone or "",
+                rname or "（站点活动）",
+                n.place or "",
+                a.day,
+                a.slot,
+                a.status,
+                a.hours,
+                a.rating,
+                a.late,
+                to_local(a.started_at),
+                to_local(a.ended_at),
+                list(n.skills or []),
+            )
+            for a, n, v, rname in s.execute(q.order_by(Assignment.day, Assignment.slot))
+        ]
 
 
 @dataclass(frozen=True)
@@ -1002,9 +1262,18 @@ def hours_ledger(db: Database, start: date, end: date) -> tuple[list[HoursLine],
             by_skill[names.get(k, k)] += r.hours or 0
     with db.session() as s:
         vols = {v.id: v for v in s.scalars(select(Volunteer).where(Volunteer.id.in_(list(by_vol))))}
-    lines = [HoursLine(vols[vid].number, vols[vid].name, vols[vid].party_member, vols[vid].employer or "",
-                       vols[vid].yearly_target_hours, round(sum(x.hours or 0 for x in rs), 2), len(rs))
-             for vid, rs in by_vol.items()]
+    lines = [
+        HoursLine(
+            vols[vid].number,
+            vols[vid].name,
+            vols[vid].party_member,
+            vols[vid].employer or "",
+            vols[vid].yearly_target_hours,
+            round(sum(x.hours or 0 for x in rs), 2),
+            len(rs),
+        )
+        for vid, rs in by_vol.items()
+    ]
     lines.sort(key=lambda x: x.volunteer_number)
     return lines, dict(sorted(by_skill.items(), key=lambda kv: -kv[1]))
 
@@ -1043,14 +1312,28 @@ def certificate_data(db: Database, actor: Actor, volunteer_id: uuid.UUID, start:
         raise ValidationError("period", "这段时间没有已记录的服务，不能出具证明。")
     with db.session() as s:  # what was done: the need's own description, else the skills used
         said = dict(s.execute(select(Need.id, Need.description).where(Need.id.in_({r.need_id for r in rows}))).all())
-    recs = [ServiceRecord(r.day, r.need_title, (said.get(r.need_id) or "").strip()
-                          or "、".join(names.get(k, k) for k in r.skills) or r.need_title, r.place, r.hours or 0)
-            for r in rows]
+    recs = [
+        ServiceRecord(
+            r.day,
+            r.need_title,
+            (said.get(r.need_id) or "").strip() or "、".join(names.get(k, k) for k in r.skills) or r.need_title,
+            r.place,
+            r.hours or 0,
+        )
+        for r in rows
+    ]
     total = round(sum(r.hours for r in recs), 2)
     with db.session() as s:
         audit.record(s, "volunteer_certificate", actor, target_type="volunteer", target_id=volunteer_id)
-    return CertificateData(number, name, start, end, recs, total,
-                           f"ZY:{number}:{start:%Y%m%d}:{end:%Y%m%d}:{_check(volunteer_id, start, end, total)}")
+    return CertificateData(
+        number,
+        name,
+        start,
+        end,
+        recs,
+        total,
+        f"ZY:{number}:{start:%Y%m%d}:{end:%Y%m%d}:{_check(volunteer_id, start, end, total)}",
+    )
 
 
 @dataclass(frozen=True)
@@ -1062,8 +1345,14 @@ class IssuedVolunteerCertificate:
     handler_name: str
 
 
-def issue_certificate(db: Database, actor: Actor, volunteer_id: uuid.UUID, start: date, end: date,
-                      glyphs: Callable[[str], list[str]] | None = None) -> IssuedVolunteerCertificate:
+def issue_certificate(
+    db: Database,
+    actor: Actor,
+    volunteer_id: uuid.UUID,
+    start: date,
+    end: date,
+    glyphs: Callable[[str], list[str]] | None = None,
+) -> IssuedVolunteerCertificate:
     """出具 a 志愿服务记录证明: the records, then (once the certificate font
     can print every character) a number and a seal-register line."""
     from db.models import SealLog
@@ -1083,21 +1372,41 @@ def issue_certificate(db: Database, actor: Actor, volunteer_id: uuid.UUID, start
         st = accounts.this_station(s)
         issuer = accounts.info_of(st).issuer()
         if glyphs is not None:
-            missing = glyphs(data.volunteer_name + issuer + "".join(x.title + x.content + x.place for x in data.records))
+            missing = glyphs(
+                data.volunteer_name + issuer + "".join(x.title + x.content + x.place for x in data.records)
+            )
             if missing:
                 raise MissingGlyphs(missing)
         now = utcnow()
         year = to_local(now).year
         head = f"〔{year}〕{serial_prefix(st.name)}志证字第"
-        taken = s.scalar(select(func.count()).select_from(SealLog).where(
-            SealLog.origin == st.code, SealLog.serial.like(f"〔{year}〕%志证字第%"))) or 0
+        taken = (
+            s.scalar(
+                select(func.count())
+                .select_from(SealLog)
+                .where(SealLog.origin == st.code, SealLog.serial.like(f"〔{year}〕%志证字第%"))
+            )
+            or 0
+        )
         serial = f"{head}{taken + 1:04d}号"
-        s.add(SealLog(at=now, certificate_id=None, content=f"志愿服务记录证明（{serial}）", seal="村民委员会章" if st.level == "village" else "居民委员会章",
-                      copies=1, approver_name=None, handler_name=actor.display_name, applicant_name=v.name,
-                      applicant_phone=v.phone, serial=serial))
+        s.add(
+            SealLog(
+                at=now,
+                certificate_id=None,
+                content=f"志愿服务记录证明（{serial}）",
+                seal="村民委员会章" if st.level == "village" else "居民委员会章",
+                copies=1,
+                approver_name=None,
+                handler_name=actor.display_name,
+                applicant_name=v.name,
+                applicant_phone=v.phone,
+                serial=serial,
+            )
+        )
         audit.record(s, "volunteer_certificate_issue", actor, target_type="volunteer", target_id=volunteer_id)
-        return IssuedVolunteerCertificate(data, serial, DOC_TYPES.get(doc_type, "居民身份证"),
-                                          mask(v.doc_number or ""), actor.display_name)
+        return IssuedVolunteerCertificate(
+            data, serial, DOC_TYPES.get(doc_type, "居民身份证"), mask(v.doc_number or ""), actor.display_name
+        )
 
 
 def need_description(db: Database, need_id: uuid.UUID) -> str:
@@ -1129,4 +1438,7 @@ def verify_certificate(db: Database, code: str) -> tuple[bool, str]:
     total = round(sum(a.hours or 0 for a in assignments(db, volunteer_id=vid, status="done", start=start, end=end)), 2)
     if _check(vid, start, end, total) != m.group(4):
         return False, f"校验不符：{name}（{number}）这段时间的记录与证明不一致，证明可能被改动过。"
-    return True, f"证明有效：{name}（{number}）{start:%Y年%m月%d日}至{end:%Y年%m月%d日}服务 {total:g} 小时，与记录一致。"
+    return (
+        True,
+        f"证明有效：{name}（{number}）{start:%Y年%m月%d日}至{end:%Y年%m月%d日}服务 {total:g} 小时，与记录一致。",
+    )

@@ -6,6 +6,7 @@ The shipped file (``resources/data/holidays.json``) seeds the station's
 the State Council publishes it (usually in November). Years the file does not
 cover count weekends only, and ``covered_until`` lets the window say so.
 """
+
 from __future__ import annotations
 
 import json
@@ -156,8 +157,9 @@ def import_file(db: Database, actor: Actor, path: str | Path) -> int:
 def load(db: Database) -> Calendar:
     ensure_seeded(db)
     with db.session() as s:
-        rows = s.execute(select(CalendarDay.day, CalendarDay.kind, CalendarDay.name)
-                         .where(CalendarDay.deleted.is_(False))).all()
+        rows = s.execute(
+            select(CalendarDay.day, CalendarDay.kind, CalendarDay.name).where(CalendarDay.deleted.is_(False))
+        ).all()
     holidays = frozenset(d for d, k, _ in rows if k == "holiday")
     workdays = frozenset(d for d, k, _ in rows if k == "workday")
     # A year counts as covered when its New Year's Day is in the calendar.

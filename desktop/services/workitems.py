@@ -17,6 +17,7 @@ through 准入 and is declined too, unless a supervisor takes it on. The
 figures (what was pushed down, by which department, how often) feed the
 month's 减负 monitoring.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,13 +40,18 @@ from desktop.services.certificates import match_score, merge_file_rows, read_cat
 from desktop.services.context import Actor
 
 KINDS = {"duty": "依法履职", "assist": "依法协助", "negative": "负面清单"}
-KIND_TITLES = {"duty": "村（社区）依法履行职责事项清单", "assist": "村（社区）依法协助政府工作事项清单",
-               "negative": "不应由村（社区）承担的工作事项清单（负面清单）"}
+KIND_TITLES = {
+    "duty": "村（社区）依法履行职责事项清单",
+    "assist": "村（社区）依法协助政府工作事项清单",
+    "negative": "不应由村（社区）承担的工作事项清单（负面清单）",
+}
 UNLISTED = "unlisted"
 ITEM_KINDS = {**KINDS, UNLISTED: "未列入清单"}
 OUTCOMES = {"accepted": "已承接", "declined": "已退回"}
-UNLISTED_BASIS = ("工作事项准入制度：未列入本地村（社区）工作事项清单的事项，须经街道（乡镇）审核准入、"
-                  "明确经费和工作条件后，方可交由村（社区）承担")
+UNLISTED_BASIS = (
+    "工作事项准入制度：未列入本地村（社区）工作事项清单的事项，须经街道（乡镇）审核准入、"
+    "明确经费和工作条件后，方可交由村（社区）承担"
+)
 SHIPPED = "data/work_items.json"
 FORMAT = "station-desk-work-items/1"
 APPROVER_ROLE = "supervisor"
@@ -79,8 +85,19 @@ class WorkItemView:
 
 
 def _view(t: WorkItem) -> WorkItemView:
-    return WorkItemView(t.id, t.code, t.kind, t.name, t.aliases or "", t.category or "", t.basis or "",
-                        t.source or "", t.active, t.local, t.supplement)
+    return WorkItemView(
+        t.id,
+        t.code,
+        t.kind,
+        t.name,
+        t.aliases or "",
+        t.category or "",
+        t.basis or "",
+        t.source or "",
+        t.active,
+        t.local,
+        t.supplement,
+    )
 
 
 def _rows_from_doc(doc: dict[str, Any]) -> list[WorkItem]:
@@ -93,10 +110,22 @@ def _rows_from_doc(doc: dict[str, Any]) -> list[WorkItem]:
                 raise ValidationError("file", f"清单文件中“{KINDS[kind]}”的第 {i + 1} 项缺少编号或名称。")
             if not (r.get("basis") or "").strip():
                 raise ValidationError("file", f"清单事项“{r['name']}”没有写明依据。")
-            rows.append(WorkItem(id=shared_id("work_items", f"{kind}:{r['code']}"), code=r["code"], kind=kind,
-                                 name=r["name"], aliases=r.get("aliases") or None, category=r.get("category"),
-                                 basis=r["basis"], source=r.get("source"), active=True, local=False,
-                                 supplement=False, sort=base * 1000 + i))
+            rows.append(
+                WorkItem(
+                    id=shared_id("work_items", f"{kind}:{r['code']}"),
+                    code=r["code"],
+                    kind=kind,
+                    name=r["name"],
+                    aliases=r.get("aliases") or None,
+                    category=r.get("category"),
+                    basis=r["basis"],
+                    source=r.get("source"),
+                    active=True,
+                    local=False,
+                    supplement=False,
+                    sort=base * 1000 + i,
+                )
+            )
     return rows
 
 
@@ -134,15 +163,31 @@ def import_catalogue(db: Database, actor: Actor, path: str) -> dict[str, int]:
         raise ValidationError("file", "工作事项清单文件是空的。")
     ensure_catalogue(db)
     with db.session() as s:
-        existing = list(s.scalars(select(WorkItem).where(
-            WorkItem.deleted.is_(False), WorkItem.local.is_(False), WorkItem.supplement.is_(False))))
-        counts: dict[str, Any] = merge_file_rows(s, existing, incoming, ("name", "aliases", "category", "basis", "source"))
+        existing = list(
+            s.scalars(
+                select(WorkItem).where(
+                    WorkItem.deleted.is_(False), WorkItem.local.is_(False), WorkItem.supplement.is_(False)
+                )
+            )
+        )
+        counts: dict[str, Any] = merge_file_rows(
+            s, existing, incoming, ("name", "aliases", "category", "basis", "source")
+        )
         audit.record(s, "work_item_import", actor, **counts)
     return counts
 
 
-def save_item(db: Database, actor: Actor, item_id: uuid.UUID | None, *, kind: str, name: str, basis: str,
-              aliases: str = "", category: str = "") -> uuid.UUID:
+def save_item(
+    db: Database,
+    actor: Actor,
+    item_id: uuid.UUID | None,
+    *,
+    kind: str,
+    name: str,
+    basis: str,
+    aliases: str = "",
+    category: str = "",
+) -> uuid.UUID:
     """Add or edit an entry of this database's own. At a street hub it is a
     supplement that flows down to the hub's stations; at a station it is
     local (marked 本站增加) and stays there. It must cite its basis."""
@@ -163,8 +208,9 @@ def save_item(db: Database, actor: Actor, item_id: uuid.UUID | None, *, kind: st
         if item_id is None:
             mine = WorkItem.supplement.is_(True) if hub else WorkItem.local.is_(True)
             n = s.scalar(select(func.count()).select_from(WorkItem).where(mine)) or 0
-            t = WorkItem(code=f"{'J' if hub else 'L'}{n + 1:02d}", local=not hub, supplement=hub,
-                         sort=5000 + n, active=True)
+            t = WorkItem(
+                code=f"{'J' if hub else 'L'}{n + 1:02d}", local=not hub, supplement=hub, sort=5000 + n, active=True
+            )
             s.add(t)
         else:
             found = s.get(WorkItem, item_id)
@@ -192,6 +238,7 @@ def set_item_active(db: Database, actor: Actor, item_id: uuid.UUID, active: bool
 
 
 # ------------------------------------------------------------------ requests
+
 
 @dataclass(frozen=True)
 class RequestRow:
@@ -224,8 +271,21 @@ def notice_serial(year: int, number: int, prefix: str) -> str:
 
 def _row(r: DeptRequest, prefix: str) -> RequestRow:
     serial = notice_serial(r.year, r.number, prefix) if r.year and r.number else ""
-    return RequestRow(r.id, r.at, r.received_on, r.department, r.content, r.item_name or "", r.item_kind,
-                      r.outcome, r.basis or "", r.note or "", r.actor_name, serial, r.origin)
+    return RequestRow(
+        r.id,
+        r.at,
+        r.received_on,
+        r.department,
+        r.content,
+        r.item_name or "",
+        r.item_kind,
+        r.outcome,
+        r.basis or "",
+        r.note or "",
+        r.actor_name,
+        serial,
+        r.origin,
+    )
 
 
 def _clean(text: str, label: str, limit: int) -> str:
@@ -235,8 +295,17 @@ def _clean(text: str, label: str, limit: int) -> str:
     return text
 
 
-def record_request(db: Database, actor: Actor, *, department: str, content: str, received_on: date,
-                   item_id: uuid.UUID | None, take_on: bool = False, note: str = "") -> RequestRow:
+def record_request(
+    db: Database,
+    actor: Actor,
+    *,
+    department: str,
+    content: str,
+    received_on: date,
+    item_id: uuid.UUID | None,
+    take_on: bool = False,
+    note: str = "",
+) -> RequestRow:
     """Record a task a department asked the committee to do. The list entry
     decides: 依法履职/依法协助 is taken on; the negative list is declined with
     a numbered notice citing its rule. A task on no list is declined (it has
@@ -269,12 +338,27 @@ def record_request(db: Database, actor: Actor, *, department: str, content: str,
         year = number = None
         if outcome == "declined":
             year = to_local(now).year
-            number = (s.scalar(select(func.max(DeptRequest.number)).where(
-                DeptRequest.origin == st.code, DeptRequest.year == year)) or 0) + 1
-        row = DeptRequest(at=now, received_on=received_on, department=department, content=content,
-                          item_id=item.id if item else None, item_name=item.name if item else None, item_kind=kind,
-                          outcome=outcome, basis=(item.basis if item else UNLISTED_BASIS) or None,
-                          note=note or None, actor_name=actor.display_name, year=year, number=number)
+            number = (
+                s.scalar(
+                    select(func.max(DeptRequest.number)).where(DeptRequest.origin == st.code, DeptRequest.year == year)
+                )
+                or 0
+            ) + 1
+        row = DeptRequest(
+            at=now,
+            received_on=received_on,
+            department=department,
+            content=content,
+            item_id=item.id if item else None,
+            item_name=item.name if item else None,
+            item_kind=kind,
+            outcome=outcome,
+            basis=(item.basis if item else UNLISTED_BASIS) or None,
+            note=note or None,
+            actor_name=actor.display_name,
+            year=year,
+            number=number,
+        )
         s.add(row)
         s.flush()
         audit.record(s, "dept_request", actor, target_type="dept_request", target_id=row.id, outcome=OUTCOMES[outcome])
@@ -287,8 +371,9 @@ def _prefixes(s: Session) -> dict[str, str]:
     return {code: serial_prefix(name) for code, name in s.execute(select(Station.code, Station.name))}
 
 
-def requests(db: Database, *, start: date | None = None, end: date | None = None,
-             department: str = "", limit: int = 2000) -> list[RequestRow]:
+def requests(
+    db: Database, *, start: date | None = None, end: date | None = None, department: str = "", limit: int = 2000
+) -> list[RequestRow]:
     """Requests received in [start, end] (local dates), newest first."""
     q = select(DeptRequest).where(DeptRequest.deleted.is_(False))
     if start is not None:
@@ -299,8 +384,10 @@ def requests(db: Database, *, start: date | None = None, end: date | None = None
         q = q.where(DeptRequest.department == department)
     with db.session() as s:
         pre = _prefixes(s)
-        return [_row(r, pre.get(r.origin, "社区"))
-                for r in s.scalars(q.order_by(DeptRequest.received_on.desc(), DeptRequest.at.desc()).limit(limit))]
+        return [
+            _row(r, pre.get(r.origin, "社区"))
+            for r in s.scalars(q.order_by(DeptRequest.received_on.desc(), DeptRequest.at.desc()).limit(limit))
+        ]
 
 
 def get_request(db: Database, request_id: uuid.UUID) -> RequestRow:
@@ -314,8 +401,12 @@ def get_request(db: Database, request_id: uuid.UUID) -> RequestRow:
 def departments(db: Database, limit: int = 200) -> list[str]:
     """Departments seen before, most frequent first (for the input's completer)."""
     with db.session() as s:
-        rows = s.execute(select(DeptRequest.department, func.count()).group_by(DeptRequest.department)
-                         .order_by(func.count().desc(), DeptRequest.department).limit(limit)).all()
+        rows = s.execute(
+            select(DeptRequest.department, func.count())
+            .group_by(DeptRequest.department)
+            .order_by(func.count().desc(), DeptRequest.department)
+            .limit(limit)
+        ).all()
     return [d for d, _ in rows]
 
 
@@ -332,9 +423,11 @@ class Monitoring:
 def monitoring(db: Database, start: date, end: date, stations: tuple[str, ...] = ()) -> Monitoring:
     """Requests received in [start, end] (local dates) at ``stations`` (all
     the database holds when empty: a hub's whole street)."""
-    q = (select(DeptRequest.department, DeptRequest.item_kind, DeptRequest.outcome, func.count())
-         .where(DeptRequest.deleted.is_(False), DeptRequest.received_on >= start, DeptRequest.received_on <= end)
-         .group_by(DeptRequest.department, DeptRequest.item_kind, DeptRequest.outcome))
+    q = (
+        select(DeptRequest.department, DeptRequest.item_kind, DeptRequest.outcome, func.count())
+        .where(DeptRequest.deleted.is_(False), DeptRequest.received_on >= start, DeptRequest.received_on <= end)
+        .group_by(DeptRequest.department, DeptRequest.item_kind, DeptRequest.outcome)
+    )
     if stations:
         q = q.where(DeptRequest.origin.in_(stations))
     m = Monitoring(0, 0, {k: 0 for k in ITEM_KINDS}, {})
@@ -349,4 +442,3 @@ def monitoring(db: Database, start: date, end: date, stations: tuple[str, ...] =
                 m.declined += n
                 d["declined"] += n
     return m
-

@@ -1,4 +1,5 @@
 """Start-up: one instance per database, the look, first run, sign-in, main window."""
+
 from __future__ import annotations
 
 import hashlib
@@ -82,8 +83,7 @@ class _QtGaps(QTranslator):
 
     # None is a null QString: "not here, ask the next translator".  An empty
     # string would be taken as the translation (blank buttons: test_look).
-    def translate(self, context: str, source: str, disambiguation: str | None = None,
-                  n: int = -1) -> str | None:
+    def translate(self, context: str, source: str, disambiguation: str | None = None, n: int = -1) -> str | None:
         return self.TEXTS.get((context, source))
 
     def isEmpty(self) -> bool:  # noqa: N802
@@ -110,8 +110,9 @@ def run_app(db_url: str | None, paths: AppPaths, settings: Settings) -> int:
     url = db_url or str(paths.default_db)
     lock = instance_lock(paths, url)
     if lock is None:
-        QMessageBox.information(None, APP_NAME, f"{APP_NAME}已经在运行，并打开了这个数据库。\n"
-                                               "请在任务栏中找到已打开的窗口。")
+        QMessageBox.information(
+            None, APP_NAME, f"{APP_NAME}已经在运行，并打开了这个数据库。\n请在任务栏中找到已打开的窗口。"
+        )
         return 0
     try:
         return _run(app, url, paths, settings)
@@ -131,8 +132,8 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
     choice = 0
     full = normalize_url(url)
     new_file: Path | None = None  # the station file this run creates, if any
-    if full.startswith("sqlite:///") and not Path(full[len("sqlite:///"):]).exists():
-        new_file = Path(full[len("sqlite:///"):])
+    if full.startswith("sqlite:///") and not Path(full[len("sqlite:///") :]).exists():
+        new_file = Path(full[len("sqlite:///") :])
         first = FirstRunDialog(str(new_file))
         if not first.exec():
             return 0
@@ -162,14 +163,19 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
     if station is None:
         if choice == FirstRunDialog.DEMO:
             try:
-                user, password = worker.call(lambda: demo.create_demo_station(db, n_residents=2000),
-                                             label="正在生成演示站点（约 2000 位虚构居民）…")
+                user, password = worker.call(
+                    lambda: demo.create_demo_station(db, n_residents=2000),
+                    label="正在生成演示站点（约 2000 位虚构居民）…",
+                )
             except StationDeskError as e:
                 QMessageBox.critical(None, APP_NAME, e.user_message)
                 return abandon(2)
             settings.set("last_username", user)
-            QMessageBox.information(None, APP_NAME, f"演示站点已建立。\n\n用户名：{user}\n密码：{password}\n\n"
-                                                   "另有站长 zhanzhang、前台 qiantai，密码相同。")
+            QMessageBox.information(
+                None,
+                APP_NAME,
+                f"演示站点已建立。\n\n用户名：{user}\n密码：{password}\n\n另有站长 zhanzhang、前台 qiantai，密码相同。",
+            )
         else:
             setup = SetupDialog(db, worker)
             if not setup.exec():
@@ -199,6 +205,7 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
 
 
 # ------------------------------------------------ encryption at rest (docs/security.md)
+
 
 def open_or_unlock(url: str, worker: SerialWorker) -> Database | None:
     """Open the database; an encrypted file this computer has no key for (copied
@@ -248,10 +255,12 @@ def show_recovery_code_once(db: Database, worker: SerialWorker) -> None:
         return
     box = QMessageBox(QMessageBox.Icon.Information, APP_NAME, "")
     box.setTextFormat(Qt.TextFormat.RichText)
-    box.setText("<p>本站数据库已加密保存。恢复码（只显示这一次）：</p>"
-                f"<p style='font-family:Consolas,monospace; font-size:16pt; white-space:nowrap'><b>{code}</b></p>"
-                "<p>请现在把恢复码打印或抄写下来，锁在柜子里，不要存在这台电脑上。<br>"
-                "忘记管理员密码、换电脑或重装系统后，要用它才能打开数据。</p>")
+    box.setText(
+        "<p>本站数据库已加密保存。恢复码（只显示这一次）：</p>"
+        f"<p style='font-family:Consolas,monospace; font-size:16pt; white-space:nowrap'><b>{code}</b></p>"
+        "<p>请现在把恢复码打印或抄写下来，锁在柜子里，不要存在这台电脑上。<br>"
+        "忘记管理员密码、换电脑或重装系统后，要用它才能打开数据。</p>"
+    )
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     box.addButton("我已抄写好", QMessageBox.ButtonRole.AcceptRole)
     box.exec()
@@ -262,8 +271,10 @@ def show_recovery_code_once(db: Database, worker: SerialWorker) -> None:
 # check instead of only reporting the damage.  The damaged file is renamed
 # (``<name>.damaged-<time>.sqlite3``), never deleted.
 
-def offer_backup_after_corruption(url: str, settings: Settings, worker: SerialWorker,
-                                  error: StationDeskError) -> Database | None:
+
+def offer_backup_after_corruption(
+    url: str, settings: Settings, worker: SerialWorker, error: StationDeskError
+) -> Database | None:
     """Returns the reopened Database after a restore, or None (message shown)."""
     from db import backup
     from db.engine import normalize_url, open_database
@@ -274,7 +285,7 @@ def offer_backup_after_corruption(url: str, settings: Settings, worker: SerialWo
     if not full.startswith("sqlite:///"):
         QMessageBox.critical(None, APP_NAME, error.user_message)
         return None
-    path = Path(full[len("sqlite:///"):])
+    path = Path(full[len("sqlite:///") :])
     best = worker.call(lambda: backups.newest_good_for(path, settings), label="数据库已损坏，正在查找可用的备份…")
     if best is None:
         QMessageBox.critical(None, APP_NAME, error.user_message + "\n\n备份文件夹里没有找到可用的备份。")
@@ -282,16 +293,19 @@ def offer_backup_after_corruption(url: str, settings: Settings, worker: SerialWo
     if not ask_restore_after_corruption(error.user_message, backups.describe(best)):
         return None
     try:
-        aside = worker.call(lambda: backup.restore(best.path, path, aside_label="damaged"),
-                            label="正在从备份恢复…")
+        aside = worker.call(lambda: backup.restore(best.path, path, aside_label="damaged"), label="正在从备份恢复…")
         db = worker.call(lambda: open_database(url, cache_mib=WINDOW_CACHE_MIB), label="正在打开数据库…")
     except StationDeskError as e:
         QMessageBox.critical(None, APP_NAME, e.user_message)
         return None
     worker.call(lambda: backups.record_startup_restore(db, best, aside))
-    QMessageBox.information(None, APP_NAME, f"已从备份恢复（{backups.describe(best)}）。\n\n"
-                                           f"损坏的数据库文件没有删除，已改名保存为：\n{aside}\n\n"
-                                           "备份之后录入的内容不在恢复后的数据库中，请核对最近的登记和受理。")
+    QMessageBox.information(
+        None,
+        APP_NAME,
+        f"已从备份恢复（{backups.describe(best)}）。\n\n"
+        f"损坏的数据库文件没有删除，已改名保存为：\n{aside}\n\n"
+        "备份之后录入的内容不在恢复后的数据库中，请核对最近的登记和受理。",
+    )
     return db
 
 

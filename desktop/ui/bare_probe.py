@@ -1,6 +1,7 @@
 """The floor for the start-up benchmark: a bare Qt window, painted, then
 its time and memory as JSON. Run as a script by path (``desktop.bench``
 starts it in a fresh process), so no package of ours is imported."""
+
 import json
 import time
 

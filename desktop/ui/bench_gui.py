@@ -7,6 +7,7 @@ Prints, per keystroke, how long the GUI thread was busy handling it (what a
 user feels as a frozen window) and how long until the hits were on screen,
 next to the same searches run the old way, on the calling thread.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,12 +55,17 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         demo.create_demo_station(db, n_residents=args.residents, seed=1)
     actor = accounts.authenticate(db, demo.DEMO_ADMIN, demo.DEMO_PASSWORD)
     with db.session() as s:
-        number, head = s.execute(select(Household.number, Resident.name)
-                                 .join(Resident, Resident.id == Household.head_id)
-                                 .order_by(Household.number.desc()).limit(1)).one()
+        number, head = s.execute(
+            select(Household.number, Resident.name)
+            .join(Resident, Resident.id == Household.head_id)
+            .order_by(Household.number.desc())
+            .limit(1)
+        ).one()
         mover = s.scalar(select(Resident.id).where(Resident.household_id.is_not(None)).limit(1))
         doc = s.scalar(select(Resident.doc_number).where(Resident.doc_number.is_not(None)).limit(1))
-    assert mover is not None and doc is not None and number is not None, "the demo station has households and ID numbers"
+    assert mover is not None and doc is not None and number is not None, (
+        "the demo station has households and ID numbers"
+    )
     _app = QApplication.instance() or QApplication([])  # kept alive for the run
     worker = SerialWorker()
 

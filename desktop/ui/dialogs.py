@@ -1,4 +1,5 @@
 """First-run choice, station setup and sign-in dialogs."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -38,8 +39,7 @@ class FirstRunDialog(QDialog):
         lay.setSpacing(12)
         lay.setContentsMargins(28, 24, 28, 24)
         lay.addWidget(heading(f"欢迎使用{APP_NAME}"))
-        lay.addWidget(hint("这台电脑上还没有站点数据。您可以先用演示站点熟悉操作，"
-                           "也可以直接建立本站点的正式数据库。"))
+        lay.addWidget(hint("这台电脑上还没有站点数据。您可以先用演示站点熟悉操作，也可以直接建立本站点的正式数据库。"))
         lay.addWidget(hint(f"数据将保存在：{location}"))
         self.demo = QPushButton("创建演示站点\n（虚构的居民和户，可随意练习）")
         self.real = QPushButton("建立正式站点\n（填写站点名称、编码和管理员）")
@@ -110,8 +110,7 @@ class SetupDialog(QDialog):
         self.password2.setEchoMode(QLineEdit.EchoMode.Password)
         e = self.errors
         e.add("station_name", "站点名称", self.name)
-        e.add("station_code", "站点编码", self.code,
-              "6 位县级行政区划代码 + 本社区/村编号，共 9–12 位数字。")
+        e.add("station_code", "站点编码", self.code, "6 位县级行政区划代码 + 本社区/村编号，共 9–12 位数字。")
         e.add("level", "站点类型", self.level)
         e.add("phone", "咨询电话", self.phone)
         e.add("committee", "居（村）民委员会", self.committee, "证明的落款和印章用这个名称；不填按站点名称推定。")
@@ -134,12 +133,20 @@ class SetupDialog(QDialog):
         if self.password.text() != self.password2.text():
             self.errors.show("password2", "两次输入的密码不一致。")
             return
-        args = dict(code=self.code.text(), name=self.name.text(), level=self.level.currentData(),
-                    admin_username=self.username.text(), admin_password=self.password.text(),
-                    admin_display_name=self.admin_name.text(), phone=self.phone.text(),
-                    committee=self.committee.text(), party_org=self.party_org.text())
-        ok, actor = self.errors.attempt(self.worker, lambda: accounts.setup_station(self.db, **args), self,
-                                        label="正在建立站点…")
+        args = dict(
+            code=self.code.text(),
+            name=self.name.text(),
+            level=self.level.currentData(),
+            admin_username=self.username.text(),
+            admin_password=self.password.text(),
+            admin_display_name=self.admin_name.text(),
+            phone=self.phone.text(),
+            committee=self.committee.text(),
+            party_org=self.party_org.text(),
+        )
+        ok, actor = self.errors.attempt(
+            self.worker, lambda: accounts.setup_station(self.db, **args), self, label="正在建立站点…"
+        )
         if ok:
             self.actor = actor
             self.accept()
@@ -148,8 +155,16 @@ class SetupDialog(QDialog):
 class LoginDialog(QDialog):
     """Sign in; also the unlock dialog after an idle lock (``locked_user``)."""
 
-    def __init__(self, db: Database, worker: SerialWorker, station_name: str, *,
-                 last_username: str = "", locked_user: Actor | None = None, parent: QWidget | None = None):
+    def __init__(
+        self,
+        db: Database,
+        worker: SerialWorker,
+        station_name: str,
+        *,
+        last_username: str = "",
+        locked_user: Actor | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.db, self.worker = db, worker
         self.actor: Actor | None = None
@@ -227,8 +242,10 @@ class LoginDialog(QDialog):
         # The fields handle Enter themselves (returnPressed above). Left to
         # QDialog, the same Enter would also click the default button and
         # submit a second time with the password just cleared.
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.focusWidget() in (self.username,
-                                                                                              self.password):
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.focusWidget() in (
+            self.username,
+            self.password,
+        ):
             return
         super().keyPressEvent(event)
 

@@ -1,5 +1,6 @@
 """Showing errors: a plain Chinese message for known ones, a calm dialog with
 "copy details" for the unexpected.  Also the exception hook and log setup."""
+
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,8 @@ def setup_logging(log_file: Path) -> None:
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
+            log_file, maxBytes=1_000_000, backupCount=5, encoding="utf-8"
+        )
     except OSError:
         handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -79,8 +81,10 @@ class ErrorDialog(QDialog):
         self.copy.setText("已复制")
 
 
-UNEXPECTED = ("程序遇到了一个意外的问题，刚才的操作可能没有完成；已经保存的数据不受影响。\n"
-              "如果问题反复出现，请点“复制详细信息”，发给技术支持。")
+UNEXPECTED = (
+    "程序遇到了一个意外的问题，刚才的操作可能没有完成；已经保存的数据不受影响。\n"
+    "如果问题反复出现，请点“复制详细信息”，发给技术支持。"
+)
 
 
 def show_error(parent: QWidget | None, exc: BaseException) -> None:
@@ -112,7 +116,10 @@ def install_excepthook() -> None:
     sys.excepthook = _hook
 
     def thread_hook(args: threading.ExceptHookArgs) -> None:
-        log.error("unhandled error in thread %s", args.thread.name if args.thread else "?",
-                  exc_info=args.exc_value if args.exc_value is not None else True)
+        log.error(
+            "unhandled error in thread %s",
+            args.thread.name if args.thread else "?",
+            exc_info=args.exc_value if args.exc_value is not None else True,
+        )
 
     threading.excepthook = thread_hook

@@ -4,6 +4,7 @@ Dialogs open in the folder used last (kept in the settings as ``last_folder``),
 or the user's documents folder the first time.  A saved PDF or Excel file is
 confirmed with an 打开文件夹 button that shows the file's folder.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The main window: a sidebar of pages, a status bar, and the idle lock."""
+
 from __future__ import annotations
 
 import uuid
@@ -88,8 +89,13 @@ class PageList(Sequence[Page]):
         raise ValueError("page not in this window")
 
 
-ACTIVITY_EVENTS = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
-                   QEvent.Type.Wheel, QEvent.Type.TouchBegin}
+ACTIVITY_EVENTS = {
+    QEvent.Type.KeyPress,
+    QEvent.Type.MouseButtonPress,
+    QEvent.Type.MouseMove,
+    QEvent.Type.Wheel,
+    QEvent.Type.TouchBegin,
+}
 
 
 class _ActivityFilter(QObject):
@@ -104,8 +110,15 @@ class _ActivityFilter(QObject):
 class MainWindow(QMainWindow):
     signed_out = Signal()
 
-    def __init__(self, db: Database, actor: Actor, station: StationInfo, settings: Settings,
-                 paths: AppPaths, worker: SerialWorker):
+    def __init__(
+        self,
+        db: Database,
+        actor: Actor,
+        station: StationInfo,
+        settings: Settings,
+        paths: AppPaths,
+        worker: SerialWorker,
+    ):
         super().__init__()
         self.db, self.actor, self.station = db, actor, station
         self.settings, self.paths, self.worker = settings, paths, worker
@@ -185,7 +198,8 @@ class MainWindow(QMainWindow):
         # Daily backups while the app runs (SQLite only; see desktop.services.backups).
         self.backup_scheduler = BackupScheduler(db, settings, worker, self)
         self.backup_scheduler.made.connect(
-            lambda i: self.statusBar().showMessage(f"已自动备份（{backups.when_label(i)}）", 10000))
+            lambda i: self.statusBar().showMessage(f"已自动备份（{backups.when_label(i)}）", 10000)
+        )
         self.backup_scheduler.failed.connect(lambda m: self.statusBar().showMessage(m, 60000))
         self.backup_scheduler.start()
 
@@ -213,8 +227,11 @@ class MainWindow(QMainWindow):
         page_class = getattr(import_module(f"desktop.ui.pages.{module}"), cls)
         db, actor, worker, settings = self.db, self.actor, self.worker, self.settings
         if key == "settings":
-            note = "便携模式：数据保存在程序旁的 data 文件夹。" if self.paths.portable else \
-                f"设置与日志保存在 {self.paths.config} 和 {self.paths.logs}。"
+            note = (
+                "便携模式：数据保存在程序旁的 data 文件夹。"
+                if self.paths.portable
+                else f"设置与日志保存在 {self.paths.config} 和 {self.paths.logs}。"
+            )
             page = page_class(db, actor, worker, settings=settings, location=db.display_location(), paths_note=note)
             page.font_size_changed.connect(self.apply_font_size)
             page.idle_minutes_changed.connect(lambda _m: self._restart_idle())

@@ -1,4 +1,5 @@
 """Finding a resident inside a form: type a few characters, pick from the list."""
+
 from __future__ import annotations
 
 import uuid
@@ -30,8 +31,9 @@ class ResidentPicker(QWidget):
 
     picked = Signal(object)  # resident id or None
 
-    def __init__(self, index: ResidentIndex, optional: bool = False, parent: QWidget | None = None, *,
-                 worker: SerialWorker):
+    def __init__(
+        self, index: ResidentIndex, optional: bool = False, parent: QWidget | None = None, *, worker: SerialWorker
+    ):
         super().__init__(parent)
         self.index, self.worker = index, worker
         self.resident_id: uuid.UUID | None = None
@@ -62,8 +64,13 @@ class ResidentPicker(QWidget):
         return self.shown_query != self.edit.text()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        if obj is self.edit and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress and self.pending \
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        if (
+            obj is self.edit
+            and isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+            and self.pending
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
             self._held_enter = event.key()
             return True
         return super().eventFilter(obj, event)

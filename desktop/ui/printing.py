@@ -6,6 +6,7 @@ file, so the paper matches the saved PDF. Before anything is shown, every
 character is checked against the font: a rare name character (生僻字) that
 would print as an empty box is reported first.
 """
+
 from __future__ import annotations
 
 import math
@@ -94,8 +95,9 @@ def paint_page(p: QPainter, page: Page, font: fonts.Font, dpi: float) -> None:
                 for c, dark in enumerate(row):
                     if dark:
                         # a hair wider, so antialiasing leaves no seams between modules
-                        p.fillRect(QRectF(op.x * k + (c + 4) * cell, op.y * k + (r + 4) * cell,
-                                          cell + 0.5, cell + 0.5), black)
+                        p.fillRect(
+                            QRectF(op.x * k + (c + 4) * cell, op.y * k + (r + 4) * cell, cell + 0.5, cell + 0.5), black
+                        )
 
 
 def _qcolor(c: Any) -> QColor | None:
@@ -166,11 +168,23 @@ def paint_drawing(p: QPainter, drawing: Any, family: str) -> None:
             else:
                 p.drawPolyline(pts)
         elif isinstance(node, (rs.Wedge, rs.Circle, rs.Ellipse)):
-            walk(node.asPolygon() if isinstance(node, rs.Wedge) else rs.Polygon(
-                [v for a in range(0, 361, 5) for v in (
-                    node.cx + getattr(node, "r", getattr(node, "rx", 0)) * math.cos(math.radians(a)),
-                    node.cy + getattr(node, "r", getattr(node, "ry", 0)) * math.sin(math.radians(a)))],
-                fillColor=node.fillColor, strokeColor=node.strokeColor, strokeWidth=node.strokeWidth))
+            walk(
+                node.asPolygon()
+                if isinstance(node, rs.Wedge)
+                else rs.Polygon(
+                    [
+                        v
+                        for a in range(0, 361, 5)
+                        for v in (
+                            node.cx + getattr(node, "r", getattr(node, "rx", 0)) * math.cos(math.radians(a)),
+                            node.cy + getattr(node, "r", getattr(node, "ry", 0)) * math.sin(math.radians(a)),
+                        )
+                    ],
+                    fillColor=node.fillColor,
+                    strokeColor=node.strokeColor,
+                    strokeWidth=node.strokeWidth,
+                )
+            )
         elif hasattr(node, "draw"):  # a widget (chart, axis, label): draw it into primitive shapes
             walk(node.draw())
 
@@ -181,8 +195,12 @@ def paint_drawing(p: QPainter, drawing: Any, family: str) -> None:
 
 def setup_printer(printer: QPrinter, doc: Document) -> None:
     first = doc.pages[0]
-    size = QPageSize(QSizeF(first.width / 72 * 25.4, first.height / 72 * 25.4), QPageSize.Unit.Millimeter,
-                     "", QPageSize.SizeMatchPolicy.FuzzyMatch)
+    size = QPageSize(
+        QSizeF(first.width / 72 * 25.4, first.height / 72 * 25.4),
+        QPageSize.Unit.Millimeter,
+        "",
+        QPageSize.SizeMatchPolicy.FuzzyMatch,
+    )
     printer.setPageLayout(QPageLayout(size, QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
     printer.setFullPage(True)
     printer.setDocName(doc.title)
@@ -206,10 +224,13 @@ def glyph_warning(parent: QWidget | None, doc: Document, font: fonts.Font) -> bo
         return True
     chars = "、".join(f"“{c}”(U+{ord(c):04X})" for c in missing[:8])
     answer = QMessageBox.warning(
-        parent, "有字打印不出来",
+        parent,
+        "有字打印不出来",
         f"当前字体（{font.family}）没有这些字的字形，打印出来会是空白或方框：{chars}。\n\n"
         "可以在“设置”中换用包含这些字的字体；或者继续打印，然后在纸上手写补全。是否继续？",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
     return answer == QMessageBox.StandardButton.Yes
 
 
@@ -219,8 +240,15 @@ class PreviewDialog(QDialog):
     ``build(layout)`` lays the document out again when the paper changes
     (receipts come in A4, A5 and 80 mm roll)."""
 
-    def __init__(self, parent: QWidget | None, title: str, build: Callable[[str], Document],
-                 layouts: tuple[str, ...] = ("A4",), layout: str = "A4", suggested_name: str = "document.pdf"):
+    def __init__(
+        self,
+        parent: QWidget | None,
+        title: str,
+        build: Callable[[str], Document],
+        layouts: tuple[str, ...] = ("A4",),
+        layout: str = "A4",
+        suggested_name: str = "document.pdf",
+    ):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.build, self.suggested_name = build, suggested_name
@@ -234,7 +262,9 @@ class PreviewDialog(QDialog):
         bar = QHBoxLayout()
         self.paper = QComboBox()
         for name in layouts:
-            self.paper.addItem({"A4": "A4 纸", "A3": "A3 纸", "A5": "A5 纸", "80mm": "80 毫米热敏小票"}.get(name, name), name)
+            self.paper.addItem(
+                {"A4": "A4 纸", "A3": "A3 纸", "A5": "A5 纸", "80mm": "80 毫米热敏小票"}.get(name, name), name
+            )
         self.paper.setCurrentIndex(layouts.index(self.layout_name))
         self.paper.currentIndexChanged.connect(self._relayout)
         self.paper.setVisible(len(layouts) > 1)
@@ -267,8 +297,11 @@ class PreviewDialog(QDialog):
 
     def _check_glyphs(self) -> None:
         missing = self.font_.missing(self.doc.text)
-        self.glyphs.setText("注意：当前字体没有这些字的字形，打印出来会是空白：" + "、".join(missing)
-                            + "。打印或保存前会再提醒。" if missing else "")
+        self.glyphs.setText(
+            "注意：当前字体没有这些字的字形，打印出来会是空白：" + "、".join(missing) + "。打印或保存前会再提醒。"
+            if missing
+            else ""
+        )
         self.glyphs.setVisible(bool(missing))
 
     def _relayout(self) -> None:
@@ -310,7 +343,9 @@ class PreviewDialog(QDialog):
         return self.saved_path
 
 
-def show_preview(parent: QWidget | None, title: str, build: Callable[[str], Document], **kw: Any) -> PreviewDialog | None:
+def show_preview(
+    parent: QWidget | None, title: str, build: Callable[[str], Document], **kw: Any
+) -> PreviewDialog | None:
     try:
         dlg = PreviewDialog(parent, title, build, **kw)
     except Exception as e:  # noqa: BLE001 - e.g. no usable font

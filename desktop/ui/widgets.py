@@ -1,4 +1,5 @@
 """Small shared pieces: fonts, headings, buttons, forms with inline errors, dates."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -33,8 +34,16 @@ from PySide6.QtWidgets import (
 if TYPE_CHECKING:
     from desktop.ui.worker import SerialWorker
 
-FONT_FAMILIES = ["Microsoft YaHei UI", "Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC",
-                 "Source Han Sans SC", "PingFang SC", "SimHei", "Sans Serif"]
+FONT_FAMILIES = [
+    "Microsoft YaHei UI",
+    "Microsoft YaHei",
+    "WenQuanYi Micro Hei",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "PingFang SC",
+    "SimHei",
+    "Sans Serif",
+]
 
 
 def qapp() -> QApplication:
@@ -121,6 +130,7 @@ def dialog_buttons(dialog: QDialog, ok_text: str, on_ok: Callable[[], object]) -
 
 # ------------------------------------------------------------ unsaved input
 
+
 def input_values(root: QWidget) -> list[object]:
     """What has been entered in ``root``'s input widgets, in a comparable form.
     Lists count only their ticked items, so a list filled later is no change."""
@@ -139,18 +149,25 @@ def input_values(root: QWidget) -> list[object]:
         elif isinstance(w, QAbstractButton) and w.isCheckable():
             values.append(w.isChecked())
         elif isinstance(w, QListWidget):
-            values.append([w.item(i).text() for i in range(w.count())
-                           if w.item(i).checkState() == Qt.CheckState.Checked])
+            values.append(
+                [w.item(i).text() for i in range(w.count()) if w.item(i).checkState() == Qt.CheckState.Checked]
+            )
         elif isinstance(w, QTableWidget) and w.editTriggers() != QAbstractItemView.EditTrigger.NoEditTriggers:
-            values.append([(item.text(), item.checkState()) if (item := w.item(r, c)) else None
-                           for r in range(w.rowCount()) for c in range(w.columnCount())])
+            values.append(
+                [
+                    (item.text(), item.checkState()) if (item := w.item(r, c)) else None
+                    for r in range(w.rowCount())
+                    for c in range(w.columnCount())
+                ]
+            )
     return values
 
 
 def ask_discard(parent: QWidget) -> bool:
     """丢弃已填写的内容？ True when the user chooses to discard."""
-    box = QMessageBox(QMessageBox.Icon.Question, "尚未保存", "丢弃已填写的内容？", QMessageBox.StandardButton.NoButton,
-                      parent)
+    box = QMessageBox(
+        QMessageBox.Icon.Question, "尚未保存", "丢弃已填写的内容？", QMessageBox.StandardButton.NoButton, parent
+    )
     discard = box.addButton("丢弃", QMessageBox.ButtonRole.DestructiveRole)
     keep = box.addButton("继续填写", QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(keep)
@@ -191,8 +208,12 @@ class InputGuard(QObject):
         kind = event.type()
         if kind == QEvent.Type.Show and self.snapshot is None:
             self.mark_clean()
-        elif (isinstance(event, QKeyEvent) and kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape
-              and event.modifiers() == Qt.KeyboardModifier.NoModifier):
+        elif (
+            isinstance(event, QKeyEvent)
+            and kind == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Escape
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+        ):
             self.cancel()
             return True
         elif kind == QEvent.Type.Close and self.dialog.isVisible() and not self.may_close():
@@ -246,8 +267,9 @@ class FormErrors:
         widget.setFocus()
         return True
 
-    def attempt(self, worker: SerialWorker, fn: Callable[[], Any], parent: QWidget,
-                label: str | None = None) -> tuple[bool, Any]:
+    def attempt(
+        self, worker: SerialWorker, fn: Callable[[], Any], parent: QWidget, label: str | None = None
+    ) -> tuple[bool, Any]:
         """Run ``fn`` on the worker and wait (only before the main window
         exists; pages use ``submit``). A ValidationError shows under its
         field, any other known error as a message; returns ``(ok, result)``."""
@@ -259,14 +281,23 @@ class FormErrors:
             self.explain(exc, parent)
         return False, None
 
-    def submit(self, worker: SerialWorker, fn: Callable[[], Any], parent: QWidget, on_done: Callable[[Any], object], *,
-               busy: Iterable[QWidget | QAction | None] = (), label: str | None = None) -> bool:
+    def submit(
+        self,
+        worker: SerialWorker,
+        fn: Callable[[], Any],
+        parent: QWidget,
+        on_done: Callable[[Any], object],
+        *,
+        busy: Iterable[QWidget | QAction | None] = (),
+        label: str | None = None,
+    ) -> bool:
         """``attempt`` without waiting: ``fn`` runs on the worker with ``busy``
         (the dialog's buttons) disabled; ``on_done(result)`` when it succeeds,
         the error under its field or as a message when not."""
         self.clear()
-        return worker.op(fn, on_done, busy=busy, on_error=lambda exc: self.explain(exc, parent),
-                         label=label, parent=parent)
+        return worker.op(
+            fn, on_done, busy=busy, on_error=lambda exc: self.explain(exc, parent), label=label, parent=parent
+        )
 
     def explain(self, exc: BaseException, parent: QWidget) -> None:
         """A ValidationError under its field, anything else as a message."""
@@ -286,10 +317,10 @@ class FormErrors:
 
 def fmt_size(n: int) -> str:
     """A file size as a person reads it: 812 KB, 97.6 MB, 1.2 GB."""
-    if n >= 1024 ** 3:
-        return f"{n / 1024 ** 3:.1f} GB"
-    if n >= 1024 ** 2:
-        return f"{n / 1024 ** 2:.1f} MB"
+    if n >= 1024**3:
+        return f"{n / 1024**3:.1f} GB"
+    if n >= 1024**2:
+        return f"{n / 1024**2:.1f} MB"
     return f"{max(1, round(n / 1024))} KB"
 
 
@@ -376,8 +407,9 @@ def fill_table(t: QTableWidget, rows: list[list[str]]) -> None:
             header.setSectionResizeMode(c, header.ResizeMode.Stretch)
 
 
-def action_row(dialog: QDialog, actions: Iterable[tuple[str, str]], on_act: Callable[[str], object],
-               close_text: str = "关闭") -> dict[str, QPushButton]:
+def action_row(
+    dialog: QDialog, actions: Iterable[tuple[str, str]], on_act: Callable[[str], object], close_text: str = "关闭"
+) -> dict[str, QPushButton]:
     """A row of action buttons, a stretch and a 关闭 button at the foot of a
     dialog; ``on_act(key)`` runs for each. Returns the buttons by key."""
     from PySide6.QtWidgets import QHBoxLayout

@@ -13,6 +13,7 @@ so a double click or a second Enter cannot do the work twice.
 no window exists yet (opening the database, setup, sign-in): a nested loop
 delivers a second click while the first is still running.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,8 +38,12 @@ class _Relay(QObject):
 class _Job:
     __slots__ = ("fn", "on_done", "on_error", "progress", "timer")
 
-    def __init__(self, fn: Callable[[], Any], on_done: Callable[[Any], object] | None,
-                 on_error: Callable[[BaseException], None] | None):
+    def __init__(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], object] | None,
+        on_error: Callable[[BaseException], None] | None,
+    ):
         self.fn = fn
         self.on_done = on_done
         self.on_error = on_error
@@ -67,9 +72,15 @@ class SerialWorker(QObject):
                 result, error = None, e
             self._relay.done.emit(job, result, error)
 
-    def run(self, fn: Callable[[], Any], on_done: Callable[[Any], object] | None = None,
-            on_error: Callable[[BaseException], None] | None = None, *,
-            label: str | None = None, parent: QWidget | None = None) -> None:
+    def run(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], object] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        *,
+        label: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         """Run ``fn`` off the UI thread; ``on_done(result)`` / ``on_error(exc)`` on it."""
         job = _Job(fn, on_done, on_error)
         if label:
@@ -81,9 +92,16 @@ class SerialWorker(QObject):
         self.pending += 1
         self._queue.put(job)
 
-    def op(self, fn: Callable[[], Any], on_done: Callable[[Any], object] | None = None, *,
-           busy: Iterable[QWidget | QAction | None] = (), on_error: Callable[[BaseException], None] | None = None,
-           label: str | None = None, parent: QWidget | None = None) -> bool:
+    def op(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], object] | None = None,
+        *,
+        busy: Iterable[QWidget | QAction | None] = (),
+        on_error: Callable[[BaseException], None] | None = None,
+        label: str | None = None,
+        parent: QWidget | None = None,
+    ) -> bool:
         """A user action: run ``fn`` on the worker with every widget or QAction
         in ``busy`` disabled until it is back, then ``on_done(result)``.
 

@@ -1,5 +1,6 @@
 """The command-line tests run the program end to end, a process per call:
 all of them are ``slow`` (left out of the quick loop, ``-m "not slow"``)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Running ``python -m desktop`` the way a scheduled job would."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,8 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run(*args, ok: bool = True) -> subprocess.CompletedProcess:
     """The command in a subprocess; with ``ok`` it must exit 0."""
-    p = subprocess.run([sys.executable, "-m", "desktop", *map(str, args)], cwd=ROOT, capture_output=True,
-                       text=True, timeout=180)
+    p = subprocess.run(
+        [sys.executable, "-m", "desktop", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=180
+    )
     if ok:
         assert p.returncode == 0, p.stderr
     return p

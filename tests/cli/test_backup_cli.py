@@ -1,4 +1,5 @@
 """Backups from the command line: make one, damage the database, restore it."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from tests.cli.helpers import run
 def damage(path: Path) -> None:
     data = bytearray(path.read_bytes())
     for i in range(8192, len(data) - 4096, 4096):  # every page after the first two: garbage
-        data[i:i + 64] = b"\xde\xad\xbe\xef" * 16
+        data[i : i + 64] = b"\xde\xad\xbe\xef" * 16
     path.write_bytes(bytes(data))
 
 

@@ -1,4 +1,5 @@
 """``python -m desktop bench --only``: an unknown name is refused before anything is built."""
+
 from __future__ import annotations
 
 from tests.cli.test_cli import cli

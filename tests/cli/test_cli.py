@@ -1,4 +1,5 @@
 """End-to-end CLI: the same commands a supervisor's script would run."""
+
 from __future__ import annotations
 
 import json
@@ -14,14 +15,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", **(env_extra or {}))
-    return subprocess.run([sys.executable, "-m", "desktop", *args], cwd=ROOT, capture_output=True,
-                          text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def test_init_sets_up_a_station(tmp_path):
     db = str(tmp_path / "s.sqlite3")
-    r = cli("--db", db, "init", "--station-code", "340304001", "--station-name", "幸福里社区党群服务中心",
-            "--admin", "admin:admin123")
+    r = cli(
+        "--db",
+        db,
+        "init",
+        "--station-code",
+        "340304001",
+        "--station-name",
+        "幸福里社区党群服务中心",
+        "--admin",
+        "admin:admin123",
+    )
     assert r.returncode == 0, r.stderr
     assert "幸福里社区党群服务中心" in r.stdout
     again = cli("--db", db, "init", "--station-code", "340304001", "--station-name", "x", "--admin", "a1:abc12345")
@@ -83,14 +94,18 @@ def test_bench_prints_one_json_object(tmp_path):
 
 # ---- issue 15 item 10: --db names a folder, or a file that is not there
 
-@pytest.mark.parametrize("command", [
-    ["residents", "import", "ledger.xlsx"],
-    ["report", "--month", "2026-11"],
-    ["backup", "create"],
-    ["keys", "export", "--out", "k.json"],
-    ["bundle", "import", "b.bundle"],
-    ["backup", "list"],
-])
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["residents", "import", "ledger.xlsx"],
+        ["report", "--month", "2026-11"],
+        ["backup", "create"],
+        ["keys", "export", "--out", "k.json"],
+        ["bundle", "import", "b.bundle"],
+        ["backup", "list"],
+    ],
+)
 def test_a_mistyped_db_is_an_error_not_a_new_empty_station(tmp_path, capsys, command):
     from desktop.cli import main
 
@@ -101,8 +116,13 @@ def test_a_mistyped_db_is_an_error_not_a_new_empty_station(tmp_path, capsys, com
     assert not typo.exists() and list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("command", [["init", "--station-code", "340304001", "--station-name", "站",
-                                      "--admin", "admin:admin123"], ["report", "--month", "2026-11"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["init", "--station-code", "340304001", "--station-name", "站", "--admin", "admin:admin123"],
+        ["report", "--month", "2026-11"],
+    ],
+)
 def test_db_naming_a_folder_is_a_clear_error(tmp_path, capsys, command):
     from desktop.cli import main
 
@@ -117,8 +137,17 @@ def test_init_prints_the_recovery_code_once_and_unlock_uses_it_on_another_comput
     import re
 
     db = str(tmp_path / "s.sqlite3")
-    r = cli("--db", db, "init", "--station-code", "340304001", "--station-name", "幸福里社区党群服务中心",
-            "--admin", "admin:admin123")
+    r = cli(
+        "--db",
+        db,
+        "init",
+        "--station-code",
+        "340304001",
+        "--station-name",
+        "幸福里社区党群服务中心",
+        "--admin",
+        "admin:admin123",
+    )
     assert r.returncode == 0, r.stderr
     code = re.search(r"恢复码（只显示这一次）：(\S+)", r.stdout).group(1)
     other = {"STATION_DESK_HOME": str(tmp_path / "another-pc")}
@@ -136,8 +165,17 @@ def test_a_backup_is_restored_on_a_new_computer_with_the_recovery_code(tmp_path)
 
     db = str(tmp_path / "old-pc" / "s.sqlite3")
     (tmp_path / "old-pc").mkdir()
-    r = cli("--db", db, "init", "--station-code", "340304001", "--station-name", "幸福里社区党群服务中心",
-            "--admin", "admin:admin123")
+    r = cli(
+        "--db",
+        db,
+        "init",
+        "--station-code",
+        "340304001",
+        "--station-name",
+        "幸福里社区党群服务中心",
+        "--admin",
+        "admin:admin123",
+    )
     code = re.search(r"恢复码（只显示这一次）：(\S+)", r.stdout).group(1)
     made = json.loads(cli("--db", db, "backup", "create", "--json").stdout)
     new_pc = {"STATION_DESK_HOME": str(tmp_path / "new-pc")}

@@ -1,4 +1,5 @@
 """``python -m desktop report``: the scheduled monthly run, and its errors."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,20 @@ from tests.cli.test_cli import cli
 def test_report_writes_pdf_and_excel_and_prints_figures(tmp_path):
     db = str(tmp_path / "s.sqlite3")
     assert cli("--db", db, "demo", "--residents", "300").returncode == 0
-    r = cli("--db", db, "report", "--from", "2026-01-01", "--to", "2026-12-31", "--pdf", str(tmp_path / "r.pdf"),
-            "--xlsx", str(tmp_path / "r.xlsx"), "--json")
+    r = cli(
+        "--db",
+        db,
+        "report",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-12-31",
+        "--pdf",
+        str(tmp_path / "r.pdf"),
+        "--xlsx",
+        str(tmp_path / "r.xlsx"),
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["from"] == "2026-01-01" and out["title"].endswith("2026年工作报表")
@@ -31,12 +44,26 @@ def test_report_writes_pdf_and_excel_and_prints_figures(tmp_path):
 
 def test_report_bad_arguments_exit_2_with_a_chinese_message(tmp_path):
     db = str(tmp_path / "s.sqlite3")
-    assert cli("--db", db, "init", "--station-code", "340304001", "--station-name", "幸福里社区党群服务中心",
-               "--admin", "admin:admin123").returncode == 0
-    for args, message in ((["--from", "2026-13-01", "--to", "2026-12-31"], "日期格式"),
-                          (["--from", "2026-12-01"], "一起给出"),
-                          (["--from", "2026-12-31", "--to", "2026-12-01"], "结束日期"),
-                          (["--month", "11/2026"], "YYYY-MM"),
-                          (["--user", "nobody"], "找不到")):
+    assert (
+        cli(
+            "--db",
+            db,
+            "init",
+            "--station-code",
+            "340304001",
+            "--station-name",
+            "幸福里社区党群服务中心",
+            "--admin",
+            "admin:admin123",
+        ).returncode
+        == 0
+    )
+    for args, message in (
+        (["--from", "2026-13-01", "--to", "2026-12-31"], "日期格式"),
+        (["--from", "2026-12-01"], "一起给出"),
+        (["--from", "2026-12-31", "--to", "2026-12-01"], "结束日期"),
+        (["--month", "11/2026"], "YYYY-MM"),
+        (["--user", "nobody"], "找不到"),
+    ):
         r = cli("--db", db, "report", *args)
         assert r.returncode == 2 and message in r.stderr, (args, r.stderr)

@@ -1,4 +1,5 @@
 """``residents import FILE``: the command a supervisor's script would run."""
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,15 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def station_file(tmp_path):
     path = tmp_path / "station.sqlite3"
     db = open_database(path)
-    admin = accounts.setup_station(db, code="340304001", name="幸福里社区党群服务中心", level="community",
-                                   admin_username="admin", admin_password="admin123", admin_display_name="张管理")
+    admin = accounts.setup_station(
+        db,
+        code="340304001",
+        name="幸福里社区党群服务中心",
+        level="community",
+        admin_username="admin",
+        admin_password="admin123",
+        admin_display_name="张管理",
+    )
     accounts.create_account(db, admin, username="zz", display_name="王站长", role="supervisor", password="zz123456")
     accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk1234")
     db.close()
@@ -89,7 +97,11 @@ def test_json_output_and_the_system_actor(capsys, station_file, tmp_path):
     assert rc == 0, err
     j = json.loads(out)
     assert {k: j[k] for k in ("rows", "imported", "updated", "rejected")} == {
-        "rows": 4, "imported": 3, "updated": 0, "rejected": 1}
+        "rows": 4,
+        "imported": 3,
+        "updated": 0,
+        "rejected": 1,
+    }
     assert j["errors"] == [{"row": 6, "field": "联系电话", "message": j["errors"][0]["message"]}]
     assert "格式不对" in j["errors"][0]["message"] and j["warnings"] == []
     assert "\\u" not in out  # ensure_ascii=False
@@ -109,7 +121,11 @@ def test_system_actor_is_the_first_active_admin_as_stored(station_file):
     try:
         actor = cli_ledger.system_actor(db)
         assert (actor.username, actor.display_name, actor.role, actor.station_code) == (
-            "admin", "张管理", "admin", "340304001")
+            "admin",
+            "张管理",
+            "admin",
+            "340304001",
+        )
         assert cli_ledger.system_actor(db, "zz").display_name == "王站长"
     finally:
         db.close()
@@ -127,11 +143,14 @@ def test_text_summary_lists_the_first_twenty_problems(capsys, station_file, tmp_
     assert residents_in(station_file) == 0 and audit_lines(station_file) == []
 
 
-@pytest.mark.parametrize("name, content, fragment", [
-    ("missing.xlsx", None, "找不到文件"),
-    ("broken.xlsx", b"PK\x03\x04broken", "已损坏"),
-    ("notes.docx", b"hello", "不支持"),
-])
+@pytest.mark.parametrize(
+    "name, content, fragment",
+    [
+        ("missing.xlsx", None, "找不到文件"),
+        ("broken.xlsx", b"PK\x03\x04broken", "已损坏"),
+        ("notes.docx", b"hello", "不支持"),
+    ],
+)
 def test_a_file_that_cannot_be_read_exits_2(capsys, station_file, tmp_path, name, content, fragment):
     f = tmp_path / name
     if content is not None:
@@ -174,13 +193,24 @@ def test_through_python_m_desktop_once_wired(station_file, tmp_path):
         pytest.skip("residents command not wired into desktop/cli/__init__.py yet")
     f = ledger_file(tmp_path / "t.xlsx")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    r = subprocess.run([sys.executable, "-m", "desktop", "--db", station_file, "residents", "import", str(f),
-                        "--json"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "desktop", "--db", station_file, "residents", "import", str(f), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["imported"] == 3
-    bad = subprocess.run([sys.executable, "-m", "desktop", "--db", station_file, "residents", "import",
-                          str(tmp_path / "none.xlsx")], cwd=ROOT, capture_output=True, text=True, env=env,
-                         timeout=300)
+    bad = subprocess.run(
+        [sys.executable, "-m", "desktop", "--db", station_file, "residents", "import", str(tmp_path / "none.xlsx")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert bad.returncode == 2 and bad.stderr.startswith("错误：")
 
 
@@ -208,8 +238,15 @@ def test_a_conflict_is_listed_and_written_only_with_confirm_conflicts(capsys, st
         rc, out, err = run(capsys, "--db", station_file, "residents", "import", str(f), "--json", *extra)
         j = json.loads(out)
         assert rc == 0 and (j["imported"], j["unconfirmed"]) == (2, 1), err
-        assert j["conflicts"] == [{"row": 4, "existing_name": "王桂兰", "file_name": "居民1",
-                                   "doc_masked": j["conflicts"][0]["doc_masked"], "confirmed": False}]
+        assert j["conflicts"] == [
+            {
+                "row": 4,
+                "existing_name": "王桂兰",
+                "file_name": "居民1",
+                "doc_masked": j["conflicts"][0]["doc_masked"],
+                "confirmed": False,
+            }
+        ]
         assert registered not in out
         assert name_of_row4() == "王桂兰"
     rc, out, _ = run(capsys, "--db", station_file, "residents", "import", str(f))
@@ -235,4 +272,6 @@ def test_confirm_conflicts_is_documented_and_checked(capsys, station_file, tmp_p
     assert capsys.readouterr().err.count("请写成 5,9-11 或 all") == 3
     args = parser().parse_args(["residents", "import", "t.xlsx", "--confirm-conflicts", "5, 9-11"])
     assert args.confirm_conflicts == {5, 9, 10, 11}
-    assert parser().parse_args(["residents", "import", "t.xlsx", "--confirm-conflicts", "ALL"]).confirm_conflicts == "all"
+    assert (
+        parser().parse_args(["residents", "import", "t.xlsx", "--confirm-conflicts", "ALL"]).confirm_conflicts == "all"
+    )

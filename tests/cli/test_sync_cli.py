@@ -1,4 +1,5 @@
 """The sync commands end to end, in subprocesses, as a scheduled job would run them."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,19 @@ from tests.cli.helpers import run
 def test_keys_trust_export_import_and_a_tampered_bundle(tmp_path):
     st, hub = tmp_path / "st.sqlite3", tmp_path / "hub.sqlite3"
     run("--db", st, "init", "--station-code", "340304001", "--station-name", "幸福里社区", "--admin", "admin:admin123")
-    run("--db", hub, "init", "--station-code", "340304000", "--station-name", "东风街道", "--level", "street",
-        "--admin", "admin:admin123")
+    run(
+        "--db",
+        hub,
+        "init",
+        "--station-code",
+        "340304000",
+        "--station-name",
+        "东风街道",
+        "--level",
+        "street",
+        "--admin",
+        "admin:admin123",
+    )
     out = run("--db", st, "keys", "export", "--out", tmp_path / "st.peer.json").stdout
     assert "指纹" in out
     run("--db", hub, "keys", "export", "--out", tmp_path / "hub.peer.json")
@@ -20,8 +32,11 @@ def test_keys_trust_export_import_and_a_tampered_bundle(tmp_path):
     run("--db", st, "peers", "trust", tmp_path / "hub.peer.json")
     run("--db", st, "demo", "--residents", "50")  # a station with data
 
-    exp = json.loads(run("--db", st, "bundle", "export", "--to", "340304000", "--out", tmp_path / "b1.sdbundle",
-                         "--full", "--json").stdout)
+    exp = json.loads(
+        run(
+            "--db", st, "bundle", "export", "--to", "340304000", "--out", tmp_path / "b1.sdbundle", "--full", "--json"
+        ).stdout
+    )
     assert exp["rows"] > 50 and exp["tables"]["residents"] >= 50
     res = json.loads(run("--db", hub, "bundle", "import", tmp_path / "b1.sdbundle", "--json").stdout)
     assert set(res) >= {"bundle_id", "new", "updated", "unchanged", "conflicts", "duplicates"}

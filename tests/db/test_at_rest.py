@@ -1,6 +1,7 @@
 """The station file on a stolen or shared PC (issue 15): the database and its
 backups are unreadable without the key, owner-only, and a clear file from an
 earlier version is encrypted on first open, after a backup."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,14 @@ ID_NUMBER = "340304199001011234"
 
 def _station(path: Path):
     db = open_database(path)
-    admin = accounts.setup_station(db, code="340304001", name="幸福里社区党群服务中心", level="community",
-                                   admin_username="admin", admin_password="admin123")
+    admin = accounts.setup_station(
+        db,
+        code="340304001",
+        name="幸福里社区党群服务中心",
+        level="community",
+        admin_username="admin",
+        admin_password="admin123",
+    )
     with db.engine.begin() as c:  # an ID number, as the registry holds 100 000 of them
         c.exec_driver_sql("CREATE TABLE IF NOT EXISTS probe (v TEXT)")
         c.exec_driver_sql("INSERT INTO probe VALUES (?)", (ID_NUMBER,))
@@ -151,8 +158,7 @@ def test_a_clear_database_is_encrypted_on_first_open_after_a_backup(tmp_path):
         counts, _ = backup.verify(b.path)
         assert counts["probe"] == 1 and b.size == b.path.stat().st_size
     # nothing clear left beside the database
-    leftovers = [p.name for p in tmp_path.rglob("*") if p.is_file() and keys.is_clear(p)
-                 and p.suffix == ".sqlite3"]
+    leftovers = [p.name for p in tmp_path.rglob("*") if p.is_file() and keys.is_clear(p) and p.suffix == ".sqlite3"]
     assert leftovers == []
     assert keys.take_recovery_code(path)  # the administrator is shown the new recovery code
     again = open_database(path)

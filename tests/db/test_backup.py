@@ -1,5 +1,6 @@
 """db.backup: writing, verifying, listing, rotating and restoring backups,
 and failing cleanly on a full or read-only backup location."""
+
 from __future__ import annotations
 
 import errno
@@ -33,8 +34,14 @@ def station_file(tmp_path):
 
     path = tmp_path / "data" / "station.sqlite3"
     db = open_database(path)
-    accounts.setup_station(db, code="340304001", name="幸福里社区党群服务中心", level="community",
-                           admin_username="admin", admin_password="admin123")
+    accounts.setup_station(
+        db,
+        code="340304001",
+        name="幸福里社区党群服务中心",
+        level="community",
+        admin_username="admin",
+        admin_password="admin123",
+    )
     demo.fill_demo(db, n_residents=40, seed=3)
     db.close()
     return path
@@ -56,13 +63,18 @@ def _add_resident(path: Path, name: str = "新居民") -> None:
     db = open_database(path)
     try:
         actor = accounts.authenticate(db, "admin", "admin123")
-        residents.register(db, actor, ResidentForm(name=name, doc_number=make_ric("340304", date(1950, 1, 2), 77)),
-                           duplicate_reason="test")
+        residents.register(
+            db,
+            actor,
+            ResidentForm(name=name, doc_number=make_ric("340304", date(1950, 1, 2), 77)),
+            duplicate_reason="test",
+        )
     finally:
         db.close()
 
 
 # ------------------------------------------------------------------ writing
+
 
 def test_backup_is_verified_self_contained_and_listed(station_file, tmp_path):
     folder = tmp_path / "bk"
@@ -107,8 +119,10 @@ def test_names_never_collide_and_nothing_is_overwritten(station_file, tmp_path):
     b = backup.make_backup(station_file, folder, "auto", now=when)
     c = backup.make_backup(station_file, folder, "auto", now=when)
     assert [a.path.name, b.path.name, c.path.name] == [
-        "station-20261123-080000-auto.sqlite3", "station-20261123-080000-auto-2.sqlite3",
-        "station-20261123-080000-auto-3.sqlite3"]
+        "station-20261123-080000-auto.sqlite3",
+        "station-20261123-080000-auto-2.sqlite3",
+        "station-20261123-080000-auto-3.sqlite3",
+    ]
     assert _digest(a.path) == before
     assert len(backup.list_backups(folder)) == 3
 
@@ -175,15 +189,20 @@ def test_verify_rejects_damaged_and_foreign_files(station_file, tmp_path):
 
 # ------------------------------------------------------------------ failures
 
-@pytest.mark.parametrize("code, kind, words", [
-    (errno.ENOSPC, BackupDiskFull, "空间已满"),
-    (errno.EROFS, BackupFolderNotWritable, "只读"),
-    (errno.EACCES, BackupFolderNotWritable, "写入权限"),
-    (errno.EIO, BackupFailed, "读写"),
-])
+
+@pytest.mark.parametrize(
+    "code, kind, words",
+    [
+        (errno.ENOSPC, BackupDiskFull, "空间已满"),
+        (errno.EROFS, BackupFolderNotWritable, "只读"),
+        (errno.EACCES, BackupFolderNotWritable, "写入权限"),
+        (errno.EIO, BackupFailed, "读写"),
+    ],
+)
 @pytest.mark.parametrize("stage", ["copy", "sidecar", "rename"])
-def test_os_errors_leave_earlier_backups_and_database_untouched(station_file, tmp_path, monkeypatch,
-                                                                code, kind, words, stage):
+def test_os_errors_leave_earlier_backups_and_database_untouched(
+    station_file, tmp_path, monkeypatch, code, kind, words, stage
+):
     folder = tmp_path / "bk"
     earlier = backup.make_backup(station_file, folder, "auto", now=datetime(2026, 11, 22, 8, 0))
     before = {p.name: _digest(p) for p in folder.iterdir()}
@@ -287,6 +306,7 @@ def test_real_read_only_mount(station_file, small_tmpfs):
 
 # ------------------------------------------------------------------ rotation
 
+
 def _fake(folder: Path, when: datetime, reason: str = "auto", stem: str = "station") -> Path:
     p = folder / f"{stem}-{when:%Y%m%d-%H%M%S}-{reason}.sqlite3"
     p.write_bytes(b"")
@@ -372,11 +392,19 @@ def test_rotation_after_a_long_closure_keeps_a_week_of_working_days(tmp_path):
     paths = [_fake(folder, d) for d in days]
     backup.rotate(folder, now)
     kept_days = sorted(backup.read_info(p).created_at.date() for p in paths if p.exists())  # type: ignore[union-attr]
-    assert kept_days[-7:] == [date(2026, 9, 26), date(2026, 9, 27), date(2026, 9, 28), date(2026, 9, 29),
-                              date(2026, 9, 30), date(2026, 10, 8), date(2026, 10, 9)]
+    assert kept_days[-7:] == [
+        date(2026, 9, 26),
+        date(2026, 9, 27),
+        date(2026, 9, 28),
+        date(2026, 9, 29),
+        date(2026, 9, 30),
+        date(2026, 10, 8),
+        date(2026, 10, 9),
+    ]
 
 
 # ------------------------------------------------------------------ restore
+
 
 def test_restore_round_trip_keeps_the_replaced_file(station_file, tmp_path):
     info = backup.make_backup(station_file, tmp_path / "bk", "manual")
@@ -432,7 +460,7 @@ def test_restore_moves_wal_files_with_the_replaced_database(station_file, tmp_pa
 def test_restore_refuses_a_damaged_backup_and_changes_nothing(station_file, tmp_path):
     info = backup.make_backup(station_file, tmp_path / "bk", "manual")
     data = bytearray(info.path.read_bytes())
-    data[4096 * 2: 4096 * 4] = b"\x5a" * (4096 * 2)
+    data[4096 * 2 : 4096 * 4] = b"\x5a" * (4096 * 2)
     info.path.write_bytes(bytes(data))
     before = _digest(station_file)
     listing = _names(station_file.parent)

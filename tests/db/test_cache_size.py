@@ -1,5 +1,6 @@
 """The window opens SQLite with a smaller page cache than the CLI (issue 19:
 memory with the 居民 page open); every pooled connection gets it."""
+
 from __future__ import annotations
 
 from db.engine import open_database

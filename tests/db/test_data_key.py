@@ -1,4 +1,5 @@
 """The data key's wraps (db/keys.py): machine, recovery code, administrator password."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The write path maintains sync identity on SQLite and PostgreSQL alike."""
+
 from __future__ import annotations
 
 import pytest
@@ -105,8 +106,11 @@ def test_append_only_rows_cannot_change(station):
 
 def test_bulk_writes_that_bypass_the_write_path_are_refused(station):
     db, _ = station
-    for stmt in (update(Resident).values(notes="x"), delete(Resident),
-                 insert(Resident).values(name="李四", pinyin="", initials="")):
+    for stmt in (
+        update(Resident).values(notes="x"),
+        delete(Resident),
+        insert(Resident).values(name="李四", pinyin="", initials=""),
+    ):
         with pytest.raises(SyncRuleViolation):
             with db.session() as s:
                 s.execute(stmt)

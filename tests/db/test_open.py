@@ -1,4 +1,5 @@
 """Opening databases: migrations, refusals, and bad files that must stay untouched."""
+
 from __future__ import annotations
 
 import hashlib

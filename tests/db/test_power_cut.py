@@ -3,6 +3,7 @@ accepting matters) is killed with SIGKILL at random moments, many times.
 Afterwards the database passes ``PRAGMA integrity_check`` and holds every
 record the writer reported as committed.  The same for a process making
 backups: no damaged backup ever appears under a real name."""
+
 from __future__ import annotations
 
 import os
@@ -58,8 +59,9 @@ while True:
 
 def _spawn(code: str, *args: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=ROOT, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env
+    )
 
 
 def _run_and_kill(proc: subprocess.Popen, rng: random.Random, max_delay: float) -> list[str]:
@@ -85,10 +87,15 @@ def station_path(tmp_path):
 
     path = tmp_path / "station.sqlite3"
     db = open_database(path)
-    admin = accounts.setup_station(db, code="340304001", name="幸福里社区党群服务中心", level="community",
-                                   admin_username="admin", admin_password="admin123")
-    desk = accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk",
-                                   password="desk1234")
+    admin = accounts.setup_station(
+        db,
+        code="340304001",
+        name="幸福里社区党群服务中心",
+        level="community",
+        admin_username="admin",
+        admin_password="admin123",
+    )
+    desk = accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk1234")
     from desktop.services import counter
 
     counter.ensure_catalogue(db)

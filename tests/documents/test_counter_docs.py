@@ -1,5 +1,6 @@
 """Receipts and one-time notices: content, masking, layouts, embedded font,
 missing-glyph check and atomic writes."""
+
 from __future__ import annotations
 
 import shutil
@@ -21,12 +22,21 @@ def font():
 
 
 def _info(**kw):
-    base = dict(station_name="幸福里社区党群服务中心", station_phone="0552-3123456",
-                receipt_no="340304001-20261123-0001", resident_name="王秀英",
-                resident_doc_masked="340304********0221", matter_name="居住证申领（代办）", mode_label="代办",
-                channel_label="窗口", materials=[("居民身份证", 1), ("近期一寸免冠彩色照片1张", 1)],
-                accepted_at=datetime(2026, 11, 23, 9, 30), worker_name="李前台",
-                promised_date=date(2026, 12, 7), promised_days=10)
+    base = dict(
+        station_name="幸福里社区党群服务中心",
+        station_phone="0552-3123456",
+        receipt_no="340304001-20261123-0001",
+        resident_name="王秀英",
+        resident_doc_masked="340304********0221",
+        matter_name="居住证申领（代办）",
+        mode_label="代办",
+        channel_label="窗口",
+        materials=[("居民身份证", 1), ("近期一寸免冠彩色照片1张", 1)],
+        accepted_at=datetime(2026, 11, 23, 9, 30),
+        worker_name="李前台",
+        promised_date=date(2026, 12, 7),
+        promised_days=10,
+    )
     base.update(kw)
     return counter_docs.ReceiptInfo(**base)
 
@@ -44,9 +54,19 @@ def test_receipt_carries_every_field_and_only_the_masked_id(layout, font, tmp_pa
     doc = counter_docs.receipt(_info(), font, layout)
     data = pdf.render(doc, font)
     text = "".join(_pdftext(data, tmp_path).split())
-    for needle in ("受理回执", "340304001-20261123-0001", "王秀英", "340304********0221", "居住证申领（代办）",
-                   "居民身份证：验原件（当场退还），收复印件1份", "2026年11月23日09:30", "李前台", "2026年12月7日（10个工作日内）",
-                   "0552-3123456", "幸福里社区党群服务中心"):
+    for needle in (
+        "受理回执",
+        "340304001-20261123-0001",
+        "王秀英",
+        "340304********0221",
+        "居住证申领（代办）",
+        "居民身份证：验原件（当场退还），收复印件1份",
+        "2026年11月23日09:30",
+        "李前台",
+        "2026年12月7日（10个工作日内）",
+        "0552-3123456",
+        "幸福里社区党群服务中心",
+    ):
         assert needle in text, needle
     assert "（代办）（代办）" not in text
     assert FULL_ID not in text
@@ -74,21 +94,41 @@ def test_a_long_material_list_flows_onto_a_second_a5_page(font):
 
 def test_notice_lists_materials_and_the_reason(font, tmp_path):
     info = counter_docs.NoticeInfo(
-        station_name="幸福里社区党群服务中心", station_phone="0552-3123456", notice_no="340304001-GZ20261123-0001",
-        matter_name="最低生活保障申请（代办）", mode_label="代办", basis="《社会救助暂行办法》", conditions="收入低于标准",
-        process="申请→调查→公示", fee="不收费", promised_days=5,
-        materials=[counter_docs.NoticeMaterial("居民身份证", True, 1, "本人"),
-                   counter_docs.NoticeMaterial("低保申请书", True, 1, "社区窗口领取", missing=True)],
-        resident_name="王秀英", worker_name="李前台", day=date(2026, 11, 23))
+        station_name="幸福里社区党群服务中心",
+        station_phone="0552-3123456",
+        notice_no="340304001-GZ20261123-0001",
+        matter_name="最低生活保障申请（代办）",
+        mode_label="代办",
+        basis="《社会救助暂行办法》",
+        conditions="收入低于标准",
+        process="申请→调查→公示",
+        fee="不收费",
+        promised_days=5,
+        materials=[
+            counter_docs.NoticeMaterial("居民身份证", True, 1, "本人"),
+            counter_docs.NoticeMaterial("低保申请书", True, 1, "社区窗口领取", missing=True),
+        ],
+        resident_name="王秀英",
+        worker_name="李前台",
+        day=date(2026, 11, 23),
+    )
     text = "".join(_pdftext(pdf.render(counter_docs.notice(info, font), font), tmp_path).split())
-    for needle in ("一次性告知单", "340304001-GZ20261123-0001", "低保申请书（尚缺）", "缺少必需材料：低保申请书",
-                   "《社会救助暂行办法》", "12345", "2026年11月23日", "5个工作日"):
+    for needle in (
+        "一次性告知单",
+        "340304001-GZ20261123-0001",
+        "低保申请书（尚缺）",
+        "缺少必需材料：低保申请书",
+        "《社会救助暂行办法》",
+        "12345",
+        "2026年11月23日",
+        "5个工作日",
+    ):
         assert needle in text, needle
 
 
 def test_missing_glyphs_are_found_before_printing(font):
     assert font.missing("王秀英 张三") == []
-    rare = "\U0002A6A5"  # 𪚥, CJK Extension B: not in the common fonts
+    rare = "\U0002a6a5"  # 𪚥, CJK Extension B: not in the common fonts
     assert font.missing(f"王{rare}{rare}") == [rare]
     doc = counter_docs.receipt(_info(resident_name=f"王{rare}"), font, "A4")
     assert rare in doc.text and font.missing(doc.text) == [rare]
@@ -108,8 +148,9 @@ def test_no_font_is_a_clear_error(monkeypatch):
 def test_a_cff_font_is_skipped_for_the_next_candidate(monkeypatch, tmp_path, font):
     bad = tmp_path / "NotoSansCJK.ttc"
     bad.write_bytes(b"OTTO" + b"\0" * 100)
-    monkeypatch.setattr(fonts, "candidates", lambda configured=None: [(bad, 0, "bad"),
-                                                                      (fonts.Path(font.path), font.index, "ok")])
+    monkeypatch.setattr(
+        fonts, "candidates", lambda configured=None: [(bad, 0, "bad"), (fonts.Path(font.path), font.index, "ok")]
+    )
     fonts.resolve.cache_clear()
     try:
         assert fonts.resolve("x").path == font.path
@@ -141,7 +182,9 @@ def test_wrapping_keeps_numbers_whole_and_punctuation_off_line_starts(font):
     b = Builder(font, (200, 400), 10, "t")
     size = 10
     width = b.measure("查询进度：凭本回执编号到服务窗口查询，或拨打", size)
-    lines = b.wrap("查询进度：凭本回执编号到服务窗口查询，或拨打站点电话 0552-1234567。到窗口时出示本回执。", size, width)
+    lines = b.wrap(
+        "查询进度：凭本回执编号到服务窗口查询，或拨打站点电话 0552-1234567。到窗口时出示本回执。", size, width
+    )
     assert any("0552-1234567" in ln for ln in lines)
     assert all(b.measure(ln, size) <= width + 0.01 for ln in lines)
     assert not any(ln[:1] in "，。" for ln in lines)

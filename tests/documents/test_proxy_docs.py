@@ -1,5 +1,6 @@
 """The 代办原件交接单 (A4 and A5, masked ID, originals with counts, signature
 lines) and the 代办台账 workbook, whose agent names stay text."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -23,8 +24,15 @@ FULL_ID = make_ric("340304", date(1940, 3, 5), 22)
 @pytest.fixture
 def case(sqlite_db):
     db = sqlite_db
-    admin = accounts.setup_station(db, code="340304001", name="前进村党群服务中心", level="village", phone="0552-3123456",
-                                   admin_username="admin", admin_password="admin123")
+    admin = accounts.setup_station(
+        db,
+        code="340304001",
+        name="前进村党群服务中心",
+        level="village",
+        phone="0552-3123456",
+        admin_username="admin",
+        admin_password="admin123",
+    )
     rid = residents.register(db, admin, ResidentForm(name="王秀英", doc_number=FULL_ID, phone="13812345678"))
     agent = proxy.save_agent(db, admin, AgentForm(name=HOSTILE[0], village_group="第三村民小组", phone="13900001111"))
     t = next(m for m in counter.catalogue(db) if m.name.startswith("居住证申领"))
@@ -40,8 +48,19 @@ def test_slip_carries_the_matter_originals_and_signature_lines(case, layout, tmp
     doc = paperwork.proxy_slip_document(db, reg.case_id, layout, font)
     assert len(doc.pages) == 1
     text = "".join(_pdftext(pdf.render(doc, font), tmp_path).split())
-    for needle in ("委托代办原件交接单", reg.receipt_no, "王秀英", t.name, "户口簿", "第三村民小组", "委托人签字",
-                   "代办员签字", "□已退还□未退还", "前进村党群服务中心", "0552-3123456"):
+    for needle in (
+        "委托代办原件交接单",
+        reg.receipt_no,
+        "王秀英",
+        t.name,
+        "户口簿",
+        "第三村民小组",
+        "委托人签字",
+        "代办员签字",
+        "□已退还□未退还",
+        "前进村党群服务中心",
+        "0552-3123456",
+    ):
         assert needle in text, needle
     assert FULL_ID not in text and FULL_ID[-4:] in text  # masked
     assert f"共{len(t.required_materials) + 1}种、{len(t.required_materials) + 2}份" in text
@@ -50,7 +69,9 @@ def test_slip_carries_the_matter_originals_and_signature_lines(case, layout, tmp
     proxy.result_back(db, admin, reg.case_id, "已办好")
     n = len(t.required_materials) + 1
     proxy.hand_back(db, admin, reg.case_id, [True] * (n - 1) + [False], note="户口簿由派出所留存核对")
-    text = "".join(_pdftext(pdf.render(paperwork.proxy_slip_document(db, reg.case_id, layout, font), font), tmp_path).split())
+    text = "".join(
+        _pdftext(pdf.render(paperwork.proxy_slip_document(db, reg.case_id, layout, font), font), tmp_path).split()
+    )
     assert "未退还" in text and "已退还" in text and "镇便民服务中心" in text and "□已退还" not in text
 
 

@@ -1,4 +1,5 @@
 """The Excel writer: what openpyxl (and so Excel) reads back."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -10,13 +11,25 @@ from desktop.documents import sheets
 
 
 def test_values_formats_and_layout_read_back(tmp_path):
-    rows = [["王秀英", 3, 2.5, date(2026, 11, 3), datetime(2026, 11, 3, 9, 30), True, None, "a<b & \"c\"\x01"],
-            ["  前后空格 ", 10, 10.0, None, None, False, Decimal("1.25"), "x" * 80]]
-    out = sheets.write_workbook(tmp_path / "t.xlsx", [
-        ("明细", ["姓名", "件数", "小时", "日期", "时间", "是否", "金额", "备注"], rows, {1: "#,##0", 2: "General"}),
-        ("明细", ["指标", "数值"], [["满意率", 0.9], ["受理", 5]]),
-        ("空表", ["列"], []),
-    ], title="幸福里 2026年11月工作报表", cell_formats={(1, 0, 1): "0.0%"})
+    rows = [
+        ["王秀英", 3, 2.5, date(2026, 11, 3), datetime(2026, 11, 3, 9, 30), True, None, 'a<b & "c"\x01'],
+        ["  前后空格 ", 10, 10.0, None, None, False, Decimal("1.25"), "x" * 80],
+    ]
+    out = sheets.write_workbook(
+        tmp_path / "t.xlsx",
+        [
+            (
+                "明细",
+                ["姓名", "件数", "小时", "日期", "时间", "是否", "金额", "备注"],
+                rows,
+                {1: "#,##0", 2: "General"},
+            ),
+            ("明细", ["指标", "数值"], [["满意率", 0.9], ["受理", 5]]),
+            ("空表", ["列"], []),
+        ],
+        title="幸福里 2026年11月工作报表",
+        cell_formats={(1, 0, 1): "0.0%"},
+    )
     assert out == tmp_path / "t.xlsx" and not (tmp_path / "t.xlsx.part").exists()
     wb = load_workbook(out)
     assert wb.sheetnames == ["明细", "明细1", "空表"]

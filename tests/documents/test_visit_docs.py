@@ -1,5 +1,6 @@
 """走访任务单 from a real station: one grid per page, walking order, large type,
 blank result columns, no ID numbers."""
+
 from __future__ import annotations
 
 import shutil
@@ -23,17 +24,35 @@ TODAY = date(2026, 12, 2)
 def test_visit_list_by_grid_in_route_order(station, tmp_path):
     db, admin = station
     doc_no = make_ric("340304", date(1940, 5, 6), 21)
-    for name, grid, building, tags in (("乙十二栋", "第一网格", "12", ["独居"]), ("甲二栋", "第一网格", "2", ["特困"]),
-                                       ("丙", "第二网格", "5", ["空巢"]), ("丁低保", "第二网格", "1", ["低保"])):
-        rid = residents.register(db, admin, ResidentForm(name=name, grid=grid, estate="幸福里", building=building,
-                                                         unit="1", room="101", tags=tags, phone="13800000000",
-                                                         doc_number=doc_no if name == "丙" else ""))
+    for name, grid, building, tags in (
+        ("乙十二栋", "第一网格", "12", ["独居"]),
+        ("甲二栋", "第一网格", "2", ["特困"]),
+        ("丙", "第二网格", "5", ["空巢"]),
+        ("丁低保", "第二网格", "1", ["低保"]),
+    ):
+        rid = residents.register(
+            db,
+            admin,
+            ResidentForm(
+                name=name,
+                grid=grid,
+                estate="幸福里",
+                building=building,
+                unit="1",
+                room="101",
+                tags=tags,
+                phone="13800000000",
+                doc_number=doc_no if name == "丙" else "",
+            ),
+        )
         if name == "丁低保":  # visited 10 days ago: monthly, not due
-            visits.record_visit(db, admin, VisitForm(resident_id=rid, day=TODAY - timedelta(days=10), met="本人"),
-                                today=TODAY)
+            visits.record_visit(
+                db, admin, VisitForm(resident_id=rid, day=TODAY - timedelta(days=10), met="本人"), today=TODAY
+            )
         if name == "丙":
-            visits.record_visit(db, admin, VisitForm(resident_id=rid, day=TODAY - timedelta(days=1),
-                                                     outcome="not_home"), today=TODAY)
+            visits.record_visit(
+                db, admin, VisitForm(resident_id=rid, day=TODAY - timedelta(days=1), outcome="not_home"), today=TODAY
+            )
     doc = paperwork.visit_list_document(db, "李网格员", today=TODAY)
     assert len(doc.pages) == 2  # one page per grid
     pages = []

@@ -44,8 +44,15 @@ def station_db(tmp_path):
     from tests.templates import fresh
 
     db = fresh(tmp_path / "station.sqlite3")
-    admin = accounts.setup_station(db, code="340304001", name="幸福里社区党群服务中心", level="community",
-                                   admin_username="admin", admin_password="admin123", admin_display_name="张管理")
+    admin = accounts.setup_station(
+        db,
+        code="340304001",
+        name="幸福里社区党群服务中心",
+        level="community",
+        admin_username="admin",
+        admin_password="admin123",
+        admin_display_name="张管理",
+    )
     accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk1234")
     yield db, admin
     db.close()
@@ -58,11 +65,14 @@ def no_modal_boxes(monkeypatch):
 
     shown: list[tuple[str, str]] = []
     for kind in ("information", "warning", "critical"):
-        monkeypatch.setattr(QMessageBox, kind,
-                            staticmethod(lambda parent, title, text, *a, _k=kind, **kw: shown.append((_k, text))
-                                         or QMessageBox.StandardButton.Ok))
-    monkeypatch.setattr(QMessageBox, "question",
-                        staticmethod(lambda *a, **kw: QMessageBox.StandardButton.Yes))
+        monkeypatch.setattr(
+            QMessageBox,
+            kind,
+            staticmethod(
+                lambda parent, title, text, *a, _k=kind, **kw: shown.append((_k, text)) or QMessageBox.StandardButton.Ok
+            ),
+        )
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **kw: QMessageBox.StandardButton.Yes))
     return shown
 
 
@@ -76,8 +86,11 @@ def unexpected_errors_fail(request, monkeypatch):
     from desktop.ui import errors
 
     def fail(self):  # type: ignore[no-untyped-def]
-        pytest.fail("unexpected error dialog:\n" + self.details.toPlainText()
-                    if hasattr(self, "details") else "unexpected error dialog")
+        pytest.fail(
+            "unexpected error dialog:\n" + self.details.toPlainText()
+            if hasattr(self, "details")
+            else "unexpected error dialog"
+        )
 
     monkeypatch.setattr(errors.ErrorDialog, "exec", fail)
 

@@ -5,6 +5,7 @@
 Not a test: a way to look at what we built.  With a DB path it uses that
 database (e.g. a 100 000-resident demo); otherwise it makes a small demo.
 """
+
 from __future__ import annotations
 
 import os
@@ -120,13 +121,28 @@ def counter_shots(win, shot, db) -> None:  # type: ignore[no-untyped-def]
     cd.radios[2].setChecked(True)
     shot(cd, "34-close-rate")
     for layout in ("A4", "A5", "80mm"):
-        pv = PreviewDialog(win, "受理回执", lambda lay: paperwork.receipt_document(db, rows[0].id, lay),
-                           layouts=("A4", "A5", "80mm"), layout=layout)
+        pv = PreviewDialog(
+            win,
+            "受理回执",
+            lambda lay: paperwork.receipt_document(db, rows[0].id, lay),
+            layouts=("A4", "A5", "80mm"),
+            layout=layout,
+        )
         shot(pv, f"35-receipt-preview-{layout}", (760, 700))
     t = counter.catalogue(db)[0]
-    pv = PreviewDialog(win, "一次性告知单", lambda lay: paperwork.notice_document(
-        db, t.id, notice_no="340304001-GZ20261123-0001", resident_name="王秀英", missing=[t.materials[2].name],
-        layout=lay), layouts=("A4", "A5"))
+    pv = PreviewDialog(
+        win,
+        "一次性告知单",
+        lambda lay: paperwork.notice_document(
+            db,
+            t.id,
+            notice_no="340304001-GZ20261123-0001",
+            resident_name="王秀英",
+            missing=[t.materials[2].name],
+            layout=lay,
+        ),
+        layouts=("A4", "A5"),
+    )
     shot(pv, "36-notice-preview", (760, 700))
     cat = CatalogueDialog(page)
     shot(cat, "37-catalogue")
@@ -229,20 +245,30 @@ def exchange_shots(win, shot, db, settings, paths, worker) -> None:  # type: ign
     page = win.exchange_page
     folder = Path(tempfile.mkdtemp())
     hub = open_database(folder / "hub.sqlite3")
-    hadmin = accounts.setup_station(hub, code="340304000", name="幸福街道党群服务中心", level="street",
-                                    admin_username="admin", admin_password="admin123", admin_display_name="街道管理员")
+    hadmin = accounts.setup_station(
+        hub,
+        code="340304000",
+        name="幸福街道党群服务中心",
+        level="street",
+        admin_username="admin",
+        admin_password="admin123",
+        admin_display_name="街道管理员",
+    )
     admin = win.actor  # the demo administrator
     shot(TrustPeerDialog(page, exchange.station_keys(hub).peer), "70-exchange-trust")
     exchange.trust_peer(db, admin, exchange.station_keys(hub).peer)
     exchange.trust_peer(hub, hadmin, exchange.station_keys(db).peer)
     with db.session() as s:
-        edited, twin = [(r.id, r.name, r.doc_number) for r in
-                        s.scalars(select(Resident).where(Resident.doc_number.is_not(None)).limit(2))]
+        edited, twin = [
+            (r.id, r.name, r.doc_number)
+            for r in s.scalars(select(Resident).where(Resident.doc_number.is_not(None)).limit(2))
+        ]
     rid = edited[0]
     # The street office had registered one of the station's residents on its own.
     residents.register(hub, hadmin, ResidentForm(name=twin[1], doc_number=twin[2], phone="13955556666"))
-    full = exchange.export_bundle(db, admin, "340304000", folder / exchange.default_bundle_name(db, "340304000", True),
-                                  full=True)
+    full = exchange.export_bundle(
+        db, admin, "340304000", folder / exchange.default_bundle_name(db, "340304000", True), full=True
+    )
     exchange.import_bundle(hub, hadmin, full.path)
     residents.update(hub, hadmin, rid, dataclasses.replace(residents.get(hub, rid).form, phone="13912345678"))
     residents.update(db, admin, rid, dataclasses.replace(residents.get(db, rid).form, phone="13700002222"))

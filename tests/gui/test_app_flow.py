@@ -1,4 +1,5 @@
 """run_app end to end, as a newcomer meets it: no data -> demo -> sign in -> main window."""
+
 from __future__ import annotations
 
 import re
@@ -60,9 +61,24 @@ def test_fresh_machine_demo_station_to_main_window(qapp, gui, monkeypatch):
     assert log[0] == "first-run"
     assert any(isinstance(x, tuple) and x[0] == "message" and "演示站点已建立" in x[1] for x in log)
     main = [x for x in log if isinstance(x, tuple) and x[0] == "main"][0]
-    assert "社区一站通" in main[1] and main[2] == ["概览", "接待台", "居民", "开具证明", "志愿服务", "走访", "值班", "代办",
-                                               "清单公开", "心愿·报到", "报表", "数据交换", "账户", "操作日志",
-                                               "数据备份", "设置"]
+    assert "社区一站通" in main[1] and main[2] == [
+        "概览",
+        "接待台",
+        "居民",
+        "开具证明",
+        "志愿服务",
+        "走访",
+        "值班",
+        "代办",
+        "清单公开",
+        "心愿·报到",
+        "报表",
+        "数据交换",
+        "账户",
+        "操作日志",
+        "数据备份",
+        "设置",
+    ]
     from db.engine import open_database
 
     db = open_database(gui.paths.default_db)
@@ -133,8 +149,14 @@ def test_a_station_file_copied_to_another_pc_asks_for_the_recovery_code(qapp, gu
 
     path = tmp_path / "station.sqlite3"
     db = open_database(path)
-    accounts.setup_station(db, code="340304001", name="幸福里社区党群服务中心", level="community",
-                           admin_username="admin", admin_password="admin123")
+    accounts.setup_station(
+        db,
+        code="340304001",
+        name="幸福里社区党群服务中心",
+        level="community",
+        admin_username="admin",
+        admin_password="admin123",
+    )
     db.close()
 
     def run(answers):

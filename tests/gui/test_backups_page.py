@@ -1,5 +1,6 @@
 """数据备份 page, the daily scheduler, and the start-up offer of a backup
 when the database is damaged."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -60,8 +61,7 @@ def test_list_backup_now_and_screenshot(qtbot, gui, station_db, no_modal_boxes):
 
 def test_supervisor_may_back_up_but_not_restore_or_move(qtbot, gui, station_db, no_modal_boxes):
     db, admin = station_db
-    accounts.create_account(db, admin, username="zhan", display_name="王站长", role="supervisor",
-                            password="zhan12345")
+    accounts.create_account(db, admin, username="zhan", display_name="王站长", role="supervisor", password="zhan12345")
     sup = accounts.authenticate(db, "zhan", "zhan12345")
     backups.create(db, admin, gui.settings, "manual")
     page = make_page(qtbot, gui, db, sup)
@@ -102,8 +102,9 @@ def test_restore_can_be_cancelled(qtbot, gui, station_db, no_modal_boxes, monkey
     db, admin = station_db
     backups.create(db, admin, gui.settings, "manual")
     asked = []
-    monkeypatch.setattr(QMessageBox, "question",
-                        staticmethod(lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No))
+    monkeypatch.setattr(
+        QMessageBox, "question", staticmethod(lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    )
     page = make_page(qtbot, gui, db, admin)
     page.table.selectRow(0)
     before = db.path.read_bytes()
@@ -203,9 +204,10 @@ def test_scheduler_reports_a_failure_once_an_hour(qtbot, gui, station_db, tmp_pa
 
 # ------------------------------------------------ start-up with a damaged database
 
+
 def _damage(path) -> None:  # type: ignore[no-untyped-def]
     data = bytearray(path.read_bytes())
-    data[4096 * 2: 4096 * 5] = b"\x5a" * (4096 * 3)
+    data[4096 * 2 : 4096 * 5] = b"\x5a" * (4096 * 3)
     path.write_bytes(bytes(data))
 
 
@@ -265,7 +267,8 @@ def test_damaged_database_without_backups_or_declined(qtbot, gui, station_db, no
     before = path.read_bytes()
     backup.make_backup(good, path.parent / "backups", "auto")
     (path.parent / "backups" / backup.list_backups(path.parent / "backups", "station2")[0].path.name).rename(
-        path.parent / "backups" / "station-20261122-080000-auto.sqlite3")
+        path.parent / "backups" / "station-20261122-080000-auto.sqlite3"
+    )
     assert app.offer_backup_after_corruption(url, gui.settings, gui.worker, err) is None
     assert path.read_bytes() == before
     assert not [p for p in path.parent.iterdir() if ".damaged-" in p.name]

@@ -1,4 +1,5 @@
 """Guards against a Qt binding that would crash a long-running desk."""
+
 import sys
 
 import pytest

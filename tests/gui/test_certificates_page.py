@@ -1,5 +1,6 @@
 """开具证明 in the window: issue a 居住证明, void and reissue it, refuse 亲属关系证明
 with a printed notice, verify the QR codes, approve a queued request, export the ledger."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -17,8 +18,17 @@ def _setup(qtbot, gui, station_db, monkeypatch, tmp_path, actor=None):
     from desktop.ui.printing import PreviewDialog
 
     db, admin = station_db
-    rid = residents.register(db, admin, ResidentForm(name="赵丽", doc_number=make_ric("340304", date(1980, 5, 6), 21),
-                                                     phone="13812345678", estate="幸福里小区", building="3"))
+    rid = residents.register(
+        db,
+        admin,
+        ResidentForm(
+            name="赵丽",
+            doc_number=make_ric("340304", date(1980, 5, 6), 21),
+            phone="13812345678",
+            estate="幸福里小区",
+            building="3",
+        ),
+    )
     win = make_window(qtbot, gui, db, actor or admin)
     page = win.certificates_page
     win.show_page(win.pages.index(page))
@@ -133,8 +143,9 @@ def test_desk_submits_supervisor_approves(qtbot, gui, station_db, monkeypatch, n
     assert certs.ledger(db)[0].approver_name == "张管理"
 
 
-def test_supervisor_adds_a_local_certificate_and_imports_a_city_catalogue(qtbot, gui, station_db, monkeypatch,
-                                                                           no_modal_boxes, tmp_path):
+def test_supervisor_adds_a_local_certificate_and_imports_a_city_catalogue(
+    qtbot, gui, station_db, monkeypatch, no_modal_boxes, tmp_path
+):
     import json
 
     from desktop.ui.pages import certificates as cp
@@ -192,8 +203,9 @@ def test_ledger_filters_by_status_and_type(qtbot, gui, station_db, monkeypatch, 
     assert page.ledger_rows[0].type_name == "参加社区实践活动证明"
 
 
-def test_form_is_clean_for_the_next_resident_after_issue_and_refuse(qtbot, gui, station_db, monkeypatch,
-                                                                      no_modal_boxes, tmp_path):
+def test_form_is_clean_for_the_next_resident_after_issue_and_refuse(
+    qtbot, gui, station_db, monkeypatch, no_modal_boxes, tmp_path
+):
     """Issue 14, stale form: after a certificate is issued (or refused) the
     resident and the ticked materials do not stay for the next person."""
     db, admin, rid, page, previews = _setup(qtbot, gui, station_db, monkeypatch, tmp_path)
@@ -225,8 +237,7 @@ def test_form_is_clean_for_the_next_resident_after_issue_and_refuse(qtbot, gui, 
     assert page.r_picker.resident_id is None and page.r_picker.edit.text() == ""
 
 
-def test_purpose_suggestions_come_from_past_certificates(qtbot, gui, station_db, monkeypatch, no_modal_boxes,
-                                                         tmp_path):
+def test_purpose_suggestions_come_from_past_certificates(qtbot, gui, station_db, monkeypatch, no_modal_boxes, tmp_path):
     from PySide6.QtWidgets import QApplication
 
     db, admin, rid, page, previews = _setup(qtbot, gui, station_db, monkeypatch, tmp_path)

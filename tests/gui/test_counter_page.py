@@ -1,6 +1,7 @@
 """接待台 end to end in the window: find the resident, accept a matter (missing
 material first), print the receipt, scan it back, close with a bad rating,
 and see the rectification item."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -26,8 +27,9 @@ def make_window(qtbot, gui, db, actor):
 
 
 def _resident(db, actor, name="王秀英"):
-    return residents.register(db, actor, ResidentForm(name=name, doc_number=make_ric("340304", date(1940, 3, 5), 22),
-                                                      phone="13812345678"))
+    return residents.register(
+        db, actor, ResidentForm(name=name, doc_number=make_ric("340304", date(1940, 3, 5), 22), phone="13812345678")
+    )
 
 
 def test_accept_print_scan_close_with_bad_rating(qtbot, gui, station_db, monkeypatch, no_modal_boxes, tmp_path):
@@ -50,8 +52,11 @@ def test_accept_print_scan_close_with_bad_rating(qtbot, gui, station_db, monkeyp
 
     monkeypatch.setattr(PreviewDialog, "exec", fake_exec)
     questions = []
-    monkeypatch.setattr(QMessageBox, "question", staticmethod(
-        lambda parent, title, text, *a, **kw: questions.append(text) or QMessageBox.StandardButton.No))
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        staticmethod(lambda parent, title, text, *a, **kw: questions.append(text) or QMessageBox.StandardButton.No),
+    )
 
     def fill(dlg):
         type_text(dlg.who, "王秀")
@@ -169,12 +174,13 @@ def test_rare_name_character_is_warned_before_printing(qtbot, gui, station_db, m
     from desktop.ui.printing import PreviewDialog
 
     db, admin = station_db
-    rare = "\U0002A6A5"
+    rare = "\U0002a6a5"
     rid = _resident(db, admin, name=f"王{rare}")
     t = next(m for m in counter.catalogue(db) if m.name == "流动人口居住登记")
     acc = counter.accept(db, admin, rid, t.id, t.required_materials)
-    dlg = PreviewDialog(None, "受理回执", lambda lay: paperwork.receipt_document(db, acc.matter_id, lay),
-                        layouts=("A4", "A5", "80mm"))
+    dlg = PreviewDialog(
+        None, "受理回执", lambda lay: paperwork.receipt_document(db, acc.matter_id, lay), layouts=("A4", "A5", "80mm")
+    )
     qtbot.addWidget(dlg)
     assert rare in dlg.glyphs.text()
     # Saving asks first; the patched box answers Ok (not Yes), so nothing is written.
@@ -234,8 +240,16 @@ def test_settings_page_imports_next_years_holidays(qtbot, gui, station_db, no_mo
     qtbot.waitUntil(lambda: "2026" in sp.holidays.text())
     assert "2027 年、" not in sp.holidays.text() and "2026 年" in sp.holidays.text()
     f = tmp_path / "2027.json"
-    f.write_text(json.dumps({"format": "station-desk-holidays/1", "years": [2027],
-                             "days": [{"date": "2027-01-01", "kind": "holiday", "name": "元旦"}]}), encoding="utf-8")
+    f.write_text(
+        json.dumps(
+            {
+                "format": "station-desk-holidays/1",
+                "years": [2027],
+                "days": [{"date": "2027-01-01", "kind": "holiday", "name": "元旦"}],
+            }
+        ),
+        encoding="utf-8",
+    )
     sp._import_holidays(str(f))
     qtbot.waitUntil(lambda: "2026 年、2027 年" in sp.holidays.text())
     bad = tmp_path / "bad.json"

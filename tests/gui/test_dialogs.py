@@ -1,4 +1,5 @@
 """Setup, sign-in and lock-out, driven as a person would."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt

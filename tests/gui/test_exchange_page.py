@@ -2,6 +2,7 @@
 export and import through the page with real bundles between a station and
 its street hub, a conflict resolved by one click, a duplicate resident
 merged, and the errors a worker can act on."""
+
 from __future__ import annotations
 
 import threading
@@ -66,8 +67,15 @@ def files(monkeypatch):  # type: ignore[no-untyped-def]
 def hub(tmp_path):  # type: ignore[no-untyped-def]
     """The street office's database (a hub), beside the station's."""
     db = open_database(tmp_path / "hub" / "hub.sqlite3")
-    admin = accounts.setup_station(db, code=HUB_CODE, name=HUB_NAME, level="street", admin_username="admin",
-                                   admin_password="admin123", admin_display_name="街道管理员")
+    admin = accounts.setup_station(
+        db,
+        code=HUB_CODE,
+        name=HUB_NAME,
+        level="street",
+        admin_username="admin",
+        admin_password="admin123",
+        admin_display_name="街道管理员",
+    )
     yield db, admin
     db.close()
 
@@ -87,6 +95,7 @@ def peer_cells(page, row):  # type: ignore[no-untyped-def]
 
 
 # ---------------------------------------------------------------- keys and peers
+
 
 def test_key_strip_and_exporting_the_public_key(qtbot, gui, station_db, files, no_modal_boxes, tmp_path):
     db, admin = station_db
@@ -111,8 +120,9 @@ def test_key_strip_and_exporting_the_public_key(qtbot, gui, station_db, files, n
     assert kind == "information" and digits(fp) in digits(text) and str(out) in text
 
 
-def test_trusting_a_peer_after_checking_the_fingerprint(qtbot, gui, station_db, hub, files, no_modal_boxes,
-                                                        monkeypatch, tmp_path):
+def test_trusting_a_peer_after_checking_the_fingerprint(
+    qtbot, gui, station_db, hub, files, no_modal_boxes, monkeypatch, tmp_path
+):
     from desktop.ui.pages.exchange import TRUST_TEXT, TrustPeerDialog
 
     db, admin = station_db
@@ -193,8 +203,7 @@ def test_revoking_a_peer(qtbot, gui, station_db, hub, no_modal_boxes):
 
 def test_a_supervisor_exchanges_but_does_not_manage_keys(qtbot, gui, station_db, hub):
     db, admin = station_db
-    accounts.create_account(db, admin, username="zhan", display_name="王站长", role="supervisor",
-                            password="zhan12345")
+    accounts.create_account(db, admin, username="zhan", display_name="王站长", role="supervisor", password="zhan12345")
     sup = accounts.authenticate(db, "zhan", "zhan12345")
     trust_both(station_db, hub)
     page = make_page(qtbot, gui, db, sup)
@@ -208,8 +217,8 @@ def test_a_supervisor_exchanges_but_does_not_manage_keys(qtbot, gui, station_db,
 
 # ---------------------------------------------------------------- bundles
 
-def test_export_import_conflict_and_one_click_to_keep(qtbot, gui, station_db, hub, files, no_modal_boxes,
-                                                      tmp_path):
+
+def test_export_import_conflict_and_one_click_to_keep(qtbot, gui, station_db, hub, files, no_modal_boxes, tmp_path):
     db, admin = station_db
     hdb, hadmin = hub
     trust_both(station_db, hub)
@@ -363,8 +372,10 @@ def test_progress_from_the_worker_thread_reaches_the_bar(qtbot, gui, station_db,
 
 # ---------------------------------------------------------------- duplicates
 
-def test_duplicate_residents_side_by_side_and_merged(qtbot, gui, station_db, hub, no_modal_boxes, monkeypatch,
-                                                     tmp_path):
+
+def test_duplicate_residents_side_by_side_and_merged(
+    qtbot, gui, station_db, hub, no_modal_boxes, monkeypatch, tmp_path
+):
     db, admin = station_db
     hdb, hadmin = hub
     trust_both(station_db, hub)
@@ -390,8 +401,9 @@ def test_duplicate_residents_side_by_side_and_merged(qtbot, gui, station_db, hub
     page.grab().save(str(tmp_path / "exchange-duplicates.png"))
 
     asked = []
-    monkeypatch.setattr(QMessageBox, "question",
-                        staticmethod(lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No))
+    monkeypatch.setattr(
+        QMessageBox, "question", staticmethod(lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    )
     page.right.keep.click()  # asked, and said no
     settle(qtbot, gui)
     assert asked and "指向保留记录" in asked[0] and "转到保留的这条记录下" in asked[0]

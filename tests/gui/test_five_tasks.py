@@ -14,6 +14,7 @@ Goals: accept a common matter and print the receipt ≤ 6; issue a 居住证明 
 print it ≤ 8; find a resident by initials and ID tail ≤ 4; refuse an
 abolished certificate with its notice ≤ 4; assign the best volunteer ≤ 4.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -139,9 +140,11 @@ def test_the_five_daily_tasks_within_their_goals(qtbot, gui, station, monkeypatc
 
     db, desk_actor = station
     with db.session() as s:
-        people = s.execute(select(Resident.id, Resident.initials, Resident.doc_number, Resident.name)
-                           .where(Resident.deceased.is_(False), Resident.moved_out.is_(False),
-                                  Resident.doc_number.is_not(None)).order_by(Resident.seq)).all()
+        people = s.execute(
+            select(Resident.id, Resident.initials, Resident.doc_number, Resident.name)
+            .where(Resident.deceased.is_(False), Resident.moved_out.is_(False), Resident.doc_number.is_not(None))
+            .order_by(Resident.seq)
+        ).all()
     win = make_window(qtbot, gui, db, desk_actor)
     residents_page, index = win.residents_page, win.residents_page.index
     # Someone whose initials alone find several people: the ID tail picks them out.
@@ -151,8 +154,9 @@ def test_the_five_daily_tasks_within_their_goals(qtbot, gui, station, monkeypatc
     def open_resident() -> None:  # not counted: "after the resident is open"
         win.show_resident(rid)
         win.activateWindow()  # back from the dialogs of the task before
-        qtbot.waitUntil(lambda: residents_page.current == rid and gui.worker.pending == 0
-                        and QApplication.activeWindow() is win)
+        qtbot.waitUntil(
+            lambda: residents_page.current == rid and gui.worker.pending == 0 and QApplication.activeWindow() is win
+        )
 
     # ---- find a resident by initials and ID tail (from another page)
     win.show_page(0)
@@ -231,8 +235,11 @@ def test_the_five_daily_tasks_within_their_goals(qtbot, gui, station, monkeypatc
 
     # ---- assign the best volunteer to an open need (from another page)
     vpage = win.volunteers_page
-    need = next(n for n in vol.list_needs(db) if n.status == "open" and n.volunteers_needed == 1
-                and vol.Pool(db).rank(n, n.day, limit=5).candidates)
+    need = next(
+        n
+        for n in vol.list_needs(db)
+        if n.status == "open" and n.volunteers_needed == 1 and vol.Pool(db).rank(n, n.day, limit=5).candidates
+    )
     best = vol.Pool(db).rank(need, need.day, limit=5).candidates[0]
     win.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is win)

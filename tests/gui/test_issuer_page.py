@@ -1,5 +1,6 @@
 """The administrator names the committee that issues the station's papers
 on the 账户 page; a supervisor sees it but cannot change it."""
+
 from __future__ import annotations
 
 from desktop.services import accounts

@@ -1,6 +1,7 @@
 """Start-up builds only the first page (issue 19): the others, and the modules
 behind them (numpy, the sync crypto), wait until they are first opened; every
 page and picker shares the window's one resident search copy."""
+
 from __future__ import annotations
 
 import subprocess
@@ -22,11 +23,19 @@ def test_page_table_matches_the_page_classes():
 
 
 def test_importing_the_main_window_leaves_pages_numpy_and_crypto_out():
-    code = ("import sys, desktop.ui.main_window; "
-            "print(sorted(m for m in sys.modules if m.startswith(('numpy', 'cryptography', 'desktop.ui.pages.', "
-            "'desktop.services.sync', 'desktop.documents'))))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
+    code = (
+        "import sys, desktop.ui.main_window; "
+        "print(sorted(m for m in sys.modules if m.startswith(('numpy', 'cryptography', 'desktop.ui.pages.', "
+        "'desktop.services.sync', 'desktop.documents'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
+    )
     assert out.stdout.strip() == "['desktop.ui.pages.backups', 'desktop.ui.pages.base']"
 
 
@@ -42,4 +51,3 @@ def test_pages_are_built_when_first_shown_and_share_one_index(qtbot, gui, statio
     assert win.volunteers_page.index is win.index
     win.show_page(win.pages.index(win.residents_page))
     assert win.stack.currentWidget() is win.residents_page
-

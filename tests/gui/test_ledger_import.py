@@ -1,4 +1,5 @@
 """导入居民台账 dialog: load a file, fix the mapping, check, import, save the problems."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -20,8 +21,18 @@ def ledger_xlsx(path, n_good=6, bad=True):
     ws.append(["幸福里社区居民台账"])
     ws.append(HEADERS)
     for i in range(n_good):
-        ws.append([i + 1, f"居民{i}", "", make_ric("340304", date(1950, 1, 1 + i), 10 + i), f"1381234{i:04d}",
-                   "幸福里小区", "高龄" if i % 2 else "", f"备注{i}"])
+        ws.append(
+            [
+                i + 1,
+                f"居民{i}",
+                "",
+                make_ric("340304", date(1950, 1, 1 + i), 10 + i),
+                f"1381234{i:04d}",
+                "幸福里小区",
+                "高龄" if i % 2 else "",
+                f"备注{i}",
+            ]
+        )
     if bad:
         ws.append([n_good + 1, "错号码", "", "110105194912310021", "", "", "", ""])
         ws.append([n_good + 2, "坏电话", "", make_ric("340304", date(1960, 5, 5), 30), "12345", "", "VIP", ""])
@@ -40,8 +51,10 @@ def make_dialog(qtbot, gui, db, actor):
 
 def counts(db):
     with db.session() as s:
-        return (s.scalar(select(func.count()).select_from(Resident)),
-                s.scalar(select(func.count()).select_from(AuditLog)))
+        return (
+            s.scalar(select(func.count()).select_from(Resident)),
+            s.scalar(select(func.count()).select_from(AuditLog)),
+        )
 
 
 def test_load_check_then_import(qtbot, gui, station_db, no_modal_boxes, tmp_path):
@@ -56,8 +69,16 @@ def test_load_check_then_import(qtbot, gui, station_db, no_modal_boxes, tmp_path
 
     # The detected mapping, one combo per file column, and a five-row preview.
     assert [dlg.preview.horizontalHeaderItem(c).text() for c in range(len(HEADERS))] == HEADERS
-    assert [c.currentData() for c in dlg.combos] == [None, "name", "gender", "doc_number", "phone", "estate",
-                                                     "tags", "notes"]
+    assert [c.currentData() for c in dlg.combos] == [
+        None,
+        "name",
+        "gender",
+        "doc_number",
+        "phone",
+        "estate",
+        "tags",
+        "notes",
+    ]
     assert dlg.combos[0].currentText() == "（不导入）"
     assert dlg.preview.rowCount() == 1 + 5
     assert dlg.preview.verticalHeaderItem(1).text() == "第 3 行" and dlg.preview.item(1, 1).text() == "居民0"
@@ -73,8 +94,10 @@ def test_load_check_then_import(qtbot, gui, station_db, no_modal_boxes, tmp_path
     assert report is not None and report.dry_run
     assert dlg.summary.text().startswith("检查完成（没有写入）：共 8 行，可新增 6 人")
     assert counts(db) == before  # nothing written, no audit line
-    rows = [(dlg.problems.item(r, 0).text(), dlg.problems.item(r, 1).text(), dlg.problems.item(r, 2).text())
-            for r in range(dlg.problems.rowCount())]
+    rows = [
+        (dlg.problems.item(r, 0).text(), dlg.problems.item(r, 1).text(), dlg.problems.item(r, 2).text())
+        for r in range(dlg.problems.rowCount())
+    ]
     assert [(r[0], r[1]) for r in rows] == [("9", "证件号码"), ("10", "联系电话"), ("10", "人员类别")]
     assert "校验位" in rows[0][2]
     assert dlg.save.isEnabled()
@@ -188,8 +211,10 @@ def test_conflicts_are_listed_and_only_ticked_rows_update(qtbot, gui, station_db
 
     db, admin = station_db
     numbers = [make_ric("340304", date(1950, 1, 1 + i), 10 + i) for i in range(3)]
-    ids = [residents.register(db, admin, ResidentForm(name=n, doc_number=numbers[i]))
-           for i, n in enumerate(("王桂兰", "赵德明"))]
+    ids = [
+        residents.register(db, admin, ResidentForm(name=n, doc_number=numbers[i]))
+        for i, n in enumerate(("王桂兰", "赵德明"))
+    ]
     path = ledger_xlsx(tmp_path / "台账.xlsx", n_good=3, bad=False)  # 居民0..居民2 carry numbers[0..2]
     dlg = make_dialog(qtbot, gui, db, admin)
     dlg.load_file(path)

@@ -1,6 +1,7 @@
 """A window that speaks Chinese: Qt's own texts, file dialogs that start in the
 documents folder and remember the last one, a saved file confirmed with
 打开文件夹, Chinese object kinds in 操作日志."""
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_standard_dialog_buttons_and_menus_are_chinese(qtbot, gui):
-    box = QMessageBox(QMessageBox.Icon.Question, "t", "x",
-                      QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel)
+    box = QMessageBox(
+        QMessageBox.Icon.Question, "t", "x", QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel
+    )
     qtbot.addWidget(box)
     assert box.button(QMessageBox.StandardButton.Ok).text().replace("&", "").startswith("确定")
     assert box.button(QMessageBox.StandardButton.Cancel).text().replace("&", "").startswith("取消")
@@ -57,7 +59,8 @@ class _Opened(QObject):
 
 
 def test_file_dialogs_start_in_documents_remember_the_folder_and_offer_to_open_it(
-        qtbot, gui, station_db, monkeypatch, tmp_path, no_modal_boxes):  # a regression fails, not hangs
+    qtbot, gui, station_db, monkeypatch, tmp_path, no_modal_boxes
+):  # a regression fails, not hangs
     db, admin = station_db
     win = make_window(qtbot, gui, db, admin)
     page = win.volunteers_page
@@ -93,8 +96,11 @@ def test_file_dialogs_start_in_documents_remember_the_folder_and_offer_to_open_i
 
 def test_every_file_dialog_goes_through_one_helper():
     """So each one starts in the documents/last folder (see desktop/ui/files.py)."""
-    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "desktop").rglob("*.py")
-                 if p.name != "files.py" and re.search(r"QFileDialog\.get", p.read_text(encoding="utf-8"))]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "desktop").rglob("*.py")
+        if p.name != "files.py" and re.search(r"QFileDialog\.get", p.read_text(encoding="utf-8"))
+    ]
     assert offenders == []
 
 
@@ -126,12 +132,23 @@ def test_every_audit_detail_has_a_chinese_name():
     keys = {"added", "updated", "deactivated"}  # certificates.import_catalogue's counts
     for p in [*(ROOT / "desktop").rglob("*.py"), *(ROOT / "db").rglob("*.py")]:
         for n in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute | ast.Name) and (
-                    getattr(n.func, "attr", None) == "record" and getattr(n.func.value, "id", "") == "audit"
-                    or getattr(n.func, "id", None) == "_audit"):
+            if (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute | ast.Name)
+                and (
+                    getattr(n.func, "attr", None) == "record"
+                    and getattr(n.func.value, "id", "") == "audit"
+                    or getattr(n.func, "id", None) == "_audit"
+                )
+            ):
                 keys |= {k.arg for k in n.keywords if k.arg}
-                keys |= {str(c.value) for k in n.keywords if k.arg is None
-                         for c in ast.walk(k.value) if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+                keys |= {
+                    str(c.value)
+                    for k in n.keywords
+                    if k.arg is None
+                    for c in ast.walk(k.value)
+                    if isinstance(c, ast.Constant) and isinstance(c.value, str)
+                }
     keys -= {"target_type", "target_id", "actor_name", "actor_id"}
     keys -= {"audit"}  # **backup.extra["audit"]: the subscript, not a keyword
     assert {"peer", "field"} <= keys  # the walk finds keywords (the backup line builds its own dict: "file" etc.)

@@ -6,6 +6,7 @@ action again (two certificates with two serial numbers when the write took
 60 ms). Here the write is made to take 60 ms, the button is clicked twice
 20 ms apart, and the database holds exactly one record.
 """
+
 from __future__ import annotations
 
 import time
@@ -48,8 +49,13 @@ def audit_count(db, action: str) -> int:
 
 
 def _resident(db, actor, name="赵丽"):
-    return residents.register(db, actor, ResidentForm(name=name, doc_number=make_ric("340304", date(1950, 5, 6), 21),
-                                                      phone="13812345678", estate="幸福里小区"))
+    return residents.register(
+        db,
+        actor,
+        ResidentForm(
+            name=name, doc_number=make_ric("340304", date(1950, 5, 6), 21), phone="13812345678", estate="幸福里小区"
+        ),
+    )
 
 
 def _certificates_page(qtbot, gui, station_db, monkeypatch):
@@ -116,9 +122,17 @@ def test_dispatch_clicked_twice_dispatches_once(qtbot, gui, station_db, monkeypa
     db, admin = station_db
     _resident(db, admin, "王奶奶")
     today = date.today()
-    vol.register(db, admin, vol.VolunteerForm(
-        name="张志愿", doc_number=make_ric("340304", date(1985, 1, 1), 11), skills=["shopping"],
-        availability=[f"{today.isoweekday()}am"], data_consent=True))
+    vol.register(
+        db,
+        admin,
+        vol.VolunteerForm(
+            name="张志愿",
+            doc_number=make_ric("340304", date(1985, 1, 1), 11),
+            skills=["shopping"],
+            availability=[f"{today.isoweekday()}am"],
+            data_consent=True,
+        ),
+    )
     nid = vol.create_need(db, admin, vol.NeedForm(title="代买菜", skills=["shopping"], day=today, slot="am"))
     vol.move_need(db, admin, nid, "accept")
     win = make_window(qtbot, gui, db, admin)

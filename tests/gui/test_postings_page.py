@@ -2,6 +2,7 @@
 declined with a printed notice (a double click makes one record), a list
 becomes a posting in one click and prints on A4 and A3, and the board
 records it going up and coming down."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -31,7 +32,8 @@ def _open(qtbot, gui, db, actor, monkeypatch, tmp_path):
 
 
 def test_a_negative_list_task_is_declined_with_a_notice_and_a_double_click_records_once(
-        qtbot, gui, station_db, monkeypatch, no_modal_boxes, tmp_path):
+    qtbot, gui, station_db, monkeypatch, no_modal_boxes, tmp_path
+):
     db, _admin = station_db
     desk = accounts.authenticate(db, "desk1", "desk1234")
     win, page, previews = _open(qtbot, gui, db, desk, monkeypatch, tmp_path)
@@ -62,8 +64,9 @@ def test_a_negative_list_task_is_declined_with_a_notice_and_a_double_click_recor
     win.grab().save(str(tmp_path / "requests.png"))
 
 
-def test_one_click_posting_prints_a4_and_a3_and_the_board_tracks_it(qtbot, gui, station_db, monkeypatch,
-                                                                      no_modal_boxes, tmp_path):
+def test_one_click_posting_prints_a4_and_a3_and_the_board_tracks_it(
+    qtbot, gui, station_db, monkeypatch, no_modal_boxes, tmp_path
+):
     db, admin = station_db
     win, page, previews = _open(qtbot, gui, db, admin, monkeypatch, tmp_path)
     page.tabs.setCurrentIndex(1)

@@ -2,6 +2,7 @@
 agent brought (a double click on 登记 makes one record), step it through
 转交 → 结果取回 → 交还居民, print the hand-over slip, refuse the slip of a
 matter without originals, and export the month's ledger."""
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,9 @@ def test_register_step_and_print(qtbot, gui, station_db, monkeypatch, no_modal_b
     from desktop.ui.printing import PreviewDialog
 
     db, admin = station_db
-    residents.register(db, admin, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22),
-                                               phone="13812345678"))
+    residents.register(
+        db, admin, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22), phone="13812345678")
+    )
     proxy.save_agent(db, admin, AgentForm(name="陈国强", village_group="第三村民小组", phone="13900001111"))
     desk = accounts.authenticate(db, "desk1", "desk1234")
     win = make_window(qtbot, gui, db, desk)
@@ -125,7 +127,9 @@ def test_register_step_and_print(qtbot, gui, station_db, monkeypatch, no_modal_b
     from openpyxl import load_workbook
 
     wb = load_workbook(tmp_path / "ledger.xlsx")
-    assert list(wb["代办台账"].iter_rows(min_row=2, max_row=2, values_only=True)) == [("第三村民小组", "陈国强", 1, 1, 1)]
+    assert list(wb["代办台账"].iter_rows(min_row=2, max_row=2, values_only=True)) == [
+        ("第三村民小组", "陈国强", 1, 1, 1)
+    ]
 
 
 def test_slip_without_originals_is_refused_with_a_message(qtbot, gui, station_db, monkeypatch, no_modal_boxes):
@@ -133,7 +137,9 @@ def test_slip_without_originals_is_refused_with_a_message(qtbot, gui, station_db
     from desktop.ui.printing import PreviewDialog
 
     db, admin = station_db
-    rid = residents.register(db, admin, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22)))
+    rid = residents.register(
+        db, admin, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22))
+    )
     agent = proxy.save_agent(db, admin, AgentForm(name="陈国强", village_group="第三村民小组"))
     tid = counter.save_matter_type(db, admin, MatterTypeView(None, "", "代缴城乡居民医保费", "医保", "proxy", 5))
     proxy.register(db, admin, proxy.ProxyForm(agent, rid, tid, []))

@@ -1,6 +1,7 @@
 """报表 in the window: on demo data pick last month, build, look at every
 section, click a figure and a table cell through to their records, preview
 the PDF, save it and the Excel workbook."""
+
 from __future__ import annotations
 
 from openpyxl import load_workbook
@@ -29,8 +30,14 @@ def test_last_month_report_end_to_end(qtbot, gui, station_db, tmp_path):
     assert page.kind.currentData() == "last_month"
     page.build_btn.click()
     qtbot.waitUntil(lambda: page.report is not None and page.tabs.count() >= 6, timeout=20000)
-    assert [page.tabs.tabText(i) for i in range(6)] == ["窗口受理", "好差评", "开具证明", "志愿服务", "入户走访",
-                                                        "居民信息"]
+    assert [page.tabs.tabText(i) for i in range(6)] == [
+        "窗口受理",
+        "好差评",
+        "开具证明",
+        "志愿服务",
+        "入户走访",
+        "居民信息",
+    ]
     assert page.pdf_btn.isEnabled() and not page.progress.isVisible()
     for i in range(page.tabs.count()):
         page.tabs.setCurrentIndex(i)

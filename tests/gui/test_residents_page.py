@@ -1,4 +1,5 @@
 """居民 page: search as you type, register with a wrong ID number first, the duplicate guard."""
+
 from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
@@ -112,9 +113,12 @@ def test_household_dialog_sets_head_relation_and_moves(qtbot, gui, station_db, m
     from desktop.ui.pages.households import HouseholdDialog, MoveDialog
 
     db, admin = station_db
-    ids = [residents.register(db, admin, ResidentForm(name=n, doc_number=make_ric("340304", date(y, 1, 2), s),
-                                                      estate="幸福里小区"))
-           for n, y, s in (("张建国", 1960, 11), ("张伟", 1988, 31), ("王芳", 1990, 42))]
+    ids = [
+        residents.register(
+            db, admin, ResidentForm(name=n, doc_number=make_ric("340304", date(y, 1, 2), s), estate="幸福里小区")
+        )
+        for n, y, s in (("张建国", 1960, 11), ("张伟", 1988, 31), ("王芳", 1990, 42))
+    ]
     hid = households.new_household(db, admin, ids[0])
     households.move(db, admin, ids[1], hid, "子")
     other = households.new_household(db, admin, ids[2], number="H777777")
@@ -165,8 +169,12 @@ def test_a_hub_lists_whose_resident_each_is(qtbot, gui, tmp_path):
     st = make_side(str(tmp_path / "st" / "st.sqlite3"), "340304001", "幸福里社区", "community", tmp_path / "st")
     try:
         trust_both(st, hub)
-        residents.register(st.db, st.admin, ResidentForm(name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 1)))
-        residents.register(hub.db, hub.admin, ResidentForm(name="李四", doc_number=make_ric("340304", date(1951, 1, 2), 2)))
+        residents.register(
+            st.db, st.admin, ResidentForm(name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 1))
+        )
+        residents.register(
+            hub.db, hub.admin, ResidentForm(name="李四", doc_number=make_ric("340304", date(1951, 1, 2), 2))
+        )
         st.send(hub, full=True)
         page = make_page(qtbot, gui, hub.db, hub.admin)
         m = page.model
@@ -189,7 +197,9 @@ def _two_residents(db, admin):
     from desktop.services.idnumbers import make_ric
     from desktop.services.residents import ResidentForm
 
-    first = residents.register(db, admin, ResidentForm(name="艾青", doc_number=make_ric("340304", date(1960, 1, 2), 11)))
+    first = residents.register(
+        db, admin, ResidentForm(name="艾青", doc_number=make_ric("340304", date(1960, 1, 2), 11))
+    )
     doc = make_ric("340304", date(1971, 3, 4), 23)
     wanted = residents.register(db, admin, ResidentForm(name="赵明", doc_number=doc))
     return first, wanted, doc
@@ -232,8 +242,11 @@ def test_a_certificate_code_scanned_in_residents_is_offered_not_a_resident(qtbot
     page = make_page(qtbot, gui, db, admin)
     opened, asked, verified = [], [], []
     monkeypatch.setattr(ResidentDialog, "exec", lambda self: opened.append(self.view.id) or 0)
-    monkeypatch.setattr(QMessageBox, "question", staticmethod(
-        lambda parent, title, text, *a, **kw: asked.append(text) or QMessageBox.StandardButton.Yes))
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        staticmethod(lambda parent, title, text, *a, **kw: asked.append(text) or QMessageBox.StandardButton.Yes),
+    )
     monkeypatch.setattr(cp.VerifyDialog, "exec", lambda self: verified.append(self.v) or 0)
     page.search.setFocus()
     qtbot.keyClicks(page.search, qr)

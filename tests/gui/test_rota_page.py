@@ -1,6 +1,7 @@
 """值班 in the window: the supervisor marks A away (a double click on 登记
 makes one record), and B's 接待台 then lists A's open matters on 我的 with
 the 代岗 marker, under the 今日值班 line."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -32,7 +33,9 @@ def test_marking_a_away_puts_as_matters_on_bs_board(qtbot, gui, station_db, monk
     rota.save_area(db, admin, AreaView(None, "社会救助", "1号窗口", ["社会救助"], a.account_id, b.account_id))
     today = date.today()
     rota.save_shift(db, admin, ShiftForm(a.account_id, "1号窗口", today, time(0, 5), time(11, 0), "staggered"))
-    rid = residents.register(db, admin, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22)))
+    rid = residents.register(
+        db, admin, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22))
+    )
     t = next(m for m in counter.catalogue(db) if m.category == "社会救助" and m.mode != "inform")
     mine = [counter.accept(db, a, rid, t.id, t.required_materials).matter_id for _ in range(2)]
 

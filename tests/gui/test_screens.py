@@ -4,6 +4,7 @@ neighbours in a layout, no widget is squeezed below the size its text needs,
 and no key column (ID, date, time, number, worker, address) cuts off its
 content.  The screenshots land in screenshots/pages/ to be looked at.
 """
+
 from __future__ import annotations
 
 import re
@@ -71,7 +72,9 @@ def overlaps(root: QWidget) -> list[str]:
 def _has_visible(lay: QLayout) -> bool:
     for i in range(lay.count()):
         it = lay.itemAt(i)
-        if (it.widget() is not None and it.widget().isVisible()) or (it.layout() is not None and _has_visible(it.layout())):
+        if (it.widget() is not None and it.widget().isVisible()) or (
+            it.layout() is not None and _has_visible(it.layout())
+        ):
             return True
     return False
 
@@ -204,9 +207,13 @@ def test_disabled_buttons_look_disabled(qtbot, gui):
     box.setObjectName("page")
     grid = QGridLayout(box)
     buttons = {}
-    for col, (kind, make) in enumerate((("plain", lambda: QPushButton("恢复所选备份…")),
-                                        ("primary", lambda: primary("开具并打印")),
-                                        ("danger", lambda: QPushButton("停用 / 启用")))):
+    for col, (kind, make) in enumerate(
+        (
+            ("plain", lambda: QPushButton("恢复所选备份…")),
+            ("primary", lambda: primary("开具并打印")),
+            ("danger", lambda: QPushButton("停用 / 启用")),
+        )
+    ):
         for row, enabled in enumerate((True, False)):
             b = make()
             if kind == "danger":
@@ -274,13 +281,15 @@ def test_form_dialogs_fit_at_both_font_sizes(qtbot, gui, demo_db, points):
     try:
         win.settings_page.font_size.setValue(points)
         accounts_page = next(p for p in win.pages if p.title == "账户")
-        makers = {"resident": lambda: ResidentDialog(win.residents_page),
-                  "accept": lambda: AcceptDialog(win.counter_page),
-                  "need": lambda: NeedDialog(win.volunteers_page),
-                  "volunteer": lambda: VolunteerDialog(win.volunteers_page),
-                  "account": lambda: NewAccountDialog(accounts_page),
-                  "login": lambda: LoginDialog(demo_db, gui.worker, "示范社区党群服务中心（演示）"),
-                  "setup": lambda: SetupDialog(demo_db, gui.worker)}
+        makers = {
+            "resident": lambda: ResidentDialog(win.residents_page),
+            "accept": lambda: AcceptDialog(win.counter_page),
+            "need": lambda: NeedDialog(win.volunteers_page),
+            "volunteer": lambda: VolunteerDialog(win.volunteers_page),
+            "account": lambda: NewAccountDialog(accounts_page),
+            "login": lambda: LoginDialog(demo_db, gui.worker, "示范社区党群服务中心（演示）"),
+            "setup": lambda: SetupDialog(demo_db, gui.worker),
+        }
         for name, make in makers.items():
             dlg = make()
             qtbot.addWidget(dlg)

@@ -1,6 +1,7 @@
 """Searching residents and households never runs on the GUI thread (issue 14):
 at 100 000 residents the first keystroke in a picker loaded the whole index
 there (2.2 s) and each keystroke in 迁入其他户 queried the database (18–36 ms)."""
+
 from __future__ import annotations
 
 import threading
@@ -80,8 +81,7 @@ def test_moving_to_another_household_searches_on_the_worker(qtbot, gui, station_
     assert seen and threading.main_thread().name not in seen
 
 
-def test_enter_in_a_picker_waits_for_the_hits_of_the_text_typed(qtbot, gui, station_db, monkeypatch,
-                                                                 no_modal_boxes):
+def test_enter_in_a_picker_waits_for_the_hits_of_the_text_typed(qtbot, gui, station_db, monkeypatch, no_modal_boxes):
     """A scanner types an ID tail and Enter into 受理事项's resident box within
     milliseconds: the Enter is held until that tail's hits are in, then
     accepts the matter for that resident (not 请先选择居民, not someone else)."""

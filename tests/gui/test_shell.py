@@ -1,4 +1,5 @@
 """The main window, its pages, the idle lock, single instance and the error hook."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -22,8 +23,24 @@ def test_admin_sees_every_page_and_keyboard_switches(qtbot, gui, station_db):
     db, admin = station_db
     win = make_window(qtbot, gui, db, admin)
     titles = win.page_titles()
-    assert titles == ["概览", "接待台", "居民", "开具证明", "志愿服务", "走访", "值班", "代办", "清单公开", "心愿·报到",
-                      "报表", "数据交换", "账户", "操作日志", "数据备份", "设置"]
+    assert titles == [
+        "概览",
+        "接待台",
+        "居民",
+        "开具证明",
+        "志愿服务",
+        "走访",
+        "值班",
+        "代办",
+        "清单公开",
+        "心愿·报到",
+        "报表",
+        "数据交换",
+        "账户",
+        "操作日志",
+        "数据备份",
+        "设置",
+    ]
     assert "幸福里社区党群服务中心" in win.windowTitle()
     from PySide6.QtWidgets import QLabel
 
@@ -53,8 +70,19 @@ def test_desk_role_does_not_see_supervisor_pages(qtbot, gui, station_db):
     db, _ = station_db
     desk = accounts.authenticate(db, "desk1", "desk1234")
     win = make_window(qtbot, gui, db, desk)
-    assert win.page_titles() == ["概览", "接待台", "居民", "开具证明", "志愿服务", "走访", "值班", "代办", "清单公开",
-                                 "心愿·报到", "设置"]
+    assert win.page_titles() == [
+        "概览",
+        "接待台",
+        "居民",
+        "开具证明",
+        "志愿服务",
+        "走访",
+        "值班",
+        "代办",
+        "清单公开",
+        "心愿·报到",
+        "设置",
+    ]
     gui.settle()  # the first page's load is in; keys go to a window at rest
     qtbot.keyClick(win, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert win.stack.currentWidget() is win.settings_page

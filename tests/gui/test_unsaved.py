@@ -1,5 +1,6 @@
 """Escape, 取消 or closing a form with typed input asks 丢弃已填写的内容？ first;
 an untouched form closes at once."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
@@ -17,8 +18,11 @@ def _shown(qtbot, dlg):
 
 
 def _first_edit(dlg) -> QLineEdit:
-    return next(w for w in dlg.findChildren(QLineEdit)
-                if w.isVisibleTo(dlg) and w.isEnabled() and not w.isReadOnly() and w.window() is dlg)
+    return next(
+        w
+        for w in dlg.findChildren(QLineEdit)
+        if w.isVisibleTo(dlg) and w.isEnabled() and not w.isReadOnly() and w.window() is dlg
+    )
 
 
 def test_escape_on_a_typed_form_asks_and_keeps_it(qtbot, gui, station_db, discard_prompts):
@@ -64,8 +68,12 @@ def test_every_form_dialog_asks_on_escape_and_cancel(qtbot, gui, station_db, dis
     db, admin = station_db
     win = make_window(qtbot, gui, db, admin)
     accounts_page = next(p for p in win.pages if p.title == "账户")
-    makers = [lambda: AcceptDialog(win.counter_page), lambda: NeedDialog(win.volunteers_page),
-              lambda: VolunteerDialog(win.volunteers_page), lambda: NewAccountDialog(accounts_page)]
+    makers = [
+        lambda: AcceptDialog(win.counter_page),
+        lambda: NeedDialog(win.volunteers_page),
+        lambda: VolunteerDialog(win.volunteers_page),
+        lambda: NewAccountDialog(accounts_page),
+    ]
     discard_prompts.answer = False
     for make in makers:
         dlg = _shown(qtbot, make())

@@ -2,6 +2,7 @@
 list by grid, a double click on a household, the result typed in, 保存
 clicked twice (one visit), the household leaving the list, the found need
 turned into a volunteer need in one click, and the printed 任务单."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -34,10 +35,27 @@ def test_record_a_visit_end_to_end(qtbot, gui, station_db, monkeypatch, no_modal
     from desktop.ui.printing import PreviewDialog
 
     db, admin = station_db
-    alone = residents.register(db, admin, ResidentForm(name="王奶奶", tags=["独居"], grid="第一网格", estate="幸福里",
-                                                       building="3", unit="1", room="201", phone="13800000001"))
-    old = residents.register(db, admin, ResidentForm(name="赵爷爷", tags=["特困"], grid="第二网格", estate="和平苑",
-                                                     building="1", unit="1", room="101"))
+    alone = residents.register(
+        db,
+        admin,
+        ResidentForm(
+            name="王奶奶",
+            tags=["独居"],
+            grid="第一网格",
+            estate="幸福里",
+            building="3",
+            unit="1",
+            room="201",
+            phone="13800000001",
+        ),
+    )
+    old = residents.register(
+        db,
+        admin,
+        ResidentForm(
+            name="赵爷爷", tags=["特困"], grid="第二网格", estate="和平苑", building="1", unit="1", room="101"
+        ),
+    )
     visits.record_visit(db, admin, VisitForm(resident_id=old, day=date.today() - timedelta(days=9), met="本人"))
     desk = accounts.authenticate(db, "desk1", "desk1234")
     win = make_window(qtbot, gui, db, desk)
@@ -83,9 +101,14 @@ def test_record_a_visit_end_to_end(qtbot, gui, station_db, monkeypatch, no_modal
     with db.session() as s:
         [n] = s.scalars(select(Need)).all()
         assert n.resident_id == alone and n.status == "review"
-    qtbot.waitUntil(lambda: gui.worker.pending == 0 and any(
-        page.log_table.item(i, 8).text() == "已转志愿服务需求" for i in range(page.log_table.rowCount())))
+    qtbot.waitUntil(
+        lambda: (
+            gui.worker.pending == 0
+            and any(page.log_table.item(i, 8).text() == "已转志愿服务需求" for i in range(page.log_table.rowCount()))
+        )
+    )
     page.grab().save(str(tmp_path / "log.png"))
+
     # a visit in the future: a message under the date, nothing saved
     def future(dlg):
         dlg.day.setDate(dlg.day.date().addDays(1))

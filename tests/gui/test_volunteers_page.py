@@ -1,6 +1,7 @@
 """志愿服务 in the window: register a volunteer, record an elderly resident's
 weekly shopping need, rank with reasons, assign, record hours and a rating,
 print the certificate, and run a weekly plan on demo data."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -18,8 +19,13 @@ def test_register_need_rank_assign_record_certificate(qtbot, gui, station_db, mo
     from desktop.ui.printing import PreviewDialog
 
     db, admin = station_db
-    residents.register(db, admin, ResidentForm(name="王奶奶", doc_number=make_ric("340304", date(1938, 2, 2), 22),
-                                               estate="幸福里小区", grid="一网格"))
+    residents.register(
+        db,
+        admin,
+        ResidentForm(
+            name="王奶奶", doc_number=make_ric("340304", date(1938, 2, 2), 22), estate="幸福里小区", grid="一网格"
+        ),
+    )
     win = make_window(qtbot, gui, db, admin)
     page = win.volunteers_page
     win.show_page(win.pages.index(page))
@@ -173,7 +179,8 @@ def test_supervisor_adds_a_skill_and_exception_dates_are_kept(qtbot, gui, statio
 
 
 def test_after_dispatch_the_same_need_stays_selected_and_a_message_says_what_was_done(
-        qtbot, gui, station_db, monkeypatch, no_modal_boxes):
+    qtbot, gui, station_db, monkeypatch, no_modal_boxes
+):
     """Issue 14, stale form: after 派单 the list does not jump away from the
     need, and a line says who was sent where (no box to click away)."""
     from PySide6.QtCore import Qt
@@ -182,12 +189,24 @@ def test_after_dispatch_the_same_need_stays_selected_and_a_message_says_what_was
 
     db, admin = station_db
     today = date.today()
-    wang = residents.register(db, admin, ResidentForm(name="王奶奶", doc_number=make_ric("340304", date(1938, 2, 2), 22)))
-    vol.register(db, admin, vol.VolunteerForm(name="张志愿", doc_number=make_ric("340304", date(1985, 1, 1), 11),
-                                              skills=["shopping"], availability=[f"{today.isoweekday()}am"],
-                                              data_consent=True))
-    needs = [vol.create_need(db, admin, vol.NeedForm(title=t, resident_id=wang, skills=["shopping"], day=today,
-                                                     urgency=u)) for t, u in (("代买菜", 1), ("代买药", 2), ("代取快递", 1))]
+    wang = residents.register(
+        db, admin, ResidentForm(name="王奶奶", doc_number=make_ric("340304", date(1938, 2, 2), 22))
+    )
+    vol.register(
+        db,
+        admin,
+        vol.VolunteerForm(
+            name="张志愿",
+            doc_number=make_ric("340304", date(1985, 1, 1), 11),
+            skills=["shopping"],
+            availability=[f"{today.isoweekday()}am"],
+            data_consent=True,
+        ),
+    )
+    needs = [
+        vol.create_need(db, admin, vol.NeedForm(title=t, resident_id=wang, skills=["shopping"], day=today, urgency=u))
+        for t, u in (("代买菜", 1), ("代买药", 2), ("代取快递", 1))
+    ]
     for nid in needs:
         vol.move_need(db, admin, nid, "accept")
     win = make_window(qtbot, gui, db, admin)
@@ -196,6 +215,7 @@ def test_after_dispatch_the_same_need_stays_selected_and_a_message_says_what_was
     qtbot.waitUntil(lambda: gui.worker.pending == 0 and page.need_table.rowCount() == 3)
     row = next(i for i, n in enumerate(page.needs) if n.title == "代买菜")
     page.need_table.selectRow(row)
+
     def match(dlg):
         gui.settle()  # the ranking loads on the worker
         dlg.submit()

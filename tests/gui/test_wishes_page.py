@@ -1,6 +1,7 @@
 """心愿·报到 in the window at 1366×768: publish a wish, claim it (a double
 press of 认领 makes one claim), fulfil it; report a party member in and see
 the year's hours; the second report-in of the year is refused under its field."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -24,13 +25,24 @@ def test_claim_once_fulfil_and_report_in(qtbot, gui, station_db, monkeypatch, no
     from desktop.ui.pages import wishes as wp
 
     db, admin = station_db
-    elder = residents.register(db, admin, ResidentForm(name="欧阳秀英", doc_number=make_ric("340304", date(1940, 2, 2), 22),
-                                                       grid="一网格"))
-    person = residents.register(db, admin, ResidentForm(name="刘建国", doc_number=make_ric("340304", date(1980, 5, 6), 31),
-                                                        phone="13900000001"))
-    member, _ = vol.register(db, admin, VolunteerForm(
-        resident_id=person, skills=["shopping"], availability=["3am"], data_consent=True, party_member=True,
-        yearly_target_hours=20))
+    elder = residents.register(
+        db, admin, ResidentForm(name="欧阳秀英", doc_number=make_ric("340304", date(1940, 2, 2), 22), grid="一网格")
+    )
+    person = residents.register(
+        db, admin, ResidentForm(name="刘建国", doc_number=make_ric("340304", date(1980, 5, 6), 31), phone="13900000001")
+    )
+    member, _ = vol.register(
+        db,
+        admin,
+        VolunteerForm(
+            resident_id=person,
+            skills=["shopping"],
+            availability=["3am"],
+            data_consent=True,
+            party_member=True,
+            yearly_target_hours=20,
+        ),
+    )
     wishes.add_wish(db, admin, elder, "一台助听器", 280)
     win = make_window(qtbot, gui, db, admin)
     page = win.page("wishes")
@@ -86,8 +98,14 @@ def test_claim_once_fulfil_and_report_in(qtbot, gui, station_db, monkeypatch, no
     monkeypatch.setattr(wp.ReportDialog, "exec", report)
     page.report_in()
     qtbot.waitUntil(lambda: gui.worker.pending == 0 and page.member_table.rowCount() == 1)
-    assert [page.member_table.item(0, c).text() for c in (1, 2, 4, 5, 6, 8)] == \
-        ["刘建国", "市财政局", "政策宣传", "20", "0", "0%"]
+    assert [page.member_table.item(0, c).text() for c in (1, 2, 4, 5, 6, 8)] == [
+        "刘建国",
+        "市财政局",
+        "政策宣传",
+        "20",
+        "0",
+        "0%",
+    ]
     monkeypatch.setattr(wp.ReportDialog, "exec", lambda dlg: report(dlg, expect_refusal=True))
     page.report_in()
     gui.settle()

@@ -1,4 +1,5 @@
 """Station setup, sign-in, lock-out and roles, enforced in the services."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -31,19 +32,26 @@ def test_setup_creates_station_admin_and_audit(station):
 def test_setup_twice_is_refused(station):
     db, _ = station
     with pytest.raises(accounts.AlreadySetUp):
-        accounts.setup_station(db, code="340304002", name="另一个", level="village",
-                               admin_username="x1", admin_password="abc12345")
+        accounts.setup_station(
+            db, code="340304002", name="另一个", level="village", admin_username="x1", admin_password="abc12345"
+        )
 
 
 @pytest.mark.parametrize(
     "code, fragment",
-    [("", "请填写站点编码"), ("   ", "请填写站点编码"), ("34030", "9 到 12 位"), ("3403040a1", "9 到 12 位"),
-     ("990304001", "省级行政区划代码")],
+    [
+        ("", "请填写站点编码"),
+        ("   ", "请填写站点编码"),
+        ("34030", "9 到 12 位"),
+        ("3403040a1", "9 到 12 位"),
+        ("990304001", "省级行政区划代码"),
+    ],
 )
 def test_bad_station_codes_are_explained(sqlite_db, code, fragment):
     with pytest.raises(ValidationError) as e:
-        accounts.setup_station(sqlite_db, code=code, name="站", level="community",
-                               admin_username="admin", admin_password="abc12345")
+        accounts.setup_station(
+            sqlite_db, code=code, name="站", level="community", admin_username="admin", admin_password="abc12345"
+        )
     assert e.value.field == "station_code"
     assert fragment in e.value.user_message
     assert accounts.station_info(sqlite_db) is None
@@ -51,12 +59,19 @@ def test_bad_station_codes_are_explained(sqlite_db, code, fragment):
 
 def test_absurd_names_and_weak_passwords_are_refused(sqlite_db):
     with pytest.raises(ValidationError) as e:
-        accounts.setup_station(sqlite_db, code="340304001", name="长" * 500, level="community",
-                               admin_username="admin", admin_password="abc12345")
+        accounts.setup_station(
+            sqlite_db,
+            code="340304001",
+            name="长" * 500,
+            level="community",
+            admin_username="admin",
+            admin_password="abc12345",
+        )
     assert e.value.field == "station_name"
     with pytest.raises(ValidationError) as e:
-        accounts.setup_station(sqlite_db, code="340304001", name="站", level="community",
-                               admin_username="admin", admin_password="12345678")
+        accounts.setup_station(
+            sqlite_db, code="340304001", name="站", level="community", admin_username="admin", admin_password="12345678"
+        )
     assert e.value.field == "password"
 
 
@@ -94,8 +109,9 @@ def test_lockout_after_five_failures_then_expiry(station, monkeypatch):
 def test_roles_are_enforced_in_the_services(station):
     db, admin = station
     accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk1234")
-    sup_id = accounts.create_account(db, admin, username="sup1", display_name="王站长", role="supervisor",
-                                     password="sup12345")
+    sup_id = accounts.create_account(
+        db, admin, username="sup1", display_name="王站长", role="supervisor", password="sup12345"
+    )
     desk = accounts.authenticate(db, "desk1", "desk1234")
     sup = accounts.authenticate(db, "sup1", "sup12345")
     with pytest.raises(PermissionDenied) as e:
@@ -114,8 +130,7 @@ def test_roles_are_enforced_in_the_services(station):
 
 def test_role_change_is_audited_and_last_admin_is_kept(station):
     db, admin = station
-    uid = accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk",
-                                  password="desk1234")
+    uid = accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk1234")
     accounts.change_role(db, admin, uid, "supervisor")
     assert accounts.authenticate(db, "desk1", "desk1234").role == "supervisor"
     with db.session() as s:
@@ -129,8 +144,7 @@ def test_role_change_is_audited_and_last_admin_is_kept(station):
 
 def test_disabled_account_cannot_sign_in_and_unlock_works(station):
     db, admin = station
-    uid = accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk",
-                                  password="desk1234")
+    uid = accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk1234")
     accounts.set_active(db, admin, uid, False)
     with pytest.raises(accounts.AccountDisabled):
         accounts.authenticate(db, "desk1", "desk1234")
@@ -144,8 +158,7 @@ def test_disabled_account_cannot_sign_in_and_unlock_works(station):
 
 def test_passwords_can_be_changed_and_reset(station):
     db, admin = station
-    uid = accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk",
-                                  password="desk1234")
+    uid = accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk1234")
     desk = accounts.authenticate(db, "desk1", "desk1234")
     with pytest.raises(ValidationError):
         accounts.change_own_password(db, desk, "wrong", "new-pass-1")
@@ -185,8 +198,7 @@ def test_unknown_names_get_the_same_answers_as_real_accounts(station, monkeypatc
 
 def test_a_disabled_account_says_so_only_to_its_password(station):
     db, admin = station
-    uid = accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk",
-                                  password="desk1234")
+    uid = accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk1234")
     accounts.set_active(db, admin, uid, False)
     assert _answers(db, "desk1", 2) == _answers(db, "nobody", 2)
     with pytest.raises(accounts.AccountDisabled):
@@ -231,7 +243,10 @@ def test_a_failed_sign_in_keeps_no_typed_text_unless_it_is_an_account(station):
         lines = list(s.scalars(select(AuditLog).where(AuditLog.action == "login_failed").order_by(AuditLog.seq)))
         dump = repr([(a.actor_name, a.detail, a.target_type) for a in s.scalars(select(AuditLog))])
     assert [(a.actor_name, a.detail) for a in lines] == [
-        (None, {"reason": "unknown_user"}), (None, {"reason": "unknown_user"}), ("admin", {"reason": "password"})]
+        (None, {"reason": "unknown_user"}),
+        (None, {"reason": "unknown_user"}),
+        ("admin", {"reason": "password"}),
+    ]
     assert not any(t in dump or t[:32] in dump for t in secrets)
     _total, shown = audit.entries(db, admin, action="login_failed")
     assert [e.actor_name for e in shown] == ["admin", "（未知用户名）", "（未知用户名）"]

@@ -1,4 +1,5 @@
 """Every object kind and action that reaches 操作日志 has a Chinese name."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,11 @@ def test_every_synced_table_and_audited_kind_has_a_chinese_label():
     tables = {m.local_table.name for m in Base.registry.mappers if issubclass(m.class_, Synced)}
     kinds = set(re.findall(r'target_type="([a-z_]+)"', _sources()))
     assert {"certificate", "certificate_type", "resident", "matter"} <= kinds
-    unlabelled = {k for k in tables | kinds if not re.search(r"[\u4e00-\u9fff]", audit.target_label(k))
-                  or audit.target_label(k) == "其他"}
+    unlabelled = {
+        k
+        for k in tables | kinds
+        if not re.search(r"[\u4e00-\u9fff]", audit.target_label(k)) or audit.target_label(k) == "其他"
+    }
     assert unlabelled == set()
     assert audit.target_label("certificate") == "证明" and audit.target_label("certificate_type") == "证明类型"
     assert audit.target_label("") == ""

@@ -1,5 +1,6 @@
 """services.backups: roles, the folder setting, the daily schedule, audit
 lines, and a restore through the service (close, swap, reopen in place)."""
+
 from __future__ import annotations
 
 import shutil
@@ -21,8 +22,14 @@ from desktop.settings import Settings
 @pytest.fixture
 def setup(sqlite_db, tmp_path):
     db = sqlite_db
-    admin = accounts.setup_station(db, code="340304001", name="幸福里社区党群服务中心", level="community",
-                                   admin_username="admin", admin_password="admin123")
+    admin = accounts.setup_station(
+        db,
+        code="340304001",
+        name="幸福里社区党群服务中心",
+        level="community",
+        admin_username="admin",
+        admin_password="admin123",
+    )
     accounts.create_account(db, admin, username="zhan", display_name="王站长", role="supervisor", password="zhan12345")
     accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk12345")
     sup = accounts.authenticate(db, "zhan", "zhan12345")

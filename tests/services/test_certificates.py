@@ -1,5 +1,6 @@
 """Certificates: catalogue and alias search, issuing with serials and the seal
 register, approval, void and reissue, refusals, verification."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -21,8 +22,13 @@ def setup(station):
     db, admin = station
     accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk12345")
     desk = accounts.authenticate(db, "desk1", "desk12345")
-    rid = residents.register(db, desk, ResidentForm(name="赵丽", doc_number=DOC, phone="13812345678",
-                                                    estate="幸福里小区", building="3", unit="2", room="501"))
+    rid = residents.register(
+        db,
+        desk,
+        ResidentForm(
+            name="赵丽", doc_number=DOC, phone="13812345678", estate="幸福里小区", building="3", unit="2", room="501"
+        ),
+    )
     items = certs.catalogue(db)
     return db, admin, desk, rid, {t.code: t for t in items}
 
@@ -33,9 +39,15 @@ def test_catalogue_ships_the_national_negative_list_and_searches_aliases(setup):
     abolished = [t for t in items if t.kind == "abolished"]
     assert len(abolished) == 20 and all(t.redirect and "民发〔2020〕20号" in t.basis for t in abolished)
     assert all(t.basis for t in items if t.kind == "retained")
-    for q, name in (("亲属", "亲属关系证明"), ("关系证明", "亲属关系证明"), ("无犯罪", "无犯罪记录证明"),
-                    ("单身", "婚姻状况证明"), ("健在", "健在证明"), ("居住", "居住证明"),
-                    ("我要开个单身证明", "婚姻状况证明")):
+    for q, name in (
+        ("亲属", "亲属关系证明"),
+        ("关系证明", "亲属关系证明"),
+        ("无犯罪", "无犯罪记录证明"),
+        ("单身", "婚姻状况证明"),
+        ("健在", "健在证明"),
+        ("居住", "居住证明"),
+        ("我要开个单身证明", "婚姻状况证明"),
+    ):
         assert certs.search(items, q)[0].name == name, q
     assert certs.search(items, "亲属")[0].kind == "abolished"
 
@@ -61,8 +73,10 @@ def test_issue_on_the_spot_with_gapless_serials_and_seal_register(setup):
     assert DOC in p.body_full and p.qr.startswith(f"ZM:340304001:{year}:1:")
     with db.session() as s:
         lines = s.scalars(select(SealLog).order_by(SealLog.at)).all()
-        assert [(x.copies, x.applicant_name, x.applicant_phone, x.handler_name) for x in lines] == \
-            [(2, "赵丽", "13812345678", "李前台"), (1, "赵丽", "13812345678", "李前台")]
+        assert [(x.copies, x.applicant_name, x.applicant_phone, x.handler_name) for x in lines] == [
+            (2, "赵丽", "13812345678", "李前台"),
+            (1, "赵丽", "13812345678", "李前台"),
+        ]
         # the audit line names the certificate by id only, never the person
         assert all("赵丽" not in str(x.detail) for x in s.scalars(select(AuditLog)))
     assert [x.content for x in certs.seal_register(db)][0].endswith("第0002号）")
@@ -93,7 +107,11 @@ def test_approval_queue_and_no_gap_for_declined(setup):
 def test_factual_needs_reason_and_approval_abolished_cannot_be_issued(setup):
     db, admin, desk, rid, by = setup
     f = by["F01"]
-    vals = {"subject": "在本社区任职或服务的情况", "facts": "该居民于2020年起在本社区担任楼栋长", "purpose": "单位了解其社区服务"}
+    vals = {
+        "subject": "在本社区任职或服务的情况",
+        "facts": "该居民于2020年起在本社区担任楼栋长",
+        "purpose": "单位了解其社区服务",
+    }
     with pytest.raises(ValidationError) as e:
         certs.issue(db, admin, rid, f.id, vals, f.materials)
     assert e.value.field == "reason"
@@ -179,15 +197,29 @@ def test_import_a_city_catalogue_and_local_entries(setup, tmp_path):
     doc["retained"] = [r for r in doc["retained"] if r["code"] != "R04"]  # the city dropped one
     doc["retained"][0]["name"] = "居住证明（本市式样）"
     doc["retained"].append({**doc["retained"][0], "code": "C09", "name": "权属来源证明", "aliases": "权属"})
-    doc["abolished"].append({"code": "S21", "name": "独生子女证明", "aliases": "独生", "basis": "本省补充清单",
-                             "redirect": "由卫生健康部门核查。"})
+    doc["abolished"].append(
+        {
+            "code": "S21",
+            "name": "独生子女证明",
+            "aliases": "独生",
+            "basis": "本省补充清单",
+            "redirect": "由卫生健康部门核查。",
+        }
+    )
     f = tmp_path / "city.json"
     f.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(PermissionDenied):
         certs.import_catalogue(db, desk, str(f))
-    local = certs.save_local_type(db, admin, None, name="住宅专项维修资金使用证明", basis="本市住宅专项维修资金管理办法第十二条",
-                                  field_labels=["工程名称"], body="兹证明{姓名}所在楼栋{工程名称}已经业主表决。用于{用途}。",
-                                  materials=["居民身份证"])
+    local = certs.save_local_type(
+        db,
+        admin,
+        None,
+        name="住宅专项维修资金使用证明",
+        basis="本市住宅专项维修资金管理办法第十二条",
+        field_labels=["工程名称"],
+        body="兹证明{姓名}所在楼栋{工程名称}已经业主表决。用于{用途}。",
+        materials=["居民身份证"],
+    )
     counts = certs.import_catalogue(db, admin, str(f))
     assert counts == {"added": 2, "updated": 1, "deactivated": 1}
     names = {t.name for t in certs.catalogue(db)}
@@ -200,12 +232,15 @@ def test_import_a_city_catalogue_and_local_entries(setup, tmp_path):
     assert "屋面防水" in certs.get(db, r.id).body_masked and "赵丽" in certs.get(db, r.id).body_masked
 
 
-@pytest.mark.parametrize("kw, field", [
-    ({"basis": ""}, "basis"),
-    ({"body": "兹证明{不存在的栏目}"}, "body"),
-    ({"body": "兹证明{姓名"}, "body"),
-    ({"name": ""}, "name"),
-])
+@pytest.mark.parametrize(
+    "kw, field",
+    [
+        ({"basis": ""}, "basis"),
+        ({"body": "兹证明{不存在的栏目}"}, "body"),
+        ({"body": "兹证明{姓名"}, "body"),
+        ({"name": ""}, "name"),
+    ],
+)
 def test_local_entries_must_cite_a_basis_and_a_valid_body(setup, kw, field):
     db, admin, *_ = setup
     args = {"name": "某证明", "basis": "某条例第三条", "body": "兹证明{姓名}。用于{用途}。", **kw}
@@ -217,8 +252,11 @@ def test_local_entries_must_cite_a_basis_and_a_valid_body(setup, kw, field):
 def test_bad_catalogue_files_change_nothing(setup, tmp_path):
     db, admin, *_ = setup
     before = [(t.name, t.active) for t in certs.catalogue(db, include_inactive=True)]
-    for content in ("{broken", '{"format": "other"}', '{"format": "station-desk-certificates/1", "retained": '
-                    '[{"code": "X", "name": "无依据证明"}]}'):
+    for content in (
+        "{broken",
+        '{"format": "other"}',
+        '{"format": "station-desk-certificates/1", "retained": [{"code": "X", "name": "无依据证明"}]}',
+    ):
         f = tmp_path / "c.json"
         f.write_text(content, encoding="utf-8")
         with pytest.raises(ValidationError):
@@ -252,9 +290,16 @@ def test_the_masked_body_hides_the_birth_date_beside_the_masked_number(setup):
     (body_masked) the birth date is hidden with the number; the printed
     certificate keeps both."""
     db, admin, _desk, rid, _by = setup
-    tid = certs.save_local_type(db, admin, None, name="出生日期核对证明", basis="本站试行",
-                                body="兹证明{姓名}，身份证号{身份证号}，出生日期{出生日期}。", materials=["居民身份证"],
-                                needs_approval=False)
+    tid = certs.save_local_type(
+        db,
+        admin,
+        None,
+        name="出生日期核对证明",
+        basis="本站试行",
+        body="兹证明{姓名}，身份证号{身份证号}，出生日期{出生日期}。",
+        materials=["居民身份证"],
+        needs_approval=False,
+    )
     t = next(x for x in certs.catalogue(db) if x.id == tid)
     c = certs.issue(db, admin, rid, t.id, {"用途": "核对"}, t.materials)
     d = certs.get(db, c.id)
@@ -264,11 +309,26 @@ def test_the_masked_body_hides_the_birth_date_beside_the_masked_number(setup):
     assert DOC in p.body_full and "1980年5月6日" in p.body_full
 
 
-SUBNAMES = [("户籍证明", "N02"), ("表现证明", "N06"), ("婚姻关系证明", "N08"), ("分居证明", "N08"),
-            ("急诊证明", "N12"), ("意外伤害证明", "N12"), ("生育状况证明", "N14"), ("经济状况证明", "N17"),
-            ("收入证明", "N17"), ("偿还能力证明", "N17"), ("房产证明", "N17"), ("银行存款证明", "N17"),
-            ("投资情况证明", "N17"), ("车辆所有权证明", "N17"), ("经营场所证明", "N19"),
-            ("同意住宅改变为经营性用房证明", "N19"), ("无扰民证明", "N19"), ("社区经营性用房无扰民证明", "N19")]
+SUBNAMES = [
+    ("户籍证明", "N02"),
+    ("表现证明", "N06"),
+    ("婚姻关系证明", "N08"),
+    ("分居证明", "N08"),
+    ("急诊证明", "N12"),
+    ("意外伤害证明", "N12"),
+    ("生育状况证明", "N14"),
+    ("经济状况证明", "N17"),
+    ("收入证明", "N17"),
+    ("偿还能力证明", "N17"),
+    ("房产证明", "N17"),
+    ("银行存款证明", "N17"),
+    ("投资情况证明", "N17"),
+    ("车辆所有权证明", "N17"),
+    ("经营场所证明", "N19"),
+    ("同意住宅改变为经营性用房证明", "N19"),
+    ("无扰民证明", "N19"),
+    ("社区经营性用房无扰民证明", "N19"),
+]
 
 
 @pytest.mark.parametrize("query, code", SUBNAMES)
@@ -282,7 +342,9 @@ def test_every_abolished_item_cites_the_six_department_opinion(setup):
     abolished = [t for t in certs.catalogue(db) if t.kind == "abolished"]
     assert len(abolished) == 20
     for t in abolished:
-        assert "民政部等六部门《关于改进和规范基层群众性自治组织出具证明工作的指导意见》（民发〔2020〕20号）" in t.basis, t.code
+        assert (
+            "民政部等六部门《关于改进和规范基层群众性自治组织出具证明工作的指导意见》（民发〔2020〕20号）" in t.basis
+        ), t.code
         assert "清理工作的通知" not in t.basis
 
 
@@ -306,19 +368,35 @@ def test_factual_request_touching_any_abolished_item_is_refused(setup):
     abolished = [t for t in certs.catalogue(db) if t.kind == "abolished"]
     for t in abolished:
         alias = t.aliases.split(",")[-1]
-        for vals in ({"subject": "入户走访所见的情况", "facts": "入户时居民在家", "purpose": f"办理{t.name}"},
-                     {"subject": "入户走访所见的情况", "facts": f"经走访，{alias}", "purpose": "单位要求"}):
+        for vals in (
+            {"subject": "入户走访所见的情况", "facts": "入户时居民在家", "purpose": f"办理{t.name}"},
+            {"subject": "入户走访所见的情况", "facts": f"经走访，{alias}", "purpose": "单位要求"},
+        ):
             with pytest.raises(certs.NegativeListMatch) as e:
                 certs.issue(db, admin, rid, f.id, vals, f.materials, reason="单位要求")
             assert e.value.type_id == t.id, (t.name, vals)
     # the example from the field: a kinship and "本人未婚" on one paper
     with pytest.raises(certs.NegativeListMatch) as e:
-        certs.issue(db, admin, rid, f.id, {"subject": "入户走访所见的情况", "facts": "本人未婚，与赵四系父女关系",
-                                           "purpose": "办理手续"}, f.materials, reason="单位要求")
+        certs.issue(
+            db,
+            admin,
+            rid,
+            f.id,
+            {"subject": "入户走访所见的情况", "facts": "本人未婚，与赵四系父女关系", "purpose": "办理手续"},
+            f.materials,
+            reason="单位要求",
+        )
     assert e.value.type_name in ("婚姻状况证明", "亲属关系证明")
     with pytest.raises(ValidationError) as e:  # what it certifies comes from the short list
-        certs.issue(db, admin, rid, f.id, {"subject": "其他", "facts": "入户时居民在家", "purpose": "x"}, f.materials,
-                    reason="单位要求")
+        certs.issue(
+            db,
+            admin,
+            rid,
+            f.id,
+            {"subject": "其他", "facts": "入户时居民在家", "purpose": "x"},
+            f.materials,
+            reason="单位要求",
+        )
     assert e.value.field == "subject"
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Certificate)) == 0
@@ -345,11 +423,21 @@ def test_a_name_the_font_lacks_takes_no_serial_and_no_seal_line(setup):
     from desktop import paperwork
 
     db, admin, desk, _, by = setup
-    rare = "\U0002A6A5"  # 𪚥, not in the certificate fonts
+    rare = "\U0002a6a5"  # 𪚥, not in the certificate fonts
     if not paperwork.certificate_glyphs(rare):
         pytest.skip("this certificate font has the test character")
-    rid = residents.register(db, desk, ResidentForm(name=f"王{rare}", doc_number=make_ric("340304", date(1981, 1, 2), 31),
-                                                    estate="幸福里小区", building="1", unit="1", room="101"))
+    rid = residents.register(
+        db,
+        desk,
+        ResidentForm(
+            name=f"王{rare}",
+            doc_number=make_ric("340304", date(1981, 1, 2), 31),
+            estate="幸福里小区",
+            building="1",
+            unit="1",
+            room="101",
+        ),
+    )
     t = by["R01"]
     vals = {"since": "2015年", "purpose": "入学"}
     with pytest.raises(certs.MissingGlyphs) as e:

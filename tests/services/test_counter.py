@@ -1,5 +1,6 @@
 """The counter: catalogue, acceptance with receipt numbers, one-time notices,
 tracking, closing with 好差评 and rectifications."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -22,8 +23,9 @@ def desk(station):
     db, admin = station
     accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk12345")
     actor = accounts.authenticate(db, "desk1", "desk12345")
-    rid = residents.register(db, actor, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22),
-                                                     phone="13812345678"))
+    rid = residents.register(
+        db, actor, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22), phone="13812345678")
+    )
     return db, admin, actor, rid
 
 
@@ -156,8 +158,10 @@ def test_bad_input_never_writes(desk):
     db, _, actor, rid = desk
     t = _type(db, "老年人优待证")
     with db.session() as s:
-        before = (s.scalar(select(func.count()).select_from(MatterEvent)),
-                  s.scalar(select(func.count()).select_from(AuditLog)))
+        before = (
+            s.scalar(select(func.count()).select_from(MatterEvent)),
+            s.scalar(select(func.count()).select_from(AuditLog)),
+        )
     for kwargs in ({"channel": "fax"}, {"note": "长" * 5000}):
         with pytest.raises(ValidationError):
             counter.accept(db, actor, rid, t.id, t.required_materials, **kwargs)
@@ -180,8 +184,15 @@ def test_bad_input_never_writes(desk):
 
 def test_supervisor_edits_the_catalogue(desk):
     db, admin, actor, _ = desk
-    v = MatterTypeView(None, "", "社区食堂助餐登记", "养老服务", "direct", 2,
-                       materials=[Material("居民身份证", True, 1, "本人", "核对"), Material("", True)])
+    v = MatterTypeView(
+        None,
+        "",
+        "社区食堂助餐登记",
+        "养老服务",
+        "direct",
+        2,
+        materials=[Material("居民身份证", True, 1, "本人", "核对"), Material("", True)],
+    )
     with pytest.raises(PermissionDenied):
         counter.save_matter_type(db, actor, v)
     new_id = counter.save_matter_type(db, admin, v)

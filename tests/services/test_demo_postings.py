@@ -1,5 +1,6 @@
 """The demo station has departments' requests (some declined) and postings
 (lists up, a 低保 posting in its 公示期, one overdue)."""
+
 from __future__ import annotations
 
 from desktop.services import demo, postings, workitems

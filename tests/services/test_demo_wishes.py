@@ -1,5 +1,6 @@
 """The demo's 微心愿 and 在职党员: wishes at every stage, members reported in
 with hours from the demo's own service records, a feedback letter issuable."""
+
 from __future__ import annotations
 
 from collections import Counter

@@ -1,4 +1,5 @@
 """Households: head, relations, moving members, new households; never deleting."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -12,14 +13,26 @@ from desktop.services.residents import ResidentForm
 
 
 def _r(db, actor, name, year, seq):
-    return residents.register(db, actor, ResidentForm(name=name, doc_number=make_ric("340304", date(year, 1, 2), seq),
-                                                      estate="幸福里小区", building="3", unit="1", room="502"))
+    return residents.register(
+        db,
+        actor,
+        ResidentForm(
+            name=name,
+            doc_number=make_ric("340304", date(year, 1, 2), seq),
+            estate="幸福里小区",
+            building="3",
+            unit="1",
+            room="502",
+        ),
+    )
 
 
 def test_build_a_household_change_head_and_move(station):
     db, admin = station
-    dad, mum, son, other = (_r(db, admin, n, y, s) for n, y, s in
-                            (("张建国", 1960, 11), ("李秀兰", 1962, 22), ("张伟", 1988, 31), ("王芳", 1990, 42)))
+    dad, mum, son, other = (
+        _r(db, admin, n, y, s)
+        for n, y, s in (("张建国", 1960, 11), ("李秀兰", 1962, 22), ("张伟", 1988, 31), ("王芳", 1990, 42))
+    )
     hid = households.new_household(db, admin, dad)
     assert households.of_resident(db, dad).head_id == dad
     households.move(db, admin, mum, hid, "配偶")

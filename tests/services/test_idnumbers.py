@@ -7,7 +7,9 @@ from db.errors import ValidationError
 from desktop.services.idnumbers import age_on, check_char, make_ric, mask, normalize, upgrade15, validate_ric
 
 
-@pytest.mark.parametrize("raw", ["11010519491231002X", " 110105 19491231 002x ", "１１０１０５１９４９１２３１００２Ｘ"])
+@pytest.mark.parametrize(
+    "raw", ["11010519491231002X", " 110105 19491231 002x ", "１１０１０５１９４９１２３１００２Ｘ"]
+)
 def test_valid_numbers_are_normalised_and_read(raw):
     info = validate_ric(raw)
     assert info.number == "11010519491231002X"

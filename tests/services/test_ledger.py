@@ -1,4 +1,5 @@
 """Importing a resident ledger (台账) from .xlsx and .csv."""
+
 from __future__ import annotations
 
 import csv
@@ -22,13 +23,59 @@ TODAY = date(2026, 11, 23)
 ZHANG = make_ric("340304", date(1949, 12, 31), 2)  # female
 LI = make_ric("340304", date(1956, 3, 8), 13)  # male
 WANG = make_ric("340302", date(1980, 1, 2), 21)  # male
-HEADERS = ["序号", "姓名", "性别", "身份证号码", "出生日期", "联系电话", "民族", "小区", "楼栋", "单元", "房号", "网格",
-           "人员类别", "居住类型", "备注"]
+HEADERS = [
+    "序号",
+    "姓名",
+    "性别",
+    "身份证号码",
+    "出生日期",
+    "联系电话",
+    "民族",
+    "小区",
+    "楼栋",
+    "单元",
+    "房号",
+    "网格",
+    "人员类别",
+    "居住类型",
+    "备注",
+]
 
 
-def row(name="张秀英", gender="女", number=ZHANG, birth="", phone="13812345678", ethnicity="汉族", estate="幸福里小区",
-        building="3", unit="2", room="501", grid="第一网格", tags="高龄、独居", residency="户籍", notes="", n=1):
-    return [n, name, gender, number, birth, phone, ethnicity, estate, building, unit, room, grid, tags, residency, notes]
+def row(
+    name="张秀英",
+    gender="女",
+    number=ZHANG,
+    birth="",
+    phone="13812345678",
+    ethnicity="汉族",
+    estate="幸福里小区",
+    building="3",
+    unit="2",
+    room="501",
+    grid="第一网格",
+    tags="高龄、独居",
+    residency="户籍",
+    notes="",
+    n=1,
+):
+    return [
+        n,
+        name,
+        gender,
+        number,
+        birth,
+        phone,
+        ethnicity,
+        estate,
+        building,
+        unit,
+        room,
+        grid,
+        tags,
+        residency,
+        notes,
+    ]
 
 
 def write_xlsx(path, rows, *, headers=HEADERS, title="幸福里社区居民台账"):
@@ -66,8 +113,16 @@ def audit_lines(db, action="residents_import"):
 def resident_by_number(db, number):
     with db.session() as s:
         r = s.scalar(select(Resident).where(Resident.doc_number == number, Resident.deleted.is_(False)))
-        tags = {t.tag for t in s.scalars(select(ResidentTag).where(
-            ResidentTag.resident_id == r.id, ResidentTag.deleted.is_(False)))} if r else set()
+        tags = (
+            {
+                t.tag
+                for t in s.scalars(
+                    select(ResidentTag).where(ResidentTag.resident_id == r.id, ResidentTag.deleted.is_(False))
+                )
+            }
+            if r
+            else set()
+        )
         return r, tags
 
 
@@ -78,13 +133,46 @@ def desk_actor(db, admin):
 
 # ------------------------------------------------------------------ headers
 
+
 def test_header_names_are_matched_despite_spaces_full_width_marks_and_brackets():
-    headers = ["序号", "姓　名", " *身份证号 ", "公民身份号码", "性别（男/女）", "出生年月", "手机号", "现住址", "楼号",
-               "室", "组", "门牌号", "网格", "民族", "特殊人群", "户籍类型", "备注：", "ＸＸ"]
+    headers = [
+        "序号",
+        "姓　名",
+        " *身份证号 ",
+        "公民身份号码",
+        "性别（男/女）",
+        "出生年月",
+        "手机号",
+        "现住址",
+        "楼号",
+        "室",
+        "组",
+        "门牌号",
+        "网格",
+        "民族",
+        "特殊人群",
+        "户籍类型",
+        "备注：",
+        "ＸＸ",
+    ]
     m = ledger.guess_mapping(headers)
-    assert m == {1: "name", 2: "doc_number", 4: "gender", 5: "birth_date", 6: "phone", 7: "address_text",
-                 8: "building", 9: "room", 10: "village_group", 11: "house_number", 12: "grid", 13: "ethnicity",
-                 14: "tags", 15: "residency", 16: "notes"}  # 公民身份号码 is a second ID column: first one wins
+    assert m == {
+        1: "name",
+        2: "doc_number",
+        4: "gender",
+        5: "birth_date",
+        6: "phone",
+        7: "address_text",
+        8: "building",
+        9: "room",
+        10: "village_group",
+        11: "house_number",
+        12: "grid",
+        13: "ethnicity",
+        14: "tags",
+        15: "residency",
+        16: "notes",
+    }  # 公民身份号码 is a second ID column: first one wins
     for h in ("证件号码", "身份证号码", "公民身份号码"):
         assert ledger.field_for_header(h) == "doc_number"
     for h in ("联系电话", "手机", "电话"):
@@ -129,7 +217,13 @@ def test_two_row_header_with_address_parts(station, tmp_path):
     wb.save(tmp_path / "two.xlsx")
     t = ledger.read_table(tmp_path / "two.xlsx")
     assert t.header_row == 3 and ledger.guess_mapping(t.headers) == {
-        0: "name", 1: "doc_number", 2: "estate", 3: "building", 4: "unit", 5: "room"}
+        0: "name",
+        1: "doc_number",
+        2: "estate",
+        3: "building",
+        4: "unit",
+        5: "room",
+    }
     rep = ledger.import_ledger(db, admin, tmp_path / "two.xlsx", today=TODAY)
     assert (rep.rows, rep.imported, rep.rejected) == (1, 1, 0)
     r, _ = resident_by_number(db, ZHANG)
@@ -138,19 +232,51 @@ def test_two_row_header_with_address_parts(station, tmp_path):
 
 # ------------------------------------------------------------------ importing
 
+
 def test_import_fills_from_the_id_number_normalises_and_audits_counts_only(station, tmp_path):
     db, admin = station
-    rows = [row(number=" 340304 19491231 0029 ".replace(ZHANG[-4:], ZHANG[-4:].lower()), phone="138 1234 5678"),
-            row(name="李建国", gender="1", number=LI, phone="0552-1234567", ethnicity="回", tags="低保户，残疾",
-                residency="流动", estate="", building="", unit="", room="", grid="", notes="腿脚不便", n=2),
-            row(name="Maria Lopez", gender="", number="", birth="1985/4/1", phone="", ethnicity="", tags="", n=3)]
+    rows = [
+        row(number=" 340304 19491231 0029 ".replace(ZHANG[-4:], ZHANG[-4:].lower()), phone="138 1234 5678"),
+        row(
+            name="李建国",
+            gender="1",
+            number=LI,
+            phone="0552-1234567",
+            ethnicity="回",
+            tags="低保户，残疾",
+            residency="流动",
+            estate="",
+            building="",
+            unit="",
+            room="",
+            grid="",
+            notes="腿脚不便",
+            n=2,
+        ),
+        row(name="Maria Lopez", gender="", number="", birth="1985/4/1", phone="", ethnicity="", tags="", n=3),
+    ]
     rows[0][3] = " ".join([ZHANG[:6], ZHANG[6:14], ZHANG[14:].lower()])
     rep = ledger.import_ledger(db, admin, write_xlsx(tmp_path / "t.xlsx", rows), today=TODAY)
-    assert rep.to_json() == {"rows": 3, "imported": 3, "updated": 0, "unchanged": 0, "superseded": 0, "rejected": 0,
-                             "unconfirmed": 0, "errors": [], "warnings": [], "conflicts": []}
+    assert rep.to_json() == {
+        "rows": 3,
+        "imported": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "superseded": 0,
+        "rejected": 0,
+        "unconfirmed": 0,
+        "errors": [],
+        "warnings": [],
+        "conflicts": [],
+    }
     z, ztags = resident_by_number(db, ZHANG)
-    assert (z.name, z.gender, z.birth_date, z.phone, z.ethnicity) == ("张秀英", 2, date(1949, 12, 31), "13812345678",
-                                                                       "01")
+    assert (z.name, z.gender, z.birth_date, z.phone, z.ethnicity) == (
+        "张秀英",
+        2,
+        date(1949, 12, 31),
+        "13812345678",
+        "01",
+    )
     assert z.address_text == "幸福里小区3栋2单元501室" and z.grid == "第一网格" and z.residency == "registered"
     assert (z.pinyin, z.initials) == ("zhangxiuying", "zxy") and ztags == {"高龄", "独居"}
     li, ltags = resident_by_number(db, LI)
@@ -161,22 +287,33 @@ def test_import_fills_from_the_id_number_normalises_and_audits_counts_only(stati
         assert m.birth_date == date(1985, 4, 1) and m.gender == 0 and m.doc_number is None and m.ethnicity is None
     [line] = audit_lines(db)
     assert line.actor_name == "admin" and line.target_type == "resident"
-    assert line.detail == {"rows": 3, "imported": 3, "updated": 0, "unchanged": 0, "superseded": 0, "rejected": 0,
-                           "unconfirmed": 0, "confirmed": 0}
+    assert line.detail == {
+        "rows": 3,
+        "imported": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "superseded": 0,
+        "rejected": 0,
+        "unconfirmed": 0,
+        "confirmed": 0,
+    }
     assert "张" not in str(line.detail) and ZHANG[:6] not in str(line.detail)
 
 
-@pytest.mark.parametrize("cell, expected", [
-    (datetime(1949, 12, 31), date(1949, 12, 31)),
-    ("1949-12-31", date(1949, 12, 31)),
-    ("1949/12/31", date(1949, 12, 31)),
-    ("19491231", date(1949, 12, 31)),
-    (19491231, date(1949, 12, 31)),
-    ("1949年12月31日", date(1949, 12, 31)),
-    ("1949.12.31", date(1949, 12, 31)),
-    ("1949-1-5", date(1949, 1, 5)),
-    ("1949-12-31 00:00:00", date(1949, 12, 31)),
-])
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        (datetime(1949, 12, 31), date(1949, 12, 31)),
+        ("1949-12-31", date(1949, 12, 31)),
+        ("1949/12/31", date(1949, 12, 31)),
+        ("19491231", date(1949, 12, 31)),
+        (19491231, date(1949, 12, 31)),
+        ("1949年12月31日", date(1949, 12, 31)),
+        ("1949.12.31", date(1949, 12, 31)),
+        ("1949-1-5", date(1949, 1, 5)),
+        ("1949-12-31 00:00:00", date(1949, 12, 31)),
+    ],
+)
 def test_date_spellings(station, tmp_path, cell, expected):
     db, admin = station
     p = write_xlsx(tmp_path / "d.xlsx", [row(number="", gender="男", birth=cell)])
@@ -239,11 +376,14 @@ def test_a_bad_row_lists_all_its_problems(station, tmp_path):
 
 def test_id_number_stored_as_a_number_in_excel(station, tmp_path):
     db, admin = station
-    p = write_xlsx(tmp_path / "num.xlsx", [
-        row(number=1.10105194912310E+17),  # what Excel keeps of an 18-digit number
-        row(name="李建国", gender="男", number=int(WANG[:17]), n=2),  # 17 digits: the X (or last digit) lost
-        row(name="王强", gender="男", number=WANG, n=3),  # formatted as text: fine
-    ])
+    p = write_xlsx(
+        tmp_path / "num.xlsx",
+        [
+            row(number=1.10105194912310e17),  # what Excel keeps of an 18-digit number
+            row(name="李建国", gender="男", number=int(WANG[:17]), n=2),  # 17 digits: the X (or last digit) lost
+            row(name="王强", gender="男", number=WANG, n=3),  # formatted as text: fine
+        ],
+    )
     rep = ledger.import_ledger(db, admin, p, today=TODAY)
     assert [(e.row, e.field) for e in rep.errors] == [(3, "证件号码"), (4, "证件号码")]
     for e in rep.errors:
@@ -253,8 +393,11 @@ def test_id_number_stored_as_a_number_in_excel(station, tmp_path):
 
 def test_same_file_twice_adds_nothing(station, tmp_path):
     db, admin = station
-    rows = [row(), row(name="李建国", gender="男", number=LI, phone="13900000000", tags="", n=2),
-            row(name="无证件", gender="女", number="", birth="1990-05-06", phone="", tags="", n=3)]
+    rows = [
+        row(),
+        row(name="李建国", gender="男", number=LI, phone="13900000000", tags="", n=2),
+        row(name="无证件", gender="女", number="", birth="1990-05-06", phone="", tags="", n=3),
+    ]
     p = write_xlsx(tmp_path / "t.xlsx", rows)
     first = ledger.import_ledger(db, admin, p, today=TODAY)
     assert (first.imported, first.updated, first.unchanged) == (3, 0, 0)
@@ -271,9 +414,11 @@ def test_same_file_twice_adds_nothing(station, tmp_path):
 
 def test_two_rows_with_the_same_number_later_wins_and_is_reported(station, tmp_path):
     db, admin = station
-    rows = [row(phone="13811111111", notes="旧电话", n=1),
-            row(name="李建国", gender="男", number=LI, n=2),
-            row(phone="13822222222", estate="", building="", unit="", room="", tags="", n=3)]
+    rows = [
+        row(phone="13811111111", notes="旧电话", n=1),
+        row(name="李建国", gender="男", number=LI, n=2),
+        row(phone="13822222222", estate="", building="", unit="", room="", tags="", n=3),
+    ]
     rows[2][3] = ZHANG.lower()[:-1] + ZHANG[-1].lower()  # same number, spelled differently
     rep = ledger.import_ledger(db, admin, write_xlsx(tmp_path / "dup.xlsx", rows), today=TODAY)
     assert (rep.rows, rep.imported, rep.superseded, rep.rejected) == (3, 2, 1, 0)
@@ -288,11 +433,25 @@ def test_two_rows_with_the_same_number_later_wins_and_is_reported(station, tmp_p
 
 def test_a_registered_resident_is_updated_not_duplicated(station, tmp_path):
     db, admin = station
-    rid = residents.register(db, admin, ResidentForm(name="张秀英", doc_number=ZHANG, phone="13800000000",
-                                                     estate="幸福里小区", building="3", unit="2", room="501",
-                                                     notes="老备注", tags=["高龄"]))
-    p = write_xlsx(tmp_path / "u.xlsx", [row(phone="13812345678", estate="", building="", unit="", room="",
-                                             grid="", notes="", tags="低保")])
+    rid = residents.register(
+        db,
+        admin,
+        ResidentForm(
+            name="张秀英",
+            doc_number=ZHANG,
+            phone="13800000000",
+            estate="幸福里小区",
+            building="3",
+            unit="2",
+            room="501",
+            notes="老备注",
+            tags=["高龄"],
+        ),
+    )
+    p = write_xlsx(
+        tmp_path / "u.xlsx",
+        [row(phone="13812345678", estate="", building="", unit="", room="", grid="", notes="", tags="低保")],
+    )
     rep = ledger.import_ledger(db, admin, p, today=TODAY)
     assert (rep.imported, rep.updated, rep.unchanged) == (0, 1, 0)
     r, tags = resident_by_number(db, ZHANG)
@@ -306,9 +465,11 @@ def test_same_number_under_another_name_is_a_conflict_until_confirmed(station, t
     db, admin = station
     zid = residents.register(db, admin, ResidentForm(name="张秀英", doc_number=ZHANG, phone="13800000000"))
     residents.register(db, admin, ResidentForm(name="李建国", doc_number=LI, phone="13900000000"))
-    rows = [row(name="张秀兰", phone="13811111111", tags=""),  # ZHANG's number, another name
-            row(name="李建国", gender="男", number=LI, phone="13922222222", tags="", n=2),
-            row(name="王强", gender="男", number=WANG, tags="", n=3)]
+    rows = [
+        row(name="张秀兰", phone="13811111111", tags=""),  # ZHANG's number, another name
+        row(name="李建国", gender="男", number=LI, phone="13922222222", tags="", n=2),
+        row(name="王强", gender="男", number=WANG, tags="", n=3),
+    ]
     p = write_xlsx(tmp_path / "c.xlsx", rows)
     with db.session() as s:
         seq = s.scalar(select(func.max(Resident.seq)))
@@ -318,8 +479,9 @@ def test_same_number_under_another_name_is_a_conflict_until_confirmed(station, t
         [c] = rep.conflicts
         assert (c.row, c.resident_id, c.existing_name, c.file_name, c.confirmed) == (3, zid, "张秀英", "张秀兰", False)
         assert c.doc_masked == mask(ZHANG) and ZHANG not in c.message and "确认后" in c.message
-        assert rep.to_json()["conflicts"] == [{"row": 3, "existing_name": "张秀英", "file_name": "张秀兰",
-                                               "doc_masked": mask(ZHANG), "confirmed": False}]
+        assert rep.to_json()["conflicts"] == [
+            {"row": 3, "existing_name": "张秀英", "file_name": "张秀兰", "doc_masked": mask(ZHANG), "confirmed": False}
+        ]
         assert "1 行的证件号码已登记在另一个姓名下，需确认后才会更新" in rep.summary()
         z, _ = resident_by_number(db, ZHANG)
         assert (z.name, z.phone) == ("张秀英", "13800000000")  # not overwritten, not even the phone
@@ -369,8 +531,11 @@ def test_none_in_the_tag_column_clears_tags_but_an_empty_cell_keeps_them(station
 
 def test_new_address_parts_recompose_the_address(station, tmp_path):
     db, admin = station
-    residents.register(db, admin, ResidentForm(name="张秀英", doc_number=ZHANG, estate="幸福里小区", building="3",
-                                               unit="2", room="501"))
+    residents.register(
+        db,
+        admin,
+        ResidentForm(name="张秀英", doc_number=ZHANG, estate="幸福里小区", building="3", unit="2", room="501"),
+    )
     p = write_xlsx(tmp_path / "u.xlsx", [row(estate="", building="", unit="", room="602", tags="")])
     ledger.import_ledger(db, admin, p, today=TODAY)
     assert resident_by_number(db, ZHANG)[0].address_text == "幸福里小区3栋2单元602室"
@@ -380,11 +545,14 @@ def test_rows_without_a_number_match_by_name_and_birth_date_or_phone(station, tm
     db, admin = station
     a = residents.register(db, admin, ResidentForm(name="赵大妈", gender=2, birth_date=date(1950, 3, 3)))
     b = residents.register(db, admin, ResidentForm(name="钱大爷", gender=1, phone="13855555555"))
-    p = write_xlsx(tmp_path / "n.xlsx", [
-        row(name="赵大妈", number="", gender="", birth="1950-03-03", phone="13866666666", tags="", n=1),
-        row(name="钱大爷", number="", gender="", phone="13855555555", notes="按电话找到", tags="", n=2),
-        row(name="孙新人", number="", gender="男", birth="1960-01-01", phone="", tags="", n=3),
-    ])
+    p = write_xlsx(
+        tmp_path / "n.xlsx",
+        [
+            row(name="赵大妈", number="", gender="", birth="1950-03-03", phone="13866666666", tags="", n=1),
+            row(name="钱大爷", number="", gender="", phone="13855555555", notes="按电话找到", tags="", n=2),
+            row(name="孙新人", number="", gender="男", birth="1960-01-01", phone="", tags="", n=3),
+        ],
+    )
     rep = ledger.import_ledger(db, admin, p, today=TODAY)
     assert (rep.imported, rep.updated, rep.rejected) == (1, 2, 0)
     with db.session() as s:
@@ -396,8 +564,9 @@ def test_rows_without_a_number_match_by_name_and_birth_date_or_phone(station, tm
 def test_ambiguous_name_match_is_rejected(station, tmp_path):
     db, admin = station
     for _ in range(2):
-        residents.register(db, admin, ResidentForm(name="周芳", gender=2, phone="13877777777"),
-                           duplicate_reason="同名同电话的两个人")
+        residents.register(
+            db, admin, ResidentForm(name="周芳", gender=2, phone="13877777777"), duplicate_reason="同名同电话的两个人"
+        )
     p = write_xlsx(tmp_path / "a.xlsx", [row(name="周芳", number="", gender="", phone="13877777777", tags="")])
     rep = ledger.import_ledger(db, admin, p, today=TODAY)
     assert [(e.row, e.field) for e in rep.errors] == [(3, "姓名")] and "无法确定" in rep.errors[0].message
@@ -533,8 +702,11 @@ def test_unreadable_files_get_a_chinese_message(station, tmp_path, name, content
 
 def test_save_report_as_a_spreadsheet(station, tmp_path):
     db, admin = station
-    rows = [row(phone="123"), row(name="李建国", gender="男", number=LI, n=2),
-            row(name="李建国", gender="男", number=LI, phone="13900000000", n=3)]
+    rows = [
+        row(phone="123"),
+        row(name="李建国", gender="男", number=LI, n=2),
+        row(name="李建国", gender="男", number=LI, phone="13900000000", n=3),
+    ]
     rep = ledger.import_ledger(db, admin, write_xlsx(tmp_path / "t.xlsx", rows), dry_run=True, today=TODAY)
     out = paperwork.save_import_report(rep, tmp_path / "问题清单")
     assert out.name == "问题清单.xlsx"
@@ -571,14 +743,20 @@ def test_an_unbalanced_quote_in_a_csv_is_refused_with_its_row(station, tmp_path)
     and nothing is written."""
     db, admin = station
     residents.register(db, admin, ResidentForm(name="赵大妈", gender=2, birth_date=date(1950, 3, 3)))
-    lines = [",".join(HEADERS), ",".join(map(str, row())),
-             ",".join(map(str, row(name="李建国", gender="男", number=LI, notes='"腿脚不便', n=2))),
-             ",".join(map(str, row(name="王强", gender="男", number=WANG, n=3))),
-             ",".join(map(str, row(name="孙新人", gender="男", number="", birth="1960-01-01", n=4)))]
+    lines = [
+        ",".join(HEADERS),
+        ",".join(map(str, row())),
+        ",".join(map(str, row(name="李建国", gender="男", number=LI, notes='"腿脚不便', n=2))),
+        ",".join(map(str, row(name="王强", gender="男", number=WANG, n=3))),
+        ",".join(map(str, row(name="孙新人", gender="男", number="", birth="1960-01-01", n=4))),
+    ]
     p = tmp_path / "quote.csv"
     p.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8-sig")
-    for call in (lambda: ledger.read_table(p), lambda: ledger.import_ledger(db, admin, p, today=TODAY),
-                 lambda: ledger.import_ledger(db, admin, p, dry_run=True, today=TODAY)):
+    for call in (
+        lambda: ledger.read_table(p),
+        lambda: ledger.import_ledger(db, admin, p, today=TODAY),
+        lambda: ledger.import_ledger(db, admin, p, dry_run=True, today=TODAY),
+    ):
         with pytest.raises(ledger.LedgerFileError) as e:
             call()
         assert "第 3 行" in e.value.user_message and "引号" in e.value.user_message
@@ -594,15 +772,21 @@ def test_an_unbalanced_quote_in_a_csv_is_refused_with_its_row(station, tmp_path)
 
 def test_a_quoted_cell_with_a_line_break_is_still_one_cell(station, tmp_path):
     db, admin = station
-    p = write_csv(tmp_path / "notes.csv", [row(notes="腿脚不便\n需要上门服务"),
-                                          row(name="李建国", gender="男", number=LI, notes="独居，\n子女在外地", n=2)],
-                  encoding="utf-8-sig")
+    p = write_csv(
+        tmp_path / "notes.csv",
+        [
+            row(notes="腿脚不便\n需要上门服务"),
+            row(name="李建国", gender="男", number=LI, notes="独居，\n子女在外地", n=2),
+        ],
+        encoding="utf-8-sig",
+    )
     rep = ledger.import_ledger(db, admin, p, today=TODAY)
     assert (rep.imported, rep.rejected) == (2, 0)
     assert resident_by_number(db, ZHANG)[0].notes == "腿脚不便\n需要上门服务"
 
 
 # ------------------------------------------------------------------ hostile workbooks
+
 
 def rezip(src, dst, parts=None, level=6):
     """``src`` with some parts replaced or added (bytes, or a callable writing to a stream)."""
@@ -626,8 +810,8 @@ def declare_size(path, member, size):
     with zipfile.ZipFile(path) as z:
         info = z.getinfo(member)
     struct.pack_into("<I", data, info.header_offset + 22, size)
-    at = data.find(b"PK\x01\x02" + data[info.header_offset + 4:info.header_offset + 6])
-    while data[at + 46:at + 46 + len(member)] != member.encode():
+    at = data.find(b"PK\x01\x02" + data[info.header_offset + 4 : info.header_offset + 6])
+    while data[at + 46 : at + 46 + len(member)] != member.encode():
         at = data.find(b"PK\x01\x02", at + 4)
     struct.pack_into("<I", data, at + 24, size)
     path.write_bytes(bytes(data))
@@ -635,41 +819,66 @@ def declare_size(path, member, size):
 
 
 def sheet_xml(rows: bytes, dimension: bytes = b"") -> bytes:
-    return (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-            b'spreadsheetml/2006/main">' + dimension + b"<sheetData>" + rows + b"</sheetData></worksheet>")
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main">' + dimension + b"<sheetData>" + rows + b"</sheetData></worksheet>"
+    )
 
 
 def million_styled_rows(f):
     """A header and one resident, then formatted empty rows down to row
     1 048 576, written in slices (about 40 MB inflated, 2.5 MB on disk)."""
-    f.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-            b'spreadsheetml/2006/main"><sheetData>')
+    f.write(
+        b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main"><sheetData>'
+    )
     for r, cells in enumerate((("姓名", "身份证号码"), ("李建国", LI)), start=1):
-        f.write(f'<row r="{r}">'.encode() + "".join(
-            f'<c r="{col}{r}" t="inlineStr"><is><t>{v}</t></is></c>' for col, v in zip("AB", cells, strict=True)).encode()
-            + b"</row>")
+        f.write(
+            f'<row r="{r}">'.encode()
+            + "".join(
+                f'<c r="{col}{r}" t="inlineStr"><is><t>{v}</t></is></c>' for col, v in zip("AB", cells, strict=True)
+            ).encode()
+            + b"</row>"
+        )
     for start in range(3, 1_048_577, 65536):
-        f.write("".join(f'<row r="{i}" s="1" customFormat="1"/>'
-                        for i in range(start, min(start + 65536, 1_048_577))).encode())
+        f.write(
+            "".join(
+                f'<row r="{i}" s="1" customFormat="1"/>' for i in range(start, min(start + 65536, 1_048_577))
+            ).encode()
+        )
     f.write(b"</sheetData></worksheet>")
 
 
 SHEET = "xl/worksheets/sheet1.xml"
 HOSTILE = {
     # A zip bomb: a shared-strings part of 24 MB that deflates 1000:1.
-    "bomb": ({"xl/sharedStrings.xml": lambda f: [f.write(b"<si><t>a</t></si>" * 65536) for _ in range(24)]},
-             "压缩比异常"),
+    "bomb": (
+        {"xl/sharedStrings.xml": lambda f: [f.write(b"<si><t>a</t></si>" * 65536) for _ in range(24)]},
+        "压缩比异常",
+    ),
     # A part whose zip directory declares 3 GB.
     "declared": ({}, "解压后超过"),
     # A sheet declaring the whole grid as its size.
-    "dimension": ({SHEET: sheet_xml(b'<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>',
-                                    b'<dimension ref="A1:XFD1048576"/>')}, "1,048,576 行 × 16,384 列"),
+    "dimension": (
+        {
+            SHEET: sheet_xml(
+                b'<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>',
+                b'<dimension ref="A1:XFD1048576"/>',
+            )
+        },
+        "1,048,576 行 × 16,384 列",
+    ),
     # A million formatted empty rows, with no size declared: counted, not parsed.
     "styled rows": ({SHEET: million_styled_rows}, "设置了格式的空行"),
     # Entity expansion (billion laughs) in the shared strings.
-    "doctype": ({"xl/sharedStrings.xml": b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-                                         b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
-                                         b'<sst><si><t>&lol2;</t></si></sst>'}, "文档类型声明"),
+    "doctype": (
+        {
+            "xl/sharedStrings.xml": b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+            b"<sst><si><t>&lol2;</t></si></sst>"
+        },
+        "文档类型声明",
+    ),
     "macros": ({"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 macro"}, "含有宏"),
     "external link": ({"xl/externalLinks/externalLink1.xml": b"<externalLink/>"}, "外部链接"),
     "too many parts": ({f"xl/media/p{i}.bin": b"" for i in range(2001)}, "2,010 个部件"),
@@ -697,10 +906,13 @@ def test_a_hostile_workbook_is_refused_quickly_and_changes_nothing(station, tmp_
     assert count(db, Resident) == 1 and resident_by_number(db, ZHANG)[0].id == kept and audit_lines(db) == []
 
 
-@pytest.mark.parametrize("name, content, fragment", [
-    ("photo.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "不是真正的 Excel"),
-    ("letter.xlsx", None, "不是 Excel 工作簿"),  # a .docx renamed
-])
+@pytest.mark.parametrize(
+    "name, content, fragment",
+    [
+        ("photo.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "不是真正的 Excel"),
+        ("letter.xlsx", None, "不是 Excel 工作簿"),  # a .docx renamed
+    ],
+)
 def test_a_file_renamed_to_xlsx_is_refused(tmp_path, name, content, fragment):
     p = tmp_path / name
     if content is None:
@@ -719,8 +931,10 @@ def test_the_row_limits_leave_room_for_a_full_ledger(station, tmp_path, monkeypa
     beyond twice the limit are refused without reading them."""
     db, admin = station
     monkeypatch.setattr(ledger, "MAX_ROWS", 40)
-    rows = [row(name=f"居民{i}", gender="", number=make_ric("340304", date(1960, 1, 1 + i), 10 + i), tags="", n=i)
-            for i in range(20)]
+    rows = [
+        row(name=f"居民{i}", gender="", number=make_ric("340304", date(1960, 1, 1 + i), 10 + i), tags="", n=i)
+        for i in range(20)
+    ]
     full = write_xlsx(tmp_path / "full.xlsx", rows + [[None] * 3] * 20)
     wb = openpyxl.load_workbook(full)
     ws = wb.active

@@ -1,4 +1,5 @@
 """村(居)务公开 postings: 公示期, up/down records, the board, one-click lists."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -32,10 +33,25 @@ def test_a_posting_with_a_period_stays_up_for_it(setup):
     with pytest.raises(PermissionDenied):
         postings.create(db, desk, title="低保公示", body="x", category="affairs", on_date=today, period_days=7)
     with pytest.raises(ValidationError):  # off before the 7 days have run
-        postings.create(db, admin, title="低保公示", body="x", category="affairs", on_date=today, period_days=7,
-                        off_date=today + timedelta(days=5))
-    pid = postings.create(db, admin, title="2026年12月低保对象公示", body="张某某家庭 3 人", category="affairs",
-                          on_date=today, period_days=postings.PRESETS["低保、特困等救助对象公示"])
+        postings.create(
+            db,
+            admin,
+            title="低保公示",
+            body="x",
+            category="affairs",
+            on_date=today,
+            period_days=7,
+            off_date=today + timedelta(days=5),
+        )
+    pid = postings.create(
+        db,
+        admin,
+        title="2026年12月低保对象公示",
+        body="张某某家庭 3 人",
+        category="affairs",
+        on_date=today,
+        period_days=postings.PRESETS["低保、特困等救助对象公示"],
+    )
     p = postings.get(db, pid)
     assert p.off_date == today + timedelta(days=7)
     postings.mark_up(db, desk, pid)
@@ -52,12 +68,20 @@ def test_a_posting_with_a_period_stays_up_for_it(setup):
 def test_the_board_lists_what_is_up_overdue_and_waiting(setup):
     db, admin, desk = setup
     today = postings.today()
-    old = postings.create(db, admin, title="三季度财务公开", body="收支明细", category="finance",
-                          on_date=today - timedelta(days=40), off_date=today - timedelta(days=10))
+    old = postings.create(
+        db,
+        admin,
+        title="三季度财务公开",
+        body="收支明细",
+        category="finance",
+        on_date=today - timedelta(days=40),
+        off_date=today - timedelta(days=10),
+    )
     now = postings.create(db, admin, title="党费收缴公开", body="x", category="party", on_date=today)
     waiting = postings.create(db, admin, title="服务公开", body="x", category="service", on_date=today)
-    done = postings.create(db, admin, title="已撤下", body="x", category="service", on_date=today - timedelta(days=3),
-                           off_date=today)
+    done = postings.create(
+        db, admin, title="已撤下", body="x", category="service", on_date=today - timedelta(days=3), off_date=today
+    )
     for pid in (old, now, done):
         postings.mark_up(db, desk, pid)
     _backdate(db, old, 40)
@@ -93,8 +117,9 @@ def test_ratings_posting_counts_last_month_only(setup):
     from desktop.services.residents import ResidentForm
 
     db, admin, desk = setup
-    rid = residents.register(db, desk, ResidentForm(name="赵丽", doc_number=make_ric("340304", date(1980, 1, 2), 12),
-                                                    phone="13812345678"))
+    rid = residents.register(
+        db, desk, ResidentForm(name="赵丽", doc_number=make_ric("340304", date(1980, 1, 2), 12), phone="13812345678")
+    )
     mt = counter.catalogue(db)[0]
     for level in (5, 5, 2):
         m = counter.accept(db, desk, rid, mt.id, received=[x.name for x in mt.materials])
@@ -121,8 +146,9 @@ def test_posting_prints_on_a4_and_a3_in_large_type(setup):
 def test_a_late_posting_keeps_its_full_period(setup):
     db, admin, desk = setup
     today = postings.today()
-    pid = postings.create(db, admin, title="低保公示", body="x", category="affairs",
-                          on_date=today - timedelta(days=3), period_days=7)
+    pid = postings.create(
+        db, admin, title="低保公示", body="x", category="affairs", on_date=today - timedelta(days=3), period_days=7
+    )
     assert postings.get(db, pid).off_date == today + timedelta(days=4)
     postings.mark_up(db, desk, pid)  # three days late
     p = postings.get(db, pid)

@@ -1,6 +1,7 @@
 """委托代办: agents, a proxy matter accepted through the counter, its steps
 in order, the hand-over slip's refusal, the monthly ledger and roles — on
 SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -26,8 +27,9 @@ def desk(station):
     db, admin = station
     accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk12345")
     actor = accounts.authenticate(db, "desk1", "desk12345")
-    rid = residents.register(db, actor, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22),
-                                                     phone="13812345678"))
+    rid = residents.register(
+        db, actor, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22), phone="13812345678")
+    )
     agent = proxy.save_agent(db, admin, AgentForm(name="陈代办", village_group="第三村民小组", phone="13900001111"))
     return db, admin, actor, rid, agent
 
@@ -247,8 +249,15 @@ def test_demo_station_has_agents_and_a_month_of_proxy_matters(sqlite_db):
 
 def test_groups_sort_by_their_number():
     names = ["第十一村民小组", "第二网格", "第一网格", "东片", "第10组", "第二十三村民小组", "第三网格"]
-    assert sorted(names, key=proxy.group_key) == ["第一网格", "第二网格", "第三网格", "第10组", "第十一村民小组",
-                                                  "第二十三村民小组", "东片"]
+    assert sorted(names, key=proxy.group_key) == [
+        "第一网格",
+        "第二网格",
+        "第三网格",
+        "第10组",
+        "第十一村民小组",
+        "第二十三村民小组",
+        "东片",
+    ]
 
 
 def test_the_agent_of_the_residents_group_is_suggested(desk):
@@ -257,8 +266,9 @@ def test_the_agent_of_the_residents_group_is_suggested(desk):
     assert proxy.agent_for(db, rid) is None  # no group or grid on record
     residents.update(db, admin, rid, ResidentForm(name="王秀英", doc_number="", grid="第一网格"))
     assert proxy.agent_for(db, rid) == other
-    residents.update(db, admin, rid, ResidentForm(name="王秀英", doc_number="", grid="第一网格",
-                                                  village_group="第三村民小组"))
+    residents.update(
+        db, admin, rid, ResidentForm(name="王秀英", doc_number="", grid="第一网格", village_group="第三村民小组")
+    )
     assert proxy.agent_for(db, rid) == agent  # the village group first
     proxy.save_agent(db, admin, AgentForm(name="陈代办", village_group="第三村民小组", active=False, id=agent))
     assert proxy.agent_for(db, rid) == other

@@ -2,6 +2,7 @@
 it counted, the per-department table adds up, the board figures equal the
 清单公开 page's, a request received in another month is left out, and a
 month with none of these leaves the section out."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -24,13 +25,22 @@ def test_figures_and_drill_downs_agree(station):
     assist = workitems.search(items, "普查")[0]
     first = period.start
     for dept, item in (("区城市管理局", neg), ("区城市管理局", neg), ("区统计局", assist), ("区统计局", None)):
-        workitems.record_request(db, admin, department=dept, content=f"{dept}的事项", received_on=first,
-                                 item_id=item.id if item else None)
-    workitems.record_request(db, admin, department="区城市管理局", content="上个月的", item_id=neg.id,
-                             received_on=first - timedelta(days=1))
+        workitems.record_request(
+            db, admin, department=dept, content=f"{dept}的事项", received_on=first, item_id=item.id if item else None
+        )
+    workitems.record_request(
+        db, admin, department="区城市管理局", content="上个月的", item_id=neg.id, received_on=first - timedelta(days=1)
+    )
     up = postings.create(db, admin, title="在公示", body="x", category="party", on_date=today)
-    late = postings.create(db, admin, title="逾期", body="x", category="finance", on_date=today - timedelta(days=40),
-                           off_date=today - timedelta(days=1))
+    late = postings.create(
+        db,
+        admin,
+        title="逾期",
+        body="x",
+        category="finance",
+        on_date=today - timedelta(days=40),
+        off_date=today - timedelta(days=1),
+    )
     postings.create(db, admin, title="未张贴", body="x", category="service", on_date=today)
     for pid in (up, late):
         postings.mark_up(db, admin, pid)
@@ -38,8 +48,15 @@ def test_figures_and_drill_downs_agree(station):
     report = reports.build(db, admin, period)
     sec = report.section("lists")
     figs = {f.label: f for f in sec.figures}
-    assert {k: figs[k].value for k in figs} == {"部门下派事项": 4, "其中负面清单": 2, "未经准入": 1, "已退回": 3,
-                                                "本期张贴公示": 2, "期末公示中": 2, "逾期未撤": 1}
+    assert {k: figs[k].value for k in figs} == {
+        "部门下派事项": 4,
+        "其中负面清单": 2,
+        "未经准入": 1,
+        "已退回": 3,
+        "本期张贴公示": 2,
+        "期末公示中": 2,
+        "逾期未撤": 1,
+    }
     for f in sec.figures:  # each figure opens exactly as many records as it says
         assert len(reports.records(db, admin, report, f.drill).rows) == f.value, f.label
     board = postings.counts(db)

@@ -1,6 +1,7 @@
 """委托代办 in the month's report: 登记/办理/回复 equal the 代办台账's figures,
 every figure and table cell opens exactly the records it counts, the
 section reaches the PDF, the workbook and 各站对比 — on both engines."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -26,14 +27,18 @@ def _month() -> Period:
 
 
 def _setup(db, admin):
-    rids = [residents.register(db, admin, ResidentForm(name=n, doc_number=make_ric("340304", date(1940, 3, i + 1), 22)))
-            for i, n in enumerate(("王秀英", "李桂兰", "张德明"))]
+    rids = [
+        residents.register(db, admin, ResidentForm(name=n, doc_number=make_ric("340304", date(1940, 3, i + 1), 22)))
+        for i, n in enumerate(("王秀英", "李桂兰", "张德明"))
+    ]
     a1 = proxy.save_agent(db, admin, AgentForm(name="陈国强", village_group="第三村民小组"))
     a2 = proxy.save_agent(db, admin, AgentForm(name="刘芳", village_group="第一村民小组"))
     t = next(m for m in counter.catalogue(db) if m.name.startswith("居住证申领"))
     items = [Original(x, 1) for x in t.required_materials]
-    cases = [proxy.register(db, admin, ProxyForm(a, r, t.id, items)).case_id for a, r in
-             ((a1, rids[0]), (a1, rids[1]), (a2, rids[2]), (a2, rids[0]))]
+    cases = [
+        proxy.register(db, admin, ProxyForm(a, r, t.id, items)).case_id
+        for a, r in ((a1, rids[0]), (a1, rids[1]), (a2, rids[2]), (a2, rids[0]))
+    ]
     for cid in cases[:3]:
         proxy.forward(db, admin, cid, "镇便民服务中心")
     for cid in cases[:2]:
@@ -58,8 +63,11 @@ def test_the_section_agrees_with_the_ledger_and_its_drill_down(station, tmp_path
     sec = report.section("proxy")
     assert sec.title.endswith("、委托代办")
     led = proxy.ledger(db, period.start, period.end)
-    assert [(f.label, f.value) for f in sec.figures] == [("登记", led.registered), ("办理", led.handled),
-                                                         ("回复", led.replied)] == [("登记", 3), ("办理", 2), ("回复", 1)]
+    assert (
+        [(f.label, f.value) for f in sec.figures]
+        == [("登记", led.registered), ("办理", led.handled), ("回复", led.replied)]
+        == [("登记", 3), ("办理", 2), ("回复", 1)]
+    )
     for fig, key in zip(sec.figures, proxy.FIGURES, strict=False):
         rows = reports.records(db, admin, report, fig.drill).rows
         assert {r[0] for r in rows} == {c.receipt_no for c in proxy.cases(db, key, period.start, period.end)}

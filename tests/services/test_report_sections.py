@@ -3,6 +3,7 @@ section added there by one module shows in the report, its figure opens
 exactly the records it counted, it reaches the PDF and the Excel workbook,
 its contacted residents count as 本期接触 and its per-station column joins
 各站对比 — and taking it out leaves the report as it was."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,8 +24,19 @@ from desktop import paperwork
 from desktop.services import counter, reports, residents
 from desktop.services.context import Actor
 from desktop.services.idnumbers import make_ric
-from desktop.services.reports import (Drill, Figure, Period, Report, ReportSection, Run, Section, StationColumn,
-                                      StationColumns, Table, registry)
+from desktop.services.reports import (
+    Drill,
+    Figure,
+    Period,
+    Report,
+    ReportSection,
+    Run,
+    Section,
+    StationColumn,
+    StationColumns,
+    Table,
+    registry,
+)
 from desktop.services.reports.base import _Ctx
 from desktop.services.residents import ResidentForm
 
@@ -50,9 +62,12 @@ class AuditEntriesSection(ReportSection):
         with c.db.session() as s:
             run.facts["audit_entries"] = [
                 AuditEntry(r[0], r[1], r[2] + c.off, r[3], r[4] or "")
-                for r in s.execute(select(AuditLog.id, AuditLog.origin, AuditLog.at, AuditLog.action,
-                                          AuditLog.actor_name)
-                                   .where(c.in_period(AuditLog.at), c.where_origin(AuditLog.origin)))]
+                for r in s.execute(
+                    select(AuditLog.id, AuditLog.origin, AuditLog.at, AuditLog.action, AuditLog.actor_name).where(
+                        c.in_period(AuditLog.at), c.where_origin(AuditLog.origin)
+                    )
+                )
+            ]
 
     def section(self, run: Run) -> Section | None:
         facts: list[AuditEntry] = run.facts["audit_entries"]
@@ -60,21 +75,37 @@ class AuditEntriesSection(ReportSection):
         sec = Section(self.key, self.title)
         sec.figures.append(Figure("操作", len(facts), "条", Drill("audit_entries", "all", (), f"{p.label} 操作")))
         actions = sorted({f.action for f in facts})
-        sec.tables.append(Table("audit_by_action", "按操作", ["操作", "条数"],
-                                [[a, sum(1 for f in facts if f.action == a)] for a in actions],
-                                [[None, Drill("audit_entries", "all", (("action", a),), a)] for a in actions],
-                                {1: "int"}))
+        sec.tables.append(
+            Table(
+                "audit_by_action",
+                "按操作",
+                ["操作", "条数"],
+                [[a, sum(1 for f in facts if f.action == a)] for a in actions],
+                [[None, Drill("audit_entries", "all", (("action", a),), a)] for a in actions],
+                {1: "int"},
+            )
+        )
         return sec
 
     def per_station(self, run: Run) -> StationColumns | None:
         facts: list[AuditEntry] = run.facts["audit_entries"]
-        return StationColumns({f.origin for f in facts}, [
-            StationColumn("操作条数", lambda o: sum(1 for f in facts if f.origin == o),
-                          drill=lambda o, name: Drill("audit_entries", "all", (("origin", o),), f"{name} 操作"))])
+        return StationColumns(
+            {f.origin for f in facts},
+            [
+                StationColumn(
+                    "操作条数",
+                    lambda o: sum(1 for f in facts if f.origin == o),
+                    drill=lambda o, name: Drill("audit_entries", "all", (("origin", o),), f"{name} 操作"),
+                )
+            ],
+        )
 
-    def records(self, db: Database, report: Report, drill: Drill, facts: list[Any]) -> tuple[list[str], list[list[Any]]]:
-        return ["时间", "操作", "经办人", "编号"], [[f.at, f.action, f.actor, f.id.hex]
-                                                    for f in sorted(facts, key=lambda f: f.at)]
+    def records(
+        self, db: Database, report: Report, drill: Drill, facts: list[Any]
+    ) -> tuple[list[str], list[list[Any]]]:
+        return ["时间", "操作", "经办人", "编号"], [
+            [f.at, f.action, f.actor, f.id.hex] for f in sorted(facts, key=lambda f: f.at)
+        ]
 
 
 class ContactsEveryone(ReportSection):
@@ -111,18 +142,29 @@ def _pdf_text(path: Path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
-def test_a_section_added_to_the_registry_is_built_drilled_printed_and_removed(station: tuple[Database, Actor],
-                                                                             tmp_path: Path) -> None:
+def test_a_section_added_to_the_registry_is_built_drilled_printed_and_removed(
+    station: tuple[Database, Actor], tmp_path: Path
+) -> None:
     db, admin = station
-    residents.register(db, admin, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1950, 1, 1), 11),
-                                                grid="一网格", tags=["独居"]))
+    residents.register(
+        db,
+        admin,
+        ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1950, 1, 1), 11), grid="一网格", tags=["独居"]),
+    )
     period = this_month()
     code = admin.station_code
     hub = (code, OTHER)
     before = reports.build(db, admin, period)
     before_hub = reports.build(db, admin, period, hub)
-    assert [s.title for s in before_hub.sections] == ["一、窗口受理", "二、好差评", "三、开具证明", "四、志愿服务",
-                                                      "五、入户走访", "六、居民信息", "七、各站对比"]
+    assert [s.title for s in before_hub.sections] == [
+        "一、窗口受理",
+        "二、好差评",
+        "三、开具证明",
+        "四、志愿服务",
+        "五、入户走访",
+        "六、居民信息",
+        "七、各站对比",
+    ]
     with db.session() as s:
         expected = {r[0].hex for r in s.execute(select(AuditLog.id))}
     assert expected  # setting up the station and registering a resident are logged
@@ -151,7 +193,11 @@ def test_a_section_added_to_the_registry_is_built_drilled_printed_and_removed(st
         assert [s.title for s in hub_report.sections][-2:] == ["七、操作日志", "八、各站对比"]
         stations = hub_report.section("comparison").tables[0]
         assert stations.columns[-1] == "操作条数"
-        here = next(r for r, d in zip(stations.rows, stations.drills, strict=False) if d[-1] and d[-1].filters == (("origin", code),))
+        here = next(
+            r
+            for r, d in zip(stations.rows, stations.drills, strict=False)
+            if d[-1] and d[-1].filters == (("origin", code),)
+        )
         assert here[-1] == len(expected)
         assert abs(sum(stations.widths or []) - 1) < 1e-9
         # the PDF and the workbook carry it
@@ -176,9 +222,16 @@ def test_a_section_added_to_the_registry_is_built_drilled_printed_and_removed(st
 
 def test_a_section_that_contacts_residents_changes_who_was_contacted(station: tuple[Database, Actor]) -> None:
     db, admin = station
-    people = [residents.register(db, admin, ResidentForm(name=n, doc_number=make_ric("340304", date(1950, 1, 1 + i), 11 + i),
-                                                         grid="一网格", tags=["独居"]))
-              for i, n in enumerate(["王秀英", "李建国"])]
+    people = [
+        residents.register(
+            db,
+            admin,
+            ResidentForm(
+                name=n, doc_number=make_ric("340304", date(1950, 1, 1 + i), 11 + i), grid="一网格", tags=["独居"]
+            ),
+        )
+        for i, n in enumerate(["王秀英", "李建国"])
+    ]
     period = this_month()
 
     def silent(report: Report) -> float | int | None:
@@ -191,7 +244,10 @@ def test_a_section_that_contacts_residents_changes_who_was_contacted(station: tu
         fig = next(f for f in report.section("residents").figures if f.label == "特殊群体本期未接触")
         assert [r[0] for r in _open(db, admin, report, fig.drill)] == ["李建国"]
         note = report.section("residents").tables[1].note
-        assert note == "一人可属多个群体；“接触”指本期在本站办事、开证明、提出或接受志愿服务、收到告知单、接受入户走访、接受测试走访。"
+        assert (
+            note
+            == "一人可属多个群体；“接触”指本期在本站办事、开证明、提出或接受志愿服务、收到告知单、接受入户走访、接受测试走访。"
+        )
         # a section that shows nothing is left out of the report
         assert "contacts_test" not in [s.key for s in report.sections]
     assert silent(reports.build(db, admin, period)) == 2

@@ -1,6 +1,7 @@
 """入户走访 in the month's report: done vs due by tier and grid, every number
 opens exactly the households or visits it counts, and a visit that met the
 resident counts as 本期接触 — on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -22,12 +23,17 @@ def world(station):
     db, admin = station
 
     def person(name, tags, grid, room):
-        return residents.register(db, admin, ResidentForm(name=name, tags=tags, grid=grid, estate="幸福里",
-                                                          building="1", unit="1", room=room))
+        return residents.register(
+            db, admin, ResidentForm(name=name, tags=tags, grid=grid, estate="幸福里", building="1", unit="1", room=room)
+        )
 
     def visit(rid, day, outcome="met"):
-        visits.record_visit(db, admin, VisitForm(resident_id=rid, day=day, outcome=outcome,
-                                                 met="本人" if outcome == "met" else ""), today=TODAY)
+        visits.record_visit(
+            db,
+            admin,
+            VisitForm(resident_id=rid, day=day, outcome=outcome, met="本人" if outcome == "met" else ""),
+            today=TODAY,
+        )
 
     weekly = person("独居甲", ["独居"], "第一网格", "101")
     spouse = person("老伴甲", ["高龄"], "第一网格", "101")
@@ -75,8 +81,9 @@ def test_visits_section_figures_and_drill_down_agree(world, tmp_path):
 def test_a_visit_that_met_someone_counts_as_contact(world):
     db, admin, who = world
     r = reports.build(db, admin, NOV, today=TODAY)
-    silent = reports.matching(db, r, next(f for f in r.section("residents").figures
-                                          if f.label == "特殊群体本期未接触").drill)
+    silent = reports.matching(
+        db, r, next(f for f in r.section("residents").figures if f.label == "特殊群体本期未接触").drill
+    )
     names = {f.name for f in silent}
     assert names == {"高龄丙"}  # not at home is no contact; the spouse was visited at home
     assert any("接受入户走访" in t.note for t in r.section("residents").tables)

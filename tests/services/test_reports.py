@@ -1,5 +1,6 @@
 """Reports: every figure checked against the records made through the
 services, and every figure traced to the records behind it."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -27,9 +28,20 @@ def world(station):
     db, admin = station
     accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk12345")
     desk = accounts.authenticate(db, "desk1", "desk12345")
-    people = [residents.register(db, desk, ResidentForm(name=n, doc_number=make_ric("340304", date(1950, 1, 1 + i), 11 + i),
-                                                        phone="13812345678", grid="一网格", tags=tags))
-              for i, (n, tags) in enumerate([("王秀英", ["独居", "高龄"]), ("李建国", ["低保"]), ("赵丽", [])])]
+    people = [
+        residents.register(
+            db,
+            desk,
+            ResidentForm(
+                name=n,
+                doc_number=make_ric("340304", date(1950, 1, 1 + i), 11 + i),
+                phone="13812345678",
+                grid="一网格",
+                tags=tags,
+            ),
+        )
+        for i, (n, tags) in enumerate([("王秀英", ["独居", "高龄"]), ("李建国", ["低保"]), ("赵丽", [])])
+    ]
     return db, admin, desk, people
 
 
@@ -134,10 +146,21 @@ def test_volunteer_section_counts_needs_hours_and_party_targets(world):
     db, admin, desk, (p1, _p2, _p3) = world
     today = date.today()
     slot = f"{today.isoweekday()}am"
-    vid, number = vol.register(db, admin, VolunteerForm(name="张三", doc_number=make_ric("340304", date(1985, 1, 1), 31),
-                                                        phone="13900000000", skills=["shopping"], availability=[slot],
-                                                        data_consent=True, party_member=True, employer="区税务局",
-                                                        yearly_target_hours=20))
+    vid, number = vol.register(
+        db,
+        admin,
+        VolunteerForm(
+            name="张三",
+            doc_number=make_ric("340304", date(1985, 1, 1), 31),
+            phone="13900000000",
+            skills=["shopping"],
+            availability=[slot],
+            data_consent=True,
+            party_member=True,
+            employer="区税务局",
+            yearly_target_hours=20,
+        ),
+    )
     n1 = vol.create_need(db, desk, NeedForm(title="代买菜", resident_id=p1, skills=["shopping"], day=today, hours=2))
     n2 = vol.create_need(db, desk, NeedForm(title="修电视", resident_id=p1, skills=["appliance"], day=today))
     vol.move_need(db, desk, n1, "accept")
@@ -179,8 +202,13 @@ def test_residents_section_finds_special_groups_without_contact(world, tmp_path_
     out = tmp_path_factory.mktemp("street")
     paperwork.save_report_pdf(r, out / "r.pdf")
     paperwork.export_report_excel(r, out / "r.xlsx")
-    cells = [str(c) for ws in openpyxl.load_workbook(out / "r.xlsx").worksheets
-             for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    cells = [
+        str(c)
+        for ws in openpyxl.load_workbook(out / "r.xlsx").worksheets
+        for row in ws.iter_rows(values_only=True)
+        for c in row
+        if c is not None
+    ]
     assert any("未接触人数" in c for c in cells) and not any("李建国" in c for c in cells)
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(out / "r.pdf"), "-"], capture_output=True, text=True, check=True).stdout
@@ -256,13 +284,31 @@ def test_hub_compares_stations_and_filters_by_station(world):
     with db.session() as s:
         s.info[APPLYING_REMOTE] = True
         mt = s.scalar(select(Station))
-        s.add(Station(code="340304002", name="和平村党群服务中心", level="village", origin="340304002",
-                      hlc=1, field_clocks={}))
+        s.add(
+            Station(
+                code="340304002", name="和平村党群服务中心", level="village", origin="340304002", hlc=1, field_clocks={}
+            )
+        )
         for i in range(2):
-            s.add(Matter(receipt_no=f"340304002-20260101-000{i}", resident_id=p1, matter_type_id=live.id,
-                         matter_name=live.name, category=live.category, channel="window", status="accepted",
-                         accepted_at=utcnow(), promised_date=date.today() + timedelta(days=5), handler_name="周",
-                         accepted_by="周", materials=[], origin="340304002", hlc=1, field_clocks={}))
+            s.add(
+                Matter(
+                    receipt_no=f"340304002-20260101-000{i}",
+                    resident_id=p1,
+                    matter_type_id=live.id,
+                    matter_name=live.name,
+                    category=live.category,
+                    channel="window",
+                    status="accepted",
+                    accepted_at=utcnow(),
+                    promised_date=date.today() + timedelta(days=5),
+                    handler_name="周",
+                    accepted_by="周",
+                    materials=[],
+                    origin="340304002",
+                    hlc=1,
+                    field_clocks={},
+                )
+            )
         assert mt is not None
     r = reports.build(db, admin, this_month())
     comp = r.section("comparison").tables[0]

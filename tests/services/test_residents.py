@@ -13,8 +13,16 @@ ZHANG = "11010519491231002X"
 
 
 def form(**kw):
-    base = dict(name="张 三", doc_number=" 110105 19491231 002x ", phone="138 1234 5678", estate="幸福里小区",
-                building="3", unit="2", room="501", tags=["高龄", "独居"])
+    base = dict(
+        name="张 三",
+        doc_number=" 110105 19491231 002x ",
+        phone="138 1234 5678",
+        estate="幸福里小区",
+        building="3",
+        unit="2",
+        room="501",
+        tags=["高龄", "独居"],
+    )
     base.update(kw)
     return ResidentForm(**base)
 
@@ -57,8 +65,18 @@ def test_bad_input_names_the_field(station, changes, field, fragment):
 
 def test_other_documents_skip_the_id_check(station):
     db, admin = station
-    rid = residents.register(db, admin, form(name="Maria Lopez", doc_type="passport", doc_number="P1234567",
-                                             gender=2, birth_date=date(1985, 4, 1), tags=[]))
+    rid = residents.register(
+        db,
+        admin,
+        form(
+            name="Maria Lopez",
+            doc_type="passport",
+            doc_number="P1234567",
+            gender=2,
+            birth_date=date(1985, 4, 1),
+            tags=[],
+        ),
+    )
     assert residents.get(db, rid).doc_masked == "****4567"
 
 
@@ -71,12 +89,15 @@ def test_duplicate_guard_by_number_and_by_name(station):
     with pytest.raises(DuplicateFound) as e:
         residents.register(db, admin, form(doc_number="", gender=2, birth_date=None))
     assert e.value.candidates[0].reason == "姓名和电话相同"
-    second = residents.register(db, admin, form(doc_number="", phone="", gender=2, birth_date=date(1949, 12, 31)),
-                                duplicate_reason="同名同生日，经核实不是同一人")
+    second = residents.register(
+        db,
+        admin,
+        form(doc_number="", phone="", gender=2, birth_date=date(1949, 12, 31)),
+        duplicate_reason="同名同生日，经核实不是同一人",
+    )
     assert second != first
     with db.session() as s:
-        line = s.scalars(select(AuditLog).where(AuditLog.action == "resident_create")
-                         .order_by(AuditLog.seq)).all()[-1]
+        line = s.scalars(select(AuditLog).where(AuditLog.action == "resident_create").order_by(AuditLog.seq)).all()[-1]
         assert line.detail == {"duplicate_override": True}
 
 
@@ -124,8 +145,12 @@ def test_an_identical_id_number_is_refused_for_everyone_even_with_a_reason(stati
     # Other documents too: the same type and number is one person.
     residents.register(db, admin, form(name="Maria", doc_type="passport", doc_number="P1234567", gender=2, tags=[]))
     with pytest.raises(SameDocumentNumber):
-        residents.register(db, admin, form(name="Mario", doc_type="passport", doc_number="p 1234567", gender=1,
-                                           tags=[]), duplicate_reason="x")
+        residents.register(
+            db,
+            admin,
+            form(name="Mario", doc_type="passport", doc_number="p 1234567", gender=1, tags=[]),
+            duplicate_reason="x",
+        )
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Resident)) == 2
         assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "resident_create")) == 2
@@ -157,8 +182,9 @@ def test_editing_cannot_take_another_residents_number(station):
 
     db, admin = station
     zhang = residents.register(db, admin, form())
-    li = residents.register(db, admin, form(name="李四", doc_number=make_ric("110105", date(1960, 1, 1), 3), phone="",
-                                            tags=[]))
+    li = residents.register(
+        db, admin, form(name="李四", doc_number=make_ric("110105", date(1960, 1, 1), 3), phone="", tags=[])
+    )
     f = residents.get(db, li).form
     f.doc_number = ZHANG
     with pytest.raises(SameDocumentNumber) as e:

@@ -1,6 +1,7 @@
 """值班: AB岗 pairs, shifts without overlaps, absences with a cover who is
 not away too, hand-over events, cover routing of new matters, supervisor-only
 edits, and the report's figures — on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -25,14 +26,19 @@ def hall(station):
     (陈静) and a resident."""
     db, admin = station
     people = {}
-    for user, name, role in (("boss", "王站长", "supervisor"), ("a1", "张敏", "desk"), ("b1", "刘洋", "desk"),
-                             ("c1", "陈静", "desk")):
+    for user, name, role in (
+        ("boss", "王站长", "supervisor"),
+        ("a1", "张敏", "desk"),
+        ("b1", "刘洋", "desk"),
+        ("c1", "陈静", "desk"),
+    ):
         accounts.create_account(db, admin, username=user, display_name=name, role=role, password="pass12345")
         people[user] = accounts.authenticate(db, user, "pass12345")
     boss, a, b = people["boss"], people["a1"], people["b1"]
     rid = residents.register(db, boss, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22)))
-    area = rota.save_area(db, boss, AreaView(None, "社会救助", "1号窗口", ["社会救助", "残疾人服务"], a.account_id,
-                                             b.account_id))
+    area = rota.save_area(
+        db, boss, AreaView(None, "社会救助", "1号窗口", ["社会救助", "残疾人服务"], a.account_id, b.account_id)
+    )
     return db, people, rid, area
 
 
@@ -65,10 +71,11 @@ def test_overlapping_shifts_are_refused_for_one_worker_and_for_one_window(hall):
     rota.save_shift(db, boss, ShiftForm(b.account_id, "1号窗口", MONDAY, time(12, 0), time(17, 30)))
     # editing a shift does not clash with itself
     x = rota.shifts(db, MONDAY, MONDAY)[0]
-    rota.save_shift(db, boss, ShiftForm(a.account_id, "1号窗口", MONDAY, time(8, 0), time(12, 0), "staggered",
-                                        id=x.id))
+    rota.save_shift(db, boss, ShiftForm(a.account_id, "1号窗口", MONDAY, time(8, 0), time(12, 0), "staggered", id=x.id))
     assert [(v.worker_name, v.times) for v in rota.shifts(db, MONDAY, MONDAY)] == [
-        ("张敏", "08:00–12:00"), ("刘洋", "12:00–17:30")]
+        ("张敏", "08:00–12:00"),
+        ("刘洋", "12:00–17:30"),
+    ]
 
 
 def test_a_normal_shift_outside_office_hours_must_be_staggered_or_extended(hall):
@@ -111,7 +118,9 @@ def test_a_pair_is_two_people_and_a_category_belongs_to_one_area(hall):
         rota.save_area(db, boss, AreaView(None, "养老", "2号窗口", ["养老服务"], c.account_id, c.account_id))
     assert "同一个人" in e.value.user_message
     with pytest.raises(ValidationError) as e:
-        rota.save_area(db, boss, AreaView(None, "养老", "2号窗口", ["养老服务", "社会救助"], c.account_id, a.account_id))
+        rota.save_area(
+            db, boss, AreaView(None, "养老", "2号窗口", ["养老服务", "社会救助"], c.account_id, a.account_id)
+        )
     assert "社会救助" in e.value.user_message and "一个分类只能归一个片区" in e.value.user_message
     assert _count(db, ServiceArea) == 1
     assert rota.partner(db, a.account_id) == (b.account_id, "刘洋")
@@ -122,8 +131,15 @@ def test_b_cannot_be_away_while_a_is_and_nothing_is_half_saved(hall):
     db, p, rid, _ = hall
     boss, a, b = p["boss"], p["a1"], p["b1"]
     _accept(db, a, rid, "社会救助")
-    rota.mark_away(db, boss, b.account_id, "training", datetime(2026, 12, 7, 8, 30), datetime(2026, 12, 9, 17, 30),
-                   cover_id=p["c1"].account_id)
+    rota.mark_away(
+        db,
+        boss,
+        b.account_id,
+        "training",
+        datetime(2026, 12, 7, 8, 30),
+        datetime(2026, 12, 9, 17, 30),
+        cover_id=p["c1"].account_id,
+    )
     events = _count(db, MatterEvent)
     with pytest.raises(ValidationError) as e:  # A away, B (the default cover) away too
         rota.mark_away(db, boss, a.account_id, "leave", datetime(2026, 12, 8, 8, 30), datetime(2026, 12, 10, 17, 30))
@@ -131,13 +147,21 @@ def test_b_cannot_be_away_while_a_is_and_nothing_is_half_saved(hall):
     assert _count(db, Absence) == 1 and _count(db, MatterEvent) == events
     # the other way round: 陈静 covers 刘洋 on the 8th, so 陈静 cannot be away then
     with pytest.raises(ValidationError) as e:
-        rota.mark_away(db, boss, p["c1"].account_id, "field", datetime(2026, 12, 8, 9), datetime(2026, 12, 8, 11),
-                       cover_id=a.account_id)
+        rota.mark_away(
+            db,
+            boss,
+            p["c1"].account_id,
+            "field",
+            datetime(2026, 12, 8, 9),
+            datetime(2026, 12, 8, 11),
+            cover_id=a.account_id,
+        )
     assert "为刘洋代岗" in e.value.user_message
     # the same worker twice at once
     with pytest.raises(ValidationError) as e:
-        rota.mark_away(db, boss, b.account_id, "leave", datetime(2026, 12, 9, 8), datetime(2026, 12, 11, 8),
-                       cover_id=a.account_id)
+        rota.mark_away(
+            db, boss, b.account_id, "leave", datetime(2026, 12, 9, 8), datetime(2026, 12, 11, 8), cover_id=a.account_id
+        )
     assert "时间重叠" in e.value.user_message
     assert _count(db, Absence) == 1
     # after B is back, A may go
@@ -196,8 +220,11 @@ def test_copy_week_is_all_or_nothing(hall):
     rota.save_shift(db, boss, ShiftForm(a.account_id, "1号窗口", MONDAY, time(8, 30), time(17, 30)))
     rota.save_shift(db, boss, ShiftForm(b.account_id, "1号窗口", SATURDAY, time(9, 0), time(12, 0), "staggered"))
     nxt = MONDAY + timedelta(days=7)
-    rota.save_shift(db, boss, ShiftForm(b.account_id, "1号窗口", SATURDAY + timedelta(days=7), time(10, 0),
-                                        time(11, 0), "staggered"))
+    rota.save_shift(
+        db,
+        boss,
+        ShiftForm(b.account_id, "1号窗口", SATURDAY + timedelta(days=7), time(10, 0), time(11, 0), "staggered"),
+    )
     with pytest.raises(ValidationError):
         rota.copy_week(db, boss, MONDAY, nxt)
     assert len(rota.shifts(db, nxt, nxt + timedelta(days=6))) == 1
@@ -216,7 +243,9 @@ def test_report_figures_cover_matters_and_hours_outside_office_hours(hall):
     spans = rota.outside_hours(db, MONDAY, SATURDAY)
     # Monday 17:30–20:00 once (two windows open together count once), Saturday 09:00–12:00
     assert [(x.day, f"{x.start:%H:%M}", f"{x.end:%H:%M}", x.workers) for x in spans] == [
-        (MONDAY, "17:30", "20:00", ("陈静", "刘洋")), (SATURDAY, "09:00", "12:00", ("张敏",))]
+        (MONDAY, "17:30", "20:00", ("陈静", "刘洋")),
+        (SATURDAY, "09:00", "12:00", ("张敏",)),
+    ]
     assert sum(x.hours for x in spans) == 5.5
     upto = rota.outside_hours(db, MONDAY, SATURDAY, until=datetime.combine(MONDAY, time(18, 30)))
     assert [(f"{x.start:%H:%M}", f"{x.end:%H:%M}") for x in upto] == [("17:30", "18:30")]  # not the planned rest
@@ -265,11 +294,15 @@ def test_the_report_section_figures_match_their_drill_downs(hall):
     wed = next(d for d in past if d.weekday() == 2)
     rota.save_shift(db, boss, ShiftForm(a.account_id, "1号窗口", sat, time(9, 0), time(12, 0), "staggered"))
     workday = cal.is_working_day(wed)
-    rota.save_shift(db, boss, ShiftForm(b.account_id, "1号窗口", wed, time(13, 30), time(19, 0),
-                                        "extended" if workday else "staggered"))
+    rota.save_shift(
+        db,
+        boss,
+        ShiftForm(b.account_id, "1号窗口", wed, time(13, 30), time(19, 0), "extended" if workday else "staggered"),
+    )
     # next week's planned Saturday is not an hour the hall was open yet
-    rota.save_shift(db, boss, ShiftForm(a.account_id, "1号窗口", sat + timedelta(days=14), time(9, 0), time(12, 0),
-                                        "staggered"))
+    rota.save_shift(
+        db, boss, ShiftForm(a.account_id, "1号窗口", sat + timedelta(days=14), time(9, 0), time(12, 0), "staggered")
+    )
     m1 = _accept(db, a, rid, "社会救助")
     now = datetime.now()
     rota.mark_away(db, boss, a.account_id, "leave", now - timedelta(hours=1), now + timedelta(hours=4))
@@ -283,8 +316,11 @@ def test_the_report_section_figures_match_their_drill_downs(hall):
     assert sorted(r[1] for r in cover.rows) == sorted(counter.get(db, m).receipt_no for m in (m1, m2))
     assert {r[3] for r in cover.rows} == {"刘洋"}
     open_hours = 3 + (1.5 if workday else 5.5)
-    for label, want in (("办公时间外开放", open_hours), ("其中休息日（错时）", 3 if workday else open_hours),
-                        ("其中工作日延时", 1.5 if workday else 0)):
+    for label, want in (
+        ("办公时间外开放", open_hours),
+        ("其中休息日（错时）", 3 if workday else open_hours),
+        ("其中工作日延时", 1.5 if workday else 0),
+    ):
         rec = reports.records(db, boss, report, figs[label].drill)
         assert figs[label].value == round(sum(r[2] for r in rec.rows), 2) == want, label
     table = next(t for t in sec.tables if t.key == "rota_cover_by_person")

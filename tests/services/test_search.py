@@ -22,8 +22,18 @@ def index(station):
     with db.session() as s:
         for i, (name, birth, phone, addr) in enumerate(PEOPLE):
             py, ini = name_pinyin(name)
-            s.add(Resident(name=name, pinyin=py, initials=ini, birth_date=birth, gender=1,
-                           doc_number=make_ric("340304", birth, 101 + 2 * i), phone=phone, address_text=addr))
+            s.add(
+                Resident(
+                    name=name,
+                    pinyin=py,
+                    initials=ini,
+                    birth_date=birth,
+                    gender=1,
+                    doc_number=make_ric("340304", birth, 101 + 2 * i),
+                    phone=phone,
+                    address_text=addr,
+                )
+            )
     ix = ResidentIndex(db)
     return db, ix
 
@@ -35,7 +45,7 @@ def names(hits):
 def test_two_character_names_rank_exact_then_prefix_then_inside(index):
     _, ix = index
     assert names(ix.search("张三")) == ["张三", "张三丰"]
-    assert names(ix.search("张")) [:2] == ["张三", "张三丰"] and "李张" in names(ix.search("张"))
+    assert names(ix.search("张"))[:2] == ["张三", "张三丰"] and "李张" in names(ix.search("张"))
     assert names(ix.search(" 王𠅤 ")) == ["王𠅤"]
 
 
@@ -110,8 +120,11 @@ def test_combined_search_finds_past_the_per_field_cap(station):
     n = search.MAX_PER_FIELD + 50
     with db.session() as s:
         for i in range(n):
-            s.add(Resident(name="李方圆", pinyin="lifangyuan", initials="lfy", gender=1,
-                           doc_number=f"34030419800101{i:04d}"))
+            s.add(
+                Resident(
+                    name="李方圆", pinyin="lifangyuan", initials="lfy", gender=1, doc_number=f"34030419800101{i:04d}"
+                )
+            )
     ix = ResidentIndex(db)
     last = f"{n - 1:04d}"
     hits = ix.search(f"lfy {last}")

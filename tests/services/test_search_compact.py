@@ -1,6 +1,7 @@
 """The compact resident index (issue 19): an edit keeps the resident's slot
 (result lists hold slots) and its old values stop matching; compacting the
 blobs changes no result; the whole-registry list is current first, by pinyin."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -21,16 +22,22 @@ def _add(s, name, **kw):  # type: ignore[no-untyped-def]
 def test_edits_keep_the_slot_and_old_values_stop_matching(station):
     db, _ = station
     with db.session() as s:
-        rid = _add(s, "周芷若", birth_date=date(1985, 4, 3), gender=2, phone="13812340000",
-                   address_text="峨眉小区1栋").id
+        rid = _add(
+            s, "周芷若", birth_date=date(1985, 4, 3), gender=2, phone="13812340000", address_text="峨眉小区1栋"
+        ).id
         _add(s, "张无忌", gender=1, address_text="光明顶2栋")
         _add(s, "殷离", gender=2, moved_out=True)
     ix = ResidentIndex(db)
     ix.warm()
     slot = ix.slot_of.get(rid)
     hit = ix.hit_at(slot)
-    assert (hit.name, hit.gender, hit.birth_date, hit.phone, hit.address) == \
-        ("周芷若", 2, date(1985, 4, 3), "13812340000", "峨眉小区1栋")
+    assert (hit.name, hit.gender, hit.birth_date, hit.phone, hit.address) == (
+        "周芷若",
+        2,
+        date(1985, 4, 3),
+        "13812340000",
+        "峨眉小区1栋",
+    )
     for new_name in ("周芷", "赵敏"):
         with db.session() as s:
             r = s.get(Resident, rid)

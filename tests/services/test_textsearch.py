@@ -1,5 +1,6 @@
 """Searches typed into a box: LIKE wildcards are literal, NUL and a huge
 query are handled with a clear message — on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,9 +21,11 @@ def filled(station):
 
 
 def searches(db):
-    return {"households": lambda t: households.search(db, t),
-            "matters": lambda t: counter.search_matters(db, t),
-            "volunteers": lambda t: volunteers.list_volunteers(db, t)}
+    return {
+        "households": lambda t: households.search(db, t),
+        "matters": lambda t: counter.search_matters(db, t),
+        "volunteers": lambda t: volunteers.list_volunteers(db, t),
+    }
 
 
 def test_wildcards_and_backslash_match_only_themselves(filled):

@@ -1,5 +1,6 @@
 """Home visits (走访): the due list by tier, not-at-home, bad input, roles,
 follow-ups and the report figures — on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -18,8 +19,14 @@ TODAY = date(2026, 12, 2)  # a Wednesday
 
 
 def _actor(db, admin, username, role):
-    uid = accounts.create_account(db, admin, username=username, display_name={"desk": "李前台"}.get(role, "王站长"),
-                                  role=role, password="pass12345")
+    uid = accounts.create_account(
+        db,
+        admin,
+        username=username,
+        display_name={"desk": "李前台"}.get(role, "王站长"),
+        role=role,
+        password="pass12345",
+    )
     return Actor(uid, username, {"desk": "李前台"}.get(role, "王站长"), role, admin.station_code)
 
 
@@ -30,8 +37,14 @@ def world(station):
     boss = _actor(db, admin, "boss1", "supervisor")
 
     def person(name, tags, grid="第一网格", building="1", room="101", **kw):
-        return residents.register(db, admin, ResidentForm(name=name, tags=tags, grid=grid, estate="幸福里",
-                                                          building=building, unit="1", room=room, **kw))
+        return residents.register(
+            db,
+            admin,
+            ResidentForm(
+                name=name, tags=tags, grid=grid, estate="幸福里", building=building, unit="1", room=room, **kw
+            ),
+        )
+
     return db, admin, desk, boss, person
 
 

@@ -2,6 +2,7 @@
 scoring it replaced, kept here as the reference: on random pools with every
 hard rule in play, the same candidates in the same order with the same
 totals, the same parts and reasons, the same excluded and counts."""
+
 from __future__ import annotations
 
 import pytest
@@ -68,12 +69,14 @@ def _stir(db, r: random.Random, codes: list[str]) -> None:
             if x < 0.05:
                 v.status = r.choice(("paused", "left"))
             elif x < 0.12:
-                v.birth_date = r.choice((date(2009, 2, 28), date(2008, 2, 29), date(2008, 12, 1),
-                                         date(2008, 11, 26), date(2010, 6, 1)))
+                v.birth_date = r.choice(
+                    (date(2009, 2, 28), date(2008, 2, 29), date(2008, 12, 1), date(2008, 11, 26), date(2010, 6, 1))
+                )
                 v.guardian_consent = r.random() < 0.4
             if r.random() < 0.3:
-                v.unavailable_dates = [(TODAY + timedelta(days=r.randrange(0, 40))).isoformat()
-                                       for _ in range(r.randrange(1, 6))]
+                v.unavailable_dates = [
+                    (TODAY + timedelta(days=r.randrange(0, 40))).isoformat() for _ in range(r.randrange(1, 6))
+                ]
             if r.random() < 0.3:
                 v.skills = r.sample(codes, r.randrange(1, 6))
             if r.random() < 0.2:
@@ -87,8 +90,13 @@ def test_vectorised_ranking_is_the_pair_by_pair_ranking(station):
     db, admin = station
     r = random.Random(19)
     for k in range(12):
-        residents.register(db, admin, ResidentForm(name=f"老人{k}", doc_number=make_ric("340304", date(1940, 3, 3),
-                                                                                      100 + k), estate="幸福里小区"))
+        residents.register(
+            db,
+            admin,
+            ResidentForm(
+                name=f"老人{k}", doc_number=make_ric("340304", date(1940, 3, 3), 100 + k), estate="幸福里小区"
+            ),
+        )
     info = demo_volunteers.fill_volunteers(db, n_volunteers=1500, n_needs=60, seed=19, today=TODAY)
     demo_volunteers.fill_volunteer_history(db, days=60, per_day=6, seed=19, today=TODAY)
     codes = list(vol.skills(db))
@@ -109,9 +117,16 @@ def test_vectorised_ranking_is_the_pair_by_pair_ranking(station):
         base = needs[k % len(needs)]
         day = TODAY + timedelta(days=r.randrange(0, 21))
         need = dataclasses.replace(
-            base, day=day, slot=r.choice(("am", "pm", "eve")), weekly=r.random() < 0.5,
-            skills=r.sample(codes, r.choice((0, 1, 2, 3, 5, 7))), hours=r.choice((0.5, 1.5, 2.0, 3.0, 4.0)),
-            grid=r.choice(grids), estate=r.choice(estates), resident_id=r.choice(served))
+            base,
+            day=day,
+            slot=r.choice(("am", "pm", "eve")),
+            weekly=r.random() < 0.5,
+            skills=r.sample(codes, r.choice((0, 1, 2, 3, 5, 7))),
+            hours=r.choice((0.5, 1.5, 2.0, 3.0, 4.0)),
+            grid=r.choice(grids),
+            estate=r.choice(estates),
+            resident_id=r.choice(served),
+        )
         old = reference_candidates(pool, need, day)
         new = pool.candidates_at(need, day)
         assert [(t, e.id) for t, e in new] == [(t, e.id) for t, e in old]
@@ -119,8 +134,9 @@ def test_vectorised_ranking_is_the_pair_by_pair_ranking(station):
         limit = r.choice((5, 30, 50, 10_000))
         want, got = reference_rank(pool, need, day, limit), pool.rank(need, day, limit)
         assert got.candidates == want.candidates
-        assert [(a.volunteer_id, a.score) for a in got.candidates] == [(a.volunteer_id, a.score)
-                                                                         for a in want.candidates]
+        assert [(a.volunteer_id, a.score) for a in got.candidates] == [
+            (a.volunteer_id, a.score) for a in want.candidates
+        ]
         assert got.excluded == want.excluded and len(got.excluded) == len(want.excluded)
         assert got.excluded[:12] == want.excluded[:12] and (not want.excluded or got.excluded[-1] == want.excluded[-1])
         assert list(got.excluded_counts.items()) == list(want.excluded_counts.items())
@@ -144,7 +160,8 @@ def test_arrays_follow_assignments_made_after_loading(station):
     pool.book(e.id, day, need.slot, e.weekly_limit)
     assert e.id not in {x.id for _, x in pool.candidates_at(need, day)}
     assert [(t, x.id) for t, x in pool.candidates_at(need, day)] == [
-        (t, x.id) for t, x in reference_candidates(pool, need, day)]
+        (t, x.id) for t, x in reference_candidates(pool, need, day)
+    ]
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
 """Volunteers: registry rules, needs, explainable ranking with hard rules,
 dispatch, hours and ratings, the weekly plan against the greedy one."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -17,8 +18,16 @@ WED = date(2026, 11, 25)
 
 
 def vform(name, seq, **kw):
-    base = dict(name=name, doc_number=make_ric("340304", date(1985, 1, 1), seq), phone="13900000000",
-                skills=["shopping"], availability=["3am", "3pm"], data_consent=True, grid="一网格", estate="幸福里小区")
+    base = dict(
+        name=name,
+        doc_number=make_ric("340304", date(1985, 1, 1), seq),
+        phone="13900000000",
+        skills=["shopping"],
+        availability=["3am", "3pm"],
+        data_consent=True,
+        grid="一网格",
+        estate="幸福里小区",
+    )
     base.update(kw)
     return VolunteerForm(**base)
 
@@ -26,8 +35,13 @@ def vform(name, seq, **kw):
 @pytest.fixture
 def world(station):
     db, admin = station
-    elder = residents.register(db, admin, ResidentForm(name="王奶奶", doc_number=make_ric("340304", date(1938, 2, 2), 22),
-                                                       estate="幸福里小区", grid="一网格"))
+    elder = residents.register(
+        db,
+        admin,
+        ResidentForm(
+            name="王奶奶", doc_number=make_ric("340304", date(1938, 2, 2), 22), estate="幸福里小区", grid="一网格"
+        ),
+    )
     return db, admin, elder
 
 
@@ -46,8 +60,9 @@ def test_registry_age_consent_and_numbers(world):
     vol.register(db, admin, vform("小明", 0, doc_number=teen, guardian_consent=True, guardian_name="明爸"), today=TODAY)
     child = make_ric("340304", date(2014, 6, 1), 61)  # 12
     with pytest.raises(ValidationError) as e:
-        vol.register(db, admin, vform("小红", 0, doc_number=child, guardian_consent=True, guardian_name="x"),
-                     today=TODAY)
+        vol.register(
+            db, admin, vform("小红", 0, doc_number=child, guardian_consent=True, guardian_name="x"), today=TODAY
+        )
     assert "未满 14" in e.value.user_message
     with pytest.raises(ValidationError) as e:
         vol.register(db, admin, vform("王五", 71, data_consent=False), today=TODAY)
@@ -57,8 +72,12 @@ def test_registry_age_consent_and_numbers(world):
     rows = vol.list_volunteers(db)
     assert [r.number for r in rows][:2] == ["340304001-V0001", "340304001-V0002"] and "代购" in rows[0].skills
     # From a resident: their details are copied.
-    rid, _ = vol.register(db, admin, VolunteerForm(resident_id=elder, skills=["visit"], availability=["1am"],
-                                                   data_consent=True), today=TODAY)
+    rid, _ = vol.register(
+        db,
+        admin,
+        VolunteerForm(resident_id=elder, skills=["visit"], availability=["1am"], data_consent=True),
+        today=TODAY,
+    )
     assert any(r.id == rid and r.name == "王奶奶" for r in vol.list_volunteers(db))
 
 
@@ -154,8 +173,9 @@ def test_weekly_plan_beats_or_equals_greedy_and_respects_limits(world):
     # Two needs at the same time; greedy gives the all-rounder to the first (urgent) one
     # and sends the shopper to the legal question; the optimum swaps them.
     allround, _ = vol.register(db, admin, vform("全能", 11, skills=["shopping", "legal"]), today=TODAY)
-    special, _ = vol.register(db, admin, vform("专才", 31, skills=["shopping"], grid="五网格", estate="别处"),
-                              today=TODAY)
+    special, _ = vol.register(
+        db, admin, vform("专才", 31, skills=["shopping"], grid="五网格", estate="别处"), today=TODAY
+    )
     n1 = _need(db, admin, elder, weekly=False, urgency=3, title="买菜")
     n2 = _need(db, admin, None, weekly=False, skills=["legal"], title="法律咨询")
     pool = vol.Pool(db, today=TODAY)
@@ -173,8 +193,9 @@ def test_weekly_plan_beats_or_equals_greedy_and_respects_limits(world):
 
 def test_hour_limit_is_respected_by_the_plan(world):
     db, admin, elder = world
-    v, _ = vol.register(db, admin, vform("限时", 11, availability=["3am", "3pm", "4am"], weekly_hour_limit=3),
-                        today=TODAY)
+    v, _ = vol.register(
+        db, admin, vform("限时", 11, availability=["3am", "3pm", "4am"], weekly_hour_limit=3), today=TODAY
+    )
     for slot, day in (("am", WED), ("pm", WED), ("am", WED + timedelta(days=1))):
         _need(db, admin, elder, weekly=False, slot=slot, day=day, title=f"{day}{slot}")
     cmp = plan.compare(db, WED, vol.Pool(db, today=TODAY))

@@ -1,6 +1,7 @@
 """微心愿 (publish, claim once, fulfil once, the board's masking) and 在职党员报到
 (once a year, posts from the list, hours queried from service records, the
 feedback letter through the certificate machinery) — on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import uuid
@@ -26,17 +27,49 @@ def world(station):
     db, admin = station
     accounts.create_account(db, admin, username="desk1", display_name="李前台", role="desk", password="desk12345")
     desk = accounts.authenticate(db, "desk1", "desk12345")
-    elder = residents.register(db, admin, ResidentForm(
-        name="欧阳秀英", doc_number=make_ric("340304", date(1940, 2, 2), 22), estate="幸福里小区", grid="一网格",
-        building="3", unit="2", room="301"))
-    member_res = residents.register(db, admin, ResidentForm(
-        name="刘建国", doc_number=make_ric("340304", date(1980, 5, 6), 31), grid="二网格"))
-    member, _ = vol.register(db, admin, VolunteerForm(
-        resident_id=member_res, skills=["shopping"], availability=["3am"], data_consent=True, party_member=True,
-        employer="市财政局", yearly_target_hours=20), today=TODAY - timedelta(days=300))
-    helper, _ = vol.register(db, admin, VolunteerForm(
-        name="张志愿", doc_number=make_ric("340304", date(1990, 1, 1), 41), phone="13900000001", skills=["shopping"],
-        availability=["3am"], data_consent=True), today=TODAY - timedelta(days=300))
+    elder = residents.register(
+        db,
+        admin,
+        ResidentForm(
+            name="欧阳秀英",
+            doc_number=make_ric("340304", date(1940, 2, 2), 22),
+            estate="幸福里小区",
+            grid="一网格",
+            building="3",
+            unit="2",
+            room="301",
+        ),
+    )
+    member_res = residents.register(
+        db, admin, ResidentForm(name="刘建国", doc_number=make_ric("340304", date(1980, 5, 6), 31), grid="二网格")
+    )
+    member, _ = vol.register(
+        db,
+        admin,
+        VolunteerForm(
+            resident_id=member_res,
+            skills=["shopping"],
+            availability=["3am"],
+            data_consent=True,
+            party_member=True,
+            employer="市财政局",
+            yearly_target_hours=20,
+        ),
+        today=TODAY - timedelta(days=300),
+    )
+    helper, _ = vol.register(
+        db,
+        admin,
+        VolunteerForm(
+            name="张志愿",
+            doc_number=make_ric("340304", date(1990, 1, 1), 41),
+            phone="13900000001",
+            skills=["shopping"],
+            availability=["3am"],
+            data_consent=True,
+        ),
+        today=TODAY - timedelta(days=300),
+    )
     return db, admin, desk, elder, member, helper
 
 
@@ -198,9 +231,20 @@ def test_feedback_letter_goes_through_the_certificate_ledger(world):
 
 def test_feedback_letter_needs_a_resident_record(world):
     db, admin, desk, elder, member, helper = world
-    outside, _ = vol.register(db, admin, VolunteerForm(
-        name="孙外来", doc_number=make_ric("340304", date(1975, 1, 1), 51), phone="13900000003", skills=["shopping"],
-        availability=["3am"], data_consent=True, party_member=True), today=TODAY)
+    outside, _ = vol.register(
+        db,
+        admin,
+        VolunteerForm(
+            name="孙外来",
+            doc_number=make_ric("340304", date(1975, 1, 1), 51),
+            phone="13900000003",
+            skills=["shopping"],
+            availability=["3am"],
+            data_consent=True,
+            party_member=True,
+        ),
+        today=TODAY,
+    )
     rid = wishes.report_in(db, desk, outside, "市教育局", date(2026, 4, 1), ["文明劝导"], today=TODAY)
     with pytest.raises(ValidationError) as e:
         wishes.feedback_letter(db, admin, rid, [wishes.FEEDBACK_MATERIAL], today=TODAY)
@@ -211,9 +255,11 @@ def test_roles_are_enforced_in_the_service(world):
     db, admin, desk, elder, member, helper = world
     nobody = Actor(uuid.uuid4(), "guest", "访客", "guest", "340304001")
     wid, _ = wishes.add_wish(db, desk, elder, "一台助听器", 280, today=TODAY)
-    for call in (lambda: wishes.add_wish(db, nobody, elder, "x", 1, today=TODAY),
-                 lambda: wishes.claim(db, nobody, wid, volunteer_id=helper, today=TODAY),
-                 lambda: wishes.report_in(db, nobody, member, "市财政局", TODAY, ["政策宣传"], today=TODAY)):
+    for call in (
+        lambda: wishes.add_wish(db, nobody, elder, "x", 1, today=TODAY),
+        lambda: wishes.claim(db, nobody, wid, volunteer_id=helper, today=TODAY),
+        lambda: wishes.report_in(db, nobody, member, "市财政局", TODAY, ["政策宣传"], today=TODAY),
+    ):
         with pytest.raises(PermissionDenied):
             call()
     assert _count(db, WishClaim) == 0 and _count(db, PartyReport) == 0
@@ -254,8 +300,14 @@ def test_report_section_figures_agree_with_their_drill_down(world):
         return report, sec, out
 
     report, sec, nov = figures(Period.month(2026, 11))
-    assert nov == {"发布心愿": 2, "认领心愿": 2, "实现心愿": 1, "实现心愿估值": 280.0, "在职党员报到": 1,
-                   "报到党员服务时长": 3.0}
+    assert nov == {
+        "发布心愿": 2,
+        "认领心愿": 2,
+        "实现心愿": 1,
+        "实现心愿估值": 280.0,
+        "在职党员报到": 1,
+        "报到党员服务时长": 3.0,
+    }
     by_sponsor = next(t for t in sec.tables if t.key == "wishes_by_sponsor")
     assert by_sponsor.rows == [["党员", 1], ["单位", 1]]
     unit_drill = by_sponsor.drills[1][1]
@@ -265,6 +317,12 @@ def test_report_section_figures_agree_with_their_drill_down(world):
     names = reports.records(db, admin, report, sec.figures[0].drill).rows
     assert {r[2] for r in names} == {"欧阳秀英"}  # the supervisor sees names; never ID numbers
     _report, _sec, dec = figures(Period.month(2026, 12))
-    assert dec == {"发布心愿": 1, "认领心愿": 0, "实现心愿": 1, "实现心愿估值": 150.5, "在职党员报到": 0,
-                   "报到党员服务时长": 2.0}
+    assert dec == {
+        "发布心愿": 1,
+        "认领心愿": 0,
+        "实现心愿": 1,
+        "实现心愿估值": 150.5,
+        "在职党员报到": 0,
+        "报到党员服务时长": 2.0,
+    }
     assert all(s.key != "wishes" for s in reports.build(db, admin, Period.month(2026, 10)).sections)

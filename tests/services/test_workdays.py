@@ -1,4 +1,5 @@
 """Working days: weekends, public holidays and make-up working days (调休)."""
+
 from __future__ import annotations
 
 import json
@@ -62,9 +63,14 @@ def _file(tmp_path, days, years=(2027,), fmt=workdays.FORMAT):
 
 def test_supervisor_imports_next_years_file(station, tmp_path):
     db, admin = station
-    p = _file(tmp_path, [{"date": "2027-01-01", "kind": "holiday", "name": "元旦"},
-                         {"date": "2027-02-08", "kind": "holiday", "name": "春节"},
-                         {"date": "2027-02-20", "kind": "workday", "name": "调休"}])
+    p = _file(
+        tmp_path,
+        [
+            {"date": "2027-01-01", "kind": "holiday", "name": "元旦"},
+            {"date": "2027-02-08", "kind": "holiday", "name": "春节"},
+            {"date": "2027-02-20", "kind": "workday", "name": "调休"},
+        ],
+    )
     assert workdays.import_file(db, admin, p) == 3
     cal = workdays.load(db)
     assert cal.covers(date(2027, 3, 1)) and cal.covers(date(2026, 3, 1))
@@ -77,13 +83,16 @@ def test_supervisor_imports_next_years_file(station, tmp_path):
     assert not cal.is_working_day(date(2026, 10, 1))
 
 
-@pytest.mark.parametrize("days, fmt, fragment", [
-    ([{"date": "2027-13-01", "kind": "holiday"}], workdays.FORMAT, "日期"),
-    ([{"date": "2027-01-01", "kind": "party"}], workdays.FORMAT, "类型"),
-    ([{"date": "2028-01-01", "kind": "holiday"}], workdays.FORMAT, "不在"),
-    ([{"date": "2027-02-01", "kind": "holiday"}], workdays.FORMAT, "元旦"),
-    ([], "something-else", "格式"),
-])
+@pytest.mark.parametrize(
+    "days, fmt, fragment",
+    [
+        ([{"date": "2027-13-01", "kind": "holiday"}], workdays.FORMAT, "日期"),
+        ([{"date": "2027-01-01", "kind": "party"}], workdays.FORMAT, "类型"),
+        ([{"date": "2028-01-01", "kind": "holiday"}], workdays.FORMAT, "不在"),
+        ([{"date": "2027-02-01", "kind": "holiday"}], workdays.FORMAT, "元旦"),
+        ([], "something-else", "格式"),
+    ],
+)
 def test_bad_holiday_files_change_nothing(station, tmp_path, days, fmt, fragment):
     db, admin = station
     before = workdays.load(db)
@@ -99,8 +108,7 @@ def test_not_json_and_desk_role(station, tmp_path):
     p.write_bytes(b"\x00\x01garbage")
     with pytest.raises(ValidationError):
         workdays.import_file(db, admin, p)
-    desk = accounts.create_account(db, admin, username="desk9", display_name="前台", role="desk",
-                                   password="desk12345")
+    desk = accounts.create_account(db, admin, username="desk9", display_name="前台", role="desk", password="desk12345")
     desk_actor = accounts.authenticate(db, "desk9", "desk12345")
     with pytest.raises(PermissionDenied):
         workdays.import_file(db, desk_actor, _file(tmp_path, [{"date": "2027-01-01", "kind": "holiday"}]))

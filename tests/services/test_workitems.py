@@ -1,4 +1,5 @@
 """The 准入 lists and departments' requests checked against them."""
+
 from __future__ import annotations
 
 import json
@@ -42,10 +43,17 @@ def test_a_negative_list_request_is_declined_with_a_numbered_notice_citing_the_r
     db, _admin, desk, items = setup
     neg = _item(items, "negative", "拆违")
     today = postings.today()
-    r1 = workitems.record_request(db, desk, department="区城市管理局", content="请社区负责拆除辖区违建并报送台账",
-                                  received_on=today, item_id=neg.id)
-    r2 = workitems.record_request(db, desk, department="区城市管理局", content="再来一件",
-                                  received_on=today, item_id=neg.id)
+    r1 = workitems.record_request(
+        db,
+        desk,
+        department="区城市管理局",
+        content="请社区负责拆除辖区违建并报送台账",
+        received_on=today,
+        item_id=neg.id,
+    )
+    r2 = workitems.record_request(
+        db, desk, department="区城市管理局", content="再来一件", received_on=today, item_id=neg.id
+    )
     assert (r1.outcome, r1.item_kind) == ("declined", "negative")
     assert r1.serial == f"〔{today.year}〕幸福准字第0001号" and r2.serial.endswith("第0002号")
     doc = paperwork.decline_document(db, r1.id)
@@ -55,8 +63,14 @@ def test_a_negative_list_request_is_declined_with_a_numbered_notice_citing_the_r
 
 def test_duty_and_assist_are_taken_on_without_a_number_and_cannot_be_printed_as_declined(setup):
     db, _admin, desk, items = setup
-    r = workitems.record_request(db, desk, department="街道民政办", content="低保家庭入户调查",
-                                 received_on=postings.today(), item_id=_item(items, "assist", "低保").id)
+    r = workitems.record_request(
+        db,
+        desk,
+        department="街道民政办",
+        content="低保家庭入户调查",
+        received_on=postings.today(),
+        item_id=_item(items, "assist", "低保").id,
+    )
     assert (r.outcome, r.serial) == ("accepted", "")
     with pytest.raises(ValidationError):
         paperwork.decline_document(db, r.id)
@@ -65,25 +79,39 @@ def test_duty_and_assist_are_taken_on_without_a_number_and_cannot_be_printed_as_
 def test_a_task_on_no_list_is_declined_unless_a_supervisor_takes_it_on_with_a_note(setup):
     db, admin, desk, _items = setup
     today = postings.today()
-    r = workitems.record_request(db, desk, department="区某局", content="组织辖区商户培训", received_on=today,
-                                 item_id=None)
+    r = workitems.record_request(
+        db, desk, department="区某局", content="组织辖区商户培训", received_on=today, item_id=None
+    )
     assert (r.outcome, r.item_kind) == ("declined", "unlisted") and "准入" in r.basis
     with pytest.raises(PermissionDenied):
-        workitems.record_request(db, desk, department="区某局", content="x", received_on=today, item_id=None,
-                                 take_on=True, note="街道同意")
+        workitems.record_request(
+            db, desk, department="区某局", content="x", received_on=today, item_id=None, take_on=True, note="街道同意"
+        )
     with pytest.raises(ValidationError):
-        workitems.record_request(db, admin, department="区某局", content="x", received_on=today, item_id=None,
-                                 take_on=True)
-    ok = workitems.record_request(db, admin, department="区某局", content="x", received_on=today, item_id=None,
-                                  take_on=True, note="街道办 2026-12-01 准入审核同意")
+        workitems.record_request(
+            db, admin, department="区某局", content="x", received_on=today, item_id=None, take_on=True
+        )
+    ok = workitems.record_request(
+        db,
+        admin,
+        department="区某局",
+        content="x",
+        received_on=today,
+        item_id=None,
+        take_on=True,
+        note="街道办 2026-12-01 准入审核同意",
+    )
     assert ok.outcome == "accepted"
 
 
 def test_bad_input_saves_nothing(setup):
     db, _admin, desk, items = setup
     today = postings.today()
-    for kw in ({"department": " ", "content": "x"}, {"department": "局", "content": ""},
-               {"department": "局", "content": "x", "received_on": today + timedelta(days=1)}):
+    for kw in (
+        {"department": " ", "content": "x"},
+        {"department": "局", "content": ""},
+        {"department": "局", "content": "x", "received_on": today + timedelta(days=1)},
+    ):
         with pytest.raises(ValidationError):
             workitems.record_request(db, desk, **{"received_on": today, "item_id": None, **kw})
     with db.session() as s:
@@ -95,10 +123,12 @@ def test_monitoring_counts_by_department_and_list(setup):
     day = date(2026, 11, 10)
     neg, assist = _item(items, "negative", "台账"), _item(items, "assist", "普查")
     for dept, item in (("区统计局", assist), ("区统计局", neg), ("区统计局", neg), ("区应急局", None)):
-        workitems.record_request(db, desk, department=dept, content="事项", received_on=day,
-                                 item_id=item.id if item else None)
-    workitems.record_request(db, desk, department="区应急局", content="下月", received_on=date(2026, 12, 1),
-                             item_id=None)
+        workitems.record_request(
+            db, desk, department=dept, content="事项", received_on=day, item_id=item.id if item else None
+        )
+    workitems.record_request(
+        db, desk, department="区应急局", content="下月", received_on=date(2026, 12, 1), item_id=None
+    )
     m = workitems.monitoring(db, date(2026, 11, 1), date(2026, 11, 30))
     assert (m.total, m.declined) == (4, 3)
     assert m.by_kind["negative"] == 2 and m.by_kind["assist"] == 1 and m.by_kind["unlisted"] == 1

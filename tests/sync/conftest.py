@@ -1,6 +1,7 @@
 """Two set-up databases that trust each other: a community station (SQLite)
 and its street hub (on the engine under test: SQLite, and PostgreSQL when
 STATION_DESK_TEST_PG is set)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,9 @@ class Side:
 
 def make_side(url: str, code: str, name: str, level: str, folder: Path) -> Side:
     db = fresh(url)
-    admin = accounts.setup_station(db, code=code, name=name, level=level,
-                                   admin_username="admin", admin_password="admin123")
+    admin = accounts.setup_station(
+        db, code=code, name=name, level=level, admin_username="admin", admin_password="admin123"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return Side(db, admin, code, folder)
 
@@ -62,8 +64,16 @@ def local_matter_type(side: Side, name: str):
     from db.models import MatterType
 
     with side.db.session() as s:
-        t = MatterType(code="BD-01", name=name, category="其他", mode="direct", promised_days=1, materials=[],
-                       local=True, sort=1000)
+        t = MatterType(
+            code="BD-01",
+            name=name,
+            category="其他",
+            mode="direct",
+            promised_days=1,
+            materials=[],
+            local=True,
+            sort=1000,
+        )
         s.add(t)
         s.flush()
         return t.id
@@ -72,8 +82,9 @@ def local_matter_type(side: Side, name: str):
 @pytest.fixture
 def pair(db_url, tmp_path):
     """(station, hub) trusting each other."""
-    station = make_side(str(tmp_path / "st" / "station.sqlite3"), "340304001", "幸福里社区", "community",
-                        tmp_path / "st")
+    station = make_side(
+        str(tmp_path / "st" / "station.sqlite3"), "340304001", "幸福里社区", "community", tmp_path / "st"
+    )
     hub = make_side(db_url, "340304000", "东风街道", "street", tmp_path / "hub")
     trust_both(station, hub)
     yield station, hub

@@ -1,5 +1,6 @@
 """What "the database is exactly as it was" means in the sync tests, and
 bundles crafted by hand (signed by a trusted station, with our own rows)."""
+
 from __future__ import annotations
 
 import json
@@ -48,10 +49,23 @@ def manifest(sender, receiver, **over) -> dict:
     with sender.db.session() as s:
         st = s.get(LocalState, 1)
         p = s.get(SyncPeer, receiver.code)
-        m = {"format": exchange.FORMAT, "schema": SCHEMA_HEAD, "app_version": "test", "bundle_id": str(new_id()),
-             "source": sender.code, "source_name": "x", "target": receiver.code, "created_at": "2026-12-01T00:00:00",
-             "full": True, "since_seq": p.sent_upto, "upto_seq": st.seq, "clock_hi": st.hlc, "ack_seq": p.recv_seq,
-             "ack_hlc": p.recv_hlc, "tables": []}
+        m = {
+            "format": exchange.FORMAT,
+            "schema": SCHEMA_HEAD,
+            "app_version": "test",
+            "bundle_id": str(new_id()),
+            "source": sender.code,
+            "source_name": "x",
+            "target": receiver.code,
+            "created_at": "2026-12-01T00:00:00",
+            "full": True,
+            "since_seq": p.sent_upto,
+            "upto_seq": st.seq,
+            "clock_hi": st.hlc,
+            "ack_seq": p.recv_seq,
+            "ack_hlc": p.recv_hlc,
+            "tables": [],
+        }
     m.update(over)
     return m
 
@@ -75,7 +89,8 @@ def forge(sender, receiver, out: Path, parts: dict, signer=None, **over) -> Path
     saved = container.canonical_manifest
     if not _encodes(m):
         container.canonical_manifest = lambda mf, default=None: json.dumps(
-            mf, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+            mf, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
     try:
         with BundleWriter(out, signer=signer, recipient=recipient, manifest=m) as w:
             for table, rows in parts.items():
@@ -94,8 +109,12 @@ def row_as_sent(side, model, row_id, **over) -> dict:
     """A row of ``side`` as it travels (JSON values), with ``over`` changed."""
     c = changes.codec(model)
     with side.db.session() as s:
-        row = dict(s.connection().execute(select(*[c.table.c[n] for n in c.columns])
-                                          .where(c.table.c.id == row_id)).one()._mapping)
+        row = dict(
+            s.connection()
+            .execute(select(*[c.table.c[n] for n in c.columns]).where(c.table.c.id == row_id))
+            .one()
+            ._mapping
+        )
     row = orjson.loads(orjson.dumps(row))
     row.update(over)
     return row

@@ -2,6 +2,7 @@
 records and the hub's arrive only from the hub; shared catalogue entries
 only flow down.  A bundle that breaks this is refused whole, with the hub's
 database exactly as it was — on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import uuid
@@ -26,8 +27,11 @@ def three(db_url, tmp_path):
     """(hub, 幸福里 A, 春晖 B): each station's first bundle is in at the hub,
     and A's resident 张三 is there too."""
     hub, a, b = star(db_url, tmp_path)
-    rid = residents.register(a.db, a.admin, ResidentForm(
-        name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 11), phone="13800000001"))
+    rid = residents.register(
+        a.db,
+        a.admin,
+        ResidentForm(name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 11), phone="13800000001"),
+    )
     a.send(hub, full=True)
     b.send(hub, full=True)
     hub.send(b)  # B holds what the hub sends it (A's resident is not among it)
@@ -69,8 +73,15 @@ def test_a_station_cannot_rename_another_stations_resident(three, tmp_path):
 
 def test_a_station_cannot_claim_another_origin_for_a_new_record(three, tmp_path):
     hub, a, b, rid = three
-    row = row_as_sent(a, Resident, rid, id=str(uuid.uuid4()), name="冒名", origin=hub.code,
-                      doc_number=make_ric("340304", date(1960, 3, 4), 21))
+    row = row_as_sent(
+        a,
+        Resident,
+        rid,
+        id=str(uuid.uuid4()),
+        name="冒名",
+        origin=hub.code,
+        doc_number=make_ric("340304", date(1960, 3, 4), 21),
+    )
     err = _refused(hub, forge(b, hub, tmp_path / "claims-hub.sdbundle", {"residents": [row]}))
     assert "属于本站" in err.user_message  # the hub's own records come only from the hub
     row["origin"] = a.code
@@ -79,16 +90,41 @@ def test_a_station_cannot_claim_another_origin_for_a_new_record(three, tmp_path)
 
 def test_a_station_cannot_tag_or_conflict_another_stations_resident(three, tmp_path):
     hub, a, b, rid = three
-    tag = {"id": str(clock.shared_id("resident_tags", f"{rid}:低保")), "origin": b.code, "hlc": clock.next_stamp(0),
-           "deleted": False, "field_clocks": {}, "resident_id": str(rid), "tag": "低保", "since": None, "note": None}
+    tag = {
+        "id": str(clock.shared_id("resident_tags", f"{rid}:低保")),
+        "origin": b.code,
+        "hlc": clock.next_stamp(0),
+        "deleted": False,
+        "field_clocks": {},
+        "resident_id": str(rid),
+        "tag": "低保",
+        "since": None,
+        "note": None,
+    }
     err = _refused(hub, forge(b, hub, tmp_path / "tag.sdbundle", {"resident_tags": [tag]}))
     assert "“居民标签”" in err.user_message
     now = clock.next_stamp(0)
-    conflict = {"id": str(uuid.uuid4()), "origin": b.code, "hlc": now, "deleted": False, "field_clocks": {},
-                "table_name": "residents", "row_id": str(rid), "field": "name", "value_a": '"张三"', "clock_a": now,
-                "station_a": a.code, "value_b": '"李鬼"', "clock_b": now - 1, "station_b": b.code,
-                "found_at": "2026-12-01T00:00:00", "found_by": b.code, "status": "open", "resolved_at": None,
-                "resolved_by": None}
+    conflict = {
+        "id": str(uuid.uuid4()),
+        "origin": b.code,
+        "hlc": now,
+        "deleted": False,
+        "field_clocks": {},
+        "table_name": "residents",
+        "row_id": str(rid),
+        "field": "name",
+        "value_a": '"张三"',
+        "clock_a": now,
+        "station_a": a.code,
+        "value_b": '"李鬼"',
+        "clock_b": now - 1,
+        "station_b": b.code,
+        "found_at": "2026-12-01T00:00:00",
+        "found_by": b.code,
+        "status": "open",
+        "resolved_at": None,
+        "resolved_by": None,
+    }
     # (a supervisor's 保留 on it would write 李鬼 into A's record)
     _refused(hub, forge(b, hub, tmp_path / "conflict.sdbundle", {"sync_conflicts": [conflict]}))
     conflict.update(row_id=str(uuid.uuid4()))  # about a record that is nowhere
@@ -123,8 +159,9 @@ def test_station_to_station_bundles_carry_and_change_only_the_senders_own(three,
         assert s.get(MatterType, shared_id).promised_days == days  # B's copy stays
     # A's bundle to B carrying the hub's own records is refused
     now = clock.next_stamp(0)
-    row = row_as_sent(b, Station, clock.shared_id("stations", hub.code), name="假街道", hlc=now,
-                      field_clocks={"name": now})
+    row = row_as_sent(
+        b, Station, clock.shared_id("stations", hub.code), name="假街道", hlc=now, field_clocks={"name": now}
+    )
     _refused(b, forge(a, b, tmp_path / "a-to-b.sdbundle", {"stations": [row]}))
 
 
@@ -133,16 +170,18 @@ def test_legitimate_flows_keep_working(three, tmp_path):
     resident it got after a merge (the edit stays at B, B's bundles still go
     in); A resolves a conflict the hub found about its record."""
     hub, a, b, rid = three
-    residents.update(hub.db, hub.admin, rid, ResidentForm(name="张三", doc_number="", phone="13700000000",
-                                                           tags=["高龄"]))
+    residents.update(
+        hub.db, hub.admin, rid, ResidentForm(name="张三", doc_number="", phone="13700000000", tags=["高龄"])
+    )
     hub.send(a)
     with a.db.session() as s:
         assert s.get(Resident, rid).phone == "13700000000"
         assert [t.tag for t in s.scalars(select(ResidentTag).where(ResidentTag.resident_id == rid))] == ["高龄"]
     # a conflict found at the hub about A's record, resolved at A
     residents.update(a.db, a.admin, rid, ResidentForm(name="张三", doc_number="", phone="13911111111", tags=["高龄"]))
-    residents.update(hub.db, hub.admin, rid, ResidentForm(name="张三", doc_number="", phone="13922222222",
-                                                           tags=["高龄"]))
+    residents.update(
+        hub.db, hub.admin, rid, ResidentForm(name="张三", doc_number="", phone="13922222222", tags=["高龄"])
+    )
     assert a.send(hub).conflicts == 1
     hub.send(a)
     [c] = exchange.conflicts(a.db)
@@ -151,7 +190,9 @@ def test_legitimate_flows_keep_working(three, tmp_path):
     with hub.db.session() as s:
         assert s.get(SyncConflict, c.id).status == "kept_b"
     # A's resident reaches B by a merge at the hub; B edits it; B's bundles still go in
-    rb = residents.register(b.db, b.admin, ResidentForm(name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 11)))
+    rb = residents.register(
+        b.db, b.admin, ResidentForm(name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 11))
+    )
     counter.ensure_catalogue(b.db)
     mt = counter.catalogue(b.db)[0]
     counter.accept(b.db, b.admin, rb, mt.id, received=[m.name for m in mt.materials])  # moves to the survivor

@@ -1,5 +1,6 @@
 """Every bad bundle is refused with a Chinese message and leaves the
 receiving database exactly as it was."""
+
 from __future__ import annotations
 
 import os
@@ -29,11 +30,17 @@ ROOT = Path(__file__).resolve().parents[2]
 def ready(pair):
     """A station whose first bundle the hub has applied, and a genuine second bundle."""
     station, hub = pair
-    rid = residents.register(station.db, station.admin, ResidentForm(
-        name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 11), phone="13800000001"))
+    rid = residents.register(
+        station.db,
+        station.admin,
+        ResidentForm(name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 11), phone="13800000001"),
+    )
     station.send(hub, full=True)
-    residents.register(station.db, station.admin, ResidentForm(
-        name="李四", doc_number=make_ric("340304", date(1951, 1, 2), 12), phone="13800000002"))
+    residents.register(
+        station.db,
+        station.admin,
+        ResidentForm(name="李四", doc_number=make_ric("340304", date(1951, 1, 2), 12), phone="13800000002"),
+    )
     good = station.export_to(hub)
     return station, hub, rid, Path(good.path)
 
@@ -100,8 +107,12 @@ def test_signer_not_trusted_at_all(ready, tmp_path):
     station, hub, _rid, _good = ready
     other = keymod.generate("340304099", "未知站点")
     bad = tmp_path / "u.sdbundle"
-    with BundleWriter(bad, signer=other, recipient=exchange.station_keys(hub.db).peer,
-                      manifest=_manifest(station, hub, source="340304099")) as w:
+    with BundleWriter(
+        bad,
+        signer=other,
+        recipient=exchange.station_keys(hub.db).peer,
+        manifest=_manifest(station, hub, source="340304099"),
+    ) as w:
         w.write_rows("residents", [])
     _refused(hub, bad, "untrusted")
 
@@ -153,13 +164,24 @@ def test_an_absurdly_long_name(ready, tmp_path):
 def test_a_ten_megabyte_name_is_refused_before_parsing(ready, tmp_path):
     station, hub, rid, _good = ready
     row = _resident_row(station, rid)
-    line = orjson.dumps(row).replace(b'"name":"\xe5\xbc\xa0\xe4\xb8\x89"', b'"name":"' + os.urandom(5_000_000).hex().encode() + b'"')
+    line = orjson.dumps(row).replace(
+        b'"name":"\xe5\xbc\xa0\xe4\xb8\x89"', b'"name":"' + os.urandom(5_000_000).hex().encode() + b'"'
+    )
     _refused(hub, _forge(station, hub, tmp_path, {"residents": line + b"\n"}), "line_too_long")
 
 
-@pytest.mark.parametrize("column,value", [("hlc", "soon"), ("gender", True), ("birth_date", "2026-13-45"),
-                                          ("id", "not-a-uuid"), ("deleted", None), ("colour", "red"),
-                                          ("gender", 1 << 40)])  # past a 32-bit column
+@pytest.mark.parametrize(
+    "column,value",
+    [
+        ("hlc", "soon"),
+        ("gender", True),
+        ("birth_date", "2026-13-45"),
+        ("id", "not-a-uuid"),
+        ("deleted", None),
+        ("colour", "red"),
+        ("gender", 1 << 40),
+    ],
+)  # past a 32-bit column
 def test_impossible_values(ready, tmp_path, column, value):
     station, hub, rid, _good = ready
     row = _resident_row(station, rid, **{column: value})
@@ -177,8 +199,11 @@ def test_an_unknown_foreign_key(ready, tmp_path):
 def test_a_missing_earlier_bundle_is_noticed(ready, tmp_path):
     station, hub, _rid, good = ready
     # the second bundle is lost on the way; the third cannot be applied alone
-    residents.register(station.db, station.admin, ResidentForm(
-        name="王五", doc_number=make_ric("340304", date(1952, 1, 2), 13), phone="13800000003"))
+    residents.register(
+        station.db,
+        station.admin,
+        ResidentForm(name="王五", doc_number=make_ric("340304", date(1952, 1, 2), 13), phone="13800000003"),
+    )
     third = station.export_to(hub)
     err = _refused(hub, third.path, "gap")
     assert "完整导出" in err.user_message
@@ -255,9 +280,20 @@ def _many_residents(side, n):
     from db.models import Resident
     from db.writes import bulk_insert
 
-    rows = [{"name": f"居民{i}", "pinyin": "", "initials": "", "gender": 1, "doc_type": "ric",
-             "doc_number": make_ric("340304", date(1960, 1, 1 + i % 28), i % 999), "residency": "registered",
-             "moved_out": False, "deceased": False} for i in range(n)]
+    rows = [
+        {
+            "name": f"居民{i}",
+            "pinyin": "",
+            "initials": "",
+            "gender": 1,
+            "doc_type": "ric",
+            "doc_number": make_ric("340304", date(1960, 1, 1 + i % 28), i % 999),
+            "residency": "registered",
+            "moved_out": False,
+            "deceased": False,
+        }
+        for i in range(n)
+    ]
     with side.db.session() as s:
         bulk_insert(s, Resident, rows)
 
@@ -269,11 +305,13 @@ def test_a_bundle_from_last_years_version_applies_with_defaults(ready, tmp_path)
     from db.models import Resident
 
     station, hub, rid, _good = ready
-    row = _resident_row(station, rid, id=str(uuid.uuid4()), name="旧版本登记",
-                        doc_number=make_ric("340304", date(1960, 3, 4), 21))
+    row = _resident_row(
+        station, rid, id=str(uuid.uuid4()), name="旧版本登记", doc_number=make_ric("340304", date(1960, 3, 4), 21)
+    )
     del row["merged_into_id"]  # added by 0006_sync
-    res = exchange.import_bundle(hub.db, hub.admin, _forge(station, hub, tmp_path, {"residents": [row]},
-                                                            schema="0005_report_indexes"))
+    res = exchange.import_bundle(
+        hub.db, hub.admin, _forge(station, hub, tmp_path, {"residents": [row]}, schema="0005_report_indexes")
+    )
     assert res.new == 1
     with hub.db.session() as s:
         r = s.get(Resident, uuid.UUID(row["id"]))
@@ -310,8 +348,9 @@ def test_no_backup_no_import(tmp_path):
     hub = make_side(str(tmp_path / "hub" / "h.sqlite3"), "340304000", "东风街道", "street", tmp_path / "hub")
     try:
         trust_both(station, hub)
-        residents.register(station.db, station.admin, ResidentForm(
-            name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 11)))
+        residents.register(
+            station.db, station.admin, ResidentForm(name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 11))
+        )
         r = station.export_to(hub, full=True)
         settings = Settings(tmp_path / "settings.json")
         settings.set("backup_dir", str(tmp_path / "pulled-out-stick"))

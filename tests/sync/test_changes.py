@@ -1,5 +1,6 @@
 """The import's compiled fast check agrees with the careful one on every
 table, and refuses what the careful one refuses."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,9 +43,20 @@ def test_fast_and_careful_agree(demo_rows, sqlite):
     assert seen > 1000
 
 
-@pytest.mark.parametrize("column,value", [("name", "张" * 65), ("name", 7), ("name", None), ("gender", "1"),
-                                          ("gender", True), ("hlc", 1 << 63), ("moved_out", 1),
-                                          ("birth_date", "1950-02-30"), ("household_id", "nope")])
+@pytest.mark.parametrize(
+    "column,value",
+    [
+        ("name", "张" * 65),
+        ("name", 7),
+        ("name", None),
+        ("gender", "1"),
+        ("gender", True),
+        ("hlc", 1 << 63),
+        ("moved_out", 1),
+        ("birth_date", "1950-02-30"),
+        ("household_id", "nope"),
+    ],
+)
 def test_fast_refuses_what_careful_refuses(demo_rows, column, value):
     from db.models import Resident
 

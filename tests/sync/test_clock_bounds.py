@@ -2,6 +2,7 @@
 are stored: true integers, within 63 bits, and no further ahead of this PC's
 clock than ``db.clock.MAX_SKEW_MS``.  A stamp of 2**63-2 once made the hub's
 clock a float and every later bundle was refused for good."""
+
 from __future__ import annotations
 
 import uuid
@@ -42,8 +43,9 @@ BAD_CLOCKS = {
 @pytest.fixture
 def ready(pair):
     station, hub = pair
-    rid = residents.register(station.db, station.admin, ResidentForm(
-        name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 11)))
+    rid = residents.register(
+        station.db, station.admin, ResidentForm(name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 11))
+    )
     station.send(hub, full=True)
     return station, hub, rid
 
@@ -60,8 +62,9 @@ def _refused(hub, path, code):
 
 def _still_works(station, hub):
     """A genuine bundle afterwards goes in, and the hub's clock is sane."""
-    residents.register(station.db, station.admin, ResidentForm(
-        name="李四", doc_number=make_ric("340304", date(1951, 1, 2), 12)))
+    residents.register(
+        station.db, station.admin, ResidentForm(name="李四", doc_number=make_ric("340304", date(1951, 1, 2), 12))
+    )
     assert station.send(hub).new >= 1
     with hub.db.session() as s:
         hlc = s.get(LocalState, 1).hlc
@@ -85,14 +88,31 @@ def test_a_new_row_and_a_conflict_clock_out_of_bounds_are_refused(ready, tmp_pat
     now = clock.next_stamp(0)
     for value in ("2**63-2", "2**64", "two days ahead"):
         v = BAD_CLOCKS[value]()
-        new = row_as_sent(station, Resident, rid, id=str(uuid.uuid4()), hlc=v,
-                          doc_number=make_ric("340304", date(1960, 3, 4), 21))
+        new = row_as_sent(
+            station, Resident, rid, id=str(uuid.uuid4()), hlc=v, doc_number=make_ric("340304", date(1960, 3, 4), 21)
+        )
         _refused(hub, forge(station, hub, tmp_path / "n.sdbundle", {"residents": [new]}), "bad_clock")
-        conflict = {"id": str(uuid.uuid4()), "origin": station.code, "hlc": now, "deleted": False, "field_clocks": {},
-                    "table_name": "residents", "row_id": str(rid), "field": "name", "value_a": '"张三"', "clock_a": v,
-                    "station_a": station.code, "value_b": '"张"', "clock_b": now, "station_b": hub.code,
-                    "found_at": "2026-12-01T00:00:00", "found_by": station.code, "status": "open",
-                    "resolved_at": None, "resolved_by": None}
+        conflict = {
+            "id": str(uuid.uuid4()),
+            "origin": station.code,
+            "hlc": now,
+            "deleted": False,
+            "field_clocks": {},
+            "table_name": "residents",
+            "row_id": str(rid),
+            "field": "name",
+            "value_a": '"张三"',
+            "clock_a": v,
+            "station_a": station.code,
+            "value_b": '"张"',
+            "clock_b": now,
+            "station_b": hub.code,
+            "found_at": "2026-12-01T00:00:00",
+            "found_by": station.code,
+            "status": "open",
+            "resolved_at": None,
+            "resolved_by": None,
+        }
         _refused(hub, forge(station, hub, tmp_path / "k.sdbundle", {"sync_conflicts": [conflict]}), "bad_clock")
     _still_works(station, hub)
 
@@ -102,8 +122,9 @@ def test_manifest_clocks_and_change_numbers_out_of_bounds_are_refused(ready, tmp
     station, hub, _rid = ready
     for key in ("clock_hi", "ack_hlc"):
         for value in ("2**63-2", "2**64", "float", "negative", "text", "two days ahead"):
-            err = _refused(hub, forge(station, hub, tmp_path / "m.sdbundle", {}, **{key: BAD_CLOCKS[value]()}),
-                           "bad_clock")
+            err = _refused(
+                hub, forge(station, hub, tmp_path / "m.sdbundle", {}, **{key: BAD_CLOCKS[value]()}), "bad_clock"
+            )
             assert "清单" in err.user_message
     for key in ("since_seq", "upto_seq", "ack_seq"):
         for v in (1 << 63, 1 << 64, 12.0, -1, True, "12"):
@@ -116,8 +137,9 @@ def test_a_clock_a_little_ahead_is_fine(ready, tmp_path):
     station, hub, rid = ready
     ahead = _future(1 / 24)
     row = row_as_sent(station, Resident, rid, name="张三改", hlc=ahead, field_clocks={"name": ahead})
-    res = exchange.import_bundle(hub.db, hub.admin, forge(station, hub, tmp_path / "a.sdbundle",
-                                                          {"residents": [row]}, clock_hi=ahead))
+    res = exchange.import_bundle(
+        hub.db, hub.admin, forge(station, hub, tmp_path / "a.sdbundle", {"residents": [row]}, clock_hi=ahead)
+    )
     assert res.updated == 1
     with hub.db.session() as s:
         assert s.get(LocalState, 1).hlc > ahead
@@ -128,8 +150,9 @@ def test_the_write_path_refuses_a_poisoned_remote_clock(db):
     """The last line: no caller can move the clock past the bound."""
     from desktop.services import accounts
 
-    accounts.setup_station(db, code="340304000", name="东风街道", level="street",
-                           admin_username="admin", admin_password="admin123")
+    accounts.setup_station(
+        db, code="340304000", name="东风街道", level="street", admin_username="admin", admin_password="admin123"
+    )
     for bad in ((1 << 63) - 2, _future(2)):
         with db.session() as s, pytest.raises(SyncRuleViolation):
             advance(s, 1, bad)

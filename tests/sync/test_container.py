@@ -4,6 +4,7 @@ The malicious inputs are built with the real keys: ``craft`` writes an inner
 zip by hand, signs its manifest and seals it to the hub, so every check behind
 the encryption and the signature is reached.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -60,19 +61,38 @@ def json_default(value):
 
 def residents(n, start=0):
     for i in range(start, start + n):
-        yield {"id": uuid.UUID(int=i), "origin": "340304001", "hlc": 1_700_000_000_000 + i,
-               "name": f"张{i}", "address": "东风社区幸福路 8 号", "born": datetime.date(1960, 1, 1 + i % 28),
-               "deleted": False}
+        yield {
+            "id": uuid.UUID(int=i),
+            "origin": "340304001",
+            "hlc": 1_700_000_000_000 + i,
+            "name": f"张{i}",
+            "address": "东风社区幸福路 8 号",
+            "born": datetime.date(1960, 1, 1 + i % 28),
+            "deleted": False,
+        }
 
 
 def manifest_for(source, target, **extra):
-    return {"format": 1, "schema": "0007", "bundle_id": str(uuid.uuid4()), "source": source, "target": target,
-            "counts": {"residents": 3}, **extra}
+    return {
+        "format": 1,
+        "schema": "0007",
+        "bundle_id": str(uuid.uuid4()),
+        "source": source,
+        "target": target,
+        "counts": {"residents": 3},
+        **extra,
+    }
 
 
 def write_bundle(path, station, hub, rows=3, **kwargs):
-    with BundleWriter(path, signer=station, recipient=hub.peer, manifest=manifest_for(station.code, hub.code),
-                      default=json_default, **kwargs) as w:
+    with BundleWriter(
+        path,
+        signer=station,
+        recipient=hub.peer,
+        manifest=manifest_for(station.code, hub.code),
+        default=json_default,
+        **kwargs,
+    ) as w:
         w.write_rows("residents", residents(rows))
     return path
 
@@ -104,17 +124,34 @@ def opened(path, hub, trusted, **kwargs):
 
 # ---------------------------------------------------------------- crafting
 
+
 def jsonl(rows):
     return b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in rows)
 
 
 def part_entry(name, data, kind="jsonl"):
-    return {"name": name, "kind": kind, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-            "lines": data.count(b"\n") if kind == "jsonl" else None}
+    return {
+        "name": name,
+        "kind": kind,
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "lines": data.count(b"\n") if kind == "jsonl" else None,
+    }
 
 
-def craft(path, signer, recipient, parts, *, edit=None, members=None, manifest_bytes=None, signature=None,
-          sign_with=None, compression=zipfile.ZIP_DEFLATED):
+def craft(
+    path,
+    signer,
+    recipient,
+    parts,
+    *,
+    edit=None,
+    members=None,
+    manifest_bytes=None,
+    signature=None,
+    sign_with=None,
+    compression=zipfile.ZIP_DEFLATED,
+):
     """Write a sealed bundle by hand.
 
     ``parts`` maps names to bytes (the honest content); ``edit(manifest)`` may
@@ -123,7 +160,9 @@ def craft(path, signer, recipient, parts, *, edit=None, members=None, manifest_b
     stored (``signature=b""`` leaves the signature out)."""
     manifest = manifest_for(signer.code, recipient.code)
     manifest["container"] = {
-        "version": container.CONTAINER_VERSION, "source": signer.code, "target": recipient.code,
+        "version": container.CONTAINER_VERSION,
+        "source": signer.code,
+        "target": recipient.code,
         "signer_fingerprint": signer.fingerprint,
         "parts": [part_entry(n, d) for n, d in parts.items()],
     }
@@ -151,6 +190,7 @@ ROWS = jsonl([{"id": "a", "name": "张三"}, {"id": "b", "name": "李四"}])
 
 # ---------------------------------------------------------------- the happy path
 
+
 def test_round_trip(tmp_path, station, hub, trusted):
     path = tmp_path / "out.sdbundle"
     manifest = manifest_for(station.code, hub.code, clock={"from": 5, "to": 9})
@@ -175,8 +215,15 @@ def test_round_trip(tmp_path, station, hub, trusted):
         b.verify_all()
         assert b.verified
         rows = list(b.rows("residents"))
-        assert rows[7] == {"id": str(uuid.UUID(int=7)), "origin": "340304001", "hlc": 1_700_000_000_007,
-                           "name": "张7", "address": "东风社区幸福路 8 号", "born": "1960-01-08", "deleted": False}
+        assert rows[7] == {
+            "id": str(uuid.UUID(int=7)),
+            "origin": "340304001",
+            "hlc": 1_700_000_000_007,
+            "name": "张7",
+            "address": "东风社区幸福路 8 号",
+            "born": "1960-01-08",
+            "deleted": False,
+        }
         assert len(rows) == 1000
         assert list(b.rows("households")) == []
         assert b"".join(b.chunks("photo")) == b"\x89PNG" + b"\0" * 100_000
@@ -194,14 +241,23 @@ def test_rows_are_utf8_json_lines(tmp_path, station, hub, trusted):
 
 def test_ids_and_dates_need_no_hook(tmp_path, station, hub, trusted):
     path = tmp_path / "b"
-    row = {"id": uuid.UUID(int=255), "born": datetime.date(1958, 3, 12),
-           "at": datetime.datetime(2026, 11, 22, 8, 30, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=8))),
-           "naive": datetime.datetime(2026, 11, 22, 8, 30, 5, 123456)}
+    row = {
+        "id": uuid.UUID(int=255),
+        "born": datetime.date(1958, 3, 12),
+        "at": datetime.datetime(2026, 11, 22, 8, 30, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=8))),
+        "naive": datetime.datetime(2026, 11, 22, 8, 30, 5, 123456),
+    }
     with BundleWriter(path, signer=station, recipient=hub.peer, manifest={}) as w:
         w.write_rows("t", [row])
     with open_bundle(path, hub, trusted) as b:
-        assert list(b.rows("t")) == [{"id": "00000000-0000-0000-0000-0000000000ff", "born": "1958-03-12",
-                                      "at": "2026-11-22T08:30:05+08:00", "naive": "2026-11-22T08:30:05.123456"}]
+        assert list(b.rows("t")) == [
+            {
+                "id": "00000000-0000-0000-0000-0000000000ff",
+                "born": "1958-03-12",
+                "at": "2026-11-22T08:30:05+08:00",
+                "naive": "2026-11-22T08:30:05.123456",
+            }
+        ]
 
 
 def test_default_hook_for_other_types(tmp_path, station, hub, trusted):
@@ -248,6 +304,7 @@ def test_decrypted_copy_is_removed(tmp_path, station, hub, trusted):
 
 
 # ---------------------------------------------------------------- writing safely
+
 
 def test_failed_export_leaves_no_file(tmp_path, station, hub):
     path = tmp_path / "b"
@@ -338,8 +395,16 @@ def test_full_temp_disk(tmp_path, station, hub, trusted, monkeypatch):
 
 # ---------------------------------------------------------------- the outer layer
 
-@pytest.mark.parametrize("content", [b"hello, this is a text file\n", b"PK\x03\x04" + b"\0" * 200,
-                                     b"\x89PNG\r\n\x1a\n" + b"\0" * 100, os.urandom(5000)])
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"hello, this is a text file\n",
+        b"PK\x03\x04" + b"\0" * 200,
+        b"\x89PNG\r\n\x1a\n" + b"\0" * 100,
+        os.urandom(5000),
+    ],
+)
 def test_not_a_bundle(tmp_path, hub, trusted, content):
     path = tmp_path / "x"
     path.write_bytes(content)
@@ -388,9 +453,19 @@ def test_cut_at_a_chunk_boundary(big_bundle, tmp_path, hub, trusted, chunks):
     expect("truncated", open_bundle, cut(big_bundle, HEADER_LEN + chunks * SEALED_CHUNK, tmp_path), hub, trusted)
 
 
-@pytest.mark.parametrize("size", [HEADER_LEN, HEADER_LEN + 10, HEADER_LEN + sealed.TAG + 1,
-                                  HEADER_LEN + SEALED_CHUNK // 2, HEADER_LEN + SEALED_CHUNK + 1,
-                                  HEADER_LEN + 2 * SEALED_CHUNK + 500, -1, -17])
+@pytest.mark.parametrize(
+    "size",
+    [
+        HEADER_LEN,
+        HEADER_LEN + 10,
+        HEADER_LEN + sealed.TAG + 1,
+        HEADER_LEN + SEALED_CHUNK // 2,
+        HEADER_LEN + SEALED_CHUNK + 1,
+        HEADER_LEN + 2 * SEALED_CHUNK + 500,
+        -1,
+        -17,
+    ],
+)
 def test_cut_mid_chunk(big_bundle, tmp_path, hub, trusted, size):
     if size < 0:
         size += big_bundle.stat().st_size
@@ -405,19 +480,23 @@ def flipped(path, pos, tmp_path):
     return out
 
 
-@pytest.mark.parametrize("pos, codes", [
-    (0, {"not_bundle"}), (7, {"not_bundle"}),                     # magic
-    (9, {"too_new", "not_bundle"}),                               # version
-    (10, {"wrong_station"}),                                      # length of the target code
-    (14, {"wrong_station"}),                                      # target code
-    (HEADER_LEN - 64 + 5, {"wrong_key"}),                         # recipient key
-    (HEADER_LEN - 32 + 5, {"damaged"}),                           # ephemeral key
-    (HEADER_LEN, {"damaged"}),                                    # first ciphertext byte
-    (HEADER_LEN + SEALED_CHUNK - 1, {"damaged"}),                 # tag of the first chunk
-    (HEADER_LEN + SEALED_CHUNK + 12345, {"damaged"}),             # inside the second chunk
-    (HEADER_LEN + 3 * SEALED_CHUNK, {"damaged"}),                 # start of the last chunk
-    (-1, {"damaged"}),                                            # the very last byte (a tag)
-])
+@pytest.mark.parametrize(
+    "pos, codes",
+    [
+        (0, {"not_bundle"}),
+        (7, {"not_bundle"}),  # magic
+        (9, {"too_new", "not_bundle"}),  # version
+        (10, {"wrong_station"}),  # length of the target code
+        (14, {"wrong_station"}),  # target code
+        (HEADER_LEN - 64 + 5, {"wrong_key"}),  # recipient key
+        (HEADER_LEN - 32 + 5, {"damaged"}),  # ephemeral key
+        (HEADER_LEN, {"damaged"}),  # first ciphertext byte
+        (HEADER_LEN + SEALED_CHUNK - 1, {"damaged"}),  # tag of the first chunk
+        (HEADER_LEN + SEALED_CHUNK + 12345, {"damaged"}),  # inside the second chunk
+        (HEADER_LEN + 3 * SEALED_CHUNK, {"damaged"}),  # start of the last chunk
+        (-1, {"damaged"}),  # the very last byte (a tag)
+    ],
+)
 def test_one_flipped_byte(big_bundle, tmp_path, hub, trusted, pos, codes):
     if pos < 0:
         pos += big_bundle.stat().st_size
@@ -427,7 +506,12 @@ def test_one_flipped_byte(big_bundle, tmp_path, hub, trusted, pos, codes):
 def test_reordered_chunks(big_bundle, tmp_path, hub, trusted):
     data = big_bundle.read_bytes()
     a = HEADER_LEN + SEALED_CHUNK
-    swapped = data[:a] + data[a + SEALED_CHUNK:a + 2 * SEALED_CHUNK] + data[a:a + SEALED_CHUNK] + data[a + 2 * SEALED_CHUNK:]
+    swapped = (
+        data[:a]
+        + data[a + SEALED_CHUNK : a + 2 * SEALED_CHUNK]
+        + data[a : a + SEALED_CHUNK]
+        + data[a + 2 * SEALED_CHUNK :]
+    )
     path = tmp_path / "swapped"
     path.write_bytes(swapped)
     expect("damaged", open_bundle, path, hub, trusted)
@@ -437,7 +521,7 @@ def test_dropped_chunk(big_bundle, tmp_path, hub, trusted):
     data = big_bundle.read_bytes()
     a = HEADER_LEN + SEALED_CHUNK
     path = tmp_path / "dropped"
-    path.write_bytes(data[:a] + data[a + SEALED_CHUNK:])
+    path.write_bytes(data[:a] + data[a + SEALED_CHUNK :])
     expect("damaged", open_bundle, path, hub, trusted)
 
 
@@ -477,6 +561,7 @@ def test_file_larger_than_the_limit(tmp_path, station, hub, trusted):
 
 # ---------------------------------------------------------------- signature and trust
 
+
 def test_signer_not_trusted(tmp_path, station, hub):
     path = write_bundle(tmp_path / "b", station, hub)
     e = expect("untrusted", open_bundle, path, hub, lambda code: None)
@@ -503,8 +588,13 @@ def test_forged_signature(tmp_path, station, neighbour, hub, trusted):
 
 
 def test_missing_signature(tmp_path, station, hub, trusted):
-    expect("bad_signature", open_bundle, craft(tmp_path / "b", station, hub, {"residents": ROWS}, signature=b""),
-           hub, trusted)
+    expect(
+        "bad_signature",
+        open_bundle,
+        craft(tmp_path / "b", station, hub, {"residents": ROWS}, signature=b""),
+        hub,
+        trusted,
+    )
 
 
 @pytest.mark.parametrize("signature", [b"\0" * 64, b"\1" * 63, b"\1" * 65])
@@ -516,8 +606,14 @@ def test_wrong_signature(tmp_path, station, hub, trusted, signature):
 def test_manifest_changed_after_signing(tmp_path, station, hub, trusted):
     body = container.canonical_manifest({"container": {"source": station.code}})
     sig = container.sign_manifest(station, body)
-    path = craft(tmp_path / "b", station, hub, {"residents": ROWS},
-                 manifest_bytes=body.replace(b"}}", b',"x":1}}'), signature=sig)
+    path = craft(
+        tmp_path / "b",
+        station,
+        hub,
+        {"residents": ROWS},
+        manifest_bytes=body.replace(b"}}", b',"x":1}}'),
+        signature=sig,
+    )
     expect("bad_signature", open_bundle, path, hub, trusted)
 
 
@@ -548,13 +644,13 @@ def test_manifest_top_level_source_must_match(tmp_path, station, hub, trusted):
 
 
 def test_newer_container_version_inside(tmp_path, station, hub, trusted):
-    path = craft(tmp_path / "b", station, hub, {"residents": ROWS},
-                 edit=lambda m: m["container"].update(version=2))
+    path = craft(tmp_path / "b", station, hub, {"residents": ROWS}, edit=lambda m: m["container"].update(version=2))
     e = expect("too_new", open_bundle, path, hub, trusted)
     assert "升级" in e.user_message
 
 
 # ---------------------------------------------------------------- the inner archive
+
 
 def test_crafted_honest_bundle_opens(tmp_path, station, hub, trusted):
     """The crafting helper itself makes valid bundles, so the refusals below are about their one defect."""
@@ -571,38 +667,57 @@ def test_payload_is_not_a_zip(tmp_path, station, hub, trusted):
     expect("bad_archive", open_bundle, path, hub, trusted)
 
 
-@pytest.mark.parametrize("name", ["../evil", "parts/../../evil", "/etc/passwd", "parts\\residents",
-                                  "C:/Windows/evil", "c:evil", "parts//residents", "./manifest.json",
-                                  "parts/", "parts/\x01x"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../evil",
+        "parts/../../evil",
+        "/etc/passwd",
+        "parts\\residents",
+        "C:/Windows/evil",
+        "c:evil",
+        "parts//residents",
+        "./manifest.json",
+        "parts/",
+        "parts/\x01x",
+    ],
+)
 def test_unsafe_member_names(tmp_path, station, hub, trusted, name):
-    path = craft(tmp_path / "b", station, hub, {"residents": ROWS},
-                 members=[("parts/residents", ROWS), (name, b"x")])
+    path = craft(tmp_path / "b", station, hub, {"residents": ROWS}, members=[("parts/residents", ROWS), (name, b"x")])
     e = expect("bad_member_name", open_bundle, path, hub, trusted)
     assert "不安全" in e.user_message
 
 
 def test_duplicate_members(tmp_path, station, hub, trusted):
-    path = craft(tmp_path / "b", station, hub, {"residents": ROWS},
-                 members=[("parts/residents", ROWS), ("parts/residents", b"{}\n")])
+    path = craft(
+        tmp_path / "b",
+        station,
+        hub,
+        {"residents": ROWS},
+        members=[("parts/residents", ROWS), ("parts/residents", b"{}\n")],
+    )
     expect("duplicate_member", open_bundle, path, hub, trusted)
 
 
 def test_duplicate_manifest(tmp_path, station, hub, trusted):
-    path = craft(tmp_path / "b", station, hub, {"residents": ROWS},
-                 members=[("parts/residents", ROWS), ("manifest.json", b"{}")])
+    path = craft(
+        tmp_path / "b", station, hub, {"residents": ROWS}, members=[("parts/residents", ROWS), ("manifest.json", b"{}")]
+    )
     expect("duplicate_member", open_bundle, path, hub, trusted)
 
 
 @pytest.mark.parametrize("name", ["notes.txt", "parts/extra", "parts/a/b"])
 def test_unexpected_members(tmp_path, station, hub, trusted, name):
-    path = craft(tmp_path / "b", station, hub, {"residents": ROWS},
-                 members=[("parts/residents", ROWS), (name, b"{}\n")])
+    path = craft(
+        tmp_path / "b", station, hub, {"residents": ROWS}, members=[("parts/residents", ROWS), (name, b"{}\n")]
+    )
     expect("unexpected_member", open_bundle, path, hub, trusted)
 
 
 def test_missing_part(tmp_path, station, hub, trusted):
-    path = craft(tmp_path / "b", station, hub, {"residents": ROWS, "households": ROWS},
-                 members=[("parts/residents", ROWS)])
+    path = craft(
+        tmp_path / "b", station, hub, {"residents": ROWS, "households": ROWS}, members=[("parts/residents", ROWS)]
+    )
     expect("missing_member", open_bundle, path, hub, trusted)
 
 
@@ -624,26 +739,28 @@ def test_malformed_manifest(tmp_path, station, hub, trusted, body):
     expect("bad_manifest", open_bundle, path, hub, trusted)
 
 
-@pytest.mark.parametrize("edit", [
-    lambda m: m["container"].update(parts={"residents": {}}),
-    lambda m: m["container"].update(version="1"),
-    lambda m: m["container"].pop("source"),
-    lambda m: m["container"]["parts"][0].update(sha256="XYZ"),
-    lambda m: m["container"]["parts"][0].update(size=-1),
-    lambda m: m["container"]["parts"][0].update(size=True),
-    lambda m: m["container"]["parts"][0].update(kind="exe"),
-    lambda m: m["container"]["parts"][0].update(lines=None),
-    lambda m: m["container"]["parts"][0].update(name="../residents"),
-    lambda m: m["container"]["parts"].append(m["container"]["parts"][0]),
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: m["container"].update(parts={"residents": {}}),
+        lambda m: m["container"].update(version="1"),
+        lambda m: m["container"].pop("source"),
+        lambda m: m["container"]["parts"][0].update(sha256="XYZ"),
+        lambda m: m["container"]["parts"][0].update(size=-1),
+        lambda m: m["container"]["parts"][0].update(size=True),
+        lambda m: m["container"]["parts"][0].update(kind="exe"),
+        lambda m: m["container"]["parts"][0].update(lines=None),
+        lambda m: m["container"]["parts"][0].update(name="../residents"),
+        lambda m: m["container"]["parts"].append(m["container"]["parts"][0]),
+    ],
+)
 def test_manifest_with_bad_fields(tmp_path, station, hub, trusted, edit):
     path = craft(tmp_path / "b", station, hub, {"residents": ROWS}, edit=edit)
     expect("bad_manifest", open_bundle, path, hub, trusted)
 
 
 def test_manifest_larger_than_the_limit(tmp_path, station, hub, trusted):
-    path = craft(tmp_path / "b", station, hub, {"residents": ROWS},
-                 edit=lambda m: m.update(padding="x" * 5000))
+    path = craft(tmp_path / "b", station, hub, {"residents": ROWS}, edit=lambda m: m.update(padding="x" * 5000))
     expect("member_too_large", open_bundle, path, hub, trusted, limits=Limits(max_manifest=4096))
 
 
@@ -662,8 +779,7 @@ def test_member_over_the_size_limit(tmp_path, station, hub, trusted):
 
 def test_total_over_the_size_limit(tmp_path, station, hub, trusted):
     path = craft(tmp_path / "b", station, hub, {"a": ROWS * 20, "b": ROWS * 20})
-    expect("total_too_large", open_bundle, path, hub, trusted,
-           limits=Limits(max_member_size=2000, max_total_size=2000))
+    expect("total_too_large", open_bundle, path, hub, trusted, limits=Limits(max_member_size=2000, max_total_size=2000))
 
 
 def test_too_many_members(tmp_path, station, hub, trusted):
@@ -672,12 +788,14 @@ def test_too_many_members(tmp_path, station, hub, trusted):
 
 
 def test_member_size_disagrees_with_manifest(tmp_path, station, hub, trusted):
-    path = craft(tmp_path / "b", station, hub, {"residents": ROWS},
-                 members=[("parts/residents", ROWS + b'{"id":"c"}\n')])
+    path = craft(
+        tmp_path / "b", station, hub, {"residents": ROWS}, members=[("parts/residents", ROWS + b'{"id":"c"}\n')]
+    )
     expect("part_hash", open_bundle, path, hub, trusted)
 
 
 # ---------------------------------------------------------------- part contents
+
 
 def tampered(tmp_path, station, hub, honest, actual):
     """A manifest describing ``honest`` over a member holding ``actual`` (same length)."""
@@ -707,22 +825,41 @@ def test_part_hash_mismatch_found_at_the_end_of_rows(tmp_path, station, hub, tru
 
 
 def test_bytes_part_hash_mismatch(tmp_path, station, hub, trusted):
-    path = craft(tmp_path / "b", station, hub, {}, edit=lambda m: m["container"]["parts"].append(
-        part_entry("photo", b"abcd", "bytes")), members=[("parts/photo", b"abce")])
+    path = craft(
+        tmp_path / "b",
+        station,
+        hub,
+        {},
+        edit=lambda m: m["container"]["parts"].append(part_entry("photo", b"abcd", "bytes")),
+        members=[("parts/photo", b"abce")],
+    )
     with open_bundle(path, hub, trusted) as b:
         expect("part_hash", lambda: b"".join(b.chunks("photo")))
 
 
 def test_line_count_disagrees_with_manifest(tmp_path, station, hub, trusted):
-    path = craft(tmp_path / "b", station, hub, {"residents": ROWS},
-                 edit=lambda m: m["container"]["parts"][0].update(lines=3))
+    path = craft(
+        tmp_path / "b", station, hub, {"residents": ROWS}, edit=lambda m: m["container"]["parts"][0].update(lines=3)
+    )
     with open_bundle(path, hub, trusted) as b:
         expect("bad_manifest", b.verify_all)
         expect("bad_manifest", b.rows, "residents")
 
 
-@pytest.mark.parametrize("line", [b"{not json}", b"[1, 2]", b'"text"', b"", b"\xff\xfe\xfd", b'{"a": 1} x',
-                                  b'{"a": NaN}', b'{"a": "\xed\xa0\x80"}', b"[" * 2000 + b"]" * 2000])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"{not json}",
+        b"[1, 2]",
+        b'"text"',
+        b"",
+        b"\xff\xfe\xfd",
+        b'{"a": 1} x',
+        b'{"a": NaN}',
+        b'{"a": "\xed\xa0\x80"}',
+        b"[" * 2000 + b"]" * 2000,
+    ],
+)
 def test_malformed_row(tmp_path, station, hub, trusted, line):
     data = b'{"id": "a"}\n' + line + b"\n"
     path = craft(tmp_path / "b", station, hub, {"residents": data})
@@ -733,8 +870,13 @@ def test_malformed_row(tmp_path, station, hub, trusted, line):
 
 
 def test_last_line_without_newline(tmp_path, station, hub, trusted):
-    path = craft(tmp_path / "b", station, hub, {"residents": ROWS.rstrip(b"\n")},
-                 edit=lambda m: m["container"]["parts"][0].update(lines=2))
+    path = craft(
+        tmp_path / "b",
+        station,
+        hub,
+        {"residents": ROWS.rstrip(b"\n")},
+        edit=lambda m: m["container"]["parts"][0].update(lines=2),
+    )
     with open_bundle(path, hub, trusted) as b:
         expect("bad_row", b.rows, "residents")
 

@@ -1,6 +1,7 @@
 """Sync between a station and its hub through bundle files: export, import,
 merge, conflicts, duplicates, catalogues — on SQLite and PostgreSQL (the hub
 runs on the engine under test)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -21,16 +22,27 @@ from tests.sync.helpers import snapshot
 
 
 def _register(side, name, n, **kw):
-    return residents.register(side.db, side.admin, ResidentForm(
-        name=name, doc_number=make_ric("340304", date(1950, 1, 2), n), phone=kw.pop("phone", "13800000001"), **kw))
+    return residents.register(
+        side.db,
+        side.admin,
+        ResidentForm(
+            name=name, doc_number=make_ric("340304", date(1950, 1, 2), n), phone=kw.pop("phone", "13800000001"), **kw
+        ),
+    )
 
 
 def _edit(side, rid, **changes):
     v = residents.get(side.db, rid)
     with side.db.session() as s:
         r = s.get(Resident, rid)
-        form = ResidentForm(name=r.name, doc_number="", phone=r.phone or "", notes=r.notes or "",
-                            grid=r.grid or "", tags=[t.tag for t in r.tags if not t.deleted])
+        form = ResidentForm(
+            name=r.name,
+            doc_number="",
+            phone=r.phone or "",
+            notes=r.notes or "",
+            grid=r.grid or "",
+            tags=[t.tag for t in r.tags if not t.deleted],
+        )
     from dataclasses import replace
 
     residents.update(side.db, side.admin, rid, replace(form, **changes))
@@ -40,8 +52,16 @@ def _edit(side, rid, **changes):
 def _resident(side, rid):
     with side.db.session() as s:
         r = s.get(Resident, rid)
-        return {"name": r.name, "phone": r.phone, "notes": r.notes, "grid": r.grid, "deleted": r.deleted,
-                "merged_into_id": r.merged_into_id, "hlc": r.hlc, "field_clocks": dict(r.field_clocks)}
+        return {
+            "name": r.name,
+            "phone": r.phone,
+            "notes": r.notes,
+            "grid": r.grid,
+            "deleted": r.deleted,
+            "merged_into_id": r.merged_into_id,
+            "hlc": r.hlc,
+            "field_clocks": dict(r.field_clocks),
+        }
 
 
 def test_first_full_exchange_and_second_import_changes_nothing(pair):
@@ -208,8 +228,9 @@ def test_tags_added_on_both_sides_merge_instead_of_colliding(pair):
 
 def test_roles_and_trust_are_enforced(pair, tmp_path):
     station, hub = pair
-    desk = accounts.create_account(station.db, station.admin, username="qiantai", display_name="前台",
-                                   role="desk", password="desk12345")
+    desk = accounts.create_account(
+        station.db, station.admin, username="qiantai", display_name="前台", role="desk", password="desk12345"
+    )
     desk_actor = accounts.authenticate(station.db, "qiantai", "desk12345")
     with pytest.raises(PermissionDenied):
         exchange.export_bundle(station.db, desk_actor, hub.code, tmp_path / "x.sdbundle")

@@ -1,4 +1,5 @@
 """Station keys, key files and peer files (desktop.services.sync.keys)."""
+
 from __future__ import annotations
 
 import base64
@@ -32,6 +33,7 @@ def expect(exc_type, code, fn, *args, **kwargs):
 
 # ---------------------------------------------------------------- generate and fingerprint
 
+
 def test_generate_makes_working_pairs(station):
     peer = station.peer
     assert (peer.code, peer.name, peer.role) == ("340304001", "东风社区", "station")
@@ -48,15 +50,18 @@ def test_private_keys_stay_out_of_repr(station):
     assert "sign_key" not in repr(station) and "box_key" not in repr(station)
 
 
-@pytest.mark.parametrize("code, name, role", [
-    ("", "东风社区", "station"),
-    ("3403-04001", "东风社区", "station"),
-    ("3403040011234", "东风社区", "station"),  # 13 characters: wider than the database column
-    ("340304001", "", "station"),
-    ("340304001", "东风\n社区", "station"),
-    ("340304001", "东" * 65, "station"),
-    ("340304001", "东风社区", "admin"),
-])
+@pytest.mark.parametrize(
+    "code, name, role",
+    [
+        ("", "东风社区", "station"),
+        ("3403-04001", "东风社区", "station"),
+        ("3403040011234", "东风社区", "station"),  # 13 characters: wider than the database column
+        ("340304001", "", "station"),
+        ("340304001", "东风\n社区", "station"),
+        ("340304001", "东" * 65, "station"),
+        ("340304001", "东风社区", "admin"),
+    ],
+)
 def test_generate_refuses_bad_identity(code, name, role):
     with pytest.raises(ValueError):
         keys.generate(code, name, role)
@@ -75,9 +80,10 @@ def test_fingerprint_known_answer():
     def field(b):
         return len(b).to_bytes(4, "big") + b
 
-    digest = hashlib.sha256(field(b"station-desk-fingerprint/1") + field(b"340304001")
-                            + field(sign_pub) + field(box_pub)).digest()
-    expected = " ".join(f"{int.from_bytes(digest[i * 5:i * 5 + 5], 'big') % 100000:05d}" for i in range(6))
+    digest = hashlib.sha256(
+        field(b"station-desk-fingerprint/1") + field(b"340304001") + field(sign_pub) + field(box_pub)
+    ).digest()
+    expected = " ".join(f"{int.from_bytes(digest[i * 5 : i * 5 + 5], 'big') % 100000:05d}" for i in range(6))
     assert keys.fingerprint("340304001", sign_pub, box_pub) == expected
 
 
@@ -101,6 +107,7 @@ def test_peer_key_checks_a_stored_fingerprint(station):
 
 
 # ---------------------------------------------------------------- key file
+
 
 def test_key_file_round_trip(station, tmp_path):
     path = tmp_path / "station.keys"
@@ -156,16 +163,19 @@ def _edited_key_file(station, tmp_path, edit):
     return path
 
 
-@pytest.mark.parametrize("edit", [
-    lambda d: d.update(sign_pub=base64.b64encode(bytes(32)).decode()),
-    lambda d: d.update(fingerprint="11111 11111 11111 11111 11111 11111"),
-    lambda d: d.update(sign_key=d["box_key"], box_key=d["sign_key"]),
-    lambda d: d.update(sign_key="-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
-    lambda d: d.pop("box_key"),
-    lambda d: d.update(format="something-else/1"),
-    lambda d: d.update(code="../../etc"),
-    lambda d: d.update(role="root"),
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d.update(sign_pub=base64.b64encode(bytes(32)).decode()),
+        lambda d: d.update(fingerprint="11111 11111 11111 11111 11111 11111"),
+        lambda d: d.update(sign_key=d["box_key"], box_key=d["sign_key"]),
+        lambda d: d.update(sign_key="-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+        lambda d: d.pop("box_key"),
+        lambda d: d.update(format="something-else/1"),
+        lambda d: d.update(code="../../etc"),
+        lambda d: d.update(role="root"),
+    ],
+)
 def test_damaged_key_file_is_refused(station, tmp_path, edit):
     expect(KeyFileError, "key_file_invalid", keys.load_key_file, _edited_key_file(station, tmp_path, edit))
 
@@ -200,6 +210,7 @@ def test_failed_write_keeps_the_old_key_file(station, tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- peer file
 
+
 def test_peer_file_round_trip(station, tmp_path):
     path = tmp_path / "340304001.peer.json"
     keys.write_peer_file(station.peer, path)
@@ -229,19 +240,22 @@ def _peer_doc(station, **changes):
     return json.dumps(doc).encode()
 
 
-@pytest.mark.parametrize("changes", [
-    {"format": "station-desk-keys/1"},
-    {"format": None},
-    {"sign_pub": "not base64!"},
-    {"sign_pub": base64.b64encode(bytes(31)).decode()},
-    {"box_pub": base64.b64encode(bytes(33)).decode()},
-    {"box_pub": None},
-    {"code": "340 304"},
-    {"code": 340304001},
-    {"name": ""},
-    {"role": "admin"},
-    {"created_at": 5},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"format": "station-desk-keys/1"},
+        {"format": None},
+        {"sign_pub": "not base64!"},
+        {"sign_pub": base64.b64encode(bytes(31)).decode()},
+        {"box_pub": base64.b64encode(bytes(33)).decode()},
+        {"box_pub": None},
+        {"code": "340 304"},
+        {"code": 340304001},
+        {"name": ""},
+        {"role": "admin"},
+        {"created_at": 5},
+    ],
+)
 def test_invalid_peer_file_is_refused(station, changes):
     expect(PeerFileError, "peer_file_invalid", keys.parse_peer_file, _peer_doc(station, **changes))
 
@@ -263,8 +277,9 @@ def test_peer_file_code_is_bound_by_the_fingerprint(station):
 
 
 def test_peer_file_from_a_newer_program(station):
-    e = expect(PeerFileError, "peer_file_too_new", keys.parse_peer_file,
-               _peer_doc(station, format="station-desk-peer/2"))
+    e = expect(
+        PeerFileError, "peer_file_too_new", keys.parse_peer_file, _peer_doc(station, format="station-desk-peer/2")
+    )
     assert "升级" in e.user_message
 
 

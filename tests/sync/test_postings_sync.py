@@ -4,6 +4,7 @@ postings go station → hub → (back to) the station; the hub's list entries
 station's own entry stays between it and the hub; and a station cannot
 write another station's records nor the hub's
 list entries — on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,10 +35,12 @@ def _ids(side, model):
 def test_requests_and_postings_travel_and_the_lists_flow_down(three):
     hub, a, b = three
     neg = workitems.search(workitems.catalogue(a.db), "拆违")[0]
-    req = workitems.record_request(a.db, a.admin, department="区城市管理局", content="拆违", item_id=neg.id,
-                                   received_on=postings.today())
-    pid = postings.create(a.db, a.admin, title="低保公示", body="x", category="affairs", on_date=postings.today(),
-                          period_days=7)
+    req = workitems.record_request(
+        a.db, a.admin, department="区城市管理局", content="拆违", item_id=neg.id, received_on=postings.today()
+    )
+    pid = postings.create(
+        a.db, a.admin, title="低保公示", body="x", category="affairs", on_date=postings.today(), period_days=7
+    )
     own = workitems.save_item(a.db, a.admin, None, kind="negative", name="代收快递", basis="本社区居民会议决定")
     a.send(hub, full=True)
     b.send(hub, full=True)
@@ -46,8 +49,9 @@ def test_requests_and_postings_travel_and_the_lists_flow_down(three):
     assert workitems.monitoring(hub.db, postings.today(), postings.today()).by_kind["negative"] == 1
     with hub.db.session() as s:
         s.get(WorkItem, neg.id).basis = "街道转发的新依据"
-    sup = workitems.save_item(hub.db, hub.admin, None, kind="negative", name="街道补充：代收物业费",
-                              basis="东风街道减负十条第5条")
+    sup = workitems.save_item(
+        hub.db, hub.admin, None, kind="negative", name="街道补充：代收物业费", basis="东风街道减负十条第5条"
+    )
     hub_item = next(t for t in workitems.catalogue(hub.db) if t.id == sup)
     assert hub_item.supplement and not hub_item.local and hub_item.origin_label == "街道补充"
     # a posting edited at the hub (it went up) comes back to A
@@ -62,8 +66,9 @@ def test_requests_and_postings_travel_and_the_lists_flow_down(three):
     assert own not in _ids(b, WorkItem)  # A's own entry stays between A and the hub
     assert req.id not in _ids(b, DeptRequest) and pid not in _ids(b, Posting)
     # a station can decline with the hub's supplement
-    r = workitems.record_request(b.db, b.admin, department="某物业公司", content="代收物业费", item_id=sup,
-                                 received_on=postings.today())
+    r = workitems.record_request(
+        b.db, b.admin, department="某物业公司", content="代收物业费", item_id=sup, received_on=postings.today()
+    )
     assert r.outcome == "declined" and "减负十条" in r.basis
 
 
@@ -90,8 +95,9 @@ def test_a_station_cannot_write_another_stations_postings_or_the_hubs_lists(thre
         assert s.get(Posting, pid).title == "财务公开"
     sup = workitems.save_item(hub.db, hub.admin, None, kind="negative", name="街道补充", basis="x")
     hub.send(b)
-    row = row_as_sent(b, WorkItem, sup, basis="改成我的", hlc=clock.next_stamp(0),
-                      field_clocks={"basis": clock.next_stamp(0)})
+    row = row_as_sent(
+        b, WorkItem, sup, basis="改成我的", hlc=clock.next_stamp(0), field_clocks={"basis": clock.next_stamp(0)}
+    )
     from desktop.services.sync import exchange
 
     # a catalogue entry from below is left as the hub has it (as for every catalogue)

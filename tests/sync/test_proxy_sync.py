@@ -2,6 +2,7 @@
 reach the hub and station B, later steps follow them, and no other station
 may write A's records (the bundle is refused whole) — hub on SQLite and
 PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -37,7 +38,9 @@ def _case(side, cid):
 
 def test_proxy_records_reach_the_hub_and_the_other_station(three):
     hub, a, b = three
-    rid = residents.register(a.db, a.admin, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22)))
+    rid = residents.register(
+        a.db, a.admin, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22))
+    )
     agent = proxy.save_agent(a.db, a.admin, AgentForm(name="陈国强", village_group="第三村民小组", phone="13900001111"))
     t = next(m for m in counter.catalogue(a.db) if m.name.startswith("居住证申领"))
     reg = proxy.register(a.db, a.admin, ProxyForm(agent, rid, t.id, [Original(x, 1) for x in t.required_materials]))
@@ -51,7 +54,9 @@ def test_proxy_records_reach_the_hub_and_the_other_station(three):
         assert counter.get(side.db, reg.matter_id).status == "transferred"
     # the next steps follow
     proxy.result_back(a.db, a.admin, reg.case_id, "居住证已制好")
-    proxy.save_agent(a.db, a.admin, AgentForm(name="陈国强", village_group="第三村民小组", phone="13900002222", id=agent))
+    proxy.save_agent(
+        a.db, a.admin, AgentForm(name="陈国强", village_group="第三村民小组", phone="13900002222", id=agent)
+    )
     assert a.send(hub).counts["proxy_cases"]["updated"] == 1
     a.send(b)
     for side in (hub, b):
@@ -75,7 +80,9 @@ def _refused(side, path):
 
 def test_a_station_cannot_write_another_stations_proxy_records(three, tmp_path):
     hub, a, b = three
-    rid = residents.register(a.db, a.admin, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22)))
+    rid = residents.register(
+        a.db, a.admin, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22))
+    )
     agent = proxy.save_agent(a.db, a.admin, AgentForm(name="陈国强", village_group="第三村民小组"))
     t = next(m for m in counter.catalogue(a.db) if m.name.startswith("居住证申领"))
     reg = proxy.register(a.db, a.admin, ProxyForm(agent, rid, t.id, [Original(x, 1) for x in t.required_materials]))
@@ -88,7 +95,9 @@ def test_a_station_cannot_write_another_stations_proxy_records(three, tmp_path):
     err = _refused(hub, forge(b, hub, tmp_path / "b-steps-a.sdbundle", {"proxy_cases": [row]}))
     assert "“代办登记”" in err.user_message and a.code in err.user_message
     row = row_as_sent(b, ProxyAgent, agent, name="李鬼", hlc=now, field_clocks={"name": now})
-    assert "“代办员”" in _refused(hub, forge(b, hub, tmp_path / "b-renames.sdbundle",
-                                             {"proxy_agents": [row]})).user_message
+    assert (
+        "“代办员”"
+        in _refused(hub, forge(b, hub, tmp_path / "b-renames.sdbundle", {"proxy_agents": [row]})).user_message
+    )
     _refused(a, forge(b, a, tmp_path / "b-to-a.sdbundle", {"proxy_agents": [row]}))
     assert _case(hub, reg.case_id)[0] == "received" and _case(a, reg.case_id)[0] == "received"

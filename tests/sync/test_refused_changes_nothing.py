@@ -2,6 +2,7 @@
 first makes its automatic backup: no audit line, no change number, no clock
 step.  What stays is the backup file itself (a copy of the unchanged
 database, rotated with the others), documented in docs/sync.md."""
+
 from __future__ import annotations
 
 import uuid
@@ -30,8 +31,9 @@ def sides(tmp_path):
     station = make_side(str(tmp_path / "st" / "s.sqlite3"), "340304001", "幸福里社区", "community", tmp_path / "st")
     hub = make_side(str(tmp_path / "hub" / "h.sqlite3"), "340304000", "东风街道", "street", tmp_path / "hub")
     trust_both(station, hub)
-    rid = residents.register(station.db, station.admin, ResidentForm(
-        name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 11)))
+    rid = residents.register(
+        station.db, station.admin, ResidentForm(name="张三", doc_number=make_ric("340304", date(1950, 1, 2), 11))
+    )
     station.send(hub, full=True)
     yield station, hub, rid
     station.db.close()
@@ -39,8 +41,9 @@ def sides(tmp_path):
 
 
 def _tampered(station, hub, rid, tmp_path):
-    residents.register(station.db, station.admin, ResidentForm(
-        name="李四", doc_number=make_ric("340304", date(1951, 1, 2), 12)))
+    residents.register(
+        station.db, station.admin, ResidentForm(name="李四", doc_number=make_ric("340304", date(1951, 1, 2), 12))
+    )
     good = Path(station.export_to(hub, name="good.sdbundle").path)
     data = bytearray(good.read_bytes())
     data[len(data) // 2] ^= 1
@@ -50,8 +53,14 @@ def _tampered(station, hub, rid, tmp_path):
 
 
 def _authority(station, hub, rid, tmp_path):
-    row = row_as_sent(station, Resident, rid, id=str(uuid.uuid4()), origin=hub.code,
-                      doc_number=make_ric("340304", date(1960, 3, 4), 21))
+    row = row_as_sent(
+        station,
+        Resident,
+        rid,
+        id=str(uuid.uuid4()),
+        origin=hub.code,
+        doc_number=make_ric("340304", date(1960, 3, 4), 21),
+    )
     return forge(station, hub, tmp_path / "authority.sdbundle", {"residents": [row]})
 
 
@@ -65,13 +74,26 @@ def _late_bad_value(station, hub, rid, tmp_path):
     """A good row first, then a bad one in a later table: refused half-way through applying."""
     now = clock.next_stamp(0)
     good = row_as_sent(station, Resident, rid, name="张三改", hlc=now, field_clocks={"name": now})
-    tag = {"id": str(uuid.uuid4()), "origin": station.code, "hlc": now, "deleted": False, "field_clocks": {},
-           "resident_id": str(rid), "tag": "高龄" * 20, "since": None, "note": None}
+    tag = {
+        "id": str(uuid.uuid4()),
+        "origin": station.code,
+        "hlc": now,
+        "deleted": False,
+        "field_clocks": {},
+        "resident_id": str(rid),
+        "tag": "高龄" * 20,
+        "since": None,
+        "note": None,
+    }
     return forge(station, hub, tmp_path / "late.sdbundle", {"residents": [good], "resident_tags": [tag]})
 
 
-KINDS = {"tampered": (_tampered, None), "authority": (_authority, "not_authorised"),
-         "clock": (_clock, "bad_clock"), "late bad value": (_late_bad_value, "bad_value")}
+KINDS = {
+    "tampered": (_tampered, None),
+    "authority": (_authority, "not_authorised"),
+    "clock": (_clock, "bad_clock"),
+    "late bad value": (_late_bad_value, "bad_value"),
+}
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
@@ -87,8 +109,9 @@ def test_a_refused_bundle_changes_nothing_even_with_the_backup_first(sides, tmp_
         assert e.value.code == code, e.value
     assert full_state(hub.db) == before  # every table, every row, the change sequence and the clock
     # a genuine bundle afterwards goes in, with the audit line of its own backup
-    residents.register(station.db, station.admin, ResidentForm(
-        name="王五", doc_number=make_ric("340304", date(1952, 1, 2), 13)))
+    residents.register(
+        station.db, station.admin, ResidentForm(name="王五", doc_number=make_ric("340304", date(1952, 1, 2), 13))
+    )
     res = exchange.import_bundle(hub.db, hub.admin, station.export_to(hub, full=True).path, settings=settings)
     assert res.backup and res.new >= 1
     with hub.db.session() as s:

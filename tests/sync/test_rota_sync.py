@@ -2,6 +2,7 @@
 hand-over events on its matters) reach the hub and, station to station, B;
 B does not show them as its own rota; and B cannot change A's rota — a
 bundle that tries is refused whole with the hub exactly as it was."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -44,9 +45,12 @@ def test_rota_reaches_the_hub_and_the_other_station_and_only_its_owner_changes_i
         people[user] = accounts.authenticate(a.db, user, "pass12345")
     za, lb = people["a1"], people["b1"]
     rota.save_area(a.db, a.admin, AreaView(None, "社会救助", "1号窗口", ["社会救助"], za.account_id, lb.account_id))
-    shift = rota.save_shift(a.db, a.admin, ShiftForm(za.account_id, "1号窗口", MONDAY, time(13, 30), time(19, 30),
-                                                     "extended"))
-    rid = residents.register(a.db, a.admin, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22)))
+    shift = rota.save_shift(
+        a.db, a.admin, ShiftForm(za.account_id, "1号窗口", MONDAY, time(13, 30), time(19, 30), "extended")
+    )
+    rid = residents.register(
+        a.db, a.admin, ResidentForm(name="王秀英", doc_number=make_ric("340304", date(1940, 3, 5), 22))
+    )
     t = next(m for m in counter.catalogue(a.db) if m.category == "社会救助" and m.mode != "inform")
     mid = counter.accept(a.db, za, rid, t.id, t.required_materials).matter_id
     now = datetime.now()
@@ -56,8 +60,10 @@ def test_rota_reaches_the_hub_and_the_other_station_and_only_its_owner_changes_i
     for model in (ServiceArea, Shift, Absence):
         assert _rows(hub, model, a.code) == 1
     with hub.db.session() as s:
-        assert s.scalar(select(MatterEvent.target).where(MatterEvent.matter_id == mid,
-                                                         MatterEvent.kind == "cover")) == "刘洋"
+        assert (
+            s.scalar(select(MatterEvent.target).where(MatterEvent.matter_id == mid, MatterEvent.kind == "cover"))
+            == "刘洋"
+        )
         assert s.get(Shift, shift).window == "1号窗口"
     # the hub's report figures see A's rota
     assert [x.hours for x in rota.outside_hours(hub.db, MONDAY, MONDAY, (a.code,))] == [2.0]
@@ -85,7 +91,8 @@ def test_rota_reaches_the_hub_and_the_other_station_and_only_its_owner_changes_i
         absence_id = s.scalar(select(Absence.id))
     row = row_as_sent(b, Absence, absence_id, deleted=True, hlc=stamp, field_clocks={"deleted": stamp})
     with pytest.raises(BundleError) as e:
-        exchange.import_bundle(hub.db, hub.admin, forge(b, hub, tmp_path / "b-cancels.sdbundle",
-                                                        {"duty_absences": [row]}))
+        exchange.import_bundle(
+            hub.db, hub.admin, forge(b, hub, tmp_path / "b-cancels.sdbundle", {"duty_absences": [row]})
+        )
     assert e.value.code == "not_authorised" and "“离岗登记”" in e.value.user_message
     assert full_state(hub.db) == before

@@ -1,6 +1,7 @@
 """Visits and visit tiers travel like every station record: up to the hub,
 station to station (only the sender's own), and nobody but the owner (or its
 hub) may change them — on SQLite and PostgreSQL at the hub."""
+
 from __future__ import annotations
 
 import uuid
@@ -69,9 +70,15 @@ def test_a_visit_recorded_at_a_reaches_the_hub_and_b_and_only_a_may_change_it(th
     a.send(hub)
     assert _visit(hub, vid)[4] == "身体尚可，血压偏高"
     # B's own visits go up too: the hub holds both stations' visits
-    visits.record_visit(b.db, b.admin, VisitForm(
-        resident_id=residents.register(b.db, b.admin, ResidentForm(name="空巢乙", tags=["空巢"])),
-        day=day, outcome="not_home"))
+    visits.record_visit(
+        b.db,
+        b.admin,
+        VisitForm(
+            resident_id=residents.register(b.db, b.admin, ResidentForm(name="空巢乙", tags=["空巢"])),
+            day=day,
+            outcome="not_home",
+        ),
+    )
     assert b.send(hub).counts["visits"]["new"] == 1
     with hub.db.session() as s:
         assert sorted(s.scalars(select(Visit.origin))) == sorted([a.code, b.code])

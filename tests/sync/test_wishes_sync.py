@@ -2,6 +2,7 @@
 (a later fulfilment as a change; a rebuilt station gets them back; another
 station never sees them), and no station can rewrite another's — on SQLite
 and PostgreSQL (the hub runs on the engine under test)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -26,11 +27,24 @@ DAY = date(2026, 11, 23)
 @pytest.fixture
 def three(db_url, tmp_path):
     hub, a, b = star(db_url, tmp_path)
-    elder = residents.register(a.db, a.admin, ResidentForm(
-        name="欧阳秀英", doc_number=make_ric("340304", date(1940, 2, 2), 22), grid="一网格"))
-    member, _ = vol.register(a.db, a.admin, VolunteerForm(
-        name="刘建国", doc_number=make_ric("340304", date(1980, 5, 6), 31), phone="13900000001", skills=["shopping"],
-        availability=["3am"], data_consent=True, party_member=True, yearly_target_hours=20), today=DAY)
+    elder = residents.register(
+        a.db, a.admin, ResidentForm(name="欧阳秀英", doc_number=make_ric("340304", date(1940, 2, 2), 22), grid="一网格")
+    )
+    member, _ = vol.register(
+        a.db,
+        a.admin,
+        VolunteerForm(
+            name="刘建国",
+            doc_number=make_ric("340304", date(1980, 5, 6), 31),
+            phone="13900000001",
+            skills=["shopping"],
+            availability=["3am"],
+            data_consent=True,
+            party_member=True,
+            yearly_target_hours=20,
+        ),
+        today=DAY,
+    )
     w1, _ = wishes.add_wish(a.db, a.admin, elder, "一台助听器", 280, today=DAY)
     w2, _ = wishes.add_wish(a.db, a.admin, elder, "一床冬被", 150, today=DAY)
     wishes.claim(a.db, a.admin, w1, volunteer_id=member, today=DAY)
@@ -60,8 +74,9 @@ def test_wishes_claims_and_report_ins_travel(three, tmp_path):
     res = a.send(hub, full=True)
     assert res.counts["wishes"]["new"] == 2 and res.counts["wish_claims"]["new"] == 2
     assert res.counts["party_reports"]["new"] == 1
-    assert _wishes(hub) == _wishes(a) and _members(hub) == _members(a) == [("刘建国", "市财政局", date(2026, 3, 2),
-                                                                           ["政策宣传"])]
+    assert _wishes(hub) == _wishes(a) and _members(hub) == _members(a) == [
+        ("刘建国", "市财政局", date(2026, 3, 2), ["政策宣传"])
+    ]
     # the fulfilment of the claimed wish travels as a change
     wishes.fulfil(a.db, a.admin, w1, "送去助听器一台", today=DAY)
     a.send(hub)
@@ -103,8 +118,9 @@ def test_a_station_cannot_rewrite_another_stations_wish_claim_or_report_in(three
         claim = s.scalar(select(WishClaim.id).where(WishClaim.wish_id == w2))
     forged = {
         "wishes": row_as_sent(a, Wish, w1, status="open", hlc=now, field_clocks={"status": now}),
-        "wish_claims": row_as_sent(a, WishClaim, claim, sponsor_name="冒名单位", hlc=now,
-                                   field_clocks={"sponsor_name": now}),
+        "wish_claims": row_as_sent(
+            a, WishClaim, claim, sponsor_name="冒名单位", hlc=now, field_clocks={"sponsor_name": now}
+        ),
         "party_reports": row_as_sent(a, PartyReport, report, unit="别的单位", hlc=now, field_clocks={"unit": now}),
     }
     for table, row in forged.items():

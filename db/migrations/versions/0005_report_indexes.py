@@ -7,10 +7,11 @@ Revision ID: 0005_report_indexes
 Revises: 0004_volunteers
 Create Date: 2026-11-23 09:10:00
 """
+
 from alembic import op
 
-revision = '0005_report_indexes'
-down_revision = '0004_volunteers'
+revision = "0005_report_indexes"
+down_revision = "0004_volunteers"
 branch_labels = None
 depends_on = None
 

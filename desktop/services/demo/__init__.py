@@ -10,6 +10,7 @@ Deterministic for a seed.  Rows go in through ``db.writes.bulk_insert`` in
 chunks, one transaction per chunk, so 100 000 residents take seconds, not
 minutes, and every row carries the same sync identity as one typed in.
 """
+
 from __future__ import annotations
 
 import random
@@ -102,13 +103,25 @@ def _household(g: _Gen, size: int) -> list[dict[str, Any]]:
     family = g.surname()
     members = [{"rel": "户主", "gender": head_gender, "age": head_age, "surname": family}]
     if size >= 2:
-        members.append({"rel": "配偶", "gender": 3 - head_gender,
-                        "age": max(20, head_age + r.randrange(-5, 4)), "surname": g.surname()})
+        members.append(
+            {
+                "rel": "配偶",
+                "gender": 3 - head_gender,
+                "age": max(20, head_age + r.randrange(-5, 4)),
+                "surname": g.surname(),
+            }
+        )
     slots = size - len(members)
     # Elderly parents when the head is young enough to have them.
     if slots and head_age < 55 and r.random() < 0.3:
-        members.append({"rel": "母亲" if r.random() < 0.6 else "父亲", "gender": 0,
-                        "age": head_age + r.randrange(24, 34), "surname": family})
+        members.append(
+            {
+                "rel": "母亲" if r.random() < 0.6 else "父亲",
+                "gender": 0,
+                "age": head_age + r.randrange(24, 34),
+                "surname": family,
+            }
+        )
         members[-1]["gender"] = 2 if members[-1]["rel"] == "母亲" else 1
         if members[-1]["rel"] == "母亲":
             members[-1]["surname"] = g.surname()
@@ -119,13 +132,24 @@ def _household(g: _Gen, size: int) -> list[dict[str, Any]]:
             break
         if head_age >= 62 and r.random() < 0.5:
             gender = r.choice([1, 2])
-            members.append({"rel": "孙子" if gender == 1 else "孙女", "gender": gender,
-                            "age": r.randrange(0, max(1, head_age - 44)), "surname": family})
+            members.append(
+                {
+                    "rel": "孙子" if gender == 1 else "孙女",
+                    "gender": gender,
+                    "age": r.randrange(0, max(1, head_age - 44)),
+                    "surname": family,
+                }
+            )
         else:
             gender = r.choice([1, 2])
-            members.append({"rel": "子" if gender == 1 else "女", "gender": gender,
-                            "age": r.randrange(0, child_max + 1) if child_max < 40 else r.randrange(0, 40),
-                            "surname": family})
+            members.append(
+                {
+                    "rel": "子" if gender == 1 else "女",
+                    "gender": gender,
+                    "age": r.randrange(0, child_max + 1) if child_max < 40 else r.randrange(0, 40),
+                    "surname": family,
+                }
+            )
         slots -= 1
     return members
 
@@ -205,8 +229,15 @@ def fill_demo(db: Database, *, n_residents: int, seed: int = 1, today: date | No
         address = f"{estate}{building}栋{unit}单元{room}室"
         hh_id, head_id = new_id(), new_id()
         residency = r.choices(["registered", "resident", "floating"], [70, 20, 10])[0]
-        households.append({"id": hh_id, "number": f"H{hh_offset + made['households'] + len(households) + 1:06d}",
-                           "head_id": head_id, "address_text": address, "notes": None})
+        households.append(
+            {
+                "id": hh_id,
+                "number": f"H{hh_offset + made['households'] + len(households) + 1:06d}",
+                "head_id": head_id,
+                "address_text": address,
+                "notes": None,
+            }
+        )
         alone = size == 1
         for i, m in enumerate(members):
             birth = g.birth(m["age"])
@@ -217,19 +248,36 @@ def fill_demo(db: Database, *, n_residents: int, seed: int = 1, today: date | No
             moved = not deceased and r.random() < 0.006
             rid = head_id if i == 0 else new_id()
             ethnicity = "01" if r.random() < 0.95 else r.choice(MINORITIES)
-            residents.append({
-                "id": rid, "name": name, "pinyin": py, "initials": ini, "gender": m["gender"],
-                "birth_date": birth, "doc_type": "ric", "doc_number": g.ric(birth, m["gender"]),
-                "phone": g.phone() if age >= 16 and r.random() < 0.92 else None,
-                "ethnicity": ethnicity, "household_id": hh_id, "relation_to_head": m["rel"],
-                "estate": estate, "building": building, "unit": unit, "room": room,
-                "village_group": None, "house_number": None, "address_text": address, "grid": grid,
-                "residency": residency, "moved_out": moved,
-                "moved_out_date": today - timedelta(days=r.randrange(10, 900)) if moved else None,
-                "deceased": deceased,
-                "deceased_date": today - timedelta(days=r.randrange(10, 900)) if deceased else None,
-                "notes": None,
-            })
+            residents.append(
+                {
+                    "id": rid,
+                    "name": name,
+                    "pinyin": py,
+                    "initials": ini,
+                    "gender": m["gender"],
+                    "birth_date": birth,
+                    "doc_type": "ric",
+                    "doc_number": g.ric(birth, m["gender"]),
+                    "phone": g.phone() if age >= 16 and r.random() < 0.92 else None,
+                    "ethnicity": ethnicity,
+                    "household_id": hh_id,
+                    "relation_to_head": m["rel"],
+                    "estate": estate,
+                    "building": building,
+                    "unit": unit,
+                    "room": room,
+                    "village_group": None,
+                    "house_number": None,
+                    "address_text": address,
+                    "grid": grid,
+                    "residency": residency,
+                    "moved_out": moved,
+                    "moved_out_date": today - timedelta(days=r.randrange(10, 900)) if moved else None,
+                    "deceased": deceased,
+                    "deceased_date": today - timedelta(days=r.randrange(10, 900)) if deceased else None,
+                    "notes": None,
+                }
+            )
             for tag in _tags(g, age, alone, residency, m["rel"]):
                 tags.append({"resident_id": rid, "tag": tag, "since": None, "note": None})
         if len(households) >= CHUNK:
@@ -243,12 +291,17 @@ def fill_demo(db: Database, *, n_residents: int, seed: int = 1, today: date | No
 def create_demo_station(db: Database, *, n_residents: int, seed: int = 1) -> tuple[str, str]:
     """Set up an empty database as a demo station; returns the admin login."""
     admin = accounts.setup_station(
-        db, code=DEMO_CODE, name=DEMO_NAME, level="community", phone="0552-1234567",
-        admin_username=DEMO_ADMIN, admin_password=DEMO_PASSWORD, admin_display_name="演示管理员",
+        db,
+        code=DEMO_CODE,
+        name=DEMO_NAME,
+        level="community",
+        phone="0552-1234567",
+        admin_username=DEMO_ADMIN,
+        admin_password=DEMO_PASSWORD,
+        admin_display_name="演示管理员",
     )
     for username, display, role in DEMO_STAFF:
-        accounts.create_account(db, admin, username=username, display_name=display, role=role,
-                                password=DEMO_PASSWORD)
+        accounts.create_account(db, admin, username=username, display_name=display, role=role, password=DEMO_PASSWORD)
     if n_residents:
         fill_demo(db, n_residents=n_residents, seed=seed)
         from desktop.services.demo import counter as demo_counter
@@ -264,8 +317,12 @@ def create_demo_station(db: Database, *, n_residents: int, seed: int = 1) -> tup
         demo_certificates.fill_certificates(db, admin, desk, n=30, seed=seed)
         from desktop.services.demo import volunteers as demo_volunteers
 
-        demo_volunteers.fill_volunteers(db, n_volunteers=min(max(n_residents // 40, 20), 2000),
-                                        n_needs=min(max(n_residents // 150, 10), 300), seed=seed)
+        demo_volunteers.fill_volunteers(
+            db,
+            n_volunteers=min(max(n_residents // 40, 20), 2000),
+            n_needs=min(max(n_residents // 150, 10), 300),
+            seed=seed,
+        )
         demo_volunteers.fill_volunteer_history(db, seed=seed)
         from desktop.services.demo import rota as demo_rota
 

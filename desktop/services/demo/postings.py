@@ -2,6 +2,7 @@
 over the last two months (some on the negative list, declined with a
 notice), the station's lists posted, a 低保 posting in its 公示期 and one
 financial posting left up past its off date."""
+
 from __future__ import annotations
 
 import random
@@ -35,33 +36,57 @@ def fill_postings(db: Database, admin: Actor, desk: Actor, *, seed: int = 1) -> 
     made = {"requests": 0, "declined": 0, "postings": 0}
     for i, (dept, content, word) in enumerate(REQUESTS):
         item = workitems.search(items, word)[0] if word else None
-        row = workitems.record_request(db, desk, department=dept, content=content,
-                                       received_on=today - timedelta(days=3 + 6 * i + r.randrange(0, 4)),
-                                       item_id=item.id if item else None)
+        row = workitems.record_request(
+            db,
+            desk,
+            department=dept,
+            content=content,
+            received_on=today - timedelta(days=3 + 6 * i + r.randrange(0, 4)),
+            item_id=item.id if item else None,
+        )
         made["requests"] += 1
         made["declined"] += row.outcome == "declined"
     for source in ("certificates", "work_items", "matters"):
         pid = postings.post_list(db, admin, source, on_date=today - timedelta(days=5))
         postings.mark_up(db, desk, pid)
         made["postings"] += 1
-    low = postings.create(db, admin, title=f"{today.year}年{today.month}月最低生活保障拟纳入对象公示",
-                          body="经本人申请、入户调查和民主评议，以下家庭拟纳入最低生活保障，现予公示：\n"
-                               "1. 刘某某，家庭人口 2 人，示范小区 3 栋\n2. 陈某某，家庭人口 1 人，示范小区 12 栋\n"
-                               "公示期内对上述家庭情况有异议的，请向社区居民委员会反映。",
-                          category="affairs", on_date=today - timedelta(days=2), period_days=7)
+    low = postings.create(
+        db,
+        admin,
+        title=f"{today.year}年{today.month}月最低生活保障拟纳入对象公示",
+        body="经本人申请、入户调查和民主评议，以下家庭拟纳入最低生活保障，现予公示：\n"
+        "1. 刘某某，家庭人口 2 人，示范小区 3 栋\n2. 陈某某，家庭人口 1 人，示范小区 12 栋\n"
+        "公示期内对上述家庭情况有异议的，请向社区居民委员会反映。",
+        category="affairs",
+        on_date=today - timedelta(days=2),
+        period_days=7,
+    )
     postings.mark_up(db, desk, low)
-    old = postings.create(db, admin, title=f"{today.year}年第三季度社区经费收支公开",
-                          body="一、收入\n1. 上级拨付社区工作经费 60,000.00 元\n2. 党组织服务群众经费 20,000.00 元\n"
-                               "二、支出\n1. 办公用品及打印 6,420.00 元\n2. 为民服务活动 18,300.00 元\n"
-                               "3. 水电及网络 4,980.00 元",
-                          category="finance", on_date=today - timedelta(days=45), off_date=today - timedelta(days=15))
+    old = postings.create(
+        db,
+        admin,
+        title=f"{today.year}年第三季度社区经费收支公开",
+        body="一、收入\n1. 上级拨付社区工作经费 60,000.00 元\n2. 党组织服务群众经费 20,000.00 元\n"
+        "二、支出\n1. 办公用品及打印 6,420.00 元\n2. 为民服务活动 18,300.00 元\n"
+        "3. 水电及网络 4,980.00 元",
+        category="finance",
+        on_date=today - timedelta(days=45),
+        off_date=today - timedelta(days=15),
+    )
     postings.mark_up(db, desk, old)
     with db.session() as s:  # it went up on its date and nobody took it down: overdue
         p = s.get(Posting, old)
         assert p is not None and p.posted_at is not None
         p.posted_at -= timedelta(days=45)
     made["postings"] += 2
-    postings.create(db, admin, title="党员发展对象公示", body="拟将张某某同志列为发展对象，公示期 5 天。",
-                    category="party", on_date=today, period_days=5)
+    postings.create(
+        db,
+        admin,
+        title="党员发展对象公示",
+        body="拟将张某某同志列为发展对象，公示期 5 天。",
+        category="party",
+        on_date=today,
+        period_days=5,
+    )
     made["postings"] += 1
     return made

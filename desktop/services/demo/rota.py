@@ -3,6 +3,7 @@
 a 错时 Saturday morning, one colleague on leave now with B covering (the
 hand-over events on her matters) and a new matter routed to B. Written
 through the rota and counter services, as a supervisor would."""
+
 from __future__ import annotations
 
 import random
@@ -67,20 +68,36 @@ def fill_rota(db: Database, admin: Actor, password: str, seed: int = 1, today: d
             if i in (1, 3):  # Tuesday, Thursday evenings at 1号窗口 (a colleague from another window)
                 who = evening_pool[(wk * 2 + i // 2 + r.randrange(2)) % len(evening_pool)]
                 window = "1号窗口" if who != "张敏" else "2号窗口"
-                rota.save_shift(db, boss, ShiftForm(ids[who], window, day, *EVENING, "extended", area_ids[window],
-                                                    "延时服务"))
+                rota.save_shift(
+                    db, boss, ShiftForm(ids[who], window, day, *EVENING, "extended", area_ids[window], "延时服务")
+                )
                 n += 1
         sat = mon + timedelta(days=5)
         if not cal.is_working_day(sat):
-            rota.save_shift(db, boss, ShiftForm(ids[saturday_pool[wk % 4]], "1号窗口", sat, *SATURDAY, "staggered",
-                                                area_ids["1号窗口"], "周六错时服务"))
+            rota.save_shift(
+                db,
+                boss,
+                ShiftForm(
+                    ids[saturday_pool[wk % 4]],
+                    "1号窗口",
+                    sat,
+                    *SATURDAY,
+                    "staggered",
+                    area_ids["1号窗口"],
+                    "周六错时服务",
+                ),
+            )
             n += 1
     # 张敏 (A of 社会救助) on leave since yesterday morning until the day after tomorrow: 刘洋 covers.
     a_id = ids["张敏"]
     with db.session() as s:
         cats = AREAS[0][2]
-        open_ = s.scalars(select(Matter).where(Matter.status.in_(counter.OPEN_STATUSES))
-                          .order_by(Matter.category.in_(cats).desc(), Matter.accepted_at.desc()).limit(6)).all()
+        open_ = s.scalars(
+            select(Matter)
+            .where(Matter.status.in_(counter.OPEN_STATUSES))
+            .order_by(Matter.category.in_(cats).desc(), Matter.accepted_at.desc())
+            .limit(6)
+        ).all()
         for m in open_:  # her matters (her area's first), as if she had accepted them
             m.handler_id, m.handler_name = a_id, "张敏"
     start = datetime.combine(today - timedelta(days=1), NORMAL[0])
@@ -88,14 +105,25 @@ def fill_rota(db: Database, admin: Actor, password: str, seed: int = 1, today: d
     marked = rota.mark_away(db, boss, a_id, "leave", start, end, note="年休假")
     # a past day of training for 陈静, 李前台 covering
     past = first + timedelta(days=9)
-    rota.mark_away(db, boss, ids["陈静"], "training", datetime.combine(past, NORMAL[0]),
-                   datetime.combine(past, NORMAL[1]), note="街道业务培训")
+    rota.mark_away(
+        db,
+        boss,
+        ids["陈静"],
+        "training",
+        datetime.combine(past, NORMAL[0]),
+        datetime.combine(past, NORMAL[1]),
+        note="街道业务培训",
+    )
     # a new 社会救助 matter accepted by the desk goes to 刘洋
     desk = _actor(db, "qiantai")
     t = next((x for x in counter.catalogue(db) if x.category == "社会救助" and x.mode != "inform"), None)
     with db.session() as s:
-        rid = s.scalar(select(Resident.id).where(Resident.deceased.is_(False), Resident.moved_out.is_(False))
-                       .order_by(Resident.id).limit(1))
+        rid = s.scalar(
+            select(Resident.id)
+            .where(Resident.deceased.is_(False), Resident.moved_out.is_(False))
+            .order_by(Resident.id)
+            .limit(1)
+        )
     routed = 0
     if t is not None and t.id is not None and rid is not None:
         counter.accept(db, desk, rid, t.id, t.required_materials, note="演示：A岗请假，转B岗办理")

@@ -3,6 +3,7 @@ with bulk inserts.  Most households are visited on their tier's schedule;
 some fell behind (overdue on the week's list), some attempts found nobody at
 home (a visit a few days later usually follows), and a few visits found a
 need that still waits to be turned into a volunteer need or a matter."""
+
 from __future__ import annotations
 
 import random
@@ -18,11 +19,27 @@ from desktop.services import visits
 
 WORKERS = ["刘网格员", "陈网格员", "周网格员", "吴网格员", "郑网格员", "孙网格员"]
 MET = ["本人", "本人", "本人", "老伴", "女儿", "儿子", "儿媳", "保姆"]
-SITUATIONS = ["身体尚可，生活能自理", "血压偏高，按时服药", "独自在家，精神状态好", "腿脚不便，很少下楼",
-              "家中整洁，燃气阀门已关", "子女每周来看望", "刚出院，在家休养", "天冷，提醒注意保暖",
-              "讲了防诈骗常识", "电费已交，水电正常"]
-NEEDS = ["需要有人陪同去医院复查", "家里灯泡坏了，希望上门维修", "想学用手机挂号", "行动不便，希望送餐上门",
-         "咨询高龄津贴怎么申领", "希望有人每周来陪着聊聊天", "残疾人证到期需要换领"]
+SITUATIONS = [
+    "身体尚可，生活能自理",
+    "血压偏高，按时服药",
+    "独自在家，精神状态好",
+    "腿脚不便，很少下楼",
+    "家中整洁，燃气阀门已关",
+    "子女每周来看望",
+    "刚出院，在家休养",
+    "天冷，提醒注意保暖",
+    "讲了防诈骗常识",
+    "电费已交，水电正常",
+]
+NEEDS = [
+    "需要有人陪同去医院复查",
+    "家里灯泡坏了，希望上门维修",
+    "想学用手机挂号",
+    "行动不便，希望送餐上门",
+    "咨询高龄津贴怎么申领",
+    "希望有人每周来陪着聊聊天",
+    "残疾人证到期需要换领",
+]
 
 
 def fill_visits(db: Database, *, weeks: int = 12, seed: int = 1, today: date | None = None) -> dict[str, Any]:
@@ -53,7 +70,7 @@ def fill_visits(db: Database, *, weeks: int = 12, seed: int = 1, today: date | N
             day += timedelta(days=d.days + r.choice((-1, 0, 0, 0, 1, 2)))
     with db.session() as s:
         for i in range(0, len(rows), 5000):
-            bulk_insert(s, Visit, rows[i:i + 5000])
+            bulk_insert(s, Visit, rows[i : i + 5000])
     return {"visits": len(rows), "households": len(households)}
 
 
@@ -63,8 +80,18 @@ def _row(r: random.Random, d: visits.DueRow, day: date, outcome: str, worker: st
         entered += timedelta(days=1)
     entered = min(to_utc(entered), utcnow())
     met = outcome == "met"
-    return {"resident_id": d.resident_id, "household_id": d.household_id, "day": day, "outcome": outcome,
-            "visitor_id": None, "visitor_name": worker, "met": r.choice(MET) if met else None,
-            "situation": r.choice(SITUATIONS) if met else "敲门无人应答，已在门上留联系卡",
-            "needs": r.choice(NEEDS) if met and r.random() < 0.06 else None,
-            "need_id": None, "matter_id": None, "recorded_at": entered, "recorded_by": worker}
+    return {
+        "resident_id": d.resident_id,
+        "household_id": d.household_id,
+        "day": day,
+        "outcome": outcome,
+        "visitor_id": None,
+        "visitor_name": worker,
+        "met": r.choice(MET) if met else None,
+        "situation": r.choice(SITUATIONS) if met else "敲门无人应答，已在门上留联系卡",
+        "needs": r.choice(NEEDS) if met and r.random() < 0.06 else None,
+        "need_id": None,
+        "matter_id": None,
+        "recorded_at": entered,
+        "recorded_by": worker,
+    }

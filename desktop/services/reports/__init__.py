@@ -116,6 +116,7 @@ date; 超期未办结 = open at the end and past its promised date.  用时 coun
 working days after the day of acceptance (holidays and 调休 included).
 满意率 = (非常满意+满意)/评价数; 差评 = 不满意 and 非常不满意.
 """
+
 from __future__ import annotations
 
 import time as _time
@@ -133,8 +134,24 @@ from desktop.services import accounts
 from desktop.services.context import Actor
 
 from . import registry
-from .base import (CHUNK, MAX_DAYS, Chart, Drill, Figure, Period, Records, Report, ReportSection, Run, Section,
-                   StationColumn, StationColumns, Table, _Ctx, numbered)
+from .base import (
+    CHUNK,
+    MAX_DAYS,
+    Chart,
+    Drill,
+    Figure,
+    Period,
+    Records,
+    Report,
+    ReportSection,
+    Run,
+    Section,
+    StationColumn,
+    StationColumns,
+    Table,
+    _Ctx,
+    numbered,
+)
 from .certificates import CertFact, RefusalFact, SealFact
 from .counter import MATTER_DIMS, MATTER_SETS, MatterFact, NoticeFact
 from .registry import SECTIONS
@@ -142,23 +159,61 @@ from .residents import CHANGE_ACTIONS, ChangeFact, ResidentFact
 from .satisfaction import RECT_STATUS, RatingFact
 from .volunteers import NeedFact, ServiceFact
 
-__all__ = ["CHANGE_ACTIONS", "CHUNK", "MATTER_DIMS", "MATTER_SETS", "MAX_DAYS", "RECT_STATUS", "SECTIONS", "CertFact",
-           "ChangeFact", "Chart", "Drill", "Figure", "MatterFact", "NeedFact", "NoticeFact", "Period", "RatingFact",
-           "Records", "RefusalFact", "Report", "ReportSection", "ResidentFact", "Run", "SealFact", "Section",
-           "ServiceFact", "StationColumn", "StationColumns", "Table", "build", "matching", "records", "registry",
-           "station_choices"]
+__all__ = [
+    "CHANGE_ACTIONS",
+    "CHUNK",
+    "MATTER_DIMS",
+    "MATTER_SETS",
+    "MAX_DAYS",
+    "RECT_STATUS",
+    "SECTIONS",
+    "CertFact",
+    "ChangeFact",
+    "Chart",
+    "Drill",
+    "Figure",
+    "MatterFact",
+    "NeedFact",
+    "NoticeFact",
+    "Period",
+    "RatingFact",
+    "Records",
+    "RefusalFact",
+    "Report",
+    "ReportSection",
+    "ResidentFact",
+    "Run",
+    "SealFact",
+    "Section",
+    "ServiceFact",
+    "StationColumn",
+    "StationColumns",
+    "Table",
+    "build",
+    "matching",
+    "records",
+    "registry",
+    "station_choices",
+]
 
 
 def station_choices(db: Database) -> list[tuple[str, str]]:
     """(code, name) of every station whose records this database holds."""
     with db.session() as s:
-        rows = s.execute(select(Station.code, Station.name).where(Station.deleted.is_(False))
-                         .order_by(Station.code)).all()
+        rows = s.execute(
+            select(Station.code, Station.name).where(Station.deleted.is_(False)).order_by(Station.code)
+        ).all()
     return [(r[0], r[1]) for r in rows]
 
 
-def build(db: Database, actor: Actor, period: Period, stations: Iterable[str] | None = None,
-          progress: Callable[[int, int, str], None] | None = None, today: date | None = None) -> Report:
+def build(
+    db: Database,
+    actor: Actor,
+    period: Period,
+    stations: Iterable[str] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    today: date | None = None,
+) -> Report:
     """The report for ``period``.  ``stations``: origin codes to include;
     None or empty means every station whose records are in this database
     (at a station that is the station itself; at a hub, all of them)."""
@@ -205,15 +260,28 @@ def build(db: Database, actor: Actor, period: Period, stations: Iterable[str] | 
     if stations:
         label = "、".join(all_names.get(x, x) for x in stations)
     else:
-        label = here.name if here and seen <= {here.code} else (
-            f"{here.name}（含全部 {len(seen)} 个站点）" if here else "全部站点")
+        label = (
+            here.name
+            if here and seen <= {here.code}
+            else (f"{here.name}（含全部 {len(seen)} 个站点）" if here else "全部站点")
+        )
     timings["total"] = _time.perf_counter() - t0
     now_local = utcnow() + c.off
     # The small lists stay with the report for the drill-down, by drill kind;
     # matters, ratings and services are read again, by the same predicates,
     # when a figure is opened.
-    return Report(f"{label} {period.label}工作报表", label, stations, all_names, period, actor.display_name,
-                  now_local, shown, run.facts, timings)
+    return Report(
+        f"{label} {period.label}工作报表",
+        label,
+        stations,
+        all_names,
+        period,
+        actor.display_name,
+        now_local,
+        shown,
+        run.facts,
+        timings,
+    )
 
 
 def matching(db: Database, report: Report, drill: Drill) -> list[object]:

@@ -4,6 +4,7 @@ Section, Report, Records, Drill), small helpers for raw ids, timestamps and
 names, and the section protocol (``ReportSection``, ``Run``,
 ``StationColumn``) that the modules of this package implement.  See the
 package docstring for how to add a section."""
+
 from __future__ import annotations
 
 import time as _time
@@ -29,6 +30,7 @@ CHUNK = 900  # ids per IN (...) on SQLite
 
 
 # ---------------------------------------------------------------- periods
+
 
 @dataclass(frozen=True)
 class Period:
@@ -59,8 +61,11 @@ class Period:
             raise ValidationError("end", "结束日期不能早于开始日期。")
         if (end - start).days > MAX_DAYS:
             raise ValidationError("end", "统计区间最长三年，请缩短后再试。")
-        for p in (cls.month(start.year, start.month), cls.quarter(start.year, (start.month + 2) // 3),
-                  cls.year(start.year)):
+        for p in (
+            cls.month(start.year, start.month),
+            cls.quarter(start.year, (start.month + 2) // 3),
+            cls.year(start.year),
+        ):
             if (p.start, p.end) == (start, end):
                 return p
         return cls(start, end, f"{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日")
@@ -78,6 +83,7 @@ _offset = utc_offset
 
 
 # ---------------------------------------------------------------- results
+
 
 @dataclass(frozen=True)
 class Drill:
@@ -160,6 +166,7 @@ EPOCH_JULIAN = 2440591.5  # SQLite's julianday('1970-01-05')
 
 # ---------------------------------------------------------------- building
 
+
 class _Ctx:
     def __init__(self, db: Database, period: Period, stations: tuple[str, ...]):
         self.db, self.period, self.stations = db, period, stations
@@ -212,7 +219,7 @@ def _uid(x: Any) -> uuid.UUID:
 
 def _chunks(ids: list[Any]) -> Iterable[list[Any]]:
     for i in range(0, len(ids), CHUNK):
-        yield ids[i:i + CHUNK]
+        yield ids[i : i + CHUNK]
 
 
 def _dt(v: Any) -> datetime | None:
@@ -242,7 +249,6 @@ def _flag(cond):  # type: ignore[no-untyped-def]
     return case((cond, 1), else_=0)
 
 
-
 def _hours(pairs: Iterable[tuple[float, int]]) -> float:
     """Σ hours × count, added in a fixed order, to two decimals."""
     return round(sum(h * n for h, n in sorted(pairs)), 2)
@@ -252,7 +258,6 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 
     t = _time.perf_counter()
     return fn(), _time.perf_counter() - t
-
 
 
 def _filters_ok(f: Any, filters: tuple[tuple[str, Any], ...]) -> bool:
@@ -268,21 +273,20 @@ def _filters_ok(f: Any, filters: tuple[tuple[str, Any], ...]) -> bool:
     return True
 
 
-
 def _names(db: Database, ids: Iterable[Any]) -> dict[str, str]:
     """Residents' names by ``_key`` of their id."""
     wanted = list({uuid.UUID(_key(i)) for i in ids if i is not None})
     out: dict[str, str] = {}
     with db.session() as s:
         for chunk in _chunks(wanted):
-            out.update({k.hex: n for k, n in s.execute(select(Resident.id, Resident.name)
-                                                        .where(Resident.id.in_(chunk))).all()})
+            out.update(
+                {k.hex: n for k, n in s.execute(select(Resident.id, Resident.name).where(Resident.id.in_(chunk))).all()}
+            )
     return out
 
 
-
-
 # ---------------------------------------------------------------- the section protocol
+
 
 @dataclass
 class StationColumn:
@@ -403,7 +407,9 @@ class ReportSection:
         pred = self.fact_preds(drill.kind, c.period).get(drill.pred, lambda f: True)
         return [f for f in report.facts.get(drill.kind, []) if pred(f) and _filters_ok(f, drill.filters)]
 
-    def records(self, db: Database, report: Report, drill: Drill, facts: list[Any]) -> tuple[list[str], list[list[Any]]]:
+    def records(
+        self, db: Database, report: Report, drill: Drill, facts: list[Any]
+    ) -> tuple[list[str], list[list[Any]]]:
         """(columns, rows) of the drill-down table for ``facts``."""
         raise ValidationError("drill", "未知的明细。")
 

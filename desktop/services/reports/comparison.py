@@ -1,6 +1,7 @@
 """六、各站对比: one row per station, one column per ``StationColumn`` the
 other registered sections declare (``ReportSection.per_station``).  Shown
 when the report covers more than one station."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,8 +38,19 @@ class ComparisonSection(ReportSection):
         if abs(sum(widths) - 1) > 1e-9:
             widths = [w / sum(widths) for w in widths]
         out = Section(self.key, self.title)
-        out.tables.append(Table("stations", "各站主要指标", ["站点", *(col.label for col in columns)], rows, drills,
-                                {i: col.fmt for i, col in enumerate(columns, 1)}, widths=widths))
+        out.tables.append(
+            Table(
+                "stations",
+                "各站主要指标",
+                ["站点", *(col.label for col in columns)],
+                rows,
+                drills,
+                {i: col.fmt for i, col in enumerate(columns, 1)},
+                widths=widths,
+            )
+        )
         if rows and columns:
-            out.charts.append(Chart("hbar", f"{columns[0].label}件数（按站点）", [r[0] for r in rows], [r[1] for r in rows]))
+            out.charts.append(
+                Chart("hbar", f"{columns[0].label}件数（按站点）", [r[0] for r in rows], [r[1] for r in rows])
+            )
         return out

@@ -1,6 +1,7 @@
 """一、窗口受理: the counter's matters (counted in the database by SQL
 predicates, in a worker thread beside the other sections) and the one-time
 notices (告知单) handed over in the period."""
+
 from __future__ import annotations
 
 import uuid
@@ -15,8 +16,27 @@ from db.models import Matter, MatterType, NoticeLog, Resident
 from desktop.services import workdays
 from desktop.services.counter import CHANNELS
 
-from .base import (EPOCH, Chart, Drill, Figure, Report, ReportSection, Run, Section, StationColumn, StationColumns,
-                   Table, _Ctx, _date, _flag, _key, _names, _timed, _ts, raw)
+from .base import (
+    EPOCH,
+    Chart,
+    Drill,
+    Figure,
+    Report,
+    ReportSection,
+    Run,
+    Section,
+    StationColumn,
+    StationColumns,
+    Table,
+    _Ctx,
+    _date,
+    _flag,
+    _key,
+    _names,
+    _timed,
+    _ts,
+    raw,
+)
 
 
 class MatterFact(NamedTuple):
@@ -36,8 +56,6 @@ class MatterFact(NamedTuple):
     resident_id: uuid.UUID
     used_days: int | None  # working days from acceptance to closing, when done
     resident_name: str = ""
-
-
 
 
 MATTER_DIMS = {"category": "分类", "type_code": "事项", "channel": "渠道", "handler": "经办人", "origin": "站点"}
@@ -76,8 +94,12 @@ class _MatterSQL:
     def dim_filter(dim: str, value: Any):  # type: ignore[no-untyped-def]
         if dim == "type_code":
             return Matter.matter_type_id.in_(select(MatterType.id).where(MatterType.code == value))
-        col = {"category": Matter.category, "channel": Matter.channel, "handler": Matter.handler_name,
-               "origin": Matter.origin}[dim]
+        col = {
+            "category": Matter.category,
+            "channel": Matter.channel,
+            "handler": Matter.handler_name,
+            "origin": Matter.origin,
+        }[dim]
         return col == value
 
     def where(self, drill: Drill):  # type: ignore[no-untyped-def]
@@ -92,24 +114,35 @@ class _MatterSQL:
         the calendar as read for this report, it needs no write (a hub
         reading a replica, a read-only session) and each query carries its
         own copy, so the counter's thread and its connection need no setup."""
-        return values(column("k", Integer), column("o", Integer), name="workday_no").data(
-            [((d - EPOCH).days, n) for d, n in self.cal.ordinals(lo, hi).items()]).cte("workday_no")
+        return (
+            values(column("k", Integer), column("o", Integer), name="workday_no")
+            .data([((d - EPOCH).days, n) for d, n in self.cal.ordinals(lo, hi).items()])
+            .cte("workday_no")
+        )
 
     def counts(self) -> tuple[list[dict[str, Any]], dict[Any, tuple[str, int]]]:
         """One row per combination of dimensions and sets, with its count and
         the sum, maximum and count of 用时 of the 办结 among them; and the
         matter types by id (code, promised days)."""
         c, m, p = self.c, Matter, self.preds
-        keys = [raw(m.matter_type_id).label("tid"), m.matter_name.label("name"), m.category.label("category"),
-                m.channel.label("channel"), m.handler_name.label("handler"), m.origin.label("origin")]
+        keys = [
+            raw(m.matter_type_id).label("tid"),
+            m.matter_name.label("name"),
+            m.category.label("category"),
+            m.channel.label("channel"),
+            m.handler_name.label("handler"),
+            m.origin.label("origin"),
+        ]
         # Which sets a matter is in, as one small integer (bit i: MATTER_SETS[i]).
         mask = sum((_flag(p[k]) * (1 << i) for i, k in enumerate(MATTER_SETS)), literal(0)).label("sets")
         # 用时 of a matter done in the period: its two day numbers in the
         # inner query, the working days between them in the outer one.
         # OFFSET 0 keeps the inner query a separate step, so each row's day
         # numbers are computed once, not at every use in the outer formula.
-        days = [case((p["done"], c.day_no(m.accepted_at)), else_=None).label("ka"),
-                case((p["done"], c.day_no(m.closed_at)), else_=None).label("kc")]
+        days = [
+            case((p["done"], c.day_no(m.accepted_at)), else_=None).label("ka"),
+            case((p["done"], c.day_no(m.closed_at)), else_=None).label("kc"),
+        ]
         before = m.accepted_at < c.start_utc
         # Four disjoint slices, each selected through the index that finds it
         # (one OR would read the year): accepted in the period; accepted
@@ -119,15 +152,19 @@ class _MatterSQL:
         # year before it for the second (checked below); the last two hold
         # no 办结.
         year_before = c.period.start - timedelta(days=366)
-        slices = [(c.in_period(m.accepted_at), c.period.start),
-                  (and_(m.closed_at >= c.start_utc, m.closed_at < c.end_utc, before), year_before),
-                  (and_(m.closed_at.is_(None), before), None),
-                  (and_(m.closed_at >= c.end_utc, before), None)]
+        slices = [
+            (c.in_period(m.accepted_at), c.period.start),
+            (and_(m.closed_at >= c.start_utc, m.closed_at < c.end_utc, before), year_before),
+            (and_(m.closed_at.is_(None), before), None),
+            (and_(m.closed_at >= c.end_utc, before), None),
+        ]
         rows: list[dict[str, Any]] = []
         with c.db.session() as s:
             conn = s.connection()
-            types = {_key(r[0]): (r[1], r[2] or 0) for r in conn.execute(
-                select(raw(MatterType.id), MatterType.code, MatterType.promised_days))}
+            types = {
+                _key(r[0]): (r[1], r[2] or 0)
+                for r in conn.execute(select(raw(MatterType.id), MatterType.code, MatterType.promised_days))
+            }
             for where, lo in slices:
                 got = self._slice(conn, keys, mask, days, where, lo)
                 first = min((r["ka_min"] for r in got if r["ka_min"] is not None), default=None)
@@ -146,11 +183,19 @@ class _MatterSQL:
             wa, wc = wd.alias("wa"), wd.alias("wc")
             source = sub.outerjoin(wa, wa.c.k == sub.c.ka).outerjoin(wc, wc.c.k == sub.c.kc)
             used = wc.c.o - wa.c.o
-            agg = [func.sum(used).label("used_sum"), func.max(used).label("used_max"),
-                   func.count(sub.c.ka).label("used_n"), func.min(sub.c.ka).label("ka_min")]
+            agg = [
+                func.sum(used).label("used_sum"),
+                func.max(used).label("used_max"),
+                func.count(sub.c.ka).label("used_n"),
+                func.min(sub.c.ka).label("ka_min"),
+            ]
         else:
-            agg = [literal(None).label("used_sum"), literal(None).label("used_max"), literal(0).label("used_n"),
-                   literal(None).label("ka_min")]
+            agg = [
+                literal(None).label("used_sum"),
+                literal(None).label("used_max"),
+                literal(0).label("used_n"),
+                literal(None).label("ka_min"),
+            ]
         out = []
         query = select(*group, func.count().label("n"), *agg).select_from(source).group_by(*group)
         for r in conn.execute(query).mappings():
@@ -164,16 +209,34 @@ class _MatterSQL:
         """The matters selected by ``where``, one fact each, with 用时 and the
         resident's name (the drill-down shows it)."""
         c = self.c
-        cols = (Matter.receipt_no, Matter.origin, raw(Matter.matter_type_id), Matter.matter_name, Matter.category,
-                Matter.channel, Matter.handler_name, Matter.status, raw(Matter.accepted_at), raw(Matter.closed_at),
-                raw(Matter.promised_date), raw(Matter.resident_id), Resident.name)
+        cols = (
+            Matter.receipt_no,
+            Matter.origin,
+            raw(Matter.matter_type_id),
+            Matter.matter_name,
+            Matter.category,
+            Matter.channel,
+            Matter.handler_name,
+            Matter.status,
+            raw(Matter.accepted_at),
+            raw(Matter.closed_at),
+            raw(Matter.promised_date),
+            raw(Matter.resident_id),
+            Resident.name,
+        )
         with c.db.session() as s:
             conn = s.connection()
             # keyed by the id exactly as the driver returns it, like the rows' ids
-            types = {r[0]: (r[1], r[2] or 0) for r in conn.execute(
-                select(raw(MatterType.id), MatterType.code, MatterType.promised_days))}
-            rows = conn.execute(select(*cols).outerjoin(Resident, Resident.id == Matter.resident_id).where(where)
-                                .order_by(Matter.accepted_at, Matter.receipt_no)).all()
+            types = {
+                r[0]: (r[1], r[2] or 0)
+                for r in conn.execute(select(raw(MatterType.id), MatterType.code, MatterType.promised_days))
+            }
+            rows = conn.execute(
+                select(*cols)
+                .outerjoin(Resident, Resident.id == Matter.resident_id)
+                .where(where)
+                .order_by(Matter.accepted_at, Matter.receipt_no)
+            ).all()
         off = c.off
         parsed = [(r, _ts(r[8]) + off, _ts(r[9]) + off if r[9] is not None else None) for r in rows]
         ordinal = _workday_ordinals(self.cal, [(a, b) for _, a, b in parsed])
@@ -185,8 +248,26 @@ class _MatterSQL:
             due = promised.get(r[10])
             if due is None:
                 due = promised[r[10]] = _date(r[10])
-            out.append(MatterFact(r[0], r[1], r[0], code, r[3], r[4], r[5], r[6], r[7], acc, closed, due,
-                                  days, r[11], used, r[12] or ""))
+            out.append(
+                MatterFact(
+                    r[0],
+                    r[1],
+                    r[0],
+                    code,
+                    r[3],
+                    r[4],
+                    r[5],
+                    r[6],
+                    r[7],
+                    acc,
+                    closed,
+                    due,
+                    days,
+                    r[11],
+                    used,
+                    r[12] or "",
+                )
+            )
         return out
 
 
@@ -224,8 +305,9 @@ class _Tally:
         return round(self.used_sum / self.used_n, 1) if self.used_n else None
 
 
-def _matter_tallies(rows: list[dict[str, Any]], types: dict[Any, tuple[str, int]]
-                    ) -> tuple[_Tally, dict[str, dict[Any, _Tally]], dict[str, str], dict[str, int]]:
+def _matter_tallies(
+    rows: list[dict[str, Any]], types: dict[Any, tuple[str, int]]
+) -> tuple[_Tally, dict[str, dict[Any, _Tally]], dict[str, str], dict[str, int]]:
     """(the whole period, per dimension per value, type names by code,
     promised days by code)."""
     total = _Tally()
@@ -246,20 +328,42 @@ def _matter_tallies(rows: list[dict[str, Any]], types: dict[Any, tuple[str, int]
     return total, by, names, days
 
 
-def _counter_section(c: _Ctx, title: str, total: _Tally, by_dim: dict[str, dict[Any, _Tally]], names: dict[str, str],
-                     promised: dict[str, int], notices: int) -> Section:
+def _counter_section(
+    c: _Ctx,
+    title: str,
+    total: _Tally,
+    by_dim: dict[str, dict[Any, _Tally]],
+    names: dict[str, str],
+    promised: dict[str, int],
+    notices: int,
+) -> Section:
     p = c.period
     sec = Section("counter", title)
-    labels = [("accepted", "受理"), ("done", "办结"), ("open_end", "期末在办"), ("overdue_done", "超期办结"),
-              ("overdue_open", "超期未办结"), ("returned", "退回"), ("rejected", "不予受理")]
+    labels = [
+        ("accepted", "受理"),
+        ("done", "办结"),
+        ("open_end", "期末在办"),
+        ("overdue_done", "超期办结"),
+        ("overdue_open", "超期未办结"),
+        ("returned", "退回"),
+        ("rejected", "不予受理"),
+    ]
     for key, label in labels:
         sec.figures.append(Figure(label, total.n[key], "件", Drill("matters", key, (), f"{p.label} {label}")))
     sec.figures.append(Figure("一次性告知", notices, "次", Drill("notices", "in_period", (), f"{p.label} 一次性告知")))
-    sec.figures.append(Figure("平均用时", total.avg(), "个工作日", Drill("matters", "done", (), f"{p.label} 办结"), "days"))
-    sec.figures.append(Figure("最长用时", total.used_max, "个工作日", Drill("matters", "done", (), f"{p.label} 办结"),
-                              "days"))
-    sets = (("accepted", "受理"), ("done", "办结"), ("open_end", "期末在办"), ("overdue_done", "超期办结"),
-            ("overdue_open", "超期未办结"))
+    sec.figures.append(
+        Figure("平均用时", total.avg(), "个工作日", Drill("matters", "done", (), f"{p.label} 办结"), "days")
+    )
+    sec.figures.append(
+        Figure("最长用时", total.used_max, "个工作日", Drill("matters", "done", (), f"{p.label} 办结"), "days")
+    )
+    sets = (
+        ("accepted", "受理"),
+        ("done", "办结"),
+        ("open_end", "期末在办"),
+        ("overdue_done", "超期办结"),
+        ("overdue_open", "超期未办结"),
+    )
 
     def by(dim: str, title: str, key: str, label_of: Callable[[Any], str], with_promise: bool = False) -> Table:
         groups = {g: t for g, t in by_dim[dim].items() if any(t.n[k] for k, _ in sets)}
@@ -281,10 +385,16 @@ def _counter_section(c: _Ctx, title: str, total: _Tally, by_dim: dict[str, dict[
             rows.append(row)
             drills.append(d)
         if rows:
-            rows.append(["合计", *(sum(r[i] for r in rows) for i in range(1, 6)), total.avg(), total.used_max]
-                        + ([None] if with_promise else []))
-            drills.append([None] + [Drill("matters", k, (), f"{p.label} {n}") for k, n in sets]
-                          + [Drill("matters", "done", (), f"{p.label} 办结")] * 2 + ([None] if with_promise else []))
+            rows.append(
+                ["合计", *(sum(r[i] for r in rows) for i in range(1, 6)), total.avg(), total.used_max]
+                + ([None] if with_promise else [])
+            )
+            drills.append(
+                [None]
+                + [Drill("matters", k, (), f"{p.label} {n}") for k, n in sets]
+                + [Drill("matters", "done", (), f"{p.label} 办结")] * 2
+                + ([None] if with_promise else [])
+            )
         fmts = {i: "int" for i in range(1, 6)} | {6: "days", 7: "days"}
         widths = [0.24, 0.09, 0.09, 0.1, 0.1, 0.11, 0.1, 0.09]
         if with_promise:
@@ -297,16 +407,19 @@ def _counter_section(c: _Ctx, title: str, total: _Tally, by_dim: dict[str, dict[
     sec.tables.append(by("channel", "按渠道", "counter_channel", lambda g: CHANNELS.get(g, g)))
     sec.tables.append(by("handler", "按经办人（首问负责人）", "counter_worker", str))
     ch = {g: t.n["accepted"] for g, t in by_dim["channel"].items()}
-    sec.charts.append(Chart("bar", "受理件数（按渠道）", [CHANNELS[k] for k in CHANNELS], [ch.get(k, 0) for k in CHANNELS]))
-    cats = sorted(((g, t.n["accepted"]) for g, t in by_dim["category"].items() if t.n["accepted"]),
-                  key=lambda kv: (-kv[1], kv[0]))[:10]
+    sec.charts.append(
+        Chart("bar", "受理件数（按渠道）", [CHANNELS[k] for k in CHANNELS], [ch.get(k, 0) for k in CHANNELS])
+    )
+    cats = sorted(
+        ((g, t.n["accepted"]) for g, t in by_dim["category"].items() if t.n["accepted"]), key=lambda kv: (-kv[1], kv[0])
+    )[:10]
     if cats:
         sec.charts.append(Chart("hbar", "受理件数（按分类）", [k for k, _ in cats], [v for _, v in cats]))
-    sec.notes.append("受理＝本期受理；办结＝本期办结；期末在办＝期末尚未办结（含本期以前受理的）；超期＝晚于承诺日期。"
-                     "用时按工作日计（受理当天不计，节假日与调休已扣除）。")
+    sec.notes.append(
+        "受理＝本期受理；办结＝本期办结；期末在办＝期末尚未办结（含本期以前受理的）；超期＝晚于承诺日期。"
+        "用时按工作日计（受理当天不计，节假日与调休已扣除）。"
+    )
     return sec
-
-
 
 
 class NoticeFact(NamedTuple):
@@ -340,10 +453,20 @@ class CounterSection(ReportSection):
         with c.db.session() as s:
             run.facts["notices"] = [
                 NoticeFact(r[0], r[1], r[2] + c.off, r[3], r[4], r[5], r[6])
-                for r in s.execute(select(NoticeLog.id, NoticeLog.origin, NoticeLog.at, NoticeLog.notice_no,
-                                          NoticeLog.resident_id, NoticeLog.actor_name, MatterType.name)
-                                   .join(MatterType, MatterType.id == NoticeLog.matter_type_id)
-                                   .where(c.in_period(NoticeLog.at), c.where_origin(NoticeLog.origin))).all()]
+                for r in s.execute(
+                    select(
+                        NoticeLog.id,
+                        NoticeLog.origin,
+                        NoticeLog.at,
+                        NoticeLog.notice_no,
+                        NoticeLog.resident_id,
+                        NoticeLog.actor_name,
+                        MatterType.name,
+                    )
+                    .join(MatterType, MatterType.id == NoticeLog.matter_type_id)
+                    .where(c.in_period(NoticeLog.at), c.where_origin(NoticeLog.origin))
+                ).all()
+            ]
         return future
 
     def finish(self, run: Run) -> None:
@@ -356,8 +479,10 @@ class CounterSection(ReportSection):
 
     def contacted(self, c: _Ctx) -> list[Any]:
         msql = _MatterSQL(c, c.calendar)
-        return [select(Matter.resident_id).where(msql.where(Drill("matters", "accepted"))),
-                select(NoticeLog.resident_id).where(c.in_period(NoticeLog.at), NoticeLog.resident_id.is_not(None))]
+        return [
+            select(Matter.resident_id).where(msql.where(Drill("matters", "accepted"))),
+            select(NoticeLog.resident_id).where(c.in_period(NoticeLog.at), NoticeLog.resident_id.is_not(None)),
+        ]
 
     def seen_origins(self, run: Run) -> set[str]:
         return set(run.result(self.key).by_dim["origin"])
@@ -368,14 +493,26 @@ class CounterSection(ReportSection):
         def n(o: str) -> _Tally:
             return by_origin.get(o) or _Tally()
 
-        return StationColumns(set(by_origin), [
-            StationColumn("受理", lambda o: n(o).n["accepted"],
-                          drill=lambda o, name: Drill("matters", "accepted", (("origin", o),), f"{name} 受理")),
-            StationColumn("办结", lambda o: n(o).n["done"],
-                          drill=lambda o, name: Drill("matters", "done", (("origin", o),), f"{name} 办结")),
-            StationColumn("超期", lambda o: n(o).n["overdue_done"] + n(o).n["overdue_open"],
-                          drill=lambda o, name: Drill("matters", "overdue_any", (("origin", o),), f"{name} 超期")),
-        ])
+        return StationColumns(
+            set(by_origin),
+            [
+                StationColumn(
+                    "受理",
+                    lambda o: n(o).n["accepted"],
+                    drill=lambda o, name: Drill("matters", "accepted", (("origin", o),), f"{name} 受理"),
+                ),
+                StationColumn(
+                    "办结",
+                    lambda o: n(o).n["done"],
+                    drill=lambda o, name: Drill("matters", "done", (("origin", o),), f"{name} 办结"),
+                ),
+                StationColumn(
+                    "超期",
+                    lambda o: n(o).n["overdue_done"] + n(o).n["overdue_open"],
+                    drill=lambda o, name: Drill("matters", "overdue_any", (("origin", o),), f"{name} 超期"),
+                ),
+            ],
+        )
 
     def matching(self, c: _Ctx, report: Report, drill: Drill) -> list[Any]:
         if drill.kind == "notices":
@@ -383,16 +520,45 @@ class CounterSection(ReportSection):
         msql = _MatterSQL(c, c.calendar)
         return msql.facts(msql.where(drill))
 
-    def records(self, db: Database, report: Report, drill: Drill, facts: list[Any]) -> tuple[list[str], list[list[Any]]]:
+    def records(
+        self, db: Database, report: Report, drill: Drill, facts: list[Any]
+    ) -> tuple[list[str], list[list[Any]]]:
         if drill.kind == "notices":
             names = _names(db, (n.resident_id for n in facts))
-            rows = [[n.at, n.notice_no, n.matter, names.get(_key(n.resident_id), "") if n.resident_id else "", n.actor]
-                    for n in sorted(facts, key=lambda n: n.at)]
+            rows = [
+                [n.at, n.notice_no, n.matter, names.get(_key(n.resident_id), "") if n.resident_id else "", n.actor]
+                for n in sorted(facts, key=lambda n: n.at)
+            ]
             return ["时间", "告知单号", "事项", "居民", "经办人"], rows
         from desktop.services.counter import STATUSES
 
         st = report.station_names
-        rows = [[f.receipt_no, f.resident_name, f.matter, CHANNELS.get(f.channel, f.channel), f.handler,
-                 f.accepted, f.promised, f.closed, STATUSES.get(f.status, f.status), f.used_days, st.get(f.origin, f.origin)]
-                for f in sorted(facts, key=lambda f: f.accepted)]
-        return ["回执号", "居民", "事项", "渠道", "经办人", "受理时间", "承诺日期", "办结时间", "状态", "用时(工作日)", "站点"], rows
+        rows = [
+            [
+                f.receipt_no,
+                f.resident_name,
+                f.matter,
+                CHANNELS.get(f.channel, f.channel),
+                f.handler,
+                f.accepted,
+                f.promised,
+                f.closed,
+                STATUSES.get(f.status, f.status),
+                f.used_days,
+                st.get(f.origin, f.origin),
+            ]
+            for f in sorted(facts, key=lambda f: f.accepted)
+        ]
+        return [
+            "回执号",
+            "居民",
+            "事项",
+            "渠道",
+            "经办人",
+            "受理时间",
+            "承诺日期",
+            "办结时间",
+            "状态",
+            "用时(工作日)",
+            "站点",
+        ], rows

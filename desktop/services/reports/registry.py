@@ -1,5 +1,6 @@
 """The one list of report sections.  ``build()``, ``matching()`` and
 ``records()`` iterate it; nothing else names a section."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager

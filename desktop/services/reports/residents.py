@@ -1,6 +1,7 @@
 """五、居民信息: residents registered in the period, changes to their
 records, and the special groups — with who among them no section contacted
 in the period (本期接触: the ``contacted`` hook of every registered section)."""
+
 from __future__ import annotations
 
 import uuid
@@ -15,7 +16,22 @@ from db.engine import Database
 from db.models import AuditLog, Resident, ResidentTag
 from desktop.services.vocab import SPECIAL_GROUPS
 
-from .base import Chart, Drill, Figure, Period, Report, ReportSection, Run, Section, Table, _Ctx, _flag, _key, _names, raw
+from .base import (
+    Chart,
+    Drill,
+    Figure,
+    Period,
+    Report,
+    ReportSection,
+    Run,
+    Section,
+    Table,
+    _Ctx,
+    _flag,
+    _key,
+    _names,
+    raw,
+)
 
 
 class ResidentFact(NamedTuple):
@@ -38,11 +54,10 @@ class ChangeFact(NamedTuple):
     resident_id: uuid.UUID | None
 
 
-
-
 def _resident_facts(c: _Ctx, contacted: Any) -> tuple[list[ResidentFact], list[ResidentFact]]:
     """(special-group residents, residents registered in the period).
     ``contacted``: a SQL condition on ``Resident.id`` (``Run.contacted``)."""
+
     def bound(dt: datetime) -> uuid.UUID:
         # A UUIDv7 starts with its creation time in milliseconds (48 bits), so
         # ids created in [start, end) sort between these two and the primary
@@ -51,28 +66,45 @@ def _resident_facts(c: _Ctx, contacted: Any) -> tuple[list[ResidentFact], list[R
         return uuid.UUID(int=ms << 80)
 
     lo, hi = bound(c.start_utc), bound(c.end_utc)
-    live = and_(Resident.deleted.is_(False), Resident.moved_out.is_(False), Resident.deceased.is_(False),
-                c.where_origin(Resident.origin))
+    live = and_(
+        Resident.deleted.is_(False),
+        Resident.moved_out.is_(False),
+        Resident.deceased.is_(False),
+        c.where_origin(Resident.origin),
+    )
     with c.db.session() as s:
         conn = s.connection()
         people: dict[Any, list[Any]] = {}
         for rid, origin, name, grid, address, tag, seen in conn.execute(
-                select(raw(Resident.id), Resident.origin, Resident.name, Resident.grid, Resident.address_text,
-                       ResidentTag.tag, _flag(contacted))
-                .join(Resident, Resident.id == ResidentTag.resident_id)
-                .where(ResidentTag.deleted.is_(False), live)).all():
+            select(
+                raw(Resident.id),
+                Resident.origin,
+                Resident.name,
+                Resident.grid,
+                Resident.address_text,
+                ResidentTag.tag,
+                _flag(contacted),
+            )
+            .join(Resident, Resident.id == ResidentTag.resident_id)
+            .where(ResidentTag.deleted.is_(False), live)
+        ).all():
             person = people.get(rid)
             if person is None:
                 people[rid] = [origin, name, grid or "", address or "", [tag], bool(seen)]
             else:
                 person[4].append(tag)
-        special = [ResidentFact(rid, o, n, g, a, tuple(sorted(tags)), None, seen)
-                   for rid, (o, n, g, a, tags, seen) in people.items()]
-        new = [ResidentFact(r[0], r[1], r[2], r[3] or "", r[4] or "", (), _uuid_time(uuid.UUID(_key(r[0])), c), True)
-               for r in s.execute(select(Resident.id, Resident.origin, Resident.name, Resident.grid,
-                                         Resident.address_text)
-                                  .where(Resident.id >= lo, Resident.id < hi, Resident.deleted.is_(False),
-                                         c.where_origin(Resident.origin)))]
+        special = [
+            ResidentFact(rid, o, n, g, a, tuple(sorted(tags)), None, seen)
+            for rid, (o, n, g, a, tags, seen) in people.items()
+        ]
+        new = [
+            ResidentFact(r[0], r[1], r[2], r[3] or "", r[4] or "", (), _uuid_time(uuid.UUID(_key(r[0])), c), True)
+            for r in s.execute(
+                select(Resident.id, Resident.origin, Resident.name, Resident.grid, Resident.address_text).where(
+                    Resident.id >= lo, Resident.id < hi, Resident.deleted.is_(False), c.where_origin(Resident.origin)
+                )
+            )
+        ]
     special.sort(key=attrgetter("grid", "name"))
     return special, new
 
@@ -98,54 +130,122 @@ CHANGE_ACTIONS = {
 
 def _change_facts(c: _Ctx) -> list[ChangeFact]:
     with c.db.session() as s:
-        return [ChangeFact(r[0], r[1], r[2] + c.off, r[3], r[4] or "", r[5] if r[6] == "resident" else None)
-                for r in s.execute(select(AuditLog.id, AuditLog.origin, AuditLog.at, AuditLog.action,
-                                          AuditLog.actor_name, AuditLog.target_id, AuditLog.target_type)
-                                   .where(c.in_period(AuditLog.at), AuditLog.action.in_(list(CHANGE_ACTIONS)),
-                                          c.where_origin(AuditLog.origin)))]
+        return [
+            ChangeFact(r[0], r[1], r[2] + c.off, r[3], r[4] or "", r[5] if r[6] == "resident" else None)
+            for r in s.execute(
+                select(
+                    AuditLog.id,
+                    AuditLog.origin,
+                    AuditLog.at,
+                    AuditLog.action,
+                    AuditLog.actor_name,
+                    AuditLog.target_id,
+                    AuditLog.target_type,
+                ).where(
+                    c.in_period(AuditLog.at), AuditLog.action.in_(list(CHANGE_ACTIONS)), c.where_origin(AuditLog.origin)
+                )
+            )
+        ]
 
 
-
-
-def _resident_section(c: _Ctx, title: str, extra_contacts: list[str], special: list[ResidentFact], new: list[ResidentFact],
-                      changes: list[ChangeFact]) -> Section:
+def _resident_section(
+    c: _Ctx,
+    title: str,
+    extra_contacts: list[str],
+    special: list[ResidentFact],
+    new: list[ResidentFact],
+    changes: list[ChangeFact],
+) -> Section:
     p = c.period
     sec = Section("residents", title)
     by_action = Counter(f.action for f in changes)
-    sec.figures.append(Figure("新登记居民", len(new), "人", Drill("residents", "registered", (), f"{p.label} 新登记居民")))
+    sec.figures.append(
+        Figure("新登记居民", len(new), "人", Drill("residents", "registered", (), f"{p.label} 新登记居民"))
+    )
     sec.figures.append(Figure("信息变动", len(changes), "次", Drill("changes", "all", (), f"{p.label} 居民信息变动")))
     sec.figures.append(Figure("特殊群体", len(special), "人", Drill("special", "all", (), "特殊群体居民")))
     silent = [f for f in special if not f.contacted]
-    sec.figures.append(Figure("特殊群体本期未接触", len(silent), "人",
-                              Drill("special", "no_contact", (), f"{p.label} 未接触的特殊群体居民")))
+    sec.figures.append(
+        Figure(
+            "特殊群体本期未接触",
+            len(silent),
+            "人",
+            Drill("special", "no_contact", (), f"{p.label} 未接触的特殊群体居民"),
+        )
+    )
     crow = [[label, by_action.get(a, 0)] for a, label in CHANGE_ACTIONS.items()]
-    cdr = [[None, Drill("changes", "action", (("action", a),), f"{p.label} {label}")] for a, label in CHANGE_ACTIONS.items()]
-    sec.tables.append(Table("resident_changes", "登记与变动", ["项目", "次数"], [["新登记居民", len(new)], *crow],
-                            [[None, Drill("residents", "registered", (), f"{p.label} 新登记居民")], *cdr], {1: "int"},
-                            widths=[0.7, 0.3]))
+    cdr = [
+        [None, Drill("changes", "action", (("action", a),), f"{p.label} {label}")]
+        for a, label in CHANGE_ACTIONS.items()
+    ]
+    sec.tables.append(
+        Table(
+            "resident_changes",
+            "登记与变动",
+            ["项目", "次数"],
+            [["新登记居民", len(new)], *crow],
+            [[None, Drill("residents", "registered", (), f"{p.label} 新登记居民")], *cdr],
+            {1: "int"},
+            widths=[0.7, 0.3],
+        )
+    )
     groups = Counter(t for f in special for t in f.tags)
     silent_groups = Counter(t for f in silent for t in f.tags)
     grows = [[g, groups.get(g, 0), silent_groups.get(g, 0)] for g in SPECIAL_GROUPS]
-    gdr = [[None, Drill("special", "tag", (("tag", g),), f"特殊群体：{g}"),
-            Drill("special", "tag_no_contact", (("tag", g),), f"{p.label} 未接触：{g}")] for g in SPECIAL_GROUPS]
-    sec.tables.append(Table("special_groups", "特殊群体（期末）", ["群体", "人数", "本期未接触"], grows, gdr,
-                            {1: "int", 2: "int"}, note=f"一人可属多个群体；“接触”指本期在本站{'、'.join(CONTACTS + extra_contacts)}。",
-                            widths=[0.5, 0.25, 0.25]))
+    gdr = [
+        [
+            None,
+            Drill("special", "tag", (("tag", g),), f"特殊群体：{g}"),
+            Drill("special", "tag_no_contact", (("tag", g),), f"{p.label} 未接触：{g}"),
+        ]
+        for g in SPECIAL_GROUPS
+    ]
+    sec.tables.append(
+        Table(
+            "special_groups",
+            "特殊群体（期末）",
+            ["群体", "人数", "本期未接触"],
+            grows,
+            gdr,
+            {1: "int", 2: "int"},
+            note=f"一人可属多个群体；“接触”指本期在本站{'、'.join(CONTACTS + extra_contacts)}。",
+            widths=[0.5, 0.25, 0.25],
+        )
+    )
     # The street gets counts, not names: who they are is an in-app drill-down
     # (and the station's own work list), never on the paper or sheet sent up.
     by_grid_tag = Counter((f.grid or "", t) for f in silent for t in f.tags)
     keys = sorted(by_grid_tag, key=lambda k: (k[0], SPECIAL_GROUPS.index(k[1]) if k[1] in SPECIAL_GROUPS else 99))
     srows = [[g or "（未分网格）", t, by_grid_tag[(g, t)]] for g, t in keys]
-    sdr = [[None, None, Drill("special", "tag_no_contact", (("grid", g), ("tag", t)),
-                              f"{p.label} 未接触：{g or '未分网格'} {t}")] for g, t in keys]
-    sec.tables.append(Table("no_contact", "本期未接触的特殊群体（按网格和群体计数，请安排走访）", ["网格", "群体", "未接触人数"],
-                            srows, sdr, {2: "int"}, note="名单不随报表上报：在本软件中点击人数查看，供本站安排走访。",
-                            widths=[0.4, 0.35, 0.25]))
-    sec.charts.append(Chart("hbar", "特殊群体人数", [g for g in SPECIAL_GROUPS if groups.get(g)],
-                            [groups[g] for g in SPECIAL_GROUPS if groups.get(g)]))
+    sdr = [
+        [
+            None,
+            None,
+            Drill("special", "tag_no_contact", (("grid", g), ("tag", t)), f"{p.label} 未接触：{g or '未分网格'} {t}"),
+        ]
+        for g, t in keys
+    ]
+    sec.tables.append(
+        Table(
+            "no_contact",
+            "本期未接触的特殊群体（按网格和群体计数，请安排走访）",
+            ["网格", "群体", "未接触人数"],
+            srows,
+            sdr,
+            {2: "int"},
+            note="名单不随报表上报：在本软件中点击人数查看，供本站安排走访。",
+            widths=[0.4, 0.35, 0.25],
+        )
+    )
+    sec.charts.append(
+        Chart(
+            "hbar",
+            "特殊群体人数",
+            [g for g in SPECIAL_GROUPS if groups.get(g)],
+            [groups[g] for g in SPECIAL_GROUPS if groups.get(g)],
+        )
+    )
     return sec
-
-
 
 
 class ResidentsSection(ReportSection):
@@ -169,16 +269,25 @@ class ResidentsSection(ReportSection):
             return {}
         return {"no_contact": lambda f: not f.contacted, "tag_no_contact": lambda f: not f.contacted}
 
-    def records(self, db: Database, report: Report, drill: Drill, facts: list[Any]) -> tuple[list[str], list[list[Any]]]:
+    def records(
+        self, db: Database, report: Report, drill: Drill, facts: list[Any]
+    ) -> tuple[list[str], list[list[Any]]]:
         k = drill.kind
         if k == "changes":
             names = _names(db, (f.resident_id for f in facts))
-            rows = [[f.at, CHANGE_ACTIONS.get(f.action, f.action),
-                     names.get(_key(f.resident_id), "") if f.resident_id else "", f.actor]
-                    for f in sorted(facts, key=lambda f: f.at)]
+            rows = [
+                [
+                    f.at,
+                    CHANGE_ACTIONS.get(f.action, f.action),
+                    names.get(_key(f.resident_id), "") if f.resident_id else "",
+                    f.actor,
+                ]
+                for f in sorted(facts, key=lambda f: f.at)
+            ]
             return ["时间", "变动", "居民", "经办人"], rows
-        rows = [[f.name, f.grid, "、".join(f.tags), f.address, f.registered, "是" if f.contacted else "否"]
-                for f in facts]
+        rows = [
+            [f.name, f.grid, "、".join(f.tags), f.address, f.registered, "是" if f.contacted else "否"] for f in facts
+        ]
         cols = ["姓名", "网格", "群体", "住址", "登记时间", "本期接触"]
         if k == "special":
             return cols[:4] + cols[5:], [r[:4] + r[5:] for r in rows]

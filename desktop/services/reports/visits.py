@@ -2,6 +2,7 @@
 grid (``desktop.services.visits.figures``), with the households due and the
 visits behind every number; the residents met on a visit (and their
 household) count as 本期接触."""
+
 from __future__ import annotations
 
 import uuid
@@ -55,12 +56,36 @@ class VisitsSection(ReportSection):
         c = run.ctx
         fig = visits.figures(c.db, c.period.start, c.period.end, _origins(c))
         run.facts["visits"] = [
-            VisitFact(v.id, v.origin, v.day, v.resident_name, v.grid or "未分网格",
-                      fig.tier_of.get(v.household_id or v.resident_id, ""), v.outcome, v.met, v.needs, v.visitor_name)
-            for v in sorted(fig.visits, key=lambda v: (v.day, v.recorded_at))]
+            VisitFact(
+                v.id,
+                v.origin,
+                v.day,
+                v.resident_name,
+                v.grid or "未分网格",
+                fig.tier_of.get(v.household_id or v.resident_id, ""),
+                v.outcome,
+                v.met,
+                v.needs,
+                v.visitor_name,
+            )
+            for v in sorted(fig.visits, key=lambda v: (v.day, v.recorded_at))
+        ]
         run.facts["visit_due"] = [
-            DueFact(x.row.key, x.row.origin, x.row.names, x.row.grid or "未分网格", x.row.tier, x.row.address,
-                    x.visits_due, x.visits_done, x.met, x.not_home, x.row.last_met) for x in fig.due]
+            DueFact(
+                x.row.key,
+                x.row.origin,
+                x.row.names,
+                x.row.grid or "未分网格",
+                x.row.tier,
+                x.row.address,
+                x.visits_due,
+                x.visits_done,
+                x.met,
+                x.not_home,
+                x.row.last_met,
+            )
+            for x in fig.due
+        ]
         return fig
 
     def section(self, run: Run) -> Section | None:
@@ -75,28 +100,64 @@ class VisitsSection(ReportSection):
         sec.figures += [
             Figure("应走访户", t.households_due, "户", Drill("visit_due", "all", (), f"{p.label} 应走访的户")),
             Figure("已走访户", t.households_visited, "户", Drill("visit_due", "visited", (), f"{p.label} 已走访的户")),
-            Figure("未走访户", t.households_due - t.households_visited, "户",
-                   Drill("visit_due", "not_visited", (), f"{p.label} 应访未访的户")),
+            Figure(
+                "未走访户",
+                t.households_due - t.households_visited,
+                "户",
+                Drill("visit_due", "not_visited", (), f"{p.label} 应访未访的户"),
+            ),
             Figure("走访（见到）", len(fig.met), "次", Drill("visits", "met", (), f"{p.label} 入户走访")),
-            Figure("不在家", sum(1 for v in fig.visits if v.outcome == "not_home"), "次",
-                   Drill("visits", "not_home", (), f"{p.label} 走访不在家")),
+            Figure(
+                "不在家",
+                sum(1 for v in fig.visits if v.outcome == "not_home"),
+                "次",
+                Drill("visits", "not_home", (), f"{p.label} 走访不在家"),
+            ),
             Figure("走访完成率", t.visits_done / t.visits_due if t.visits_due else None, "", None, "pct"),
         ]
-        for key, title, lines, dim in (("visits_by_tier", "按走访频次", fig.by_tier, "tier"),
-                                       ("visits_by_grid", "按网格", fig.by_grid, "grid")):
+        for key, title, lines, dim in (
+            ("visits_by_tier", "按走访频次", fig.by_tier, "tier"),
+            ("visits_by_grid", "按网格", fig.by_grid, "grid"),
+        ):
             rows, drills = [], []
             for line in lines:
                 f: tuple[tuple[str, Any], ...] = ((dim, line.label),)
-                rows.append([line.label, line.households_due, line.households_visited, line.visits_due,
-                             line.visits_done, line.visits_done / line.visits_due if line.visits_due else None, line.not_home])
-                drills.append([None, Drill("visit_due", "all", f, f"{p.label} 应走访：{line.label}"),
-                               Drill("visit_due", "visited", f, f"{p.label} 已走访：{line.label}"), None, None, None,
-                               Drill("visits", "not_home", f, f"{p.label} 不在家：{line.label}")])
-            sec.tables.append(Table(key, f"走访完成情况（{title}）",
-                                    [title[1:], "应访户", "已访户", "应访次数", "完成次数", "完成率", "不在家次数"],
-                                    rows, drills, {1: "int", 2: "int", 3: "int", 4: "int", 5: "pct", 6: "int"}))
-        sec.notes.append("应访：上次见到后按频次（每周、每月、每季度，站长可调整）到期的户，本期首次到期记 1 次，此后每满一个周期再记 1 次；"
-                         "从未走访的户在期初即到期。完成次数：本期见到的走访，每户最多计到应访次数。“不在家”不算走访，该户仍需再访。")
+                rows.append(
+                    [
+                        line.label,
+                        line.households_due,
+                        line.households_visited,
+                        line.visits_due,
+                        line.visits_done,
+                        line.visits_done / line.visits_due if line.visits_due else None,
+                        line.not_home,
+                    ]
+                )
+                drills.append(
+                    [
+                        None,
+                        Drill("visit_due", "all", f, f"{p.label} 应走访：{line.label}"),
+                        Drill("visit_due", "visited", f, f"{p.label} 已走访：{line.label}"),
+                        None,
+                        None,
+                        None,
+                        Drill("visits", "not_home", f, f"{p.label} 不在家：{line.label}"),
+                    ]
+                )
+            sec.tables.append(
+                Table(
+                    key,
+                    f"走访完成情况（{title}）",
+                    [title[1:], "应访户", "已访户", "应访次数", "完成次数", "完成率", "不在家次数"],
+                    rows,
+                    drills,
+                    {1: "int", 2: "int", 3: "int", 4: "int", 5: "pct", 6: "int"},
+                )
+            )
+        sec.notes.append(
+            "应访：上次见到后按频次（每周、每月、每季度，站长可调整）到期的户，本期首次到期记 1 次，此后每满一个周期再记 1 次；"
+            "从未走访的户在期初即到期。完成次数：本期见到的走访，每户最多计到应访次数。“不在家”不算走访，该户仍需再访。"
+        )
         return sec
 
     def contacted(self, c: _Ctx) -> list[Any]:
@@ -112,26 +173,66 @@ class VisitsSection(ReportSection):
         due: list[DueFact] = run.facts.get("visit_due", [])
         if not facts and not due:
             return None
-        return StationColumns({f.origin for f in facts} | {f.origin for f in due}, [
-            StationColumn("走访次数", lambda o: sum(1 for f in facts if f.origin == o and f.outcome == "met"),
-                          drill=lambda o, name: Drill("visits", "met", (("origin", o),), f"{name} 入户走访")),
-            StationColumn("应访未访户", lambda o: sum(1 for f in due if f.origin == o and not f.met),
-                          drill=lambda o, name: Drill("visit_due", "not_visited", (("origin", o),),
-                                                      f"{name} 应访未访的户"))])
+        return StationColumns(
+            {f.origin for f in facts} | {f.origin for f in due},
+            [
+                StationColumn(
+                    "走访次数",
+                    lambda o: sum(1 for f in facts if f.origin == o and f.outcome == "met"),
+                    drill=lambda o, name: Drill("visits", "met", (("origin", o),), f"{name} 入户走访"),
+                ),
+                StationColumn(
+                    "应访未访户",
+                    lambda o: sum(1 for f in due if f.origin == o and not f.met),
+                    drill=lambda o, name: Drill("visit_due", "not_visited", (("origin", o),), f"{name} 应访未访的户"),
+                ),
+            ],
+        )
 
     def fact_preds(self, kind: str, period: Period) -> dict[str, Callable[[Any], bool]]:
         if kind == "visits":
             return {"met": lambda f: f.outcome == "met", "not_home": lambda f: f.outcome == "not_home"}
         return {"visited": lambda f: f.met > 0, "not_visited": lambda f: f.met == 0}
 
-    def records(self, db: Database, report: Report, drill: Drill, facts: list[Any]) -> tuple[list[str], list[list[Any]]]:
+    def records(
+        self, db: Database, report: Report, drill: Drill, facts: list[Any]
+    ) -> tuple[list[str], list[list[Any]]]:
         from desktop.services.visits import OUTCOMES
 
         st = report.station_names
         if drill.kind == "visits":
-            return (["日期", "居民", "网格", "频次", "结果", "见到", "发现的需求", "走访人", "站点"],
-                    [[f.day, f.resident, f.grid, f.tier, OUTCOMES.get(f.outcome, f.outcome), f.met, f.needs, f.visitor,
-                      st.get(f.origin, f.origin)] for f in facts])
-        return (["居民", "网格", "住址", "频次", "应访次数", "完成次数", "见到次数", "不在家次数", "上次见到", "站点"],
-                [[f.names, f.grid, f.address, f.tier, f.visits_due, f.visits_done, f.met, f.not_home, f.last_met,
-                  st.get(f.origin, f.origin)] for f in facts])
+            return (
+                ["日期", "居民", "网格", "频次", "结果", "见到", "发现的需求", "走访人", "站点"],
+                [
+                    [
+                        f.day,
+                        f.resident,
+                        f.grid,
+                        f.tier,
+                        OUTCOMES.get(f.outcome, f.outcome),
+                        f.met,
+                        f.needs,
+                        f.visitor,
+                        st.get(f.origin, f.origin),
+                    ]
+                    for f in facts
+                ],
+            )
+        return (
+            ["居民", "网格", "住址", "频次", "应访次数", "完成次数", "见到次数", "不在家次数", "上次见到", "站点"],
+            [
+                [
+                    f.names,
+                    f.grid,
+                    f.address,
+                    f.tier,
+                    f.visits_due,
+                    f.visits_done,
+                    f.met,
+                    f.not_home,
+                    f.last_met,
+                    st.get(f.origin, f.origin),
+                ]
+                for f in facts
+            ],
+        )

@@ -1,6 +1,7 @@
 """Small file helpers for the sync package: atomic writes that survive a power
 cut or a pulled USB stick.  Kept here (not imported from ``db``) so the key and
 bundle code stays free of the database layer."""
+
 from __future__ import annotations
 
 import os

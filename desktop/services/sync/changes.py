@@ -25,6 +25,7 @@
   us (its clock is after the peer's previous bundle) and our change is new to
   the peer (its clock is after what the peer confirmed receiving from us).
 """
+
 from __future__ import annotations
 
 import math
@@ -38,7 +39,20 @@ from typing import Any, Callable
 
 import orjson
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Date, DateTime, Float, Integer, String, Table, Text, Uuid, and_, or_, select,
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Table,
+    Text,
+    Uuid,
+    and_,
+    or_,
+    select,
     type_coerce,
 )
 from sqlalchemy.types import NullType
@@ -63,28 +77,85 @@ BATCH = 2000
 MAX_TEXT = 20_000  # characters in a Text column: a page of notes, not a file
 
 TABLE_LABELS = {
-    "stations": "站点", "matter_types": "事项目录", "certificate_types": "证明目录", "skills": "技能目录",
-    "proxy_agents": "代办员", "proxy_cases": "代办登记",
-    "calendar_days": "节假日", "households": "户", "residents": "居民", "resident_tags": "居民标签",
-    "matters": "受理事项", "matter_events": "事项办理记录", "matter_ratings": "好差评", "rectifications": "差评整改",
-    "notices": "一次性告知", "certificates": "证明", "seal_log": "用印登记", "certificate_refusals": "不予开具记录",
-    "volunteers": "志愿者", "volunteer_needs": "服务需求", "volunteer_need_events": "需求记录",
-    "volunteer_assignments": "派单", "audit_log": "操作日志", "sync_conflicts": "数据冲突",
-    "service_areas": "AB岗片区", "duty_shifts": "值班班次", "duty_absences": "离岗登记",
-    "work_items": "准入清单", "dept_requests": "部门下派事项", "postings": "公开栏公示",
-    "wishes": "微心愿", "wish_claims": "心愿认领", "party_reports": "在职党员报到",
-    "visit_tiers": "走访频次", "visits": "走访记录",
+    "stations": "站点",
+    "matter_types": "事项目录",
+    "certificate_types": "证明目录",
+    "skills": "技能目录",
+    "proxy_agents": "代办员",
+    "proxy_cases": "代办登记",
+    "calendar_days": "节假日",
+    "households": "户",
+    "residents": "居民",
+    "resident_tags": "居民标签",
+    "matters": "受理事项",
+    "matter_events": "事项办理记录",
+    "matter_ratings": "好差评",
+    "rectifications": "差评整改",
+    "notices": "一次性告知",
+    "certificates": "证明",
+    "seal_log": "用印登记",
+    "certificate_refusals": "不予开具记录",
+    "volunteers": "志愿者",
+    "volunteer_needs": "服务需求",
+    "volunteer_need_events": "需求记录",
+    "volunteer_assignments": "派单",
+    "audit_log": "操作日志",
+    "sync_conflicts": "数据冲突",
+    "service_areas": "AB岗片区",
+    "duty_shifts": "值班班次",
+    "duty_absences": "离岗登记",
+    "work_items": "准入清单",
+    "dept_requests": "部门下派事项",
+    "postings": "公开栏公示",
+    "wishes": "微心愿",
+    "wish_claims": "心愿认领",
+    "party_reports": "在职党员报到",
+    "visit_tiers": "走访频次",
+    "visits": "走访记录",
 }
 FIELD_LABELS = {
-    "name": "姓名", "phone": "联系电话", "gender": "性别", "birth_date": "出生日期", "doc_type": "证件类型",
-    "doc_number": "证件号码", "ethnicity": "民族", "household_id": "所属户", "relation_to_head": "与户主关系",
-    "estate": "小区", "building": "楼栋", "unit": "单元", "room": "室", "village_group": "村民小组",
-    "house_number": "门牌号", "address_text": "地址", "grid": "网格", "residency": "居住类型",
-    "moved_out": "已迁出", "moved_out_date": "迁出日期", "deceased": "已故", "deceased_date": "死亡日期",
-    "notes": "备注", "note": "备注", "deleted": "删除", "number": "编号", "head_id": "户主", "status": "状态",
-    "title": "标题", "description": "说明", "promised_days": "承诺时限", "category": "类别", "active": "启用",
-    "tag": "标签", "result": "办理结果", "handler_name": "经办人", "skills": "技能", "availability": "可服务时间",
-    "weekly_hour_limit": "每周时长上限", "party_member": "党员", "employer": "工作单位", "measures": "整改措施",
+    "name": "姓名",
+    "phone": "联系电话",
+    "gender": "性别",
+    "birth_date": "出生日期",
+    "doc_type": "证件类型",
+    "doc_number": "证件号码",
+    "ethnicity": "民族",
+    "household_id": "所属户",
+    "relation_to_head": "与户主关系",
+    "estate": "小区",
+    "building": "楼栋",
+    "unit": "单元",
+    "room": "室",
+    "village_group": "村民小组",
+    "house_number": "门牌号",
+    "address_text": "地址",
+    "grid": "网格",
+    "residency": "居住类型",
+    "moved_out": "已迁出",
+    "moved_out_date": "迁出日期",
+    "deceased": "已故",
+    "deceased_date": "死亡日期",
+    "notes": "备注",
+    "note": "备注",
+    "deleted": "删除",
+    "number": "编号",
+    "head_id": "户主",
+    "status": "状态",
+    "title": "标题",
+    "description": "说明",
+    "promised_days": "承诺时限",
+    "category": "类别",
+    "active": "启用",
+    "tag": "标签",
+    "result": "办理结果",
+    "handler_name": "经办人",
+    "skills": "技能",
+    "availability": "可服务时间",
+    "weekly_hour_limit": "每周时长上限",
+    "party_member": "党员",
+    "employer": "工作单位",
+    "measures": "整改措施",
 }
 
 
@@ -99,8 +170,12 @@ def bad_row(table: str, column: str, why: str, detail: str = "") -> BundleError:
     if column in CLOCK_COLUMNS or column == "field_clocks":
         return bad_clock(f"一条“{label}”记录", why, detail or f"{table}.{column}: {why}")
     col = FIELD_LABELS.get(column, column)
-    return BundleError("bad_value", f"数据交换包中的一条“{label}”记录有不可能的值（{col}：{why}），整个包没有导入，本站数据没有任何变化。\n"
-                       "这通常是对方程序版本有问题或文件被改动过。" + RESEND, detail or f"{table}.{column}: {why}")
+    return BundleError(
+        "bad_value",
+        f"数据交换包中的一条“{label}”记录有不可能的值（{col}：{why}），整个包没有导入，本站数据没有任何变化。\n"
+        "这通常是对方程序版本有问题或文件被改动过。" + RESEND,
+        detail or f"{table}.{column}: {why}",
+    )
 
 
 @lru_cache(maxsize=1)
@@ -109,8 +184,7 @@ def travelling() -> tuple[type[Synced], ...]:
     import db.models  # noqa: F401  (complete metadata)
 
     by_table = {m.class_.__tablename__: m.class_ for m in Base.registry.mappers if issubclass(m.class_, Synced)}
-    return tuple(by_table[t.name] for t in Base.metadata.sorted_tables
-                 if t.name in by_table and t.name not in EXCLUDED)
+    return tuple(by_table[t.name] for t in Base.metadata.sorted_tables if t.name in by_table and t.name not in EXCLUDED)
 
 
 def model_for(table: str) -> type[Synced] | None:
@@ -118,6 +192,7 @@ def model_for(table: str) -> type[Synced] | None:
 
 
 # ------------------------------------------------------------------ values
+
 
 def _text(limit: int | None) -> Callable[[Any], Any]:
     cap = limit or MAX_TEXT
@@ -128,6 +203,7 @@ def _text(limit: int | None) -> Callable[[Any], Any]:
         if len(v) > cap:
             raise ValueError(f"长达 {len(v)} 个字，超过上限 {cap}")
         return v
+
     return conv
 
 
@@ -148,6 +224,7 @@ def _int_in(bits: int) -> Callable[[Any], int]:
         if not lo <= v < hi:
             raise ValueError("数值超出范围")
         return v
+
     return conv
 
 
@@ -251,9 +328,13 @@ class Codec:
 
 
 def bad_clock(what: str, why: str, detail: str) -> BundleError:
-    return BundleError("bad_clock", f"数据交换包中{what}的修改时间戳不合理（{why}），整个包没有导入，"
-                       "本站数据没有任何变化。\n可能是对方电脑的日期时间设置错了，也可能文件被改动过：请核对双方电脑的"
-                       "日期和时间，再请对方重新导出。", detail)
+    return BundleError(
+        "bad_clock",
+        f"数据交换包中{what}的修改时间戳不合理（{why}），整个包没有导入，"
+        "本站数据没有任何变化。\n可能是对方电脑的日期时间设置错了，也可能文件被改动过：请核对双方电脑的"
+        "日期和时间，再请对方重新导出。",
+        detail,
+    )
 
 
 def clock_why(v: Any, limit: int) -> str:
@@ -264,8 +345,10 @@ def clock_why(v: Any, limit: int) -> str:
         return "是负数"
     if v > clock.MAX_STAMP:
         return "超出范围"
-    return (f"{_when(v)}，比本机时间超前 {clock.MAX_SKEW_MS // 3_600_000} 小时以上"
-            f"（最晚只接受到 {_when(limit)}，协调世界时）")
+    return (
+        f"{_when(v)}，比本机时间超前 {clock.MAX_SKEW_MS // 3_600_000} 小时以上"
+        f"（最晚只接受到 {_when(limit)}，协调世界时）"
+    )
 
 
 def _when(stamp: int) -> str:
@@ -328,20 +411,26 @@ _UUID_RE = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA
 def _raw_encoder(col: Any, sqlite: bool) -> Callable[[Any], Any]:
     t = col.type
     if isinstance(t, Uuid):
+
         def enc_uuid(v: Any) -> Any:
             if not isinstance(v, str) or not _UUID_RE.fullmatch(v):
                 raise ValueError("不是有效的记录编号")
             return v.replace("-", "").lower() if sqlite else v
+
         return enc_uuid
     if isinstance(t, DateTime):
+
         def enc_dt(v: Any) -> Any:
             d = _datetime(v)
             return d.isoformat(" ", "microseconds") if sqlite else d
+
         return enc_dt
     if isinstance(t, Date):
+
         def enc_date(v: Any) -> Any:
             d = _date(v)
             return d.isoformat() if sqlite else d
+
         return enc_date
     if isinstance(t, JSON):
         return lambda v: orjson.dumps(v).decode()
@@ -404,12 +493,18 @@ def raw_codec(model: type[Synced], sqlite: bool) -> RawCodec:
         if col.name in c.defaults:
             d = c.defaults[col.name]
             defaults[col.name] = (lambda d=d, col=col: _raw_default(col, d())) if callable(d) else _raw_default(col, d)
-    codec_ = RawCodec(tuple(col.name for col in cols), tuple(_raw_encoder(col, sqlite) for col in cols),
-                      tuple(bool(col.nullable) for col in cols), defaults, frozenset(c.converters))
+    codec_ = RawCodec(
+        tuple(col.name for col in cols),
+        tuple(_raw_encoder(col, sqlite) for col in cols),
+        tuple(bool(col.nullable) for col in cols),
+        defaults,
+        frozenset(c.converters),
+    )
     if frozenset(codec_.columns) != codec_.known:
         return codec_
-    return RawCodec(codec_.columns, codec_.encoders, codec_.nullable, defaults, codec_.known,
-                    _compile_fast(cols, codec_.encoders))
+    return RawCodec(
+        codec_.columns, codec_.encoders, codec_.nullable, defaults, codec_.known, _compile_fast(cols, codec_.encoders)
+    )
 
 
 def _compile_fast(cols: list[Any], encoders: tuple[Callable[[Any], Any], ...]) -> Callable[[dict[str, Any]], list[Any]]:
@@ -462,6 +557,7 @@ def check_resident(row: dict[str, Any]) -> None:
 
 # ------------------------------------------------------------------ export
 
+
 @dataclass
 class Scope:
     """Which rows one export selects."""
@@ -488,8 +584,11 @@ def owned(t: Table, code: str) -> Any:
 
 def _where(model: type[Synced], scope: Scope, extra_ids: set[uuid.UUID] | None) -> Any:
     t = table_of(model)
-    cond = and_(t.c.seq > scope.since, t.c.seq <= scope.upto,
-                *[~t.c.seq.between(a, b) for a, b in scope.echo if b > scope.since])
+    cond = and_(
+        t.c.seq > scope.since,
+        t.c.seq <= scope.upto,
+        *[~t.c.seq.between(a, b) for a, b in scope.echo if b > scope.since],
+    )
     name = t.name
     if not scope.hub_to_station:
         if not scope.own_only or name == "sync_conflicts":
@@ -529,8 +628,9 @@ def closure(session: Session, scope: Scope) -> dict[str, set[uuid.UUID]]:
                 if parent.name in CATALOGUE or parent.name not in {x.__tablename__ for x in models}:
                     continue
                 col = fk.parent
-                q = (select(parent.c.id).where(parent.c.origin != scope.target,
-                                               parent.c.id.in_(select(col).where(sel, col.is_not(None)))))
+                q = select(parent.c.id).where(
+                    parent.c.origin != scope.target, parent.c.id.in_(select(col).where(sel, col.is_not(None)))
+                )
                 found = set(session.scalars(q))
                 have = extra.setdefault(parent.name, set())
                 if found - have:
@@ -541,8 +641,9 @@ def closure(session: Session, scope: Scope) -> dict[str, set[uuid.UUID]]:
     return extra
 
 
-def export_rows(session: Session, model: type[Synced], scope: Scope,
-                extra: dict[str, set[uuid.UUID]]) -> Iterator[dict[str, Any]]:
+def export_rows(
+    session: Session, model: type[Synced], scope: Scope, extra: dict[str, set[uuid.UUID]]
+) -> Iterator[dict[str, Any]]:
     """The rows of one table for one export, as JSON-ready dicts."""
     c = codec(model)  # type: ignore[arg-type]  # mypy takes a class object for unhashable here
     t = c.table
@@ -550,8 +651,11 @@ def export_rows(session: Session, model: type[Synced], scope: Scope,
     # The driver's values as they are (no per-value type processing): UUIDs
     # as hex or uuid objects, times as text or datetime, both of which the
     # reader accepts; only SQLite's 0/1 booleans and JSON text need a touch.
-    q = (select(*[type_coerce(t.c[n], NullType()).label(n) for n in c.columns])
-         .where(_where(model, scope, extra.get(t.name))).order_by(t.c.seq))
+    q = (
+        select(*[type_coerce(t.c[n], NullType()).label(n) for n in c.columns])
+        .where(_where(model, scope, extra.get(t.name)))
+        .order_by(t.c.seq)
+    )
     fix: list[tuple[int, Callable[[Any], Any]]] = []
     if sqlite:
         for i, n in enumerate(c.columns):
@@ -572,8 +676,11 @@ def export_rows(session: Session, model: type[Synced], scope: Scope,
                 values[i] = f(values[i])
         d = dict(zip(names, values, strict=True))
         if conflicts:
-            if (scope.own_only and d["table_name"] in SHARED
-                    or record_owner(session, d["table_name"], uuid.UUID(str(d["row_id"]))) != owner):
+            if (
+                scope.own_only
+                and d["table_name"] in SHARED
+                or record_owner(session, d["table_name"], uuid.UUID(str(d["row_id"]))) != owner
+            ):
                 continue
         yield d
 
@@ -591,12 +698,14 @@ def record_owner(session: Session, table: str, row_id: uuid.UUID) -> str | None:
     t = table_of(model)
     if table == "resident_tags":
         residents = Base.metadata.tables["residents"]
-        return session.scalar(select(residents.c.origin).join(t, t.c.resident_id == residents.c.id)
-                              .where(t.c.id == row_id))
+        return session.scalar(
+            select(residents.c.origin).join(t, t.c.resident_id == residents.c.id).where(t.c.id == row_id)
+        )
     return session.scalar(select(t.c.origin).where(t.c.id == row_id))
 
 
 # ------------------------------------------------------------------ import
+
 
 @dataclass
 class Counts:
@@ -638,7 +747,8 @@ class MergeContext:
             f"站点 {self.label(self.source)} 发来的数据交换包要新建或修改“{label}”中属于{whose}的记录。"
             "站点只能新建和修改本站自己的记录，其他站点的记录只能由街道转来。整个包没有导入，本站数据没有任何变化。\n"
             "这个文件可能被人改动过，请与对方站点核实。",
-            f"{self.source} writes {table} owned by {owner}")
+            f"{self.source} writes {table} owned by {owner}",
+        )
 
     def add_echo(self, first: int, count: int) -> None:
         """``count`` rows from seq ``first`` on are now exactly as the source sent them."""
@@ -692,25 +802,48 @@ def _merge(c: Codec, local: dict[str, Any], remote: dict[str, Any], ctx: MergeCo
     return merged
 
 
-def _conflict(c: Codec, local: dict[str, Any], column: str, *, winner: tuple[Any, int, str],
-              loser: tuple[Any, int, str], ctx: MergeContext) -> None:
+def _conflict(
+    c: Codec,
+    local: dict[str, Any],
+    column: str,
+    *,
+    winner: tuple[Any, int, str],
+    loser: tuple[Any, int, str],
+    ctx: MergeContext,
+) -> None:
     table = c.table.name
     if table == "sync_conflicts":
         return  # two supervisors deciding one conflict differently: the later decision stands
-    ctx.conflicts.append({
-        "id": conflict_id(table, local["id"], column, winner[1], loser[1]),
-        "table_name": table, "row_id": local["id"], "field": column,
-        "value_a": _canon(winner[0]).decode(), "clock_a": winner[1], "station_a": winner[2],
-        "value_b": _canon(loser[0]).decode(), "clock_b": loser[1], "station_b": loser[2],
-        "found_at": ctx.found_at, "found_by": ctx.me, "status": "open",
-    })
+    ctx.conflicts.append(
+        {
+            "id": conflict_id(table, local["id"], column, winner[1], loser[1]),
+            "table_name": table,
+            "row_id": local["id"],
+            "field": column,
+            "value_a": _canon(winner[0]).decode(),
+            "clock_a": winner[1],
+            "station_a": winner[2],
+            "value_b": _canon(loser[0]).decode(),
+            "clock_b": loser[1],
+            "station_b": loser[2],
+            "found_at": ctx.found_at,
+            "found_by": ctx.me,
+            "status": "open",
+        }
+    )
 
 
 REBUILD_INDEXES_FROM = 20_000  # rows into an empty table: build its indexes afterwards, sorted
 
 
-def apply_table(session: Session, model: type[Synced], raw_rows: Iterable[Any], ctx: MergeContext,
-                progress: Callable[[int], None] | None = None, expected: int = 0) -> Counts:
+def apply_table(
+    session: Session,
+    model: type[Synced],
+    raw_rows: Iterable[Any],
+    ctx: MergeContext,
+    progress: Callable[[int], None] | None = None,
+    expected: int = 0,
+) -> Counts:
     """Merge one table's rows from a bundle (inside the caller's transaction).
     ``expected`` is the part's line count from the manifest."""
     c = codec(model)  # type: ignore[arg-type]  # mypy takes a class object for unhashable here
@@ -725,8 +858,11 @@ def apply_table(session: Session, model: type[Synced], raw_rows: Iterable[Any], 
     # (not a table with deferred references: PostgreSQL builds no index on a table
     # whose checks are still pending, and households are few anyway)
     deferred = any(fk.constraint is not None and fk.constraint.deferrable for fk in t.foreign_keys)
-    rebuild = (sorted(t.indexes, key=lambda i: i.name or "")
-               if empty and not deferred and expected >= REBUILD_INDEXES_FROM else [])
+    rebuild = (
+        sorted(t.indexes, key=lambda i: i.name or "")
+        if empty and not deferred and expected >= REBUILD_INDEXES_FROM
+        else []
+    )
     conn = session.connection()
     for index in rebuild:  # inside the transaction: a failed or killed import keeps them
         index.drop(conn)
@@ -759,8 +895,15 @@ def _tag_owners(session: Session, existing: dict[Any, dict[str, Any]]) -> dict[u
     """Resident id → origin, for the residents the stored tags of a batch are on."""
     ids = {r["resident_id"] for r in existing.values()}
     residents = Base.metadata.tables["residents"]
-    return dict(session.connection().execute(select(residents.c.id, residents.c.origin)
-                                             .where(residents.c.id.in_(list(ids)))).all()) if ids else {}
+    return (
+        dict(
+            session.connection()
+            .execute(select(residents.c.id, residents.c.origin).where(residents.c.id.in_(list(ids))))
+            .all()
+        )
+        if ids
+        else {}
+    )
 
 
 def _check_written_tags(session: Session, ctx: MergeContext, written: list[tuple[int, int]]) -> None:
@@ -770,9 +913,16 @@ def _check_written_tags(session: Session, ctx: MergeContext, written: list[tuple
     spans = [t.c.seq.between(first, first + n - 1) for first, n in written if n]
     if not spans:
         return
-    owner = session.connection().execute(
-        select(residents.c.origin).join(t, t.c.resident_id == residents.c.id)
-        .where(or_(*spans), residents.c.origin != ctx.source).limit(1)).scalar()
+    owner = (
+        session.connection()
+        .execute(
+            select(residents.c.origin)
+            .join(t, t.c.resident_id == residents.c.id)
+            .where(or_(*spans), residents.c.origin != ctx.source)
+            .limit(1)
+        )
+        .scalar()
+    )
     if owner is not None:
         raise ctx.not_authorised("resident_tags", owner)
 
@@ -786,8 +936,9 @@ def check_conflict_records(session: Session, ctx: MergeContext) -> None:
             raise ctx.not_authorised("sync_conflicts", owner)
 
 
-def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext, counts: Counts,
-                 empty: bool = False) -> None:
+def _apply_batch(
+    session: Session, c: Codec, batch: list[Any], ctx: MergeContext, counts: Counts, empty: bool = False
+) -> None:
     t = c.table
     name = t.name
     existing: dict[Any, dict[str, Any]] = {}
@@ -832,8 +983,12 @@ def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext
                 if name == "residents":
                     check_resident(raw)
                     if raw.get("doc_number") and not raw.get("deleted"):
-                        ctx.new_residents.append({"id": rid if isinstance(rid, uuid.UUID) else uuid.UUID(rid),
-                                                  "doc_number": raw["doc_number"]})
+                        ctx.new_residents.append(
+                            {
+                                "id": rid if isinstance(rid, uuid.UUID) else uuid.UUID(rid),
+                                "doc_number": raw["doc_number"],
+                            }
+                        )
                 remote_max = max(remote_max, values[i_hlc])
                 new_rows.append(values)
                 continue
@@ -852,8 +1007,9 @@ def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext
                 if local["table_name"] in SHARED or row["table_name"] in SHARED:
                     counts.unchanged += 1
                     continue
-                ctx.conflict_records.update({(local["table_name"], local["row_id"]),
-                                             (row["table_name"], row["row_id"])})
+                ctx.conflict_records.update(
+                    {(local["table_name"], local["row_id"]), (row["table_name"], row["row_id"])}
+                )
             else:
                 owner = owners.get(local["resident_id"]) if name == "resident_tags" else local["origin"]
                 if owner != ctx.source:
@@ -873,9 +1029,11 @@ def _apply_batch(session: Session, c: Codec, batch: list[Any], ctx: MergeContext
             updates.append(merged)  # ours won somewhere: the source needs this back
     counts.new += len(new_rows)
     counts.updated += len(updates) + len(pure)
-    written = [(write_remote_raw(session, c.model, fast.columns, new_rows, remote_max), len(new_rows)),
-               (write_remote(session, c.model, pure, remote_max), len(pure)),
-               (write_remote(session, c.model, updates, remote_max), len(updates))]
+    written = [
+        (write_remote_raw(session, c.model, fast.columns, new_rows, remote_max), len(new_rows)),
+        (write_remote(session, c.model, pure, remote_max), len(pure)),
+        (write_remote(session, c.model, updates, remote_max), len(updates)),
+    ]
     ctx.add_echo(*written[0])
     ctx.add_echo(*written[1])
     if guard and name == "resident_tags":

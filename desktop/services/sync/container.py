@@ -18,6 +18,7 @@ the way out, and on the way in the file is decrypted to a temporary file and
 read member by member.  Every refusal is a ``BundleError`` with a stable
 ``code`` and a Chinese ``user_message``.  Format: docs/bundle-format.md.
 """
+
 from __future__ import annotations
 
 import errno
@@ -39,12 +40,27 @@ import orjson
 from desktop.services.sync._files import fsync_dir
 from desktop.services.sync.keys import PeerKey, StationKeys
 from desktop.services.sync.sealed import (
-    CONTAINER_VERSION, RESEND, BundleError, Sealer, open_stream, read_header, seal_stream,
+    CONTAINER_VERSION,
+    RESEND,
+    BundleError,
+    Sealer,
+    open_stream,
+    read_header,
+    seal_stream,
 )
 
 __all__ = [
-    "BundleError", "BundleWriter", "Bundle", "Limits", "PartInfo", "open_bundle", "peek",
-    "canonical_manifest", "sign_manifest", "seal_stream", "CONTAINER_VERSION",
+    "BundleError",
+    "BundleWriter",
+    "Bundle",
+    "Limits",
+    "PartInfo",
+    "open_bundle",
+    "peek",
+    "canonical_manifest",
+    "sign_manifest",
+    "seal_stream",
+    "CONTAINER_VERSION",
 ]
 
 MANIFEST_NAME = "manifest.json"
@@ -119,6 +135,7 @@ def _check_part_name(name: object) -> str:
 
 # ---------------------------------------------------------------- writing
 
+
 def _write_error(path: Path, e: OSError) -> BundleError:
     if e.errno == errno.ENOSPC:
         return BundleError(
@@ -182,9 +199,17 @@ class BundleWriter:
     cannot encode (``Decimal``, ``set``...) and returns something it can.
     """
 
-    def __init__(self, out_path: Path | str, *, signer: StationKeys, recipient: PeerKey,
-                 manifest: Mapping[str, Any], default: Callable[[Any], Any] | None = None,
-                 compresslevel: int = DEFAULT_COMPRESSLEVEL, max_line: int = DEFAULT_LIMITS.max_line):
+    def __init__(
+        self,
+        out_path: Path | str,
+        *,
+        signer: StationKeys,
+        recipient: PeerKey,
+        manifest: Mapping[str, Any],
+        default: Callable[[Any], Any] | None = None,
+        compresslevel: int = DEFAULT_COMPRESSLEVEL,
+        max_line: int = DEFAULT_LIMITS.max_line,
+    ):
         if CONTAINER_KEY in manifest:
             raise ValueError(f"the manifest key {CONTAINER_KEY!r} is reserved for the container")
         for key, code in (("source", signer.code), ("target", recipient.code)):
@@ -213,8 +238,13 @@ class BundleWriter:
             raise _write_error(self.path, e) from e
         try:
             self._sealer = Sealer(_TargetFile(self._file, self.path), recipient)  # type: ignore[arg-type]
-            self._zip = zipfile.ZipFile(self._sealer, "w", compression=zipfile.ZIP_DEFLATED,  # type: ignore[call-overload]  # Sealer writes, tells and flushes like a file
-                                        compresslevel=compresslevel, allowZip64=True)
+            self._zip = zipfile.ZipFile(
+                self._sealer,
+                "w",
+                compression=zipfile.ZIP_DEFLATED,  # type: ignore[call-overload]  # Sealer writes, tells and flushes like a file
+                compresslevel=compresslevel,
+                allowZip64=True,
+            )
         except BaseException:
             self._file.close()
             self._remove_tmp()
@@ -236,8 +266,9 @@ class BundleWriter:
         # force_zip64: a streamed member's size is unknown up front and may pass 4 GiB.
         return self._zip.open(member, "w", force_zip64=True)
 
-    def write_rows(self, part: str, rows: Iterable[Mapping[str, Any]], *,
-                   default: Callable[[Any], Any] | None = None) -> int:
+    def write_rows(
+        self, part: str, rows: Iterable[Mapping[str, Any]], *, default: Callable[[Any], Any] | None = None
+    ) -> int:
         """Write ``rows`` (dicts) as one part of JSON lines; returns the count.
 
         Each row is one line of compact JSON with Chinese kept as UTF-8.  A row
@@ -255,8 +286,9 @@ class BundleWriter:
         self._record(part, "jsonl", sink, count)
         return count
 
-    def _write_lines(self, part: str, rows: Iterable[Mapping[str, Any]], hook: Callable[[Any], Any] | None,
-                     sink: _PartSink) -> int:
+    def _write_lines(
+        self, part: str, rows: Iterable[Mapping[str, Any]], hook: Callable[[Any], Any] | None, sink: _PartSink
+    ) -> int:
         # orjson rather than the json module: about ten times faster on rows
         # with ids and dates, which is most of an export's time.
         dumps, option = orjson.dumps, orjson.OPT_APPEND_NEWLINE
@@ -303,8 +335,9 @@ class BundleWriter:
         return sink.size
 
     def _record(self, name: str, kind: str, sink: _PartSink, lines: int | None) -> None:
-        self._parts.append({"name": name, "kind": kind, "size": sink.size,
-                            "sha256": sink.sha.hexdigest(), "lines": lines})
+        self._parts.append(
+            {"name": name, "kind": kind, "size": sink.size, "sha256": sink.sha.hexdigest(), "lines": lines}
+        )
 
     # -- finishing
 
@@ -373,6 +406,7 @@ class BundleWriter:
 
 # ---------------------------------------------------------------- reading
 
+
 def _member_name_ok(name: str) -> bool:
     if not name or "\\" in name or "\x00" in name or name.startswith("/") or _DRIVE_RE.match(name):
         return False
@@ -398,8 +432,20 @@ def _part_mismatch(part: str, detail: str) -> BundleError:
 
 
 # zipfile and zlib raise many kinds of exceptions on a malformed archive.
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError, struct.error,
-               NotImplementedError, OverflowError, IndexError, KeyError, UnicodeDecodeError, RuntimeError)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    ValueError,
+    struct.error,
+    NotImplementedError,
+    OverflowError,
+    IndexError,
+    KeyError,
+    UnicodeDecodeError,
+    RuntimeError,
+)
 
 
 class _VerifiedPart(io.RawIOBase):
@@ -431,7 +477,7 @@ class _VerifiedPart(io.RawIOBase):
         if self._size > self._info.size:
             raise _part_mismatch(self._info.name, f"longer than {self._info.size} bytes")
         self._sha.update(data)
-        buf[:len(data)] = data
+        buf[: len(data)] = data
         return len(data)
 
     def _finish(self) -> None:
@@ -454,8 +500,16 @@ class Bundle:
     Part contents are verified as they stream; call ``verify_all`` before
     changing anything, because a part's hash is known only at its end."""
 
-    def __init__(self, path: Path, tmp: BinaryIO, archive: zipfile.ZipFile, manifest: dict[str, Any],
-                 source: PeerKey, parts: list[PartInfo], limits: Limits):
+    def __init__(
+        self,
+        path: Path,
+        tmp: BinaryIO,
+        archive: zipfile.ZipFile,
+        manifest: dict[str, Any],
+        source: PeerKey,
+        parts: list[PartInfo],
+        limits: Limits,
+    ):
         self.path = path
         self.manifest = manifest
         self.source = source
@@ -551,8 +605,11 @@ class Bundle:
 
 
 def _bad_row(part: str, lineno: int, detail: str) -> BundleError:
-    return BundleError("bad_row", f"数据交换包中“{part}”第 {lineno} 行无法读取，没有导入。\n" + RESEND,
-                       f"part {part!r} line {lineno}: {detail}")
+    return BundleError(
+        "bad_row",
+        f"数据交换包中“{part}”第 {lineno} 行无法读取，没有导入。\n" + RESEND,
+        f"part {part!r} line {lineno}: {detail}",
+    )
 
 
 def peek(path: Path | str) -> str:
@@ -571,8 +628,14 @@ def _unreadable(path: Path, e: OSError) -> BundleError:
     return BundleError("unreadable", f"无法读取数据交换包文件：\n{path}\n\n{e.strerror or e}", str(e))
 
 
-def open_bundle(path: Path | str, my_keys: StationKeys, trusted: Callable[[str], PeerKey | None], *,
-                limits: Limits = DEFAULT_LIMITS, temp_dir: Path | str | None = None) -> Bundle:
+def open_bundle(
+    path: Path | str,
+    my_keys: StationKeys,
+    trusted: Callable[[str], PeerKey | None],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    temp_dir: Path | str | None = None,
+) -> Bundle:
     """Open a bundle addressed to this station and check everything but the
     part contents: header, every chunk's authentication, the archive's
     structure and limits, the manifest, and its signature by a trusted,
@@ -622,8 +685,14 @@ def open_bundle(path: Path | str, my_keys: StationKeys, trusted: Callable[[str],
             raise
 
 
-def _open_archive(path: Path, tmp: BinaryIO, my_keys: StationKeys, trusted: Callable[[str], PeerKey | None],
-                  limits: Limits, header_target: str) -> Bundle:
+def _open_archive(
+    path: Path,
+    tmp: BinaryIO,
+    my_keys: StationKeys,
+    trusted: Callable[[str], PeerKey | None],
+    limits: Limits,
+    header_target: str,
+) -> Bundle:
     tmp.seek(0)
     try:
         archive = zipfile.ZipFile(tmp)
@@ -651,24 +720,34 @@ def _check_members(archive: zipfile.ZipFile, limits: Limits) -> dict[str, zipfil
     for info in infos:
         for name in (info.orig_filename, info.filename):
             if not _member_name_ok(name):
-                raise BundleError("bad_member_name",
-                                  f"数据交换包中含有不安全的文件名（{name!r}），为安全起见拒绝导入。",
-                                  f"member name {name!r}")
+                raise BundleError(
+                    "bad_member_name",
+                    f"数据交换包中含有不安全的文件名（{name!r}），为安全起见拒绝导入。",
+                    f"member name {name!r}",
+                )
         name = info.filename
         if name in members:
-            raise BundleError("duplicate_member", "数据交换包中有重复的文件，可能被人改动过，拒绝导入。",
-                              f"duplicate member {name!r}")
+            raise BundleError(
+                "duplicate_member", "数据交换包中有重复的文件，可能被人改动过，拒绝导入。", f"duplicate member {name!r}"
+            )
         if name not in (MANIFEST_NAME, SIGNATURE_NAME) and not (
-                name.startswith(PART_PREFIX) and PART_NAME_RE.match(name[len(PART_PREFIX):])):
-            raise BundleError("unexpected_member", f"数据交换包中有不该出现的文件（{name}），拒绝导入。",
-                              f"unexpected member {name!r}")
+            name.startswith(PART_PREFIX) and PART_NAME_RE.match(name[len(PART_PREFIX) :])
+        ):
+            raise BundleError(
+                "unexpected_member",
+                f"数据交换包中有不该出现的文件（{name}），拒绝导入。",
+                f"unexpected member {name!r}",
+            )
         if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _bad_archive(f"member {name!r}: encrypted or compression type {info.compress_type}")
         if info.file_size > limits.max_member_size:
             raise _too_large("member_too_large", "中有一部分太大", f"{name!r} is {info.file_size} bytes")
         if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-            raise _too_large("compression_ratio", "的压缩比异常（疑似“压缩炸弹”）",
-                             f"{name!r}: {info.file_size} from {info.compress_size} bytes")
+            raise _too_large(
+                "compression_ratio",
+                "的压缩比异常（疑似“压缩炸弹”）",
+                f"{name!r}: {info.file_size} from {info.compress_size} bytes",
+            )
         total += info.file_size
         if total > limits.max_total_size:
             raise _too_large("total_too_large", "解压后太大", f"more than {limits.max_total_size} bytes")
@@ -685,8 +764,9 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) ->
     return data
 
 
-def _read_manifest(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
-                   limits: Limits) -> tuple[dict[str, Any], bytes, bytes | None]:
+def _read_manifest(
+    archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], limits: Limits
+) -> tuple[dict[str, Any], bytes, bytes | None]:
     info = members.get(MANIFEST_NAME)
     if info is None:
         raise _bad_manifest("no manifest")
@@ -706,8 +786,9 @@ def _read_manifest(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]
     return manifest, body, signature
 
 
-def _check_signature(manifest: dict[str, Any], body: bytes, signature: bytes | None,
-                     trusted: Callable[[str], PeerKey | None]) -> PeerKey:
+def _check_signature(
+    manifest: dict[str, Any], body: bytes, signature: bytes | None, trusted: Callable[[str], PeerKey | None]
+) -> PeerKey:
     section = manifest[CONTAINER_KEY]
     source = section.get("source")
     if not isinstance(source, str) or not source:
@@ -731,26 +812,33 @@ def _check_signature(manifest: dict[str, Any], body: bytes, signature: bytes | N
         stated = section.get("signer_fingerprint")
         hint = ""
         if isinstance(stated, str) and stated != peer.fingerprint:
-            hint = (f"\n包中写明的签名密钥指纹（{stated}）与本机记录的站点 {source} 的指纹（{peer.fingerprint}）不同："
-                    "如果对方重新生成过密钥，请重新导入对方的公钥文件并电话核对指纹；否则这个文件可能是伪造的。")
+            hint = (
+                f"\n包中写明的签名密钥指纹（{stated}）与本机记录的站点 {source} 的指纹（{peer.fingerprint}）不同："
+                "如果对方重新生成过密钥，请重新导入对方的公钥文件并电话核对指纹；否则这个文件可能是伪造的。"
+            )
         raise BundleError(
             "bad_signature",
-            f"数据交换包的签名缺失或不正确：无法确认它来自站点 {peer.label}，也可能在途中被改动过。没有导入任何数据。" + hint,
+            f"数据交换包的签名缺失或不正确：无法确认它来自站点 {peer.label}，也可能在途中被改动过。没有导入任何数据。"
+            + hint,
             "missing signature" if signature is None else f"signature does not verify with the key of {source}",
         )
     return peer
 
 
-def _check_manifest(manifest: dict[str, Any], my_keys: StationKeys, header_target: str,
-                    source: PeerKey) -> list[PartInfo]:
+def _check_manifest(
+    manifest: dict[str, Any], my_keys: StationKeys, header_target: str, source: PeerKey
+) -> list[PartInfo]:
     """Structure of the signed manifest, and that it is addressed to us."""
     section = manifest[CONTAINER_KEY]
     version = section.get("version")
     if type(version) is not int:
         raise _bad_manifest("no container version")
     if version > CONTAINER_VERSION:
-        raise BundleError("too_new", "这个数据交换包由更新版本的社区一站通生成，请升级本程序后再导入。",
-                          f"manifest container version {version}")
+        raise BundleError(
+            "too_new",
+            "这个数据交换包由更新版本的社区一站通生成，请升级本程序后再导入。",
+            f"manifest container version {version}",
+        )
     if version != CONTAINER_VERSION:
         raise _bad_manifest(f"container version {version}")
     target = section.get("target")
@@ -799,13 +887,18 @@ def _check_parts_present(parts: list[PartInfo], members: dict[str, zipfile.ZipIn
     expected = {p.member for p in parts}
     for name in members:
         if name not in expected and name not in (MANIFEST_NAME, SIGNATURE_NAME):
-            raise BundleError("unexpected_member", f"数据交换包中有清单之外的文件（{name}），拒绝导入。",
-                              f"member {name!r} is not in the manifest")
+            raise BundleError(
+                "unexpected_member",
+                f"数据交换包中有清单之外的文件（{name}），拒绝导入。",
+                f"member {name!r} is not in the manifest",
+            )
     for p in parts:
         info = members.get(p.member)
         if info is None:
-            raise BundleError("missing_member", f"数据交换包缺少“{p.name}”部分，文件不完整。\n" + RESEND,
-                              f"no member for part {p.name!r}")
+            raise BundleError(
+                "missing_member",
+                f"数据交换包缺少“{p.name}”部分，文件不完整。\n" + RESEND,
+                f"no member for part {p.name!r}",
+            )
         if info.file_size != p.size:
             raise _part_mismatch(p.name, f"zip says {info.file_size} bytes, manifest {p.size}")
-

@@ -14,6 +14,7 @@ sender's sequence, then merge every table in one transaction and record the
 bundle id, so a second import of the same file changes nothing and a killed
 import leaves the database as it was.
 """
+
 from __future__ import annotations
 
 import base64
@@ -35,8 +36,22 @@ from db.clock import MAX_STAMP, ceiling, new_id, to_datetime, utcnow, valid_stam
 from db.engine import SQLITE_PRAGMAS, Database
 from db.errors import StationDeskError, ValidationError
 from db.models import (
-    AuditLog, Certificate, CertificateRefusal, Household, LocalState, Matter, Need, NoticeLog, Resident, ResidentTag, Station,
-    SyncBundle, SyncConflict, SyncDuplicate, SyncPeer, Volunteer,
+    AuditLog,
+    Certificate,
+    CertificateRefusal,
+    Household,
+    LocalState,
+    Matter,
+    Need,
+    NoticeLog,
+    Resident,
+    ResidentTag,
+    Station,
+    SyncBundle,
+    SyncConflict,
+    SyncDuplicate,
+    SyncPeer,
+    Volunteer,
 )
 from db.schema import SCHEMA_HEAD
 from db.writes import bulk_insert
@@ -47,11 +62,24 @@ from desktop.services.context import Actor
 from desktop.services.sync import changes
 from desktop.services.sync.container import BundleWriter, open_bundle
 from desktop.services.sync.keys import (
-    PeerKey, StationKeys, generate, load_key_file, peer_file_bytes, read_peer_file, save_key_file,
+    PeerKey,
+    StationKeys,
+    generate,
+    load_key_file,
+    peer_file_bytes,
+    read_peer_file,
+    save_key_file,
 )
 from desktop.services.sync.sealed import RESEND, BundleError
 from desktop.services.sync.views import (
-    BundleView, ConflictSide, ConflictView, DuplicateResident, DuplicateView, ExportResult, ImportResult, PeerView,
+    BundleView,
+    ConflictSide,
+    ConflictView,
+    DuplicateResident,
+    DuplicateView,
+    ExportResult,
+    ImportResult,
+    PeerView,
     Progress,
 )
 
@@ -65,13 +93,28 @@ IMPORT_CACHE_KIB = -262144
 SQLITE_CACHE_PRAGMA = next(p for p in SQLITE_PRAGMAS if "cache_size" in p)
 
 __all__ = [
-    "station_keys", "my_identity", "export_public_key", "read_peer_file", "trust_peer", "revoke_peer", "peers",
-    "export_bundle", "import_bundle", "history", "conflicts", "resolve_conflict", "duplicates",
-    "merge_duplicate", "dismiss_duplicate", "default_bundle_name", "key_path",
+    "station_keys",
+    "my_identity",
+    "export_public_key",
+    "read_peer_file",
+    "trust_peer",
+    "revoke_peer",
+    "peers",
+    "export_bundle",
+    "import_bundle",
+    "history",
+    "conflicts",
+    "resolve_conflict",
+    "duplicates",
+    "merge_duplicate",
+    "dismiss_duplicate",
+    "default_bundle_name",
+    "key_path",
 ]
 
 
 # ------------------------------------------------------------------ identity
+
 
 def _station(s: Session) -> Station:
     return accounts.this_station(s, "站点尚未建立，不能进行数据交换。")
@@ -101,9 +144,11 @@ def station_keys(db: Database) -> StationKeys:
     if path.exists():
         keys = load_key_file(path)
         if keys.code != code:
-            raise StationDeskError(f"key file {path} is for {keys.code}",
-                                   f"密钥文件 {path.name} 属于站点 {keys.code}，不是本站（{code}）的。"
-                                   "请把正确的密钥文件放回数据库旁边，或联系街道重新建立信任。")
+            raise StationDeskError(
+                f"key file {path} is for {keys.code}",
+                f"密钥文件 {path.name} 属于站点 {keys.code}，不是本站（{code}）的。"
+                "请把正确的密钥文件放回数据库旁边，或联系街道重新建立信任。",
+            )
         return keys
     keys = generate(code, name[:64], role)
     try:
@@ -136,13 +181,15 @@ def export_public_key(db: Database, actor: Actor, out_path: str | Path) -> str:
 
 # ------------------------------------------------------------------ peers
 
+
 def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode()
 
 
 def _peer_key(p: SyncPeer) -> PeerKey:
-    return PeerKey(p.code, p.name, p.role, base64.b64decode(p.sign_pub), base64.b64decode(p.box_pub),
-                   p.fingerprint, p.revoked)
+    return PeerKey(
+        p.code, p.name, p.role, base64.b64decode(p.sign_pub), base64.b64decode(p.box_pub), p.fingerprint, p.revoked
+    )
 
 
 _local = to_local
@@ -150,9 +197,19 @@ _local = to_local
 
 def _peer_view(p: SyncPeer, last_seq: int) -> PeerView:
     echoed = sum(min(b, last_seq) - max(a, p.sent_seq + 1) + 1 for a, b in (p.echo or []) if b > p.sent_seq)
-    return PeerView(p.code, p.name, p.role, p.fingerprint, p.revoked, _local(p.trusted_at), p.trusted_by,
-                    _local(p.last_export_at), _local(p.last_import_at), max(0, last_seq - p.sent_seq - echoed),
-                    p.acked_seq < p.sent_upto)
+    return PeerView(
+        p.code,
+        p.name,
+        p.role,
+        p.fingerprint,
+        p.revoked,
+        _local(p.trusted_at),
+        p.trusted_by,
+        _local(p.last_export_at),
+        _local(p.last_import_at),
+        max(0, last_seq - p.sent_seq - echoed),
+        p.acked_seq < p.sent_upto,
+    )
 
 
 def _last_seq(s: Session) -> int:
@@ -172,7 +229,9 @@ def trust_peer(db: Database, actor: Actor, peer: PeerKey) -> PeerView:
     with db.session() as s:
         p = s.get(SyncPeer, peer.code)
         if p is None:
-            p = SyncPeer(code=peer.code, sent_seq=0, sent_upto=0, echo=[], acked_seq=0, acked_hlc=0, recv_seq=0, recv_hlc=0)
+            p = SyncPeer(
+                code=peer.code, sent_seq=0, sent_upto=0, echo=[], acked_seq=0, acked_hlc=0, recv_seq=0, recv_hlc=0
+            )
             s.add(p)
         p.name, p.role = peer.name, peer.role
         p.sign_pub, p.box_pub, p.fingerprint = _b64(peer.sign_pub), _b64(peer.box_pub), peer.fingerprint
@@ -205,6 +264,7 @@ def _trusted(s: Session) -> dict[str, PeerKey]:
 
 # ------------------------------------------------------------------ export
 
+
 def default_bundle_name(db: Database, to: str, full: bool = False) -> str:
     with db.session() as s:
         me = _station(s).code
@@ -218,8 +278,9 @@ def _json_default(v: Any) -> Any:
     raise TypeError(f"cannot encode {type(v).__name__}")
 
 
-def export_bundle(db: Database, actor: Actor, to: str, out_path: str | Path, full: bool = False,
-                  progress: Progress | None = None) -> ExportResult:
+def export_bundle(
+    db: Database, actor: Actor, to: str, out_path: str | Path, full: bool = False, progress: Progress | None = None
+) -> ExportResult:
     """Write the changes ``to`` has not been sent yet (or everything) to
     ``out_path``; the peer's watermark moves only once the file is complete."""
     actor.require(TRANSFER_ROLE, "导出数据交换包")
@@ -248,25 +309,40 @@ def export_bundle(db: Database, actor: Actor, to: str, out_path: str | Path, ful
         since = 0 if full else p.sent_seq
         declared_since = 0 if full else p.sent_upto
         hub_to_station = _role(me.level) == "hub" and p.role == "station"
-        scope = changes.Scope(since=since, upto=upto, me=me.code, target=p.code, hub_to_station=hub_to_station,
-                              own_only=not hub_to_station,  # the rest is not ours to send (the receiver refuses it)
-                              # a full bundle is a fresh start (a new PC): everything, echoes too
-                              echo=() if full else tuple((a, b) for a, b in (p.echo or []) if b > since))
+        scope = changes.Scope(
+            since=since,
+            upto=upto,
+            me=me.code,
+            target=p.code,
+            hub_to_station=hub_to_station,
+            own_only=not hub_to_station,  # the rest is not ours to send (the receiver refuses it)
+            # a full bundle is a fresh start (a new PC): everything, echoes too
+            echo=() if full else tuple((a, b) for a, b in (p.echo or []) if b > since),
+        )
         extra = changes.closure(s, scope)
         models = changes.travelling()
         manifest = {
-            "format": FORMAT, "schema": SCHEMA_HEAD, "app_version": __version__, "bundle_id": str(bundle_id),
-            "source": me.code, "source_name": me.name, "target": p.code, "created_at": utcnow().isoformat(),
-            "full": full, "since_seq": declared_since, "upto_seq": upto, "clock_hi": clock_hi,
+            "format": FORMAT,
+            "schema": SCHEMA_HEAD,
+            "app_version": __version__,
+            "bundle_id": str(bundle_id),
+            "source": me.code,
+            "source_name": me.name,
+            "target": p.code,
+            "created_at": utcnow().isoformat(),
+            "full": full,
+            "since_seq": declared_since,
+            "upto_seq": upto,
+            "clock_hi": clock_hi,
             # What we have applied from the target: its watermark on us, and our knowledge of its clock.
-            "ack_seq": p.recv_seq, "ack_hlc": p.recv_hlc,
+            "ack_seq": p.recv_seq,
+            "ack_hlc": p.recv_hlc,
             "tables": [m.__tablename__ for m in models],
         }
         peer_key = _peer_key(p)
         done = 0
         # Bundle file first, watermark after: a pulled stick or full disk moves nothing.
-        with BundleWriter(out_path, signer=keys, recipient=peer_key, manifest=manifest,
-                          default=_json_default) as w:
+        with BundleWriter(out_path, signer=keys, recipient=peer_key, manifest=manifest, default=_json_default) as w:
             for m in models:
                 name = m.__tablename__
                 label = changes.TABLE_LABELS.get(name, name)
@@ -285,9 +361,22 @@ def export_bundle(db: Database, actor: Actor, to: str, out_path: str | Path, ful
         p.sent_upto = upto
         p.echo = [r for r in (p.echo or []) if r[1] > p.sent_seq]
         p.last_export_at = utcnow()
-        s.add(SyncBundle(bundle_id=bundle_id, direction="out", peer=to, at=utcnow(), by=actor.display_name,
-                         file_name=out_path.name[:260], full=full, since_seq=since, upto_seq=upto, rows=done,
-                         size=size, counts=counts))
+        s.add(
+            SyncBundle(
+                bundle_id=bundle_id,
+                direction="out",
+                peer=to,
+                at=utcnow(),
+                by=actor.display_name,
+                file_name=out_path.name[:260],
+                full=full,
+                since_seq=since,
+                upto_seq=upto,
+                rows=done,
+                size=size,
+                counts=counts,
+            )
+        )
     if progress:
         progress(done, done, "导出完成")
     return ExportResult(bundle_id, str(out_path), to, full, done, counts, size, time.perf_counter() - t0)
@@ -295,10 +384,12 @@ def export_bundle(db: Database, actor: Actor, to: str, out_path: str | Path, ful
 
 # ------------------------------------------------------------------ import
 
+
 def _schema_number(rev: Any) -> int:
     if not isinstance(rev, str) or not rev[:4].isdigit():
-        raise BundleError("bad_manifest", "数据交换包的清单不完整（缺少数据库版本），没有导入。\n" + RESEND,
-                          f"schema {rev!r}")
+        raise BundleError(
+            "bad_manifest", "数据交换包的清单不完整（缺少数据库版本），没有导入。\n" + RESEND, f"schema {rev!r}"
+        )
     return int(rev[:4])
 
 
@@ -308,24 +399,31 @@ def _check_manifest(m: dict[str, Any], limit: int) -> None:
     if m.get("format") != FORMAT:
         fmt = m.get("format")
         if isinstance(fmt, str) and fmt.startswith("station-desk-sync/"):
-            raise BundleError("too_new", "这个数据交换包由更新版本的社区一站通生成，请升级本程序后再导入。", f"format {fmt}")
+            raise BundleError(
+                "too_new", "这个数据交换包由更新版本的社区一站通生成，请升级本程序后再导入。", f"format {fmt}"
+            )
         raise BundleError("bad_manifest", "这不是社区一站通的数据交换包（格式不对），没有导入。", f"format {fmt!r}")
     if _schema_number(m.get("schema")) > _schema_number(SCHEMA_HEAD):
-        raise BundleError("schema_too_new",
-                          f"这个数据交换包来自更新版本的社区一站通（数据库版本 {m.get('schema')}，本机是 {SCHEMA_HEAD}）。"
-                          "请先升级本程序，再导入这个包。没有导入任何数据。", f"schema {m.get('schema')}")
+        raise BundleError(
+            "schema_too_new",
+            f"这个数据交换包来自更新版本的社区一站通（数据库版本 {m.get('schema')}，本机是 {SCHEMA_HEAD}）。"
+            "请先升级本程序，再导入这个包。没有导入任何数据。",
+            f"schema {m.get('schema')}",
+        )
     for k in ("since_seq", "upto_seq", "ack_seq"):  # change numbers: anything a 64-bit column holds
         if not valid_stamp(m.get(k), MAX_STAMP):
-            raise BundleError("bad_manifest", "数据交换包的清单不完整或有不可能的编号，没有导入。\n" + RESEND,
-                              f"{k} = {m.get(k)!r}")
+            raise BundleError(
+                "bad_manifest", "数据交换包的清单不完整或有不可能的编号，没有导入。\n" + RESEND, f"{k} = {m.get(k)!r}"
+            )
     for k in ("clock_hi", "ack_hlc"):  # clocks: no later than the receiver's clock allows
         if not valid_stamp(m.get(k), limit):
             raise changes.bad_clock("清单所记", changes.clock_why(m.get(k), limit), f"manifest {k} = {m.get(k)!r}")
     try:
         uuid.UUID(str(m.get("bundle_id")))
     except ValueError:
-        raise BundleError("bad_manifest", "数据交换包的清单不完整（缺少包编号），没有导入。\n" + RESEND,
-                          "bundle_id") from None
+        raise BundleError(
+            "bad_manifest", "数据交换包的清单不完整（缺少包编号），没有导入。\n" + RESEND, "bundle_id"
+        ) from None
 
 
 def _backup_first(db: Database, settings: Any, actor: Actor) -> Any:
@@ -339,8 +437,15 @@ def _backup_first(db: Database, settings: Any, actor: Actor) -> Any:
     return backups.create(db, actor, settings, reason="import", audit_line=False)
 
 
-def import_bundle(db: Database, actor: Actor, path: str | Path, progress: Progress | None = None, *,
-                  settings: Any = None, temp_dir: str | Path | None = None) -> ImportResult:
+def import_bundle(
+    db: Database,
+    actor: Actor,
+    path: str | Path,
+    progress: Progress | None = None,
+    *,
+    settings: Any = None,
+    temp_dir: str | Path | None = None,
+) -> ImportResult:
     """Verify and apply a bundle addressed to this station (see the module
     docstring).  Any problem raises ``BundleError`` and changes nothing.
     With ``settings`` a SQLite station first makes a verified backup."""
@@ -360,8 +465,9 @@ def import_bundle(db: Database, actor: Actor, path: str | Path, progress: Progre
         source = b.source.code
         with db.session() as s:
             if s.get(SyncBundle, bundle_id) is not None:
-                return ImportResult(bundle_id, source, b.source.name, True, 0, 0, 0, 0, 0,
-                                    seconds=time.perf_counter() - t0)
+                return ImportResult(
+                    bundle_id, source, b.source.name, True, 0, 0, 0, 0, 0, seconds=time.perf_counter() - t0
+                )
             peer = s.get(SyncPeer, source)
             assert peer is not None
             if not m.get("full") and m["since_seq"] > peer.recv_seq:
@@ -370,21 +476,41 @@ def import_bundle(db: Database, actor: Actor, path: str | Path, progress: Progre
                     f"站点 {b.source.label} 之前发来的数据交换包还没有导入（本站收到它的第 {peer.recv_seq} 号变更为止，"
                     f"这个包从第 {m['since_seq'] + 1} 号开始）。请先导入更早的包；如果找不到了，"
                     "请对方做一次“完整导出”。没有导入任何数据。",
-                    f"since {m['since_seq']} > received {peer.recv_seq}")
+                    f"since {m['since_seq']} > received {peer.recv_seq}",
+                )
         unknown = [p for p in b.parts() if changes.model_for(p) is None]
         if unknown:
-            raise BundleError("unknown_table", "数据交换包中有本程序不认识的数据，可能来自更新的版本。请升级本程序后再导入。",
-                              f"unknown parts {unknown}")
+            raise BundleError(
+                "unknown_table",
+                "数据交换包中有本程序不认识的数据，可能来自更新的版本。请升级本程序后再导入。",
+                f"unknown parts {unknown}",
+            )
         backup = _backup_first(db, settings, actor)
         total = sum((b.part(p).lines or 0) for p in b.parts())
         result = _apply(db, actor, b, m, bundle_id, source, total, progress, limit, backup)
-    return ImportResult(bundle_id, source, b.source.name, False, *result,
-                        backup=str(backup.path) if backup else None, seconds=time.perf_counter() - t0)
+    return ImportResult(
+        bundle_id,
+        source,
+        b.source.name,
+        False,
+        *result,
+        backup=str(backup.path) if backup else None,
+        seconds=time.perf_counter() - t0,
+    )
 
 
-def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uuid.UUID, source: str, total: int,
-           progress: Progress | None, limit: int,
-           backup: Any) -> tuple[int, int, int, int, int, dict[str, dict[str, int]]]:
+def _apply(
+    db: Database,
+    actor: Actor,
+    b: Any,
+    m: dict[str, Any],
+    bundle_id: uuid.UUID,
+    source: str,
+    total: int,
+    progress: Progress | None,
+    limit: int,
+    backup: Any,
+) -> tuple[int, int, int, int, int, dict[str, dict[str, int]]]:
     done = 0
     per_table: dict[str, dict[str, int]] = {}
     try:
@@ -397,11 +523,15 @@ def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uui
             peer = s.get(SyncPeer, source)
             assert peer is not None
             # Our hub may write any record here; anyone else only its own.
-            ctx = changes.MergeContext(me=me.code, source=source,
-                                       authority=peer.role == "hub" and _role(me.level) != "hub",
-                                       ack_hlc=m["ack_hlc"], recv_hlc=peer.recv_hlc, clock_limit=limit,
-                                       names={**{p.code: p.name for p in s.scalars(select(SyncPeer))},
-                                              me.code: me.name})
+            ctx = changes.MergeContext(
+                me=me.code,
+                source=source,
+                authority=peer.role == "hub" and _role(me.level) != "hub",
+                ack_hlc=m["ack_hlc"],
+                recv_hlc=peer.recv_hlc,
+                clock_limit=limit,
+                names={**{p.code: p.name for p in s.scalars(select(SyncPeer))}, me.code: me.name},
+            )
             for model in changes.travelling():
                 name = model.__tablename__
                 if name not in b.parts():
@@ -436,29 +566,60 @@ def _apply(db: Database, actor: Actor, b: Any, m: dict[str, Any], bundle_id: uui
             peer.last_import_at = utcnow()
             # Rows now exactly as the peer sent them are not echoed back to it.
             peer.echo = [r for r in (peer.echo or []) if r[1] > peer.sent_seq] + ctx.echo
-            audit.record(s, "sync_import", actor, target_type="station", peer=source, new=new, updated=updated,
-                         conflicts=n_conflicts, duplicates=n_dups)
+            audit.record(
+                s,
+                "sync_import",
+                actor,
+                target_type="station",
+                peer=source,
+                new=new,
+                updated=updated,
+                conflicts=n_conflicts,
+                duplicates=n_dups,
+            )
             s.flush()
             if db.is_sqlite:
                 s.connection().exec_driver_sql(SQLITE_CACHE_PRAGMA)
             if progress:
                 progress(done, total, "正在保存…")
-            s.add(SyncBundle(bundle_id=bundle_id, direction="in", peer=source, at=utcnow(), by=actor.display_name,
-                             file_name=Path(str(b.path)).name[:260], full=bool(m.get("full")),
-                             since_seq=m["since_seq"], upto_seq=m["upto_seq"], rows=done, size=_size(b.path),
-                             counts={"tables": per_table, "new": new, "updated": updated, "unchanged": unchanged,
-                                     "conflicts": n_conflicts, "duplicates": n_dups}))
+            s.add(
+                SyncBundle(
+                    bundle_id=bundle_id,
+                    direction="in",
+                    peer=source,
+                    at=utcnow(),
+                    by=actor.display_name,
+                    file_name=Path(str(b.path)).name[:260],
+                    full=bool(m.get("full")),
+                    since_seq=m["since_seq"],
+                    upto_seq=m["upto_seq"],
+                    rows=done,
+                    size=_size(b.path),
+                    counts={
+                        "tables": per_table,
+                        "new": new,
+                        "updated": updated,
+                        "unchanged": unchanged,
+                        "conflicts": n_conflicts,
+                        "duplicates": n_dups,
+                    },
+                )
+            )
     except IntegrityError as e:
         log.warning("bundle %s refused: %s", bundle_id, type(e.orig).__name__)
         raise BundleError(
             "bad_reference",
             "数据交换包中有记录指向本站没有的记录（例如事项所属的居民不存在），或与本站已有记录的编号重复，"
             "整个包没有导入，本站数据没有任何变化。\n如果对方之前的包没有导入过，请先导入；否则请对方做一次“完整导出”。",
-            str(e.orig)[:200]) from None
+            str(e.orig)[:200],
+        ) from None
     except OperationalError as e:
         if "full" in str(e.orig).lower() or "disk" in str(e.orig).lower():
-            raise BundleError("disk_full", "磁盘空间不足，数据交换包没有导入，本站数据没有任何变化。请清理磁盘后重试。",
-                              str(e.orig)[:200]) from None
+            raise BundleError(
+                "disk_full",
+                "磁盘空间不足，数据交换包没有导入，本站数据没有任何变化。请清理磁盘后重试。",
+                str(e.orig)[:200],
+            ) from None
         raise
     return new, updated, unchanged, n_conflicts, n_dups, per_table
 
@@ -501,44 +662,76 @@ def _flag_duplicates(s: Session, ctx: changes.MergeContext, bundle_id: uuid.UUID
             by_doc.setdefault(r["doc_number"], []).append(r["id"])
         for ids in by_doc.values():
             for other in ids[1:]:
-                s.add(SyncDuplicate(resident_a=ids[0], resident_b=other, found_at=ctx.found_at,
-                                    bundle_id=bundle_id, status="open"))
+                s.add(
+                    SyncDuplicate(
+                        resident_a=ids[0], resident_b=other, found_at=ctx.found_at, bundle_id=bundle_id, status="open"
+                    )
+                )
                 n += 1
         return n
     for i in range(0, len(rows), 500):
-        chunk = rows[i:i + 500]
+        chunk = rows[i : i + 500]
         holders: dict[str | None, list[uuid.UUID]] = {}
-        for rid, doc in s.execute(select(Resident.id, Resident.doc_number).where(
-                Resident.doc_number.in_({r["doc_number"] for r in chunk}), Resident.deleted.is_(False),
-                Resident.merged_into_id.is_(None))):
+        for rid, doc in s.execute(
+            select(Resident.id, Resident.doc_number).where(
+                Resident.doc_number.in_({r["doc_number"] for r in chunk}),
+                Resident.deleted.is_(False),
+                Resident.merged_into_id.is_(None),
+            )
+        ):
             holders.setdefault(doc, []).append(rid)
         found = [(other, r["id"]) for r in chunk for other in holders.get(r["doc_number"], []) if other != r["id"]]
         if not found:
             continue
         pair_ids = {x for pair in found for x in pair}
-        known = {frozenset(p) for p in s.execute(select(SyncDuplicate.resident_a, SyncDuplicate.resident_b).where(
-            SyncDuplicate.resident_a.in_(pair_ids) | SyncDuplicate.resident_b.in_(pair_ids)))}
+        known = {
+            frozenset(p)
+            for p in s.execute(
+                select(SyncDuplicate.resident_a, SyncDuplicate.resident_b).where(
+                    SyncDuplicate.resident_a.in_(pair_ids) | SyncDuplicate.resident_b.in_(pair_ids)
+                )
+            )
+        }
         for other, new in found:
             if frozenset((other, new)) in known:
                 continue
             known.add(frozenset((other, new)))
-            s.add(SyncDuplicate(resident_a=other, resident_b=new, found_at=ctx.found_at,
-                                bundle_id=bundle_id, status="open"))
+            s.add(
+                SyncDuplicate(
+                    resident_a=other, resident_b=new, found_at=ctx.found_at, bundle_id=bundle_id, status="open"
+                )
+            )
             n += 1
     return n
 
 
 # ------------------------------------------------------------------ history
 
+
 def history(db: Database, limit: int = 200) -> list[BundleView]:
     with db.session() as s:
         names = {p.code: p.name for p in s.scalars(select(SyncPeer))}
         rows = s.scalars(select(SyncBundle).order_by(SyncBundle.at.desc()).limit(limit)).all()
-        return [BundleView(r.bundle_id, r.direction, r.peer, names.get(r.peer, r.peer), _local(r.at) or r.at, r.by,
-                           r.file_name, r.full, r.rows, r.size, dict(r.counts or {})) for r in rows]
+        return [
+            BundleView(
+                r.bundle_id,
+                r.direction,
+                r.peer,
+                names.get(r.peer, r.peer),
+                _local(r.at) or r.at,
+                r.by,
+                r.file_name,
+                r.full,
+                r.rows,
+                r.size,
+                dict(r.counts or {}),
+            )
+            for r in rows
+        ]
 
 
 # ------------------------------------------------------------------ conflicts
+
 
 def _show(v: Any, field: str) -> str:
     try:
@@ -582,9 +775,11 @@ def _changed_by(s: Session, row_id: uuid.UUID, station: str, clock: int) -> str:
     """Who made a change: the audit line that station wrote for the record at
     that moment (audit lines travel to the hub; a station does not get the hub's)."""
     when = to_datetime(clock).replace(tzinfo=None)
-    q = (select(AuditLog.actor_name, AuditLog.at)
-         .where(AuditLog.target_id == row_id, AuditLog.origin == station,
-                AuditLog.at.between(when - timedelta(seconds=5), when + timedelta(seconds=5))))
+    q = select(AuditLog.actor_name, AuditLog.at).where(
+        AuditLog.target_id == row_id,
+        AuditLog.origin == station,
+        AuditLog.at.between(when - timedelta(seconds=5), when + timedelta(seconds=5)),
+    )
     best = min(s.execute(q).all(), key=lambda r: abs((r.at - when).total_seconds()), default=None)
     return (best.actor_name or "") if best else ""
 
@@ -599,16 +794,35 @@ def conflicts(db: Database, status: str | None = "open") -> list[ConflictView]:
         out = []
         for c in s.scalars(q):
             cur = _current(s, c.table_name, c.row_id, c.field)
-            out.append(ConflictView(
-                c.id, c.table_name, changes.TABLE_LABELS.get(c.table_name, c.table_name), c.row_id,
-                _record_label(s, c.table_name, c.row_id), c.field, changes.FIELD_LABELS.get(c.field, c.field),
-                ConflictSide(_show(c.value_a, c.field), c.station_a, names.get(c.station_a, c.station_a),
-                             _local(to_datetime(c.clock_a).replace(tzinfo=None)),
-                             _changed_by(s, c.row_id, c.station_a, c.clock_a)),
-                ConflictSide(_show(c.value_b, c.field), c.station_b, names.get(c.station_b, c.station_b),
-                             _local(to_datetime(c.clock_b).replace(tzinfo=None)),
-                             _changed_by(s, c.row_id, c.station_b, c.clock_b)),
-                _show(_jsonable(cur), c.field), c.status, _local(c.found_at) or c.found_at, c.resolved_by))
+            out.append(
+                ConflictView(
+                    c.id,
+                    c.table_name,
+                    changes.TABLE_LABELS.get(c.table_name, c.table_name),
+                    c.row_id,
+                    _record_label(s, c.table_name, c.row_id),
+                    c.field,
+                    changes.FIELD_LABELS.get(c.field, c.field),
+                    ConflictSide(
+                        _show(c.value_a, c.field),
+                        c.station_a,
+                        names.get(c.station_a, c.station_a),
+                        _local(to_datetime(c.clock_a).replace(tzinfo=None)),
+                        _changed_by(s, c.row_id, c.station_a, c.clock_a),
+                    ),
+                    ConflictSide(
+                        _show(c.value_b, c.field),
+                        c.station_b,
+                        names.get(c.station_b, c.station_b),
+                        _local(to_datetime(c.clock_b).replace(tzinfo=None)),
+                        _changed_by(s, c.row_id, c.station_b, c.clock_b),
+                    ),
+                    _show(_jsonable(cur), c.field),
+                    c.status,
+                    _local(c.found_at) or c.found_at,
+                    c.resolved_by,
+                )
+            )
         return out
 
 
@@ -647,14 +861,21 @@ def resolve_conflict(db: Database, actor: Actor, conflict_id: uuid.UUID, keep: s
             flag_modified(obj, c.field)
         c.status = f"kept_{keep}"
         c.resolved_at, c.resolved_by = utcnow(), actor.display_name
-        audit.record(s, "sync_conflict_resolve", actor, target_type=c.table_name, target_id=c.row_id,
-                     field=c.field, keep=keep)
+        audit.record(
+            s, "sync_conflict_resolve", actor, target_type=c.table_name, target_id=c.row_id, field=c.field, keep=keep
+        )
 
 
 # ------------------------------------------------------------------ duplicates
 
-REFERENCING = ((Matter, "resident_id"), (Certificate, "resident_id"), (Need, "resident_id"),
-               (Volunteer, "resident_id"), (ResidentTag, "resident_id"), (Household, "head_id"))
+REFERENCING = (
+    (Matter, "resident_id"),
+    (Certificate, "resident_id"),
+    (Need, "resident_id"),
+    (Volunteer, "resident_id"),
+    (ResidentTag, "resident_id"),
+    (Household, "head_id"),
+)
 APPEND_ONLY_REFS = ((NoticeLog, "resident_id"), (CertificateRefusal, "resident_id"))
 
 
@@ -664,9 +885,10 @@ def _dup_resident(s: Session, rid: uuid.UUID, names: dict[str, str]) -> Duplicat
     r = s.get(Resident, rid)
     if r is None:
         return DuplicateResident(rid, "（不存在）", "", "", "", "", "", 0, True)
-    refs = sum(int(s.scalar(select(func.count()).select_from(m).where(getattr(m, col) == rid,
-                                                                       m.deleted.is_(False))) or 0)
-               for m, col in REFERENCING)
+    refs = sum(
+        int(s.scalar(select(func.count()).select_from(m).where(getattr(m, col) == rid, m.deleted.is_(False))) or 0)
+        for m, col in REFERENCING
+    )
     phone = r.phone or ""
     masked_phone = phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else ("*" * len(phone))
     home = r.address_text or ""
@@ -674,8 +896,9 @@ def _dup_resident(s: Session, rid: uuid.UUID, names: dict[str, str]) -> Duplicat
         h = s.get(Household, r.household_id)
         if h is not None and h.number:
             home = f"户号 {h.number} {home}".strip()
-    return DuplicateResident(r.id, r.name, mask(r.doc_number), r.origin, names.get(r.origin, r.origin), home,
-                             masked_phone, refs, r.deleted)
+    return DuplicateResident(
+        r.id, r.name, mask(r.doc_number), r.origin, names.get(r.origin, r.origin), home, masked_phone, refs, r.deleted
+    )
 
 
 def duplicates(db: Database, status: str | None = "open") -> list[DuplicateView]:
@@ -684,8 +907,17 @@ def duplicates(db: Database, status: str | None = "open") -> list[DuplicateView]
         q = select(SyncDuplicate).order_by(SyncDuplicate.found_at.desc())
         if status:
             q = q.where(SyncDuplicate.status == status)
-        return [DuplicateView(d.id, _dup_resident(s, d.resident_a, names), _dup_resident(s, d.resident_b, names),
-                              _local(d.found_at) or d.found_at, d.status, d.survivor_id) for d in s.scalars(q)]
+        return [
+            DuplicateView(
+                d.id,
+                _dup_resident(s, d.resident_a, names),
+                _dup_resident(s, d.resident_b, names),
+                _local(d.found_at) or d.found_at,
+                d.status,
+                d.survivor_id,
+            )
+            for d in s.scalars(q)
+        ]
 
 
 def merge_duplicate(db: Database, actor: Actor, dup_id: int, survivor_id: uuid.UUID) -> None:
@@ -705,22 +937,36 @@ def merge_duplicate(db: Database, actor: Actor, dup_id: int, survivor_id: uuid.U
             raise ValidationError("duplicate", "要保留的居民记录已不存在或已删除。")
         for m, col in REFERENCING:
             for obj in s.scalars(select(m).where(getattr(m, col) == loser_id)):
-                if isinstance(obj, ResidentTag) and s.scalar(select(func.count()).select_from(ResidentTag).where(
-                        ResidentTag.resident_id == survivor_id, ResidentTag.tag == obj.tag)):
+                if isinstance(obj, ResidentTag) and s.scalar(
+                    select(func.count())
+                    .select_from(ResidentTag)
+                    .where(ResidentTag.resident_id == survivor_id, ResidentTag.tag == obj.tag)
+                ):
                     obj.deleted = True  # the survivor already carries this tag
                     continue
                 setattr(obj, col, survivor_id)
         # fill what the survivor lacks from the other record
-        for f in ("phone", "birth_date", "household_id", "address_text", "estate", "building", "unit", "room",
-                  "village_group", "house_number", "grid", "ethnicity"):
+        for f in (
+            "phone",
+            "birth_date",
+            "household_id",
+            "address_text",
+            "estate",
+            "building",
+            "unit",
+            "room",
+            "village_group",
+            "house_number",
+            "grid",
+            "ethnicity",
+        ):
             if getattr(survivor, f) in (None, "") and getattr(loser, f) not in (None, ""):
                 setattr(survivor, f, getattr(loser, f))
         loser.merged_into_id = survivor_id
         loser.deleted = True
         d.status, d.survivor_id = "merged", survivor_id
         d.decided_at, d.decided_by = utcnow(), actor.display_name
-        audit.record(s, "resident_merge", actor, target_type="resident", target_id=survivor_id,
-                     merged=str(loser_id))
+        audit.record(s, "resident_merge", actor, target_type="resident", target_id=survivor_id, merged=str(loser_id))
 
 
 def dismiss_duplicate(db: Database, actor: Actor, dup_id: int) -> None:

@@ -15,6 +15,7 @@ phone, which is what makes the import trustworthy.
 
 File formats and the threat model: docs/bundle-format.md.
 """
+
 from __future__ import annotations
 
 import base64
@@ -26,6 +27,7 @@ import struct
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import cast
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -56,6 +58,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 # ---------------------------------------------------------------- errors
 
+
 class SyncError(StationDeskError):
     """An error the person at the desk can act on.
 
@@ -79,6 +82,7 @@ class PeerFileError(SyncError):
 
 # ---------------------------------------------------------------- fingerprint
 
+
 def _field(data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + data
 
@@ -94,8 +98,8 @@ def fingerprint(code: str, sign_pub: bytes, box_pub: bytes) -> str:
     ).digest()
     groups = []
     for i in range(FINGERPRINT_GROUPS):
-        chunk = int.from_bytes(digest[i * 5:(i + 1) * 5], "big")  # 40 bits per group
-        groups.append(f"{chunk % 10 ** FINGERPRINT_GROUP_DIGITS:0{FINGERPRINT_GROUP_DIGITS}d}")
+        chunk = int.from_bytes(digest[i * 5 : (i + 1) * 5], "big")  # 40 bits per group
+        groups.append(f"{chunk % 10**FINGERPRINT_GROUP_DIGITS:0{FINGERPRINT_GROUP_DIGITS}d}")
     return " ".join(groups)
 
 
@@ -104,6 +108,7 @@ def _same_fingerprint(a: str, b: str) -> bool:
 
 
 # ---------------------------------------------------------------- public side
+
 
 def _check_identity(code: object, name: object, role: object) -> None:
     if not isinstance(code, str) or not CODE_RE.match(code):
@@ -163,6 +168,7 @@ class PeerKey:
 
 # ---------------------------------------------------------------- private side
 
+
 @dataclass(frozen=True)
 class StationKeys:
     """This station's own key pairs (private).  Never stored in the database."""
@@ -181,7 +187,9 @@ class StationKeys:
     def peer(self) -> PeerKey:
         """The public identity to hand to other stations."""
         return PeerKey(
-            code=self.code, name=self.name, role=self.role,
+            code=self.code,
+            name=self.name,
+            role=self.role,
             sign_pub=self.sign_key.public_key().public_bytes_raw(),
             box_pub=self.box_key.public_key().public_bytes_raw(),
             created_at=self.created_at,
@@ -206,8 +214,11 @@ def generate(station_code: str, station_name: str, role: str = "station") -> Sta
     Making new keys replaces the station's identity: every peer must import
     the new peer file again."""
     return StationKeys(
-        code=station_code, name=station_name, role=role,
-        sign_key=Ed25519PrivateKey.generate(), box_key=X25519PrivateKey.generate(),
+        code=station_code,
+        name=station_name,
+        role=role,
+        sign_key=Ed25519PrivateKey.generate(),
+        box_key=X25519PrivateKey.generate(),
         created_at=_now(),
     )
 
@@ -251,8 +262,9 @@ def key_file_bytes(keys: StationKeys, passphrase: str | bytes | None = None) -> 
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def save_key_file(keys: StationKeys, path: Path | str, passphrase: str | bytes | None = None,
-                  *, overwrite: bool = False) -> None:
+def save_key_file(
+    keys: StationKeys, path: Path | str, passphrase: str | bytes | None = None, *, overwrite: bool = False
+) -> None:
     """Write the key file atomically, owner-only (0600) on POSIX.
 
     Refuses to replace an existing key file unless ``overwrite`` (changing the
@@ -308,12 +320,12 @@ def parse_key_file(data: bytes, passphrase: str | bytes | None = None, *, path: 
     loaded = []
     for p in pems:
         try:
-            loaded.append(serialization.load_pem_private_key(
-                p.encode("ascii"), password=secret if encrypted else None))  # type: ignore[union-attr]
+            loaded.append(serialization.load_pem_private_key(p.encode("ascii"), password=secret if encrypted else None))  # type: ignore[union-attr]
         except ValueError as e:
             if encrypted and "password" in str(e).lower():
-                raise KeyFileError("passphrase_wrong", "密钥口令不正确，请重新输入。",
-                                   f"{path}: wrong passphrase") from None
+                raise KeyFileError(
+                    "passphrase_wrong", "密钥口令不正确，请重新输入。", f"{path}: wrong passphrase"
+                ) from None
             raise _bad_key_file(path, f"private key: {e}") from None
         except (TypeError, UnsupportedAlgorithm, UnicodeEncodeError) as e:
             raise _bad_key_file(path, f"private key: {e}") from None
@@ -321,8 +333,16 @@ def parse_key_file(data: bytes, passphrase: str | bytes | None = None, *, path: 
     if not isinstance(sign_key, Ed25519PrivateKey) or not isinstance(box_key, X25519PrivateKey):
         raise _bad_key_file(path, "wrong key types")
     try:
-        keys = StationKeys(code=doc.get("code"), name=doc.get("name"), role=doc.get("role"),  # type: ignore[arg-type]
-                           sign_key=sign_key, box_key=box_key, created_at=str(doc.get("created_at") or ""))
+        # StationKeys checks its own identity fields (_check_identity) and
+        # raises ValueError for anything that is not a proper string.
+        keys = StationKeys(
+            code=cast(str, doc.get("code")),
+            name=cast(str, doc.get("name")),
+            role=cast(str, doc.get("role")),
+            sign_key=sign_key,
+            box_key=box_key,
+            created_at=str(doc.get("created_at") or ""),
+        )
     except ValueError as e:
         raise _bad_key_file(path, str(e)) from None
     # The public copies are there for people reading the file; if they disagree, something edited it.
@@ -352,14 +372,16 @@ def load_key_file(path: Path | str, passphrase: str | bytes | None = None) -> St
             f"{path} missing",
         ) from None
     except OSError as e:
-        raise KeyFileError("key_file_unreadable", f"无法读取本站密钥文件：\n{path}\n\n{e.strerror or e}",
-                           f"{path}: {e}") from None
+        raise KeyFileError(
+            "key_file_unreadable", f"无法读取本站密钥文件：\n{path}\n\n{e.strerror or e}", f"{path}: {e}"
+        ) from None
     if len(data) > MAX_KEY_FILE:
         raise _bad_key_file(path, "too large")
     return parse_key_file(data, passphrase, path=path)
 
 
 # ---------------------------------------------------------------- peer file
+
 
 def peer_file_bytes(peer: PeerKey) -> bytes:
     """The peer file: public keys only, safe to e-mail or put on a stick."""
@@ -449,8 +471,15 @@ def parse_peer_file(data: bytes) -> PeerKey:
             "公钥文件中的指纹与公钥不一致，文件可能被改动过，不能导入。\n请让对方重新导出公钥文件，并电话核对指纹。",
             f"stated {stated!r}, computed {actual!r}",
         )
-    return PeerKey(code=code, name=name, role=role, sign_pub=sign_pub, box_pub=box_pub,  # type: ignore[arg-type]
-                   fingerprint=actual, created_at=created)
+    return PeerKey(
+        code=cast(str, code),  # checked by _check_identity above
+        name=cast(str, name),
+        role=cast(str, role),
+        sign_pub=sign_pub,
+        box_pub=box_pub,
+        fingerprint=actual,
+        created_at=created,
+    )
 
 
 def read_peer_file(path: Path | str) -> PeerKey:
@@ -459,6 +488,7 @@ def read_peer_file(path: Path | str) -> PeerKey:
         with open(path, "rb") as f:
             data = f.read(MAX_PEER_FILE + 1)
     except OSError as e:
-        raise PeerFileError("peer_file_unreadable", f"无法读取公钥文件：\n{path}\n\n{e.strerror or e}",
-                            f"{path}: {e}") from None
+        raise PeerFileError(
+            "peer_file_unreadable", f"无法读取公钥文件：\n{path}\n\n{e.strerror or e}", f"{path}: {e}"
+        ) from None
     return parse_peer_file(data)

@@ -17,6 +17,7 @@ depend on AES instructions that some older station PCs lack.
 Encryption to a public key says nothing about who wrote the payload: the
 signature inside (``container``) does that.
 """
+
 from __future__ import annotations
 
 import struct
@@ -102,11 +103,11 @@ def read_header(f: BinaryIO) -> Header:
         if MAGIC.startswith(start):  # empty, or cut inside the magic
             raise truncated(f"{len(start)} bytes")
         raise not_bundle("shorter than the magic")
-    if start[:len(MAGIC)] != MAGIC:
-        raise not_bundle(f"magic {start[:len(MAGIC)]!r}")
+    if start[: len(MAGIC)] != MAGIC:
+        raise not_bundle(f"magic {start[: len(MAGIC)]!r}")
     if len(start) < _FIXED:
         raise truncated("cut inside the version")
-    (version,) = struct.unpack(">H", start[len(MAGIC):])
+    (version,) = struct.unpack(">H", start[len(MAGIC) :])
     if version > CONTAINER_VERSION:
         raise BundleError(
             "too_new",
@@ -129,13 +130,11 @@ def read_header(f: BinaryIO) -> Header:
         raise damaged("target code is not ASCII") from None
     if not CODE_RE.match(target):
         raise damaged(f"target code {target!r}")
-    return Header(version, target, keys[:KEY_LEN], keys[KEY_LEN:],
-                  start + n + code_raw + keys)
+    return Header(version, target, keys[:KEY_LEN], keys[KEY_LEN:], start + n + code_raw + keys)
 
 
 def _payload_key(shared: bytes, ephemeral_pub: bytes, recipient_pub: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral_pub + recipient_pub,
-                info=HKDF_INFO).derive(shared)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral_pub + recipient_pub, info=HKDF_INFO).derive(shared)
 
 
 def _nonce(counter: int, last: bool) -> bytes:
@@ -179,7 +178,7 @@ class Sealer:
             off = 0
             with memoryview(buf) as view:
                 while len(buf) - off > CHUNK:
-                    self._emit(view[off:off + CHUNK], last=False)
+                    self._emit(view[off : off + CHUNK], last=False)
                     off += CHUNK
             del buf[:off]
         return len(data)

@@ -1,5 +1,6 @@
 """What the 数据交换 page, the CLI and the tests see of sync: plain frozen
 records, no Qt, no ORM objects."""
+
 from __future__ import annotations
 
 import uuid
@@ -61,10 +62,19 @@ class ImportResult:
     seconds: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
-        return {"bundle_id": str(self.bundle_id), "source": self.source, "already": self.already,
-                "new": self.new, "updated": self.updated, "unchanged": self.unchanged,
-                "conflicts": self.conflicts, "duplicates": self.duplicates, "tables": self.counts,
-                "backup": self.backup, "seconds": round(self.seconds, 3)}
+        return {
+            "bundle_id": str(self.bundle_id),
+            "source": self.source,
+            "already": self.already,
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "conflicts": self.conflicts,
+            "duplicates": self.duplicates,
+            "tables": self.counts,
+            "backup": self.backup,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 @dataclass(frozen=True)

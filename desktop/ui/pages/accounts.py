@@ -54,10 +54,19 @@ class NewAccountDialog(QDialog):
     def submit(self) -> None:
         self.errors.clear()
         p = self.page
-        args = dict(username=self.username.text(), display_name=self.display.text(),
-                    role=self.role.currentData(), password=self.password.text())
-        self.errors.submit(p.worker, lambda: accounts.create_account(p.db, p.actor, **args), self,
-                           lambda _r: self.accept(), busy=[self.ok])
+        args = dict(
+            username=self.username.text(),
+            display_name=self.display.text(),
+            role=self.role.currentData(),
+            password=self.password.text(),
+        )
+        self.errors.submit(
+            p.worker,
+            lambda: accounts.create_account(p.db, p.actor, **args),
+            self,
+            lambda _r: self.accept(),
+            busy=[self.ok],
+        )
 
 
 class AccountsPage(Page):
@@ -172,8 +181,9 @@ class AccountsPage(Page):
         if not a:
             return
         labels = list(ROLES.values())
-        label, ok = QInputDialog.getItem(self, "变更角色", f"{a.display_name}（{a.username}）的新角色：",
-                                         labels, labels.index(a.role_label), False)
+        label, ok = QInputDialog.getItem(
+            self, "变更角色", f"{a.display_name}（{a.username}）的新角色：", labels, labels.index(a.role_label), False
+        )
         if ok:
             role = next(k for k, v in ROLES.items() if v == label)
             db, actor = self.db, self.actor
@@ -183,8 +193,9 @@ class AccountsPage(Page):
         a = self.selected()
         if not a:
             return
-        pw, ok = QInputDialog.getText(self, "重置密码", f"为 {a.display_name}（{a.username}）设置新密码：",
-                                      QLineEdit.EchoMode.Password)
+        pw, ok = QInputDialog.getText(
+            self, "重置密码", f"为 {a.display_name}（{a.username}）设置新密码：", QLineEdit.EchoMode.Password
+        )
         if ok:
             db, actor = self.db, self.actor
             self._do(lambda: accounts.reset_password(db, actor, a.id, pw), "密码已重置，请当面告知本人。")
@@ -194,8 +205,10 @@ class AccountsPage(Page):
         if not a:
             return
         verb = "启用" if not a.active else "停用"
-        if QMessageBox.question(self, f"{verb}账户", f"确定要{verb} {a.display_name}（{a.username}）吗？") \
-                != QMessageBox.StandardButton.Yes:
+        if (
+            QMessageBox.question(self, f"{verb}账户", f"确定要{verb} {a.display_name}（{a.username}）吗？")
+            != QMessageBox.StandardButton.Yes
+        ):
             return
         db, actor = self.db, self.actor
         self._do(lambda: accounts.set_active(db, actor, a.id, not a.active))
@@ -206,5 +219,3 @@ class AccountsPage(Page):
             return
         db, actor = self.db, self.actor
         self._do(lambda: accounts.unlock(db, actor, a.id), f"{a.display_name} 的账户已解除锁定。")
-
-

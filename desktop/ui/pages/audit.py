@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+)
 
 from desktop.services import audit
 from desktop.ui.pages.base import Page
@@ -10,19 +19,56 @@ from desktop.ui.widgets import fmt_datetime
 
 PAGE_SIZE = 100
 DETAIL_KEYS = {
-    "reason": "原因", "role": "角色", "old": "原角色", "new": "新角色", "level": "类型", "minutes": "分钟",
-    "residents": "居民数", "volunteers": "志愿者数", "matters": "事项数", "days": "天数", "rows": "行数",
-    "imported": "导入", "updated": "更新", "unchanged": "未变", "superseded": "被新记录替代", "rejected": "未导入",
-    "duplicate_override": "疑似重复仍保存", "added": "新增", "deactivated": "停用", "peer": "对方站点",
-    "full": "完整导出", "field": "字段", "keep": "保留", "merged": "合并", "conflicts": "冲突",
-    "duplicates": "疑似重复", "kind": "方式", "file": "文件", "size": "大小", "rotated_out": "清理旧备份",
-    "backup": "备份文件", "backup_time": "备份时间", "set_aside": "原数据库改名为", "cause": "原因",
-    "folder": "文件夹", "default": "默认位置", "unconfirmed": "姓名不一致待确认", "confirmed": "姓名不一致已确认",
-    "outcome": "结果", "source": "来源",
-    "tags": "标签数", "follow_up": "转为",
+    "reason": "原因",
+    "role": "角色",
+    "old": "原角色",
+    "new": "新角色",
+    "level": "类型",
+    "minutes": "分钟",
+    "residents": "居民数",
+    "volunteers": "志愿者数",
+    "matters": "事项数",
+    "days": "天数",
+    "rows": "行数",
+    "imported": "导入",
+    "updated": "更新",
+    "unchanged": "未变",
+    "superseded": "被新记录替代",
+    "rejected": "未导入",
+    "duplicate_override": "疑似重复仍保存",
+    "added": "新增",
+    "deactivated": "停用",
+    "peer": "对方站点",
+    "full": "完整导出",
+    "field": "字段",
+    "keep": "保留",
+    "merged": "合并",
+    "conflicts": "冲突",
+    "duplicates": "疑似重复",
+    "kind": "方式",
+    "file": "文件",
+    "size": "大小",
+    "rotated_out": "清理旧备份",
+    "backup": "备份文件",
+    "backup_time": "备份时间",
+    "set_aside": "原数据库改名为",
+    "cause": "原因",
+    "folder": "文件夹",
+    "default": "默认位置",
+    "unconfirmed": "姓名不一致待确认",
+    "confirmed": "姓名不一致已确认",
+    "outcome": "结果",
+    "source": "来源",
+    "tags": "标签数",
+    "follow_up": "转为",
 }
-REASONS = {"password": "密码错误", "unknown_user": "用户名不存在", "locked": "账户已锁定", "disabled": "账户已停用",
-           "damaged": "数据库损坏"}
+REASONS = {
+    "password": "密码错误",
+    "unknown_user": "用户名不存在",
+    "locked": "账户已锁定",
+    "disabled": "账户已停用",
+    "damaged": "数据库损坏",
+}
 
 
 def describe(detail: dict) -> str:
@@ -102,15 +148,15 @@ class AuditPage(Page):
 
     def activated(self) -> None:
         db, actor, offset, action = self.db, self.actor, self.offset, self.action.currentData()
-        self.worker.run(lambda: audit.entries(db, actor, limit=PAGE_SIZE, offset=offset, action=action),
-                        self._show)
+        self.worker.run(lambda: audit.entries(db, actor, limit=PAGE_SIZE, offset=offset, action=action), self._show)
 
     def _show(self, result: tuple[int, list[audit.AuditEntry]]) -> None:
         total, rows = result
         self.table.setRowCount(len(rows))
         for i, e in enumerate(rows):
-            for j, text in enumerate([fmt_datetime(e.at), e.actor_name, e.action_label,
-                                      e.target_label, describe(e.detail)]):
+            for j, text in enumerate(
+                [fmt_datetime(e.at), e.actor_name, e.action_label, e.target_label, describe(e.detail)]
+            ):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)

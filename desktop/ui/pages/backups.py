@@ -8,6 +8,7 @@ set-aside file); the main window should ask for a sign-in again and rebuild
 itself, because the restored data may not hold the current account and the
 pages' caches (the resident search index) describe the old data.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,8 +56,9 @@ class BackupsPage(Page):
     restored = Signal(str)  # the set-aside (replaced) database file
     backup_made = Signal(object)  # BackupInfo
 
-    def __init__(self, db: Database, actor: Actor, worker: SerialWorker, *, settings: Settings,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, db: Database, actor: Actor, worker: SerialWorker, *, settings: Settings, parent: QWidget | None = None
+    ) -> None:
         super().__init__(db, actor, worker, parent)
         self.settings = settings
         self.items: list[BackupInfo] = []
@@ -81,8 +83,10 @@ class BackupsPage(Page):
         row.addWidget(self.change_folder)
         row.addWidget(self.default_folder)
         form.addRow("位置", row)
-        self.policy = hint("程序运行时每天自动备份一次；保留最近 7 天、4 周和 12 个月的备份，更早的自动删除"
-                           "（升级前的备份一直保留）。建议把备份文件夹设在另一块硬盘或U盘上：电脑硬盘坏了，数据还在。")
+        self.policy = hint(
+            "程序运行时每天自动备份一次；保留最近 7 天、4 周和 12 个月的备份，更早的自动删除"
+            "（升级前的备份一直保留）。建议把备份文件夹设在另一块硬盘或U盘上：电脑硬盘坏了，数据还在。"
+        )
         form.addRow("", self.policy)
         self.layout_.addWidget(box)
 
@@ -153,8 +157,14 @@ class BackupsPage(Page):
         self.items = items
         self.table.setRowCount(len(items))
         for i, b in enumerate(items):
-            cells = [backups.when_label(b), backups.reason_label(b.reason), fmt_size(b.size),
-                     _count(b.residents, "人"), _count(b.matters, "件"), "✓" if b.verified else "未校验"]
+            cells = [
+                backups.when_label(b),
+                backups.reason_label(b.reason),
+                fmt_size(b.size),
+                _count(b.residents, "人"),
+                _count(b.matters, "件"),
+                "✓" if b.verified else "未校验",
+            ]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if j >= 2:
@@ -188,8 +198,13 @@ class BackupsPage(Page):
             self.backup_made.emit(info)
             self.activated()
 
-        self.worker.op(lambda: backups.create(db, actor, settings, "manual"), made, busy=[self.backup_now],
-                       label="正在备份并校验…", parent=self)
+        self.worker.op(
+            lambda: backups.create(db, actor, settings, "manual"),
+            made,
+            busy=[self.backup_now],
+            label="正在备份并校验…",
+            parent=self,
+        )
 
     def choose_folder(self, path: str | None = None) -> None:
         if path is None:
@@ -204,20 +219,30 @@ class BackupsPage(Page):
             self.notice.setText(f"以后的备份保存到：{where}。以前的备份留在原来的位置。")
             self.activated()
 
-        self.worker.op(lambda: backups.set_folder(db, actor, settings, path), moved,
-                       busy=[self.change_folder, self.default_folder], parent=self)
+        self.worker.op(
+            lambda: backups.set_folder(db, actor, settings, path),
+            moved,
+            busy=[self.change_folder, self.default_folder],
+            parent=self,
+        )
 
     def restore_selected(self) -> None:
         b = self.selected()
         if b is None or not self.is_admin or not self.supported:
             return
-        text = (f"用这份备份替换当前数据库：\n\n{backups.describe(b)}（{backups.reason_label(b.reason)}备份）\n\n"
-                "这份备份之后录入的所有内容（登记、受理、证明、账户变动等）都不会出现在恢复后的数据库中。\n"
-                "当前数据库不会删除：它会改名保存在原来的文件夹里（名字里带有“replaced”和当前时间）。\n\n"
-                "恢复后需要重新登录。确定要恢复吗？")
-        answer = QMessageBox.question(self, "恢复备份", text,
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
+        text = (
+            f"用这份备份替换当前数据库：\n\n{backups.describe(b)}（{backups.reason_label(b.reason)}备份）\n\n"
+            "这份备份之后录入的所有内容（登记、受理、证明、账户变动等）都不会出现在恢复后的数据库中。\n"
+            "当前数据库不会删除：它会改名保存在原来的文件夹里（名字里带有“replaced”和当前时间）。\n\n"
+            "恢复后需要重新登录。确定要恢复吗？"
+        )
+        answer = QMessageBox.question(
+            self,
+            "恢复备份",
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         db, actor, path = self.db, self.actor, b.path
@@ -226,16 +251,24 @@ class BackupsPage(Page):
             show_error(self, e)
             self.activated()
 
-        self.worker.op(lambda: backups.restore(db, actor, path), self._restored,
-                       busy=[self.restore_button, self.backup_now], on_error=failed, label="正在校验备份并恢复…",
-                       parent=self)
+        self.worker.op(
+            lambda: backups.restore(db, actor, path),
+            self._restored,
+            busy=[self.restore_button, self.backup_now],
+            on_error=failed,
+            label="正在校验备份并恢复…",
+            parent=self,
+        )
 
     def _restored(self, result: backups.RestoreResult) -> None:
         aside = str(result.set_aside) if result.set_aside else ""
-        QMessageBox.information(self, "已恢复",
-                                f"已恢复到 {backups.when_label(result.backup)} 的备份。\n\n"
-                                + (f"原来的数据库保存为：\n{aside}\n\n" if aside else "")
-                                + "请重新登录。")
+        QMessageBox.information(
+            self,
+            "已恢复",
+            f"已恢复到 {backups.when_label(result.backup)} 的备份。\n\n"
+            + (f"原来的数据库保存为：\n{aside}\n\n" if aside else "")
+            + "请重新登录。",
+        )
         self.notice.setText(f"已恢复到 {backups.when_label(result.backup)} 的备份。")
         self.activated()
         self.restored.emit(aside)
@@ -254,8 +287,15 @@ class BackupScheduler(QObject):
     EVERY_MS = 10 * 60_000
     RETRY_AFTER_S = 3600
 
-    def __init__(self, db: Database, settings: Settings, worker: SerialWorker, parent: QObject | None = None,
-                 *, clock: Callable[[], datetime] = datetime.now):
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        worker: SerialWorker,
+        parent: QObject | None = None,
+        *,
+        clock: Callable[[], datetime] = datetime.now,
+    ):
         super().__init__(parent)
         self.db, self.settings, self.worker, self.clock = db, settings, worker, clock
         self.busy = False

@@ -45,5 +45,4 @@ def forwarded(part: str, name: str) -> property:
     """A read-only page attribute that is ``self.<part>.<name>``: a page made
     of tab widgets keeps the short paths (``page.result``) its callers and
     tests use, while the widget and its state live in the tab."""
-    return property(lambda self: getattr(getattr(self, part), name),
-                    doc=f"``self.{part}.{name}``")
+    return property(lambda self: getattr(getattr(self, part), name), doc=f"``self.{part}.{name}``")

@@ -1,6 +1,7 @@
 """接待台: today's board, accepting a matter with a receipt or a one-time
 notice, tracking it, closing it with the resident's rating, rectifications,
 and the station's matter catalogue."""
+
 from __future__ import annotations
 
 import uuid
@@ -56,6 +57,8 @@ def _warm_up() -> None:
 
     paperwork.fonts.resolve()
     names.name_pinyin("预热")  # pypinyin's dictionary, for catalogue search by initials
+
+
 OVERDUE_BG = QColor("#fde2e1")
 DUE_BG = QColor("#fff4d6")
 
@@ -93,9 +96,16 @@ class MatterModel(QAbstractTableModel):
                 status += "（超期）"
             if r.rating is not None:
                 status += f" · {counter.RATINGS[r.rating]}"
-            return [r.receipt_no, r.resident_name, r.matter_name, counter.CHANNELS.get(r.channel, r.channel),
-                    status, fmt_datetime(r.accepted_at), fmt_date(r.promised_date),
-                    r.handler_name + (f"（{self.cover[r.id]}·我代岗）" if r.id in self.cover else "")][idx.column()]
+            return [
+                r.receipt_no,
+                r.resident_name,
+                r.matter_name,
+                counter.CHANNELS.get(r.channel, r.channel),
+                status,
+                fmt_datetime(r.accepted_at),
+                fmt_date(r.promised_date),
+                r.handler_name + (f"（{self.cover[r.id]}·我代岗）" if r.id in self.cover else ""),
+            ][idx.column()]
         if role == Qt.ItemDataRole.BackgroundRole:
             if r.overdue(self.today):
                 return OVERDUE_BG
@@ -124,12 +134,14 @@ def matter_table(model: QAbstractTableModel) -> QTableView:
 
 # ====================================================================== page
 
+
 class CounterPage(Page):
     title = "接待台"
     open_resident = Signal(object)  # resident id
 
-    def __init__(self, *args: Any, index: ResidentIndex | None = None, settings: Settings | None = None,
-                 **kw: Any) -> None:
+    def __init__(
+        self, *args: Any, index: ResidentIndex | None = None, settings: Settings | None = None, **kw: Any
+    ) -> None:
         super().__init__(*args, **kw)
         self.index = index if index is not None else ResidentIndex(self.db)
         self.settings = settings
@@ -163,8 +175,14 @@ class CounterPage(Page):
         self.tabs = QTabWidget()
         self.models: dict[str, MatterModel] = {}
         self.tables: dict[str, QTableView] = {}
-        for key, label in (("open", "在办"), ("due", "今日到期"), ("overdue", "超期"), ("mine", "我的"),
-                           ("recent", "最近受理"), ("found", "查找结果")):
+        for key, label in (
+            ("open", "在办"),
+            ("due", "今日到期"),
+            ("overdue", "超期"),
+            ("mine", "我的"),
+            ("recent", "最近受理"),
+            ("found", "查找结果"),
+        ):
             m = MatterModel()
             t = matter_table(m)
             t.doubleClicked.connect(lambda i, key=key: self.open_matter(self.models[key].rows[i.row()].id))
@@ -203,8 +221,11 @@ class CounterPage(Page):
             return b, counter.recent(db, 200), rects
 
         self.worker.run(load, self._show, lambda e: show_error(self, e))
-        self.worker.run(lambda: (rota.duty(db).line(), rota.cover_rows(db, actor.account_id)), self._show_cover,
-                        lambda e: show_error(self, e))
+        self.worker.run(
+            lambda: (rota.duty(db).line(), rota.cover_rows(db, actor.account_id)),
+            self._show_cover,
+            lambda e: show_error(self, e),
+        )
 
     def _show_cover(self, result: tuple[str, list[rota.CoverRow]]) -> None:
         """今日值班, and the matters of colleagues this desk covers on 我的 (after ``_show``)."""
@@ -220,21 +241,34 @@ class CounterPage(Page):
     def _show(self, result: tuple[counter.Board, list[MatterRow], list[counter.RectificationView]]) -> None:
         b, recent, rects = result
         today = b.today
-        for key, rows in (("open", b.open), ("due", b.due_today()), ("overdue", b.overdue()),
-                          ("mine", b.mine(self.actor)), ("recent", recent)):
+        for key, rows in (
+            ("open", b.open),
+            ("due", b.due_today()),
+            ("overdue", b.overdue()),
+            ("mine", b.mine(self.actor)),
+            ("recent", recent),
+        ):
             self.models[key].set_rows(rows, today)
         labels = {"open": "在办", "due": "今日到期", "overdue": "超期", "mine": "我的"}
         for i, key in enumerate(("open", "due", "overdue", "mine")):
             self.tabs.setTabText(i, f"{labels[key]} {self.models[key].rowCount()}")
-        self.stats.setText(f"{fmt_date(today)}　今日受理 {b.accepted_today} 件 · 今日办结 {b.closed_today} 件 · "
-                           f"在办 {len(b.open)} 件 · 今日到期 {len(b.due_today())} 件 · 超期 {len(b.overdue())} 件"
-                           + (f" · 待整改 {len(rects)} 件" if rects else ""))
+        self.stats.setText(
+            f"{fmt_date(today)}　今日受理 {b.accepted_today} 件 · 今日办结 {b.closed_today} 件 · "
+            f"在办 {len(b.open)} 件 · 今日到期 {len(b.due_today())} 件 · 超期 {len(b.overdue())} 件"
+            + (f" · 待整改 {len(rects)} 件" if rects else "")
+        )
         self._rects = rects
         self.rect_table.setRowCount(len(rects))
         for row, r in enumerate(rects):
             overdue = r.due_date < today
-            cells = [r.receipt_no, r.resident_name, r.matter_name, counter.RATINGS.get(r.rating, ""),
-                     fmt_date(r.due_date), "已超期" if overdue else "待整改"]
+            cells = [
+                r.receipt_no,
+                r.resident_name,
+                r.matter_name,
+                counter.RATINGS.get(r.rating, ""),
+                fmt_date(r.due_date),
+                "已超期" if overdue else "待整改",
+            ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if overdue:
@@ -250,6 +284,7 @@ class CounterPage(Page):
             return
         db = self.db
         if counter.looks_like_receipt(text):
+
             def found(mid: uuid.UUID | None) -> None:
                 if mid is None:
                     QMessageBox.information(self, "没有找到", f"没有回执编号为 {text} 的事项。")
@@ -288,8 +323,9 @@ class CounterPage(Page):
 
     def print_receipt(self, matter_id: uuid.UUID) -> None:
         db = self.db
-        self.worker.op(lambda: counter.get(db, matter_id).receipt_no, lambda no: self._preview_receipt(matter_id, no),
-                       parent=self)
+        self.worker.op(
+            lambda: counter.get(db, matter_id).receipt_no, lambda no: self._preview_receipt(matter_id, no), parent=self
+        )
 
     def _preview_receipt(self, matter_id: uuid.UUID, receipt_no: str) -> None:
         # reportlab loads on first print, not at start-up (about 0.3 s).
@@ -298,25 +334,44 @@ class CounterPage(Page):
 
         db = self.db
         layout = self.settings.get("receipt_layout") if self.settings else "A4"
-        dlg = show_preview(self, f"受理回执 {receipt_no}",
-                           lambda lay: paperwork.receipt_document(db, matter_id, lay),
-                           layouts=RECEIPT_LAYOUTS, layout=layout, suggested_name=f"受理回执-{receipt_no}.pdf")
+        dlg = show_preview(
+            self,
+            f"受理回执 {receipt_no}",
+            lambda lay: paperwork.receipt_document(db, matter_id, lay),
+            layouts=RECEIPT_LAYOUTS,
+            layout=layout,
+            suggested_name=f"受理回执-{receipt_no}.pdf",
+        )
         if dlg is not None and self.settings and dlg.layout_name != layout:
             self.settings.set("receipt_layout", dlg.layout_name)  # the paper this desk uses
 
-    def print_notice(self, matter_type_id: uuid.UUID, notice_no: str, resident_name: str, missing: list[str],
-                     reason: str = "") -> None:
+    def print_notice(
+        self, matter_type_id: uuid.UUID, notice_no: str, resident_name: str, missing: list[str], reason: str = ""
+    ) -> None:
         from desktop import paperwork
         from desktop.ui.printing import show_preview
 
         db, worker_name = self.db, self.actor.display_name
-        show_preview(self, "一次性告知单", lambda layout: paperwork.notice_document(
-            db, matter_type_id, notice_no=notice_no, resident_name=resident_name, missing=missing, reason=reason,
-            worker_name=worker_name, layout=layout), layouts=("A4", "A5"),
-            suggested_name=f"一次性告知单-{notice_no or '咨询'}.pdf")
+        show_preview(
+            self,
+            "一次性告知单",
+            lambda layout: paperwork.notice_document(
+                db,
+                matter_type_id,
+                notice_no=notice_no,
+                resident_name=resident_name,
+                missing=missing,
+                reason=reason,
+                worker_name=worker_name,
+                layout=layout,
+            ),
+            layouts=("A4", "A5"),
+            suggested_name=f"一次性告知单-{notice_no or '咨询'}.pdf",
+        )
 
 
 # ====================================================================== accepting
+
 
 class AcceptDialog(QDialog):
     """Pick the resident and the matter, tick the materials, accept."""
@@ -359,7 +414,9 @@ class AcceptDialog(QDialog):
         self.all_btn.setAutoDefault(False)
         self.all_btn.setToolTip("必需材料都已收到：一次勾选（选交的材料收到了再单独勾）")
         self.all_btn.setShortcut("F8")
-        self.all_btn.clicked.connect(lambda _c=False: self.tick(self.current.required_materials if self.current else []))
+        self.all_btn.clicked.connect(
+            lambda _c=False: self.tick(self.current.required_materials if self.current else [])
+        )
         mat_head.addWidget(self.all_btn)
         grid.addLayout(mat_head, 0, 2)
         self.materials = QListWidget()
@@ -410,8 +467,12 @@ class AcceptDialog(QDialog):
             self.who.setFocus()
         self.resize(1100, 560)
         db = page.db
-        page.worker.op(lambda: (counter.catalogue_by_use(db), workdays.load(db)), self._loaded,
-                       busy=[self.ok, self.notice_btn], parent=self)
+        page.worker.op(
+            lambda: (counter.catalogue_by_use(db), workdays.load(db)),
+            self._loaded,
+            busy=[self.ok, self.notice_btn],
+            parent=self,
+        )
 
     def _loaded(self, result: tuple[list[MatterTypeView], workdays.Calendar]) -> None:
         self.types, self.cal = result
@@ -457,7 +518,8 @@ class AcceptDialog(QDialog):
         self.type_info.setText(
             f"{t.category} · {t.mode_label} · 收费：{t.fee or '不收费'}\n"
             f"承诺时限 {t.promised_days} 个工作日，今天受理应在 {fmt_date(promised)} 前办结{warn}\n"
-            f"条件：{t.conditions[:80]}")
+            f"条件：{t.conditions[:80]}"
+        )
         for m in t.materials:
             item = QListWidgetItem(("★ " if m.required else "　 ") + f"{m.name}（{m.copies} 份）")
             item.setData(Qt.ItemDataRole.UserRole, m.name)
@@ -502,8 +564,11 @@ class AcceptDialog(QDialog):
         def failed(e: BaseException) -> None:
             if isinstance(e, MissingMaterials):
                 answer = QMessageBox.question(
-                    self, "材料不全", f"缺少必需材料：{'、'.join(e.missing)}。\n\n按“一次性告知”的要求，"
-                    "不能受理时应书面告知居民需要补齐的全部材料。现在出具一次性告知单吗？")
+                    self,
+                    "材料不全",
+                    f"缺少必需材料：{'、'.join(e.missing)}。\n\n按“一次性告知”的要求，"
+                    "不能受理时应书面告知居民需要补齐的全部材料。现在出具一次性告知单吗？",
+                )
                 if answer == QMessageBox.StandardButton.Yes:
                     self.give_notice(e.missing, "")
             elif isinstance(e, ValidationError):
@@ -515,8 +580,14 @@ class AcceptDialog(QDialog):
             self.accepted_matter = result.matter_id
             self.accept()
 
-        p.worker.op(lambda: counter.accept(p.db, p.actor, rid, tid, received, channel, note), accepted,
-                    busy=[self.ok, self.notice_btn], on_error=failed, label="正在受理…", parent=self)
+        p.worker.op(
+            lambda: counter.accept(p.db, p.actor, rid, tid, received, channel, note),
+            accepted,
+            busy=[self.ok, self.notice_btn],
+            on_error=failed,
+            label="正在受理…",
+            parent=self,
+        )
 
     def give_notice(self, missing: list[str] | None = None, reason: str = "") -> None:
         if self.current is None:
@@ -524,18 +595,27 @@ class AcceptDialog(QDialog):
             return
         p, tid, rid = self.page, self.current.id, self.resident_id
         if missing is None:
-            missing = [m for m in self.current.required_materials if m not in self.received()] \
-                if rid is not None and not self.notice_mode else []
+            missing = (
+                [m for m in self.current.required_materials if m not in self.received()]
+                if rid is not None and not self.notice_mode
+                else []
+            )
+
         def recorded(no: str) -> None:
             self.notice_no = no
             p.print_notice(tid, no, self.resident_name, missing, reason)
             self.accept()
 
-        p.worker.op(lambda: counter.record_notice(p.db, p.actor, tid, rid, missing, reason), recorded,
-                    busy=[self.ok, self.notice_btn], parent=self)
+        p.worker.op(
+            lambda: counter.record_notice(p.db, p.actor, tid, rid, missing, reason),
+            recorded,
+            busy=[self.ok, self.notice_btn],
+            parent=self,
+        )
 
 
 # ====================================================================== one matter
+
 
 class MatterDialog(QDialog):
     def __init__(self, page: CounterPage, matter_id: uuid.UUID):
@@ -559,9 +639,21 @@ class MatterDialog(QDialog):
         split.addWidget(self.body)
         split.addWidget(self.events)
         lay.addWidget(split, 1)
-        self.buttons = action_row(self, (("start", "开始办理"), ("transfer", "转办…"), ("return", "退回…"),
-                           ("reject", "不予受理…"), ("close", "办结并评价…"), ("rate", "补录评价…"),
-                           ("callback", "整改回访…"), ("receipt", "打印回执"), ("resident", "查看居民")), self.act)
+        self.buttons = action_row(
+            self,
+            (
+                ("start", "开始办理"),
+                ("transfer", "转办…"),
+                ("return", "退回…"),
+                ("reject", "不予受理…"),
+                ("close", "办结并评价…"),
+                ("rate", "补录评价…"),
+                ("callback", "整改回访…"),
+                ("receipt", "打印回执"),
+                ("resident", "查看居民"),
+            ),
+            self.act,
+        )
         self.resize(980, 600)
         self.detail: counter.MatterDetail | None = None
         self.load()
@@ -592,8 +684,10 @@ class MatterDialog(QDialog):
             lines.append(f"居民评价：{counter.RATINGS[d.rating]}")
         if rect:
             state = "已完成" if rect.status == "done" else f"待整改，期限 {fmt_date(rect.due_date)}"
-            lines.append(f"<b>差评整改：</b>{state}" + (f"；措施：{rect.measures}；回访：{rect.callback_note}"
-                                                    if rect.status == "done" else ""))
+            lines.append(
+                f"<b>差评整改：</b>{state}"
+                + (f"；措施：{rect.measures}；回访：{rect.callback_note}" if rect.status == "done" else "")
+            )
         self.body.setText("<br>".join(_esc(x) if "<b" not in x else x for x in lines))
         self.events.setRowCount(len(d.events))
         for r, e in enumerate(d.events):
@@ -622,12 +716,19 @@ class MatterDialog(QDialog):
         elif key == "callback":
             CallbackDialog(self).exec()
         elif key == "start":
-            p.worker.op(lambda: counter.transition(p.db, p.actor, mid, "start"), lambda _r: self.load(),
-                        busy=list(self.buttons.values()), parent=self)
+            p.worker.op(
+                lambda: counter.transition(p.db, p.actor, mid, "start"),
+                lambda _r: self.load(),
+                busy=list(self.buttons.values()),
+                parent=self,
+            )
             return
         else:
-            prompts = {"transfer": "转给谁（同事姓名或部门）", "return": "退回原因（会告知居民）",
-                       "reject": "不予受理的原因（会写入告知单）"}
+            prompts = {
+                "transfer": "转给谁（同事姓名或部门）",
+                "return": "退回原因（会告知居民）",
+                "reject": "不予受理的原因（会写入告知单）",
+            }
             NoteDialog(self, key, prompts[key]).exec()
         self.load()
 
@@ -652,7 +753,9 @@ class NoteDialog(QDialog):
             p = parent.page
             p.worker.run(lambda: counter.colleagues(p.db), self._colleagues, lambda e: show_error(self, e))
             self.target.lineEdit().setPlaceholderText("选择同事，或填写部门名称")
-            self.errors.add("target", "转给", self.target, "转给同事后，事项进入他（她）的“我的”列表；转给部门时仍由您跟进。")
+            self.errors.add(
+                "target", "转给", self.target, "转给同事后，事项进入他（她）的“我的”列表；转给部门时仍由您跟进。"
+            )
         self.note = QPlainTextEdit()
         self.note.setMaximumHeight(100)
         self.errors.add("note", "说明" if kind == "transfer" else "原因", self.note, prompt)
@@ -679,12 +782,19 @@ class NoteDialog(QDialog):
             self.accept()
             if kind in ("return", "reject"):
                 d = self.parent_.detail
-                if QMessageBox.question(self, "书面告知", "要为居民打印一次性告知单（写明原因和所需材料）吗？") \
-                        == QMessageBox.StandardButton.Yes:
+                if (
+                    QMessageBox.question(self, "书面告知", "要为居民打印一次性告知单（写明原因和所需材料）吗？")
+                    == QMessageBox.StandardButton.Yes
+                ):
                     p.print_notice(d.matter_type_id, d.receipt_no, d.resident_name, [], note)
 
-        self.errors.submit(p.worker, lambda: counter.transition(p.db, p.actor, mid, kind, note, target, to_account=to),
-                           self, done, busy=[self.ok])
+        self.errors.submit(
+            p.worker,
+            lambda: counter.transition(p.db, p.actor, mid, kind, note, target, to_account=to),
+            self,
+            done,
+            busy=[self.ok],
+        )
 
 
 class CloseDialog(QDialog):
@@ -716,7 +826,9 @@ class CloseDialog(QDialog):
             self.group.addButton(none, 0)
             rl.addWidget(none)
             none.setChecked(True)
-        self.errors.add("rating", "居民评价", rating_box, "不满意、非常不满意为差评，会生成整改事项（15 个工作日内整改并回访）。")
+        self.errors.add(
+            "rating", "居民评价", rating_box, "不满意、非常不满意为差评，会生成整改事项（15 个工作日内整改并回访）。"
+        )
         self.comment = QLineEdit()
         self.comment.setMaxLength(counter.MAX_NOTE)
         self.errors.add("comment", "评价意见", self.comment)
@@ -745,8 +857,11 @@ class CloseDialog(QDialog):
         self.closed = closed
         if closed.rectification_due is not None:
             QMessageBox.information(
-                self, "差评整改", f"已记录差评，并生成整改事项：请在 {fmt_date(closed.rectification_due)} 前完成整改，"
-                "并回访居民。站长在“接待台 → 差评整改”中查看。")
+                self,
+                "差评整改",
+                f"已记录差评，并生成整改事项：请在 {fmt_date(closed.rectification_due)} 前完成整改，"
+                "并回访居民。站长在“接待台 → 差评整改”中查看。",
+            )
         self.accept()
 
 
@@ -765,7 +880,9 @@ class CallbackDialog(QDialog):
         self.callback = QPlainTextEdit()
         self.callback.setMaximumHeight(90)
         self.errors.add("measures", "整改措施", self.measures)
-        self.errors.add("callback_note", "回访情况", self.callback, "回访时间、方式和居民意见，如：11月25日电话回访，居民表示满意。")
+        self.errors.add(
+            "callback_note", "回访情况", self.callback, "回访时间、方式和居民意见，如：11月25日电话回访，居民表示满意。"
+        )
         lay.addLayout(form)
         self.ok = dialog_buttons(self, "完成整改", self.submit)
 
@@ -775,11 +892,17 @@ class CallbackDialog(QDialog):
         rect = self.parent_.detail.rectification
         assert rect is not None
         measures, note = self.measures.toPlainText(), self.callback.toPlainText()
-        self.errors.submit(p.worker, lambda: counter.record_callback(p.db, p.actor, rect.id, measures, note), self,
-                           lambda _r: self.accept(), busy=[self.ok])
+        self.errors.submit(
+            p.worker,
+            lambda: counter.record_callback(p.db, p.actor, rect.id, measures, note),
+            self,
+            lambda _r: self.accept(),
+            busy=[self.ok],
+        )
 
 
 # ====================================================================== catalogue
+
 
 class CatalogueDialog(QDialog):
     """The station's matter catalogue; a supervisor adds and edits entries."""
@@ -790,8 +913,12 @@ class CatalogueDialog(QDialog):
         self.setWindowTitle("事项目录")
         lay = QVBoxLayout(self)
         self.can_edit = page.actor.at_least("supervisor")
-        lay.addWidget(hint("本站的事项目录。默认目录仅作示例，请以本省、市公布的村（社区）事项清单为准。"
-                           + ("" if self.can_edit else "（修改需要站长权限）")))
+        lay.addWidget(
+            hint(
+                "本站的事项目录。默认目录仅作示例，请以本省、市公布的村（社区）事项清单为准。"
+                + ("" if self.can_edit else "（修改需要站长权限）")
+            )
+        )
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["名称", "分类", "方式", "承诺时限", "状态"])
         self.table.verticalHeader().setVisible(False)
@@ -816,15 +943,23 @@ class CatalogueDialog(QDialog):
 
     def load(self) -> None:
         db = self.page.db
-        self.page.worker.run(lambda: counter.catalogue(db, include_inactive=True), self._show,
-                             lambda e: show_error(self, e))
+        self.page.worker.run(
+            lambda: counter.catalogue(db, include_inactive=True), self._show, lambda e: show_error(self, e)
+        )
 
     def _show(self, items: list[MatterTypeView]) -> None:
         self.items = items
         self.table.setRowCount(len(self.items))
         for r, t in enumerate(self.items):
-            for c, text in enumerate([t.name, t.category, t.mode_label, f"{t.promised_days} 个工作日",
-                                      ("停用" if not t.active else "启用") + ("（本站新增）" if t.local else "")]):
+            for c, text in enumerate(
+                [
+                    t.name,
+                    t.category,
+                    t.mode_label,
+                    f"{t.promised_days} 个工作日",
+                    ("停用" if not t.active else "启用") + ("（本站新增）" if t.local else ""),
+                ]
+            ):
                 self.table.setItem(r, c, QTableWidgetItem(text))
 
     def edit(self, item: MatterTypeView | None) -> None:
@@ -865,11 +1000,18 @@ class MatterTypeDialog(QDialog):
         self.active = QComboBox()
         self.active.addItems(["启用", "停用"])
         self.active.setCurrentIndex(0 if (item is None or item.active) else 1)
-        for key, label, w in (("name", "事项名称", self.name), ("category", "分类", self.category),
-                              ("mode", "办理方式", self.mode), ("promised_days", "承诺时限", self.days),
-                              ("fee", "收费", self.fee), ("basis", "办理依据", self.basis),
-                              ("conditions", "办理条件", self.conditions), ("process", "办理流程", self.process),
-                              ("aliases", "别名", self.aliases), ("active", "状态", self.active)):
+        for key, label, w in (
+            ("name", "事项名称", self.name),
+            ("category", "分类", self.category),
+            ("mode", "办理方式", self.mode),
+            ("promised_days", "承诺时限", self.days),
+            ("fee", "收费", self.fee),
+            ("basis", "办理依据", self.basis),
+            ("conditions", "办理条件", self.conditions),
+            ("process", "办理流程", self.process),
+            ("aliases", "别名", self.aliases),
+            ("active", "状态", self.active),
+        ):
             self.errors.add(key, label, w)
         lay.addLayout(form)
         lay.addWidget(QLabel("材料（名称、是否必需、份数、来源、核对要点；名称留空的行不保存）"))
@@ -901,14 +1043,30 @@ class MatterTypeDialog(QDialog):
             mats.append(Material(cell[0], cell[1] not in ("否", "no", "0", "N", "n"), copies, cell[3], cell[4]))
         base = self.item
         return MatterTypeView(
-            base.id if base else None, base.code if base else "", self.name.text(), self.category.text(),
-            self.mode.currentData(), self.days.value(), self.conditions.toPlainText(), self.process.toPlainText(),
-            self.fee.text(), self.basis.text(), self.aliases.text(), mats, self.active.currentIndex() == 0,
-            base.local if base else True)
+            base.id if base else None,
+            base.code if base else "",
+            self.name.text(),
+            self.category.text(),
+            self.mode.currentData(),
+            self.days.value(),
+            self.conditions.toPlainText(),
+            self.process.toPlainText(),
+            self.fee.text(),
+            self.basis.text(),
+            self.aliases.text(),
+            mats,
+            self.active.currentIndex() == 0,
+            base.local if base else True,
+        )
 
     def submit(self) -> None:
         self.errors.clear()
         page = self.parent_.page
         v = self.view()
-        self.errors.submit(page.worker, lambda: counter.save_matter_type(page.db, page.actor, v), self,
-                           lambda _r: self.accept(), busy=[self.ok])
+        self.errors.submit(
+            page.worker,
+            lambda: counter.save_matter_type(page.db, page.actor, v),
+            self,
+            lambda _r: self.accept(),
+            busy=[self.ok],
+        )

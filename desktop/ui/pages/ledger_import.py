@@ -4,6 +4,7 @@ check it without writing, import it, and save the list of problems.
 Reading, checking and importing run on the serial worker (with a progress
 box after a moment), so the window keeps painting on a 10 000-row file.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -69,9 +70,13 @@ class ImportDialog(QDialog):
         top.addWidget(self.file_label, 1)
         top.addWidget(self.choose)
         lay.addLayout(top)
-        lay.addWidget(hint("可以导入 Excel（.xlsx）或 CSV 文件，表头上方可以有标题行。程序会自动识别每一列；"
-                           "识别得不对的，请在“导入为”一行改选。已登记的居民（证件号码相同）会更新原记录，不会重复添加；"
-                           "空着的格子不会覆盖已有信息；证件号码相同但姓名不同的行，要逐行确认后才会更新。"))
+        lay.addWidget(
+            hint(
+                "可以导入 Excel（.xlsx）或 CSV 文件，表头上方可以有标题行。程序会自动识别每一列；"
+                "识别得不对的，请在“导入为”一行改选。已登记的居民（证件号码相同）会更新原记录，不会重复添加；"
+                "空着的格子不会覆盖已有信息；证件号码相同但姓名不同的行，要逐行确认后才会更新。"
+            )
+        )
         self.info = QLabel()
         self.info.setObjectName("hint")
         lay.addWidget(self.info)
@@ -197,8 +202,9 @@ class ImportDialog(QDialog):
         held = sum(not c.confirmed for c in conflicts)
         self.conflict_note.setText(
             f"{len(conflicts)} 行的证件号码已登记在另一个姓名下"
-            + (f"，其中 {held} 行还没有确认、没有导入" if held else "") +
-            "。请逐行核对：勾选的行在导入时用文件中的这一行（包括姓名）更新已登记的居民；不勾选的行不导入。")
+            + (f"，其中 {held} 行还没有确认、没有导入" if held else "")
+            + "。请逐行核对：勾选的行在导入时用文件中的这一行（包括姓名）更新已登记的居民；不勾选的行不导入。"
+        )
         self._ticks_changed()
         self.conflict_box.setVisible(bool(conflicts))
 
@@ -213,9 +219,12 @@ class ImportDialog(QDialog):
 
     # ------------------------------------------------------------ file
     def choose_file(self) -> None:
-        path = files.open_file(self, "选择居民台账",
-                               "台账文件 (*.xlsx *.csv);;Excel 文件 (*.xlsx);;CSV 文件 (*.csv);;所有文件 (*)",
-                               str(self.path.parent) if self.path else None)
+        path = files.open_file(
+            self,
+            "选择居民台账",
+            "台账文件 (*.xlsx *.csv);;Excel 文件 (*.xlsx);;CSV 文件 (*.csv);;所有文件 (*)",
+            str(self.path.parent) if self.path else None,
+        )
         if path:
             self.load_file(path)
 
@@ -224,16 +233,23 @@ class ImportDialog(QDialog):
         be read is explained; the dialog keeps the previous file). False if a
         file is still being read."""
         p = Path(path)
-        return self.worker.op(lambda: ledger.read_table(p), lambda table: self._loaded(p, table),
-                              busy=[self.choose, self.check, self.do_import], label="正在读取文件…", parent=self)
+        return self.worker.op(
+            lambda: ledger.read_table(p),
+            lambda table: self._loaded(p, table),
+            busy=[self.choose, self.check, self.do_import],
+            label="正在读取文件…",
+            parent=self,
+        )
 
     def _loaded(self, p: Path, table: Table) -> None:
         self.path, self.table = p, table
         self.file_label.setText(p.name)
         self.file_label.setToolTip(str(p))
         where = f"工作表“{table.sheet}”，" if table.kind == "xlsx" else f"CSV（{table.sheet} 编码），"
-        self.info.setText(f"{where}表头在第 {table.header_row} 行，共 {len(table.rows):,} 行数据。"
-                          f"下面是前 {min(PREVIEW_ROWS, len(table.rows))} 行。")
+        self.info.setText(
+            f"{where}表头在第 {table.header_row} 行，共 {len(table.rows):,} 行数据。"
+            f"下面是前 {min(PREVIEW_ROWS, len(table.rows))} 行。"
+        )
         self._fill_preview(table)
         self._clear_report()
         self._update_state()
@@ -310,7 +326,9 @@ class ImportDialog(QDialog):
             self.mapping_note.setText("")
         self.check.setEnabled(loaded and has_name)
         self.do_import.setEnabled(loaded and has_name and self.can_import)
-        self.save.setEnabled(bool(self.report and (self.report.errors or self.report.warnings or self.report.conflicts)))
+        self.save.setEnabled(
+            bool(self.report and (self.report.errors or self.report.warnings or self.report.conflicts))
+        )
 
     # ------------------------------------------------------------ check / import
     def run_check(self) -> bool:
@@ -318,9 +336,11 @@ class ImportDialog(QDialog):
 
     def run_import(self) -> bool:
         answer = QMessageBox.question(
-            self, "导入居民台账",
+            self,
+            "导入居民台账",
             "检查通过的行会一次写入居民名册；有问题的行不导入，可以改好后再导入同一个文件"
-            "（已导入的不会重复）。\n\n确定导入吗？")
+            "（已导入的不会重复）。\n\n确定导入吗？",
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return False
         return self._run(dry_run=False)
@@ -337,10 +357,13 @@ class ImportDialog(QDialog):
             if not dry_run:
                 self.imported.emit(report)
 
-        return self.worker.op(lambda: ledger.import_ledger(db, actor, path, mapping=mapping, dry_run=dry_run, confirm=confirm),
-                              done,
-                              busy=[self.check, self.do_import], label="正在检查…" if dry_run else "正在导入…",
-                              parent=self)
+        return self.worker.op(
+            lambda: ledger.import_ledger(db, actor, path, mapping=mapping, dry_run=dry_run, confirm=confirm),
+            done,
+            busy=[self.check, self.do_import],
+            label="正在检查…" if dry_run else "正在导入…",
+            parent=self,
+        )
 
     def _clear_report(self) -> None:
         self.report = None
@@ -381,8 +404,9 @@ class ImportDialog(QDialog):
         if self.report is None:
             return
         stem = self.path.stem if self.path else "台账"
-        path = files.save_file(self, "保存问题清单", f"{stem}-问题清单.xlsx", files.EXCEL,
-                               str(self.path.parent) if self.path else None)
+        path = files.save_file(
+            self, "保存问题清单", f"{stem}-问题清单.xlsx", files.EXCEL, str(self.path.parent) if self.path else None
+        )
         if path:
             self.save_report_to(path)
 
@@ -399,5 +423,6 @@ class ImportDialog(QDialog):
 
         from desktop import paperwork
 
-        self.worker.op(lambda: paperwork.save_import_report(report, path), saved, busy=[self.save], label="正在保存…",
-                       parent=self)
+        self.worker.op(
+            lambda: paperwork.save_import_report(report, path), saved, busy=[self.save], label="正在保存…", parent=self
+        )

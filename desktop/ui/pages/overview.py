@@ -57,9 +57,16 @@ class OverviewPage(Page):
         self.station_line = hint("")
         body.addWidget(self.station_line)
         cards = QHBoxLayout()
-        self.cards = {k: Card(v) for k, v in
-                      [("residents", "在册居民"), ("households", "户"), ("moved_out", "已迁出"),
-                       ("deceased", "已故"), ("accounts", "工作人员账户")]}
+        self.cards = {
+            k: Card(v)
+            for k, v in [
+                ("residents", "在册居民"),
+                ("households", "户"),
+                ("moved_out", "已迁出"),
+                ("deceased", "已故"),
+                ("accounts", "工作人员账户"),
+            ]
+        }
         for c in self.cards.values():
             cards.addWidget(c)
         body.addLayout(cards)
@@ -70,9 +77,15 @@ class OverviewPage(Page):
         scaled(sub0, 2, True)
         body.addWidget(sub0)
         crow = QHBoxLayout()
-        self.counter_cards = {k: Card(v) for k, v in
-                              [("open", "在办事项"), ("due_today", "今日到期"), ("overdue", "已超期"),
-                               ("rectifications", "差评待整改")]}
+        self.counter_cards = {
+            k: Card(v)
+            for k, v in [
+                ("open", "在办事项"),
+                ("due_today", "今日到期"),
+                ("overdue", "已超期"),
+                ("rectifications", "差评待整改"),
+            ]
+        }
         for c in self.counter_cards.values():
             crow.addWidget(c)
         crow.addStretch(1)

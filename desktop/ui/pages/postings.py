@@ -1,5 +1,6 @@
 """清单公开: the 准入 lists with the tasks departments push down, and the
 notice board (村(居)务公开)."""
+
 from __future__ import annotations
 
 import uuid
@@ -36,7 +37,16 @@ from desktop.services import postings, workitems
 from desktop.ui import files
 from desktop.ui.pages.base import Page
 from desktop.ui.widgets import pydate as _pydate, qdate as _qdate
-from desktop.ui.widgets import FormErrors, dialog_buttons, fill_table, fmt_date, fmt_datetime, hint, primary, simple_table
+from desktop.ui.widgets import (
+    FormErrors,
+    dialog_buttons,
+    fill_table,
+    fmt_date,
+    fmt_datetime,
+    hint,
+    primary,
+    simple_table,
+)
 
 KIND_TAGS = {"duty": "【依法履职】", "assist": "【依法协助】", "negative": "【负面清单】"}
 VIEWS = {"up": "公示中", "overdue": "逾期未撤", "waiting": "待张贴", "all": "全部"}
@@ -141,7 +151,9 @@ class PostingsPage(Page):
         self.notice_btn.clicked.connect(lambda _c=False: self.print_notice())
         trow.addWidget(self.notice_btn)
         bl.addLayout(trow)
-        self.req_table = simple_table(["收到日期", "下派部门", "事项内容", "对应清单", "结果", "告知单编号", "经办人"], 2)
+        self.req_table = simple_table(
+            ["收到日期", "下派部门", "事项内容", "对应清单", "结果", "告知单编号", "经办人"], 2
+        )
         self.req_table.doubleClicked.connect(lambda _i: self.print_notice())
         bl.addWidget(self.req_table, 1)
         split.addWidget(lower)
@@ -169,8 +181,10 @@ class PostingsPage(Page):
         t = self._current_item()
         self.item_list.setEnabled(not self.unlisted.isChecked())
         if self.unlisted.isChecked():
-            self.matched.setText("未列入清单：将按准入制度退回，并打印告知单" +
-                                 ("" if not self.sup else "（站长可改为承接，需在弹出框写明审核依据）"))
+            self.matched.setText(
+                "未列入清单：将按准入制度退回，并打印告知单"
+                + ("" if not self.sup else "（站长可改为承接，需在弹出框写明审核依据）")
+            )
             self.item_info.setText("")
             return
         if t is None:
@@ -190,17 +204,25 @@ class PostingsPage(Page):
         take_on, note = False, ""
         if t is None and self.sup:
             answer = QMessageBox.question(
-                self, "未列入清单的事项", "这项工作不在任何清单里。\n\n“是”：经审核同意，由本社区承接（需写明审核依据）；\n"
-                "“否”：按准入制度退回，并打印告知单。")
+                self,
+                "未列入清单的事项",
+                "这项工作不在任何清单里。\n\n“是”：经审核同意，由本社区承接（需写明审核依据）；\n"
+                "“否”：按准入制度退回，并打印告知单。",
+            )
             if answer == QMessageBox.StandardButton.Yes:
                 note, ok = QInputDialog.getText(self, "承接依据", "经谁审核同意（如：街道办 12月1日 准入审核同意）：")
                 if not ok:
                     return
                 take_on = True
         db, actor = self.db, self.actor
-        kw: dict[str, Any] = {"department": self.department.text(), "content": self.content.toPlainText(),
-              "received_on": _pydate(self.received.date()), "item_id": t.id if t else None,
-              "take_on": take_on, "note": note}
+        kw: dict[str, Any] = {
+            "department": self.department.text(),
+            "content": self.content.toPlainText(),
+            "received_on": _pydate(self.received.date()),
+            "item_id": t.id if t else None,
+            "take_on": take_on,
+            "note": note,
+        }
 
         def done(r: workitems.RequestRow) -> None:
             self.content.clear()
@@ -209,8 +231,9 @@ class PostingsPage(Page):
             if r.outcome == "declined":
                 self._preview_notice(r.id)
 
-        self.req_errors.submit(self.worker, lambda: workitems.record_request(db, actor, **kw), self, done,
-                               busy=[self.record_btn])
+        self.req_errors.submit(
+            self.worker, lambda: workitems.record_request(db, actor, **kw), self, done, busy=[self.record_btn]
+        )
 
     def _selected_request(self) -> workitems.RequestRow | None:
         row = self.req_table.currentRow()
@@ -243,8 +266,12 @@ class PostingsPage(Page):
         db, actor = self.db, self.actor
 
         def done(c: dict[str, int]) -> None:
-            QMessageBox.information(self, "已导入", f"新增 {c['added']} 项，更新 {c['updated']} 项，停用 {c['deactivated']} 项。"
-                                    "本站自己增加的事项未受影响。")
+            QMessageBox.information(
+                self,
+                "已导入",
+                f"新增 {c['added']} 项，更新 {c['updated']} 项，停用 {c['deactivated']} 项。"
+                "本站自己增加的事项未受影响。",
+            )
             self.items = []
             self.refresh()
 
@@ -285,7 +312,9 @@ class PostingsPage(Page):
         self.board_summary = QLabel()
         self.board_summary.setWordWrap(True)
         lay.addWidget(self.board_summary)
-        self.post_table = simple_table(["标题", "类别", "张贴日期", "撤下日期", "公示期", "状态", "实际张贴", "实际撤下"], 0)
+        self.post_table = simple_table(
+            ["标题", "类别", "张贴日期", "撤下日期", "公示期", "状态", "实际张贴", "实际撤下"], 0
+        )
         self.post_table.doubleClicked.connect(lambda _i: self.print_posting())
         lay.addWidget(self.post_table, 1)
         arow = QHBoxLayout()
@@ -310,8 +339,12 @@ class PostingsPage(Page):
 
     def generate(self) -> None:
         db, actor, src = self.db, self.actor, self.source.currentData()
-        self.worker.op(lambda: postings.post_list(db, actor, src), lambda pid: self._made(pid),
-                       busy=[self.generate_btn], parent=self)
+        self.worker.op(
+            lambda: postings.post_list(db, actor, src),
+            lambda pid: self._made(pid),
+            busy=[self.generate_btn],
+            parent=self,
+        )
 
     def _made(self, pid: uuid.UUID) -> None:
         self.view.setCurrentIndex(list(VIEWS).index("all"))
@@ -328,8 +361,9 @@ class PostingsPage(Page):
         if p is None:
             return
         db, actor = self.db, self.actor
-        self.worker.op(lambda: postings.mark_up(db, actor, p.id), lambda _r: self.refresh(), busy=[self.up_btn],
-                       parent=self)
+        self.worker.op(
+            lambda: postings.mark_up(db, actor, p.id), lambda _r: self.refresh(), busy=[self.up_btn], parent=self
+        )
 
     def mark_down(self) -> None:
         p = self._selected_posting()
@@ -342,8 +376,12 @@ class PostingsPage(Page):
             if not ok:
                 return
         db, actor = self.db, self.actor
-        self.worker.op(lambda: postings.mark_down(db, actor, p.id, note), lambda _r: self.refresh(),
-                       busy=[self.down_btn], parent=self)
+        self.worker.op(
+            lambda: postings.mark_down(db, actor, p.id, note),
+            lambda _r: self.refresh(),
+            busy=[self.down_btn],
+            parent=self,
+        )
 
     def print_posting(self, pid: uuid.UUID | None = None) -> None:
         from desktop.ui.printing import show_preview
@@ -354,8 +392,13 @@ class PostingsPage(Page):
                 return
             pid = p.id
         db = self.db
-        show_preview(self, "打印公示", lambda layout: paperwork.posting_document(db, pid, layout),
-                     layouts=("A4", "A3"), suggested_name="公示.pdf")
+        show_preview(
+            self,
+            "打印公示",
+            lambda layout: paperwork.posting_document(db, pid, layout),
+            layouts=("A4", "A3"),
+            suggested_name="公示.pdf",
+        )
 
     # ------------------------------------------------------------ loading
     def activated(self) -> None:
@@ -384,10 +427,24 @@ class PostingsPage(Page):
         self.department.setCompleter(QCompleter(depts, self.department))
         self.request_rows = rows
         declined = sum(r.outcome == "declined" for r in rows)
-        self.req_summary.setText(f"最近 {len(rows)} 件部门下派事项，已退回 {declined} 件。双击已退回的一行可打印告知单。")
-        fill_table(self.req_table, [[fmt_date(r.received_on), r.department, r.content.replace("\n", " "),
-                                     r.kind_label + (f"：{r.item_name}" if r.item_name else ""), r.outcome_label,
-                                     r.serial, r.actor_name] for r in rows])
+        self.req_summary.setText(
+            f"最近 {len(rows)} 件部门下派事项，已退回 {declined} 件。双击已退回的一行可打印告知单。"
+        )
+        fill_table(
+            self.req_table,
+            [
+                [
+                    fmt_date(r.received_on),
+                    r.department,
+                    r.content.replace("\n", " "),
+                    r.kind_label + (f"：{r.item_name}" if r.item_name else ""),
+                    r.outcome_label,
+                    r.serial,
+                    r.actor_name,
+                ]
+                for r in rows
+            ],
+        )
 
     def _show_board(self, b: postings.Board) -> None:
         key = self.view.currentData()
@@ -398,10 +455,22 @@ class PostingsPage(Page):
         self.board_summary.setText("　".join(parts) + ("　—— 逾期的请尽快撤下并登记。" if b.overdue else ""))
         self.board_summary.setObjectName("error" if b.overdue else "")
         self.board_summary.style().polish(self.board_summary)
-        fill_table(self.post_table, [[p.title, postings.category_label(p.category), fmt_date(p.on_date),
-                                      fmt_date(p.off_date), f"{p.period_days} 天" if p.period_days else "",
-                                      p.status(today), fmt_datetime(p.posted_at), fmt_datetime(p.removed_at)]
-                                     for p in rows])
+        fill_table(
+            self.post_table,
+            [
+                [
+                    p.title,
+                    postings.category_label(p.category),
+                    fmt_date(p.on_date),
+                    fmt_date(p.off_date),
+                    f"{p.period_days} 天" if p.period_days else "",
+                    p.status(today),
+                    fmt_datetime(p.posted_at),
+                    fmt_datetime(p.removed_at),
+                ]
+                for p in rows
+            ],
+        )
 
 
 class WorkItemDialog(QDialog):
@@ -422,10 +491,13 @@ class WorkItemDialog(QDialog):
         self.basis = QLineEdit()
         self.aliases = QLineEdit()
         self.category = QLineEdit()
-        for key, label, w, note in (("kind", "清单", self.kind, None), ("name", "事项名称", self.name, None),
-                                    ("basis", "依据", self.basis, "文件名称、文号或条款，必填；退回时告知单引用它。"),
-                                    ("aliases", "关键词", self.aliases, "用逗号分隔，便于查找。"),
-                                    ("category", "类别", self.category, None)):
+        for key, label, w, note in (
+            ("kind", "清单", self.kind, None),
+            ("name", "事项名称", self.name, None),
+            ("basis", "依据", self.basis, "文件名称、文号或条款，必填；退回时告知单引用它。"),
+            ("aliases", "关键词", self.aliases, "用逗号分隔，便于查找。"),
+            ("category", "类别", self.category, None),
+        ):
             self.errors.add(key, label, w, note)
         lay.addLayout(form)
         self.ok = dialog_buttons(self, "保存", self.submit)
@@ -433,10 +505,20 @@ class WorkItemDialog(QDialog):
 
     def submit(self) -> None:
         p = self.page
-        kw: dict[str, Any] = {"kind": self.kind.currentData(), "name": self.name.text(), "basis": self.basis.text(),
-              "aliases": self.aliases.text(), "category": self.category.text()}
-        self.errors.submit(p.worker, lambda: workitems.save_item(p.db, p.actor, None, **kw), self,
-                           lambda _r: self.accept(), busy=[self.ok])
+        kw: dict[str, Any] = {
+            "kind": self.kind.currentData(),
+            "name": self.name.text(),
+            "basis": self.basis.text(),
+            "aliases": self.aliases.text(),
+            "category": self.category.text(),
+        }
+        self.errors.submit(
+            p.worker,
+            lambda: workitems.save_item(p.db, p.actor, None, **kw),
+            self,
+            lambda _r: self.accept(),
+            busy=[self.ok],
+        )
 
 
 class PostingDialog(QDialog):
@@ -464,10 +546,14 @@ class PostingDialog(QDialog):
         self.body = QPlainTextEdit()
         self.body.setMinimumHeight(140)
         presets = "；".join(f"{k} {v} 天" for k, v in postings.PRESETS.items())
-        for key, label, w, note in (("title", "标题", self.title_, None), ("category", "类别", self.category, None),
-                                    ("on_date", "张贴日期", self.on, None),
-                                    ("period_days", "公示期", self.period, f"需要公示期的才填，如：{presets}。"),
-                                    ("off_date", "撤下日期", self.off, None), ("body", "内容", self.body, None)):
+        for key, label, w, note in (
+            ("title", "标题", self.title_, None),
+            ("category", "类别", self.category, None),
+            ("on_date", "张贴日期", self.on, None),
+            ("period_days", "公示期", self.period, f"需要公示期的才填，如：{presets}。"),
+            ("off_date", "撤下日期", self.off, None),
+            ("body", "内容", self.body, None),
+        ):
             self.errors.add(key, label, w, note)
         lay.addLayout(form)
         self.ok = dialog_buttons(self, "保存", self.submit)
@@ -480,9 +566,14 @@ class PostingDialog(QDialog):
 
     def submit(self) -> None:
         p = self.page
-        kw: dict[str, Any] = {"title": self.title_.text(), "body": self.body.toPlainText(), "category": self.category.currentData(),
-              "on_date": _pydate(self.on.date()), "off_date": _pydate(self.off.date()),
-              "period_days": self.period.value() or None}
+        kw: dict[str, Any] = {
+            "title": self.title_.text(),
+            "body": self.body.toPlainText(),
+            "category": self.category.currentData(),
+            "on_date": _pydate(self.on.date()),
+            "off_date": _pydate(self.off.date()),
+            "period_days": self.period.value() or None,
+        }
 
         def done(pid: uuid.UUID) -> None:
             self.posting_id = pid

@@ -2,6 +2,7 @@
 group — registered through the counter's acceptance, stepped as they
 happen (转交 → 结果取回 → 交还居民), the 原件交接单 printed — the agents, and
 the monthly 登记/办理/回复 ledger as Excel."""
+
 from __future__ import annotations
 
 import uuid
@@ -55,15 +56,30 @@ from desktop.ui.widgets import (
 from desktop.ui.worker import SerialWorker
 
 # Where proxy agents usually take matters (the field stays free text).
-DESTINATIONS = ("镇（街道）便民服务中心", "县（区）政务服务中心", "镇民政办", "镇社保所", "派出所户籍窗口",
-                "镇卫生院", "县残联", "县医保局")
+DESTINATIONS = (
+    "镇（街道）便民服务中心",
+    "县（区）政务服务中心",
+    "镇民政办",
+    "镇社保所",
+    "派出所户籍窗口",
+    "镇卫生院",
+    "县残联",
+    "县医保局",
+)
 
 
 class ProxyPage(Page):
     title = "代办"
 
-    def __init__(self, db: Database, actor: Actor, worker: SerialWorker, parent: QWidget | None = None, *,
-                 index: ResidentIndex | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        actor: Actor,
+        worker: SerialWorker,
+        parent: QWidget | None = None,
+        *,
+        index: ResidentIndex | None = None,
+    ) -> None:
         super().__init__(db, actor, worker, parent)
         self.index = index
         self.cases: list[proxy.CaseRow] = []
@@ -91,8 +107,21 @@ class ProxyPage(Page):
         row.addStretch(1)
         row.addWidget(self.show_done)
         cl.addLayout(row)
-        self.case_table = simple_table(["回执编号", "委托人", "事项", "代办员", "村民小组/网格", "收件时间", "承诺办结",
-                                        "当前状态", "下一步", "转交去向"], 2)
+        self.case_table = simple_table(
+            [
+                "回执编号",
+                "委托人",
+                "事项",
+                "代办员",
+                "村民小组/网格",
+                "收件时间",
+                "承诺办结",
+                "当前状态",
+                "下一步",
+                "转交去向",
+            ],
+            2,
+        )
         self.case_table.cellDoubleClicked.connect(lambda _r, _c: self.next_step())
         self.case_table.currentCellChanged.connect(lambda *_a: self._update_step_button())
         cl.addWidget(self.case_table, 1)
@@ -139,8 +168,9 @@ class ProxyPage(Page):
         ll.addWidget(self.figures)
         self.ledger_table = simple_table(["村民小组/网格", "代办员", "登记", "办理", "回复"], 1)
         ll.addWidget(self.ledger_table, 1)
-        ll.addWidget(hint("登记＝本月收件的代办；办理＝本月取回办理结果的；回复＝本月把结果和原件交还居民的。"
-                          "只统计本站的代办。"))
+        ll.addWidget(
+            hint("登记＝本月收件的代办；办理＝本月取回办理结果的；回复＝本月把结果和原件交还居民的。只统计本站的代办。")
+        )
         self.tabs.addTab(lw, "月度台账")
         self.layout_.addWidget(self.tabs, 1)
         self._update_step_button()
@@ -165,12 +195,31 @@ class ProxyPage(Page):
         r = self.case_table.currentRow()
         kept = self.cases[r].id if 0 <= r < len(self.cases) else None
         self.cases, self.agent_rows = result
-        fill_table(self.case_table, [[c.receipt_no, c.resident_name, c.matter_name, c.agent_name, c.village_group,
-                                      fmt_datetime(c.received_at), fmt_date(c.promised_date), c.step_label,
-                                      c.next_action or "—",
-                                      c.forwarded_to] for c in self.cases])
-        fill_table(self.agent_table, [[a.village_group, a.name, a.phone, "在岗" if a.active else "已停用",
-                                       str(a.open_cases), a.note] for a in self.agent_rows])
+        fill_table(
+            self.case_table,
+            [
+                [
+                    c.receipt_no,
+                    c.resident_name,
+                    c.matter_name,
+                    c.agent_name,
+                    c.village_group,
+                    fmt_datetime(c.received_at),
+                    fmt_date(c.promised_date),
+                    c.step_label,
+                    c.next_action or "—",
+                    c.forwarded_to,
+                ]
+                for c in self.cases
+            ],
+        )
+        fill_table(
+            self.agent_table,
+            [
+                [a.village_group, a.name, a.phone, "在岗" if a.active else "已停用", str(a.open_cases), a.note]
+                for a in self.agent_rows
+            ],
+        )
         n_open = sum(1 for c in self.cases if c.step != "handed_back")
         self.tabs.setTabText(0, f"在办代办 {n_open}")
         self.tabs.setTabText(1, f"代办员 {sum(1 for a in self.agent_rows if a.active)}")
@@ -206,8 +255,10 @@ class ProxyPage(Page):
         dlg = RegisterDialog(self)
         if dlg.exec() and dlg.registered is not None:
             reg = dlg.registered
-            self.note.setText(f"已登记代办：回执编号 {reg.receipt_no}，承诺 {reg.promised_date:%Y-%m-%d} 前办结。"
-                              "可以打印原件交接单请居民和代办员签字。")
+            self.note.setText(
+                f"已登记代办：回执编号 {reg.receipt_no}，承诺 {reg.promised_date:%Y-%m-%d} 前办结。"
+                "可以打印原件交接单请居民和代办员签字。"
+            )
             self.refresh()
 
     def next_step(self) -> None:
@@ -243,8 +294,13 @@ class ProxyPage(Page):
             return True
 
         def preview(_ok: object) -> None:
-            show_preview(self, "委托代办原件交接单", lambda layout: paperwork.proxy_slip_document(db, c.id, layout),
-                         layouts=("A4", "A5"), suggested_name=f"代办交接单-{c.receipt_no}.pdf")
+            show_preview(
+                self,
+                "委托代办原件交接单",
+                lambda layout: paperwork.proxy_slip_document(db, c.id, layout),
+                layouts=("A4", "A5"),
+                suggested_name=f"代办交接单-{c.receipt_no}.pdf",
+            )
 
         self.worker.op(build, preview, busy=[self.slip_btn], parent=self)
 
@@ -261,15 +317,21 @@ class ProxyPage(Page):
 
     def load_ledger(self) -> None:
         db, (start, end) = self.db, self._month()
-        self.worker.run(lambda: proxy.ledger(db, start, end, proxy.own_station(db)), self._show_ledger,
-                        lambda e: show_error(self, e))
+        self.worker.run(
+            lambda: proxy.ledger(db, start, end, proxy.own_station(db)),
+            self._show_ledger,
+            lambda e: show_error(self, e),
+        )
 
     def _show_ledger(self, led: proxy.Ledger) -> None:
-        self.figures.setText(f"{led.start:%Y年%m月}：登记 {led.registered} 件　办理 {led.handled} 件　"
-                             f"回复 {led.replied} 件")
-        fill_table(self.ledger_table, [[a.village_group, a.agent_name, str(a.registered), str(a.handled),
-                                        str(a.replied)] for a in led.by_agent]
-                   + [["合计", "", str(led.registered), str(led.handled), str(led.replied)]])
+        self.figures.setText(
+            f"{led.start:%Y年%m月}：登记 {led.registered} 件　办理 {led.handled} 件　回复 {led.replied} 件"
+        )
+        fill_table(
+            self.ledger_table,
+            [[a.village_group, a.agent_name, str(a.registered), str(a.handled), str(a.replied)] for a in led.by_agent]
+            + [["合计", "", str(led.registered), str(led.handled), str(led.replied)]],
+        )
 
     def export_ledger(self, path: str | None = None) -> None:
         from desktop import paperwork
@@ -280,11 +342,16 @@ class ProxyPage(Page):
             if not path:
                 return
         db = self.db
+
         def saved(_r: object) -> None:
             files.show_saved(self, "已导出", f"已导出 {start:%Y年%m月} 的代办台账到：\n{path}", path)
 
-        self.worker.op(lambda: paperwork.export_proxy_ledger(db, path, start, end, proxy.own_station(db)), saved,
-                       busy=[self.export_btn], parent=self)
+        self.worker.op(
+            lambda: paperwork.export_proxy_ledger(db, path, start, end, proxy.own_station(db)),
+            saved,
+            busy=[self.export_btn],
+            parent=self,
+        )
 
 
 def _placeholder(box: QComboBox, text: str) -> None:
@@ -416,9 +483,13 @@ class RegisterDialog(QDialog):
 
     def submit(self) -> None:
         p = self.page
-        f = proxy.ProxyForm(self.agent.currentData(), None if self.picker.pending else self.picker.resident_id,
-                            self.matter.currentData() if self.matter.currentIndex() >= 0 else None, self.items(),
-                            self.note_edit.text())
+        f = proxy.ProxyForm(
+            self.agent.currentData(),
+            None if self.picker.pending else self.picker.resident_id,
+            self.matter.currentData() if self.matter.currentIndex() >= 0 else None,
+            self.items(),
+            self.note_edit.text(),
+        )
 
         def done(reg: proxy.Registered) -> None:
             self.registered = reg
@@ -445,8 +516,12 @@ class StepDialog(QDialog):
         self.done_step: str | None = None
         self.setWindowTitle(f"{d.row.next_action}：{d.row.matter_name}")
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"{d.row.receipt_no}　委托人 {d.row.resident_name}　代办员 {d.row.agent_name}"
-                             f"（{d.row.village_group}）　当前：{d.row.step_label}"))
+        lay.addWidget(
+            QLabel(
+                f"{d.row.receipt_no}　委托人 {d.row.resident_name}　代办员 {d.row.agent_name}"
+                f"（{d.row.village_group}）　当前：{d.row.step_label}"
+            )
+        )
         form = QFormLayout()
         self.errors = FormErrors(form)
         self.to: QComboBox | None = None
@@ -550,8 +625,14 @@ class AgentDialog(QDialog):
 
     def submit(self) -> None:
         p = self.page
-        f = proxy.AgentForm(self.name.text(), self.group.currentText(), self.phone.text(), self.active.isChecked(),
-                            self.note_edit.text(), self.agent.id if self.agent else None)
+        f = proxy.AgentForm(
+            self.name.text(),
+            self.group.currentText(),
+            self.phone.text(),
+            self.active.isChecked(),
+            self.note_edit.text(),
+            self.agent.id if self.agent else None,
+        )
 
         def saved(_id: uuid.UUID) -> None:
             self.accept()

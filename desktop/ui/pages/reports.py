@@ -2,6 +2,7 @@
 UI thread with a progress bar, read each section's figures, charts and
 tables, click any number to list the records behind it, preview and print
 the PDF, save it, or export the Excel workbook."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -41,8 +42,14 @@ from desktop.ui.pages.base import Page
 from desktop.ui.widgets import fit_columns, hint, primary, simple_table
 from desktop.ui.worker import SerialWorker
 
-KINDS = [("last_month", "上月"), ("this_month", "本月"), ("month", "按月"), ("quarter", "按季度"), ("year", "按年"),
-         ("range", "自定义")]
+KINDS = [
+    ("last_month", "上月"),
+    ("this_month", "本月"),
+    ("month", "按月"),
+    ("quarter", "按季度"),
+    ("year", "按年"),
+    ("range", "自定义"),
+]
 LINK = QColor("#1f5fa8")
 RECORDS_SHOWN = 5000
 
@@ -273,8 +280,10 @@ class ReportsPage(Page):
         self.progress.setVisible(False)
         for b in (self.preview_btn, self.pdf_btn, self.xlsx_btn):
             b.setEnabled(True)
-        self.status.setText(f"{report.title}（{report.period.start:%Y-%m-%d} 至 {report.period.end:%Y-%m-%d}），"
-                            f"用时 {report.timings.get('total', 0):.1f} 秒。蓝色数字可点击查看明细。")
+        self.status.setText(
+            f"{report.title}（{report.period.start:%Y-%m-%d} 至 {report.period.end:%Y-%m-%d}），"
+            f"用时 {report.timings.get('total', 0):.1f} 秒。蓝色数字可点击查看明细。"
+        )
         self.tabs.clear()
         for sec in report.sections:
             self.tabs.addTab(self._section_widget(sec), sec.title.split("、", 1)[-1])
@@ -380,8 +389,13 @@ class ReportsPage(Page):
         if self.report is None:
             return
         report, db, actor = self.report, self.db, self.actor
-        self.worker.op(lambda: reports.records(db, actor, report, drill), lambda recs: RecordsDialog(self, recs).open(),
-                       busy=[self.tabs], label="正在读取明细…", parent=self)
+        self.worker.op(
+            lambda: reports.records(db, actor, report, drill),
+            lambda recs: RecordsDialog(self, recs).open(),
+            busy=[self.tabs],
+            label="正在读取明细…",
+            parent=self,
+        )
 
     # ------------------------------------------------------------ output
     def _default_name(self, ext: str) -> str:
@@ -395,8 +409,12 @@ class ReportsPage(Page):
 
         assert self.report is not None
         report = self.report
-        return PreviewDialog(self, report.title, lambda _layout: paperwork.report_document(report),
-                             suggested_name=self._default_name("pdf"))
+        return PreviewDialog(
+            self,
+            report.title,
+            lambda _layout: paperwork.report_document(report),
+            suggested_name=self._default_name("pdf"),
+        )
 
     def preview(self) -> None:
         if self.report is None:
@@ -418,9 +436,13 @@ class ReportsPage(Page):
         if not path:
             return
         report = self.report
-        self.worker.run(lambda: paperwork.save_report_pdf(report, path),
-                        lambda p: self._saved(f"已保存：{p}", p), lambda e: show_error(self, e),
-                        label="正在生成 PDF…", parent=self)
+        self.worker.run(
+            lambda: paperwork.save_report_pdf(report, path),
+            lambda p: self._saved(f"已保存：{p}", p),
+            lambda e: show_error(self, e),
+            label="正在生成 PDF…",
+            parent=self,
+        )
 
     def _saved(self, text: str, path: str | Path) -> None:
         self.status.setText(text)
@@ -436,6 +458,10 @@ class ReportsPage(Page):
         if not path:
             return
         report = self.report
-        self.worker.run(lambda: paperwork.export_report_excel(report, path),
-                        lambda p: self._saved(f"已导出：{p}", p), lambda e: show_error(self, e),
-                        label="正在导出 Excel…", parent=self)
+        self.worker.run(
+            lambda: paperwork.export_report_excel(report, path),
+            lambda p: self._saved(f"已导出：{p}", p),
+            lambda e: show_error(self, e),
+            label="正在导出 Excel…",
+            parent=self,
+        )

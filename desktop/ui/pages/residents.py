@@ -1,5 +1,6 @@
 """居民: search as you type over the whole registry, a lazy table, details,
 registration and editing with the duplicate guard."""
+
 from __future__ import annotations
 
 import uuid
@@ -7,7 +8,16 @@ from datetime import date
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal, SignalInstance
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDate,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+    SignalInstance,
+)
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,7 +51,16 @@ from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
 from desktop.ui.widgets import FormErrors, dialog_buttons, fmt_age, fmt_datetime, hint, primary, scaled
 
-COLUMNS = ["姓名", "性别", "年龄", "证件号码", "电话", "地址", "状态", "匹配"]  # age, not the birth date: see idnumbers.mask
+COLUMNS = [
+    "姓名",
+    "性别",
+    "年龄",
+    "证件号码",
+    "电话",
+    "地址",
+    "状态",
+    "匹配",
+]  # age, not the birth date: see idnumbers.mask
 STATION_COLUMN = "登记站点"
 SEARCH_DELAY_MS = 120
 
@@ -93,8 +112,16 @@ class ResidentModel(QAbstractTableModel):
         c = idx.column()
         if c == len(COLUMNS):
             return self.search_index.station_names.get(h.origin, h.origin)
-        return (h.name, GENDERS.get(h.gender, ""), fmt_age(h.birth_date), h.doc_masked, h.phone, h.address,
-                h.status, h.matched)[c]
+        return (
+            h.name,
+            GENDERS.get(h.gender, ""),
+            fmt_age(h.birth_date),
+            h.doc_masked,
+            h.phone,
+            h.address,
+            h.status,
+            h.matched,
+        )[c]
 
 
 class ResidentDialog(QDialog):
@@ -154,8 +181,12 @@ class ResidentDialog(QDialog):
             self.residency.addItem(v, k)
         self.estate, self.building, self.unit, self.room = QLineEdit(), QLineEdit(), QLineEdit(), QLineEdit()
         addr = QHBoxLayout()
-        for w, ph, width in ((self.estate, "小区", 140), (self.building, "栋", 50), (self.unit, "单元", 50),
-                             (self.room, "室", 60)):
+        for w, ph, width in (
+            (self.estate, "小区", 140),
+            (self.building, "栋", 50),
+            (self.unit, "单元", 50),
+            (self.room, "室", 60),
+        ):
             w.setPlaceholderText(ph)
             w.setMaximumWidth(width if width < 100 else 16777215)
             addr.addWidget(w)
@@ -201,8 +232,13 @@ class ResidentDialog(QDialog):
         self.phone.setText(f.phone)
         self.ethnicity.setCurrentIndex(max(0, self.ethnicity.findData(f.ethnicity)))
         self.residency.setCurrentIndex(self.residency.findData(f.residency))
-        for w, v in ((self.estate, f.estate), (self.building, f.building), (self.unit, f.unit),
-                     (self.room, f.room), (self.grid_, f.grid)):
+        for w, v in (
+            (self.estate, f.estate),
+            (self.building, f.building),
+            (self.unit, f.unit),
+            (self.room, f.room),
+            (self.grid_, f.grid),
+        ):
             w.setText(v)
         for t in f.tags:
             self.tags[t].setChecked(True)
@@ -230,11 +266,20 @@ class ResidentDialog(QDialog):
         qd = self.birth.date()
         birth = self.hidden_birth if qd == self.birth.minimumDate() else date(qd.year(), qd.month(), qd.day())
         return ResidentForm(
-            name=self.name.text(), doc_type=self.doc_type.currentData(), doc_number=self.doc_number.text(),
-            gender=self.gender.currentData(), birth_date=birth, phone=self.phone.text(),
-            ethnicity=self.ethnicity.currentData(), residency=self.residency.currentData(),
-            estate=self.estate.text(), building=self.building.text(), unit=self.unit.text(), room=self.room.text(),
-            grid=self.grid_.text(), notes=self.notes.toPlainText(),
+            name=self.name.text(),
+            doc_type=self.doc_type.currentData(),
+            doc_number=self.doc_number.text(),
+            gender=self.gender.currentData(),
+            birth_date=birth,
+            phone=self.phone.text(),
+            ethnicity=self.ethnicity.currentData(),
+            residency=self.residency.currentData(),
+            estate=self.estate.text(),
+            building=self.building.text(),
+            unit=self.unit.text(),
+            room=self.room.text(),
+            grid=self.grid_.text(),
+            notes=self.notes.toPlainText(),
             tags=[t for t, cb in self.tags.items() if cb.isChecked()],
         )
 
@@ -255,8 +300,9 @@ class ResidentDialog(QDialog):
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, ValidationError):
-                if not (self.errors.show(exc.field, exc.user_message) or
-                        self.right_errors.show(exc.field, exc.user_message)):
+                if not (
+                    self.errors.show(exc.field, exc.user_message) or self.right_errors.show(exc.field, exc.user_message)
+                ):
                     show_error(self, exc)
             elif isinstance(exc, DuplicateFound):
                 self._duplicates(exc)
@@ -292,7 +338,9 @@ class DuplicateDialog(QDialog):
         lay.addWidget(hint(dup.user_message))
         self.list = QListWidget()
         for c in dup.candidates:
-            self.list.addItem(f"{c.name}　{fmt_age(c.birth_date)}　{c.doc_masked}　{c.phone}　{c.address}　（{c.reason}）")
+            self.list.addItem(
+                f"{c.name}　{fmt_age(c.birth_date)}　{c.doc_masked}　{c.phone}　{c.address}　（{c.reason}）"
+            )
         self.list.setCurrentRow(0)
         self.list.currentRowChanged.connect(lambda i: setattr(self, "selected", dup.candidates[i].id))
         lay.addWidget(self.list)
@@ -311,7 +359,9 @@ class DuplicateDialog(QDialog):
         lay.addLayout(row)
 
     def _anyway(self) -> None:
-        reason, ok = QInputDialog.getText(self, "仍然保存", "请写明为什么不是同一个人（例如：同名同生日，已核对身份证）：")
+        reason, ok = QInputDialog.getText(
+            self, "仍然保存", "请写明为什么不是同一个人（例如：同名同生日，已核对身份证）："
+        )
         if ok and reason.strip():
             self.reason = reason.strip()
             self.done(self.SAVE_ANYWAY)
@@ -437,8 +487,9 @@ class ResidentsPage(Page):
         if q.strip():
             self.worker.run(lambda: index.search(q, limit=200), lambda hits: self._hits(gen, hits, q))
         else:
-            self.worker.run(index.live_slots, lambda slots: self._slots(gen, slots, q), label="正在载入居民名册…",
-                            parent=self)
+            self.worker.run(
+                index.live_slots, lambda slots: self._slots(gen, slots, q), label="正在载入居民名册…", parent=self
+            )
 
     def _hits(self, gen: int, hits: list[Hit], query: str | None = None) -> None:
         if gen != self._generation:
@@ -488,6 +539,7 @@ class ResidentsPage(Page):
 
         db, code = self.db, text.strip()
         if counter.looks_like_receipt(text):
+
             def found(mid: uuid.UUID | None) -> None:
                 if mid is None:
                     QMessageBox.information(self, "没有找到", f"没有回执编号为 {code} 的事项。")
@@ -503,21 +555,34 @@ class ResidentsPage(Page):
         self.timer.stop()
         self._generation += 1  # whatever search is on its way is not for a resident
         what = "志愿服务记录证明" if volunteer else "证明"
-        if QMessageBox.question(self, "这不是居民", f"扫描到的是一份{what}的二维码（或编号），不是居民。\n\n要核验这份{what}吗？") \
-                != QMessageBox.StandardButton.Yes:
+        if (
+            QMessageBox.question(
+                self, "这不是居民", f"扫描到的是一份{what}的二维码（或编号），不是居民。\n\n要核验这份{what}吗？"
+            )
+            != QMessageBox.StandardButton.Yes
+        ):
             return True
         self.search.clear()
         if volunteer:
             from desktop.services import volunteers
 
-            self.worker.op(lambda: volunteers.verify_certificate(db, code),
-                           lambda r: (QMessageBox.information if r[0] else QMessageBox.warning)(
-                               self, "核验志愿服务记录证明", r[1]), busy=[self.search], parent=self)
+            self.worker.op(
+                lambda: volunteers.verify_certificate(db, code),
+                lambda r: (QMessageBox.information if r[0] else QMessageBox.warning)(
+                    self, "核验志愿服务记录证明", r[1]
+                ),
+                busy=[self.search],
+                parent=self,
+            )
         else:
             from desktop.ui.pages.certificates import VerifyDialog
 
-            self.worker.op(lambda: certificates.verify(db, code), lambda v: VerifyDialog(self, v).exec(),
-                           busy=[self.search], parent=self)
+            self.worker.op(
+                lambda: certificates.verify(db, code),
+                lambda v: VerifyDialog(self, v).exec(),
+                busy=[self.search],
+                parent=self,
+            )
         return True
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
@@ -551,13 +616,17 @@ class ResidentsPage(Page):
         self.d_name.setText(h.name + (f"（{h.status}）" if h.status else ""))
         self.d_body.setText(
             f"性别：{GENDERS.get(h.gender, '')}\n年龄：{fmt_age(h.birth_date) or '—'}\n证件号码：{h.doc_masked}\n"
-            f"电话：{h.phone or '—'}\n地址：{h.address or '—'}")
+            f"电话：{h.phone or '—'}\n地址：{h.address or '—'}"
+        )
         db, rid = self.db, h.id
-        self.worker.run(lambda: (households.of_resident(db, rid), timeline.for_resident(db, rid)),
-                        lambda res: self._show_history(rid, *res))
+        self.worker.run(
+            lambda: (households.of_resident(db, rid), timeline.for_resident(db, rid)),
+            lambda res: self._show_history(rid, *res),
+        )
 
-    def _show_history(self, rid: uuid.UUID, hh: households.HouseholdView | None,
-                      items: list[timeline.TimelineItem]) -> None:
+    def _show_history(
+        self, rid: uuid.UUID, hh: households.HouseholdView | None, items: list[timeline.TimelineItem]
+    ) -> None:
         if rid != self.current:
             return
         self.family.setText(f"家庭成员（{hh.summary().split(' · ', 1)[1]}）…" if hh else "家庭成员（未归户）…")
@@ -591,10 +660,15 @@ class ResidentsPage(Page):
             from desktop.ui.pages.certificates import VerifyDialog
 
             db, cid = self.db, ref[1]
-            self.worker.op(lambda: certificates.get(db, cid),
-                           lambda d: VerifyDialog(self, certificates.Verification(
-                               True, d.status == "issued", False, f"证明记录（{d.status_label}）", d)).exec(),
-                           busy=[self.history], parent=self)
+            self.worker.op(
+                lambda: certificates.get(db, cid),
+                lambda d: VerifyDialog(
+                    self,
+                    certificates.Verification(True, d.status == "issued", False, f"证明记录（{d.status_label}）", d),
+                ).exec(),
+                busy=[self.history],
+                parent=self,
+            )
 
     def _reveal(self) -> None:
         if not self.current:
@@ -603,21 +677,27 @@ class ResidentsPage(Page):
         reason, ok = QInputDialog.getText(self, "查看完整证件号", "查看原因（会记入操作日志）：")
         if not ok:
             return
-        self.worker.op(lambda: residents.reveal_document_number(db, actor, rid, reason),
-                       lambda num: QMessageBox.information(self, "完整证件号码", num or "（未登记证件号码）"),
-                       busy=[self.reveal], parent=self)
+        self.worker.op(
+            lambda: residents.reveal_document_number(db, actor, rid, reason),
+            lambda num: QMessageBox.information(self, "完整证件号码", num or "（未登记证件号码）"),
+            busy=[self.reveal],
+            parent=self,
+        )
 
     def _mark(self, what: str) -> None:
         if not self.current:
             return
         label = "迁出" if what == "moved" else "已故"
-        if QMessageBox.question(self, f"标记{label}", f"确定把这位居民标记为{label}吗？记录不会删除。") \
-                != QMessageBox.StandardButton.Yes:
+        if (
+            QMessageBox.question(self, f"标记{label}", f"确定把这位居民标记为{label}吗？记录不会删除。")
+            != QMessageBox.StandardButton.Yes
+        ):
             return
         rid, db, actor, today = self.current, self.db, self.actor, date.today()
         fn = residents.mark_moved_out if what == "moved" else residents.mark_deceased
-        self.worker.op(lambda: fn(db, actor, rid, today), lambda _r: self.run_search(), busy=[self.moved, self.dead],
-                       parent=self)
+        self.worker.op(
+            lambda: fn(db, actor, rid, today), lambda _r: self.run_search(), busy=[self.moved, self.dead], parent=self
+        )
 
     # ------------------------------------------------------------ forms
     def import_ledger(self) -> None:
@@ -634,8 +714,12 @@ class ResidentsPage(Page):
         if not self.current:
             return
         rid, db = self.current, self.db
-        self.worker.op(lambda: residents.get(db, rid), lambda view: self._open_dialog(ResidentDialog(self, view)),
-                       busy=[self.edit_btn], parent=self)
+        self.worker.op(
+            lambda: residents.get(db, rid),
+            lambda view: self._open_dialog(ResidentDialog(self, view)),
+            busy=[self.edit_btn],
+            parent=self,
+        )
 
     def _open_dialog(self, dlg: ResidentDialog) -> None:
         dlg.exec()

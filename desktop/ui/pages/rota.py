@@ -1,6 +1,7 @@
 """值班: the week's rota (windows × days), the AB岗 pairs, who is away and
 who covers, and the weekly 值班表 for the notice board. Everyone reads it; a
 supervisor edits it (the services check again)."""
+
 from __future__ import annotations
 
 import uuid
@@ -132,8 +133,13 @@ class RotaPage(Page):
         self.layout_.addWidget(holder)
         self.message = hint("")
         self.layout_.addWidget(self.message)
-        self.layout_.addWidget(hint("双击值班表的格子或班次明细的一行可排班、修改；灰底为休息日。"
-                                    if self.editor else "排班、登记离岗和AB岗设置由站长操作。"))
+        self.layout_.addWidget(
+            hint(
+                "双击值班表的格子或班次明细的一行可排班、修改；灰底为休息日。"
+                if self.editor
+                else "排班、登记离岗和AB岗设置由站长操作。"
+            )
+        )
 
     # ------------------------------------------------------------ loading
     def activated(self) -> None:
@@ -145,6 +151,7 @@ class RotaPage(Page):
 
     def refresh(self) -> None:
         db, day = self.db, self.day
+
         def load() -> tuple[rota.Week, list[tuple[uuid.UUID, str]], list[str], workdays.Calendar]:
             cats = list(dict.fromkeys(t.category for t in counter.catalogue(db)))
             return rota.week(db, day), rota.workers(db), cats, workdays.load(db)
@@ -167,19 +174,43 @@ class RotaPage(Page):
                     item.setForeground(AWAY_FG)
                 self.grid.setItem(r, c, item)
         self._shifts = sorted((x for xs in w.cells.values() for x in xs), key=lambda x: (x.starts_at, x.window))
-        fill_table(self.list, [[f"{x.day:%m-%d} 周{rota.WEEKDAYS[x.day.weekday()]}", x.window, x.worker_name, x.times,
-                                x.kind_label, x.note] for x in self._shifts])
+        fill_table(
+            self.list,
+            [
+                [
+                    f"{x.day:%m-%d} 周{rota.WEEKDAYS[x.day.weekday()]}",
+                    x.window,
+                    x.worker_name,
+                    x.times,
+                    x.kind_label,
+                    x.note,
+                ]
+                for x in self._shifts
+            ],
+        )
         self._areas = w.areas
-        fill_table(self.pairs, [[a.name, a.window, "、".join(a.categories) or "—", a.a_name, a.b_name]
-                                for a in w.areas])
+        fill_table(
+            self.pairs, [[a.name, a.window, "、".join(a.categories) or "—", a.a_name, a.b_name] for a in w.areas]
+        )
         self._away = w.absences
-        fill_table(self.away_table, [[a.worker_name, a.reason_label,
-                                      f"{a.starts_at:%m-%d %H:%M} 至 {a.ends_at:%m-%d %H:%M}", a.cover_name, a.note]
-                                     for a in w.absences])
+        fill_table(
+            self.away_table,
+            [
+                [
+                    a.worker_name,
+                    a.reason_label,
+                    f"{a.starts_at:%m-%d %H:%M} 至 {a.ends_at:%m-%d %H:%M}",
+                    a.cover_name,
+                    a.note,
+                ]
+                for a in w.absences
+            ],
+        )
         h = w.hours()
         self.summary.setText(
             f"本周排班 {len(self._shifts)} 个班次：正常 {h.get('normal', 0):g} 小时 · 错时 {h.get('staggered', 0):g} 小时 · "
-            f"延时 {h.get('extended', 0):g} 小时。办公时间：{rota.OFFICE_LABEL}，其余时间开放为错时或延时。")
+            f"延时 {h.get('extended', 0):g} 小时。办公时间：{rota.OFFICE_LABEL}，其余时间开放为错时或延时。"
+        )
 
     # ------------------------------------------------------------ actions
     def _grid_double(self, row: int, col: int) -> None:
@@ -221,8 +252,9 @@ class RotaPage(Page):
             self.message.setText(f"已把上周的 {n} 个班次复制到本周。")
             self.refresh()
 
-        self.worker.op(lambda: rota.copy_week(db, actor, mon - timedelta(days=7), mon), done,
-                       busy=[self.copy_btn], parent=self)
+        self.worker.op(
+            lambda: rota.copy_week(db, actor, mon - timedelta(days=7), mon), done, busy=[self.copy_btn], parent=self
+        )
 
     def cancel_absence(self) -> None:
         rows = self.away_table.selectionModel().selectedRows()
@@ -244,11 +276,16 @@ class RotaPage(Page):
 
         db, day = self.db, self.day
         mon = rota.monday(day)
-        show_preview(self, "值班表", lambda _layout: paperwork.rota_sheet_document(db, day),
-                     suggested_name=f"值班表-{mon:%Y%m%d}.pdf")
+        show_preview(
+            self,
+            "值班表",
+            lambda _layout: paperwork.rota_sheet_document(db, day),
+            suggested_name=f"值班表-{mon:%Y%m%d}.pdf",
+        )
 
 
 # ====================================================================== dialogs
+
 
 def _worker_combo(workers: list[tuple[uuid.UUID, str]], current: uuid.UUID | None, blank: str = "") -> QComboBox:
     c = QComboBox()
@@ -324,25 +361,37 @@ class ShiftDialog(QDialog):
         self.ok = dialog_buttons(self, "保存", self.submit)
 
     def _suggest(self) -> None:
-        k = rota.suggest_kind(self.cal, _pydate(self.date.date()), _pytime(self.start.time()),
-                              _pytime(self.end.time()))
+        k = rota.suggest_kind(self.cal, _pydate(self.date.date()), _pytime(self.start.time()), _pytime(self.end.time()))
         _select(self.kind, k)
 
     def form(self) -> ShiftForm:
-        return ShiftForm(self.who.currentData(), self.window_box.currentText(), _pydate(self.date.date()),
-                         _pytime(self.start.time()), _pytime(self.end.time()), self.kind.currentData(),
-                         self.area.currentData(), self.note.text(), self.shift.id if self.shift else None)
+        return ShiftForm(
+            self.who.currentData(),
+            self.window_box.currentText(),
+            _pydate(self.date.date()),
+            _pytime(self.start.time()),
+            _pytime(self.end.time()),
+            self.kind.currentData(),
+            self.area.currentData(),
+            self.note.text(),
+            self.shift.id if self.shift else None,
+        )
 
     def submit(self) -> None:
         db, actor, f = self.page.db, self.page.actor, self.form()
-        self.errors.submit(self.page.worker, lambda: rota.save_shift(db, actor, f), self,
-                           lambda _r: self.accept(), busy=[self.ok])
+        self.errors.submit(
+            self.page.worker, lambda: rota.save_shift(db, actor, f), self, lambda _r: self.accept(), busy=[self.ok]
+        )
 
     def delete(self) -> None:
         assert self.shift is not None
         db, actor, sid = self.page.db, self.page.actor, self.shift.id
-        self.page.worker.op(lambda: rota.delete_shift(db, actor, sid), lambda _r: self.accept(),
-                            busy=[self.delete_btn, self.ok], parent=self)
+        self.page.worker.op(
+            lambda: rota.delete_shift(db, actor, sid),
+            lambda _r: self.accept(),
+            busy=[self.delete_btn, self.ok],
+            parent=self,
+        )
 
 
 class AwayDialog(QDialog):
@@ -373,7 +422,9 @@ class AwayDialog(QDialog):
         self.errors.add("start", "开始", self.start)
         self.errors.add("end", "结束", self.end)
         self.cover = _worker_combo(workers, None, "（按AB岗自动）")
-        self.errors.add("cover_id", "代岗人（B岗）", self.cover, "默认由AB岗搭档代岗；离岗人员的在办事项会逐件记录移交。")
+        self.errors.add(
+            "cover_id", "代岗人（B岗）", self.cover, "默认由AB岗搭档代岗；离岗人员的在办事项会逐件记录移交。"
+        )
         self.note = QLineEdit()
         self.note.setMaxLength(200)
         self.errors.add("note", "备注", self.note)
@@ -390,17 +441,28 @@ class AwayDialog(QDialog):
 
     def submit(self) -> None:
         db, actor = self.page.db, self.page.actor
-        wid, reason, cover, note = self.who.currentData(), self.reason.currentData(), self.cover.currentData(), \
-            self.note.text()
+        wid, reason, cover, note = (
+            self.who.currentData(),
+            self.reason.currentData(),
+            self.cover.currentData(),
+            self.note.text(),
+        )
         start, end = _pydatetime(self.start.dateTime()), _pydatetime(self.end.dateTime())
 
         def done(m: rota.Marked) -> None:
-            self.result_text = (f"已登记{self.who.currentText()}{self.reason.currentText()}，由{m.cover_name}代岗；"
-                                f"{m.handed_over} 件在办事项已记录移交。")
+            self.result_text = (
+                f"已登记{self.who.currentText()}{self.reason.currentText()}，由{m.cover_name}代岗；"
+                f"{m.handed_over} 件在办事项已记录移交。"
+            )
             self.accept()
 
-        self.errors.submit(self.page.worker, lambda: rota.mark_away(db, actor, wid, reason, start, end, cover, note),
-                           self, done, busy=[self.ok])
+        self.errors.submit(
+            self.page.worker,
+            lambda: rota.mark_away(db, actor, wid, reason, start, end, cover, note),
+            self,
+            done,
+            busy=[self.ok],
+        )
 
 
 class AreaDialog(QDialog):
@@ -437,11 +499,20 @@ class AreaDialog(QDialog):
         self.ok = dialog_buttons(self, "保存", self.submit)
 
     def submit(self) -> None:
-        cats = [self.cats.item(i).text() for i in range(self.cats.count())
-                if self.cats.item(i).checkState() == Qt.CheckState.Checked]
-        v = AreaView(self.area.id if self.area else None, self.name_edit.text(), self.window_edit.text(), cats,
-                     self.a.currentData(), self.b.currentData())
+        cats = [
+            self.cats.item(i).text()
+            for i in range(self.cats.count())
+            if self.cats.item(i).checkState() == Qt.CheckState.Checked
+        ]
+        v = AreaView(
+            self.area.id if self.area else None,
+            self.name_edit.text(),
+            self.window_edit.text(),
+            cats,
+            self.a.currentData(),
+            self.b.currentData(),
+        )
         db, actor = self.page.db, self.page.actor
-        self.errors.submit(self.page.worker, lambda: rota.save_area(db, actor, v), self, lambda _r: self.accept(),
-                           busy=[self.ok])
-
+        self.errors.submit(
+            self.page.worker, lambda: rota.save_area(db, actor, v), self, lambda _r: self.accept(), busy=[self.ok]
+        )

@@ -101,7 +101,8 @@ class SettingsPage(Page):
             self.receipt_layout.addItem(label, code)
         self.receipt_layout.setCurrentIndex(max(0, self.receipt_layout.findData(settings["receipt_layout"])))
         self.receipt_layout.currentIndexChanged.connect(
-            lambda _i: self.settings.set("receipt_layout", self.receipt_layout.currentData()))
+            lambda _i: self.settings.set("receipt_layout", self.receipt_layout.currentData())
+        )
         self.receipt_layout.setMaximumWidth(280)
         pf.addRow("受理回执纸张", self.receipt_layout)
         self.holidays = QLabel()
@@ -115,8 +116,13 @@ class SettingsPage(Page):
         hrow.addWidget(self.import_holidays)
         hrow.addStretch(1)
         pf.addRow("", hrow)
-        pf.addRow("", hint("承诺办结日期和整改期限按工作日计算：除去周末和法定节假日，加上调休上班日。"
-                           "每年国务院公布次年安排后，请导入新的节假日文件。"))
+        pf.addRow(
+            "",
+            hint(
+                "承诺办结日期和整改期限按工作日计算：除去周末和法定节假日，加上调休上班日。"
+                "每年国务院公布次年安排后，请导入新的节假日文件。"
+            ),
+        )
         grid.addWidget(paper, 0, 1)
 
         where = QGroupBox("数据")
@@ -153,8 +159,9 @@ class SettingsPage(Page):
             QMessageBox.information(self, "节假日已更新", f"已导入 {n} 个节假日和调休上班日。")
             self.activated()
 
-        self.worker.op(lambda: workdays.import_file(db, actor, path), imported, busy=[self.import_holidays],
-                       parent=self)
+        self.worker.op(
+            lambda: workdays.import_file(db, actor, path), imported, busy=[self.import_holidays], parent=self
+        )
 
     def unsaved(self) -> bool:
         return any(w.text() for w in (self.old, self.new, self.new2))
@@ -174,10 +181,12 @@ class SettingsPage(Page):
             self.errors.show("password2", "两次输入的新密码不一致。")
             return
         db, actor, old, new = self.db, self.actor, self.old.text(), self.new.text()
+
         def changed(_r: object) -> None:
             for w in (self.old, self.new, self.new2):
                 w.clear()
             self.done.setText("密码已修改。下次登录请使用新密码。")
 
-        self.errors.submit(self.worker, lambda: accounts.change_own_password(db, actor, old, new), self, changed,
-                           busy=[self.change])
+        self.errors.submit(
+            self.worker, lambda: accounts.change_own_password(db, actor, old, new), self, changed, busy=[self.change]
+        )

@@ -1,6 +1,7 @@
 """走访: this week's households to visit by grid (overdue first), recording a
 visit or a 不在家 attempt, turning a found need into a volunteer need or a
 counter matter, the printed 走访任务单, and the tiers (站长)."""
+
 from __future__ import annotations
 
 import uuid
@@ -84,7 +85,9 @@ class VisitsPage(Page):
         lrow.addWidget(self.matter_btn)
         lrow.addStretch(1)
         ll.addLayout(lrow)
-        self.log_table = simple_table(["日期", "居民", "网格", "结果", "见到", "情况", "发现的需求", "走访人", "转办"], 5)
+        self.log_table = simple_table(
+            ["日期", "居民", "网格", "结果", "见到", "情况", "发现的需求", "走访人", "转办"], 5
+        )
         ll.addWidget(self.log_table)
         self.tabs.addTab(logw, "近30天走访记录")
         self.layout_.addWidget(self.tabs, 1)
@@ -101,8 +104,11 @@ class VisitsPage(Page):
         self.today = today = date.today()
 
         def load():  # type: ignore[no-untyped-def]
-            return (visits.grids(db), visits.due_list(db, today, grid),
-                    visits.visits_between(db, today - timedelta(days=30), today, grid))
+            return (
+                visits.grids(db),
+                visits.due_list(db, today, grid),
+                visits.visits_between(db, today - timedelta(days=30), today, grid),
+            )
 
         self.worker.run(load, self._show, lambda e: show_error(self, e))
 
@@ -119,13 +125,43 @@ class VisitsPage(Page):
             self.grid.setCurrentIndex(max(self.grid.findData(current), 0) if current else 0)
             self.grid.blockSignals(False)
         today = self.today
-        fill_table(self.due_table, [[d.due_text(today), d.grid or "未分网格", d.address, d.names, d.tier, _last(d),
-                                     d.phone, "、".join(d.tags)] for d in self.due])
-        fill_table(self.log_table, [[f"{v.day:%m-%d}", v.resident_name, v.grid, v.outcome_label, v.met, v.situation,
-                                     v.needs, v.visitor_name, v.follow_up] for v in self.log])
+        fill_table(
+            self.due_table,
+            [
+                [
+                    d.due_text(today),
+                    d.grid or "未分网格",
+                    d.address,
+                    d.names,
+                    d.tier,
+                    _last(d),
+                    d.phone,
+                    "、".join(d.tags),
+                ]
+                for d in self.due
+            ],
+        )
+        fill_table(
+            self.log_table,
+            [
+                [
+                    f"{v.day:%m-%d}",
+                    v.resident_name,
+                    v.grid,
+                    v.outcome_label,
+                    v.met,
+                    v.situation,
+                    v.needs,
+                    v.visitor_name,
+                    v.follow_up,
+                ]
+                for v in self.log
+            ],
+        )
         overdue = sum(1 for d in self.due if d.overdue)
-        self.summary.setText(f"本周待走访 {len(self.due)} 户，其中逾期或从未走访 {overdue} 户；"
-                             f"近30天已登记 {len(self.log)} 次走访")
+        self.summary.setText(
+            f"本周待走访 {len(self.due)} 户，其中逾期或从未走访 {overdue} 户；近30天已登记 {len(self.log)} 次走访"
+        )
         self.tabs.setTabText(0, f"本周待走访 {len(self.due)}")
 
     # ------------------------------------------------------------ actions
@@ -139,8 +175,10 @@ class VisitsPage(Page):
             row = self.due[r]
         dlg = VisitDialog(self, row)
         if dlg.exec():
-            self.note.setText("已登记走访。" + ("发现的需求可在“近30天走访记录”中一键转为志愿服务需求或受理事项。"
-                                                if dlg.had_needs else ""))
+            self.note.setText(
+                "已登记走访。"
+                + ("发现的需求可在“近30天走访记录”中一键转为志愿服务需求或受理事项。" if dlg.had_needs else "")
+            )
             self.refresh()
 
     def selected_visit(self) -> visits.VisitRow | None:
@@ -160,8 +198,9 @@ class VisitsPage(Page):
             self.note.setText(f"已转为志愿服务需求（{v.resident_name}），请到“志愿服务”页接单、派单。")
             self.refresh()
 
-        self.worker.op(lambda: visits.need_from_visit(db, actor, v.id), done,
-                       busy=[self.need_btn, self.matter_btn], parent=self)
+        self.worker.op(
+            lambda: visits.need_from_visit(db, actor, v.id), done, busy=[self.need_btn, self.matter_btn], parent=self
+        )
 
     def to_matter(self) -> None:
         v = self.selected_visit()
@@ -175,8 +214,12 @@ class VisitsPage(Page):
         from desktop.ui.printing import show_preview
 
         db, who, grid, today = self.db, self.actor.display_name, self.grid.currentData(), date.today()
-        show_preview(self, "走访任务单", lambda _l: paperwork.visit_list_document(db, who, grid, today),
-                     suggested_name=f"走访任务单-{grid or '全部网格'}-{today:%Y%m%d}.pdf")
+        show_preview(
+            self,
+            "走访任务单",
+            lambda _l: paperwork.visit_list_document(db, who, grid, today),
+            suggested_name=f"走访任务单-{grid or '全部网格'}-{today:%Y%m%d}.pdf",
+        )
 
     def edit_tiers(self) -> None:
         db = self.db
@@ -188,7 +231,9 @@ class VisitsPage(Page):
 
 
 def _last(d: visits.DueRow) -> str:
-    parts = ([f"{d.last_met:%m-%d} 见到"] if d.last_met else []) + ([f"{d.last_try:%m-%d} 不在家"] if d.last_try else [])
+    parts = ([f"{d.last_met:%m-%d} 见到"] if d.last_met else []) + (
+        [f"{d.last_try:%m-%d} 不在家"] if d.last_try else []
+    )
     return "，".join(parts) or "—"
 
 
@@ -208,8 +253,12 @@ class VisitDialog(QDialog):
             self.picker = ResidentPicker(page.index, worker=page.worker)
             outer.addWidget(self.picker, 1)
         else:
-            outer.addWidget(QLabel(f"{row.names}　{row.address}　{row.grid}　{'、'.join(row.tags)}　{row.tier}"
-                                   f"（{row.due_text(date.today())}）"))
+            outer.addWidget(
+                QLabel(
+                    f"{row.names}　{row.address}　{row.grid}　{'、'.join(row.tags)}　{row.tier}"
+                    f"（{row.due_text(date.today())}）"
+                )
+            )
         form = QFormLayout()
         outer.addLayout(form)
         self.errors = FormErrors(form)
@@ -240,9 +289,15 @@ class VisitDialog(QDialog):
     def submit(self) -> None:
         p = self.page
         rid = self.row.resident_id if self.row is not None else (self.picker.resident_id if self.picker else None)
-        f = visits.VisitForm(resident_id=rid, day=_pydate(self.day.date()), outcome=self.outcome.currentData(),
-                             met=self.met.text(), situation=self.situation.toPlainText(),
-                             needs=self.needs.toPlainText(), visitor_name=self.visitor.text())
+        f = visits.VisitForm(
+            resident_id=rid,
+            day=_pydate(self.day.date()),
+            outcome=self.outcome.currentData(),
+            met=self.met.text(),
+            situation=self.situation.toPlainText(),
+            needs=self.needs.toPlainText(),
+            visitor_name=self.visitor.text(),
+        )
         self.had_needs = bool(f.needs.strip())
 
         def saved(vid: uuid.UUID) -> None:
@@ -277,8 +332,9 @@ class TierDialog(QDialog):
     def submit(self) -> None:
         p = self.page
         changes = {tag: box.currentData() for tag, box in self.boxes.items()}
-        p.worker.op(lambda: visits.save_tiers(p.db, p.actor, changes), lambda _t: self.accept(), busy=[self.ok],
-                    parent=self)
+        p.worker.op(
+            lambda: visits.save_tiers(p.db, p.actor, changes), lambda _t: self.accept(), busy=[self.ok], parent=self
+        )
 
 
 class MatterDialog(QDialog):
@@ -289,7 +345,9 @@ class MatterDialog(QDialog):
         self.page, self.visit = page, visit
         self.setWindowTitle("发现的需求转为受理事项")
         outer = QVBoxLayout(self)
-        outer.addWidget(QLabel(f"{visit.resident_name}　{visit.day:%Y-%m-%d} 走访发现：{visit.needs or '（未记录需求）'}"))
+        outer.addWidget(
+            QLabel(f"{visit.resident_name}　{visit.day:%Y-%m-%d} 走访发现：{visit.needs or '（未记录需求）'}")
+        )
         form = QFormLayout()
         outer.addLayout(form)
         self.matter = QComboBox()
@@ -326,8 +384,11 @@ class MatterDialog(QDialog):
         received = [c.property("material") for c in self.checks if c.isChecked()]
 
         def done(acc: counter.Accepted) -> None:
-            p.note.setText(f"已受理（回执号 {acc.receipt_no}，承诺 {acc.promised_date:%m月%d日} 前办结），可在“接待台”继续办理。")
+            p.note.setText(
+                f"已受理（回执号 {acc.receipt_no}，承诺 {acc.promised_date:%m月%d日} 前办结），可在“接待台”继续办理。"
+            )
             self.accept()
 
-        p.worker.op(lambda: visits.matter_from_visit(p.db, p.actor, v.id, mt, received), done, busy=[self.ok],
-                    parent=self)
+        p.worker.op(
+            lambda: visits.matter_from_visit(p.db, p.actor, v.id, mt, received), done, busy=[self.ok], parent=self
+        )

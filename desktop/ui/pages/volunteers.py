@@ -1,5 +1,6 @@
 """志愿服务: needs (点单 → 接单), ranked candidates with their reasons (派单),
 recording hours and ratings (评单), the weekly plan, and the registry."""
+
 from __future__ import annotations
 
 import uuid
@@ -59,7 +60,12 @@ class VolunteersPage(Page):
         self.new_need_btn.clicked.connect(lambda _c=False: self.new_need())
         row.addWidget(self.new_need_btn)
         self.need_buttons: dict[str, QPushButton] = {}
-        for key, label in (("accept", "接单"), ("refuse", "拒绝…"), ("match", "匹配志愿者并派单…"), ("cancel", "取消…")):
+        for key, label in (
+            ("accept", "接单"),
+            ("refuse", "拒绝…"),
+            ("match", "匹配志愿者并派单…"),
+            ("cancel", "取消…"),
+        ):
             b = QPushButton(label)
             b.clicked.connect(lambda _c=False, key=key: self.need_action(key))
             self.need_buttons[key] = b
@@ -90,7 +96,9 @@ class VolunteersPage(Page):
         arow.addWidget(self.dispatch_btn)
         arow.addStretch(1)
         al.addLayout(arow)
-        self.asg_table = simple_table(["日期", "时段", "需求", "志愿者", "编号", "电话", "居民", "地点", "状态", "时长", "评价"], 2)
+        self.asg_table = simple_table(
+            ["日期", "时段", "需求", "志愿者", "编号", "电话", "居民", "地点", "状态", "时长", "评价"], 2
+        )
         al.addWidget(self.asg_table)
         self.tabs.addTab(asg, "派单与评单")
         # weekly plan
@@ -156,8 +164,9 @@ class VolunteersPage(Page):
     def activated(self) -> None:
         db = self.db
         if not self.skill_names:
-            self.worker.run(lambda: vol.skills(db), lambda names: setattr(self, "skill_names", names),
-                            lambda e: show_error(self, e))
+            self.worker.run(
+                lambda: vol.skills(db), lambda names: setattr(self, "skill_names", names), lambda e: show_error(self, e)
+            )
         self.refresh()
 
     def refresh(self) -> None:
@@ -165,8 +174,11 @@ class VolunteersPage(Page):
         today = date.today()
 
         def load() -> tuple[list[vol.NeedRow], list[vol.AssignmentRow], list[vol.VolunteerRow]]:
-            return (vol.list_needs(db), vol.assignments(db, start=today - timedelta(days=30)),
-                    vol.list_volunteers(db, self.vsearch.text()))
+            return (
+                vol.list_needs(db),
+                vol.assignments(db, start=today - timedelta(days=30)),
+                vol.list_volunteers(db, self.vsearch.text()),
+            )
 
         self.worker.run(load, self._show, lambda e: show_error(self, e))
 
@@ -181,14 +193,42 @@ class VolunteersPage(Page):
         r = self.need_table.currentRow()
         kept = self.needs[r].id if 0 <= r < len(self.needs) else None  # stay on the need worked on
         self.needs, self.asgs, vols = result
-        fill_table(self.need_table, [[vol.NEED_STATUSES[n.status], n.title, n.resident_name, self._names(n.skills), n.when(),
-                                 n.place, vol.URGENCY[n.urgency], f"{n.assigned}/{n.volunteers_needed}"]
-                                for n in self.needs])
+        fill_table(
+            self.need_table,
+            [
+                [
+                    vol.NEED_STATUSES[n.status],
+                    n.title,
+                    n.resident_name,
+                    self._names(n.skills),
+                    n.when(),
+                    n.place,
+                    vol.URGENCY[n.urgency],
+                    f"{n.assigned}/{n.volunteers_needed}",
+                ]
+                for n in self.needs
+            ],
+        )
         status = {"assigned": "已派单", "done": "已完成", "no_show": "爽约", "cancelled": "已取消"}
-        fill_table(self.asg_table, [[f"{a.day:%m-%d}", vol.SLOTS[a.slot], a.need_title, a.volunteer_name, a.volunteer_number,
-                                a.volunteer_phone, a.resident_name, a.place,
-                                status.get(a.status, a.status) + ("（补录超期）" if a.late else ""),
-                                f"{a.hours:g}" if a.hours else "", "★" * (a.rating or 0)] for a in self.asgs])
+        fill_table(
+            self.asg_table,
+            [
+                [
+                    f"{a.day:%m-%d}",
+                    vol.SLOTS[a.slot],
+                    a.need_title,
+                    a.volunteer_name,
+                    a.volunteer_number,
+                    a.volunteer_phone,
+                    a.resident_name,
+                    a.place,
+                    status.get(a.status, a.status) + ("（补录超期）" if a.late else ""),
+                    f"{a.hours:g}" if a.hours else "",
+                    "★" * (a.rating or 0),
+                ]
+                for a in self.asgs
+            ],
+        )
         self.tabs.setTabText(0, f"服务需求 {len(self.needs)}")
         row = next((i for i, n in enumerate(self.needs) if n.id == kept), -1)
         if row >= 0:
@@ -197,9 +237,23 @@ class VolunteersPage(Page):
 
     def _show_vols(self, vols: list[vol.VolunteerRow]) -> None:
         self.vols = vols
-        fill_table(self.vol_table, [[v.number, v.name, "、".join(v.skills), v.grid, v.estate, v.phone,
-                                vol.VOLUNTEER_STATUSES.get(v.status, v.status), "是" if v.party_member else "",
-                                f"{v.hours_this_year:g}"] for v in vols])
+        fill_table(
+            self.vol_table,
+            [
+                [
+                    v.number,
+                    v.name,
+                    "、".join(v.skills),
+                    v.grid,
+                    v.estate,
+                    v.phone,
+                    vol.VOLUNTEER_STATUSES.get(v.status, v.status),
+                    "是" if v.party_member else "",
+                    f"{v.hours_this_year:g}",
+                ]
+                for v in vols
+            ],
+        )
 
     # ------------------------------------------------------------ needs
     def selected_need(self) -> vol.NeedRow | None:
@@ -234,8 +288,12 @@ class VolunteersPage(Page):
             note, ok = QInputDialog.getText(self, "原因", "请写明原因（会告知居民）：")
             if not ok:
                 return
-        self.worker.op(lambda: vol.move_need(db, actor, n.id, key, note), lambda _r: self.refresh(),
-                       busy=self.need_buttons.values(), parent=self)
+        self.worker.op(
+            lambda: vol.move_need(db, actor, n.id, key, note),
+            lambda _r: self.refresh(),
+            busy=self.need_buttons.values(),
+            parent=self,
+        )
 
     # ------------------------------------------------------------ 评单
     def record(self, no_show: bool = False) -> None:
@@ -259,8 +317,12 @@ class VolunteersPage(Page):
         from desktop.ui.printing import show_preview
 
         a, db, who = self.asgs[r], self.db, self.actor.display_name
-        show_preview(self, "志愿服务派单", lambda _l: paperwork.dispatch_document(db, a.need_id, a.day, who),
-                     suggested_name=f"派单-{a.need_title}-{a.day}.pdf")
+        show_preview(
+            self,
+            "志愿服务派单",
+            lambda _l: paperwork.dispatch_document(db, a.need_id, a.day, who),
+            suggested_name=f"派单-{a.need_title}-{a.day}.pdf",
+        )
 
     def export_hours(self, path: str | None = None) -> None:
         from desktop import paperwork
@@ -271,15 +333,23 @@ class VolunteersPage(Page):
             if not path:
                 return
         db = self.db
-        self.worker.op(lambda: paperwork.export_volunteer_hours(db, path, start, end),
-                       lambda _r: files.show_saved(self, "已导出", f"已导出 {start.year} 年的服务时长到：\n{path}", path),
-                       busy=[self.export_btn], parent=self)
+        self.worker.op(
+            lambda: paperwork.export_volunteer_hours(db, path, start, end),
+            lambda _r: files.show_saved(self, "已导出", f"已导出 {start.year} 年的服务时长到：\n{path}", path),
+            busy=[self.export_btn],
+            parent=self,
+        )
 
     # ------------------------------------------------------------ plan
     def run_plan(self) -> None:
         db, week = self.db, _pydate(self.week.date())
-        self.worker.op(lambda: plan.compare(db, week), self._show_plan, busy=[self.plan_btn, self.accept_plan_btn],
-                       label="正在计算本周派单计划…", parent=self)
+        self.worker.op(
+            lambda: plan.compare(db, week),
+            self._show_plan,
+            busy=[self.plan_btn, self.accept_plan_btn],
+            label="正在计算本周派单计划…",
+            parent=self,
+        )
 
     def _show_plan(self, c: plan.Comparison) -> None:
         self.comparison = c
@@ -287,14 +357,23 @@ class VolunteersPage(Page):
         self.plan_summary.setText(
             f"本周共 {len(o.slots)} 个服务时段、需要 {o.wanted} 人次。"
             f"优化计划：派出 {o.filled} 人次，总匹配分 {o.total:g}；逐个派单：派出 {g.filled} 人次，总匹配分 {g.total:g}"
-            f"（优化多 {o.total - g.total:g} 分）。")
+            f"（优化多 {o.total - g.total:g} 分）。"
+        )
         rows = []
         for s in o.slots:
             key = (s.need.id, s.day)
             op, gp = o.by_slot.get(key, []), g.by_slot.get(key, [])
-            rows.append([f"{s.day:%m-%d}", vol.SLOTS[s.need.slot], s.need.title, "、".join(p.volunteer_name for p in op),
-                         f"{sum(p.score for p in op):g}", "、".join(p.volunteer_name for p in gp),
-                         f"{sum(p.score for p in gp):g}"])
+            rows.append(
+                [
+                    f"{s.day:%m-%d}",
+                    vol.SLOTS[s.need.slot],
+                    s.need.title,
+                    "、".join(p.volunteer_name for p in op),
+                    f"{sum(p.score for p in op):g}",
+                    "、".join(p.volunteer_name for p in gp),
+                    f"{sum(p.score for p in gp):g}",
+                ]
+            )
         fill_table(self.plan_table, rows)
         self.accept_plan_btn.setEnabled(bool(o.picks))
 
@@ -309,8 +388,13 @@ class VolunteersPage(Page):
             QMessageBox.information(self, "已派单", f"已按优化计划派单 {n} 人次。")
             self.refresh()
 
-        self.worker.op(lambda: plan.accept(db, actor, p), done, busy=[self.accept_plan_btn, self.plan_btn],
-                       label="正在派单…", parent=self)
+        self.worker.op(
+            lambda: plan.accept(db, actor, p),
+            done,
+            busy=[self.accept_plan_btn, self.plan_btn],
+            label="正在派单…",
+            parent=self,
+        )
 
     # ------------------------------------------------------------ registry
     def register(self) -> None:
@@ -341,10 +425,14 @@ class VolunteersPage(Page):
 
         db, actor = self.db, self.actor
         start, end = date(date.today().year, 1, 1), date.today()
-        self.worker.op(lambda: paperwork.volunteer_certificate_document(db, actor, v.id, start, end),
-                       lambda doc: show_preview(self, doc.title, lambda _l: doc,
-                                                suggested_name=f"志愿服务记录证明-{v.number}.pdf"),
-                       busy=[self.cert_btn], parent=self)
+        self.worker.op(
+            lambda: paperwork.volunteer_certificate_document(db, actor, v.id, start, end),
+            lambda doc: show_preview(
+                self, doc.title, lambda _l: doc, suggested_name=f"志愿服务记录证明-{v.number}.pdf"
+            ),
+            busy=[self.cert_btn],
+            parent=self,
+        )
 
 
 class NeedDialog(QDialog):
@@ -412,12 +500,20 @@ class NeedDialog(QDialog):
     def submit(self) -> None:
         self.errors.clear()
         p = self.page
-        f = vol.NeedForm(title=self.title_.text(), resident_id=self.picker.resident_id,
-                         description=self.desc.toPlainText(),
-                         skills=[k for k, cb in self.skill_boxes.items() if cb.isChecked()],
-                         day=_pydate(self.day.date()), slot=self.slot.currentData(), weekly=self.weekly.isChecked(),
-                         hours=self.hours.value(), place=self.place.text(), urgency=self.urgency.currentData(),
-                         volunteers_needed=self.count.value())
+        f = vol.NeedForm(
+            title=self.title_.text(),
+            resident_id=self.picker.resident_id,
+            description=self.desc.toPlainText(),
+            skills=[k for k, cb in self.skill_boxes.items() if cb.isChecked()],
+            day=_pydate(self.day.date()),
+            slot=self.slot.currentData(),
+            weekly=self.weekly.isChecked(),
+            hours=self.hours.value(),
+            place=self.place.text(),
+            urgency=self.urgency.currentData(),
+            volunteers_needed=self.count.value(),
+        )
+
         def created(nid: uuid.UUID) -> None:
             self.need_id = nid
             self.accept()
@@ -435,14 +531,21 @@ class MatchDialog(QDialog):
         self.setWindowTitle(f"匹配志愿者：{need.title}")
         lay = QVBoxLayout(self)
         row = QHBoxLayout()
-        self.day = QDateEdit(_qdate(need.day if need.day >= date.today() or not need.weekly else
-                                    vol.occurrences(need, date.today(), date.today() + timedelta(days=6))[0]
-                                    if vol.occurrences(need, date.today(), date.today() + timedelta(days=6))
-                                    else need.day))
+        self.day = QDateEdit(
+            _qdate(
+                need.day
+                if need.day >= date.today() or not need.weekly
+                else vol.occurrences(need, date.today(), date.today() + timedelta(days=6))[0]
+                if vol.occurrences(need, date.today(), date.today() + timedelta(days=6))
+                else need.day
+            )
+        )
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat("yyyy年M月d日")
         self.day.dateChanged.connect(lambda _d: self.load())
-        row.addWidget(QLabel(f"{need.resident_name}　{need.when()}　{need.place}　需要 {need.volunteers_needed} 人　日期"))
+        row.addWidget(
+            QLabel(f"{need.resident_name}　{need.when()}　{need.place}　需要 {need.volunteers_needed} 人　日期")
+        )
         row.addWidget(self.day)
         row.addStretch(1)
         lay.addLayout(row)
@@ -460,8 +563,11 @@ class MatchDialog(QDialog):
     def load(self) -> None:
         p, need, day = self.page, self.need, _pydate(self.day.date())
         self.ok.setEnabled(False)  # until the ranking for this day is shown
-        p.worker.run(lambda: vol.Pool(p.db).rank(need, day, limit=30), lambda r: self._show(day, r),
-                     lambda e: show_error(self, e))
+        p.worker.run(
+            lambda: vol.Pool(p.db).rank(need, day, limit=30),
+            lambda r: self._show(day, r),
+            lambda e: show_error(self, e),
+        )
 
     def _show(self, day: date, r: vol.Ranking) -> None:
         if day != _pydate(self.day.date()):
@@ -473,18 +579,26 @@ class MatchDialog(QDialog):
         for i, c in enumerate(r.candidates):
             check = QTableWidgetItem()
             check.setFlags(check.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            check.setCheckState(Qt.CheckState.Checked if i < need.volunteers_needed - need.assigned
-                                else Qt.CheckState.Unchecked)
+            check.setCheckState(
+                Qt.CheckState.Checked if i < need.volunteers_needed - need.assigned else Qt.CheckState.Unchecked
+            )
             self.table.setItem(i, 0, check)
-            cells = [c.name, c.number, f"{c.score:g}", *[f"{c.parts.get(k, 0):g}" for k in vol.WEIGHTS],
-                     "；".join(c.reasons)]
+            cells = [
+                c.name,
+                c.number,
+                f"{c.score:g}",
+                *[f"{c.parts.get(k, 0):g}" for k in vol.WEIGHTS],
+                "；".join(c.reasons),
+            ]
             for j, text in enumerate(cells, start=1):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
         named = "；".join(f"{x.name}：{x.reason}" for x in r.excluded[:12])
         counts = "，".join(f"{k} {v} 人" for k, v in r.excluded_counts.items())
-        self.out.setText(f"可派 {r.eligible} 人。排除：{counts or '无'}。" + (f"\n会相关技能但不能派：{named}" if named else ""))
+        self.out.setText(
+            f"可派 {r.eligible} 人。排除：{counts or '无'}。" + (f"\n会相关技能但不能派：{named}" if named else "")
+        )
 
     def chosen(self) -> list[uuid.UUID]:
         return [c.volunteer_id for i, c in enumerate(self.ranking.candidates) if row_checked(self.table, i)]
@@ -492,8 +606,12 @@ class MatchDialog(QDialog):
     def submit(self) -> None:
         p, need, day, ids = self.page, self.need, _pydate(self.day.date()), self.chosen()
         scores = {c.volunteer_id: c.score for c in self.ranking.candidates}
-        p.worker.op(lambda: vol.assign(p.db, p.actor, need.id, ids, day, scores), lambda _r: self.accept(),
-                    busy=[self.ok], parent=self)
+        p.worker.op(
+            lambda: vol.assign(p.db, p.actor, need.id, ids, day, scores),
+            lambda _r: self.accept(),
+            busy=[self.ok],
+            parent=self,
+        )
 
 
 class RecordDialog(QDialog):
@@ -502,8 +620,9 @@ class RecordDialog(QDialog):
         self.page, self.a, self.no_show = page, a, no_show
         self.setWindowTitle("记为爽约" if no_show else "登记服务时长与评价（评单）")
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"{a.volunteer_name}（{a.volunteer_number}）　{a.need_title}　{a.day:%Y-%m-%d} "
-                             f"{vol.SLOTS[a.slot]}"))
+        lay.addWidget(
+            QLabel(f"{a.volunteer_name}（{a.volunteer_number}）　{a.need_title}　{a.day:%Y-%m-%d} {vol.SLOTS[a.slot]}")
+        )
         form = QFormLayout()
         self.errors = FormErrors(form)
         h1, m1, h2, m2 = vol.SLOT_HOURS[a.slot]
@@ -529,13 +648,21 @@ class RecordDialog(QDialog):
         s = datetime.combine(a.day, time(self.start.time().hour(), self.start.time().minute()))
         e = datetime.combine(a.day, time(self.end.time().hour(), self.end.time().minute()))
         rating, comment, no_show = self.rating.currentData(), self.comment.text(), self.no_show
+
         def saved(late: bool) -> None:
             if late:
-                QMessageBox.information(self, "超期补录", "已保存。这条记录在服务后超过 10 个工作日才录入，已标记为超期补录。")
+                QMessageBox.information(
+                    self, "超期补录", "已保存。这条记录在服务后超过 10 个工作日才录入，已标记为超期补录。"
+                )
             self.accept()
 
-        self.errors.submit(p.worker, lambda: vol.complete(p.db, p.actor, a.id, s, e, None, rating, comment, no_show),
-                           self, saved, busy=[self.ok])
+        self.errors.submit(
+            p.worker,
+            lambda: vol.complete(p.db, p.actor, a.id, s, e, None, rating, comment, no_show),
+            self,
+            saved,
+            busy=[self.ok],
+        )
 
 
 class VolunteerDialog(QDialog):
@@ -625,13 +752,23 @@ class VolunteerDialog(QDialog):
             except ValueError:
                 self.errors.show("unavailable_dates", f"日期“{part}”看不懂，请写成 2026-12-01。")
                 return
-        f = vol.VolunteerForm(unavailable_dates=away,
-            name=self.name.text(), resident_id=self.picker.resident_id, doc_number=self.doc.text(),
-            phone=self.phone.text(), skills=[k for k, cb in self.skill_boxes.items() if cb.isChecked()],
-            availability=[k for k, cb in self.avail.items() if cb.isChecked()], weekly_hour_limit=self.limit.value(),
-            party_member=self.party.isChecked(), employer=self.employer.text(),
-            yearly_target_hours=self.target.value(), guardian_consent=self.guardian_ok.isChecked(),
-            guardian_name=self.guardian.text(), data_consent=self.consent.isChecked())
+        f = vol.VolunteerForm(
+            unavailable_dates=away,
+            name=self.name.text(),
+            resident_id=self.picker.resident_id,
+            doc_number=self.doc.text(),
+            phone=self.phone.text(),
+            skills=[k for k, cb in self.skill_boxes.items() if cb.isChecked()],
+            availability=[k for k, cb in self.avail.items() if cb.isChecked()],
+            weekly_hour_limit=self.limit.value(),
+            party_member=self.party.isChecked(),
+            employer=self.employer.text(),
+            yearly_target_hours=self.target.value(),
+            guardian_consent=self.guardian_ok.isChecked(),
+            guardian_name=self.guardian.text(),
+            data_consent=self.consent.isChecked(),
+        )
+
         def registered(res: tuple[uuid.UUID, str]) -> None:
             self.registered = res
             QMessageBox.information(self, "已登记", f"志愿者编号：{res[1]}")

@@ -1,6 +1,7 @@
 """心愿·报到: residents' 微心愿 (publish, 认领, 实现, the printed wish board)
 and 在职党员报到 (report-in, service posts, the year's hours against the
 target, the feedback letter to the member's unit)."""
+
 from __future__ import annotations
 
 import uuid
@@ -72,11 +73,14 @@ class WishesPage(Page):
         row.addWidget(QLabel("状态"))
         row.addWidget(self.status)
         wl.addLayout(row)
-        self.wish_table = simple_table(["编号", "状态", "心愿", "居民", "网格", "估值（元）", "认领人", "联系电话",
-                                        "发布", "认领", "实现"], 2)
+        self.wish_table = simple_table(
+            ["编号", "状态", "心愿", "居民", "网格", "估值（元）", "认领人", "联系电话", "发布", "认领", "实现"], 2
+        )
         self.wish_table.cellDoubleClicked.connect(lambda _r, _c: self._next_step())
         wl.addWidget(self.wish_table, 1)
-        self.wish_note = hint("心愿墙只公示心愿编号、姓氏加“某”和网格，不印姓名、证件号和住址。双击一行：待认领的去认领，已认领的登记实现。")
+        self.wish_note = hint(
+            "心愿墙只公示心愿编号、姓氏加“某”和网格，不印姓名、证件号和住址。双击一行：待认领的去认领，已认领的登记实现。"
+        )
         self.wish_note.setWordWrap(True)
         wl.addWidget(self.wish_note)
         self.tabs.addTab(ww, "微心愿")
@@ -99,11 +103,14 @@ class WishesPage(Page):
         prow.addWidget(QLabel("年度"))
         prow.addWidget(self.year)
         pl.addLayout(prow)
-        self.member_table = simple_table(["编号", "姓名", "工作单位", "报到日期", "服务岗位", "年度目标", "已服务",
-                                          "服务次数", "完成率"], 4)
+        self.member_table = simple_table(
+            ["编号", "姓名", "工作单位", "报到日期", "服务岗位", "年度目标", "已服务", "服务次数", "完成率"], 4
+        )
         pl.addWidget(self.member_table, 1)
-        self.member_note = hint("服务时长取自志愿服务的派单记录（已完成），年度目标在志愿者登记中设置。"
-                                "反馈函按证明目录“在职党员到居住地社区报到情况反馈”开具，编号、用印登记与开具证明相同。")
+        self.member_note = hint(
+            "服务时长取自志愿服务的派单记录（已完成），年度目标在志愿者登记中设置。"
+            "反馈函按证明目录“在职党员到居住地社区报到情况反馈”开具，编号、用印登记与开具证明相同。"
+        )
         self.member_note.setWordWrap(True)
         pl.addWidget(self.member_note)
         self.tabs.addTab(pw, "在职党员")
@@ -124,10 +131,25 @@ class WishesPage(Page):
         r = self.wish_table.currentRow()
         kept = self.wishes[r].id if 0 <= r < len(self.wishes) else None
         self.wishes = rows
-        fill_table(self.wish_table, [[w.number, w.status_label, w.title, w.resident_name, w.grid, f"{w.value:g}",
-                                      w.sponsor_label, w.contact, fmt_date(w.published_on),
-                                      fmt_date(w.claimed_on) if w.claimed_on else "",
-                                      fmt_date(w.fulfilled_on) if w.fulfilled_on else ""] for w in rows])
+        fill_table(
+            self.wish_table,
+            [
+                [
+                    w.number,
+                    w.status_label,
+                    w.title,
+                    w.resident_name,
+                    w.grid,
+                    f"{w.value:g}",
+                    w.sponsor_label,
+                    w.contact,
+                    fmt_date(w.published_on),
+                    fmt_date(w.claimed_on) if w.claimed_on else "",
+                    fmt_date(w.fulfilled_on) if w.fulfilled_on else "",
+                ]
+                for w in rows
+            ],
+        )
         waiting = sum(1 for w in rows if w.status == "open")
         self.tabs.setTabText(0, f"微心愿（待认领 {waiting}）" if waiting else "微心愿")
         i = next((k for k, w in enumerate(rows) if w.id == kept), -1)
@@ -140,8 +162,23 @@ class WishesPage(Page):
 
     def _show_members(self, rows: list[wishes.MemberRow]) -> None:
         self.members = rows
-        fill_table(self.member_table, [[m.volunteer_number, m.name, m.unit, fmt_date(m.reported_on), "、".join(m.posts),
-                                        f"{m.target:g}", f"{m.hours:g}", str(m.services), m.progress] for m in rows])
+        fill_table(
+            self.member_table,
+            [
+                [
+                    m.volunteer_number,
+                    m.name,
+                    m.unit,
+                    fmt_date(m.reported_on),
+                    "、".join(m.posts),
+                    f"{m.target:g}",
+                    f"{m.hours:g}",
+                    str(m.services),
+                    m.progress,
+                ]
+                for m in rows
+            ],
+        )
         self.tabs.setTabText(1, f"在职党员（{len(rows)} 人报到）")
 
     # ------------------------------------------------------------ wishes
@@ -178,8 +215,9 @@ class WishesPage(Page):
         if w is None:
             return
         if w.status != "claimed":
-            QMessageBox.information(self, "不能登记实现", "心愿认领后才能登记实现。" if w.status == "open"
-                                    else "这个心愿已经实现了。")
+            QMessageBox.information(
+                self, "不能登记实现", "心愿认领后才能登记实现。" if w.status == "open" else "这个心愿已经实现了。"
+            )
             return
         if FulfilDialog(self, w).exec():
             self.refresh()
@@ -189,8 +227,12 @@ class WishesPage(Page):
         from desktop.ui.printing import show_preview
 
         db = self.db
-        show_preview(self, "微心愿认领公示", lambda _l: paperwork.wish_board_document(db),
-                     suggested_name=f"微心愿认领公示-{date.today()}.pdf")
+        show_preview(
+            self,
+            "微心愿认领公示",
+            lambda _l: paperwork.wish_board_document(db),
+            suggested_name=f"微心愿认领公示-{date.today()}.pdf",
+        )
 
     # ------------------------------------------------------------ 在职党员
     def report_in(self) -> None:
@@ -204,12 +246,17 @@ class WishesPage(Page):
             return
         m = self.members[r]
         if not m.has_resident:
-            QMessageBox.information(self, "不能出具", f"{m.name}的志愿者登记没有关联居民档案，反馈函须写明其公民身份号码。"
-                                    "请先在“居民”中登记此人，并在志愿者登记中选择该居民。")
+            QMessageBox.information(
+                self,
+                "不能出具",
+                f"{m.name}的志愿者登记没有关联居民档案，反馈函须写明其公民身份号码。"
+                "请先在“居民”中登记此人，并在志愿者登记中选择该居民。",
+            )
             return
         db, rid = self.db, m.report_id
-        self.worker.op(lambda: wishes.letters(db, rid), lambda rows: self._letter_for(m, rows),
-                       busy=[self.letter_btn], parent=self)
+        self.worker.op(
+            lambda: wishes.letters(db, rid), lambda rows: self._letter_for(m, rows), busy=[self.letter_btn], parent=self
+        )
 
     def _letter_for(self, m: wishes.MemberRow, rows: list[certificates.CertRow]) -> None:
         """Print this year's letter if there is one; otherwise (or if asked) issue a new one."""
@@ -219,8 +266,11 @@ class WishesPage(Page):
         issued = next((c for c in rows if c.status == "issued"), None)
         if issued is not None:
             ask = QMessageBox.question(
-                self, "已开具过", f"{m.name}已有反馈函 {issued.serial}。\n是：重新打印这份；否：按最新服务时长开具新的一份。",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No | QMessageBox.StandardButton.Cancel)
+                self,
+                "已开具过",
+                f"{m.name}已有反馈函 {issued.serial}。\n是：重新打印这份；否：按最新服务时长开具新的一份。",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No | QMessageBox.StandardButton.Cancel,
+            )
             if ask == QMessageBox.StandardButton.Yes:
                 self._letter_done(certificates.Issued(issued.id, issued.status, issued.serial))
                 return
@@ -234,8 +284,9 @@ class WishesPage(Page):
         db, actor = self.db, self.actor
 
         def issue() -> certificates.Issued:
-            return wishes.feedback_letter(db, actor, m.report_id, [wishes.FEEDBACK_MATERIAL],
-                                          glyphs=paperwork.certificate_glyphs)
+            return wishes.feedback_letter(
+                db, actor, m.report_id, [wishes.FEEDBACK_MATERIAL], glyphs=paperwork.certificate_glyphs
+            )
 
         self.worker.op(issue, self._letter_done, busy=[self.letter_btn], parent=self)
 
@@ -247,9 +298,12 @@ class WishesPage(Page):
         from desktop.ui.printing import show_preview
 
         db, actor = self.db, self.actor
-        show_preview(self, f"报到情况反馈 {issued.serial}",
-                     lambda _l: paperwork.certificate_document(db, actor, issued.id),
-                     suggested_name=f"报到情况反馈-{issued.serial}.pdf")
+        show_preview(
+            self,
+            f"报到情况反馈 {issued.serial}",
+            lambda _l: paperwork.certificate_document(db, actor, issued.id),
+            suggested_name=f"报到情况反馈-{issued.serial}.pdf",
+        )
 
 
 def _button(text: str, slot: Callable[[], None]) -> QPushButton:
@@ -299,6 +353,7 @@ class WishDialog(QDialog):
         def save() -> tuple[uuid.UUID, str]:
             if rid is None:
                 from db.errors import ValidationError
+
                 raise ValidationError("resident", "请先选择许愿的居民。")
             return wishes.add_wish(p.db, p.actor, rid, title, value, desc)
 
@@ -400,8 +455,13 @@ class FulfilDialog(QDialog):
     def submit(self) -> None:
         p, wid = self.page, self.wish.id
         on, given, note = _pydate(self.day.date()), self.given.text(), self.note.text()
-        self.errors.submit(p.worker, lambda: wishes.fulfil(p.db, p.actor, wid, given, note, on=on), self,
-                           lambda _r: self.accept(), busy=[self.ok])
+        self.errors.submit(
+            p.worker,
+            lambda: wishes.fulfil(p.db, p.actor, wid, given, note, on=on),
+            self,
+            lambda _r: self.accept(),
+            busy=[self.ok],
+        )
 
 
 class ReportDialog(QDialog):
@@ -461,5 +521,10 @@ class ReportDialog(QDialog):
             return
         unit, day, note = self.unit.text(), _pydate(self.day.date()), self.note.text()
         posts = [k for k, cb in self.post_boxes.items() if cb.isChecked()]
-        self.errors.submit(p.worker, lambda: wishes.report_in(p.db, p.actor, vid, unit, day, posts, note), self,
-                           lambda _r: self.accept(), busy=[self.ok])
+        self.errors.submit(
+            p.worker,
+            lambda: wishes.report_in(p.db, p.actor, vid, unit, day, posts, note),
+            self,
+            lambda _r: self.accept(),
+            busy=[self.ok],
+        )

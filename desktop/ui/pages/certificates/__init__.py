@@ -20,13 +20,24 @@ refuse panel for the type chosen, reads the four ledgers in one worker job
 certificate to print, the next resident after issuing or refusing, a
 refusal the service made instead of issuing.
 """
+
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QSplitter, QStackedWidget, QTabWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+)
 
 from desktop.services import certificates as certs
 from desktop.services.search import Hit, ResidentIndex
@@ -43,8 +54,15 @@ from desktop.ui.pages.certificates.seal import SealTab
 from desktop.ui.pages.certificates.verify import VerifyDialog
 from desktop.ui.widgets import scaled
 
-__all__ = ["CertificatesPage", "CertCatalogueDialog", "CertTypeDialog", "ChoiceCompleter", "PERIODS",
-           "VerifyDialog", "period_range"]
+__all__ = [
+    "CertificatesPage",
+    "CertCatalogueDialog",
+    "CertTypeDialog",
+    "ChoiceCompleter",
+    "PERIODS",
+    "VerifyDialog",
+    "period_range",
+]
 
 
 class CertificatesPage(Page):
@@ -60,7 +78,9 @@ class CertificatesPage(Page):
 
         top = QHBoxLayout()
         self.search = QLineEdit()
-        self.search.setPlaceholderText("证明名称或关键词（居住、亲属、单身、健在…）；扫描证明二维码或输入编号后回车可核验")
+        self.search.setPlaceholderText(
+            "证明名称或关键词（居住、亲属、单身、健在…）；扫描证明二维码或输入编号后回车可核验"
+        )
         self.search.setClearButtonEnabled(True)
         scaled(self.search, 2)
         self.search.textChanged.connect(self._filter)
@@ -93,8 +113,9 @@ class CertificatesPage(Page):
         self.seal = SealTab(db, actor, worker)
         self.refusals = RefusalsTab(db, actor, worker)
         self.tabs = QTabWidget()
-        for i, (tab, label) in enumerate(((self.pending, "待审批"), (self.ledger, "开具台账"),
-                                          (self.seal, "用印登记"), (self.refusals, "拒开记录"))):
+        for i, (tab, label) in enumerate(
+            ((self.pending, "待审批"), (self.ledger, "开具台账"), (self.seal, "用印登记"), (self.refusals, "拒开记录"))
+        ):
             self.tabs.addTab(tab, label)
             tab.retitled.connect(lambda text, i=i: self.tabs.setTabText(i, text))
         for part in (self.issue_panel, self.refuse_panel, self.pending, self.ledger):
@@ -241,14 +262,19 @@ class CertificatesPage(Page):
         def preview(doc: Any) -> None:
             show_preview(self, doc.title, lambda _layout: doc, suggested_name=f"{doc.title}.pdf")
 
-        self.worker.op(lambda: paperwork.certificate_document(db, actor, cert_id), preview,
-                       busy=[self.print_btn], parent=self)
+        self.worker.op(
+            lambda: paperwork.certificate_document(db, actor, cert_id), preview, busy=[self.print_btn], parent=self
+        )
 
     # ------------------------------------------------------------ tables
     def refresh(self) -> None:
         start, end = self.ledger.span()
-        reads = [self.pending.reader(), self.ledger.reader(), self.seal.reader(start, end),
-                 self.refusals.reader(start, end)]
+        reads = [
+            self.pending.reader(),
+            self.ledger.reader(),
+            self.seal.reader(start, end),
+            self.refusals.reader(start, end),
+        ]
 
         def load() -> list[Any]:
             return [read() for read in reads]

@@ -1,6 +1,7 @@
 """证明目录: the catalogue of certificate types (the national negative list,
 the retained entries, 据实出具), the station's own types, and importing a
 province/city catalogue file."""
+
 from __future__ import annotations
 
 import re
@@ -27,12 +28,20 @@ class CertCatalogueDialog(QDialog):
         self.changed = False
         lay = QVBoxLayout(self)
         self.can_edit = page.actor.at_least(certs.APPROVER_ROLE)
-        lay.addWidget(hint("默认“可以出具”部分仅为示例：请导入本省、市公布的保留清单（JSON 目录文件）。"
-                           "本站新增的证明必须写明依据。" + ("" if self.can_edit else "（修改需要站长权限）")))
+        lay.addWidget(
+            hint(
+                "默认“可以出具”部分仅为示例：请导入本省、市公布的保留清单（JSON 目录文件）。"
+                "本站新增的证明必须写明依据。" + ("" if self.can_edit else "（修改需要站长权限）")
+            )
+        )
         self.table = simple_table(["类别", "名称", "依据", "状态", "来源"], 2)
         self.table.cellDoubleClicked.connect(lambda r, _c: self.edit())
         lay.addWidget(self.table, 1)
-        self.buttons = action_row(self, (("add", "新增本站证明"), ("edit", "修改"), ("toggle", "启用/停用"), ("import", "导入目录文件…")), self.act)
+        self.buttons = action_row(
+            self,
+            (("add", "新增本站证明"), ("edit", "修改"), ("toggle", "启用/停用"), ("import", "导入目录文件…")),
+            self.act,
+        )
         for b in self.buttons.values():
             b.setEnabled(self.can_edit)
         self.resize(980, 600)
@@ -41,13 +50,19 @@ class CertCatalogueDialog(QDialog):
 
     def load(self) -> None:
         db = self.page.db
-        self.page.worker.run(lambda: certs.catalogue(db, include_inactive=True), self._show,
-                             lambda e: show_error(self, e))
+        self.page.worker.run(
+            lambda: certs.catalogue(db, include_inactive=True), self._show, lambda e: show_error(self, e)
+        )
 
     def _show(self, items: list[certs.CertTypeView]) -> None:
         self.items = items
-        fill_table(self.table, [[t.kind_label, t.name, t.basis[:60], "启用" if t.active else "停用",
-                            "本站新增" if t.local else "目录"] for t in self.items])
+        fill_table(
+            self.table,
+            [
+                [t.kind_label, t.name, t.basis[:60], "启用" if t.active else "停用", "本站新增" if t.local else "目录"]
+                for t in self.items
+            ],
+        )
         for r, t in enumerate(self.items):
             if t.kind == "abolished":
                 cell = self.table.item(r, 0)
@@ -64,8 +79,12 @@ class CertCatalogueDialog(QDialog):
 
         def changed(counts: dict[str, int] | None = None) -> None:
             if counts:
-                QMessageBox.information(self, "目录已导入", f"新增 {counts['added']} 项，更新 {counts['updated']} 项，"
-                                        f"停用 {counts['deactivated']} 项（本站新增的证明不受影响）。")
+                QMessageBox.information(
+                    self,
+                    "目录已导入",
+                    f"新增 {counts['added']} 项，更新 {counts['updated']} 项，"
+                    f"停用 {counts['deactivated']} 项（本站新增的证明不受影响）。",
+                )
             self.changed = True
             self.load()
 
@@ -76,8 +95,12 @@ class CertCatalogueDialog(QDialog):
         elif key == "edit":
             self.edit()
         elif key == "toggle" and t is not None:
-            self.page.worker.op(lambda: certs.set_type_active(db, actor, t.id, not t.active), lambda _r: changed(),
-                                busy=busy, parent=self)
+            self.page.worker.op(
+                lambda: certs.set_type_active(db, actor, t.id, not t.active),
+                lambda _r: changed(),
+                busy=busy,
+                parent=self,
+            )
         elif key == "import":
             if path is None:
                 path = files.open_file(self, "导入证明目录", "证明目录文件 (*.json)")
@@ -90,7 +113,9 @@ class CertCatalogueDialog(QDialog):
         if t is None or not self.can_edit:
             return
         if not t.local:
-            QMessageBox.information(self, "不能修改", "上级下发的目录条目不能在本站修改，只能启用或停用；本站新增的证明可以修改。")
+            QMessageBox.information(
+                self, "不能修改", "上级下发的目录条目不能在本站修改，只能启用或停用；本站新增的证明可以修改。"
+            )
             return
         if CertTypeDialog(self, t).exec():
             self.changed = True
@@ -115,15 +140,22 @@ class CertTypeDialog(QDialog):
         self.materials = QLineEdit("、".join(t.materials) if t else "居民身份证、户口簿")
         self.fields = QLineEdit("、".join(f.label for f in t.fields if f.label != "用途") if t else "")
         self.fields.setPlaceholderText("本证明要填写的栏目，用顿号分隔；“用途”会自动加上")
-        self.body = QPlainTextEdit(t.body if t else "兹证明{姓名}（公民身份号码：{身份证号}），住本社区{住址}。\n经核实，……\n此证明用于{用途}。")
+        self.body = QPlainTextEdit(
+            t.body
+            if t
+            else "兹证明{姓名}（公民身份号码：{身份证号}），住本社区{住址}。\n经核实，……\n此证明用于{用途}。"
+        )
         self.body.setMinimumHeight(110)
         for key, label, w, note in (
-                ("name", "证明名称", self.name, None),
-                ("basis", "依据", self.basis, "法规条款或本省、市保留清单的名称和条目，必填。"),
-                ("purpose", "说明", self.purpose, None), ("aliases", "别名", self.aliases, "用逗号分隔，便于查找。"),
-                ("needs_approval", "开具方式", self.approval, None), ("materials", "核验材料", self.materials, None),
-                ("fields", "栏目", self.fields, None),
-                ("body", "正文", self.body, "可用 {姓名} {性别} {住址} {出生日期} {身份证号} 和上面的栏目，如 {用途}。")):
+            ("name", "证明名称", self.name, None),
+            ("basis", "依据", self.basis, "法规条款或本省、市保留清单的名称和条目，必填。"),
+            ("purpose", "说明", self.purpose, None),
+            ("aliases", "别名", self.aliases, "用逗号分隔，便于查找。"),
+            ("needs_approval", "开具方式", self.approval, None),
+            ("materials", "核验材料", self.materials, None),
+            ("fields", "栏目", self.fields, None),
+            ("body", "正文", self.body, "可用 {姓名} {性别} {住址} {出生日期} {身份证号} 和上面的栏目，如 {用途}。"),
+        ):
             self.errors.add(key, label, w, note)
         lay.addLayout(form)
         self.ok = dialog_buttons(self, "保存", self.submit)
@@ -136,10 +168,21 @@ class CertTypeDialog(QDialog):
         def split(text: str) -> list[str]:
             return [x.strip() for x in re.split(r"[、,，;；\n]", text) if x.strip()]
 
-        kw: dict[str, Any] = {"name": self.name.text(), "basis": self.basis.text(), "purpose": self.purpose.text(),
-              "aliases": self.aliases.text(), "needs_approval": self.approval.currentIndex() == 0,
-              "materials": split(self.materials.text()), "field_labels": split(self.fields.text()),
-              "body": self.body.toPlainText()}
+        kw: dict[str, Any] = {
+            "name": self.name.text(),
+            "basis": self.basis.text(),
+            "purpose": self.purpose.text(),
+            "aliases": self.aliases.text(),
+            "needs_approval": self.approval.currentIndex() == 0,
+            "materials": split(self.materials.text()),
+            "field_labels": split(self.fields.text()),
+            "body": self.body.toPlainText(),
+        }
         tid = self.t.id if self.t else None
-        self.errors.submit(page.worker, lambda: certs.save_local_type(page.db, page.actor, tid, **kw), self,
-                           lambda _r: self.accept(), busy=[self.ok])
+        self.errors.submit(
+            page.worker,
+            lambda: certs.save_local_type(page.db, page.actor, tid, **kw),
+            self,
+            lambda _r: self.accept(),
+            busy=[self.ok],
+        )

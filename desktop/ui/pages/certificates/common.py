@@ -1,6 +1,7 @@
 """What the parts of 开具证明 share: the period filter, the red of abolished
 and voided entries, the glyph check, and ``CertTab``, the base of the
 ledger tabs."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -56,6 +57,7 @@ class CertTab(PagePart):
     def run(self, fn: Callable[[], Any], busy: list[QWidget], then: Callable[[Any], None] | None = None) -> None:
         """A ledger action: ``fn`` on the worker with ``busy`` disabled, then
         refresh the tables and ``then(result)``."""
+
         def done(result: Any) -> None:
             self.changed.emit()
             if then is not None:

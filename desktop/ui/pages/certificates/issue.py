@@ -1,6 +1,7 @@
 """The issue panel: the chosen retained type's form (its fields, the
 materials to check, copies), the resident, and 开具并打印 (or 提交站长审批
 for a type that needs the station head)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -52,8 +53,9 @@ class IssuePanel(CertTab):
     done = Signal()
     refused_as = Signal(object)
 
-    def __init__(self, db: Database, actor: Actor, worker: SerialWorker, index: ResidentIndex,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, db: Database, actor: Actor, worker: SerialWorker, index: ResidentIndex, parent: QWidget | None = None
+    ):
         super().__init__(db, actor, worker, parent)
         self.type: certs.CertTypeView | None = None
         self.purposes = QStringListModel(list(certs.DEFAULT_PURPOSES))  # suggestions for 用途
@@ -166,8 +168,11 @@ class IssuePanel(CertTab):
             self.materials.item(i).setCheckState(Qt.CheckState.Checked)
 
     def _seen(self) -> list[str]:
-        return [self.materials.item(i).text() for i in range(self.materials.count())
-                if self.materials.item(i).checkState() == Qt.CheckState.Checked]
+        return [
+            self.materials.item(i).text()
+            for i in range(self.materials.count())
+            if self.materials.item(i).checkState() == Qt.CheckState.Checked
+        ]
 
     def issue(self) -> None:
         t = self.type
@@ -180,8 +185,11 @@ class IssuePanel(CertTab):
             self.message.setText("请先选择居民。")
             self.picker.edit.setFocus()
             return
-        values = {k: (e.currentText() if isinstance(e, QComboBox) else e.text())
-                  for k, e in self.field_edits.items() if k != "reason"}
+        values = {
+            k: (e.currentText() if isinstance(e, QComboBox) else e.text())
+            for k, e in self.field_edits.items()
+            if k != "reason"
+        }
         reason = self.field_edits["reason"].text() if "reason" in self.field_edits else ""
         db, actor, seen, copies = self.db, self.actor, self._seen(), self.copies.value()
         from db.errors import ValidationError
@@ -195,12 +203,22 @@ class IssuePanel(CertTab):
             if isinstance(e, certs.NegativeListMatch):  # refused with that item's notice, not issued
                 self.refused_as.emit(e.type_id)
 
-        self.worker.op(lambda: certs.issue(db, actor, rid, t.id, values, seen, copies, reason, glyphs=glyphs),
-                       self._issued, busy=[self.issue_btn], on_error=failed, label="正在开具…", parent=self)
+        self.worker.op(
+            lambda: certs.issue(db, actor, rid, t.id, values, seen, copies, reason, glyphs=glyphs),
+            self._issued,
+            busy=[self.issue_btn],
+            on_error=failed,
+            label="正在开具…",
+            parent=self,
+        )
 
     def _issued(self, res: certs.Issued) -> None:
         self.done.emit()
         if res.status == "pending":
-            QMessageBox.information(self, "已提交审批", "这类证明须站长审批，已放入“待审批”。请站长在本机登录（F12 锁屏 → 切换用户）后同意，即可开具打印。")
+            QMessageBox.information(
+                self,
+                "已提交审批",
+                "这类证明须站长审批，已放入“待审批”。请站长在本机登录（F12 锁屏 → 切换用户）后同意，即可开具打印。",
+            )
             return
         self.printing.emit(res.id)

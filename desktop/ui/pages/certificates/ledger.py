@@ -1,13 +1,24 @@
 """开具台账: the certificates issued, filtered by period (which 用印登记 and
 拒开记录 follow too), type, status and handler; print, void, reissue, and
 the Excel export of all three ledgers."""
+
 from __future__ import annotations
 
 import uuid
 from datetime import date
 from typing import Callable
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from db.engine import Database
 from desktop.services import certificates as certs
@@ -25,7 +36,9 @@ class LedgerTab(CertTab):
     def __init__(self, db: Database, actor: Actor, worker: SerialWorker, parent: QWidget | None = None):
         super().__init__(db, actor, worker, parent)
         self.ledger_rows: list[certs.CertRow] = []
-        self.ledger_table = simple_table(["证明编号", "证明类型", "居民", "用途", "状态", "开具时间", "经办人", "审批人"], 3)
+        self.ledger_table = simple_table(
+            ["证明编号", "证明类型", "居民", "用途", "状态", "开具时间", "经办人", "审批人"], 3
+        )
         ll = QVBoxLayout(self)
         frow = QHBoxLayout()
         self.period = QComboBox()
@@ -94,9 +107,22 @@ class LedgerTab(CertTab):
 
     def show_rows(self, led: list[certs.CertRow]) -> None:
         self.ledger_rows = led
-        fill_table(self.ledger_table, [[r.serial or "（未编号）", r.type_name, r.resident_name, r.purpose,
-                                        r.status_label, fmt_datetime(r.issued_at), r.handler_name, r.approver_name]
-                                       for r in led])
+        fill_table(
+            self.ledger_table,
+            [
+                [
+                    r.serial or "（未编号）",
+                    r.type_name,
+                    r.resident_name,
+                    r.purpose,
+                    r.status_label,
+                    fmt_datetime(r.issued_at),
+                    r.handler_name,
+                    r.approver_name,
+                ]
+                for r in led
+            ],
+        )
         for i, r in enumerate(led):
             if r.status in ("voided", "declined"):
                 for c in range(self.ledger_table.columnCount()):
@@ -121,8 +147,11 @@ class LedgerTab(CertTab):
         if not ok:
             return
         db, actor = self.db, self.actor
-        self.run(lambda: certs.reissue(db, actor, row.id, reason, glyphs=glyphs), [self.void_btn, self.reissue_btn],
-                 self.print_then())
+        self.run(
+            lambda: certs.reissue(db, actor, row.id, reason, glyphs=glyphs),
+            [self.void_btn, self.reissue_btn],
+            self.print_then(),
+        )
 
     def print_selected(self) -> None:
         row = self.selected(self.ledger_table, self.ledger_rows)
@@ -141,12 +170,20 @@ class LedgerTab(CertTab):
 
         def failed(e: BaseException) -> None:
             if isinstance(e, OSError):
-                QMessageBox.warning(self, "无法保存", f"台账没有导出：{e.strerror or e}。请换一个文件夹或检查磁盘空间。")
+                QMessageBox.warning(
+                    self, "无法保存", f"台账没有导出：{e.strerror or e}。请换一个文件夹或检查磁盘空间。"
+                )
             else:
                 show_error(self, e)
 
         def saved(_r: object) -> None:
             files.show_saved(self, "已导出", f"证明台账已导出到：\n{out}", out)
 
-        self.worker.op(lambda: paperwork.export_certificate_ledgers(db, out, start=start, end=end), saved,
-                       busy=[self.export_btn], on_error=failed, label="正在导出…", parent=self)
+        self.worker.op(
+            lambda: paperwork.export_certificate_ledgers(db, out, start=start, end=end),
+            saved,
+            busy=[self.export_btn],
+            on_error=failed,
+            label="正在导出…",
+            parent=self,
+        )

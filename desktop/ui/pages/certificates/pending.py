@@ -1,5 +1,6 @@
 """待审批: certificates a desk worker submitted that need the station head;
 同意并开具 issues and prints, 不同意 records the reason."""
+
 from __future__ import annotations
 
 from typing import Callable
@@ -40,8 +41,10 @@ class PendingTab(CertTab):
 
     def show_rows(self, pend: list[certs.CertRow]) -> None:
         self.pending_rows = pend
-        fill_table(self.pending_table, [[fmt_datetime(r.requested_at), r.type_name, r.resident_name, r.purpose,
-                                         r.handler_name] for r in pend])
+        fill_table(
+            self.pending_table,
+            [[fmt_datetime(r.requested_at), r.type_name, r.resident_name, r.purpose, r.handler_name] for r in pend],
+        )
         self.retitled.emit(f"待审批 {len(pend)}")
 
     def approve(self) -> None:
@@ -49,8 +52,11 @@ class PendingTab(CertTab):
         if row is None:
             return
         db, actor = self.db, self.actor
-        self.run(lambda: certs.approve(db, actor, row.id, glyphs=glyphs), [self.approve_btn, self.decline_btn],
-                 self.print_then())
+        self.run(
+            lambda: certs.approve(db, actor, row.id, glyphs=glyphs),
+            [self.approve_btn, self.decline_btn],
+            self.print_then(),
+        )
 
     def decline(self) -> None:
         row = self.selected(self.pending_table, self.pending_rows)

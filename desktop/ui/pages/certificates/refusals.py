@@ -1,5 +1,6 @@
 """拒开记录: the certificates refused (abolished types), in the period chosen
 on 开具台账."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -28,6 +29,8 @@ class RefusalsTab(CertTab):
         return lambda: certs.refusals(db, start=start, end=end)
 
     def show_rows(self, refused: list[certs.RefusalLine]) -> None:
-        fill_table(self.refusal_table, [[fmt_datetime(x.at), x.type_name, x.resident_name or "—", x.actor_name,
-                                         x.note] for x in refused])
+        fill_table(
+            self.refusal_table,
+            [[fmt_datetime(x.at), x.type_name, x.resident_name or "—", x.actor_name, x.note] for x in refused],
+        )
         self.retitled.emit(f"拒开记录 {len(refused)}")

@@ -1,5 +1,6 @@
 """The refuse panel: an abolished type, why it is not issued, where the
 resident should go instead, and 登记并打印告知单."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
@@ -20,8 +21,9 @@ class RefusePanel(CertTab):
 
     done = Signal()
 
-    def __init__(self, db: Database, actor: Actor, worker: SerialWorker, index: ResidentIndex,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, db: Database, actor: Actor, worker: SerialWorker, index: ResidentIndex, parent: QWidget | None = None
+    ):
         super().__init__(db, actor, worker, parent)
         self.type: certs.CertTypeView | None = None
         lay = QHBoxLayout(self)
@@ -67,9 +69,13 @@ class RefusePanel(CertTab):
 
         def refused(r: certs.Refusal) -> None:
             self.done.emit()
-            show_preview(self, "不予出具证明告知单",
-                         lambda _layout: paperwork.refusal_document(db, r, actor.display_name),
-                         suggested_name=f"告知单-{t.name}.pdf")
+            show_preview(
+                self,
+                "不予出具证明告知单",
+                lambda _layout: paperwork.refusal_document(db, r, actor.display_name),
+                suggested_name=f"告知单-{t.name}.pdf",
+            )
 
-        self.worker.op(lambda: certs.refuse(db, actor, t.id, rid, glyphs=glyphs), refused, busy=[self.refuse_btn],
-                       parent=self)
+        self.worker.op(
+            lambda: certs.refuse(db, actor, t.id, rid, glyphs=glyphs), refused, busy=[self.refuse_btn], parent=self
+        )

@@ -1,5 +1,6 @@
 """核验证明: what a scanned or typed certificate code says: genuine or not,
 its status, and (masked) what it certifies."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -24,10 +25,13 @@ class VerifyDialog(QDialog):
         lay.addWidget(head)
         if v.detail:
             d = v.detail
-            lines = [f"编号：{d.serial or '（未编号）'}", f"类型：{d.type_name}　状态：{d.status_label}",
-                     f"开具给：{d.resident_name}（证件 {d.resident_doc_masked or '—'}）",
-                     f"开具单位：{d.station_name}　开具时间：{fmt_datetime(d.issued_at)}",
-                     f"经办人：{d.handler_name}" + (f"　审批人：{d.approver_name}" if d.approver_name else "")]
+            lines = [
+                f"编号：{d.serial or '（未编号）'}",
+                f"类型：{d.type_name}　状态：{d.status_label}",
+                f"开具给：{d.resident_name}（证件 {d.resident_doc_masked or '—'}）",
+                f"开具单位：{d.station_name}　开具时间：{fmt_datetime(d.issued_at)}",
+                f"经办人：{d.handler_name}" + (f"　审批人：{d.approver_name}" if d.approver_name else ""),
+            ]
             if d.replaces_serial:
                 lines.append(f"补开自：{d.replaces_serial}")
             body = QLabel("\n".join(lines) + "\n\n证明内容：\n" + d.body_masked)

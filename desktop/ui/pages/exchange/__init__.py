@@ -19,6 +19,7 @@ database and file work goes through ``desktop.services.sync.exchange``; the
 services check every role again; the page only hides what the signed-in
 account may not do.
 """
+
 from __future__ import annotations
 
 import logging
@@ -64,8 +65,15 @@ class ExchangePage(Page):
 
     TAB_TRANSFER, TAB_PEERS, TAB_HISTORY, TAB_CONFLICTS, TAB_DUPLICATES = range(5)
 
-    def __init__(self, db: Database, actor: Actor, worker: SerialWorker, *, settings: Settings | None = None,
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        db: Database,
+        actor: Actor,
+        worker: SerialWorker,
+        *,
+        settings: Settings | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(db, actor, worker, parent)
         self.key_strip = KeyStrip(db, actor, worker)
         self.transfer = TransferTab(db, actor, worker, settings=settings)
@@ -77,8 +85,12 @@ class ExchangePage(Page):
         self.layout_.addWidget(self.key_strip)
         self.tabs = QTabWidget()
         parts: list[tuple[ExchangeTab, str]] = [
-            (self.transfer, "导出 / 导入"), (self.peers, "信任的站点"), (self.history, "交换记录"),
-            (self.conflicts, "冲突"), (self.duplicates, "疑似重复居民")]
+            (self.transfer, "导出 / 导入"),
+            (self.peers, "信任的站点"),
+            (self.history, "交换记录"),
+            (self.conflicts, "冲突"),
+            (self.duplicates, "疑似重复居民"),
+        ]
         for i, (tab, label) in enumerate(parts):
             self.tabs.addTab(tab, label)
             tab.retitled.connect(lambda text, i=i: self.tabs.setTabText(i, text))

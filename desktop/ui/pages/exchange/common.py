@@ -1,5 +1,6 @@
 """What the tabs of 数据交换 share: texts, colours, the table helpers, how a
 failure is explained, and ``ExchangeTab``, the base of every tab."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -35,7 +36,7 @@ def fingerprint_text(fp: str, per_line: int = 6) -> str:
     """The fingerprint's digit groups, spaced for reading aloud; ``per_line``
     groups to a line."""
     groups = fp.split() or [fp]
-    lines = ["\u2002".join(groups[i:i + per_line]) for i in range(0, len(groups), per_line)]
+    lines = ["\u2002".join(groups[i : i + per_line]) for i in range(0, len(groups), per_line)]
     return "\n".join(lines)
 
 
@@ -79,8 +80,9 @@ def fill(table: QTableWidget, rows: list[list[QTableWidgetItem]], stretch: tuple
             table.setItem(r, c, it)
     header = table.horizontalHeader()
     for c in range(table.columnCount()):
-        header.setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch if c in stretch
-                                    else QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(
+            c, QHeaderView.ResizeMode.Stretch if c in stretch else QHeaderView.ResizeMode.ResizeToContents
+        )
     header.setStretchLastSection(not stretch)
 
 
@@ -112,8 +114,9 @@ def reselect(t: QTableWidget, items: list[Any], before: Any | None) -> None:
         t.selectRow(0)
 
 
-def open_pairs(read: Callable[[Database, str | None], list[Any]], db: Database,
-               show_done: bool) -> Callable[[], tuple[list[Any], int]]:
+def open_pairs(
+    read: Callable[[Database, str | None], list[Any]], db: Database, show_done: bool
+) -> Callable[[], tuple[list[Any], int]]:
     """A worker read of conflicts or duplicates: the ones shown (the open ones
     unless ``show_done``) and how many are open."""
     status = None if show_done else "open"
@@ -146,10 +149,17 @@ class ExchangeTab(PagePart):
         self.is_admin = actor.at_least("admin")
         self.may_exchange = actor.at_least("supervisor")
 
-    def op(self, fn: Callable[[], Any], done: Callable[[Any], None], busy: list[QWidget], title: str = "无法完成",
-           reload_on_error: bool = False) -> None:
+    def op(
+        self,
+        fn: Callable[[], Any],
+        done: Callable[[Any], None],
+        busy: list[QWidget],
+        title: str = "无法完成",
+        reload_on_error: bool = False,
+    ) -> None:
         """``fn`` on the worker with ``busy`` off until it is back; a failure
         is explained (and the page reloaded when it may have changed)."""
+
         def failed(exc: BaseException) -> None:
             show_failure(self, exc, title)
             if reload_on_error:
@@ -160,8 +170,9 @@ class ExchangeTab(PagePart):
     def update_buttons(self) -> None:
         """Enable what may be done now."""
 
-    def pair_layout(self, text: str, columns: list[str], stretch: int, on_select: Callable[[], None],
-                    left: QWidget, right: QWidget) -> tuple[QVBoxLayout, QCheckBox, QTableWidget]:
+    def pair_layout(
+        self, text: str, columns: list[str], stretch: int, on_select: Callable[[], None], left: QWidget, right: QWidget
+    ) -> tuple[QVBoxLayout, QCheckBox, QTableWidget]:
         """This tab as a list of pairs above two panels side by side
         (conflicts, duplicates); 显示已处理 reads the page again."""
         lay = QVBoxLayout(self)

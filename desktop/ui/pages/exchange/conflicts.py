@@ -1,5 +1,6 @@
 """冲突: a field both stations changed; the later value (A) is in force, the
 other (B) waits here until someone keeps one of them."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -60,8 +61,13 @@ class ConflictsTab(ExchangeTab):
         self.panel_b.keep.clicked.connect(lambda _c=False: self.keep_value("b"))
         lay, self.show_resolved, self.conflict_table = self.pair_layout(
             "两个站点都改过同一个字段时，先按时间较晚的值（A）生效，另一个值（B）保留在这里。"
-            "选中一条，点“保留此值”决定用哪一个。", CONFLICT_COLUMNS, 3, self._conflict_selected,
-            self.panel_a, self.panel_b)
+            "选中一条，点“保留此值”决定用哪一个。",
+            CONFLICT_COLUMNS,
+            3,
+            self._conflict_selected,
+            self.panel_a,
+            self.panel_b,
+        )
         self.conflict_note = QLabel("")
         self.conflict_note.setObjectName("notice")
         lay.addWidget(self.conflict_note)
@@ -78,14 +84,24 @@ class ConflictsTab(ExchangeTab):
         rows = []
         for c in items:
             color = None if c.status == "open" else QColor("#5b6b7f")
-            rows.append([item(c.table_label), item(c.record_label), item(c.field_label),
-                         item(c.a.value, tip=c.a.value),
-                         item(f"{c.a.station} · {fmt_short(c.a.at)}",
-                              tip=f"{c.a.station_name}（{c.a.station}）" + (f" · {c.a.by}" if c.a.by else "")),
-                         item(c.b.value, tip=c.b.value),
-                         item(f"{c.b.station} · {fmt_short(c.b.at)}",
-                              tip=f"{c.b.station_name}（{c.b.station}）" + (f" · {c.b.by}" if c.b.by else "")),
-                         item(c.status_label, color=color)])
+            rows.append(
+                [
+                    item(c.table_label),
+                    item(c.record_label),
+                    item(c.field_label),
+                    item(c.a.value, tip=c.a.value),
+                    item(
+                        f"{c.a.station} · {fmt_short(c.a.at)}",
+                        tip=f"{c.a.station_name}（{c.a.station}）" + (f" · {c.a.by}" if c.a.by else ""),
+                    ),
+                    item(c.b.value, tip=c.b.value),
+                    item(
+                        f"{c.b.station} · {fmt_short(c.b.at)}",
+                        tip=f"{c.b.station_name}（{c.b.station}）" + (f" · {c.b.by}" if c.b.by else ""),
+                    ),
+                    item(c.status_label, color=color),
+                ]
+            )
         fill(self.conflict_table, rows, stretch=(3, 5))
         self.retitled.emit(f"冲突 {open_count}" if open_count else "冲突")
         if self.conflict_msg:
@@ -134,5 +150,9 @@ class ConflictsTab(ExchangeTab):
             self.conflict_msg = f"已保留 {c.record_label} 的{c.field_label}：{side.value}"
             self.reload.emit()
 
-        self.op(lambda: exchange.resolve_conflict(db, actor, cid, keep), resolved,
-                [self.panel_a.keep, self.panel_b.keep], reload_on_error=True)
+        self.op(
+            lambda: exchange.resolve_conflict(db, actor, cid, keep),
+            resolved,
+            [self.panel_a.keep, self.panel_b.keep],
+            reload_on_error=True,
+        )

@@ -1,12 +1,22 @@
 """疑似重复居民: a resident a bundle brought whose ID number this station
 already has; keep one record and merge the other into it, or mark them as
 two people."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from db.engine import Database
 from desktop.services.context import Actor
@@ -21,8 +31,14 @@ DUPLICATE_COLUMNS = ["姓名", "证件号码", "本站记录", "数据包带来�
 class ResidentPanel(QGroupBox):
     """One of two possibly duplicate resident records."""
 
-    FIELDS = [("name", "姓名"), ("doc", "证件号码"), ("origin", "登记站点"), ("household", "户 / 住址"),
-              ("phone", "联系电话"), ("refs", "关联记录")]
+    FIELDS = [
+        ("name", "姓名"),
+        ("doc", "证件号码"),
+        ("origin", "登记站点"),
+        ("household", "户 / 住址"),
+        ("phone", "联系电话"),
+        ("refs", "关联记录"),
+    ]
 
     def __init__(self, title: str, button_text: str, parent: QWidget | None = None):
         super().__init__(title, parent)
@@ -72,7 +88,12 @@ class DuplicatesTab(ExchangeTab):
         self.right.keep.clicked.connect(lambda _c=False: self.merge("b"))
         lay, self.show_decided, self.duplicate_table = self.pair_layout(
             "导入的数据包里有与本站居民证件号码相同的记录。核对后保留一条并合并，或确认不是同一人。",
-            DUPLICATE_COLUMNS, 0, self._duplicate_selected, self.left, self.right)
+            DUPLICATE_COLUMNS,
+            0,
+            self._duplicate_selected,
+            self.left,
+            self.right,
+        )
         foot = QHBoxLayout()
         self.dismiss_btn = QPushButton("不是同一人")
         self.dismiss_btn.clicked.connect(lambda _c=False: self.dismiss())
@@ -93,20 +114,25 @@ class DuplicatesTab(ExchangeTab):
         self.duplicate_rows = items
         rows = []
         for d in items:
-            rows.append([item(d.a.name if d.a.name == d.b.name else f"{d.a.name} / {d.b.name}"),
-                         item(d.a.masked_doc),
-                         item(d.a.origin_name, tip=f"{d.a.origin_name}（{d.a.origin}）"),
-                         item(d.b.origin_name, tip=f"{d.b.origin_name}（{d.b.origin}）"),
-                         item(fmt_short(d.found_at), tip=fmt_local(d.found_at)),
-                         item(d.status_label)])
+            rows.append(
+                [
+                    item(d.a.name if d.a.name == d.b.name else f"{d.a.name} / {d.b.name}"),
+                    item(d.a.masked_doc),
+                    item(d.a.origin_name, tip=f"{d.a.origin_name}（{d.a.origin}）"),
+                    item(d.b.origin_name, tip=f"{d.b.origin_name}（{d.b.origin}）"),
+                    item(fmt_short(d.found_at), tip=fmt_local(d.found_at)),
+                    item(d.status_label),
+                ]
+            )
         fill(self.duplicate_table, rows)
         self.retitled.emit(f"疑似重复居民 {open_count}" if open_count else "疑似重复居民")
         if self.duplicate_msg:
             self.duplicate_note.setText(self.duplicate_msg)
             self.duplicate_msg = ""
         elif not items:
-            self.duplicate_note.setText("没有待处理的疑似重复居民。" if not self.show_decided.isChecked()
-                                        else "没有疑似重复记录。")
+            self.duplicate_note.setText(
+                "没有待处理的疑似重复居民。" if not self.show_decided.isChecked() else "没有疑似重复记录。"
+            )
         else:
             self.duplicate_note.setText("")
         reselect(self.duplicate_table, items, selected)
@@ -134,16 +160,22 @@ class DuplicatesTab(ExchangeTab):
             return
         survivor, other = (d.a, d.b) if keep == "a" else (d.b, d.a)
         if confirm:
-            text = (f"保留{'左边' if keep == 'a' else '右边'}的记录：{survivor.name}（{survivor.origin_name}登记），"
-                    f"合并另一条（{other.origin_name}登记）。\n\n"
-                    "合并后：\n"
-                    "· 另一条记录不再出现在查询中，只留下一个指向保留记录的标记；\n"
-                    f"· 它名下的 {other.references} 条事项、证明、志愿服务需求等记录转到保留的这条记录下；\n"
-                    "· 合并会随下次数据交换同步到其他站点。\n\n"
-                    "请先核对两条确属同一人。确定合并吗？")
-            answer = QMessageBox.question(self, "合并重复居民", text,
-                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                          QMessageBox.StandardButton.No)
+            text = (
+                f"保留{'左边' if keep == 'a' else '右边'}的记录：{survivor.name}（{survivor.origin_name}登记），"
+                f"合并另一条（{other.origin_name}登记）。\n\n"
+                "合并后：\n"
+                "· 另一条记录不再出现在查询中，只留下一个指向保留记录的标记；\n"
+                f"· 它名下的 {other.references} 条事项、证明、志愿服务需求等记录转到保留的这条记录下；\n"
+                "· 合并会随下次数据交换同步到其他站点。\n\n"
+                "请先核对两条确属同一人。确定合并吗？"
+            )
+            answer = QMessageBox.question(
+                self,
+                "合并重复居民",
+                text,
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return
         db, actor, did, sid = self.db, self.actor, d.id, survivor.id
@@ -152,8 +184,12 @@ class DuplicatesTab(ExchangeTab):
             self.duplicate_msg = f"已合并：保留 {survivor.origin_name} 登记的 {survivor.name}。"
             self.reload.emit()
 
-        self.op(lambda: exchange.merge_duplicate(db, actor, did, sid), merged,
-                [self.left.keep, self.right.keep, self.dismiss_btn], reload_on_error=True)
+        self.op(
+            lambda: exchange.merge_duplicate(db, actor, did, sid),
+            merged,
+            [self.left.keep, self.right.keep, self.dismiss_btn],
+            reload_on_error=True,
+        )
 
     def dismiss(self) -> None:
         d = self.current_duplicate()
@@ -165,5 +201,9 @@ class DuplicatesTab(ExchangeTab):
             self.duplicate_msg = f"已标记：{d.a.name} 的两条记录不是同一人，不再提示。"
             self.reload.emit()
 
-        self.op(lambda: exchange.dismiss_duplicate(db, actor, did), dismissed,
-                [self.left.keep, self.right.keep, self.dismiss_btn], reload_on_error=True)
+        self.op(
+            lambda: exchange.dismiss_duplicate(db, actor, did),
+            dismissed,
+            [self.left.keep, self.right.keep, self.dismiss_btn],
+            reload_on_error=True,
+        )

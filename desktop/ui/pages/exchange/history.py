@@ -1,4 +1,5 @@
 """交换记录: every bundle written or read, newest first."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -40,10 +41,19 @@ class HistoryTab(ExchangeTab):
             tip = f"操作人：{b.by}"
             c = b.counts or {}
             if b.direction == "in" and "new" in c:
-                tip += (f"\n新增 {c.get('new', 0):,}，更新 {c.get('updated', 0):,}，未变 {c.get('unchanged', 0):,}，"
-                        f"冲突 {c.get('conflicts', 0):,}，疑似重复居民 {c.get('duplicates', 0):,}")
-            rows.append([item(fmt_local(b.at), tip=tip), item(kind, tip=tip),
-                         item(f"{b.peer_name}（{b.peer}）"), item(f"{b.rows:,}", right=True, tip=tip),
-                         item(fmt_size(b.size) if b.size else "—", right=True), item(b.file_name, tip=b.file_name)])
+                tip += (
+                    f"\n新增 {c.get('new', 0):,}，更新 {c.get('updated', 0):,}，未变 {c.get('unchanged', 0):,}，"
+                    f"冲突 {c.get('conflicts', 0):,}，疑似重复居民 {c.get('duplicates', 0):,}"
+                )
+            rows.append(
+                [
+                    item(fmt_local(b.at), tip=tip),
+                    item(kind, tip=tip),
+                    item(f"{b.peer_name}（{b.peer}）"),
+                    item(f"{b.rows:,}", right=True, tip=tip),
+                    item(fmt_size(b.size) if b.size else "—", right=True),
+                    item(b.file_name, tip=b.file_name),
+                ]
+            )
         fill(self.history_table, rows)
         self.history_note.setText("" if items else "还没有导出或导入过数据交换包。")

@@ -1,5 +1,6 @@
 """本站密钥: the strip above the tabs with this station's name, its
 fingerprint to read over the phone, and exporting its public key file."""
+
 from __future__ import annotations
 
 from typing import Callable
@@ -78,8 +79,10 @@ class KeyStrip(ExchangeTab):
 
         def exported(fp: str) -> None:
             QMessageBox.information(
-                self, "已导出本站公钥",
+                self,
+                "已导出本站公钥",
                 f"本站公钥文件已保存：\n{out}\n\n把这个文件交给对方站点的管理员导入。对方导入时，请在电话里把下面的指纹"
-                f"念给对方核对：\n\n{fingerprint_text(fp, 3)}\n\n公钥文件不含任何居民数据，也不能用来冒充本站。")
+                f"念给对方核对：\n\n{fingerprint_text(fp, 3)}\n\n公钥文件不含任何居民数据，也不能用来冒充本站。",
+            )
 
         self.op(lambda: exchange.export_public_key(db, actor, out), exported, [self.export_key_btn])

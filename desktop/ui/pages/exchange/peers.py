@@ -1,6 +1,7 @@
 """信任的站点: the stations whose bundles this one accepts, importing another
 station's public key (checked by its fingerprint over the phone) and
 revoking one."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -50,9 +51,11 @@ class TrustPeerDialog(QDialog):
         lay.addWidget(who)
         lay.addWidget(QLabel(f"站点编码：{peer.code}　　类型：{role_label(peer.role)}"))
         if known is not None and "".join(known.fingerprint.split()) != "".join(peer.fingerprint.split()):
-            warn = QLabel(f"注意：本站已信任过编码为 {peer.code} 的站点（{known.name}），但密钥不同。"
-                          "点“信任”后将用新密钥替换旧密钥，以后用旧密钥签名的数据包将不再接受。"
-                          "只有对方确实换了电脑或重新生成了密钥时才这样做。")
+            warn = QLabel(
+                f"注意：本站已信任过编码为 {peer.code} 的站点（{known.name}），但密钥不同。"
+                "点“信任”后将用新密钥替换旧密钥，以后用旧密钥签名的数据包将不再接受。"
+                "只有对方确实换了电脑或重新生成了密钥时才这样做。"
+            )
             warn.setObjectName("error")
             warn.setWordWrap(True)
             lay.addWidget(warn)
@@ -66,12 +69,15 @@ class TrustPeerDialog(QDialog):
         self.fingerprint.setObjectName("fingerprint")
         self.fingerprint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.fingerprint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.fingerprint.setStyleSheet("QLabel#fingerprint { background: #ffffff; border: 1px solid #dde3ea;"
-                                       " border-radius: 8px; padding: 14px; color: #1e3a5f; }")
+        self.fingerprint.setStyleSheet(
+            "QLabel#fingerprint { background: #ffffff; border: 1px solid #dde3ea;"
+            " border-radius: 8px; padding: 14px; color: #1e3a5f; }"
+        )
         scaled(self.fingerprint, 12, True)
         lay.addWidget(self.fingerprint)
-        lay.addWidget(hint("指纹由对方站点的密钥算出：只要有一位数字不同，就说明文件不是对方的，或被人换过，"
-                           "请点“取消”。"))
+        lay.addWidget(
+            hint("指纹由对方站点的密钥算出：只要有一位数字不同，就说明文件不是对方的，或被人换过，请点“取消”。")
+        )
         row = QHBoxLayout()
         row.addStretch(1)
         self.cancel = QPushButton("取消")
@@ -107,8 +113,9 @@ class PeersTab(ExchangeTab):
                 b.setToolTip(ADMIN_ONLY)
         row.addWidget(self.trust_btn)
         row.addWidget(self.revoke_btn)
-        row.addWidget(hint("对方的公钥文件由对方管理员在“数据交换”页导出，用U盘或微信传过来；"
-                           "导入时请电话核对指纹。"), 1)
+        row.addWidget(
+            hint("对方的公钥文件由对方管理员在“数据交换”页导出，用U盘或微信传过来；导入时请电话核对指纹。"), 1
+        )
         lay.addLayout(row)
         self.peer_table = table(PEER_COLUMNS, 1)
         self.peer_table.itemSelectionChanged.connect(self.update_buttons)
@@ -125,13 +132,25 @@ class PeersTab(ExchangeTab):
             if p.revoked:
                 status, color, tip = "已注销", RED, "这个站点的密钥已注销：不再接受它的数据包，也不能再导出给它。"
             elif p.unconfirmed:
-                status, color, tip = "未确认", AMBER, "已经导出给对方，对方还没有确认收到（对方导入后、下次发来数据包时确认）。"
+                status, color, tip = (
+                    "未确认",
+                    AMBER,
+                    "已经导出给对方，对方还没有确认收到（对方导入后、下次发来数据包时确认）。",
+                )
             else:
                 status, color, tip = "正常", None, ""
-            rows.append([item(p.code), item(p.name), item(role_label(p.role)), item(p.fingerprint),
-                         item(fmt_short(p.last_export_at), tip=fmt_local(p.last_export_at)),
-                         item(fmt_short(p.last_import_at), tip=fmt_local(p.last_import_at)),
-                         item(f"{p.pending:,}", right=True), item(status, tip=tip, color=color)])
+            rows.append(
+                [
+                    item(p.code),
+                    item(p.name),
+                    item(role_label(p.role)),
+                    item(p.fingerprint),
+                    item(fmt_short(p.last_export_at), tip=fmt_local(p.last_export_at)),
+                    item(fmt_short(p.last_import_at), tip=fmt_local(p.last_import_at)),
+                    item(f"{p.pending:,}", right=True),
+                    item(status, tip=tip, color=color),
+                ]
+            )
         fill(self.peer_table, rows)
         self.retitled.emit(f"信任的站点 {len(peers)}" if peers else "信任的站点")
         self.update_buttons()
@@ -151,8 +170,9 @@ class PeersTab(ExchangeTab):
             if not path:
                 return
         src = path
-        self.op(lambda: exchange.read_peer_file(src), lambda peer: self._trust(peer), [self.trust_btn],
-                "无法读取公钥文件")
+        self.op(
+            lambda: exchange.read_peer_file(src), lambda peer: self._trust(peer), [self.trust_btn], "无法读取公钥文件"
+        )
 
     def _trust(self, peer: Any) -> None:
         known = next((p for p in self.peer_rows if p.code == peer.code), None)
@@ -172,11 +192,14 @@ class PeersTab(ExchangeTab):
         if p is None or p.revoked or not self.is_admin:
             return
         answer = QMessageBox.question(
-            self, "注销密钥",
+            self,
+            "注销密钥",
             f"注销 {p.name}（{p.code}）的密钥？\n\n注销后，本站不再接受这把密钥签名的数据包，也不能再导出给它。"
             "对方电脑丢失、被盗或重装后使用，对方需重新生成密钥，再把新的公钥文件交给本站导入。\n\n"
             "已经导入的数据不受影响。确定注销吗？",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         db, actor, code = self.db, self.actor, p.code

@@ -2,6 +2,7 @@
 or everything), or read a bundle from one; progress comes back from the
 worker thread through ``Progress`` (a queued signal), never by touching a
 widget there."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,8 +46,15 @@ class TransferTab(ExchangeTab):
 
     started = Signal()
 
-    def __init__(self, db: Database, actor: Actor, worker: SerialWorker, *, settings: Settings | None = None,
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        db: Database,
+        actor: Actor,
+        worker: SerialWorker,
+        *,
+        settings: Settings | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(db, actor, worker, parent)
         self.settings = settings  # with settings, a SQLite station backs up before every import
         self.peer_rows: list[Any] = []
@@ -91,8 +99,13 @@ class TransferTab(ExchangeTab):
         self.import_btn.setToolTip("F3")
         self.import_btn.clicked.connect(lambda _c=False: self.import_bundle())
         row.addWidget(self.import_btn)
-        row.addWidget(hint("导入前会先校验整个文件（签名、完整性、发给本站）；有任何问题都不会改动本站数据。"
-                           "同一个数据包导入两次不会重复。"), 1)
+        row.addWidget(
+            hint(
+                "导入前会先校验整个文件（签名、完整性、发给本站）；有任何问题都不会改动本站数据。"
+                "同一个数据包导入两次不会重复。"
+            ),
+            1,
+        )
         il.addLayout(row)
         lay.addWidget(inn)
 
@@ -128,11 +141,17 @@ class TransferTab(ExchangeTab):
         code = self.peer_combo.currentData()
         p = next((p for p in self.peer_rows if p.code == code), None)
         if p is None:
-            self.peer_note.setText("还没有信任的站点。先在“信任的站点”页导入对方的公钥文件。"
-                                   if not any(not q.revoked for q in self.peer_rows) else "")
+            self.peer_note.setText(
+                "还没有信任的站点。先在“信任的站点”页导入对方的公钥文件。"
+                if not any(not q.revoked for q in self.peer_rows)
+                else ""
+            )
         else:
-            parts = [f"待发送 {p.pending:,} 条变更" if p.pending else "没有待发送的变更",
-                     f"上次导出：{fmt_local(p.last_export_at)}", f"上次导入：{fmt_local(p.last_import_at)}"]
+            parts = [
+                f"待发送 {p.pending:,} 条变更" if p.pending else "没有待发送的变更",
+                f"上次导出：{fmt_local(p.last_export_at)}",
+                f"上次导入：{fmt_local(p.last_import_at)}",
+            ]
             if p.unconfirmed:
                 parts.append("上次发送的数据包对方尚未确认收到")
             self.peer_note.setText("；".join(parts) + "。")
@@ -181,6 +200,7 @@ class TransferTab(ExchangeTab):
             return
         db, actor = self.db, self.actor
         if path is None:
+
             def ask(name: str) -> None:
                 chosen = files.save_file(self, "完整导出" if full else "导出变更", name, BUNDLE_FILTER)
                 if chosen:
@@ -204,8 +224,10 @@ class TransferTab(ExchangeTab):
         who = f"{peer.name}（{r.target}）" if peer else r.target
         kind = "完整导出" if r.full else "导出变更"
         self.result.setObjectName("notice")
-        self.result.setText(f"{kind}完成：给 {who} 的 {r.rows:,} 条记录，{fmt_size(r.size)}。\n文件：{r.path}\n"
-                            "请把这个文件拷贝给对方导入。文件已加密，只有对方能打开。")
+        self.result.setText(
+            f"{kind}完成：给 {who} 的 {r.rows:,} 条记录，{fmt_size(r.size)}。\n文件：{r.path}\n"
+            "请把这个文件拷贝给对方导入。文件已加密，只有对方能打开。"
+        )
         restyle(self.result)
         self.reload.emit()
 
@@ -241,8 +263,10 @@ class TransferTab(ExchangeTab):
         if r.already:
             text = ALREADY_TEXT
         else:
-            text = (f"已导入 {r.source_name}（{r.source}）的数据包：新增 {r.new:,} 条，更新 {r.updated:,} 条，"
-                    f"未变 {r.unchanged:,} 条；冲突 {r.conflicts:,} 处，疑似重复居民 {r.duplicates:,} 人。")
+            text = (
+                f"已导入 {r.source_name}（{r.source}）的数据包：新增 {r.new:,} 条，更新 {r.updated:,} 条，"
+                f"未变 {r.unchanged:,} 条；冲突 {r.conflicts:,} 处，疑似重复居民 {r.duplicates:,} 人。"
+            )
             todo = []
             if r.conflicts:
                 todo.append("“冲突”")
