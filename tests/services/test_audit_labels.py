@@ -33,8 +33,8 @@ def test_every_synced_table_and_audited_kind_has_a_chinese_label():
 
 def test_every_audited_action_has_a_chinese_label():
     src = _sources()
-    actions = set(re.findall(r'audit\.record\(\w+, "([a-z_]+)"', src))
-    actions |= set(re.findall(r'record_event\([^)]*?"([a-z_]+)"\)', src))
+    actions = set(re.findall(r'audit\.record\(\s*\w+,\s*"([a-z_]+)"', src))
+    actions |= set(re.findall(r'record_event\([^)]*?"([a-z_]+)",?\s*\)', src))
     assert "sync_import" in actions
     prefixes = {a for a in actions if a.endswith("_")}  # "matter_" + step: every step is listed
     assert prefixes <= {"matter_", "need_"}
