@@ -12,6 +12,10 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktop.ui.worker import SerialWorker
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,6 +99,16 @@ def main() -> None:
     QApplication.quit()
 
 
+def _settle(worker: SerialWorker) -> None:
+    """Until every queued background read has come back to the window."""
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    while worker.pending:
+        QApplication.processEvents()
+    QApplication.processEvents()
+
+
 def counter_shots(win, shot, db) -> None:  # type: ignore[no-untyped-def]
     """The counter: board, accept dialog, a matter, the receipt preview, the catalogue."""
     from desktop import paperwork
@@ -110,6 +124,7 @@ def counter_shots(win, shot, db) -> None:  # type: ignore[no-untyped-def]
         page.tabs.setCurrentIndex(page.rect_tab)
         shot(win, "31-counter-rectifications", (1366, 768))
     dlg = AcceptDialog(page)
+    _settle(page.worker)  # the catalogue loads off the GUI thread
     dlg.who.setText("王")
     dlg.what.setText("低保")
     dlg.tick(dlg.current.required_materials[:2])

@@ -254,3 +254,23 @@ def test_purpose_suggestions_come_from_past_certificates(qtbot, gui, station_db,
     assert popup.isVisible() and shown[0] == "办理出国签证" and "办理居住证" in shown  # past first, then usual
     type_text(purpose, "出国签证")
     assert not popup.isVisible()  # the whole suggestion is typed: nothing left to choose, the list closes
+
+
+def test_unsaved_reads_a_choice_field_without_failing(qtbot, gui, station_db, monkeypatch, no_modal_boxes, tmp_path):
+    """据实出具 (F01) has a choice among its fields: leaving the page asks about
+    unsaved work by the choice moved off its first entry, or typed text."""
+    from PySide6.QtWidgets import QComboBox
+
+    db, admin, rid, page, previews = _setup(qtbot, gui, station_db, monkeypatch, tmp_path)
+    page.select_type("F01")
+    subject = page.field_edits["subject"]
+    assert isinstance(subject, QComboBox)
+    assert page.unsaved() is False
+    subject.setCurrentIndex(2)
+    assert page.unsaved() is True
+    subject.setCurrentIndex(0)
+    assert page.unsaved() is False
+    page.field_edits["facts"].setText("2019年起在本社区居住")
+    assert page.unsaved() is True
+    page.issue_panel.clear()
+    assert page.unsaved() is False

@@ -72,8 +72,15 @@ def test_last_month_report_end_to_end(qtbot, gui, station_db, tmp_path):
     dlg = page.preview_dialog()
     assert len(dlg.doc.pages) >= 6 and "工作报表" in dlg.doc.text
     page.save_pdf(str(tmp_path / "r.pdf"))
+    # While the PDF is being written the save buttons wait: a second save
+    # (a double click, a shortcut) starts nothing.
+    assert not page.pdf_btn.isEnabled() and not page.xlsx_btn.isEnabled()
+    page.save_excel(str(tmp_path / "early.xlsx"))
+    qtbot.waitUntil(lambda: (tmp_path / "r.pdf").exists() and page.xlsx_btn.isEnabled(), timeout=20000)
+    qtbot.waitUntil(lambda: gui.worker.pending == 0)
+    assert not (tmp_path / "early.xlsx").exists()
     page.save_excel(str(tmp_path / "r.xlsx"))
-    qtbot.waitUntil(lambda: (tmp_path / "r.xlsx").exists() and (tmp_path / "r.pdf").exists(), timeout=20000)
+    qtbot.waitUntil(lambda: (tmp_path / "r.xlsx").exists() and page.pdf_btn.isEnabled(), timeout=20000)
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     wb = load_workbook(tmp_path / "r.xlsx")
     assert wb.sheetnames[0] == "概要" and any(n.startswith("窗口受理-") for n in wb.sheetnames)

@@ -436,10 +436,10 @@ class ReportsPage(Page):
         if not path:
             return
         report = self.report
-        self.worker.run(
+        self.worker.op(
             lambda: paperwork.save_report_pdf(report, path),
             lambda p: self._saved(f"已保存：{p}", p),
-            lambda e: show_error(self, e),
+            busy=[self.pdf_btn, self.xlsx_btn, self.preview_btn],
             label="正在生成 PDF…",
             parent=self,
         )
@@ -458,10 +458,10 @@ class ReportsPage(Page):
         if not path:
             return
         report = self.report
-        self.worker.run(
+        self.worker.op(
             lambda: paperwork.export_report_excel(report, path),
             lambda p: self._saved(f"已导出：{p}", p),
-            lambda e: show_error(self, e),
+            busy=[self.pdf_btn, self.xlsx_btn, self.preview_btn],
             label="正在导出 Excel…",
             parent=self,
         )

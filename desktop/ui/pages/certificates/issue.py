@@ -161,7 +161,10 @@ class IssuePanel(CertTab):
         self.copies.setValue(1)
 
     def unsaved(self) -> bool:
-        return any(e.text().strip() for e in self.field_edits.values())
+        """Typed text, or a 据实出具 choice moved off its first entry."""
+        return any(
+            e.text().strip() if isinstance(e, QLineEdit) else e.currentIndex() > 0 for e in self.field_edits.values()
+        )
 
     def tick_all(self) -> None:
         for i in range(self.materials.count()):
