@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -126,6 +127,10 @@ def _hasher() -> PasswordHasher:
     # 40 ms here, so signing in and unlocking stay quick on an old station PC
     # while a stolen database still costs an attacker 19 MiB per guess.
     # Hashes record their parameters, so raising them later keeps old ones valid.
+    # The test suite's cheap setting (the same switch as db.keys' scrypt) keeps
+    # Argon2id and its checks but costs 1 MiB: a thousand tests sign in.
+    if os.environ.get(keys.FAST_KDF_ENV) == "1":
+        return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     return PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 
 

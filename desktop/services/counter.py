@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from collections.abc import Callable
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -361,9 +362,12 @@ def accept(
     channel: str = "window",
     note: str = "",
     today: date | None = None,
+    on_accepted: Callable[[Session, uuid.UUID], None] | None = None,
 ) -> Accepted:
     """Accept a matter and mint its receipt number. Raises MissingMaterials
-    when a required material was not ticked."""
+    when a required material was not ticked.  ``on_accepted(session,
+    matter_id)`` runs in the same transaction (a caller's own record of the
+    matter, such as a visit's follow-up, commits with it or not at all)."""
     actor.require("desk", "受理事项")
     if channel not in CHANNELS:
         raise ValidationError("channel", "请选择受理渠道。")
@@ -426,6 +430,8 @@ def accept(
         if away is not None:
             add_event(s, m.id, "cover", actor, note=rota.cover_note(away), target=away.cover_name, at=now)
         audit.record(s, "matter_accept", actor, target_type="matter", target_id=m.id)
+        if on_accepted is not None:
+            on_accepted(s, m.id)
         return Accepted(m.id, receipt, promised)
 
 

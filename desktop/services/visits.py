@@ -35,7 +35,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -505,9 +505,15 @@ def _follow_up_check(db: Database, visit_id: uuid.UUID, column: str, done: str) 
         return v
 
 
-def _link(db: Database, actor: Actor, visit_id: uuid.UUID, column: str, target: uuid.UUID) -> None:
-    with db.session() as s:
+def _linker(actor: Actor, visit_id: uuid.UUID, column: str, done: str) -> Callable[[Session, uuid.UUID], None]:
+    """Record the follow-up on the visit inside the transaction that makes the
+    need or the matter: both are saved or neither, and a second conversion
+    racing the first finds the visit already linked and makes nothing."""
+
+    def link(s: Session, target: uuid.UUID) -> None:
         v = _own_visit(s, visit_id)
+        if getattr(v, column) is not None:
+            raise ValidationError("visit", f"这条走访发现的需求已经{done}。")
         setattr(v, column, target)
         audit.record(
             s,
@@ -517,6 +523,8 @@ def _link(db: Database, actor: Actor, visit_id: uuid.UUID, column: str, target: 
             target_id=v.id,
             follow_up="志愿服务需求" if column == "need_id" else "受理事项",
         )
+
+    return link
 
 
 def need_from_visit(
@@ -542,8 +550,8 @@ def need_from_visit(
             urgency=2,
         ),
         today=today,
+        on_created=_linker(actor, visit_id, "need_id", "转为志愿服务需求"),
     )
-    _link(db, actor, visit_id, "need_id", need_id)
     return need_id
 
 
@@ -562,11 +570,17 @@ def matter_from_visit(
     actor.require("desk", "受理事项")
     v = _follow_up_check(db, visit_id, "matter_id", "转为受理事项")
     note = f"走访发现（{v.day:%Y-%m-%d}）：{' '.join((v.needs or '').split())}"
-    accepted = counter.accept(
-        db, actor, v.resident_id, matter_type_id, received, channel="visit", note=note[: counter.MAX_NOTE], today=today
+    return counter.accept(
+        db,
+        actor,
+        v.resident_id,
+        matter_type_id,
+        received,
+        channel="visit",
+        note=note[: counter.MAX_NOTE],
+        today=today,
+        on_accepted=_linker(actor, visit_id, "matter_id", "转为受理事项"),
     )
-    _link(db, actor, visit_id, "matter_id", accepted.matter_id)
-    return accepted
 
 
 # ------------------------------------------------------------------ report figures

@@ -342,8 +342,15 @@ class NeedForm:
     volunteers_needed: int = 1
 
 
-def create_need(db: Database, actor: Actor, f: NeedForm, today: date | None = None) -> uuid.UUID:
-    """点单: record a need; it waits in 审核中 until a worker accepts it."""
+def create_need(
+    db: Database,
+    actor: Actor,
+    f: NeedForm,
+    today: date | None = None,
+    on_created: Callable[[Session, uuid.UUID], None] | None = None,
+) -> uuid.UUID:
+    """点单: record a need; it waits in 审核中 until a worker accepts it.
+    ``on_created(session, need_id)`` runs in the same transaction."""
     actor.require("desk", "登记服务需求")
     today = today or date.today()
     title = " ".join((f.title or "").split())
@@ -398,6 +405,8 @@ def create_need(db: Database, actor: Actor, f: NeedForm, today: date | None = No
         s.flush()
         s.add(NeedEvent(need_id=n.id, at=utcnow(), kind="create", actor_name=actor.display_name))
         audit.record(s, "need_create", actor, target_type="need", target_id=n.id)
+        if on_created is not None:
+            on_created(s, n.id)
         return n.id
 
 

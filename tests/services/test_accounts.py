@@ -290,3 +290,21 @@ def test_guessing_through_change_password_counts_towards_the_lockout(station):
     with pytest.raises(accounts.AccountLocked):  # and the lock screen
         accounts.authenticate(db, "admin", "admin123")
     assert _actions(db).count("password_change_failed") == 5 and "lockout" in _actions(db)
+
+
+def test_password_hashes_use_owasp_argon2id_outside_the_test_suite(monkeypatch):
+    """The suite's cheap Argon2 setting is the test switch's alone: a station
+    hashes with m=19 MiB, t=2, and a hash made either way verifies."""
+    from db import keys
+
+    cheap = accounts.hash_password("admin123")
+    monkeypatch.delenv(keys.FAST_KDF_ENV)
+    accounts._hasher.cache_clear()
+    try:
+        strong = accounts.hash_password("admin123")
+        assert strong.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+        assert accounts._verify(cheap, "admin123") and accounts._verify(strong, "admin123")
+        assert not accounts._verify(strong, "admin124")
+    finally:
+        accounts._hasher.cache_clear()
+    assert cheap.startswith("$argon2id$v=19$m=1024,t=1,p=1$")

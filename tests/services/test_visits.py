@@ -190,6 +190,31 @@ def test_a_found_need_becomes_a_volunteer_need_or_a_matter_once(world):
     assert row.follow_up == "已转志愿服务需求、已转受理事项"
 
 
+def test_a_conversion_that_loses_a_race_makes_nothing(world, monkeypatch):
+    """Two conversions of one visit that both passed the early check (two
+    clicks, two windows): the visit's link is written in the transaction that
+    makes the need or the matter, so the second leaves no orphan behind."""
+    db, admin, desk, boss, person = world
+    rid = person("独居甲", ["独居"])
+    vid = _visit(db, desk, rid, TODAY, needs="家中灯泡坏了，需要上门维修")
+    with db.session() as s:
+        stale = s.get(Visit, vid)
+        s.expunge(stale)
+    visits.need_from_visit(db, desk, vid, today=TODAY)
+    counter.ensure_catalogue(db)
+    mt = counter.catalogue(db)[0]
+    visits.matter_from_visit(db, desk, vid, mt.id, [m.name for m in mt.materials], today=TODAY)
+    needs_before, matters_before = _count(db, Need), _count(db, Matter)
+    monkeypatch.setattr(visits, "_follow_up_check", lambda *_a: stale)  # the early check saw it unlinked
+    with pytest.raises(ValidationError) as e:
+        visits.need_from_visit(db, desk, vid, today=TODAY)
+    assert "已经转为志愿服务需求" in e.value.user_message
+    with pytest.raises(ValidationError) as e:
+        visits.matter_from_visit(db, desk, vid, mt.id, [m.name for m in mt.materials], today=TODAY)
+    assert "已经转为受理事项" in e.value.user_message
+    assert (_count(db, Need), _count(db, Matter)) == (needs_before, matters_before)
+
+
 def test_report_figures_by_tier_and_grid_agree_with_their_rows(world):
     db, admin, desk, boss, person = world
     start, end = date(2026, 11, 1), date(2026, 11, 30)
