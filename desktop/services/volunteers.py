@@ -662,7 +662,23 @@ class Pool:
                     target,
                     guardian,
                 )
-                for vid, number, name, phone, birth, sk, avail, away, grid, estate, limit, status, party, target, guardian in s.execute(
+                for (
+                    vid,
+                    number,
+                    name,
+                    phone,
+                    birth,
+                    sk,
+                    avail,
+                    away,
+                    grid,
+                    estate,
+                    limit,
+                    status,
+                    party,
+                    target,
+                    guardian,
+                ) in s.execute(
                     select(
                         V.id,
                         V.number,
@@ -955,7 +971,7 @@ class Pool:
         rows, totals = self.totals_at(need, day)
         rows, totals = rows[:limit], totals[:limit]
         es = self.entries
-        return [(t, es[i]) for t, i in zip(totals.tolist(), rows.tolist())]
+        return [(t, es[i]) for t, i in zip(totals.tolist(), rows.tolist(), strict=True)]
 
     def reasons(self, e: PoolEntry, need: NeedRow, parts: dict[str, float]) -> list[str]:
         out = []
@@ -987,7 +1003,7 @@ class Pool:
         day = day or need.day
         rules = self._hard_rules(need, day)
         rows, totals = self.totals_at(need, day, rules)
-        eligible = [(t, self.entries[i]) for t, i in zip(totals[:limit].tolist(), rows[:limit].tolist())]
+        eligible = [(t, self.entries[i]) for t, i in zip(totals[:limit].tolist(), rows[:limit].tolist(), strict=True)]
         out = np.ones(len(self.entries), dtype=bool)
         out[rows] = False
         rules = np.where(out & (rules < 0), self._label("不可派"), rules)

@@ -197,7 +197,10 @@ def test_no_line_starts_with_closing_marks_after_nested_brackets(font):
     from desktop.documents.layout import Builder
 
     b = Builder(font, (400, 800), 10, "t")
-    text = "依据民政部司法部《关于开展村级组织承担的证明事项清理工作的通知》所附《不应由基层群众性自治组织出具证明事项清单（第一批）》（民发〔2020〕20号），不属于"
+    text = (
+        "依据民政部司法部《关于开展村级组织承担的证明事项清理工作的通知》所附"
+        "《不应由基层群众性自治组织出具证明事项清单（第一批）》（民发〔2020〕20号），不属于"
+    )
     for width in range(120, 380, 7):
         lines = b.wrap(text, 12, width)
         assert "".join(lines) == text
@@ -208,7 +211,10 @@ def test_no_line_starts_with_punctuation_after_a_phone_number(font):
     from desktop.documents.layout import Builder
 
     b = Builder(font, (400, 800), 10, "t")
-    text = "扫描左侧二维码或凭编号，可向开具单位前进村村民委员会核验真伪，电话：0552-3123456；数据已同步的街道（乡镇）汇总中心也可核验。"
+    text = (
+        "扫描左侧二维码或凭编号，可向开具单位前进村村民委员会核验真伪，电话：0552-3123456；"
+        "数据已同步的街道（乡镇）汇总中心也可核验。"
+    )
     for width in range(120, 380, 5):
         lines = b.wrap(text, 9.5, width)
         assert "".join(lines) == text

@@ -245,8 +245,8 @@ def test_a_section_that_contacts_residents_changes_who_was_contacted(station: tu
         assert [r[0] for r in _open(db, admin, report, fig.drill)] == ["李建国"]
         note = report.section("residents").tables[1].note
         assert (
-            note
-            == "一人可属多个群体；“接触”指本期在本站办事、开证明、提出或接受志愿服务、收到告知单、接受入户走访、接受测试走访。"
+            note == "一人可属多个群体；“接触”指本期在本站办事、开证明、提出或接受志愿服务、"
+            "收到告知单、接受入户走访、接受测试走访。"
         )
         # a section that shows nothing is left out of the report
         assert "contacts_test" not in [s.key for s in report.sections]

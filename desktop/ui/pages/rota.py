@@ -208,7 +208,8 @@ class RotaPage(Page):
         )
         h = w.hours()
         self.summary.setText(
-            f"本周排班 {len(self._shifts)} 个班次：正常 {h.get('normal', 0):g} 小时 · 错时 {h.get('staggered', 0):g} 小时 · "
+            f"本周排班 {len(self._shifts)} 个班次：正常 {h.get('normal', 0):g} 小时 · "
+            f"错时 {h.get('staggered', 0):g} 小时 · "
             f"延时 {h.get('extended', 0):g} 小时。办公时间：{rota.OFFICE_LABEL}，其余时间开放为错时或延时。"
         )
 

@@ -356,7 +356,8 @@ class VolunteersPage(Page):
         o, g = c.optimal, c.greedy
         self.plan_summary.setText(
             f"本周共 {len(o.slots)} 个服务时段、需要 {o.wanted} 人次。"
-            f"优化计划：派出 {o.filled} 人次，总匹配分 {o.total:g}；逐个派单：派出 {g.filled} 人次，总匹配分 {g.total:g}"
+            f"优化计划：派出 {o.filled} 人次，总匹配分 {o.total:g}；"
+            f"逐个派单：派出 {g.filled} 人次，总匹配分 {g.total:g}"
             f"（优化多 {o.total - g.total:g} 分）。"
         )
         rows = []
