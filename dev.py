@@ -3,6 +3,10 @@
 
     python3 dev.py run  [app arguments]    create .venv on first use, then open the app
     python3 dev.py test [pytest arguments] create .venv with test tools, check layers, lint and types, run all tests
+    python3 dev.py test -m "not slow"      the quick loop while working (see README, Tests)
+
+Tests run on one worker process per core (pytest-xdist, ``-n auto``); give
+``-n 0`` (or your own ``-n``) to choose.
 
 The virtual environment is (re)installed whenever pyproject.toml changes.
 """
@@ -68,7 +72,17 @@ def main(argv: list[str]) -> int:
     rc = subprocess.call([str(PY), "-m", "mypy"], cwd=ROOT, env=env)  # what and how: [tool.mypy] in pyproject.toml
     if rc:
         return rc
-    return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT, env=env)
+    return subprocess.call([str(PY), "-m", "pytest", *parallel(rest)], cwd=ROOT, env=env)
+
+
+def parallel(args: list[str]) -> list[str]:
+    """One pytest worker per core unless the arguments choose (``-n``,
+    ``--numprocesses``, ``--pdb`` or ``-p no:xdist``); tests are handed out as
+    workers free up, so one long file does not hold the run back."""
+    chosen = any(
+        a in ("-n", "--numprocesses", "--pdb", "no:xdist") or a.startswith(("-n", "--numprocesses=")) for a in args
+    )
+    return args if chosen else ["-n", "auto", "--dist", "worksteal", *args]
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ import queue
 import threading
 from typing import Any, Callable, Iterable
 
+import shiboken6
+
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QProgressDialog, QWidget
@@ -36,17 +38,20 @@ class _Relay(QObject):
 
 
 class _Job:
-    __slots__ = ("fn", "on_done", "on_error", "progress", "timer")
+    __slots__ = ("fn", "on_done", "on_error", "owner", "release", "progress", "timer")
 
     def __init__(
         self,
         fn: Callable[[], Any],
         on_done: Callable[[Any], object] | None,
         on_error: Callable[[BaseException], None] | None,
+        owner: QWidget | None = None,
     ):
         self.fn = fn
         self.on_done = on_done
         self.on_error = on_error
+        self.owner = owner  # the widget that asked: when it is gone, so is the result
+        self.release: Callable[[], None] | None = None  # op(): re-enable what it held, always
         self.progress: QProgressDialog | None = None
         self.timer: QTimer | None = None
 
@@ -80,9 +85,15 @@ class SerialWorker(QObject):
         *,
         label: str | None = None,
         parent: QWidget | None = None,
+        release: Callable[[], None] | None = None,
+        bound: bool = True,
     ) -> None:
-        """Run ``fn`` off the UI thread; ``on_done(result)`` / ``on_error(exc)`` on it."""
-        job = _Job(fn, on_done, on_error)
+        """Run ``fn`` off the UI thread; ``on_done(result)`` / ``on_error(exc)`` on it.
+        With ``parent`` (and ``bound``), a result that comes back after that
+        widget was deleted (its dialog closed, its window gone) is dropped, not
+        handed to a dead widget."""
+        job = _Job(fn, on_done, on_error, parent if bound else None)
+        job.release = release  # runs first when the job is back, even if its window is gone
         if label:
             timer = QTimer(self)
             timer.setSingleShot(True)
@@ -127,12 +138,10 @@ class SerialWorker(QObject):
                     pass
 
         def done(result: Any) -> None:
-            release()
             if on_done is not None:
                 on_done(result)
 
         def failed(exc: BaseException) -> None:
-            release()
             if on_error is not None:
                 on_error(exc)
             else:
@@ -140,7 +149,7 @@ class SerialWorker(QObject):
 
                 show_error(parent, exc)
 
-        self.run(fn, done, failed, label=label, parent=parent)
+        self.run(fn, done, failed, label=label, parent=parent, release=release)
         return True
 
     def _show_progress(self, job: _Job, label: str, parent: QWidget | None) -> None:
@@ -163,6 +172,11 @@ class SerialWorker(QObject):
         if job.progress is not None:
             job.progress.close()
             job.progress.deleteLater()
+        if job.release is not None:
+            job.release()
+        if job.owner is not None and not shiboken6.isValid(job.owner):
+            log.debug("a background result came back after its window closed; dropped")
+            return
         if error is not None:
             if job.on_error is not None:
                 job.on_error(error)
@@ -186,7 +200,7 @@ class SerialWorker(QObject):
             box["error"] = e
             loop.quit()
 
-        self.run(fn, done, failed, label=label, parent=parent)
+        self.run(fn, done, failed, label=label, parent=parent, bound=False)  # the caller waits for it
         while not box:
             if loop.exec() != 0 and not box:
                 # The event loop refuses to run while the application is

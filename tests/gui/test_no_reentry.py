@@ -182,3 +182,35 @@ def test_save_clicked_twice_registers_one_resident(qtbot, gui, station_db, monke
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Resident).where(Resident.name == "王五")) == 1
     assert dlg.result() == dlg.DialogCode.Accepted and dlg.saved_id is not None
+
+
+def test_a_result_for_a_closed_dialog_is_dropped_and_the_button_comes_back(qtbot, gui):
+    """A read that comes back after its dialog was closed and deleted does not
+    touch the dead widgets (it used to raise "Internal C++ object already
+    deleted"), and a button the action held elsewhere is enabled again."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QVBoxLayout
+
+    page_button = QPushButton("导出")
+    qtbot.addWidget(page_button)
+    dlg = QDialog()
+    label = QLabel("…", dlg)
+    QVBoxLayout(dlg).addWidget(label)
+    delivered: list[str] = []
+
+    def read() -> str:
+        time.sleep(0.1)
+        return "共 3 人"
+
+    gui.worker.op(read, lambda text: delivered.append(text) or label.setText(text), busy=[page_button], parent=dlg)
+    assert not page_button.isEnabled()
+    dlg.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gui.settle()
+    assert delivered == [] and page_button.isEnabled()
+    # the same read for a living dialog is delivered
+    dlg2 = QDialog()
+    qtbot.addWidget(dlg2)
+    gui.worker.op(read, delivered.append, busy=[page_button], parent=dlg2)
+    gui.settle()
+    assert delivered == ["共 3 人"] and page_button.isEnabled()
