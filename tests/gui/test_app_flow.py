@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import re
 
 from PySide6.QtCore import QEventLoop, QTimer
@@ -51,6 +53,7 @@ def drive(steps, monkeypatch):
     return log
 
 
+@pytest.mark.slow
 def test_fresh_machine_demo_station_to_main_window(qapp, gui, monkeypatch):
     from desktop.ui.app import run_app
 
@@ -135,6 +138,7 @@ def test_cancelling_station_setup_leaves_no_file_and_the_welcome_returns(qapp, g
     qapp.setProperty("mainWindow", None)
 
 
+@pytest.mark.slow
 def test_a_station_file_copied_to_another_pc_asks_for_the_recovery_code(qapp, gui, monkeypatch, tmp_path):
     """Encryption at rest: the file opens without a question on the PC that made
     it; elsewhere (no machine key) it asks for the recovery code, refuses a

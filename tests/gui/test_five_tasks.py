@@ -133,6 +133,7 @@ def station(station_db):
     return db, accounts.authenticate(db, "desk1", "desk1234")
 
 
+@pytest.mark.slow
 def test_the_five_daily_tasks_within_their_goals(qtbot, gui, station, monkeypatch, printed, no_modal_boxes):
     from desktop.ui.pages.counter import AcceptDialog
     from desktop.ui.pages.volunteers import MatchDialog

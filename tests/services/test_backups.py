@@ -90,6 +90,7 @@ def test_daily_due(setup):
     assert backups.last_backup(db, settings).created_at == now  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_rotation_runs_after_each_backup(setup):
     db, settings, *_ = setup
     start = datetime(2026, 1, 1, 8, 0)

@@ -16,6 +16,7 @@ def _age(b: date, today: date) -> int:
     return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
 
 
+@pytest.mark.slow
 def test_demo_station_is_realistic_and_consistent(sqlite_db):
     user, password = demo.create_demo_station(sqlite_db, n_residents=2000, seed=7)
     assert accounts.authenticate(sqlite_db, user, password).role == "admin"
@@ -64,6 +65,7 @@ def test_demo_is_deterministic(tmp_path):
     assert names[0] == names[1]
 
 
+@pytest.mark.slow
 def test_demo_station_has_weeks_of_home_visits(sqlite_db):
     """Most weekly households visited on schedule, some overdue, some 不在家."""
     from db.models import Visit

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from desktop.services import demo, postings, workitems
 
 
+@pytest.mark.slow
 def test_demo_has_requests_and_postings_with_one_overdue(sqlite_db):
     demo.create_demo_station(sqlite_db, n_residents=300, seed=3)
     rows = workitems.requests(sqlite_db)

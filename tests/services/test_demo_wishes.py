@@ -3,6 +3,8 @@ with hours from the demo's own service records, a feedback letter issuable."""
 
 from __future__ import annotations
 
+import pytest
+
 from collections import Counter
 from datetime import date
 
@@ -13,6 +15,7 @@ from desktop.services import demo, wishes
 from desktop.services.context import Actor
 
 
+@pytest.mark.slow
 def test_demo_has_wishes_at_every_stage_and_members_with_hours(sqlite_db):
     demo.create_demo_station(sqlite_db, n_residents=3200, seed=7)
     rows = wishes.list_wishes(sqlite_db)

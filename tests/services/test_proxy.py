@@ -222,6 +222,7 @@ def test_agent_form_is_checked(desk):
     assert [(a.name, a.phone, a.active) for a in proxy.agents(db)] == [("陈代办", "0552-1234567", True)]
 
 
+@pytest.mark.slow
 def test_demo_station_has_agents_and_a_month_of_proxy_matters(sqlite_db):
     from desktop.services import demo
 
