@@ -47,6 +47,8 @@ from desktop.services.textsearch import clean_query, contains
 
 MODES = {"direct": "直办", "proxy": "代办", "assist": "协办", "inform": "告知"}
 CHANNELS = {"window": "窗口", "visit": "上门", "proxy": "代办", "phone": "电话"}
+PROXY_CHANNEL = "proxy"  # only through the 代办 page (proxy.register), with its case
+DESK_CHANNELS = {k: v for k, v in CHANNELS.items() if k != PROXY_CHANNEL}  # what 受理事项 offers
 STATUSES = {
     "accepted": "已受理",
     "in_progress": "办理中",
@@ -371,6 +373,10 @@ def accept(
     actor.require("desk", "受理事项")
     if channel not in CHANNELS:
         raise ValidationError("channel", "请选择受理渠道。")
+    if channel == PROXY_CHANNEL and on_accepted is None:
+        # 代办 is registered with its agent and originals (proxy.register,
+        # which writes its case through on_accepted), never as a bare matter.
+        raise ValidationError("channel", "代办事项请在“代办”页登记：选择代办员并登记收到的原件。")
     note = _clean_note(note)
     today = today or local_today()
     st = _station(db)

@@ -269,12 +269,15 @@ def register(db: Database, actor: Actor, f: ProxyForm, today: date | None = None
         t = s.get(MatterType, f.matter_type_id)
         materials = {m.get("name") for m in (t.materials or [])} if t is not None else set()
     received = [o.name for o in originals if o.name in materials]
-    acc = counter.accept(db, actor, f.resident_id, f.matter_type_id, received, channel="proxy", note=note, today=today)
-    with db.session() as s:
-        m = s.get(Matter, acc.matter_id)
+    made: list[uuid.UUID] = []
+
+    def add_case(s: Session, matter_id: uuid.UUID) -> None:
+        """The proxy record, in the transaction that accepts the matter: a 代办
+        matter never exists without its agent and originals."""
+        m = s.get(Matter, matter_id)
         assert m is not None
         c = ProxyCase(
-            matter_id=acc.matter_id,
+            matter_id=matter_id,
             agent_id=f.agent_id,
             agent_name=agent_name,
             village_group=group,
@@ -287,7 +290,20 @@ def register(db: Database, actor: Actor, f: ProxyForm, today: date | None = None
         s.add(c)
         s.flush()
         audit.record(s, "proxy_register", actor, target_type="proxy_cases", target_id=c.id)
-        return Registered(c.id, acc.matter_id, acc.receipt_no, acc.promised_date)
+        made.append(c.id)
+
+    acc = counter.accept(
+        db,
+        actor,
+        f.resident_id,
+        f.matter_type_id,
+        received,
+        channel="proxy",
+        note=note,
+        today=today,
+        on_accepted=add_case,
+    )
+    return Registered(made[0], acc.matter_id, acc.receipt_no, acc.promised_date)
 
 
 # ------------------------------------------------------------------ steps

@@ -88,6 +88,28 @@ def test_a_refused_registration_saves_nothing(desk):
     assert (_count(db, Matter), _count(db, ProxyCase)) == before
 
 
+def test_a_proxy_matter_never_exists_without_its_case(desk, monkeypatch):
+    """代办 at the counter's 受理事项 is refused with a pointer to the 代办 page;
+    and when writing the case fails, the matter it came with is not saved."""
+    db, _, actor, rid, agent = desk
+    t = _type(db, "居住证申领")
+    with says(ValidationError, "代办"):
+        counter.accept(db, actor, rid, t.id, t.required_materials, channel="proxy")
+    assert "proxy" not in counter.DESK_CHANNELS and set(counter.DESK_CHANNELS) < set(counter.CHANNELS)
+    before = (_count(db, Matter), _count(db, ProxyCase))
+
+    def failing_record(s, action, *a, **kw):
+        if action == "proxy_register":
+            raise OSError(28, "No space left on device")
+        return real_record(s, action, *a, **kw)
+
+    real_record = proxy.audit.record
+    monkeypatch.setattr(proxy.audit, "record", failing_record)
+    with pytest.raises(OSError):
+        _register(db, actor, rid, agent)
+    assert (_count(db, Matter), _count(db, ProxyCase)) == before
+
+
 def test_steps_happen_in_order(desk):
     db, _, actor, rid, agent = desk
     cid = _register(db, actor, rid, agent).case_id

@@ -423,8 +423,9 @@ class AcceptDialog(QDialog):
         grid.addWidget(self.materials, 1, 2, 2, 1)
         form = QFormLayout()
         self.channel = QComboBox()
-        for code, label in counter.CHANNELS.items():
+        for code, label in counter.DESK_CHANNELS.items():  # 代办: on the 代办 page, with its agent
             self.channel.addItem(label, code)
+        self.channel.setToolTip("委托代办的事项请在“代办”页登记（选择代办员、登记原件）")
         self.note = QLineEdit()
         self.note.setMaxLength(counter.MAX_NOTE)
         self.note.setPlaceholderText("选填")
