@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from db.localtime import to_local
 
-from PySide6.QtCore import QDate, QEvent, QObject, Qt
-from PySide6.QtGui import QAction, QFont, QKeyEvent
+from PySide6.QtCore import QDate, QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QAction, QFont, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -99,6 +99,41 @@ def hint(text: str) -> QLabel:
     label.setObjectName("hint")
     label.setWordWrap(True)
     return label
+
+
+class PathLabel(QLabel):
+    """A file or folder path on one line: shortened in the middle (…) to the
+    width it is given, the whole path in its tooltip.  A long path has no
+    spaces to wrap at, so a wrapping label would push the page off a
+    1366×768 screen.  ``text()`` is the whole path."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self._full = ""
+        self.setMinimumWidth(120)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(self.minimumWidth(), super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(self.fontMetrics().horizontalAdvance(self._full) + 4, super().sizeHint().height())
+
+    def resizeEvent(self, e: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(e)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, max(self.width(), 40))
+        super().setText(shown)
 
 
 def primary(text: str) -> QPushButton:

@@ -64,19 +64,22 @@ def _spawn(code: str, *args: str) -> subprocess.Popen:
     )
 
 
-def _run_and_kill(proc: subprocess.Popen, rng: random.Random, max_delay: float) -> list[str]:
-    """Wait for "ready", let it work a random moment, SIGKILL; the complete lines it printed."""
+def _run_and_kill(proc: subprocess.Popen, rng: random.Random, max_delay: float, after_first: bool = False) -> list[str]:
+    """Wait for "ready" (and with ``after_first`` for its first finished piece
+    of work, so a busy machine still cuts a writer that has written), let it
+    work a random moment, SIGKILL; the complete lines it printed."""
     assert proc.stdout is not None
     first = proc.stdout.readline()
     if first != b"ready\n":
         proc.kill()
         _, err = proc.communicate()
         pytest.fail("writer did not start:\n" + err.decode(errors="replace"))
+    done = proc.stdout.readline().decode("utf-8") if after_first else ""
     time.sleep(rng.uniform(0.0, max_delay))
     proc.send_signal(signal.SIGKILL)
     out, err = proc.communicate()
     assert proc.returncode == -signal.SIGKILL, err.decode(errors="replace")
-    text = out.decode("utf-8", errors="replace")
+    text = done + out.decode("utf-8", errors="replace")
     lines = text.split("\n")
     return [x for x in lines[:-1] if x]  # the last piece may be a line cut in half
 
@@ -126,7 +129,7 @@ def test_killed_writer_never_loses_a_committed_record(station_path):
     start = 0
     rounds = 20
     for _ in range(rounds):
-        lines = _run_and_kill(_spawn(WRITER, str(path), str(start), account), rng, 0.8)
+        lines = _run_and_kill(_spawn(WRITER, str(path), str(start), account), rng, 0.8, after_first=True)
         for line in lines:
             kind, *rest = line.split()
             if kind == "R":

@@ -42,7 +42,8 @@ def test_list_backup_now_and_screenshot(qtbot, gui, station_db, no_modal_boxes):
     assert page.table.rowCount() == 1
     cells = _cells(page, 0)
     assert cells[1] == "自动" and cells[3] == "120 人" and cells[4] == "0 件" and cells[5] == "✓"
-    assert "backups" in page.folder_label.text() and "默认" in page.folder_label.text()
+    assert "backups" in page.folder_label.text() and "默认" in page.folder_note.text()
+    assert page.folder_label.toolTip() == page.folder_label.text()
     assert page.change_folder.isEnabled()
     assert not page.restore_button.isEnabled()  # nothing selected yet
     made = []
@@ -136,11 +137,11 @@ def test_changing_the_folder_from_the_page(qtbot, gui, station_db, no_modal_boxe
     page = make_page(qtbot, gui, db, admin)
     page.choose_folder(str(target))
     gui.settle()
-    assert str(target) in page.folder_label.text() and "默认" not in page.folder_label.text()
+    assert page.folder_label.text() == str(target) and page.folder_note.isHidden()
     assert "以后的备份保存到" in page.notice.text()
     page.default_folder.click()
     gui.settle()
-    assert "默认" in page.folder_label.text()
+    assert "默认" in page.folder_note.text() and not page.folder_note.isHidden()
 
 
 def test_server_database_disables_the_page(qtbot, gui, station_db):
@@ -272,3 +273,20 @@ def test_damaged_database_without_backups_or_declined(qtbot, gui, station_db, no
     assert app.offer_backup_after_corruption(url, gui.settings, gui.worker, err) is None
     assert path.read_bytes() == before
     assert not [p for p in path.parent.iterdir() if ".damaged-" in p.name]
+
+
+def test_a_long_folder_path_stays_on_one_line(qtbot, gui, station_db, no_modal_boxes, tmp_path):
+    """A backup folder deep in a USB stick's tree is shortened in the middle
+    on one line (the whole path in the tooltip), so the page still fits."""
+    db, admin = station_db
+    deep = tmp_path.joinpath(*[f"第{i}层文件夹-station-backups" for i in range(12)])
+    deep.mkdir(parents=True)
+    page = make_page(qtbot, gui, db, admin)
+    page.choose_folder(str(deep))
+    gui.settle()
+    label = page.folder_label
+    assert label.text() == str(deep) and label.toolTip() == str(deep)
+    shown = super(type(label), label).text()  # what is painted
+    assert "…" in shown and len(shown) < len(str(deep))
+    fm = label.fontMetrics()
+    assert label.sizeHint().height() <= fm.height() + 12 and fm.horizontalAdvance(shown) <= label.width()  # one line

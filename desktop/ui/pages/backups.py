@@ -38,7 +38,7 @@ from desktop.settings import Settings
 from desktop.ui import files
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
-from desktop.ui.widgets import fmt_size, hint, primary
+from desktop.ui.widgets import PathLabel, fmt_size, hint, primary
 from desktop.ui.worker import SerialWorker
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,7 @@ class BackupsPage(Page):
 
         box = QGroupBox("备份文件夹")
         form = QFormLayout(box)
-        self.folder_label = QLabel()
-        self.folder_label.setWordWrap(True)
-        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.folder_label = PathLabel()  # one line, shortened in the middle; the whole path in its tooltip
         self.change_folder = QPushButton("更改…")
         self.change_folder.clicked.connect(lambda _c=False: self.choose_folder())
         self.default_folder = QPushButton("恢复默认")
@@ -78,8 +76,12 @@ class BackupsPage(Page):
             b.setEnabled(is_admin and self.supported)
             if not is_admin:
                 b.setToolTip("需要管理员权限。")
+        self.folder_note = hint("")
+        self.folder_note.setWordWrap(False)  # short; the path beside it gives way instead
+        self.folder_note.setVisible(False)
         row = QHBoxLayout()
         row.addWidget(self.folder_label, 1)
+        row.addWidget(self.folder_note)
         row.addWidget(self.change_folder)
         row.addWidget(self.default_folder)
         form.addRow("位置", row)
@@ -138,10 +140,10 @@ class BackupsPage(Page):
     # ------------------------------------------------------------ showing
     def _show_folder(self) -> None:
         where = backups.folder(self.db, self.settings)
-        text = str(where)
-        if backups.is_default_folder(self.settings):
-            text += "　（默认：数据库旁的 backups 文件夹）"
-        self.folder_label.setText(text)
+        self.folder_label.setText(str(where))
+        default = backups.is_default_folder(self.settings)
+        self.folder_note.setText("默认：数据库旁的 backups 文件夹" if default else "")
+        self.folder_note.setVisible(default)
 
     def activated(self) -> None:
         if not self.supported:
