@@ -4,11 +4,16 @@ SQLite cannot answer "两个汉字 anywhere in a name, or the last digits of an
 ID number, or a phone fragment" from an index, and a full scan of 100 000
 rows costs 15–30 ms per field (measured on the demo station), so the search
 keeps a compact in-memory copy of the searchable fields: one UTF-8 blob per
-field with NUL separators.  ``bytes.find`` walks a blob at memory speed, a
-bisect maps a hit back to its resident, and a prefix match is a find of NUL +
-query.  The copy follows the database by the local change sequence: before
-each search, rows with ``seq`` above the last one seen are read again (an
-indexed query), so edits from this window, the CLI or a sync import all show.
+field with NUL separators.  ``bytes.find`` walks a blob at memory speed, the
+separators counted since the last hit say whose value it is, and a prefix
+match is a find of NUL + query.  An ID number's tail is found by bisection in
+the positions ordered by the number read backwards; a field none of whose
+values holds a character of the query (or so long a number) is not read; and
+the weakest field (address, pinyin fragment) is not read once the stronger
+ones filled the first page.  The copy follows the database by the local
+change sequence: before each search, rows with ``seq`` above the last one
+seen are read again (an indexed query), so edits from this window, the CLI or
+a sync import all show.
 
 Nothing is kept per resident as Python objects (100 000 rows of tuples held
 ~176 MB): the blobs are the store.  A resident has a stable slot (the result
@@ -30,7 +35,7 @@ import threading
 import unicodedata
 import uuid
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -46,6 +51,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 SEP = b"\x00"
+_DIGIT_RUN = re.compile(rb"[0-9x]+")  # what _is_number accepts, in lower case
 _LETTERS_THEN_DIGITS = re.compile(r"^([a-z]+)(\d{3,}x?)$")
 MAX_PER_FIELD = 3000  # hits examined per field; enough for ranking the first page
 
@@ -66,7 +72,8 @@ class Hit:
 
 
 def normalize_query(q: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", q or "").split()).lower()
+    # no NUL: it separates the values in the index (and cannot be typed)
+    return "".join(unicodedata.normalize("NFKC", q or "").replace("\x00", "").split()).lower()
 
 
 def _is_number(q: str) -> bool:
@@ -105,7 +112,12 @@ class _Blob:
 
     def __init__(self) -> None:
         self.data = bytearray(SEP)
-        self.starts = array("q")
+        self.starts = array("i")  # byte offsets (4 bytes each: a blob stays far below 2 GiB)
+        # What any value holds, read from the bytes appended since last asked
+        # (see may_contain): every character, and the longest run of digits.
+        self._chars: set[str] = set()
+        self._digit_run = 0
+        self._read_to = 0
 
     def append(self, raw: bytes) -> None:
         self.starts.append(len(self.data))
@@ -122,29 +134,64 @@ class _Blob:
     def nbytes(self) -> int:
         return len(self.data) + len(self.starts) * self.starts.itemsize
 
+    def may_contain(self, needle: str) -> bool:
+        """False when no value can contain ``needle``: it has a character no
+        value has, or is a number longer than any value's run of digits.
+        A quick answer for the fields searched anywhere in the value (an
+        address, most of all): a miss would otherwise read every byte."""
+        data = self.data
+        while self._read_to < len(data):  # a megabyte at a time, cut after a separator
+            end = data.find(SEP, self._read_to + (1 << 20))
+            end = len(data) if end == -1 else end + 1
+            new = bytes(data[self._read_to : end])
+            self._chars.update(new.decode("utf-8"))
+            self._digit_run = max(self._digit_run, max(map(len, _DIGIT_RUN.findall(new)), default=0))
+            self._read_to = end
+        if needle.isascii() and _is_number(needle):
+            return len(needle) <= self._digit_run
+        return all(c in self._chars for c in needle)
+
+    def carry_from(self, old: _Blob) -> None:
+        """After copying ``old``'s live values here: what ``old`` held is a
+        superset of what this holds, so may_contain stays right."""
+        old.may_contain("")
+        self._chars, self._digit_run, self._read_to = set(old._chars), old._digit_run, len(self.data)
+
     def find(self, needle: str, prefix: bool, cap: int = MAX_PER_FIELD) -> list[tuple[int, int]]:
         """Positions whose value contains (or starts with) ``needle``, at most
         ``cap`` of them; with where: 0 inside, 1 at the start, 2 the whole value."""
+        if not prefix and needle and not self.may_contain(needle):
+            return []
         nb = needle.encode("utf-8")
         if prefix:
             nb = SEP + nb
         out: list[tuple[int, int]] = []
         data, starts, size = self.data, self.starts, len(nb)
-        seen = -1
-        pos = data.find(nb)
-        while pos != -1 and len(out) < cap:
+        find, count, append = data.find, data.count, out.append
+        n = len(starts)
+        if cap <= 0 or not n:
+            return out
+        # Walking forward, the position of a hit is the number of separators
+        # before it (counted from the last hit, not searched from the start),
+        # and the next search starts at the following value: a value holding
+        # the needle twice is one hit, as it was when later finds were skipped.
+        pos_no, counted_to = -1, 0
+        pos = find(nb, 0 if prefix else 1)  # byte 0 is the separator before the first value
+        while pos != -1:
             at = pos + 1 if prefix else pos
-            slot = bisect_right(starts, at) - 1
-            if slot != seen and slot >= 0:
-                out.append((slot, (2 if data[pos + size] == 0 else 1) if at == starts[slot] else 0))
-                seen = slot
-            pos = data.find(nb, pos + 1)
+            pos_no += count(SEP, counted_to, at)
+            counted_to = at
+            append((pos_no, (2 if data[pos + size] == 0 else 1) if at == starts[pos_no] else 0))
+            if len(out) >= cap or pos_no + 1 >= n:
+                break
+            # the next value's separator (a prefix needle starts with it)
+            pos = find(nb, starts[pos_no + 1] - 1 if prefix else starts[pos_no + 1])
         return out
 
 
 # Stored fields (what a hit shows) and searched forms (lower case, reversed).
 _FIELDS = ("name", "pinyin", "initials", "doc", "phone", "address")
-_BLOBS = _FIELDS + ("doc_rev", "doc_low", "address_low")
+_BLOBS = _FIELDS + ("doc_low", "address_low")
 STATUSES = ("", "已迁出", "已故", "deleted")
 _DELETED = 3
 
@@ -159,6 +206,10 @@ class _Blobs(dict):
         super().__init__((k, _Blob()) for k in _BLOBS)
         self.pos = pos if pos is not None else array("i")
         self.owner = array("i")
+        # positions by their ID number read backwards (for the tail search),
+        # covering the first ``tails_n`` positions
+        self.tails = array("i")
+        self.tails_n = 0
 
 
 class _Slots(dict[bytes, int]):
@@ -268,9 +319,7 @@ class ResidentIndex:
         name, py, ini, doc, phone, addr = values
         blobs = self._blobs
         assert blobs is not None
-        for k, v in zip(
-            _BLOBS, (name, py, ini, doc, phone, addr, doc[::-1].lower(), doc.lower(), addr.lower()), strict=True
-        ):
+        for k, v in zip(_BLOBS, (name, py, ini, doc, phone, addr, doc.lower(), addr.lower()), strict=True):
             blobs[k].append(v.encode("utf-8"))
         self._owner.append(slot)
         return len(self._owner) - 1
@@ -292,6 +341,8 @@ class ResidentIndex:
                     new[k].append(old[k].raw(pos))
                 new.owner.append(slot)
                 new.pos[slot] = len(new.owner) - 1
+        for k in _BLOBS:
+            new[k].carry_from(old[k])
         self._blobs, self._dead = new, 0
 
     def warm(self) -> None:
@@ -300,6 +351,10 @@ class ResidentIndex:
         self.refresh()
         with self._lock:
             self._ranks()
+            if self._blobs is not None:  # ready now, not at the first keystroke
+                self._tail_order(self._blobs)
+                for blob in self._blobs.values():
+                    blob.may_contain("")
 
     def _ranks(self) -> array:
         """Each slot's place in the order by pinyin, then name (UTF-8 bytes
@@ -349,7 +404,7 @@ class ResidentIndex:
             blobs = self._blobs
             assert blobs is not None
             if len(parts) == 1:
-                scores = self._score(blobs, parts[0], MAX_PER_FIELD)
+                scores = self._score(blobs, parts[0], MAX_PER_FIELD, enough=limit)
             else:  # every part must match (initials AND an ID tail): no cap, or the AND could miss someone
                 each = [self._score(blobs, q, len(self._owner)) for q in parts]
                 scores = {
@@ -372,8 +427,13 @@ class ResidentIndex:
                 hits.append(self.hit_at(slot, -(k // n), scores[slot][1]))
             return hits
 
-    def _score(self, blobs: dict[str, _Blob], q: str, cap: int) -> dict[int, tuple[int, str]]:
-        """Slots matching one normalized query part, with their score and what matched."""
+    def _score(self, blobs: _Blobs, q: str, cap: int, enough: int = 0) -> dict[int, tuple[int, str]]:
+        """Slots matching one normalized query part, with their score and what
+        matched.  With ``enough`` (the first page's length, for a one-part
+        query) the weakest field is not searched once that many residents
+        matched a stronger one: its hits (an address: 30 at most, a pinyin
+        fragment: 40) rank below all of theirs (55 and up, 40 and up moved out
+        or deceased) and change none of their scores, so the page is the same."""
         scores: dict[int, tuple[int, str]] = {}
         owner = self._owner
 
@@ -388,20 +448,59 @@ class ResidentIndex:
 
         if _is_number(q):
             if len(q) >= 3:
-                add(blobs["doc_rev"].find(q[::-1], True, cap), False, 90, 0, "证件号尾号")
+                add(self._doc_tails(blobs, q, cap), False, 90, 0, "证件号尾号")
                 add(blobs["phone"].find(q, False, cap), True, 60, 20, "电话")
             if len(q) >= 6:
                 add(blobs["doc_low"].find(q, False, cap), False, 55, 30, "证件号")
+            if enough > 0 and len(scores) >= enough:
+                return scores
             add(blobs["address_low"].find(q, False, cap), False, 30, 0, "地址")
         elif q.isascii() and q.isalpha():
             add(blobs["initials"].find(q, True, cap), True, 70, 0, "拼音首字母")
             add(blobs["pinyin"].find(q, True, cap), True, 68, 0, "拼音")
-            if len(q) >= 3:
+            if len(q) >= 3 and not (enough > 0 and len(scores) >= enough):
                 add(blobs["pinyin"].find(q, False, cap), False, 40, 0, "拼音")
         else:
             add(blobs["name"].find(q, False, cap), True, 60, 20, "姓名")
+            if enough > 0 and len(scores) >= enough:
+                return scores
             add(blobs["address_low"].find(q, False, cap), False, 30, 0, "地址")
         return scores
+
+    @staticmethod
+    def _doc_tails(blobs: _Blobs, q: str, cap: int) -> list[tuple[int, int]]:
+        """Positions whose ID number (lower case) ends with ``q``, the first
+        ``cap`` of them, as a find would give them: a range of the positions
+        ordered by the number read backwards, found by bisection instead of
+        reading every ID number."""
+        doc = blobs["doc_low"]
+        tails = ResidentIndex._tail_order(blobs)
+        target = q.encode("utf-8")[::-1]
+        size = len(target)
+
+        def head(i: int) -> bytes:
+            return doc.raw(i)[::-1][:size]
+
+        lo = bisect_left(tails, target, key=head)
+        hi = bisect_right(tails, target, lo=lo, key=head)
+        return [(p, 2 if len(doc.raw(p)) == size else 1) for p in sorted(tails[lo:hi])[:cap]]
+
+    @staticmethod
+    def _tail_order(blobs: _Blobs) -> array:
+        """Every position, ordered by its ID number read backwards (bytes)."""
+        doc = blobs["doc_low"]
+        n = len(doc.starts)
+        if blobs.tails_n < n:
+            if n - blobs.tails_n > 1000:  # loading: sort them all
+                keys = [doc.raw(p)[::-1] for p in range(n)]
+                blobs.tails = array("i", sorted(range(n), key=keys.__getitem__))
+                del keys
+            else:  # a few edits since: put each new position in its place
+                for p in range(blobs.tails_n, n):
+                    key = doc.raw(p)[::-1]
+                    blobs.tails.insert(bisect_right(blobs.tails, key, key=lambda i: doc.raw(i)[::-1]), p)
+            blobs.tails_n = n
+        return blobs.tails
 
     def hit_of(self, rid: uuid.UUID) -> Hit | None:
         """One resident as a result row, after reading recent changes; None if
@@ -437,6 +536,10 @@ class ResidentIndex:
         self.refresh()
         with self._lock:
             self._ranks()
+            if self._blobs is not None:  # ready now, not at the first keystroke
+                self._tail_order(self._blobs)
+                for blob in self._blobs.values():
+                    blob.may_contain("")
             status, order = self._status, self._order
             assert order is not None
             live = [slot for slot in order if status[slot] != _DELETED]
