@@ -16,7 +16,8 @@ seen are read again (an indexed query), so edits from this window, the CLI or
 a sync import all show.
 
 Nothing is kept per resident as Python objects (100 000 rows of tuples held
-~176 MB): the blobs are the store.  A resident has a stable slot (the result
+~176 MB; a dict from id to slot alone ~17 MB): the blobs are the store, and
+the slots ordered by id find a resident's slot.  A resident has a stable slot (the result
 lists keep slots); its values sit at a position in the blobs, and an edit
 appends the new values and leaves the old ones dead (compacted when half are).
 Gender, birth date, status and station are arrays by slot; the order by
@@ -41,7 +42,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, String, func, select, type_coerce
 
 from db.engine import Database
 from db.models import Resident, Station
@@ -104,6 +105,19 @@ def query_parts(query: str) -> list[str]:
         else:
             parts.append(w)
     return parts
+
+
+def _key(rid: str | uuid.UUID) -> bytes:
+    """A resident id's 16 bytes, from the driver's text (SQLite: 32 hex
+    digits; some PostgreSQL drivers: with dashes) or a UUID."""
+    return rid.bytes if isinstance(rid, uuid.UUID) else bytes.fromhex(rid.replace("-", ""))
+
+
+def _ordinal(birth: str | date | None) -> int:
+    """A birth date (ISO text or a date) as its ordinal; 0 when unknown."""
+    if not birth:
+        return 0
+    return (date.fromisoformat(birth) if isinstance(birth, str) else birth).toordinal()
 
 
 class _Blob:
@@ -212,12 +226,45 @@ class _Blobs(dict):
         self.tails_n = 0
 
 
-class _Slots(dict[bytes, int]):
-    """Resident id -> slot, keyed by the id's 16 bytes (a UUID object per
-    resident costs ~100 bytes more)."""
+class _Slots:
+    """Resident id -> slot with no object per resident (a dict of 16-byte keys
+    held ~17 MB at 100 000 residents): the ids are the index's 16 bytes per
+    slot, ``sorted`` the slots in the order of their ids (found by bisection),
+    and ``recent`` a small dict of the slots added since it was sorted."""
 
-    def get(self, rid: uuid.UUID | None, default: int | None = None) -> int | None:  # type: ignore[override]
-        return default if rid is None else super().get(rid.bytes, default)
+    MERGE_AT = 4096
+
+    def __init__(self, ids: bytearray):
+        self.ids = ids
+        self.sorted = array("i")
+        self.recent: dict[bytes, int] = {}
+
+    def _id(self, slot: int) -> bytes:
+        return bytes(self.ids[slot * 16 : slot * 16 + 16])
+
+    def find(self, key: bytes) -> int | None:
+        slot = self.recent.get(key)
+        if slot is None:
+            order = self.sorted
+            i = bisect_left(order, key, key=self._id)
+            if i < len(order) and self._id(order[i]) == key:
+                slot = order[i]
+        return slot
+
+    def get(self, rid: uuid.UUID | None, default: int | None = None) -> int | None:
+        slot = None if rid is None else self.find(rid.bytes)
+        return default if slot is None else slot
+
+    def add(self, slots: list[int]) -> None:
+        """Slots just given ids (each id new to the index)."""
+        if len(self.recent) + len(slots) <= self.MERGE_AT:
+            self.recent = {**self.recent, **{self._id(s): s for s in slots}}  # swapped whole: readers on other threads
+        else:
+            self.sorted = array("i", sorted([*self.sorted, *self.recent.values(), *slots], key=self._id))
+            self.recent = {}
+
+    def nbytes(self) -> int:
+        return len(self.sorted) * self.sorted.itemsize + sys.getsizeof(self.recent) + 49 * len(self.recent)
 
 
 class ResidentIndex:
@@ -226,8 +273,8 @@ class ResidentIndex:
     def __init__(self, db: Database):
         self.db = db
         self.watermark = 0
-        self.slot_of = _Slots()
         self._ids = bytearray()  # 16 bytes per slot
+        self.slot_of = _Slots(self._ids)
         self._gender = array("b")
         self._birth = array("i")  # date ordinal, 0 = unknown
         self._status = array("b")  # index into STATUSES
@@ -251,13 +298,16 @@ class ResidentIndex:
                     return 0
                 self.station_names = {c: n for c, n in s.execute(select(Station.code, Station.name))}
                 # in chunks: 100 000 rows read at once left ~50 MB of freed
-                # but fragmented memory behind
-                result = s.execute(
+                # but fragmented memory behind.  Plain rows (Core, not the
+                # ORM) with the id and birth date as the driver gives them
+                # (text in SQLite): no UUID or date object per resident, a
+                # third of the time (see _key, _ordinal)
+                result = s.connection().execute(
                     select(
-                        Resident.id,
+                        type_coerce(Resident.id, String),
                         Resident.name,
                         Resident.gender,
-                        Resident.birth_date,
+                        type_coerce(Resident.birth_date, String),
                         Resident.doc_number,
                         Resident.phone,
                         Resident.address_text,
@@ -273,10 +323,11 @@ class ResidentIndex:
                 )
                 if self._blobs is None:
                     self._blobs = _Blobs()
-                count = 0
+                count, new = 0, list[int]()
                 for chunk in result.partitions():
                     count += len(chunk)
-                    self._load(chunk)
+                    self._load(chunk, new)
+                self.slot_of.add(new)
             if count:
                 self._order = self._rank = None
             if self._dead > max(1000, len(self._owner) // 2):
@@ -284,10 +335,12 @@ class ResidentIndex:
             self.watermark = max(top, self.watermark)
             return count
 
-    def _load(self, rows: Sequence[Row[Unpack[tuple[Any, ...]]]]) -> None:
+    def _load(self, rows: Sequence[Row[Unpack[tuple[Any, ...]]]], new: list[int]) -> None:
+        """Rows into the index; the slots made for ids not seen before go to
+        ``new`` (one read holds each id once, so they need no lookup yet)."""
         for rid, name, gender, birth, doc, phone, addr, moved, dead, py, ini, deleted, origin in rows:
-            key = rid.bytes
-            slot = dict.get(self.slot_of, key)
+            key = _key(rid)
+            slot = self.slot_of.find(key)
             if deleted:
                 if slot is not None:
                     self._drop(slot)
@@ -298,10 +351,10 @@ class ResidentIndex:
             if origin not in self._origin_codes:
                 self._origin_codes.append(origin)
             status = 2 if dead else (1 if moved else 0)
-            facts = (gender or 0, birth.toordinal() if birth else 0, status, self._origin_codes.index(origin))
+            facts = (gender or 0, _ordinal(birth), status, self._origin_codes.index(origin))
             if slot is None:
                 slot = len(self._status)
-                self.slot_of[key] = slot
+                new.append(slot)
                 self._ids += key
                 self._pos.append(-1)
                 for arr, v in zip((self._gender, self._birth, self._status, self._origin), facts, strict=True):
@@ -373,7 +426,6 @@ class ResidentIndex:
 
     def memory_bytes(self) -> int:
         """Roughly what the copy holds (for the benchmark)."""
-        n = len(self._status)
         blobs = self._blobs
         arrays = (
             self._gender,
@@ -384,13 +436,13 @@ class ResidentIndex:
             self._rank,
             blobs.pos if blobs else None,
             blobs.owner if blobs else None,
+            blobs.tails if blobs else None,
         )
         return (
             sum(b.nbytes() for b in (self._blobs or {}).values())
             + len(self._ids)
             + sum(len(a) * a.itemsize for a in arrays if a is not None)
-            + sys.getsizeof(self.slot_of)
-            + n * sys.getsizeof(b"0" * 16)
+            + self.slot_of.nbytes()
         )
 
     # ------------------------------------------------------------ search

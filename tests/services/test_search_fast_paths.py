@@ -11,6 +11,7 @@ of the values), so the tests hold with a cap small enough to bite, after edits
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import date
 
 import pytest
@@ -129,11 +130,16 @@ def test_the_quick_ways_give_the_page_a_plain_reading_gives(station, monkeypatch
     db, _ = station
     _fill(db, 400)
     monkeypatch.setattr(search, "MAX_PER_FIELD", cap)
+    monkeypatch.setattr(search._Slots, "MERGE_AT", 12)  # the 20 added below sort the slots again
     ix = ResidentIndex(db)
     ix.warm()
     r = random.Random(cap)
 
     def check() -> None:
+        with db.session() as s:
+            ids = [rid for (rid,) in s.query(Resident.id)]
+        assert [ix.hit_at(ix.slot_of.get(rid)).id for rid in ids] == ids
+        assert ix.slot_of.get(None) is None and ix.slot_of.get(uuid.uuid4(), -1) == -1
         for q in _queries(ix, r):
             part = query_parts(q)[0]
             for limit in (1, 3, 50):
@@ -148,8 +154,10 @@ def test_the_quick_ways_give_the_page_a_plain_reading_gives(station, monkeypatch
             res.doc_number = make_ric("340304", date(1999, 9, 9), r.randrange(1, 999))
             res.address_text = "新村9栋99999单元"
             res.phone = "13999999999"
-    _fill(db, 20, seed=9)
-    assert ix.refresh() == 50 and ix._dead == 30
+    _fill(db, 5, seed=8)
+    assert ix.refresh() == 35 and ix._dead == 30 and len(ix.slot_of.recent) == 5
+    _fill(db, 15, seed=9)
+    assert ix.refresh() == 15 and not ix.slot_of.recent
     check()
     assert [h.address for h in ix.search("99999")][:1] == ["新村9栋99999单元"]
     ix._compact()
