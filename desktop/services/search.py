@@ -154,8 +154,8 @@ class _Blob:
         A quick answer for the fields searched anywhere in the value (an
         address, most of all): a miss would otherwise read every byte."""
         data = self.data
-        while self._read_to < len(data):  # a megabyte at a time, cut after a separator
-            end = data.find(SEP, self._read_to + (1 << 20))
+        while self._read_to < len(data):  # 64 KiB at a time (not kept by malloc), cut after a separator
+            end = data.find(SEP, self._read_to + (1 << 16))
             end = len(data) if end == -1 else end + 1
             new = bytes(data[self._read_to : end])
             self._chars.update(new.decode("utf-8"))
@@ -203,9 +203,11 @@ class _Blob:
         return out
 
 
-# Stored fields (what a hit shows) and searched forms (lower case, reversed).
-_FIELDS = ("name", "pinyin", "initials", "doc", "phone", "address")
-_BLOBS = _FIELDS + ("doc_low", "address_low")
+# The fields, the ID number and the address in lower case (as searched); the
+# few values that differ from their lower case are kept as typed beside them
+# (``_Blobs.typed``), not a second copy of every ID number and address.
+_BLOBS = ("name", "pinyin", "initials", "phone", "doc_low", "address_low")
+_AS_TYPED = {"doc_low": 0, "address_low": 1}
 STATUSES = ("", "已迁出", "已故", "deleted")
 _DELETED = 3
 
@@ -224,6 +226,12 @@ class _Blobs(dict):
         # covering the first ``tails_n`` positions
         self.tails = array("i")
         self.tails_n = 0
+        self.typed: dict[tuple[int, int], str] = {}  # (position, 0 doc / 1 address) -> value as typed
+
+    def shown(self, field: str, pos: int) -> str:
+        """A value as typed (an ID number or address with capitals, rarely)."""
+        value = self.typed.get((pos, _AS_TYPED[field])) if field in _AS_TYPED else None
+        return self[field].value(pos) if value is None else value
 
 
 class _Slots:
@@ -372,10 +380,16 @@ class ResidentIndex:
         name, py, ini, doc, phone, addr = values
         blobs = self._blobs
         assert blobs is not None
-        for k, v in zip(_BLOBS, (name, py, ini, doc, phone, addr, doc.lower(), addr.lower()), strict=True):
+        pos = len(self._owner)
+        doc_low, addr_low = doc.lower(), addr.lower()
+        for k, v in zip(_BLOBS, (name, py, ini, phone, doc_low, addr_low), strict=True):
             blobs[k].append(v.encode("utf-8"))
+        if doc != doc_low:
+            blobs.typed[pos, 0] = doc
+        if addr != addr_low:
+            blobs.typed[pos, 1] = addr
         self._owner.append(slot)
-        return len(self._owner) - 1
+        return pos
 
     def _drop(self, slot: int) -> None:
         pos = self._pos[slot]
@@ -392,6 +406,9 @@ class ResidentIndex:
             if pos >= 0:
                 for k in _BLOBS:
                     new[k].append(old[k].raw(pos))
+                for i in (0, 1):
+                    if (pos, i) in old.typed:
+                        new.typed[len(new.owner), i] = old.typed[pos, i]
                 new.owner.append(slot)
                 new.pos[slot] = len(new.owner) - 1
         for k in _BLOBS:
@@ -443,6 +460,7 @@ class ResidentIndex:
             + len(self._ids)
             + sum(len(a) * a.itemsize for a in arrays if a is not None)
             + self.slot_of.nbytes()
+            + (sys.getsizeof(blobs.typed) + 100 * len(blobs.typed) if blobs else 0)
         )
 
     # ------------------------------------------------------------ search
@@ -566,7 +584,8 @@ class ResidentIndex:
         rid = uuid.UUID(bytes=bytes(self._ids[slot * 16 : slot * 16 + 16]))
         blobs = self._blobs  # once: a compaction may swap it meanwhile
         pos = blobs.pos[slot] if blobs is not None else -1
-        name, _py, _ini, doc, phone, addr = (blobs[k].value(pos) for k in _FIELDS) if pos >= 0 and blobs else ("",) * 6
+        fields = ("name", "doc_low", "phone", "address_low")
+        name, doc, phone, addr = (blobs.shown(k, pos) for k in fields) if pos >= 0 and blobs else ("",) * 4
         birth = self._birth[slot]
         return Hit(
             rid,

@@ -18,7 +18,7 @@ import pytest
 
 from db.models import Resident
 from desktop.services import search
-from desktop.services.idnumbers import make_ric
+from desktop.services.idnumbers import make_ric, mask
 from desktop.services.names import name_pinyin
 from desktop.services.search import ResidentIndex, query_parts
 
@@ -137,8 +137,12 @@ def test_the_quick_ways_give_the_page_a_plain_reading_gives(station, monkeypatch
 
     def check() -> None:
         with db.session() as s:
-            ids = [rid for (rid,) in s.query(Resident.id)]
-        assert [ix.hit_at(ix.slot_of.get(rid)).id for rid in ids] == ids
+            rows = s.query(Resident.id, Resident.name, Resident.doc_number, Resident.phone, Resident.address_text).all()
+        # found by id, and shown as typed (capitals in an address or ID number too)
+        shown = [ix.hit_at(ix.slot_of.get(rid)) for rid, *_ in rows]
+        assert [(h.id, h.name, h.doc_masked, h.phone, h.address) for h in shown] == [
+            (rid, name, mask(doc or ""), phone or "", addr or "") for rid, name, doc, phone, addr in rows
+        ]
         assert ix.slot_of.get(None) is None and ix.slot_of.get(uuid.uuid4(), -1) == -1
         for q in _queries(ix, r):
             part = query_parts(q)[0]
