@@ -30,6 +30,7 @@ name, phone or address; current residents before moved-out or deceased ones.
 
 from __future__ import annotations
 
+import heapq
 import re
 import sys
 import threading
@@ -484,11 +485,13 @@ class ResidentIndex:
             # best score first, then by pinyin and name: one integer per hit
             status, rank = self._status, self._ranks()
             n = len(status)
-            keys = sorted(
+            candidates = (
                 -(sc - (15 if status[slot] else 0)) * n + rank[slot]
                 for slot, (sc, _label) in scores.items()
                 if status[slot] != _DELETED
-            )[:limit]
+            )
+            # the first ``limit`` in order, without sorting them all
+            keys = heapq.nsmallest(limit, candidates) if limit >= 0 else sorted(candidates)[:limit]
             order = self._order
             assert order is not None
             hits = []
@@ -508,13 +511,16 @@ class ResidentIndex:
         owner = self._owner
 
         def add(hits: list[tuple[int, int]], exact: bool, base: int, at_start: int, label: str) -> None:
+            # (score, label) by where the value matched: inside, at the start, the whole value
+            by_where = ((base, label), (base + at_start, label), (base + at_start + (10 if exact else 0), label))
+            get = scores.get
             for pos, where in hits:
                 slot = owner[pos]
-                if slot < 0:
-                    continue
-                score = base + (at_start if where else 0) + (10 if exact and where == 2 else 0)
-                if scores.get(slot, (0, ""))[0] < score:
-                    scores[slot] = (score, label)
+                if slot >= 0:
+                    new = by_where[where]
+                    old = get(slot)
+                    if old is None or old[0] < new[0]:
+                        scores[slot] = new
 
         if _is_number(q):
             if len(q) >= 3:
