@@ -17,9 +17,10 @@ a sync import all show.
 
 Nothing is kept per resident as Python objects (100 000 rows of tuples held
 ~176 MB; a dict from id to slot alone ~17 MB): the blobs are the store, and
-the slots ordered by id find a resident's slot.  A resident has a stable slot (the result
-lists keep slots); its values sit at a position in the blobs, and an edit
-appends the new values and leaves the old ones dead (compacted when half are).
+the slots ordered by id find a resident's slot.  A resident has a stable slot
+(the result lists keep slots); its values sit at a position in the blobs,
+and an edit appends the new values and leaves the old ones dead (compacted
+when half are).
 Gender, birth date, status and station are arrays by slot; the order by
 pinyin, then name, is one array computed when first needed after a change.
 
