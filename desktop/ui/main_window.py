@@ -368,8 +368,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         from desktop.ui.widgets import ask_discard
 
-        # only the pages built so far can hold typing (closing built the rest before)
-        if not self.leaving and any(p.unsaved() for p in self.built.values()) and not ask_discard(self):
+        if not self.leaving and any(p.unsaved() for p in self.pages) and not ask_discard(self):
             event.ignore()
             return
         self.backup_scheduler.stop()
