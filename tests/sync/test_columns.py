@@ -6,6 +6,7 @@ path, so a bad value in a first import is refused with the same message."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 from datetime import date
 
 import orjson
@@ -196,5 +197,7 @@ def test_a_bad_value_in_a_first_import_is_refused_with_the_message(pair, tmp_pat
     assert e.value.code == "bad_value"
     assert f"（{label}：" in e.value.user_message and "整个包没有导入" in e.value.user_message
     assert snapshot(hub.db) == before
+    assert gc.isenabled()  # the import pauses the cyclic collector, and resumes it when refused too
     # the genuine bundle still applies, every record new
     assert exchange.import_bundle(hub.db, hub.admin, good.path).new >= 3
+    assert gc.isenabled()
