@@ -63,6 +63,7 @@ from db import clock
 from db.base import Base, Mutable, Synced, table_of
 from db.clock import utcnow
 from db.writes import write_remote, write_remote_raw
+from desktop.services.sync.columns import ColumnCodec, column_check
 from desktop.services.sync.sealed import RESEND, BundleError
 
 EXCLUDED = frozenset({"accounts"})
@@ -402,8 +403,11 @@ def codec(model: type[Synced]) -> Codec:
 
 
 # -- the fast path: a new row's values checked and put straight into the
-# driver's own form (what SQLAlchemy's types would have produced), for a
-# first import of a whole station into an empty hub.
+# driver's own form (what SQLAlchemy's types would have produced).  Into an
+# empty table (a first import of a whole station at a new hub) a batch is
+# decoded column by column (``columns``, ``column_codec``); a new record
+# among others row by row (``RawCodec``), and the careful path says why a
+# value is refused.
 
 _UUID_RE = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 
@@ -507,10 +511,23 @@ def raw_codec(model: type[Synced], sqlite: bool) -> RawCodec:
     )
 
 
+@lru_cache(maxsize=None)
+def column_codec(model: type[Synced], sqlite: bool) -> ColumnCodec | None:
+    """The columnar decoding of new rows (``columns``), in ``raw_codec``'s
+    column order, with its encoders to fall back on; None for a table whose
+    rows do not carry every column."""
+    rc = raw_codec(model, sqlite)  # type: ignore[arg-type]  # mypy takes a class object for unhashable here
+    if rc.fast is None:
+        return None
+    t = table_of(model)
+    checks = tuple(column_check(t.c[n], enc, sqlite, MAX_TEXT) for n, enc in zip(rc.columns, rc.encoders, strict=True))
+    return ColumnCodec(rc.columns, checks, issubclass(model, Mutable))
+
+
 def _compile_fast(cols: list[Any], encoders: tuple[Callable[[Any], Any], ...]) -> Callable[[dict[str, Any]], list[Any]]:
     """One function per table that checks and converts a complete row with
-    the simple checks written out (a first import runs it two million
-    times).  Any failure raises; ``RawCodec.encode`` then takes the careful
+    the simple checks written out (every new record of an import into a
+    table that has records already).  Any failure raises; ``RawCodec.encode`` then takes the careful
     path, which names the column and the reason."""
     lines = ["def fast(raw):"]
     env: dict[str, Any] = {"_I64": 1 << 63, "_I32": 1 << 31}
@@ -936,11 +953,50 @@ def check_conflict_records(session: Session, ctx: MergeContext) -> None:
             raise ctx.not_authorised("sync_conflicts", owner)
 
 
+def _apply_new_columns(session: Session, c: Codec, batch: list[Any], ctx: MergeContext, counts: Counts) -> bool:
+    """New rows into an empty table, decoded column by column (``columns``):
+    False, having written nothing, when the batch needs the careful path
+    (a bad or unusual value, a record twice, a row the source may not write)."""
+    name = c.table.name
+    guard = not ctx.authority
+    if guard and name == "sync_conflicts":  # checked row by row against the records they are about
+        return False
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    cc = column_codec(c.model, sqlite)  # type: ignore[arg-type]  # mypy takes a class object for unhashable here
+    decoded = cc.decode(batch, ctx.clock_limit) if cc is not None else None
+    if decoded is None:
+        return False
+    rows, raw = decoded
+    if guard and name != "resident_tags" and set(raw["origin"]) != {ctx.source}:  # (tags: once written)
+        return False
+    if name == "residents":
+        try:
+            for r in batch:
+                check_resident(r)
+        except BadRow:
+            return False
+        ctx.new_residents.extend(
+            {"id": uuid.UUID(rid), "doc_number": doc}
+            for rid, doc, deleted in zip(raw["id"], raw["doc_number"], raw["deleted"], strict=True)
+            if doc and not deleted
+        )
+    columns = raw_codec(c.model, sqlite).columns  # type: ignore[arg-type]  # as above
+    # (tuples: write_remote_raw only spreads each row into its parameters)
+    first = write_remote_raw(session, c.model, columns, rows, max(raw["hlc"]))  # type: ignore[arg-type]
+    counts.new += len(rows)
+    ctx.add_echo(first, len(rows))
+    if guard and name == "resident_tags":
+        _check_written_tags(session, ctx, [(first, len(rows))])
+    return True
+
+
 def _apply_batch(
     session: Session, c: Codec, batch: list[Any], ctx: MergeContext, counts: Counts, empty: bool = False
 ) -> None:
     t = c.table
     name = t.name
+    if empty and _apply_new_columns(session, c, batch, ctx, counts):
+        return
     existing: dict[Any, dict[str, Any]] = {}
     if empty:
         by_id: dict[Any, Any] = {}

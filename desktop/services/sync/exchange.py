@@ -18,6 +18,7 @@ import leaves the database as it was.
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import logging
 import time
@@ -487,7 +488,16 @@ def import_bundle(
             )
         backup = _backup_first(db, settings, actor)
         total = sum((b.part(p).lines or 0) for p in b.parts())
-        result = _apply(db, actor, b, m, bundle_id, source, total, progress, limit, backup)
+        # A first import reads millions of rows, keeping a batch of them alive at
+        # a time: the cyclic collector would keep walking every object of the
+        # process meanwhile (reference counting still frees each row).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            result = _apply(db, actor, b, m, bundle_id, source, total, progress, limit, backup)
+        finally:
+            if collecting:
+                gc.enable()
     return ImportResult(
         bundle_id,
         source,
