@@ -111,7 +111,8 @@ def read_header(f: BinaryIO) -> Header:
     if version > CONTAINER_VERSION:
         raise BundleError(
             "too_new",
-            f"这个数据交换包由更新版本的社区一站通生成（包格式第 {version} 版，本程序只认识到第 {CONTAINER_VERSION} 版）。"
+            f"这个数据交换包由更新版本的社区一站通生成（包格式第 {version} 版，"
+            f"本程序只认识到第 {CONTAINER_VERSION} 版）。"
             "请升级本程序后再导入。",
             f"container version {version}",
         )
