@@ -427,33 +427,63 @@ class VisitRow:
 
 
 def _visit_rows(s: Session, *conds: Any) -> list[VisitRow]:
+    # The columns a VisitRow shows, not Visit objects: a month's report reads
+    # tens of thousands of visits, and building ORM objects (and decoding
+    # their field clocks) took most of its time.
+    v = Visit
     q = (
-        select(Visit, Resident.name, Resident.grid, Resident.address_text)
-        .join(Resident, Resident.id == Visit.resident_id)
-        .where(Visit.deleted.is_(False), *conds)
-        .order_by(Visit.day.desc(), Visit.recorded_at.desc())
-    )
-    return [
-        VisitRow(
+        select(
             v.id,
             v.origin,
             v.resident_id,
             v.household_id,
-            name,
-            grid or "",
-            addr or "",
+            Resident.name,
+            Resident.grid,
+            Resident.address_text,
             v.day,
             v.outcome,
             v.visitor_name,
-            v.met or "",
-            v.situation or "",
-            v.needs or "",
+            v.met,
+            v.situation,
+            v.needs,
             v.need_id,
             v.matter_id,
             v.recorded_at,
         )
-        for v, name, grid, addr in s.execute(q)
+        .join(Resident, Resident.id == v.resident_id)
+        .where(v.deleted.is_(False), *conds)
+        .order_by(v.day.desc(), v.recorded_at.desc())
+    )
+    return [
+        VisitRow(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5] or "",
+            r[6] or "",
+            r[7],
+            r[8],
+            r[9],
+            r[10] or "",
+            r[11] or "",
+            r[12] or "",
+            r[13],
+            r[14],
+            r[15],
+        )
+        for r in s.execute(q)
     ]
+
+
+def _between(start: date, end: date, origins: Collection[str] | None) -> list[Any]:
+    """The visits made in ``start``..``end`` (by these stations), as
+    conditions on Visit: what the report counts and what its drill-down lists."""
+    conds = [Visit.day >= start, Visit.day <= end]
+    if origins is not None:
+        conds.append(Visit.origin.in_(list(origins)))
+    return conds
 
 
 def visits_between(
@@ -462,10 +492,24 @@ def visits_between(
     """Visits (and 不在家 attempts) made in ``start``..``end``, newest first;
     ``origins``: only those recorded by these stations."""
     with db.session() as s:
-        conds = [Visit.day >= start, Visit.day <= end] + ([Resident.grid == grid] if grid else [])
-        if origins is not None:
-            conds.append(Visit.origin.in_(list(origins)))
+        conds = _between(start, end, origins) + ([Resident.grid == grid] if grid else [])
         return _visit_rows(s, *conds)
+
+
+def visit_counts(
+    db: Database, start: date, end: date, origins: Collection[str] | None = None
+) -> list[tuple[uuid.UUID, str, str, int]]:
+    """The visits ``visits_between`` lists, counted by the database:
+    (household key — the household, or the resident who has none —, origin,
+    outcome, count)."""
+    q = (
+        select(Visit.household_id, Visit.resident_id, Visit.origin, Visit.outcome, func.count())
+        .join(Resident, Resident.id == Visit.resident_id)
+        .where(Visit.deleted.is_(False), *_between(start, end, origins))
+        .group_by(Visit.household_id, Visit.resident_id, Visit.origin, Visit.outcome)
+    )
+    with db.session() as s:
+        return [(hid or rid, origin, outcome, n) for hid, rid, origin, outcome, n in s.execute(q)]
 
 
 def visits_for(db: Database, resident_id: uuid.UUID, limit: int = 50) -> list[VisitRow]:
@@ -601,12 +645,17 @@ class DueLine:
 class VisitFigures:
     start: date
     end: date
-    visits: list[VisitRow]  # every visit in the period (met and not at home)
+    visits: list[VisitRow]  # every visit in the period (met and not at home); [] unless asked for
     by_tier: list[TierLine]
     by_grid: list[TierLine]
     total: TierLine
     due: list[DueLine] = field(default_factory=list)  # the households due in the period
     tier_of: dict[uuid.UUID, str] = field(default_factory=dict)  # household key → its tier (on the schedule)
+    # every visit in the period, counted: met, not at home, met by the recording station
+    met_visits: int = 0
+    not_home_visits: int = 0
+    met_by_origin: dict[str, int] = field(default_factory=dict)
+    origins: set[str] = field(default_factory=set)  # stations that recorded a visit in the period
 
     @property
     def due_keys(self) -> set[uuid.UUID]:
@@ -621,25 +670,39 @@ class VisitFigures:
         return [v for v in self.visits if v.outcome == "met"]
 
 
-def figures(db: Database, start: date, end: date, origins: Collection[str] | None = None) -> VisitFigures:
+def figures(
+    db: Database, start: date, end: date, origins: Collection[str] | None = None, rows: bool = True
+) -> VisitFigures:
     """Visits done against visits due in ``start``..``end``, by tier and by grid.
 
     A household is due in the period when its next visit (from the last
     visit that met someone before ``start``; never visited: due at
     ``start``) falls on or before ``end``; it is due once for that date and
     once more for every further interval inside the period.  Met visits count
-    against those, at most as many as are due."""
+    against those, at most as many as are due.
+
+    The visits are counted by the database (``visit_counts``); ``rows``
+    also lists them (``visits``: the report reads them only when a figure
+    is opened, by the same conditions)."""
     sched = {d.key: d for d in schedule(db, start - timedelta(days=1), origins)}
-    visits = visits_between(db, start, end, origins=origins)
     met_n: dict[uuid.UUID, int] = defaultdict(int)
     not_home: dict[uuid.UUID, int] = defaultdict(int)
-    for v in visits:
-        k = v.household_id or v.resident_id
-        (met_n if v.outcome == "met" else not_home)[k] += 1
     tiers_: dict[int, TierLine] = {}
     grids_: dict[str, TierLine] = {}
     total = TierLine("合计")
-    fig = VisitFigures(start, end, visits, [], [], total, tier_of={k: d.tier for k, d in sched.items()})
+    fig = VisitFigures(start, end, [], [], [], total, tier_of={k: d.tier for k, d in sched.items()})
+    by_origin: dict[str, int] = defaultdict(int)
+    for k, origin, outcome, n in visit_counts(db, start, end, origins):
+        (met_n if outcome == "met" else not_home)[k] += n
+        fig.origins.add(origin)
+        if outcome == "met":
+            fig.met_visits += n
+            by_origin[origin] += n
+        elif outcome == "not_home":
+            fig.not_home_visits += n
+    fig.met_by_origin = dict(by_origin)
+    if rows:
+        fig.visits = visits_between(db, start, end, origins=origins)
     for k, d in sched.items():
         first = d.next_due if d.next_due is not None and d.next_due > start else start
         if first > end:

@@ -211,6 +211,12 @@ def test_report_figures_by_tier_and_grid_agree_with_their_rows(world):
     grids = {g.label: g for g in f.by_grid}
     assert grids["第二网格"].households_due == 2 and grids["第一网格"].visits_done == 3
     assert len(f.met) == 5 and len(f.visits) == 6  # the drill-down rows behind 走访次数
+    # counted by the database, the same visits
+    assert (f.met_visits, f.not_home_visits, f.origins) == (5, 1, {v.origin for v in f.visits})
+    assert f.met_by_origin == {f.visits[0].origin: 5}
+    counted = visits.figures(db, start, end, rows=False)
+    assert counted.visits == [] and (counted.met_visits, counted.not_home_visits) == (5, 1)
+    assert (counted.total, counted.by_tier, counted.by_grid) == (f.total, f.by_tier, f.by_grid)
     assert visits.visited_residents(db, start, end) == {weekly, monthly}
 
 
