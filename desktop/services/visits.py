@@ -36,9 +36,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from collections.abc import Collection
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from db.clock import utcnow
@@ -137,6 +138,7 @@ def save_tiers(db: Database, actor: Actor, changes: dict[str, int]) -> dict[str,
 _NUM = re.compile(r"(\d+)")
 
 
+@lru_cache(maxsize=8192)
 def _natural(text: str | None) -> tuple[Any, ...]:
     """'12栋' after '2栋': digits compare as numbers."""
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in _NUM.split(text or "") if p)
@@ -206,12 +208,24 @@ def _households(s: Session, origins: Collection[str] | None = None) -> dict[uuid
     """Every household on the visit schedule (interval > 0), without visits;
     ``origins``: only the residents of these stations (a hub's report)."""
     table = _tier_table(s)
+    # The ids as the driver returns them, each made a UUID once (a resident
+    # comes once per tag, a household once per member).
+    uids: dict[Any, uuid.UUID] = {}
+
+    def uid(x: Any) -> Any:
+        if x is None:
+            return None
+        u = uids.get(x)
+        if u is None:
+            u = uids[x] = x if isinstance(x, uuid.UUID) else uuid.UUID(x)
+        return u
+
     q = (
         select(
-            Resident.id,
+            type_coerce(Resident.id, String).label("id"),
             Resident.origin,
             Resident.name,
-            Resident.household_id,
+            type_coerce(Resident.household_id, String).label("household_id"),
             Resident.grid,
             Resident.estate,
             Resident.building,
@@ -228,7 +242,7 @@ def _households(s: Session, origins: Collection[str] | None = None) -> dict[uuid
     )
     if origins is not None:
         q = q.where(Resident.origin.in_(list(origins)))
-    people: dict[uuid.UUID, dict[str, Any]] = {}
+    people: dict[Any, dict[str, Any]] = {}
     for r in s.execute(q):
         days = table[r.origin].get(r.tag, QUARTERLY) if r.tag in DEFAULT_TIERS else 0
         p = people.setdefault(r.id, {"row": r, "tags": [], "days": 0})
@@ -237,18 +251,18 @@ def _households(s: Session, origins: Collection[str] | None = None) -> dict[uuid
             p["days"] = days
     out: dict[uuid.UUID, DueRow] = {}
     members: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for rid, p in sorted(people.items(), key=lambda kv: (kv[1]["days"] or 10**6, str(kv[0]))):
-        if not p["days"]:
-            continue
+    on_schedule = [(uid(raw_id), p) for raw_id, p in people.items() if p["days"]]
+    for rid, p in sorted(on_schedule, key=lambda kv: (kv[1]["days"], str(kv[0]))):
         r = p["row"]
-        key = r.household_id or rid
+        hid = uid(r.household_id)
+        key = hid or rid
         members[key].append(r.name)
         d = out.get(key)
         if d is None:
             out[key] = DueRow(
                 key,
                 rid,
-                r.household_id,
+                hid,
                 r.origin,
                 "",
                 tuple(sorted(p["tags"])),
