@@ -72,7 +72,8 @@ MAX_BACKDATE_DAYS = 366  # a visit entered later at the desk: within a year
 
 
 def tier_label(days: int) -> str:
-    return TIER_CHOICES.get(days, f"每 {days} 天")
+    label = TIER_CHOICES.get(days)  # the usual ones without formatting a default
+    return label if label is not None else f"每 {days} 天"
 
 
 def tier_id(station: str, tag: str) -> uuid.UUID:
@@ -252,7 +253,8 @@ def _households(s: Session, origins: Collection[str] | None = None) -> dict[uuid
     out: dict[uuid.UUID, DueRow] = {}
     members: dict[uuid.UUID, list[str]] = defaultdict(list)
     on_schedule = [(uid(raw_id), p) for raw_id, p in people.items() if p["days"]]
-    for rid, p in sorted(on_schedule, key=lambda kv: (kv[1]["days"], str(kv[0]))):
+    # by interval, then id (a UUID's number orders as its text does)
+    for rid, p in sorted(on_schedule, key=lambda kv: (kv[1]["days"], kv[0].int)):
         r = p["row"]
         hid = uid(r.household_id)
         key = hid or rid
