@@ -24,6 +24,7 @@ from .base import (
     Table,
     _Ctx,
     _filters_ok,
+    _timed,
 )
 
 
@@ -69,9 +70,17 @@ class VisitsSection(ReportSection):
         c = run.ctx
         # The visits themselves are counted by the database; the drill-down
         # reads them (visits_between, the same conditions) when it is opened.
+        # Its queries (the schedule, the last visits, the month's counts) go
+        # on in a worker thread, beside the sections read after this one.
+        return run.pool.submit(
+            _timed, lambda: visits.figures(c.db, c.period.start, c.period.end, _origins(c), rows=False)
+        )
+
+    def finish(self, run: Run) -> None:
+        fig, run.timings["visits_queries"] = run.results[self.key].result()
+        run.results[self.key] = fig
         # The tiers of the households on the schedule stay with the report
-        # for it, as (key, tier) pairs.
-        fig = visits.figures(c.db, c.period.start, c.period.end, _origins(c), rows=False)
+        # for the drill-down, as (key, tier) pairs.
         run.facts["visit_tiers"] = list(fig.tier_of.items())
         run.facts["visit_due"] = [
             DueFact(
@@ -89,7 +98,6 @@ class VisitsSection(ReportSection):
             )
             for x in fig.due
         ]
-        return fig
 
     def section(self, run: Run) -> Section | None:
         from desktop.services.visits import VisitFigures
