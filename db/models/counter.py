@@ -63,6 +63,8 @@ class Matter(Mutable, Base):
             sqlite_where=text("closed_at IS NULL"),
             postgresql_where=text("closed_at IS NULL"),
         ),
+        # 本期接触: the residents of the period's matters, from the index alone.
+        Index("ix_matters_accepted_resident", "accepted_at", "resident_id", "deleted"),
     )
 
     receipt_no: Mapped[str] = mapped_column(String(40), unique=True)
