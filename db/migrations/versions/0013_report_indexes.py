@@ -10,6 +10,9 @@ and never the rows behind it:
 * ``ix_matters_accepted_resident``: the matters accepted in a period with
   their resident, which 本期接触 (办事) reads for every special-group
   resident, without looking up each matter's row.
+* ``ix_visits_day_who``: the period's visits with who was visited (and
+  where, and how), which 本期接触 (接受入户走访) and the month's visit
+  counts read, without looking up each visit's row.
 * ``ix_visits_last``: visits by household, resident and outcome with the
   day, in the order the visit schedule groups them for each household's
   last visit, so that GROUP BY reads the index in order without a sort or
@@ -45,6 +48,7 @@ MATTERS_OPEN = [
     "deleted",
 ]
 MATTERS_ACCEPTED = ["accepted_at", "resident_id", "deleted"]
+VISITS_DAY_WHO = ["day", "deleted", "household_id", "resident_id", "origin", "outcome"]
 VISITS_LAST = ["household_id", "resident_id", "outcome", "day", "deleted"]
 
 
@@ -59,9 +63,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_matters_accepted_resident", "matters", MATTERS_ACCEPTED, unique=False)
     op.create_index("ix_visits_last", "visits", VISITS_LAST, unique=False)
+    op.create_index("ix_visits_day_who", "visits", VISITS_DAY_WHO, unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_visits_day_who", table_name="visits")
     op.drop_index("ix_visits_last", table_name="visits")
     op.drop_index("ix_matters_accepted_resident", table_name="matters")
     op.drop_index("ix_matters_open", table_name="matters")
