@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, Mutable
@@ -32,6 +32,14 @@ class Visit(Mutable, Base):
     (``matter_id``)."""
 
     __tablename__ = "visits"
+    # The visit schedule's last visit per household, read from the index in
+    # its GROUP BY order (migration 0013).
+    # 本期接触 and the month's counts: who was visited in a period, from the
+    # index alone.
+    __table_args__ = (
+        Index("ix_visits_last", "household_id", "resident_id", "outcome", "day", "deleted"),
+        Index("ix_visits_day_who", "day", "deleted", "household_id", "resident_id", "origin", "outcome"),
+    )
 
     resident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("residents.id"), index=True)
     household_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("households.id"), index=True)

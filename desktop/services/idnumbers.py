@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from db.errors import ValidationError
 from desktop.services.vocab import PROVINCE_PREFIXES
@@ -49,7 +50,14 @@ def _fail(message: str) -> ValidationError:
 
 
 def validate_ric(raw: str | None, today: date | None = None) -> RicInfo:
-    num = normalize(raw)
+    return _validate_ric(normalize(raw), today or date.today())
+
+
+@lru_cache(maxsize=4096)
+def _validate_ric(num: str, today: date) -> RicInfo:
+    """validate_ric of a normalised number, remembered: a ledger import
+    checks each row's number while reading the row and again in
+    ``residents.validate`` (a ValidationError is raised anew each time)."""
     if not num:
         raise _fail("请填写身份证号码。")
     upgraded = False
@@ -68,7 +76,6 @@ def validate_ric(raw: str | None, today: date | None = None) -> RicInfo:
         birth = date(int(num[6:10]), int(num[10:12]), int(num[12:14]))
     except ValueError:
         raise _fail(f"身份证号码中的出生日期“{num[6:14]}”不是真实的日期。") from None
-    today = today or date.today()
     if birth > today:
         raise _fail("身份证号码中的出生日期在今天之后，请核对。")
     if birth.year < 1880:

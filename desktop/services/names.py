@@ -9,6 +9,7 @@ nothing crashes and a foreign name still searches by its letters.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 # Surnames whose reading differs from the common reading of the character.
@@ -85,16 +86,59 @@ COMPOUND_SURNAMES = {
 }
 
 
+@lru_cache(maxsize=1)
+def _readings() -> dict[int, str] | None:
+    """pypinyin's table of character readings (``pinyin_dict.json``: code
+    point → "zhāng,cháng", the commonest first), read without importing
+    pypinyin, whose import also parses its 2.5 MB phrase dictionary — most
+    of the cost of a name's first pinyin (a ledger import's, say), and never
+    used here: names are read one character at a time.  None when the file
+    is not where pypinyin keeps it (then ``_char`` asks pypinyin)."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("pypinyin")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "pinyin_dict.json"
+        if path.is_file():
+            return {int(k): v for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+    return None
+
+
+def _toneless(reading: str) -> str:
+    """A reading as pypinyin's Style.NORMAL (v_to_u=False) writes it: tone
+    marks dropped, ü as v."""
+    return "".join("v" if c in "üǖǘǚǜ" else unicodedata.normalize("NFD", c)[0] for c in reading)
+
+
 @lru_cache(maxsize=65536)
 def _char(ch: str) -> str:
+    if ch.isascii():
+        return ch.lower() if ch.isalnum() else ""
+    table = _readings()
+    if table is not None:
+        found = table.get(ord(ch))
+        syllable = _toneless(found.split(",")[0]) if found else ch
+    else:
+        from pypinyin import Style, lazy_pinyin
+
+        # pypinyin's stubs type ``errors`` as returning str; its converter takes a list as documented
+        read = lazy_pinyin(ch, style=Style.NORMAL, errors=lambda c: [c], v_to_u=False)  # type: ignore[arg-type,return-value]
+        syllable = read[0] if read else ch
+    # A character pypinyin does not know comes back unchanged: keep it.
+    return syllable.lower() if syllable.isascii() else ch
+
+
+def _char_by_pypinyin(ch: str) -> str:
+    """``_char`` as pypinyin's lazy_pinyin reads the character (the tests
+    compare the two over pypinyin's whole table)."""
     from pypinyin import Style, lazy_pinyin
 
     if ch.isascii():
         return ch.lower() if ch.isalnum() else ""
-    # pypinyin's stubs type ``errors`` as returning str; its converter takes a list as documented
     read = lazy_pinyin(ch, style=Style.NORMAL, errors=lambda c: [c], v_to_u=False)  # type: ignore[arg-type,return-value]
     syllable = read[0] if read else ch
-    # A character pypinyin does not know comes back unchanged: keep it.
     return syllable.lower() if syllable.isascii() else ch
 
 

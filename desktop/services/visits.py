@@ -36,9 +36,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from collections.abc import Callable, Collection
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, func, select, type_coerce, union
 from sqlalchemy.orm import Session
 
 from db.clock import utcnow
@@ -71,7 +72,8 @@ MAX_BACKDATE_DAYS = 366  # a visit entered later at the desk: within a year
 
 
 def tier_label(days: int) -> str:
-    return TIER_CHOICES.get(days, f"每 {days} 天")
+    label = TIER_CHOICES.get(days)  # the usual ones without formatting a default
+    return label if label is not None else f"每 {days} 天"
 
 
 def tier_id(station: str, tag: str) -> uuid.UUID:
@@ -137,6 +139,7 @@ def save_tiers(db: Database, actor: Actor, changes: dict[str, int]) -> dict[str,
 _NUM = re.compile(r"(\d+)")
 
 
+@lru_cache(maxsize=8192)
 def _natural(text: str | None) -> tuple[Any, ...]:
     """'12栋' after '2栋': digits compare as numbers."""
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in _NUM.split(text or "") if p)
@@ -206,12 +209,24 @@ def _households(s: Session, origins: Collection[str] | None = None) -> dict[uuid
     """Every household on the visit schedule (interval > 0), without visits;
     ``origins``: only the residents of these stations (a hub's report)."""
     table = _tier_table(s)
+    # The ids as the driver returns them, each made a UUID once (a resident
+    # comes once per tag, a household once per member).
+    uids: dict[Any, uuid.UUID] = {}
+
+    def uid(x: Any) -> Any:
+        if x is None:
+            return None
+        u = uids.get(x)
+        if u is None:
+            u = uids[x] = x if isinstance(x, uuid.UUID) else uuid.UUID(x)
+        return u
+
     q = (
         select(
-            Resident.id,
+            type_coerce(Resident.id, String).label("id"),
             Resident.origin,
             Resident.name,
-            Resident.household_id,
+            type_coerce(Resident.household_id, String).label("household_id"),
             Resident.grid,
             Resident.estate,
             Resident.building,
@@ -228,7 +243,7 @@ def _households(s: Session, origins: Collection[str] | None = None) -> dict[uuid
     )
     if origins is not None:
         q = q.where(Resident.origin.in_(list(origins)))
-    people: dict[uuid.UUID, dict[str, Any]] = {}
+    people: dict[Any, dict[str, Any]] = {}
     for r in s.execute(q):
         days = table[r.origin].get(r.tag, QUARTERLY) if r.tag in DEFAULT_TIERS else 0
         p = people.setdefault(r.id, {"row": r, "tags": [], "days": 0})
@@ -237,18 +252,19 @@ def _households(s: Session, origins: Collection[str] | None = None) -> dict[uuid
             p["days"] = days
     out: dict[uuid.UUID, DueRow] = {}
     members: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for rid, p in sorted(people.items(), key=lambda kv: (kv[1]["days"] or 10**6, str(kv[0]))):
-        if not p["days"]:
-            continue
+    on_schedule = [(uid(raw_id), p) for raw_id, p in people.items() if p["days"]]
+    # by interval, then id (a UUID's number orders as its text does)
+    for rid, p in sorted(on_schedule, key=lambda kv: (kv[1]["days"], kv[0].int)):
         r = p["row"]
-        key = r.household_id or rid
+        hid = uid(r.household_id)
+        key = hid or rid
         members[key].append(r.name)
         d = out.get(key)
         if d is None:
             out[key] = DueRow(
                 key,
                 rid,
-                r.household_id,
+                hid,
                 r.origin,
                 "",
                 tuple(sorted(p["tags"])),
@@ -427,33 +443,63 @@ class VisitRow:
 
 
 def _visit_rows(s: Session, *conds: Any) -> list[VisitRow]:
+    # The columns a VisitRow shows, not Visit objects: a month's report reads
+    # tens of thousands of visits, and building ORM objects (and decoding
+    # their field clocks) took most of its time.
+    v = Visit
     q = (
-        select(Visit, Resident.name, Resident.grid, Resident.address_text)
-        .join(Resident, Resident.id == Visit.resident_id)
-        .where(Visit.deleted.is_(False), *conds)
-        .order_by(Visit.day.desc(), Visit.recorded_at.desc())
-    )
-    return [
-        VisitRow(
+        select(
             v.id,
             v.origin,
             v.resident_id,
             v.household_id,
-            name,
-            grid or "",
-            addr or "",
+            Resident.name,
+            Resident.grid,
+            Resident.address_text,
             v.day,
             v.outcome,
             v.visitor_name,
-            v.met or "",
-            v.situation or "",
-            v.needs or "",
+            v.met,
+            v.situation,
+            v.needs,
             v.need_id,
             v.matter_id,
             v.recorded_at,
         )
-        for v, name, grid, addr in s.execute(q)
+        .join(Resident, Resident.id == v.resident_id)
+        .where(v.deleted.is_(False), *conds)
+        .order_by(v.day.desc(), v.recorded_at.desc())
+    )
+    return [
+        VisitRow(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5] or "",
+            r[6] or "",
+            r[7],
+            r[8],
+            r[9],
+            r[10] or "",
+            r[11] or "",
+            r[12] or "",
+            r[13],
+            r[14],
+            r[15],
+        )
+        for r in s.execute(q)
     ]
+
+
+def _between(start: date, end: date, origins: Collection[str] | None) -> list[Any]:
+    """The visits made in ``start``..``end`` (by these stations), as
+    conditions on Visit: what the report counts and what its drill-down lists."""
+    conds = [Visit.day >= start, Visit.day <= end]
+    if origins is not None:
+        conds.append(Visit.origin.in_(list(origins)))
+    return conds
 
 
 def visits_between(
@@ -462,10 +508,24 @@ def visits_between(
     """Visits (and 不在家 attempts) made in ``start``..``end``, newest first;
     ``origins``: only those recorded by these stations."""
     with db.session() as s:
-        conds = [Visit.day >= start, Visit.day <= end] + ([Resident.grid == grid] if grid else [])
-        if origins is not None:
-            conds.append(Visit.origin.in_(list(origins)))
+        conds = _between(start, end, origins) + ([Resident.grid == grid] if grid else [])
         return _visit_rows(s, *conds)
+
+
+def visit_counts(
+    db: Database, start: date, end: date, origins: Collection[str] | None = None
+) -> list[tuple[uuid.UUID, str, str, int]]:
+    """The visits ``visits_between`` lists, counted by the database:
+    (household key — the household, or the resident who has none —, origin,
+    outcome, count)."""
+    q = (
+        select(Visit.household_id, Visit.resident_id, Visit.origin, Visit.outcome, func.count())
+        .join(Resident, Resident.id == Visit.resident_id)
+        .where(Visit.deleted.is_(False), *_between(start, end, origins))
+        .group_by(Visit.household_id, Visit.resident_id, Visit.origin, Visit.outcome)
+    )
+    with db.session() as s:
+        return [(hid or rid, origin, outcome, n) for hid, rid, origin, outcome, n in s.execute(q)]
 
 
 def visits_for(db: Database, resident_id: uuid.UUID, limit: int = 50) -> list[VisitRow]:
@@ -615,12 +675,17 @@ class DueLine:
 class VisitFigures:
     start: date
     end: date
-    visits: list[VisitRow]  # every visit in the period (met and not at home)
+    visits: list[VisitRow]  # every visit in the period (met and not at home); [] unless asked for
     by_tier: list[TierLine]
     by_grid: list[TierLine]
     total: TierLine
     due: list[DueLine] = field(default_factory=list)  # the households due in the period
     tier_of: dict[uuid.UUID, str] = field(default_factory=dict)  # household key → its tier (on the schedule)
+    # every visit in the period, counted: met, not at home, met by the recording station
+    met_visits: int = 0
+    not_home_visits: int = 0
+    met_by_origin: dict[str, int] = field(default_factory=dict)
+    origins: set[str] = field(default_factory=set)  # stations that recorded a visit in the period
 
     @property
     def due_keys(self) -> set[uuid.UUID]:
@@ -635,25 +700,39 @@ class VisitFigures:
         return [v for v in self.visits if v.outcome == "met"]
 
 
-def figures(db: Database, start: date, end: date, origins: Collection[str] | None = None) -> VisitFigures:
+def figures(
+    db: Database, start: date, end: date, origins: Collection[str] | None = None, rows: bool = True
+) -> VisitFigures:
     """Visits done against visits due in ``start``..``end``, by tier and by grid.
 
     A household is due in the period when its next visit (from the last
     visit that met someone before ``start``; never visited: due at
     ``start``) falls on or before ``end``; it is due once for that date and
     once more for every further interval inside the period.  Met visits count
-    against those, at most as many as are due."""
+    against those, at most as many as are due.
+
+    The visits are counted by the database (``visit_counts``); ``rows``
+    also lists them (``visits``: the report reads them only when a figure
+    is opened, by the same conditions)."""
     sched = {d.key: d for d in schedule(db, start - timedelta(days=1), origins)}
-    visits = visits_between(db, start, end, origins=origins)
     met_n: dict[uuid.UUID, int] = defaultdict(int)
     not_home: dict[uuid.UUID, int] = defaultdict(int)
-    for v in visits:
-        k = v.household_id or v.resident_id
-        (met_n if v.outcome == "met" else not_home)[k] += 1
     tiers_: dict[int, TierLine] = {}
     grids_: dict[str, TierLine] = {}
     total = TierLine("合计")
-    fig = VisitFigures(start, end, visits, [], [], total, tier_of={k: d.tier for k, d in sched.items()})
+    fig = VisitFigures(start, end, [], [], [], total, tier_of={k: d.tier for k, d in sched.items()})
+    by_origin: dict[str, int] = defaultdict(int)
+    for k, origin, outcome, n in visit_counts(db, start, end, origins):
+        (met_n if outcome == "met" else not_home)[k] += n
+        fig.origins.add(origin)
+        if outcome == "met":
+            fig.met_visits += n
+            by_origin[origin] += n
+        elif outcome == "not_home":
+            fig.not_home_visits += n
+    fig.met_by_origin = dict(by_origin)
+    if rows:
+        fig.visits = visits_between(db, start, end, origins=origins)
     for k, d in sched.items():
         first = d.next_due if d.next_due is not None and d.next_due > start else start
         if first > end:
@@ -684,11 +763,13 @@ def visited_sql(start: date, end: date, origins: Collection[str] | None = None) 
     met = [Visit.deleted.is_(False), Visit.outcome == "met", Visit.day >= start, Visit.day <= end]
     if origins is not None:
         met.append(Visit.origin.in_(list(origins)))
-    return select(Resident.id).where(
-        or_(
-            Resident.id.in_(select(Visit.resident_id).where(*met)),
-            Resident.household_id.in_(select(Visit.household_id).where(*met, Visit.household_id.is_not(None))),
-        )
+    # Two selects, each through its index (residents by id, by household),
+    # rather than one OR that reads every resident.
+    return union(
+        select(Resident.id).where(Resident.id.in_(select(Visit.resident_id).where(*met))),
+        select(Resident.id).where(
+            Resident.household_id.in_(select(Visit.household_id).where(*met, Visit.household_id.is_not(None)))
+        ),
     )
 
 

@@ -3,6 +3,8 @@ follow-ups and the report figures — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import uuid
+
 from datetime import date, timedelta
 
 import pytest
@@ -220,7 +222,7 @@ def test_report_figures_by_tier_and_grid_agree_with_their_rows(world):
     start, end = date(2026, 11, 1), date(2026, 11, 30)
     weekly = person("独居甲", ["独居"], grid="第一网格")
     monthly = person("低保乙", ["低保"], grid="第二网格", room="201")
-    person("高龄丙", ["高龄"], grid="第二网格", room="301")  # quarterly, never visited: due once
+    third = person("高龄丙", ["高龄"], grid="第二网格", room="301")  # quarterly, never visited: due once
     for d in (2, 9, 16):
         _visit(db, desk, weekly, date(2026, 11, d))
     _visit(db, desk, weekly, date(2026, 11, 23), outcome="not_home")
@@ -236,6 +238,15 @@ def test_report_figures_by_tier_and_grid_agree_with_their_rows(world):
     grids = {g.label: g for g in f.by_grid}
     assert grids["第二网格"].households_due == 2 and grids["第一网格"].visits_done == 3
     assert len(f.met) == 5 and len(f.visits) == 6  # the drill-down rows behind 走访次数
+    # counted by the database, the same visits
+    assert (f.met_visits, f.not_home_visits, f.origins) == (5, 1, {v.origin for v in f.visits})
+    assert f.met_by_origin == {f.visits[0].origin: 5}
+    for x in f.due:  # ids read raw come back as UUIDs, as the visits carry them
+        assert isinstance(x.row.key, uuid.UUID) and isinstance(x.row.resident_id, uuid.UUID)
+    assert {x.row.resident_id for x in f.due} == {weekly, monthly, third}
+    counted = visits.figures(db, start, end, rows=False)
+    assert counted.visits == [] and (counted.met_visits, counted.not_home_visits) == (5, 1)
+    assert (counted.total, counted.by_tier, counted.by_grid) == (f.total, f.by_tier, f.by_grid)
     assert visits.visited_residents(db, start, end) == {weekly, monthly}
 
 

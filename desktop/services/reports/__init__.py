@@ -75,7 +75,9 @@ A minimal section module (``desktop/services/reports/visits.py``)::
         def contacted(self, c: _Ctx) -> list[Any]:  # the visited count as 本期接触
             return [select(Visit.resident_id).where(c.in_period(Visit.at), c.where_origin(Visit.origin))]
 
-        def records(self, db: Database, report: Report, drill: Drill, facts: list[Any]) -> tuple[list[str], list[list[Any]]]:
+        def records(
+            self, db: Database, report: Report, drill: Drill, facts: list[Any]
+        ) -> tuple[list[str], list[list[Any]]]:
             return ["时间", "居民"], [[f.at, ...] for f in sorted(facts, key=lambda f: f.at)]
 
 and in ``registry.py``: ``from .visits import VisitsSection`` and
@@ -102,8 +104,8 @@ How it is built, and why:
   residents, changes, notices) are loaded as **facts** — one small tuple
   per record — kept on the report and filtered in Python for the drill.
 * Rows are selected by indexed time columns, never a scan of the whole
-  year; the counter's queries run in a worker thread while the other
-  sections are read (SQLite works outside the GIL).
+  year; the counter's queries and the visit schedule run in worker threads
+  while the other sections are read (SQLite works outside the GIL).
 * Results are the same on SQLite and PostgreSQL: the database only counts
   and sums integers; sorting, ties and float sums are done in Python.
 * Dates are the station's local dates.  Timestamps are stored as naive UTC;
@@ -228,7 +230,9 @@ def build(
         if progress:
             progress(i, len(steps), steps[i] if i < len(steps) else "完成")
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-counter") as pool:
+    # Two workers: the counter's GROUP BY queries and the visit schedule run
+    # beside each other and beside the sections read in this thread.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="report-worker") as pool:
         run = Run(c, sections, pool)
         timings = run.timings
 

@@ -315,8 +315,8 @@ class Run:
     """One report being built: the period's context, what each section
     collected (``results``, by section key), the facts kept on the report
     for the drill-down (``facts``, by drill kind), the registered sections,
-    and a one-thread pool for work a section wants to run beside the others
-    (the counter's GROUP BY queries)."""
+    and a two-thread pool for work a section wants to run beside the others
+    (the counter's GROUP BY queries, the visit schedule)."""
 
     def __init__(self, ctx: _Ctx, sections: list[ReportSection], pool: ThreadPoolExecutor) -> None:
         self.ctx, self.db, self.sections, self.pool = ctx, ctx.db, sections, pool

@@ -11,7 +11,21 @@ from typing import Any, Callable, NamedTuple
 
 from db.engine import Database
 
-from .base import Drill, Figure, Period, Report, ReportSection, Run, Section, StationColumn, StationColumns, Table, _Ctx
+from .base import (
+    Drill,
+    Figure,
+    Period,
+    Report,
+    ReportSection,
+    Run,
+    Section,
+    StationColumn,
+    StationColumns,
+    Table,
+    _Ctx,
+    _filters_ok,
+    _timed,
+)
 
 
 class VisitFact(NamedTuple):
@@ -54,22 +68,20 @@ class VisitsSection(ReportSection):
         from desktop.services import visits
 
         c = run.ctx
-        fig = visits.figures(c.db, c.period.start, c.period.end, _origins(c))
-        run.facts["visits"] = [
-            VisitFact(
-                v.id,
-                v.origin,
-                v.day,
-                v.resident_name,
-                v.grid or "未分网格",
-                fig.tier_of.get(v.household_id or v.resident_id, ""),
-                v.outcome,
-                v.met,
-                v.needs,
-                v.visitor_name,
-            )
-            for v in sorted(fig.visits, key=lambda v: (v.day, v.recorded_at))
-        ]
+        # The visits themselves are counted by the database; the drill-down
+        # reads them (visits_between, the same conditions) when it is opened.
+        # Its queries (the schedule, the last visits, the month's counts) go
+        # on in a worker thread, beside the sections read after this one.
+        return run.pool.submit(
+            _timed, lambda: visits.figures(c.db, c.period.start, c.period.end, _origins(c), rows=False)
+        )
+
+    def finish(self, run: Run) -> None:
+        fig, run.timings["visits_queries"] = run.results[self.key].result()
+        run.results[self.key] = fig
+        # The tiers of the households on the schedule stay with the report
+        # for the drill-down, as (key, tier) pairs.
+        run.facts["visit_tiers"] = list(fig.tier_of.items())
         run.facts["visit_due"] = [
             DueFact(
                 x.row.key,
@@ -86,13 +98,12 @@ class VisitsSection(ReportSection):
             )
             for x in fig.due
         ]
-        return fig
 
     def section(self, run: Run) -> Section | None:
         from desktop.services.visits import VisitFigures
 
         fig: VisitFigures = run.result(self.key)
-        if not fig.due and not fig.visits:
+        if not fig.due and not fig.origins:
             return None
         p = run.ctx.period
         sec = Section(self.key, self.title)
@@ -106,10 +117,10 @@ class VisitsSection(ReportSection):
                 "户",
                 Drill("visit_due", "not_visited", (), f"{p.label} 应访未访的户"),
             ),
-            Figure("走访（见到）", len(fig.met), "次", Drill("visits", "met", (), f"{p.label} 入户走访")),
+            Figure("走访（见到）", fig.met_visits, "次", Drill("visits", "met", (), f"{p.label} 入户走访")),
             Figure(
                 "不在家",
-                sum(1 for v in fig.visits if v.outcome == "not_home"),
+                fig.not_home_visits,
                 "次",
                 Drill("visits", "not_home", (), f"{p.label} 走访不在家"),
             ),
@@ -155,7 +166,8 @@ class VisitsSection(ReportSection):
                 )
             )
         sec.notes.append(
-            "应访：上次见到后按频次（每周、每月、每季度，站长可调整）到期的户，本期首次到期记 1 次，此后每满一个周期再记 1 次；"
+            "应访：上次见到后按频次（每周、每月、每季度，站长可调整）到期的户，"
+            "本期首次到期记 1 次，此后每满一个周期再记 1 次；"
             "从未走访的户在期初即到期。完成次数：本期见到的走访，每户最多计到应访次数。“不在家”不算走访，该户仍需再访。"
         )
         return sec
@@ -166,19 +178,20 @@ class VisitsSection(ReportSection):
         return [visits.visited_sql(c.period.start, c.period.end, _origins(c))]
 
     def seen_origins(self, run: Run) -> set[str]:
-        return {f.origin for f in run.facts.get("visits", [])} | {f.origin for f in run.facts.get("visit_due", [])}
+        fig = run.result(self.key)
+        return set(fig.origins) | {f.origin for f in run.facts.get("visit_due", [])}
 
     def per_station(self, run: Run) -> StationColumns | None:
-        facts: list[VisitFact] = run.facts.get("visits", [])
+        fig = run.result(self.key)
         due: list[DueFact] = run.facts.get("visit_due", [])
-        if not facts and not due:
+        if not fig.origins and not due:
             return None
         return StationColumns(
-            {f.origin for f in facts} | {f.origin for f in due},
+            set(fig.origins) | {f.origin for f in due},
             [
                 StationColumn(
                     "走访次数",
-                    lambda o: sum(1 for f in facts if f.origin == o and f.outcome == "met"),
+                    lambda o: fig.met_by_origin.get(o, 0),
                     drill=lambda o, name: Drill("visits", "met", (("origin", o),), f"{name} 入户走访"),
                 ),
                 StationColumn(
@@ -193,6 +206,33 @@ class VisitsSection(ReportSection):
         if kind == "visits":
             return {"met": lambda f: f.outcome == "met", "not_home": lambda f: f.outcome == "not_home"}
         return {"visited": lambda f: f.met > 0, "not_visited": lambda f: f.met == 0}
+
+    def matching(self, c: _Ctx, report: Report, drill: Drill) -> list[Any]:
+        if drill.kind != "visits":
+            return super().matching(c, report, drill)
+        from desktop.services import visits
+
+        tier_of = dict(report.facts.get("visit_tiers", []))
+        facts = [
+            VisitFact(
+                v.id,
+                v.origin,
+                v.day,
+                v.resident_name,
+                v.grid or "未分网格",
+                tier_of.get(v.household_id or v.resident_id, ""),
+                v.outcome,
+                v.met,
+                v.needs,
+                v.visitor_name,
+            )
+            for v in sorted(
+                visits.visits_between(c.db, c.period.start, c.period.end, origins=_origins(c)),
+                key=lambda v: (v.day, v.recorded_at),
+            )
+        ]
+        pred = self.fact_preds(drill.kind, c.period).get(drill.pred, lambda f: True)
+        return [f for f in facts if pred(f) and _filters_ok(f, drill.filters)]
 
     def records(
         self, db: Database, report: Report, drill: Drill, facts: list[Any]
