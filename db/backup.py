@@ -139,13 +139,25 @@ def backup_error(e: BaseException, folder: Path, source: Path | None = None) -> 
     text = str(e).lower()
     if "malformed" in text or "not a database" in text:
         return DatabaseCorrupt(str(source or "?"), str(e))
-    if "full" in text:
+    if "full" in text or ("disk i/o error" in text and _short_of_space(folder, source)):
         return BackupDiskFull(where, str(e))
     if "readonly" in text or "read-only" in text or "unable to open" in text or "permission" in text:
         if not folder.is_dir():
             return BackupFolderMissing(where, str(e))
         return BackupFolderNotWritable(where, str(e))
     return BackupFailed(where, str(e))
+
+
+def _short_of_space(folder: Path, source: Path | None) -> bool:
+    """Whether ``folder`` lacks room for a copy of ``source`` (plus a tenth for
+    the journal and the sidecar).  SQLite reports a disk that filled up while
+    it switched the copy's journal as a bare "disk I/O error"; this tells the
+    worker the real reason: the stick is full."""
+    try:
+        need = int((source.stat().st_size if source else 0) * 1.1) + 64 * 1024
+        return shutil.disk_usage(folder).free < need
+    except OSError:
+        return False
 
 
 def _restore_error(e: BaseException, where: Path) -> StationDeskError:
@@ -375,6 +387,9 @@ def _unique_target(folder: Path, stem: str, when: datetime, reason: str) -> Path
     return candidate
 
 
+_SIDE_FILES = ("-journal", "-wal", "-shm")  # what SQLite keeps beside a file it writes
+
+
 def _remove_stale_parts(folder: Path, stem: str) -> None:
     """Temporary files a crash or power cut left behind (this database's only)."""
     try:
@@ -382,7 +397,7 @@ def _remove_stale_parts(folder: Path, stem: str) -> None:
     except OSError:
         return
     for e in entries:
-        if e.name.startswith(stem + "-") and (e.name.endswith(PART) or e.name.endswith(PART + "-journal")):
+        if e.name.startswith(stem + "-") and e.name.endswith((PART, *(PART + x for x in _SIDE_FILES))):
             _unlink_quietly(folder / e.name)
 
 
@@ -476,7 +491,9 @@ def make_backup(
         os.replace(side_tmp, side_final)
         fsync_dir(dest_dir)
     except BaseException as e:
-        _unlink_quietly(tmp, tmp.with_name(tmp.name + "-journal"), side_tmp)
+        # the copy starts in WAL (its header says so) until it is switched:
+        # a failure then leaves -wal and -shm beside it too
+        _unlink_quietly(tmp, *(tmp.with_name(tmp.name + x) for x in _SIDE_FILES), side_tmp)
         if renamed:  # all or nothing: a backup without its counts is not "made"
             _unlink_quietly(final)
         if isinstance(e, (OSError, *SQL_ERRORS)):

@@ -266,8 +266,9 @@ def test_windows_error_codes_map_too(tmp_path):
 
 @pytest.fixture
 def small_tmpfs(mount_tmpfs):
-    """A 1 MiB tmpfs (root only); skips when mounting is not permitted."""
-    return mount_tmpfs("1m")
+    """A 2 MiB tmpfs (root only): room for one backup of the small station,
+    not for one of the demo-filled one; skips when mounting is not permitted."""
+    return mount_tmpfs("2m")
 
 
 def test_real_full_tmpfs(station_file, small_tmpfs):
@@ -285,6 +286,18 @@ def test_real_full_tmpfs(station_file, small_tmpfs):
     assert _names(small_tmpfs) == {first.path.name, first.sidecar.name}
     assert _digest(first.path) == kept and _digest(station_file) == db_before
     assert backup.list_backups(small_tmpfs)[0].verified
+
+
+def test_a_stick_too_small_for_the_copy_is_a_full_disk(station_file, mount_tmpfs):
+    """On a 1 MiB stick the copy of a 1 MB station fills the disk while SQLite
+    switches its journal, which SQLite calls a bare "disk I/O error": the
+    worker is told the stick is full, and nothing is left on it."""
+    stick = mount_tmpfs("1m")
+    assert station_file.stat().st_size > 900 * 1024
+    with pytest.raises(BackupDiskFull) as e:
+        backup.make_backup(station_file, stick, "manual", now=datetime(2026, 11, 23, 8, 0))
+    assert "空间已满" in e.value.user_message
+    assert _names(stick) == set()
 
 
 def test_real_read_only_mount(station_file, small_tmpfs):
