@@ -117,28 +117,25 @@ def _char(ch: str) -> str:
     if ch.isascii():
         return ch.lower() if ch.isalnum() else ""
     table = _readings()
-    if table is not None:
-        found = table.get(ord(ch))
-        syllable = _toneless(found.split(",")[0]) if found else ch
-    else:
-        from pypinyin import Style, lazy_pinyin
-
-        # pypinyin's stubs type ``errors`` as returning str; its converter takes a list as documented
-        read = lazy_pinyin(ch, style=Style.NORMAL, errors=lambda c: [c], v_to_u=False)  # type: ignore[arg-type,return-value]
-        syllable = read[0] if read else ch
+    if table is None:
+        return _char_by_pypinyin(ch)
+    found = table.get(ord(ch))
+    syllable = _toneless(found.split(",")[0]) if found else ch
     # A character pypinyin does not know comes back unchanged: keep it.
     return syllable.lower() if syllable.isascii() else ch
 
 
 def _char_by_pypinyin(ch: str) -> str:
-    """``_char`` as pypinyin's lazy_pinyin reads the character (the tests
-    compare the two over pypinyin's whole table)."""
+    """``_char`` as pypinyin's lazy_pinyin reads the character: the way when
+    its table file is not found (the tests compare the two over the table)."""
     from pypinyin import Style, lazy_pinyin
 
     if ch.isascii():
         return ch.lower() if ch.isalnum() else ""
+    # pypinyin's stubs type ``errors`` as returning str; its converter takes a list as documented
     read = lazy_pinyin(ch, style=Style.NORMAL, errors=lambda c: [c], v_to_u=False)  # type: ignore[arg-type,return-value]
     syllable = read[0] if read else ch
+    # A character pypinyin does not know comes back unchanged: keep it.
     return syllable.lower() if syllable.isascii() else ch
 
 

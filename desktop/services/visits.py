@@ -553,13 +553,17 @@ def _own_visit(s: Session, visit_id: uuid.UUID) -> Visit:
     return v
 
 
+def _not_yet_linked(v: Visit, column: str, done: str) -> None:
+    if getattr(v, column) is not None:
+        raise ValidationError("visit", f"这条走访发现的需求已经{done}。")
+
+
 def _follow_up_check(db: Database, visit_id: uuid.UUID, column: str, done: str) -> Visit:
     with db.session() as s:
         v = _own_visit(s, visit_id)
         if not (v.needs or "").strip():
             raise ValidationError("needs", "这次走访没有记录发现的需求。")
-        if getattr(v, column) is not None:
-            raise ValidationError("visit", f"这条走访发现的需求已经{done}。")
+        _not_yet_linked(v, column, done)
         _visitable(s, v.resident_id)
         s.expunge(v)
         return v
@@ -572,8 +576,7 @@ def _linker(actor: Actor, visit_id: uuid.UUID, column: str, done: str) -> Callab
 
     def link(s: Session, target: uuid.UUID) -> None:
         v = _own_visit(s, visit_id)
-        if getattr(v, column) is not None:
-            raise ValidationError("visit", f"这条走访发现的需求已经{done}。")
+        _not_yet_linked(v, column, done)
         setattr(v, column, target)
         audit.record(
             s,

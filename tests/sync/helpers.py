@@ -118,3 +118,21 @@ def row_as_sent(side, model, row_id, **over) -> dict:
     row = orjson.loads(orjson.dumps(row))
     row.update(over)
     return row
+
+
+def demo_rows_as_sent(folder: Path, limit: int) -> dict:
+    """Every travelling table's rows (the first ``limit``) from a small demo
+    station, as they travel: exported, through JSON and back."""
+    from db.engine import open_database
+    from desktop.services import demo
+
+    db = open_database(folder / "demo.sqlite3")
+    demo.create_demo_station(db, n_residents=150, seed=4)
+    out = {}
+    with db.session() as s:
+        upto = s.get(LocalState, 1).seq
+        scope = changes.Scope(since=0, upto=upto, me="x", target="y", hub_to_station=False)
+        for m in changes.travelling():
+            out[m] = [orjson.loads(orjson.dumps(r)) for r in changes.export_rows(s, m, scope, {})][:limit]
+    db.close()
+    return out

@@ -5,29 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 
-import orjson
 import pytest
 
-from db.models import LocalState
-from desktop.services import demo
 from desktop.services.sync import changes
+from tests.sync.helpers import demo_rows_as_sent
 
 
 @pytest.fixture(scope="module")
 def demo_rows(tmp_path_factory):
-    from db.engine import open_database
-
-    db = open_database(tmp_path_factory.mktemp("demo") / "demo.sqlite3")
-    demo.create_demo_station(db, n_residents=150, seed=4)
-    out = {}
-    with db.session() as s:
-        upto = s.get(LocalState, 1).seq
-        scope = changes.Scope(since=0, upto=upto, me="x", target="y", hub_to_station=False)
-        for m in changes.travelling():
-            # as they travel: JSON and back
-            out[m] = [orjson.loads(orjson.dumps(r)) for r in changes.export_rows(s, m, scope, {})][:300]
-    db.close()
-    return out
+    return demo_rows_as_sent(tmp_path_factory.mktemp("demo"), 300)
 
 
 @pytest.mark.parametrize("sqlite", [True, False])

@@ -9,38 +9,25 @@ import dataclasses
 import gc
 from datetime import date
 
-import orjson
 import pytest
 from sqlalchemy import select
 from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, Integer, String, Text, Uuid
 
 from db import clock
-from db.models import LocalState, Resident
-from desktop.services import demo, residents
+from db.models import Resident
+from desktop.services import residents
 from desktop.services.idnumbers import make_ric
 from desktop.services.residents import ResidentForm
 from desktop.services.sync import changes, exchange
 from desktop.services.sync.sealed import BundleError
-from tests.sync.helpers import forge, snapshot
+from tests.sync.helpers import demo_rows_as_sent, forge, snapshot
 
 LIMIT = clock.MAX_STAMP
 
 
 @pytest.fixture(scope="module")
 def demo_rows(tmp_path_factory):
-    """Every travelling table's rows from a demo station, as they travel (JSON and back)."""
-    from db.engine import open_database
-
-    db = open_database(tmp_path_factory.mktemp("demo") / "demo.sqlite3")
-    demo.create_demo_station(db, n_residents=150, seed=4)
-    out = {}
-    with db.session() as s:
-        upto = s.get(LocalState, 1).seq
-        scope = changes.Scope(since=0, upto=upto, me="x", target="y", hub_to_station=False)
-        for m in changes.travelling():
-            out[m] = [orjson.loads(orjson.dumps(r)) for r in changes.export_rows(s, m, scope, {})][:500]
-    db.close()
-    return out
+    return demo_rows_as_sent(tmp_path_factory.mktemp("demo"), 500)
 
 
 def _careful(model, sqlite, raws):
