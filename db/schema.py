@@ -5,4 +5,4 @@ Kept as a constant so opening an up-to-date database does not import alembic
 the head of ``db/migrations/versions``.
 """
 
-SCHEMA_HEAD = "0013_report_indexes"
+SCHEMA_HEAD = "0014_open_matters_closed_at"
