@@ -230,9 +230,10 @@ def build(
         if progress:
             progress(i, len(steps), steps[i] if i < len(steps) else "完成")
 
-    # Two workers: the counter's GROUP BY queries and the visit schedule run
-    # beside each other and beside the sections read in this thread.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="report-worker") as pool:
+    # Workers for the big GROUP BY queries (the counter's slices, the
+    # ratings) and the visit schedule, beside each other and beside the
+    # sections read in this thread: the database works outside the GIL.
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="report-worker") as pool:
         run = Run(c, sections, pool)
         timings = run.timings
 

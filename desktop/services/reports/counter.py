@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, Callable, NamedTuple
 
 from sqlalchemy import Integer, and_, case, column, func, literal, or_, select, values
@@ -123,7 +124,40 @@ class _MatterSQL:
     def counts(self) -> tuple[list[dict[str, Any]], dict[Any, tuple[str, int]]]:
         """One row per combination of dimensions and sets, with its count and
         the sum, maximum and count of 用时 of the 办结 among them; and the
-        matter types by id (code, promised days)."""
+        matter types by id (code, promised days).  The slices one after the
+        other; the report runs them side by side (``slices``, ``slice_rows``)."""
+        rows = [r for i in range(len(self.slices())) for r in self.slice_rows(i)]
+        return rows, self.types()
+
+    def types(self) -> dict[Any, tuple[str, int]]:
+        """The matter types by id (as ``_key`` gives it): (code, promised days)."""
+        with self.c.db.session() as s:
+            return {
+                _key(r[0]): (r[1], r[2] or 0)
+                for r in s.execute(select(raw(MatterType.id), MatterType.code, MatterType.promised_days))
+            }
+
+    def slices(self) -> list[tuple[Any, date | None]]:
+        """Four disjoint slices of the matters the period's figures count,
+        each selected through the index that finds it (one OR would read the
+        year): accepted in the period; accepted earlier and closed in it,
+        still open, or closed after it.  With each, the first day the
+        working-day formula needs the calendar from: the period's own for the
+        first slice, a year before it for the second (``slice_rows`` widens
+        it when a matter is older); the last two hold no 办结 (None)."""
+        c, m = self.c, Matter
+        before = m.accepted_at < c.start_utc
+        year_before = c.period.start - timedelta(days=366)
+        return [
+            (c.in_period(m.accepted_at), c.period.start),
+            (and_(m.closed_at >= c.start_utc, m.closed_at < c.end_utc, before), year_before),
+            (and_(m.closed_at.is_(None), before), None),
+            (and_(m.closed_at >= c.end_utc, before), None),
+        ]
+
+    def slice_rows(self, i: int) -> list[dict[str, Any]]:
+        """The GROUP BY rows of slice ``i`` (see ``counts``), on a connection
+        of its own, so that slices can be counted in threads side by side."""
         c, m, p = self.c, Matter, self.preds
         keys = [
             raw(m.matter_type_id).label("tid"),
@@ -143,36 +177,15 @@ class _MatterSQL:
             case((p["done"], c.day_no(m.accepted_at)), else_=None).label("ka"),
             case((p["done"], c.day_no(m.closed_at)), else_=None).label("kc"),
         ]
-        before = m.accepted_at < c.start_utc
-        # Four disjoint slices, each selected through the index that finds it
-        # (one OR would read the year): accepted in the period; accepted
-        # earlier and closed in it, still open, or closed after it.  The
-        # working-day formula needs the calendar's exceptions from the
-        # earliest acceptance on: the period's own for the first slice, a
-        # year before it for the second (checked below); the last two hold
-        # no 办结.
-        year_before = c.period.start - timedelta(days=366)
-        slices = [
-            (c.in_period(m.accepted_at), c.period.start),
-            (and_(m.closed_at >= c.start_utc, m.closed_at < c.end_utc, before), year_before),
-            (and_(m.closed_at.is_(None), before), None),
-            (and_(m.closed_at >= c.end_utc, before), None),
-        ]
-        rows: list[dict[str, Any]] = []
+        where, lo = self.slices()[i]
         with c.db.session() as s:
             conn = s.connection()
-            types = {
-                _key(r[0]): (r[1], r[2] or 0)
-                for r in conn.execute(select(raw(MatterType.id), MatterType.code, MatterType.promised_days))
-            }
-            for where, lo in slices:
-                got = self._slice(conn, keys, mask, days, where, lo)
-                first = min((r["ka_min"] for r in got if r["ka_min"] is not None), default=None)
-                if lo is not None and first is not None and first < (lo - EPOCH).days:
-                    # accepted more than a year before it was closed: widen
-                    got = self._slice(conn, keys, mask, days, where, EPOCH + timedelta(days=int(first) - 1))
-                rows += got
-        return rows, types
+            got = self._slice(conn, keys, mask, days, where, lo)
+            first = min((r["ka_min"] for r in got if r["ka_min"] is not None), default=None)
+            if lo is not None and first is not None and first < (lo - EPOCH).days:
+                # accepted more than a year before it was closed: widen
+                got = self._slice(conn, keys, mask, days, where, EPOCH + timedelta(days=int(first) - 1))
+        return got
 
     def _slice(self, conn, keys, mask, days, where, lo: date | None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
         sub = select(*keys, mask, *(days if lo is not None else ())).where(self.base, where).offset(0).subquery()
@@ -447,9 +460,12 @@ class CounterSection(ReportSection):
     def collect(self, run: Run) -> Any:
         c = run.ctx
         # The counter's GROUP BY queries are the largest part and run inside
-        # the database driver, which releases the GIL: they go on in a thread
-        # (on its own connection) while the other sections are read.
-        future = run.pool.submit(_timed, _MatterSQL(c, c.calendar).counts)
+        # the database driver, which releases the GIL: its slices go on in
+        # worker threads (each on its own connection) while the other
+        # sections are read.
+        msql = _MatterSQL(c, c.calendar)
+        futures = [run.pool.submit(_timed, partial(msql.slice_rows, i)) for i in range(len(msql.slices()))]
+        types = msql.types()
         with c.db.session() as s:
             run.facts["notices"] = [
                 NoticeFact(r[0], r[1], r[2] + c.off, r[3], r[4], r[5], r[6])
@@ -467,10 +483,17 @@ class CounterSection(ReportSection):
                     .where(c.in_period(NoticeLog.at), c.where_origin(NoticeLog.origin))
                 ).all()
             ]
-        return future
+        return futures, types
 
     def finish(self, run: Run) -> None:
-        (rows, types), run.timings["counter_queries"] = run.results[self.key].result()
+        futures, types = run.results[self.key]
+        rows: list[dict[str, Any]] = []
+        took = 0.0
+        for f in futures:
+            got, t = f.result()
+            rows += got
+            took += t
+        run.timings["counter_queries"] = took  # the slices' own times, added
         run.results[self.key] = CounterResult(rows, types, len(run.facts["notices"]))
 
     def section(self, run: Run) -> Section | None:

@@ -236,7 +236,15 @@ class SatisfactionSection(ReportSection):
 
     def collect(self, run: Run) -> Any:
         rsql = _RatingSQL(run.ctx)
-        return SatisfactionResult(rsql.counts(), rsql.facts(rsql.where(Drill("ratings", "bad"))))
+        # The month's ratings are counted in a worker thread (the database
+        # joins each to its matter, outside the GIL); the few bad ones are
+        # listed here meanwhile.
+        counts = run.pool.submit(rsql.counts)
+        return counts, rsql.facts(rsql.where(Drill("ratings", "bad")))
+
+    def finish(self, run: Run) -> None:
+        counts, bad = run.results[self.key]
+        run.results[self.key] = SatisfactionResult(counts.result(), bad)
 
     def section(self, run: Run) -> Section | None:
         r: SatisfactionResult = run.result(self.key)
