@@ -391,8 +391,15 @@ class VolunteersSection(ReportSection):
         from desktop.services.volunteers import skills as skill_names
 
         c = run.ctx
+        # The services are counted in a worker thread while the needs (a
+        # few) and the party members are read here.
+        services = run.pool.submit(_ServiceSQL(c).counts)
         run.facts["needs"] = _need_facts(c)
-        return VolunteerResult(_ServiceSQL(c).counts(), skill_names(c.db), _party_members(c))
+        return services, skill_names(c.db), _party_members(c)
+
+    def finish(self, run: Run) -> None:
+        services, names, party = run.results[self.key]
+        run.results[self.key] = VolunteerResult(services.result(), names, party)
 
     def section(self, run: Run) -> Section | None:
         r: VolunteerResult = run.result(self.key)
