@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any, Callable, NamedTuple
 
-from sqlalchemy import Text, and_, cast, func, select
+from sqlalchemy import Text, and_, cast, func, select, union
 
 from db.engine import Database
 from db.errors import ValidationError
@@ -28,7 +28,6 @@ from .base import (
     StationColumn,
     StationColumns,
     Table,
-    _chunks,
     _Ctx,
     _flag,
     _hours,
@@ -68,47 +67,46 @@ class ServiceFact(NamedTuple):
 
 def _need_facts(c: _Ctx) -> list[NeedFact]:
     ev_kinds = ("assign", "complete", "refuse", "cancel")
+    # needs created in the period, plus needs with an event in it: one
+    # SELECT of ids the database evaluates, not a list of ids sent back
+    wanted = union(
+        select(Need.id).where(c.in_period(Need.created_at), c.where_origin(Need.origin), Need.deleted.is_(False)),
+        select(NeedEvent.need_id).where(c.in_period(NeedEvent.at), NeedEvent.kind.in_(ev_kinds)),
+    )
     with c.db.session() as s:
-        # needs created in the period, plus needs with an event in it
-        ids = set(
-            s.scalars(
-                select(Need.id).where(
-                    c.in_period(Need.created_at), c.where_origin(Need.origin), Need.deleted.is_(False)
-                )
+        needs = s.execute(
+            select(Need.id, Need.origin, Need.title, Need.skills, Need.created_at, Need.status, Need.resident_id).where(
+                Need.id.in_(wanted), Need.deleted.is_(False), c.where_origin(Need.origin)
+            )
+        ).all()
+        # each need's first event of each kind, keyed by the id as _key spells it
+        firsts: dict[tuple[str, str], datetime] = {
+            (_key(need_id), kind): at
+            for need_id, kind, at in s.execute(
+                select(raw(NeedEvent.need_id), NeedEvent.kind, func.min(NeedEvent.at))
+                .where(NeedEvent.need_id.in_(wanted), NeedEvent.kind.in_(ev_kinds))
+                .group_by(NeedEvent.need_id, NeedEvent.kind)
+            )
+        }
+    out = []
+    for n in needs:
+        k = n[0].hex
+        out.append(
+            NeedFact(
+                n[0],
+                n[1],
+                n[2],
+                tuple(n[3] or ()),
+                n[4] + c.off,
+                n[5],
+                n[6],
+                c.local(firsts.get((k, "assign"))),
+                c.local(firsts.get((k, "complete"))),
+                c.local(firsts.get((k, "refuse"))),
+                c.local(firsts.get((k, "cancel"))),
             )
         )
-        ids |= set(s.scalars(select(NeedEvent.need_id).where(c.in_period(NeedEvent.at), NeedEvent.kind.in_(ev_kinds))))
-        needs: dict[uuid.UUID, Any] = {}
-        firsts: dict[tuple[uuid.UUID, str], datetime] = {}
-        for chunk in _chunks(list(ids)):
-            for n in s.execute(
-                select(
-                    Need.id, Need.origin, Need.title, Need.skills, Need.created_at, Need.status, Need.resident_id
-                ).where(Need.id.in_(chunk), Need.deleted.is_(False), c.where_origin(Need.origin))
-            ):
-                needs[n[0]] = n
-            for need_id, kind, at in s.execute(
-                select(NeedEvent.need_id, NeedEvent.kind, func.min(NeedEvent.at))
-                .where(NeedEvent.need_id.in_(chunk), NeedEvent.kind.in_(ev_kinds))
-                .group_by(NeedEvent.need_id, NeedEvent.kind)
-            ):
-                firsts[(need_id, kind)] = at
-    return [
-        NeedFact(
-            n[0],
-            n[1],
-            n[2],
-            tuple(n[3] or ()),
-            n[4] + c.off,
-            n[5],
-            n[6],
-            c.local(firsts.get((n[0], "assign"))),
-            c.local(firsts.get((n[0], "complete"))),
-            c.local(firsts.get((n[0], "refuse"))),
-            c.local(firsts.get((n[0], "cancel"))),
-        )
-        for n in needs.values()
-    ]
+    return out
 
 
 class _ServiceSQL:
