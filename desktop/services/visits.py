@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from collections.abc import Callable, Collection
 from functools import lru_cache
+from itertools import groupby, repeat
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import String, func, select, type_coerce, union
@@ -205,28 +207,48 @@ def _live_residents() -> Any:
     )
 
 
-def _households(s: Session, origins: Collection[str] | None = None) -> dict[uuid.UUID, DueRow]:
-    """Every household on the visit schedule (interval > 0), without visits;
-    ``origins``: only the residents of these stations (a hub's report)."""
+def _raw(col: Any) -> Any:
+    """An id column as the driver returns it (SQLite: the 32-hex text the
+    Uuid type and the sync write, lower case; PostgreSQL: a UUID): the
+    schedule reads tens of thousands of ids, matches them with each other
+    and makes a UUID only of those a caller sees."""
+    return type_coerce(col, String).label(f"raw_{col.table.name}_{col.key}")
+
+
+def _fetch(s: Session, q: Any) -> Any:
+    """The rows of ``q`` as the driver's plain tuples.  The schedule reads
+    tens of thousands of rows once; SQLAlchemy's Row objects (and the
+    garbage collector's passes over so many live objects) cost more than
+    the reading.  Only for columns without a result type to apply (``_raw``
+    ids, text, counts)."""
+    with s.connection().execute(q) as res:
+        return res.cursor.fetchall()
+
+
+def _uid(x: Any) -> Any:
+    """A raw id as a UUID (None stays None)."""
+    if x is None or isinstance(x, uuid.UUID):
+        return x
+    return uuid.UUID(int=int(x, 16))
+
+
+def _day(x: Any) -> Any:
+    """A raw date (SQLite: ISO text) as a date (None stays None)."""
+    return date.fromisoformat(x) if isinstance(x, str) else x
+
+
+def _households(s: Session, origins: Collection[str] | None = None) -> dict[Any, DueRow]:
+    """Every household on the visit schedule (interval > 0), without visits,
+    by its raw key (the household's id, or the resident's who has none, as
+    the driver returns it); ``origins``: only the residents of these
+    stations (a hub's report)."""
     table = _tier_table(s)
-    # The ids as the driver returns them, each made a UUID once (a resident
-    # comes once per tag, a household once per member).
-    uids: dict[Any, uuid.UUID] = {}
-
-    def uid(x: Any) -> Any:
-        if x is None:
-            return None
-        u = uids.get(x)
-        if u is None:
-            u = uids[x] = x if isinstance(x, uuid.UUID) else uuid.UUID(x)
-        return u
-
     q = (
         select(
-            type_coerce(Resident.id, String).label("id"),
+            _raw(Resident.id),
             Resident.origin,
             Resident.name,
-            type_coerce(Resident.household_id, String).label("household_id"),
+            _raw(Resident.household_id),
             Resident.grid,
             Resident.estate,
             Resident.building,
@@ -240,72 +262,92 @@ def _households(s: Session, origins: Collection[str] | None = None) -> dict[uuid
         )
         .join(ResidentTag, ResidentTag.resident_id == Resident.id)
         .where(*_live_residents(), ResidentTag.deleted.is_(False))
+        # by id (raw ids order as the UUIDs do: lower-case 32-hex text on
+        # SQLite, UUIDs on PostgreSQL): a resident's tags come together, and
+        # the members are taken by (interval, id)
+        .order_by(Resident.id)
     )
     if origins is not None:
         q = q.where(Resident.origin.in_(list(origins)))
-    people: dict[Any, dict[str, Any]] = {}
-    for r in s.execute(q):
-        days = table[r.origin].get(r.tag, QUARTERLY) if r.tag in DEFAULT_TIERS else 0
-        p = people.setdefault(r.id, {"row": r, "tags": [], "days": 0})
-        p["tags"].append(r.tag)
-        if days and (not p["days"] or days < p["days"]):
-            p["days"] = days
-    out: dict[uuid.UUID, DueRow] = {}
-    members: dict[uuid.UUID, list[str]] = defaultdict(list)
-    on_schedule = [(uid(raw_id), p) for raw_id, p in people.items() if p["days"]]
-    # by interval, then id (a UUID's number orders as its text does)
-    for rid, p in sorted(on_schedule, key=lambda kv: (kv[1]["days"], kv[0].int)):
-        r = p["row"]
-        hid = uid(r.household_id)
+    # a station's interval by tag, for the tags on the schedule (a tag not
+    # in it: not a special group, interval 0)
+    days_by: dict[str, dict[str, int]] = {}
+    # interval → [(a member's row, their tags)], in id order
+    on_schedule: dict[int, list[tuple[Any, tuple[str, ...]]]] = defaultdict(list)
+    for _rid, group in groupby(_fetch(s, q), itemgetter(0)):
+        person = list(group)  # the resident's rows, one per tag
+        r = person[0]
+        days_of = days_by.get(r[1])
+        if days_of is None:
+            days_of = days_by[r[1]] = {t: n for t, n in table[r[1]].items() if t in DEFAULT_TIERS}
+        tags = tuple(x[13] for x in person)  # a tuple: one object fewer for the collector to follow
+        days = min((n for n in map(days_of.get, tags, repeat(0)) if n), default=0)
+        if days:
+            on_schedule[days].append((r, tags))
+    out: dict[Any, DueRow] = {}
+    for interval, r, tags in ((n, r, tags) for n in sorted(on_schedule) for r, tags in on_schedule[n]):
+        rid, hid = r[0], r[3]
         key = hid or rid
-        members[key].append(r.name)
         d = out.get(key)
         if d is None:
+            h = _uid(hid)
+            u = _uid(rid)
             out[key] = DueRow(
-                key,
-                rid,
-                hid,
-                r.origin,
-                "",
-                tuple(sorted(p["tags"])),
-                r.grid or "",
-                r.address_text or "",
-                r.phone or "",
-                p["days"],
-                parts=(r.estate, r.building, r.unit, r.room, r.village_group, r.house_number, r.address_text),
+                h or u,
+                u,
+                h,
+                r[1],
+                r[2],  # the names of the members on the schedule, 、-joined
+                tuple(sorted(tags)),
+                r[4] or "",
+                r[11] or "",
+                r[12] or "",
+                interval,
+                parts=(r[5], r[6], r[7], r[8], r[9], r[10], r[11]),
             )
         else:
-            d.tags = tuple(sorted(set(d.tags) | set(p["tags"])))
-            d.phone = d.phone or r.phone or ""
-    for key, d in out.items():
-        d.names = "、".join(members[key])
+            d.names += "、" + r[2]
+            d.tags = tuple(sorted(set(d.tags) | set(tags)))
+            d.phone = d.phone or r[12] or ""
     return out
+
+
+def _schedule(s: Session, today: date, origins: Collection[str] | None = None) -> dict[Any, DueRow]:
+    """``schedule`` by raw household key."""
+    rows = _households(s, origins)
+    last = (
+        select(
+            _raw(Visit.household_id), _raw(Visit.resident_id), Visit.outcome, type_coerce(func.max(Visit.day), String)
+        )
+        .where(Visit.deleted.is_(False), Visit.day <= today)
+        .group_by(Visit.household_id, Visit.resident_id, Visit.outcome)
+    )
+    # the latest day by key, raw (ISO text on SQLite orders as the dates do)
+    met: dict[Any, Any] = {}
+    tried: dict[Any, Any] = {}
+    for hid, rid, outcome, day in _fetch(s, last):
+        k = hid or rid
+        if k not in rows:
+            continue
+        bucket = met if outcome == "met" else tried
+        b = bucket.get(k)
+        if b is None or day > b:
+            bucket[k] = day
+    for k, d in rows.items():
+        m = met.get(k)
+        t = tried.get(k)
+        d.last_met = _day(m)
+        d.last_try = _day(t) if t is not None and (m is None or t > m) else None
+        d.next_due = d.last_met + timedelta(days=d.days) if d.last_met else None
+        d.overdue = d.next_due is None or d.next_due < today
+    return rows
 
 
 def schedule(db: Database, today: date | None = None, origins: Collection[str] | None = None) -> list[DueRow]:
     """Every household on the schedule with its last visit and next due date."""
     today = today or date.today()
     with db.session() as s:
-        rows = _households(s, origins)
-        last = (
-            select(Visit.household_id, Visit.resident_id, Visit.outcome, func.max(Visit.day))
-            .where(Visit.deleted.is_(False), Visit.day <= today)
-            .group_by(Visit.household_id, Visit.resident_id, Visit.outcome)
-        )
-        met: dict[uuid.UUID, date] = {}
-        tried: dict[uuid.UUID, date] = {}
-        for hid, rid, outcome, day in s.execute(last):
-            k = hid or rid
-            bucket = met if outcome == "met" else tried
-            if k not in bucket or day > bucket[k]:
-                bucket[k] = day
-    for k, d in rows.items():
-        d.last_met = met.get(k)
-        t = tried.get(k)
-        d.last_try = t if t is not None and (d.last_met is None or t > d.last_met) else None
-        d.next_due = d.last_met + timedelta(days=d.days) if d.last_met else None
-        d.overdue = d.next_due is None or d.next_due < today
-    return list(rows.values())
+        return list(_schedule(s, today, origins).values())
 
 
 def week_end(today: date) -> date:
@@ -512,20 +554,27 @@ def visits_between(
         return _visit_rows(s, *conds)
 
 
+def _visit_counts(
+    s: Session, start: date, end: date, origins: Collection[str] | None
+) -> list[tuple[Any, str, str, int]]:
+    """``visit_counts`` with the household key raw (see ``_raw``)."""
+    q = (
+        select(_raw(Visit.household_id), _raw(Visit.resident_id), Visit.origin, Visit.outcome, func.count())
+        .join(Resident, Resident.id == Visit.resident_id)
+        .where(Visit.deleted.is_(False), *_between(start, end, origins))
+        .group_by(Visit.household_id, Visit.resident_id, Visit.origin, Visit.outcome)
+    )
+    return [(hid or rid, origin, outcome, n) for hid, rid, origin, outcome, n in _fetch(s, q)]
+
+
 def visit_counts(
     db: Database, start: date, end: date, origins: Collection[str] | None = None
 ) -> list[tuple[uuid.UUID, str, str, int]]:
     """The visits ``visits_between`` lists, counted by the database:
     (household key — the household, or the resident who has none —, origin,
     outcome, count)."""
-    q = (
-        select(Visit.household_id, Visit.resident_id, Visit.origin, Visit.outcome, func.count())
-        .join(Resident, Resident.id == Visit.resident_id)
-        .where(Visit.deleted.is_(False), *_between(start, end, origins))
-        .group_by(Visit.household_id, Visit.resident_id, Visit.origin, Visit.outcome)
-    )
     with db.session() as s:
-        return [(hid or rid, origin, outcome, n) for hid, rid, origin, outcome, n in s.execute(q)]
+        return [(_uid(k), origin, outcome, n) for k, origin, outcome, n in _visit_counts(s, start, end, origins)]
 
 
 def visits_for(db: Database, resident_id: uuid.UUID, limit: int = 50) -> list[VisitRow]:
@@ -717,15 +766,19 @@ def figures(
     The visits are counted by the database (``visit_counts``); ``rows``
     also lists them (``visits``: the report reads them only when a figure
     is opened, by the same conditions)."""
-    sched = {d.key: d for d in schedule(db, start - timedelta(days=1), origins)}
-    met_n: dict[uuid.UUID, int] = defaultdict(int)
-    not_home: dict[uuid.UUID, int] = defaultdict(int)
+    # by raw household key (``_raw``): the visits' keys match the schedule's
+    # without a UUID made for each
+    with db.session() as s:
+        sched = _schedule(s, start - timedelta(days=1), origins)
+        counts = _visit_counts(s, start, end, origins)
+    met_n: dict[Any, int] = defaultdict(int)
+    not_home: dict[Any, int] = defaultdict(int)
     tiers_: dict[int, TierLine] = {}
     grids_: dict[str, TierLine] = {}
     total = TierLine("合计")
-    fig = VisitFigures(start, end, [], [], [], total, tier_of={k: d.tier for k, d in sched.items()})
+    fig = VisitFigures(start, end, [], [], [], total, tier_of={d.key: d.tier for d in sched.values()})
     by_origin: dict[str, int] = defaultdict(int)
-    for k, origin, outcome, n in visit_counts(db, start, end, origins):
+    for k, origin, outcome, n in counts:
         (met_n if outcome == "met" else not_home)[k] += n
         fig.origins.add(origin)
         if outcome == "met":

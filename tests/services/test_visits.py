@@ -264,3 +264,47 @@ def test_the_residents_timeline_shows_visits_to_them_and_their_household(world):
         items = [i for i in timeline.for_resident(db, rid) if i.kind == "visit"]
         assert [i.title for i in items] == ["走访（12月02日）：不在家", "走访（11月30日）：见到老伴"]
         assert "身体尚可" in items[1].detail and "李前台" in items[1].detail
+
+
+def test_a_household_lists_its_members_by_interval_then_id_with_every_tag(world):
+    """The schedule reads ids raw and groups a resident's tags as the
+    database orders them: members come by (interval, id), a tag taken off the schedule neither sets the
+    interval nor drops the tag, and a member with only such tags is not
+    listed; the ids, dates and tiers come back as the page and the report
+    use them."""
+    db, admin, desk, boss, person = world
+    visits.save_tiers(db, boss, {"流动人口": 0})
+    ids = [
+        person(n, t, phone=p)
+        for n, t, p in (
+            ("甲", ["高龄"], None),
+            ("乙", ["独居", "流动人口"], None),
+            ("丙", ["空巢"], "13800000003"),
+            ("丁", ["流动人口"], "13800000004"),
+            ("戊", ["高龄", "低保"], "13800000005"),
+        )
+    ]
+    hid = households.new_household(db, admin, ids[0])
+    for rid in ids[1:]:
+        households.move(db, admin, rid, hid, "其他")
+    interval = dict(zip(ids, (91, 7, 7, 0, 30), strict=True))
+    listed = sorted((rid for rid in ids if interval[rid]), key=lambda rid: (interval[rid], rid.int))
+    name = dict(zip(ids, "甲乙丙丁戊", strict=True))
+    _visit(db, desk, ids[2], TODAY - timedelta(days=20))
+    _visit(db, desk, ids[3], TODAY - timedelta(days=3), outcome="not_home")
+    [row] = visits.schedule(db, TODAY)
+    assert row.key == hid and row.household_id == hid and row.resident_id == listed[0]
+    assert row.names == "、".join(name[rid] for rid in listed) and row.days == 7
+    assert row.tags == tuple(sorted({"高龄", "独居", "流动人口", "空巢", "低保"}))
+    phone = dict(zip(ids, (None, None, "13800000003", "13800000004", "13800000005"), strict=True))
+    assert row.phone == next(phone[rid] for rid in listed if phone[rid])
+    assert (row.last_met, row.last_try, row.next_due) == (
+        TODAY - timedelta(days=20),
+        TODAY - timedelta(days=3),
+        TODAY - timedelta(days=13),
+    )
+    assert all(isinstance(x, uuid.UUID) for x in (row.key, row.resident_id, row.household_id))
+    f = visits.figures(db, TODAY - timedelta(days=6), TODAY, rows=False)
+    assert f.tier_of == {hid: "每周"} and [x.row for x in f.due] == visits.schedule(db, TODAY - timedelta(days=7))
+    assert (f.due[0].visits_due, f.due[0].not_home) == (1, 1)
+    assert visits.visit_counts(db, TODAY - timedelta(days=6), TODAY) == [(hid, admin.station_code, "not_home", 1)]
