@@ -132,7 +132,7 @@ from db.clock import utcnow
 from db.engine import Database
 from db.errors import ValidationError
 from db.models import Station
-from desktop.services import accounts
+from desktop.services import accounts, gcpause
 from desktop.services.context import Actor
 
 from . import registry
@@ -233,7 +233,9 @@ def build(
     # Workers for the big GROUP BY queries (the counter's slices, the
     # ratings) and the visit schedule, beside each other and beside the
     # sections read in this thread: the database works outside the GIL.
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="report-worker") as pool:
+    # The facts read stay alive until the report is done: the cyclic
+    # collector would walk them again and again meanwhile (gcpause).
+    with gcpause.paused(), ThreadPoolExecutor(max_workers=3, thread_name_prefix="report-worker") as pool:
         run = Run(c, sections, pool)
         timings = run.timings
 
