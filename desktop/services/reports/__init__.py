@@ -235,7 +235,7 @@ def build(
     # sections read in this thread: the database works outside the GIL.
     # The facts read stay alive until the report is done: the cyclic
     # collector would walk them again and again meanwhile (gcpause).
-    with gcpause.paused(), ThreadPoolExecutor(max_workers=3, thread_name_prefix="report-worker") as pool:
+    with gcpause.paused(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="report-worker") as pool:
         run = Run(c, sections, pool)
         timings = run.timings
 
