@@ -121,14 +121,6 @@ class _MatterSQL:
             .cte("workday_no")
         )
 
-    def counts(self) -> tuple[list[dict[str, Any]], dict[Any, tuple[str, int]]]:
-        """One row per combination of dimensions and sets, with its count and
-        the sum, maximum and count of 用时 of the 办结 among them; and the
-        matter types by id (code, promised days).  The slices one after the
-        other; the report runs them side by side (``slices``, ``slice_rows``)."""
-        rows = [r for i in range(len(self.slices())) for r in self.slice_rows(i)]
-        return rows, self.types()
-
     def types(self) -> dict[Any, tuple[str, int]]:
         """The matter types by id (as ``_key`` gives it): (code, promised days)."""
         with self.c.db.session() as s:
@@ -156,7 +148,7 @@ class _MatterSQL:
         ]
 
     def slice_rows(self, i: int) -> list[dict[str, Any]]:
-        """The GROUP BY rows of slice ``i`` (see ``counts``), on a connection
+        """The GROUP BY rows of slice ``i`` (see ``slices``), on a connection
         of its own, so that slices can be counted in threads side by side."""
         c, m, p = self.c, Matter, self.preds
         keys = [

@@ -18,7 +18,6 @@ import leaves the database as it was.
 from __future__ import annotations
 
 import base64
-import gc
 import hashlib
 import logging
 import time
@@ -58,7 +57,7 @@ from db.schema import SCHEMA_HEAD
 from db.writes import bulk_insert
 from db.localtime import to_local
 from desktop import __version__
-from desktop.services import accounts, audit
+from desktop.services import accounts, audit, gcpause
 from desktop.services.context import Actor
 from desktop.services.sync import changes
 from desktop.services.sync.container import BundleWriter, open_bundle
@@ -491,13 +490,8 @@ def import_bundle(
         # A first import reads millions of rows, keeping a batch of them alive at
         # a time: the cyclic collector would keep walking every object of the
         # process meanwhile (reference counting still frees each row).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with gcpause.paused():
             result = _apply(db, actor, b, m, bundle_id, source, total, progress, limit, backup)
-        finally:
-            if collecting:
-                gc.enable()
     return ImportResult(
         bundle_id,
         source,
