@@ -270,6 +270,21 @@ def test_demo_station_has_agents_and_a_month_of_proxy_matters(sqlite_db):
     assert led.registered > 0
 
 
+@pytest.mark.slow
+def test_demo_proxy_shows_every_step_whatever_day_it_is_made(sqlite_db):
+    """The demo is made on whatever day a newcomer runs it: a Saturday or
+    the day after a holiday must still show a case at every step."""
+    from desktop.services import demo
+    from desktop.services.demo.proxy import fill_proxy
+
+    demo.create_demo_station(sqlite_db, n_residents=400, seed=3)
+    start = date.today()
+    for k in range(14):
+        made = fill_proxy(sqlite_db, seed=k, today=start - timedelta(days=k))
+        assert made["cases"] > 0, k
+        assert all(made[step] > 0 for step in proxy.ORDER), (k, sorted(made.items()))
+
+
 def test_groups_sort_by_their_number():
     names = ["第十一村民小组", "第二网格", "第一网格", "东片", "第10组", "第二十三村民小组", "第三网格"]
     assert sorted(names, key=proxy.group_key) == [

@@ -11,6 +11,7 @@ and the proxy record says how far it has come: the older, the further.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -73,12 +74,30 @@ def _office_hours(r: random.Random, after: datetime, stamps: list[datetime], now
     return out
 
 
+def _every_step(stamps: list[list[datetime]]) -> None:
+    """Whatever day the demo is made on (a Saturday, the day after a
+    holiday), let a worker see a case waiting at every step: where no case
+    stands at a step, the newest case past it — one whose own step keeps
+    another case — is held back there (its later stamps dropped, so its
+    times stay in order and in the past)."""
+    for k in range(3):  # received, forwarded, result; most are handed back
+        have = Counter(len(x) for x in stamps)
+        if have[k]:
+            continue
+        for x in reversed(stamps):  # newest first
+            if len(x) > k and have[len(x)] > 1:
+                del x[k:]
+                break
+
+
 def fill_proxy(
     db: Database, *, n_cases: int = 45, seed: int = 1, today: date | None = None, days: int = 31
 ) -> dict[str, Any]:
     """Agents for the demo's grids and ``n_cases`` proxy matters received
     over the last ``days`` (working days), each as far along as its age
     makes likely."""
+    # A demo made for another day is made as at that day's closing time.
+    now = utcnow() if today is None else to_utc(datetime.combine(today, time(17, 30)))
     today = today or date.today()
     r = random.Random(seed)
     info = accounts.station_info(db)
@@ -123,7 +142,6 @@ def fill_proxy(
     working = [today - timedelta(days=i) for i in range(days) if cal.is_working_day(today - timedelta(days=i))]
     if not working or not staff or not by_grid:
         return {"agents": 0, "cases": 0}
-    now = utcnow()
     active = [a for a in agents if a["active"]]
     seq: dict[date, int] = {}
     matters: list[dict[str, Any]] = []
@@ -134,22 +152,11 @@ def fill_proxy(
         to_utc(datetime.combine(r.choice(working), time(8, 30)) + timedelta(minutes=r.randrange(0, 480)))
         for _ in range(n_cases)
     )
+    plans: list[tuple[datetime, Any, list[datetime]]] = []
     for at in when:
         if at > now:
             at = now - timedelta(minutes=r.randrange(5, 60))
-        agent = r.choice(active)
-        people = by_grid.get(agent["village_group"]) or [x for v in by_grid.values() for x in v]
-        favoured = [p for p in people if p in tagged]
-        rid = r.choice(favoured if favoured and r.random() < 0.75 else people)
         t = r.choice(types)
-        day = local_date(at)
-        prefix = f"{info.code}-{day:%Y%m%d}-"
-        if day not in seq:
-            prev = last.get(prefix)
-            seq[day] = int(prev[len(prefix) :]) if prev else 0
-        seq[day] += 1
-        worker = r.choice(staff)
-        mid = new_id()
         age_h = (now - at).total_seconds() / 3600
         # how far it has come: forwarded within a day or two, result after the promised time, back soon after
         fwd = at + timedelta(hours=r.uniform(2, 40))
@@ -158,7 +165,21 @@ def fill_proxy(
         if age_h > 24 * 25 and r.random() < 0.7:  # a month old: mostly back by now
             res = min(res, fwd + (now - fwd) * 0.6)
             back = min(back, res + (now - res) * r.uniform(0.1, 0.6))
-        stamps = _office_hours(r, at, [fwd, res, back], now)
+        plans.append((at, t, _office_hours(r, at, [fwd, res, back], now)))
+    _every_step([stamps for _, _, stamps in plans])
+    for at, t, stamps in plans:
+        agent = r.choice(active)
+        people = by_grid.get(agent["village_group"]) or [x for v in by_grid.values() for x in v]
+        favoured = [p for p in people if p in tagged]
+        rid = r.choice(favoured if favoured and r.random() < 0.75 else people)
+        day = local_date(at)
+        prefix = f"{info.code}-{day:%Y%m%d}-"
+        if day not in seq:
+            prev = last.get(prefix)
+            seq[day] = int(prev[len(prefix) :]) if prev else 0
+        seq[day] += 1
+        worker = r.choice(staff)
+        mid = new_id()
         step = ("received", "forwarded", "result", "handed_back")[len(stamps)]
         steps[step] += 1
         mats = [m for m in t.materials if m.required or r.random() < 0.4]
