@@ -556,7 +556,8 @@ def _apply(
 
                 if progress:
                     progress(done, total, f"正在导入：{label}")
-                c = changes.apply_table(s, model, b.rows(name), ctx, tick, b.part(name).lines or 0)
+                batches = b.row_batches(name, changes.BATCH)
+                c = changes.apply_table(s, model, batches, ctx, tick, b.part(name).lines or 0)
                 per_table[name] = c.as_dict()
             changes.check_conflict_records(s, ctx)
             if progress:
