@@ -10,8 +10,14 @@ Writing::
 Reading::
 
     with open_bundle(path, my_keys, trusted=peers.get) as b:
-        b.verify_all()          # every part's hash, before touching the database
+        b.verify_all()          # every part's hash
         for row in b.rows("residents"): ...
+
+or, reading every part once (the import: one transaction, committed only
+once ``verify_all`` has passed, and on a failure its verdict first)::
+
+    for batch in b.row_batches("residents", 2000): ...
+    b.verify_all()          # only the parts not read whole above
 
 Everything streams: parts go through the zip and the cipher in small pieces on
 the way out, and on the way in the file is decrypted to a temporary file and
@@ -501,7 +507,7 @@ class Bundle:
     """An opened, authenticated bundle: ``manifest`` is signed by ``source``.
 
     Part contents are verified as they stream; call ``verify_all`` before
-    changing anything, because a part's hash is known only at its end."""
+    committing anything, because a part's hash is known only at its end."""
 
     def __init__(
         self,
@@ -518,6 +524,7 @@ class Bundle:
         self.source = source
         self.target: str = manifest[CONTAINER_KEY]["target"]
         self.verified = False
+        self._checked: set[str] = set()  # parts whose size, SHA-256 and line count passed
         self._tmp = tmp
         self._zip = archive
         self._parts = {p.name: p for p in parts}
@@ -543,8 +550,8 @@ class Bundle:
             member = self._zip.open(info.member)
         except _ZIP_ERRORS as e:
             raise _bad_archive(f"open {info.member}: {e}") from None
-        # Once verify_all has hashed every part, reading one again does not hash it twice.
-        part = _VerifiedPart(member, info, hashed=not self.verified)  # type: ignore[arg-type]
+        # A part checked once (verify_all, row_batches) is not hashed a second time.
+        part = _VerifiedPart(member, info, hashed=name not in self._checked)  # type: ignore[arg-type]
         return io.BufferedReader(part, buffer_size=_READ_BLOCK)
 
     def chunks(self, name: str, size: int = _READ_BLOCK) -> Iterator[bytes]:
@@ -583,10 +590,14 @@ class Bundle:
         rows, checks, refusals and line numbers, but the part is split into
         lines and parsed a block at a time rather than a line at a time (a
         first import reads two million).  A refusal comes before the list
-        holding its line; as with ``rows``, call ``verify_all`` first."""
+        holding its line.  Read to its end, the part counts as checked
+        (size, SHA-256, line count: ``verify_all`` does not read it again);
+        a damaged part is refused only there, so before committing anything
+        call ``verify_all``, and on any failure too (its verdict comes first)."""
         if size < 1:
             raise ValueError("size must be at least 1")
         info = self.part(name)
+        hashed = name not in self._checked
         limit = self._limits.max_line
         parsed = 0  # lines parsed so far
         pending: list[bytes] = []  # complete lines, their newline taken off, not parsed yet
@@ -615,18 +626,23 @@ class Bundle:
             yield batch
         if info.lines is not None and parsed != info.lines:
             raise _bad_manifest(f"part {name!r} has {parsed} lines, manifest says {info.lines}")
+        if hashed:  # read whole and hashed at its end: as verify_all would have found it
+            self._checked.add(name)
 
     def verify_all(self) -> None:
         """Check every part's size, SHA-256 (and line count) in one streaming
-        pass.  Raises ``BundleError`` and changes nothing; call it before the
-        import touches the database."""
+        pass, in part order, skipping the parts ``row_batches`` has checked
+        already; it raises the ``BundleError`` of the first damaged part."""
         for name in self._order:
+            if name in self._checked:
+                continue
             info = self._parts[name]
             newlines = 0
             for data in self.chunks(name):
                 newlines += data.count(b"\n")
             if info.lines is not None and newlines != info.lines:
                 raise _bad_manifest(f"part {name!r} has {newlines} lines, manifest says {info.lines}")
+            self._checked.add(name)
         self.verified = True
 
     def close(self) -> None:
