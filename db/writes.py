@@ -227,17 +227,13 @@ def write_remote(session: Session, model: type[Synced], updates: Sequence[dict[s
     return first_seq
 
 
-def write_remote_raw(
-    session: Session, model: type[Synced], columns: Sequence[str], rows: Sequence[list[Any]], remote_max: int
-) -> int:
-    """``write_remote`` for new rows already in the driver's own form (the
-    fast path of a sync import into an empty table: no per-value type
-    processing).  ``rows`` are lists in ``columns`` order without ``seq``;
-    returns the first sequence number they got, 0 for none."""
-    if not rows:
-        return 0
+def _insert_raw(
+    session: Session, model: type[Synced], columns: Sequence[str], n: int, remote_max: int
+) -> tuple[Any, str, int]:
+    """Reserve ``n`` sequence numbers for new remote rows: the connection,
+    the driver-level INSERT of ``columns`` and ``seq``, and the first number."""
     session.flush()
-    first_seq, _stamp, _station = advance(session, len(rows), remote_max)
+    first_seq, _stamp, _station = advance(session, n, remote_max)
     conn = session.connection()
     dialect = conn.dialect
     q = dialect.identifier_preparer.quote
@@ -247,8 +243,36 @@ def write_remote_raw(
         f"INSERT INTO {q(table_of(model).name)} ({', '.join(q(c) for c in names)}) "
         f"VALUES ({', '.join([mark] * len(names))})"
     )
-    params = [(*r, first_seq + i) for i, r in enumerate(rows)]
-    conn.exec_driver_sql(sql, params)
+    return conn, sql, first_seq
+
+
+def write_remote_raw(
+    session: Session, model: type[Synced], columns: Sequence[str], rows: Sequence[Sequence[Any]], remote_max: int
+) -> int:
+    """``write_remote`` for new rows already in the driver's own form (the
+    fast path of a sync import into an empty table: no per-value type
+    processing).  ``rows`` are sequences in ``columns`` order without
+    ``seq``; returns the first sequence number they got, 0 for none."""
+    if not rows:
+        return 0
+    conn, sql, first_seq = _insert_raw(session, model, columns, len(rows), remote_max)
+    conn.exec_driver_sql(sql, [(*r, first_seq + i) for i, r in enumerate(rows)])
+    return first_seq
+
+
+def write_remote_columns(
+    session: Session, model: type[Synced], columns: Sequence[str], values: Sequence[Sequence[Any]], remote_max: int
+) -> int:
+    """``write_remote_raw`` for new rows given column by column: ``values[i]``
+    holds column ``columns[i]`` of every row.  Each row's parameters are
+    made once, straight from the columns and the sequence numbers."""
+    if len(values) != len(columns):
+        raise ValueError(f"{len(values)} columns of values for {len(columns)} columns")
+    n = len(values[0]) if values else 0
+    if not n:
+        return 0
+    conn, sql, first_seq = _insert_raw(session, model, columns, n, remote_max)
+    conn.exec_driver_sql(sql, list(zip(*values, range(first_seq, first_seq + n), strict=True)))
     return first_seq
 
 

@@ -363,3 +363,110 @@ def test_no_backup_no_import(tmp_path):
     finally:
         station.db.close()
         hub.db.close()
+
+
+# ---------------------------------------------------------------- altered parts
+# The import hashes each part as it reads it (once); an altered part is the
+# reason given whatever else its content or the manifest would fail on first.
+
+
+def _altered(station, hub, tmp_path, parts: dict, altered: dict, name="altered.sdbundle", **over):
+    """A bundle signed by the station whose manifest describes ``parts``
+    (table → rows) while the members of the tables in ``altered`` hold other
+    bytes (table → JSON lines)."""
+    import hashlib
+
+    m = manifest(station, hub, **over)
+    out = tmp_path / name
+    honest = {t: b"".join(orjson.dumps(r) + b"\n" for r in rows) for t, rows in parts.items()}
+    altered = dict(altered)
+    for t, other in altered.items():  # the same length (the zip's sizes are checked on opening): pad with spaces
+        width = max(len(honest[t]), len(other))
+        honest[t], altered[t] = (_pad(d, width) for d in (honest[t], other))
+    with BundleWriter(
+        out, signer=exchange.station_keys(station.db), recipient=exchange.station_keys(hub.db).peer, manifest=m
+    ) as w:
+        for table, data in honest.items():
+            w.write_bytes(table, [altered.get(table, data)])
+            w._parts[-1].update(
+                kind="jsonl", size=len(data), sha256=hashlib.sha256(data).hexdigest(), lines=data.count(b"\n")
+            )
+    return out
+
+
+def _pad(data: bytes, width: int) -> bytes:
+    """``data`` made ``width`` bytes long with spaces before its last newline (or at its end)."""
+    if data.endswith(b"\n"):
+        return data[:-1] + b" " * (width - len(data)) + b"\n"
+    return data + b" " * (width - len(data))
+
+
+def _one_line(row) -> bytes:
+    return orjson.dumps(row) + b"\n"
+
+
+@pytest.mark.parametrize("content", ["other_resident", "bad_row", "bad_reference", "bad_value", "too_few_lines"])
+def test_an_altered_part_is_refused_as_altered(ready, tmp_path, content):
+    station, hub, rid, _good = ready
+    import uuid
+
+    row = _resident_row(station, rid, name="张三丰")
+    other = {
+        "other_resident": _one_line(_resident_row(station, rid, name="李鬼")),  # would apply cleanly
+        "bad_row": b'{"id": "01a2", "name": \n',
+        "bad_reference": _one_line(_resident_row(station, rid, id=str(uuid.uuid4()), household_id=str(uuid.uuid4()))),
+        "bad_value": _one_line(_resident_row(station, rid, name="张" * 500)),
+        "too_few_lines": b"",
+    }[content]
+    err = _refused(hub, _altered(station, hub, tmp_path, {"residents": [row]}, {"residents": other}), "part_hash")
+    assert "residents" in err.user_message
+    # the altered line first in a part of several reads (1 MiB each): it is parsed before the hash is known
+    rows = [row] * 6000  # (the first batch of 2000 lines is read before the end of the part)
+    tail = b"".join(_one_line(r) for r in rows[1:])
+    long = _altered(station, hub, tmp_path, {"residents": rows}, {"residents": other + tail}, name="long.sdbundle")
+    assert len(tail) > 3 << 20
+    _refused(hub, long, "part_hash")
+    # the same bundle unaltered applies
+    res = exchange.import_bundle(
+        hub.db, hub.admin, forge(station, hub, tmp_path / "honest.sdbundle", {"residents": [row]})
+    )
+    assert res.updated == 1
+
+
+def test_an_altered_later_part_is_refused_after_the_earlier_ones_were_read(ready, tmp_path):
+    """Households come before residents: their rows are merged (in the
+    transaction) before the residents' part turns out altered."""
+    station, hub, rid, _good = ready
+    from db.models import Household
+
+    with station.db.session() as s:
+        from sqlalchemy import select
+
+        hid = s.scalar(select(Household.id).limit(1))
+    parts = {"residents": [_resident_row(station, rid, name="张三丰")]}
+    if hid is not None:
+        parts = {"households": [row_as_sent(station, Household, hid, address_text="新地址")], **parts}
+    bad = _altered(station, hub, tmp_path, parts, {"residents": b'{"id": 1}\n'})
+    err = _refused(hub, bad, "part_hash")
+    assert "residents" in err.user_message
+
+
+def test_an_altered_part_outranks_the_manifest_checks(ready, tmp_path):
+    """A gap in the sequence, or a bundle already imported: still the altered part is named."""
+    station, hub, rid, _good = ready
+    row = _resident_row(station, rid, name="张三丰")
+    altered = {"residents": _one_line(_resident_row(station, rid, name="李鬼"))}
+    gap = _altered(station, hub, tmp_path, {"residents": [row]}, altered, full=False, since_seq=10**6)
+    _refused(hub, gap, "part_hash")
+    _refused(
+        hub,
+        _altered(station, hub, tmp_path, {"residents": [row]}, altered, name="new.sdbundle", schema="9999_future"),
+        "part_hash",
+    )
+    # a bundle already in, and an altered copy of it
+    bundle_id = str(clock.new_id())
+    honest = forge(station, hub, tmp_path / "honest.sdbundle", {"residents": [row]}, bundle_id=bundle_id)
+    assert exchange.import_bundle(hub.db, hub.admin, honest).updated == 1
+    assert exchange.import_bundle(hub.db, hub.admin, honest).already
+    copy = _altered(station, hub, tmp_path, {"residents": [row]}, altered, name="copy.sdbundle", bundle_id=bundle_id)
+    _refused(hub, copy, "part_hash")

@@ -35,6 +35,12 @@ def _careful(model, sqlite, raws):
     return [tuple(rc.encode(r)) for r in raws]
 
 
+def _rows(decoded):
+    """The decoded columns as rows (tuples in column order); each column holds every row."""
+    columns, _raw = decoded
+    return list(zip(*columns, strict=True))
+
+
 @pytest.mark.parametrize("sqlite", [True, False])
 def test_columns_and_careful_agree_on_every_table(demo_rows, sqlite):
     types: set[type] = set()
@@ -46,7 +52,7 @@ def test_columns_and_careful_agree_on_every_table(demo_rows, sqlite):
         assert cc is not None, model.__tablename__
         got = cc.decode(raws, LIMIT)
         assert got is not None, model.__tablename__  # what an export writes takes the columnar path
-        assert got[0] == _careful(model, sqlite, raws), model.__tablename__
+        assert _rows(got) == _careful(model, sqlite, raws), model.__tablename__
         types |= {type(model.__table__.c[n].type) for n in cc.columns}
         rows += len(raws)
     assert rows > 2000
@@ -84,8 +90,8 @@ def test_each_form_of_a_value_round_trips(demo_rows, table, column, value, store
     got = changes.column_codec(model, True).decode(raws, LIMIT)
     assert got is not None
     i = changes.raw_codec(model, True).columns.index(column)
-    assert {row[i] for row in got[0]} == {stored}
-    assert got[0] == _careful(model, True, raws)
+    assert {row[i] for row in _rows(got)} == {stored}
+    assert _rows(got) == _careful(model, True, raws)
 
 
 BAD = [

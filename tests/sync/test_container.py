@@ -896,3 +896,94 @@ def test_line_limit_is_configurable(tmp_path, station, hub, trusted):
         expect("line_too_long", b.rows, "residents")
     with open_bundle(path, hub, trusted, limits=Limits(max_line=40)) as b:
         assert len(list(b.rows("residents"))) == 2
+
+
+# ---------------------------------------------------------------- reading in batches
+
+
+def _outcome(read):
+    """The rows ``read()`` gives, or the refusal it raises (code, message, detail)."""
+    try:
+        return "rows", read()
+    except BundleError as e:
+        return "refused", (e.code, e.user_message, str(e))
+
+
+def _batched(b, name, size):
+    batches = list(b.row_batches(name, size))
+    assert all(len(x) == size for x in batches[:-1]) and all(0 < len(x) <= size for x in batches)
+    return [row for batch in batches for row in batch]
+
+
+GOOD = [{"id": f"r{i}", "name": "张" * (i % 7), "n": i} for i in range(23)]
+BAD_LINES = [b"{not json}", b"[1, 2]", b'"text"', b"", b"\xff\xfe", b'{"a": NaN}', b'{"a": 1} x', b"{" + b'"x"' * 40]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        jsonl(GOOD),
+        b"",
+        jsonl(GOOD[:1]),
+        jsonl(GOOD).rstrip(b"\n"),  # the last line without its newline
+        jsonl(GOOD[:3]) + b'{"note": "' + b"x" * 200 + b'"}',  # ... and too long
+        *(jsonl(GOOD[:k]) + bad + b"\n" + jsonl(GOOD[k:]) for bad in BAD_LINES for k in (0, 4, 23)),
+        jsonl(GOOD[:5]) + b"{}" + b" " * 99 + b"\n" + jsonl(GOOD[5:]),  # exactly the limit, newline included
+        jsonl(GOOD[:5]) + b"{}" + b" " * 98 + b"\n" + jsonl(GOOD[5:]),  # a byte under it
+        jsonl(GOOD[:5]) + b'{"n": 1}' + b" " * 300 + b"\n" + jsonl(GOOD[5:]),  # over it, within one block or not
+        jsonl(GOOD[:5]) + b"{} " + b"\n" + b"[" * 500,  # a long last line after a short bad one
+    ],
+)
+@pytest.mark.parametrize("block", [1, 7, 64, 1 << 20])
+def test_row_batches_read_what_rows_read(tmp_path, station, hub, trusted, monkeypatch, data, block):
+    """The same rows, or the same refusal naming the same line, whatever the
+    batch size and however the part's bytes arrive."""
+    monkeypatch.setattr(container, "_READ_BLOCK", block)
+    path = craft(tmp_path / "b", station, hub, {"residents": data})
+    with open_bundle(path, hub, trusted, limits=Limits(max_line=101)) as b:
+        b.verify_all()
+        want = _outcome(lambda: list(b.rows("residents")))
+        for size in (1, 2, 3, 5, 23, 2000):
+            assert _outcome(lambda size=size: _batched(b, "residents", size)) == want, size
+
+
+def test_row_batches_refuse_what_rows_refuse(tmp_path, station, hub, trusted):
+    tampered_path = tampered(tmp_path, station, hub, ROWS, ROWS.replace("李四".encode(), "王五".encode()))
+    with open_bundle(tampered_path, hub, trusted) as b:
+        expect("part_hash", lambda: list(b.row_batches("residents", 1)))
+    (tmp_path / "c").mkdir()
+    short = craft(
+        tmp_path / "c" / "b",
+        station,
+        hub,
+        {"residents": ROWS},
+        edit=lambda m: m["container"]["parts"][0].update(lines=3),
+    )
+    with open_bundle(short, hub, trusted) as b:
+        expect("bad_manifest", lambda: list(b.row_batches("residents", 2000)))
+        with pytest.raises(ValueError):
+            next(b.row_batches("residents", 0))
+
+
+def test_a_verified_bundle_is_hashed_once(tmp_path, station, hub, trusted, monkeypatch):
+    """verify_all hashes every part; reading them afterwards does not hash
+    them again (their size is still checked, and zipfile's CRC-32)."""
+    path = write_bundle(tmp_path / "out.sdbundle", station, hub, rows=50)
+    hashed = []
+    real = container.hashlib.sha256
+
+    def counting(*args, **kwargs):
+        if not args:  # a part's hash starts empty (a key's fingerprint does not)
+            hashed.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(container.hashlib, "sha256", counting)
+    with open_bundle(path, hub, trusted) as b:
+        list(b.rows("residents"))  # not verified yet: hashed as it streams
+        assert len(hashed) == 1
+        b.verify_all()
+        assert len(hashed) == 2
+        assert len(list(b.rows("residents"))) == 50
+        assert len(_batched(b, "residents", 7)) == 50
+        assert b"".join(b.chunks("residents")).count(b"\n") == 50
+        assert len(hashed) == 2

@@ -62,7 +62,7 @@ from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefa
 from db import clock
 from db.base import Base, Mutable, Synced, table_of
 from db.clock import utcnow
-from db.writes import write_remote, write_remote_raw
+from db.writes import write_remote, write_remote_columns, write_remote_raw
 from desktop.services.sync.columns import ColumnCodec, column_check
 from desktop.services.sync.sealed import RESEND, BundleError
 
@@ -856,17 +856,17 @@ REBUILD_INDEXES_FROM = 20_000  # rows into an empty table: build its indexes aft
 def apply_table(
     session: Session,
     model: type[Synced],
-    raw_rows: Iterable[Any],
+    batches: Iterable[list[Any]],
     ctx: MergeContext,
     progress: Callable[[int], None] | None = None,
     expected: int = 0,
 ) -> Counts:
-    """Merge one table's rows from a bundle (inside the caller's transaction).
+    """Merge one table's rows from a bundle (inside the caller's transaction),
+    given in lists of at most ``BATCH`` (``Bundle.row_batches``).
     ``expected`` is the part's line count from the manifest."""
     c = codec(model)  # type: ignore[arg-type]  # mypy takes a class object for unhashable here
     t = c.table
     counts = Counts()
-    batch: list[dict[str, Any]] = []
     # An empty table (a first import at a new hub) has nothing to merge with:
     # no look-ups.  A part that held one record twice then fails on its key.
     empty = session.connection().execute(select(t.c.id).limit(1)).first() is None
@@ -883,14 +883,11 @@ def apply_table(
     conn = session.connection()
     for index in rebuild:  # inside the transaction: a failed or killed import keeps them
         index.drop(conn)
-    for raw in raw_rows:
-        batch.append(raw)
-        if len(batch) >= BATCH:
-            _apply_batch(session, c, batch, ctx, counts, empty)
-            if progress:
-                progress(len(batch))
-            batch = []
-    if batch:
+    for batch in batches:
+        if len(batch) > BATCH:
+            raise ValueError(f"a batch of {len(batch)} rows, more than {BATCH}")
+        if not batch:
+            continue
         _apply_batch(session, c, batch, ctx, counts, empty)
         if progress:
             progress(len(batch))
@@ -966,7 +963,7 @@ def _apply_new_columns(session: Session, c: Codec, batch: list[Any], ctx: MergeC
     decoded = cc.decode(batch, ctx.clock_limit) if cc is not None else None
     if decoded is None:
         return False
-    rows, raw = decoded
+    values, raw = decoded
     if guard and name != "resident_tags" and set(raw["origin"]) != {ctx.source}:  # (tags: once written)
         return False
     if name == "residents":
@@ -981,12 +978,12 @@ def _apply_new_columns(session: Session, c: Codec, batch: list[Any], ctx: MergeC
             if doc and not deleted
         )
     columns = raw_codec(c.model, sqlite).columns  # type: ignore[arg-type]  # as above
-    # (tuples: write_remote_raw only spreads each row into its parameters)
-    first = write_remote_raw(session, c.model, columns, rows, max(raw["hlc"]))  # type: ignore[arg-type]
-    counts.new += len(rows)
-    ctx.add_echo(first, len(rows))
+    first = write_remote_columns(session, c.model, columns, values, max(raw["hlc"]))
+    n = len(batch)
+    counts.new += n
+    ctx.add_echo(first, n)
     if guard and name == "resident_tags":
-        _check_written_tags(session, ctx, [(first, len(rows))])
+        _check_written_tags(session, ctx, [(first, n)])
     return True
 
 

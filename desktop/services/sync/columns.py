@@ -218,9 +218,10 @@ class ColumnCodec:
     checks: tuple[tuple[Check, Check], ...]
     mutable: bool
 
-    def decode(self, raws: Sequence[Any], limit: int) -> tuple[list[tuple[Any, ...]], dict[str, Column]] | None:
-        """New rows (tuples in column order, in the driver's form) and the
-        raw columns by name, or None: take the careful path."""
+    def decode(self, raws: Sequence[Any], limit: int) -> tuple[list[Column], dict[str, Column]] | None:
+        """New rows column by column (``columns`` order, in the driver's
+        form: ``db.writes.write_remote_columns``) and the raw columns by
+        name, or None: take the careful path."""
         names = self.columns
         if not raws:
             return None
@@ -257,4 +258,4 @@ class ColumnCodec:
                 raise Refused
         except (Refused, ValueError, TypeError, OverflowError):
             return None
-        return list(zip(*out, strict=True)), raw_cols
+        return out, raw_cols

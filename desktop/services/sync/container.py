@@ -10,8 +10,14 @@ Writing::
 Reading::
 
     with open_bundle(path, my_keys, trusted=peers.get) as b:
-        b.verify_all()          # every part's hash, before touching the database
+        b.verify_all()          # every part's hash
         for row in b.rows("residents"): ...
+
+or, reading every part once (the import: one transaction, committed only
+once ``verify_all`` has passed, and on a failure its verdict first)::
+
+    for batch in b.row_batches("residents", 2000): ...
+    b.verify_all()          # only the parts not read whole above
 
 Everything streams: parts go through the zip and the cipher in small pieces on
 the way out, and on the way in the file is decrypted to a temporary file and
@@ -450,12 +456,14 @@ _ZIP_ERRORS = (
 
 class _VerifiedPart(io.RawIOBase):
     """Reads one part, hashing and counting; at the end it refuses the part if
-    the size or SHA-256 differs from the manifest."""
+    the size or SHA-256 differs from the manifest.  ``hashed`` False: the
+    part's SHA-256 was checked already (``Bundle.verify_all``), the size
+    still is (and zipfile's CRC-32 on every read)."""
 
-    def __init__(self, member: BinaryIO, info: PartInfo):
+    def __init__(self, member: BinaryIO, info: PartInfo, hashed: bool = True):
         self._member = member
         self._info = info
-        self._sha = hashlib.sha256()
+        self._sha = hashlib.sha256() if hashed else None
         self._size = 0
         self._done = False
 
@@ -476,7 +484,8 @@ class _VerifiedPart(io.RawIOBase):
         self._size += len(data)
         if self._size > self._info.size:
             raise _part_mismatch(self._info.name, f"longer than {self._info.size} bytes")
-        self._sha.update(data)
+        if self._sha is not None:
+            self._sha.update(data)
         buf[: len(data)] = data
         return len(data)
 
@@ -484,7 +493,7 @@ class _VerifiedPart(io.RawIOBase):
         self._done = True
         if self._size != self._info.size:
             raise _part_mismatch(self._info.name, f"{self._size} bytes, manifest says {self._info.size}")
-        if self._sha.hexdigest() != self._info.sha256:
+        if self._sha is not None and self._sha.hexdigest() != self._info.sha256:
             raise _part_mismatch(self._info.name, "SHA-256 differs from the manifest")
 
     def close(self) -> None:
@@ -498,7 +507,7 @@ class Bundle:
     """An opened, authenticated bundle: ``manifest`` is signed by ``source``.
 
     Part contents are verified as they stream; call ``verify_all`` before
-    changing anything, because a part's hash is known only at its end."""
+    committing anything, because a part's hash is known only at its end."""
 
     def __init__(
         self,
@@ -515,6 +524,7 @@ class Bundle:
         self.source = source
         self.target: str = manifest[CONTAINER_KEY]["target"]
         self.verified = False
+        self._checked: set[str] = set()  # parts whose size, SHA-256 and line count passed
         self._tmp = tmp
         self._zip = archive
         self._parts = {p.name: p for p in parts}
@@ -540,7 +550,9 @@ class Bundle:
             member = self._zip.open(info.member)
         except _ZIP_ERRORS as e:
             raise _bad_archive(f"open {info.member}: {e}") from None
-        return io.BufferedReader(_VerifiedPart(member, info), buffer_size=_READ_BLOCK)  # type: ignore[arg-type]
+        # A part checked once (verify_all, row_batches) is not hashed a second time.
+        part = _VerifiedPart(member, info, hashed=name not in self._checked)  # type: ignore[arg-type]
+        return io.BufferedReader(part, buffer_size=_READ_BLOCK)
 
     def chunks(self, name: str, size: int = _READ_BLOCK) -> Iterator[bytes]:
         """A part's bytes; the last read raises ``part_hash`` if they were altered."""
@@ -560,11 +572,7 @@ class Bundle:
             while line := stream.readline(limit + 1):
                 lineno += 1
                 if len(line) > limit:
-                    raise BundleError(
-                        "line_too_long",
-                        f"数据交换包中“{name}”第 {lineno} 行超过长度上限（{limit // 1024} KB），没有导入。\n" + RESEND,
-                        f"part {name!r} line {lineno} is longer than {limit} bytes",
-                    )
+                    raise _line_too_long(name, lineno, limit)
                 if not line.endswith(b"\n"):  # the writer ends every line, the last one too
                     raise _bad_row(name, lineno, "last line has no newline")
                 try:
@@ -577,17 +585,64 @@ class Bundle:
         if info.lines is not None and lineno != info.lines:
             raise _bad_manifest(f"part {name!r} has {lineno} lines, manifest says {info.lines}")
 
+    def row_batches(self, name: str, size: int) -> Iterator[list[dict[str, Any]]]:
+        """``rows`` in lists of ``size`` rows (the last one shorter): the same
+        rows, checks, refusals and line numbers, but the part is split into
+        lines and parsed a block at a time rather than a line at a time (a
+        first import reads two million).  A refusal comes before the list
+        holding its line.  Read to its end, the part counts as checked
+        (size, SHA-256, line count: ``verify_all`` does not read it again);
+        a damaged part is refused only there, so before committing anything
+        call ``verify_all``, and on any failure too (its verdict comes first)."""
+        if size < 1:
+            raise ValueError("size must be at least 1")
+        info = self.part(name)
+        hashed = name not in self._checked
+        limit = self._limits.max_line
+        parsed = 0  # lines parsed so far
+        pending: list[bytes] = []  # complete lines, their newline taken off, not parsed yet
+        tail = b""  # the line being read, its newline not seen yet
+        with self._open(name) as stream:
+            while block := stream.read(_READ_BLOCK):
+                lines = (tail + block if tail else block).split(b"\n")
+                tail = lines.pop()
+                pending += lines
+                while len(pending) >= size:
+                    batch = _parse_lines(name, pending[:size], parsed, limit)
+                    del pending[:size]
+                    parsed += size
+                    yield batch
+                if len(tail) > limit:  # too long however it ends: an earlier line's fault is named first
+                    _parse_lines(name, pending, parsed, limit)
+                    raise _line_too_long(name, parsed + len(pending) + 1, limit)
+        batch = _parse_lines(name, pending, parsed, limit)
+        parsed += len(pending)
+        if tail:  # (``rows`` reads a last line without newline up to the limit and a byte)
+            parsed += 1
+            if len(tail) > limit:
+                raise _line_too_long(name, parsed, limit)
+            raise _bad_row(name, parsed, "last line has no newline")
+        if batch:
+            yield batch
+        if info.lines is not None and parsed != info.lines:
+            raise _bad_manifest(f"part {name!r} has {parsed} lines, manifest says {info.lines}")
+        if hashed:  # read whole and hashed at its end: as verify_all would have found it
+            self._checked.add(name)
+
     def verify_all(self) -> None:
         """Check every part's size, SHA-256 (and line count) in one streaming
-        pass.  Raises ``BundleError`` and changes nothing; call it before the
-        import touches the database."""
+        pass, in part order, skipping the parts ``row_batches`` has checked
+        already; it raises the ``BundleError`` of the first damaged part."""
         for name in self._order:
+            if name in self._checked:
+                continue
             info = self._parts[name]
             newlines = 0
             for data in self.chunks(name):
                 newlines += data.count(b"\n")
             if info.lines is not None and newlines != info.lines:
                 raise _bad_manifest(f"part {name!r} has {newlines} lines, manifest says {info.lines}")
+            self._checked.add(name)
         self.verified = True
 
     def close(self) -> None:
@@ -602,6 +657,40 @@ class Bundle:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _line_too_long(part: str, lineno: int, limit: int) -> BundleError:
+    return BundleError(
+        "line_too_long",
+        f"数据交换包中“{part}”第 {lineno} 行超过长度上限（{limit // 1024} KB），没有导入。\n" + RESEND,
+        f"part {part!r} line {lineno} is longer than {limit} bytes",
+    )
+
+
+def _parse_lines(part: str, lines: list[bytes], before: int, limit: int) -> list[dict[str, Any]]:
+    """JSON lines (newline taken off) that follow line ``before`` of a part,
+    as dicts: all at once, or — when one of them is not a short JSON
+    object — line by line, refusing the first bad one as ``Bundle.rows`` does."""
+    loads = orjson.loads
+    try:
+        if max(map(len, lines), default=0) < limit:  # with its newline, no longer than the limit
+            rows = list(map(loads, lines))
+            if set(map(type, rows)) <= {dict}:
+                return rows
+    except ValueError:
+        pass
+    rows = []
+    for lineno, line in enumerate(lines, before + 1):
+        if len(line) >= limit:
+            raise _line_too_long(part, lineno, limit)
+        try:
+            row = loads(line + b"\n")  # as ``rows`` reads it
+        except ValueError as e:  # orjson.JSONDecodeError, also for invalid UTF-8
+            raise _bad_row(part, lineno, str(e)) from None
+        if type(row) is not dict:
+            raise _bad_row(part, lineno, f"a {type(row).__name__}, not an object")
+        rows.append(row)
+    return rows
 
 
 def _bad_row(part: str, lineno: int, detail: str) -> BundleError:

@@ -8,11 +8,15 @@ exporting this station's public key need an administrator.
 Export: the rows changed since the peer's watermark (``sync_peers.sent_seq``)
 or everything (``full``), read in one consistent snapshot, written to a
 temporary name and renamed when complete; the watermark moves only after the
-file is complete.  Import: decrypt and verify everything first (the
-container), check the format and schema revision, refuse a gap in the
-sender's sequence, then merge every table in one transaction and record the
-bundle id, so a second import of the same file changes nothing and a killed
-import leaves the database as it was.
+file is complete.  Import: decrypt and authenticate the bundle first
+(the container: every chunk, the signature by a trusted peer, the manifest),
+check the format and schema revision, refuse a gap in the sender's sequence,
+then merge every table in one transaction and record the bundle id, so a
+second import of the same file changes nothing and a killed import leaves the
+database as it was.  Each part's size, SHA-256 and line count are checked as
+the merge reads it (the parts are read once): nothing commits before every
+part has passed, and a damaged part is the reason given for a refusal
+whatever else failed first.
 """
 
 from __future__ import annotations
@@ -457,41 +461,55 @@ def import_bundle(
     if progress:
         progress(0, 0, "正在解密并校验数据交换包…")
     with open_bundle(path, keys, trusted.get, temp_dir=temp_dir) as b:
-        b.verify_all()
-        m = b.manifest
-        limit = ceiling()
-        _check_manifest(m, limit)
-        bundle_id = uuid.UUID(str(m["bundle_id"]))
-        source = b.source.code
-        with db.session() as s:
-            if s.get(SyncBundle, bundle_id) is not None:
-                return ImportResult(
-                    bundle_id, source, b.source.name, True, 0, 0, 0, 0, 0, seconds=time.perf_counter() - t0
-                )
-            peer = s.get(SyncPeer, source)
-            assert peer is not None
-            if not m.get("full") and m["since_seq"] > peer.recv_seq:
-                raise BundleError(
-                    "gap",
-                    f"站点 {b.source.label} 之前发来的数据交换包还没有导入（本站收到它的第 {peer.recv_seq} 号变更为止，"
-                    f"这个包从第 {m['since_seq'] + 1} 号开始）。请先导入更早的包；如果找不到了，"
-                    "请对方做一次“完整导出”。没有导入任何数据。",
-                    f"since {m['since_seq']} > received {peer.recv_seq}",
-                )
-        unknown = [p for p in b.parts() if changes.model_for(p) is None]
-        if unknown:
+        try:
+            return _import_opened(db, actor, b, progress, settings, t0)
+        except Exception:
+            # Parts are hashed as the import reads them, once: whatever failed
+            # first, a damaged or altered part is the reason given, as when
+            # every part was checked before anything else.
+            b.verify_all()
+            raise
+
+
+def _import_opened(
+    db: Database, actor: Actor, b: Any, progress: Progress | None, settings: Any, t0: float
+) -> ImportResult:
+    """``import_bundle`` once the bundle is open and authenticated: its
+    parts' contents are checked as they are read, and ``b.verify_all``
+    passes before the import commits (or reports it already in)."""
+    m = b.manifest
+    limit = ceiling()
+    _check_manifest(m, limit)
+    bundle_id = uuid.UUID(str(m["bundle_id"]))
+    source = b.source.code
+    with db.session() as s:
+        if s.get(SyncBundle, bundle_id) is not None:
+            b.verify_all()
+            return ImportResult(bundle_id, source, b.source.name, True, 0, 0, 0, 0, 0, seconds=time.perf_counter() - t0)
+        peer = s.get(SyncPeer, source)
+        assert peer is not None
+        if not m.get("full") and m["since_seq"] > peer.recv_seq:
             raise BundleError(
-                "unknown_table",
-                "数据交换包中有本程序不认识的数据，可能来自更新的版本。请升级本程序后再导入。",
-                f"unknown parts {unknown}",
+                "gap",
+                f"站点 {b.source.label} 之前发来的数据交换包还没有导入（本站收到它的第 {peer.recv_seq} 号变更为止，"
+                f"这个包从第 {m['since_seq'] + 1} 号开始）。请先导入更早的包；如果找不到了，"
+                "请对方做一次“完整导出”。没有导入任何数据。",
+                f"since {m['since_seq']} > received {peer.recv_seq}",
             )
-        backup = _backup_first(db, settings, actor)
-        total = sum((b.part(p).lines or 0) for p in b.parts())
-        # A first import reads millions of rows, keeping a batch of them alive at
-        # a time: the cyclic collector would keep walking every object of the
-        # process meanwhile (reference counting still frees each row).
-        with gcpause.paused():
-            result = _apply(db, actor, b, m, bundle_id, source, total, progress, limit, backup)
+    unknown = [p for p in b.parts() if changes.model_for(p) is None]
+    if unknown:
+        raise BundleError(
+            "unknown_table",
+            "数据交换包中有本程序不认识的数据，可能来自更新的版本。请升级本程序后再导入。",
+            f"unknown parts {unknown}",
+        )
+    backup = _backup_first(db, settings, actor)
+    total = sum((b.part(p).lines or 0) for p in b.parts())
+    # A first import reads millions of rows, keeping a batch of them alive at
+    # a time: the cyclic collector would keep walking every object of the
+    # process meanwhile (reference counting still frees each row).
+    with gcpause.paused():
+        result = _apply(db, actor, b, m, bundle_id, source, total, progress, limit, backup)
     return ImportResult(
         bundle_id,
         source,
@@ -550,8 +568,10 @@ def _apply(
 
                 if progress:
                     progress(done, total, f"正在导入：{label}")
-                c = changes.apply_table(s, model, b.rows(name), ctx, tick, b.part(name).lines or 0)
+                batches = b.row_batches(name, changes.BATCH)
+                c = changes.apply_table(s, model, batches, ctx, tick, b.part(name).lines or 0)
                 per_table[name] = c.as_dict()
+            b.verify_all()  # every part read above is checked; any other is checked now, before the commit
             changes.check_conflict_records(s, ctx)
             if progress:
                 progress(done, total, "正在查找疑似重复居民…")
