@@ -20,10 +20,11 @@ import logging
 import os
 import shutil
 import sqlite3
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -68,6 +69,9 @@ def normalize_url(path_or_url: str | os.PathLike[str]) -> str:
     return "sqlite:///" + str(Path(s).expanduser().resolve())
 
 
+T = TypeVar("T")
+
+
 @dataclass
 class Database:
     url: str
@@ -78,14 +82,59 @@ class Database:
     migrated_from: str | None = None
     key: bytes | None = field(default=None, repr=False)  # the SQLCipher data key (SQLite only)
     secured_now: bool = False  # this open encrypted a clear file from an earlier version
+    # A deferred integrity check (open_database(..., defer_check=True)): the
+    # first session waits for it; a failed one refuses every session after.
+    _confirm: Callable[[], None] | None = field(default=None, repr=False)
+    _refused: StationDeskError | None = field(default=None, repr=False)
+    _peeking: threading.local = field(default_factory=threading.local, repr=False)  # .on: in before_check
+    _checking: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def refused(self) -> StationDeskError | None:
+        """The deferred integrity check's refusal, once it has failed."""
+        return self._refused
+
+    @property
+    def check_pending(self) -> bool:
+        """Whether the integrity check of this file is still to be collected."""
+        return self._confirm is not None
+
+    def confirm_integrity(self) -> None:
+        """Wait for a deferred integrity check of the file.  Raises
+        ``DatabaseCorrupt`` (or the error opening would have raised) if it
+        failed, and so does every ``session`` from then on: nothing is
+        written to a file the check refused."""
+        with self._checking:
+            if self._refused is not None:
+                raise self._refused
+            confirm, self._confirm = self._confirm, None
+            if confirm is None:
+                return
+            try:
+                confirm()
+            except StationDeskError as e:
+                self._refused = e
+                raise
+
+    def before_check(self, fn: Callable[[], T]) -> T:
+        """``fn()`` — a read, such as the station's name for the sign-in —
+        without waiting for a deferred integrity check.  Reading a damaged
+        page raises; writing waits for the check (``session``)."""
+        self._peeking.on = True
+        try:
+            return fn()
+        finally:
+            self._peeking.on = False
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session in a transaction: committed on success, rolled back on error."""
+        if (self._confirm is not None or self._refused is not None) and not getattr(self._peeking, "on", False):
+            self.confirm_integrity()
         with self.sessions.begin() as s:
             yield s
 
@@ -172,9 +221,12 @@ def require_existing(path_or_url: str | os.PathLike[str]) -> None:
         raise DatabaseMissing(str(path))
 
 
-def _check_sqlite_file(path: Path) -> bytes | None:
+def _check_sqlite_file(path: Path, defer: bool = False) -> tuple[bytes | None, Callable[[], None] | None]:
     """Refuse what we cannot safely open, before SQLAlchemy touches it.
-    Returns the data key of an encrypted file, None for a new or clear one."""
+    Returns the data key of an encrypted file (None for a new or clear one)
+    and, with ``defer``, the integrity check still to be collected (None
+    when it was collected here): an encrypted file whose early check
+    (``precheck.begin``) has read the table names opens at once."""
     if path.is_dir():
         raise DatabaseIsFolder(str(path))
     folder = path.parent
@@ -194,18 +246,32 @@ def _check_sqlite_file(path: Path) -> bytes | None:
             if not keys.key_path(path).exists():
                 raise NotADatabase(str(path))
             key = keys.station_key(path)
-        try:
-            rows, tables = precheck.collect(path)
-        except (sqlite3.DatabaseError, keys.dbapi().DatabaseError) as e:
-            raise _open_error(path, e) from e
-        except MemoryError as e:  # a damaged b-tree cell can claim a huge record (SQLITE_NOMEM)
-            raise DatabaseCorrupt(str(path), "out of memory reading a damaged page") from e
-        if rows != [("ok",)]:
-            raise DatabaseCorrupt(str(path), "; ".join(r[0] for r in rows[:5]))
-        if tables and "alembic_version" not in tables:
-            # Someone else's SQLite file: refuse before WAL mode rewrites its header.
-            raise NotADatabase(str(path))
-    return key
+            if defer and precheck.pending(path):
+                tables = precheck.tables(path)
+                if tables is not None:
+                    _ours(path, tables)
+                    return key, lambda: _integrity(path)
+        _integrity(path)
+    return key, None
+
+
+def _integrity(path: Path) -> None:
+    """The integrity check's verdict on ``path`` (collected, or run now)."""
+    try:
+        rows, tables = precheck.collect(path)
+    except (sqlite3.DatabaseError, keys.dbapi().DatabaseError) as e:
+        raise _open_error(path, e) from e
+    except MemoryError as e:  # a damaged b-tree cell can claim a huge record (SQLITE_NOMEM)
+        raise DatabaseCorrupt(str(path), "out of memory reading a damaged page") from e
+    if rows != [("ok",)]:
+        raise DatabaseCorrupt(str(path), "; ".join(r[0] for r in rows[:5]))
+    _ours(path, tables)
+
+
+def _ours(path: Path, tables: set[str]) -> None:
+    if tables and "alembic_version" not in tables:
+        # Someone else's SQLite file: refuse before WAL mode rewrites its header.
+        raise NotADatabase(str(path))
 
 
 def _secure_clear_file(path: Path) -> tuple[bytes, Path | None]:
@@ -311,10 +377,20 @@ def _has_tables(engine: Engine) -> bool:
 
 
 def open_database(
-    path_or_url: str | os.PathLike[str], *, migrate: bool = True, cache_mib: int | None = None
+    path_or_url: str | os.PathLike[str],
+    *,
+    migrate: bool = True,
+    cache_mib: int | None = None,
+    defer_check: bool = False,
 ) -> Database:
     """Open (and migrate) a station database; ``cache_mib`` sets SQLite's page
-    cache per connection (default 32 MiB, see SQLITE_PRAGMAS)."""
+    cache per connection (default 32 MiB, see SQLITE_PRAGMAS).
+
+    ``defer_check`` (the window, whose sign-in can show while the check
+    runs): an encrypted file whose early integrity check (``precheck.begin``)
+    is under way opens without waiting for it, unless it needs migrating;
+    ``Database.confirm_integrity`` — or the first ``session`` — waits for it
+    and refuses the file if it failed."""
     url = normalize_url(path_or_url)
     u = make_url(url)
     path: Path | None = None
@@ -322,7 +398,7 @@ def open_database(
         if u.database in (None, "", ":memory:"):
             raise ValueError("an in-memory database cannot hold a station")
         path = Path(u.database)
-        key = _check_sqlite_file(path)
+        key, confirm = _check_sqlite_file(path, defer_check)
         secured_backup = None
         if key is None:
             if path.exists() and path.stat().st_size > 0:
@@ -354,9 +430,11 @@ def open_database(
     db = Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), path=path)
     if path is not None:
         db.key, db.secured_now, db.backup_path = key, secured_backup is not None, secured_backup
+        db._confirm = confirm
     try:
         rev = current_revision(engine)
         if rev != SCHEMA_HEAD:
+            db.confirm_integrity()  # a migration writes: only to a file the check passed
             _migrate(db, rev, migrate)
     except BaseException:
         engine.dispose()

@@ -168,6 +168,9 @@ class LoginDialog(QDialog):
         super().__init__(parent)
         self.db, self.worker = db, worker
         self.actor: Actor | None = None
+        # the file's integrity check, still running when the sign-in opened,
+        # failed: the dialog closes and the start-up offers a backup
+        self.damaged: BaseException | None = None
         self.locked_user = locked_user
         self.setWindowTitle(f"{'解锁' if locked_user else '登录'} — {station_name}")
         self.setMinimumWidth(440)
@@ -231,12 +234,27 @@ class LoginDialog(QDialog):
         try:
             self.actor = self.worker.call(lambda: accounts.authenticate(self.db, username, password), parent=self)
         except StationDeskError as exc:
+            if exc is self.db.refused:  # the integrity check failed while this dialog was open
+                self.refuse_file(exc)
+                return
             self.password.clear()
             self._fail(exc.user_message, self.password)
             return
         finally:
             self.ok.setEnabled(True)
         self.accept()
+
+    def watch_integrity(self) -> None:
+        """Collect the file's integrity check on the worker while the person
+        types (it runs before any sign-in, which waits behind it)."""
+        if self.db.check_pending:
+            self.worker.run(self.db.confirm_integrity, on_error=self.refuse_file, parent=self)
+
+    def refuse_file(self, exc: BaseException) -> None:
+        """The check found the file damaged (or unreadable): close, so that
+        the start-up can say so and offer the newest good backup."""
+        self.damaged = exc
+        self.reject()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         # The fields handle Enter themselves (returnPressed above). Left to

@@ -191,3 +191,93 @@ def test_a_full_disk_is_reported_as_a_full_disk_not_as_damage(tmp_path, mount_tm
         open_database(path)
     assert "磁盘空间已满" in e.value.user_message and "损坏" not in e.value.user_message
     assert _digest(path) == before
+
+
+# ------------------------------------------------ the integrity check deferred past the sign-in
+
+
+def _station_with_pages(p: Path) -> None:
+    """A station file whose last pages hold residents (what a scribble hits
+    first), checkpointed so the pages are in the main file."""
+    from desktop.services import demo
+
+    d = open_database(p)
+    demo.create_demo_station(d, n_residents=300)
+    d.close()
+    with keys.connect(p, keys.station_key(p)) as con:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _scribble_tail(p: Path, pages: int = 3) -> None:
+    data = bytearray(p.read_bytes())
+    page = 4096
+    for i in range(len(data) - page * pages + 100, len(data), 7):
+        data[i] = 0xA5
+    p.write_bytes(bytes(data))
+
+
+def test_a_deferred_check_lets_the_sign_in_read_and_waits_before_writing(tmp_path):
+    from db import precheck
+    from desktop.services import accounts
+
+    p = tmp_path / "station.sqlite3"
+    _station_with_pages(p)
+    precheck.begin(p)
+    d = open_database(p, defer_check=True)
+    try:
+        assert d.check_pending
+        assert d.before_check(lambda: accounts.station_info(d)) is not None
+        assert d.check_pending  # a read before the check does not collect it
+        with d.session() as s:  # the first session waits for it
+            assert s.execute(text("SELECT 1")).scalar() == 1
+        assert not d.check_pending and d.refused is None
+    finally:
+        d.close()
+    # without an early check (the command line), nothing is deferred
+    d = open_database(p, defer_check=True)
+    assert not d.check_pending
+    d.close()
+
+
+def test_a_damaged_file_opened_for_the_sign_in_is_refused_before_any_write(tmp_path):
+    from db import precheck
+    from desktop.services import accounts
+
+    p = tmp_path / "station.sqlite3"
+    _station_with_pages(p)
+    _scribble_tail(p)
+    before = _digest(p)
+    with pytest.raises(DatabaseCorrupt):  # opened the usual way, refused at once
+        open_database(p)
+    precheck.begin(p)
+    d = open_database(p, defer_check=True)  # the sign-in opens ...
+    try:
+        assert d.before_check(lambda: accounts.station_info(d)) is not None
+        with pytest.raises(DatabaseCorrupt) as e:  # ... and the check's verdict comes before any write
+            accounts.authenticate(d, "admin", "demo1234")
+        assert "损坏" in e.value.user_message
+        assert d.refused is e.value
+        with pytest.raises(DatabaseCorrupt), d.session():  # every session after, too
+            pass
+    finally:
+        d.close()
+    assert _digest(p) == before  # untouched: no failed-attempt counter, no last sign-in
+
+
+def test_a_file_that_needs_migrating_is_checked_before_it_is_migrated(tmp_path, monkeypatch):
+    from db import precheck
+
+    p = tmp_path / "station.sqlite3"
+    _station_with_pages(p)
+    precheck.begin(p)
+    collected = []
+    real = engine_mod._integrity
+    monkeypatch.setattr(engine_mod, "_integrity", lambda path: collected.append(path) or real(path))
+    monkeypatch.setattr(engine_mod, "current_revision", lambda _engine: "0001_previous")
+    migrated = []
+    monkeypatch.setattr(engine_mod, "_migrate", lambda db, rev, allowed: migrated.append(collected[:]))
+    d = open_database(p, defer_check=True)
+    try:
+        assert migrated == [[p]] and not d.check_pending  # collected before the migration started
+    finally:
+        d.close()
