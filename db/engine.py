@@ -100,7 +100,7 @@ class Database:
 
     @property
     def check_pending(self) -> bool:
-        """Whether the integrity check of this file is still to be collected."""
+        """Whether the integrity check's verdict on this file is still to come."""
         return self._confirm is not None
 
     def confirm_integrity(self) -> None:
@@ -111,14 +111,19 @@ class Database:
         with self._checking:
             if self._refused is not None:
                 raise self._refused
-            confirm, self._confirm = self._confirm, None
+            confirm = self._confirm
             if confirm is None:
                 return
+            # check_pending stays true until the verdict is in (the sign-in
+            # says so while it waits); an error that is no verdict on the
+            # file leaves the check to be collected again.
             try:
                 confirm()
             except StationDeskError as e:
                 self._refused = e
+                self._confirm = None
                 raise
+            self._confirm = None
 
     def before_check(self, fn: Callable[[], T]) -> T:
         """``fn()`` — a read, such as the station's name for the sign-in —

@@ -231,8 +231,13 @@ class LoginDialog(QDialog):
             self._fail("请输入密码。", self.password)
             return
         self.ok.setEnabled(False)  # the wait below still delivers clicks
+        # On an old PC's disk the file's integrity check may still be running:
+        # signing in waits for it, and says so if that takes a moment.
+        label = "正在检查数据库文件，请稍候…" if self.db.check_pending else None
         try:
-            self.actor = self.worker.call(lambda: accounts.authenticate(self.db, username, password), parent=self)
+            self.actor = self.worker.call(
+                lambda: accounts.authenticate(self.db, username, password), label=label, parent=self
+            )
         except StationDeskError as exc:
             if exc is self.db.refused:  # the integrity check failed while this dialog was open
                 self.refuse_file(exc)

@@ -281,3 +281,57 @@ def test_a_file_that_needs_migrating_is_checked_before_it_is_migrated(tmp_path, 
         assert migrated == [[p]] and not d.check_pending  # collected before the migration started
     finally:
         d.close()
+
+
+def test_the_check_is_pending_until_its_verdict_is_in(tmp_path, monkeypatch):
+    """The sign-in asks whether the verdict is still to come (to say 正在检查
+    while it waits): true while another thread collects it, false after."""
+    import threading
+
+    from db import precheck
+
+    p = tmp_path / "station.sqlite3"
+    _station_with_pages(p)
+    started, release = threading.Event(), threading.Event()
+    real = precheck._quick_check
+
+    def held(con):  # type: ignore[no-untyped-def]
+        started.set()
+        release.wait(10)
+        return real(con)
+
+    monkeypatch.setattr(precheck, "_quick_check", held)
+    precheck.begin(p)
+    d = open_database(p, defer_check=True)
+    try:
+        collector = threading.Thread(target=d.confirm_integrity)
+        collector.start()
+        assert started.wait(10)
+        assert d.check_pending  # being collected, verdict not in yet
+        release.set()
+        collector.join(10)
+        assert not d.check_pending and d.refused is None
+    finally:
+        release.set()
+        d.close()
+
+
+def test_an_error_that_is_no_verdict_leaves_the_check_to_collect_again(tmp_path, monkeypatch):
+    from db import precheck
+
+    p = tmp_path / "station.sqlite3"
+    _station_with_pages(p)
+    precheck.begin(p)
+    d = open_database(p, defer_check=True)
+    try:
+        real = engine_mod._integrity
+        monkeypatch.setattr(engine_mod, "_integrity", lambda path: (_ for _ in ()).throw(OSError("interrupted")))
+        with pytest.raises(OSError):
+            d.confirm_integrity()
+        assert d.check_pending and d.refused is None  # not passed, not refused: asked again
+        monkeypatch.setattr(engine_mod, "_integrity", real)
+        with d.session() as s:
+            assert s.execute(text("SELECT 1")).scalar() == 1
+        assert not d.check_pending
+    finally:
+        d.close()
