@@ -368,7 +368,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         from desktop.ui.widgets import ask_discard
 
-        if not self.leaving and any(p.unsaved() for p in self.pages) and not ask_discard(self):
+        # only the pages opened can hold typed input: closing builds no others
+        if not self.leaving and any(p.unsaved() for p in self.built.values()) and not ask_discard(self):
             event.ignore()
             return
         self.backup_scheduler.stop()

@@ -51,3 +51,19 @@ def test_pages_are_built_when_first_shown_and_share_one_index(qtbot, gui, statio
     assert win.volunteers_page.index is win.index
     win.show_page(win.pages.index(win.residents_page))
     assert win.stack.currentWidget() is win.residents_page
+
+
+def test_closing_the_window_builds_no_page_but_still_asks_about_typed_input(qtbot, gui, station_db, monkeypatch):
+    from desktop.ui import widgets
+
+    db, admin = station_db
+    win = make_window(qtbot, gui, db, admin)
+    asked = []
+    monkeypatch.setattr(widgets, "ask_discard", lambda parent: asked.append(parent) or False)
+    page = win.residents_page
+    monkeypatch.setattr(page, "unsaved", lambda: True)  # something typed and not saved
+    assert not win.close() and asked == [win]  # asked, and the answer kept the window open
+    assert set(win.built) == {"overview", "residents"}
+    monkeypatch.setattr(page, "unsaved", lambda: False)
+    assert win.close()
+    assert set(win.built) == {"overview", "residents"}  # nothing built just to be asked
