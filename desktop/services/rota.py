@@ -14,6 +14,9 @@
   a ``cover`` event on each matter (the counter's event log). While the
   absence lasts, the cover's board shows those matters, and a new matter of
   an area whose A is away is given to the cover, again with a ``cover`` event.
+  Withdrawing an absence notes on each matter it handed over (still open)
+  that the hand-over is off; withdrawn before it began, its hand-overs are
+  not counted as 代岗 in the report.
 * Only a supervisor edits areas, shifts and absences; everyone signed in
   reads them. The window shows this station's own rota (rows a bundle
   brought from another station stay out of it).
@@ -34,7 +37,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from db.clock import utcnow
+from db.clock import to_datetime, utcnow
 from db.engine import Database
 from db.errors import ValidationError
 from db.localtime import day_start_utc, to_local, to_utc
@@ -505,8 +508,46 @@ def mark_away(
         return Marked(row.id, cover.display_name, len(open_))
 
 
-def cancel_absence(db: Database, actor: Actor, absence_id: uuid.UUID) -> None:
-    _retire(db, actor, Absence, absence_id, "登记离岗", "找不到这条离岗登记。", "rota_absence_cancel", "absence")
+def _handed_over_by(a: Absence) -> tuple[Any, ...]:
+    """The hand-over events ``mark_away`` wrote for absence ``a`` (joined to
+    their matters): written in its transaction, at its ``created_at``, naming
+    its cover, on that station's matters."""
+    return (
+        MatterEvent.kind == "cover",
+        MatterEvent.at == a.created_at,
+        MatterEvent.target == a.cover_name,
+        Matter.origin == a.origin,
+    )
+
+
+def cancel_absence(db: Database, actor: Actor, absence_id: uuid.UUID) -> int:
+    """Withdraw an absence (supervisor).  Each still-open matter it handed
+    over gets a note in its history that the hand-over is off and the matter
+    stays with (or goes back to) the worker; the report no longer counts the
+    hand-overs of an absence withdrawn before it began (``cover_matters``).
+    Returns how many matters got the note."""
+    actor.require("supervisor", "撤销离岗登记")
+    with db.session() as s:
+        a = _own_row(s, Absence, absence_id, "id", "找不到这条离岗登记。")
+        now = utcnow()
+        began = a.starts_at <= now
+        a.retire()
+        what = f"{a.worker_name}{REASONS.get(a.reason, a.reason)}（{_span(a.starts_at, a.ends_at)}）"
+        text = (
+            f"离岗登记已撤销：{what}，事项交回{a.worker_name}办理"
+            if began
+            else f"离岗登记已撤销：{what}，{a.cover_name}不再代岗，事项仍由{a.worker_name}办理"
+        )
+        handed = s.scalars(
+            select(Matter.id)
+            .join(MatterEvent, MatterEvent.matter_id == Matter.id)
+            .where(*_handed_over_by(a), Matter.deleted.is_(False), Matter.status.in_(counter.OPEN_STATUSES))
+            .distinct()
+        ).all()
+        for mid in handed:
+            counter.add_event(s, mid, "note", actor, note=text, target=a.worker_name, at=now)
+        audit.record(s, "rota_absence_cancel", actor, target_type="absence", target_id=a.id, matters=len(handed))
+        return len(handed)
 
 
 def cover_for(s: Session, category: str, at: datetime) -> Absence | None:
@@ -673,6 +714,13 @@ def week(db: Database, any_day: date) -> Week:
 # ------------------------------------------------------------------ report figures
 
 
+def _withdrawn_at(a: Absence) -> datetime:
+    """When a tombstoned absence was withdrawn (naive UTC): the clock of its
+    ``deleted`` field, which travels with it."""
+    stamp = (a.field_clocks or {}).get("deleted") or a.hlc
+    return to_datetime(int(stamp)).replace(tzinfo=None)
+
+
 @dataclass(frozen=True)
 class CoverMatter:
     matter_id: uuid.UUID
@@ -687,9 +735,23 @@ class CoverMatter:
 
 def cover_matters(db: Database, start: date, end: date, stations: tuple[str, ...] = ()) -> list[CoverMatter]:
     """Matters handled by cover in local days ``start`` … ``end``: each matter
-    with a ``cover`` event in the period, once (its first such event)."""
+    with a ``cover`` event in the period, once (its first such event).  The
+    hand-overs of an absence withdrawn before it began never happened and
+    are not counted."""
     lo, hi = day_start_utc(start), day_start_utc(end + timedelta(days=1))
     with db.session() as s:
+        void = {
+            (a.origin, a.created_at, a.cover_name)
+            for a in s.scalars(
+                select(Absence).where(
+                    Absence.deleted.is_(True),
+                    Absence.created_at >= lo,
+                    Absence.created_at < hi,
+                    Absence.origin.in_(stations) if stations else true(),
+                )
+            )
+            if _withdrawn_at(a) < a.starts_at
+        }
         q = (
             select(MatterEvent, Matter.origin, Matter.receipt_no, Matter.matter_name)
             .join(Matter, Matter.id == MatterEvent.matter_id)
@@ -704,6 +766,8 @@ def cover_matters(db: Database, start: date, end: date, stations: tuple[str, ...
         )
         seen: dict[uuid.UUID, CoverMatter] = {}
         for e, origin, receipt, name in s.execute(q):
+            if (origin, e.at, e.target) in void:
+                continue
             if e.matter_id not in seen:
                 seen[e.matter_id] = CoverMatter(
                     e.matter_id, origin, receipt, name, e.at, e.actor_name, e.target or "", e.note or ""

@@ -44,6 +44,7 @@ def test_marking_a_away_puts_as_matters_on_bs_board(qtbot, gui, station_db, monk
     win.show_page(win.pages.keys.index("rota"))
     gui.settle()
     assert page.week is not None and page.pairs.rowCount() == 1 and page.away_btn.isVisible()
+    assert "错时 10.9 小时" in page.summary.text()  # 00:05–11:00, one decimal
     dlg = AwayDialog(page)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -84,3 +85,15 @@ def test_marking_a_away_puts_as_matters_on_bs_board(qtbot, gui, station_db, monk
     win_b.show_page(win_b.pages.keys.index("rota"))
     gui.settle()
     assert not rp.away_btn.isVisible() and not rp.shift_btn.isVisible() and rp.print_btn.isVisible()
+    # A is back early: the supervisor withdraws the absence; the page says
+    # what happened to the matters, and B's board no longer holds them
+    page.away_table.selectRow(0)
+    page.cancel_btn.click()
+    gui.settle()
+    qtbot.waitUntil(lambda: "已撤销" in page.message.text(), timeout=5000)
+    assert page.message.text() == "已撤销张敏的离岗登记。2 件在办事项的记录已注明，事项由张敏办理。"
+    assert page.away_table.rowCount() == 0
+    page.grab().save(str(gui.tmp / "rota-withdrawn.png"))
+    for mid in mine:
+        assert "事项交回张敏办理" in [e.note for e in counter.get(db, mid).events if e.kind == "note"][-1]
+    assert rota.cover_rows(db, b.account_id) == []

@@ -206,7 +206,7 @@ class RotaPage(Page):
                 for a in w.absences
             ],
         )
-        h = w.hours()
+        h = {k: round(v, 1) for k, v in w.hours().items()}  # 00:05–11:00 is 10.9 小时, not 10.9167
         self.summary.setText(
             f"本周排班 {len(self._shifts)} 个班次：正常 {h.get('normal', 0):g} 小时 · "
             f"错时 {h.get('staggered', 0):g} 小时 · "
@@ -265,8 +265,9 @@ class RotaPage(Page):
         a = self._away[rows[0].row()]
         db, actor = self.db, self.actor
 
-        def done(_r: object) -> None:
-            self.message.setText(f"已撤销{a.worker_name}的离岗登记。")
+        def done(noted: int) -> None:
+            more = f"{noted} 件在办事项的记录已注明，事项由{a.worker_name}办理。" if noted else ""
+            self.message.setText(f"已撤销{a.worker_name}的离岗登记。{more}")
             self.refresh()
 
         self.worker.op(lambda: rota.cancel_absence(db, actor, a.id), done, busy=[self.cancel_btn], parent=self)
