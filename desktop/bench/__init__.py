@@ -104,6 +104,7 @@ def bench_startup(ctx: BenchContext) -> dict[str, Any]:
         r["ready_s"] = r["ready_at"] - spawned
         r["sign_in_s"] = r["sign_in_at"] - spawned
         r["overview_s"] = r["overview_loaded_at"] - spawned
+        r["figures_s"] = r["overview_figures_at"] - spawned
         if i:
             runs.append(r)
     bare_s = statistics.median(b[0] for b in bare)
@@ -127,7 +128,10 @@ def bench_startup(ctx: BenchContext) -> dict[str, Any]:
         # what a person sees first: the sign-in, while the integrity check goes on
         "startup_to_sign_in_s_median": round(statistics.median(r["sign_in_s"] for r in runs), 3),
         "startup_integrity_check_alone_s": check_s,
-        "startup_to_overview_counts_s_median": round(statistics.median(r["overview_s"] for r in runs), 3),
+        # the 概览 page's figures on screen; then every start-up job done
+        # (the resident search copy warmed behind them)
+        "startup_to_overview_figures_s_median": round(statistics.median(r["figures_s"] for r in runs), 3),
+        "startup_to_worker_idle_s_median": round(statistics.median(r["overview_s"] for r in runs), 3),
         "rss_mb_main_window": round(statistics.median(r["rss_mb"] for r in runs), 1),
         "rss_mb_after_overview": round(statistics.median(r["rss_mb_after_overview"] for r in runs), 1),
         "rss_mb_residents_after_search": round(rss_search, 1),

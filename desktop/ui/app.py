@@ -401,8 +401,16 @@ def startup_probe(db_url: str, username: str, password: str, search: str = "王"
         # (whole seconds), so this is a rough figure for a probe run by hand.
         result["ready_s_approx"] = round(result["ready_at"] - proc.create_time(), 3)
         result["rss_mb"] = round(proc.memory_info().rss / 2**20, 1)
-        # let the overview's statistics finish too, and report the memory after
-        QTimer.singleShot(0, wait_idle)
+        # the first page's figures on screen, then the worker idle (the
+        # resident search copy warmed behind them), and the memory after
+        QTimer.singleShot(0, wait_figures)
+
+    def wait_figures() -> None:
+        if win.page("overview").updated.text() == "正在统计…":  # type: ignore[attr-defined]
+            QTimer.singleShot(5, wait_figures)
+            return
+        result["overview_figures_at"] = time.time()
+        wait_idle()
 
     def wait_idle() -> None:
         if worker.pending:
