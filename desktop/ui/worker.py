@@ -37,6 +37,12 @@ class _Relay(QObject):
     done = Signal(object, object, object)  # job, result, exception
 
 
+def _widget_of(handler: Callable[..., object] | None) -> QWidget | None:
+    """The widget a handler is a method of (``page._show``), if it is one."""
+    owner = getattr(handler, "__self__", None)
+    return owner if isinstance(owner, QWidget) else None
+
+
 class _Job:
     __slots__ = ("fn", "on_done", "on_error", "owner", "release", "progress", "timer")
 
@@ -91,8 +97,10 @@ class SerialWorker(QObject):
         """Run ``fn`` off the UI thread; ``on_done(result)`` / ``on_error(exc)`` on it.
         With ``parent`` (and ``bound``), a result that comes back after that
         widget was deleted (its dialog closed, its window gone) is dropped, not
-        handed to a dead widget."""
-        job = _Job(fn, on_done, on_error, parent if bound else None)
+        handed to a dead widget.  Without one, a handler that is a widget's
+        own method (``self._show``) binds the result to that widget."""
+        owner = (parent or _widget_of(on_done) or _widget_of(on_error)) if bound else None
+        job = _Job(fn, on_done, on_error, owner)
         job.release = release  # runs first when the job is back, even if its window is gone
         if label:
             timer = QTimer(self)

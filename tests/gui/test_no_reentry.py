@@ -214,3 +214,35 @@ def test_a_result_for_a_closed_dialog_is_dropped_and_the_button_comes_back(qtbot
     gui.worker.op(read, delivered.append, busy=[page_button], parent=dlg2)
     gui.settle()
     assert delivered == ["共 3 人"] and page_button.isEnabled()
+
+
+def test_a_result_for_a_deleted_pages_own_method_is_dropped_without_a_parent(qtbot, gui):
+    """A page that loads with ``worker.run(load, self._show)`` and no parent
+    (概览, 设置 and others) is closed before its load is back: the result is
+    dropped, not handed to the dead page (it raised "Internal C++ object
+    already deleted" in a window test's teardown)."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QLabel
+
+    delivered: list[str] = []
+
+    class Page(QLabel):
+        def show_text(self, text: str) -> None:
+            delivered.append(text)
+            self.setText(text)
+
+    def read() -> str:
+        time.sleep(0.1)
+        return "共 3 人"
+
+    page = Page("…")
+    gui.worker.run(read, page.show_text)
+    page.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gui.settle()
+    assert delivered == []
+    alive = Page("…")
+    qtbot.addWidget(alive)
+    gui.worker.run(read, alive.show_text)  # a living page gets it
+    gui.settle()
+    assert delivered == ["共 3 人"] and alive.text() == "共 3 人"
