@@ -86,7 +86,7 @@ class ResidentPicker(QWidget):
             return
         self.label.setText("正在查找…")
         index = self.index
-        self.worker.run(lambda: index.search(text, limit=30), lambda hits: self._show(text, hits))
+        self.worker.run(lambda: index.search(text, limit=30), lambda hits: self._show(text, hits), parent=self)
 
     def _show(self, text: str, hits: list[Hit]) -> None:
         if text != self.edit.text():

@@ -485,7 +485,7 @@ class ResidentsPage(Page):
         self._generation += 1
         gen, index = self._generation, self.index
         if q.strip():
-            self.worker.run(lambda: index.search(q, limit=200), lambda hits: self._hits(gen, hits, q))
+            self.worker.run(lambda: index.search(q, limit=200), lambda hits: self._hits(gen, hits, q), parent=self)
         else:
             self.worker.run(
                 index.live_slots, lambda slots: self._slots(gen, slots, q), label="正在载入居民名册…", parent=self
@@ -649,7 +649,7 @@ class ResidentsPage(Page):
         dlg = HouseholdDialog(self, self.db, self.actor, self.worker, self.current)
         dlg.exec()
         if dlg.changed:
-            self.worker.run(self.index.refresh, lambda _n: self._select(self.table.currentIndex().row()))
+            self.worker.run(self.index.refresh, lambda _n: self._select(self.table.currentIndex().row()), parent=self)
 
     def _open_history(self, item: QListWidgetItem) -> None:
         ref = item.data(Qt.ItemDataRole.UserRole)
@@ -741,4 +741,4 @@ class ResidentsPage(Page):
         self.search.blockSignals(True)
         self.search.clear()
         self.search.blockSignals(False)
-        self.worker.run(find, lambda hits: self._hits(gen, hits, None))
+        self.worker.run(find, lambda hits: self._hits(gen, hits, None), parent=self)
