@@ -15,8 +15,9 @@
   absence lasts, the cover's board shows those matters, and a new matter of
   an area whose A is away is given to the cover, again with a ``cover`` event.
   Withdrawing an absence notes on each matter it handed over (still open)
-  that the hand-over is off; withdrawn before it began, its hand-overs are
-  not counted as 代岗 in the report.
+  that the hand-over is off.  The report counts a hand-over as 代岗 when it
+  takes effect: when the absence begins (not when it was registered), and
+  never for an absence withdrawn before it began (``cover_matters``).
 * Only a supervisor edits areas, shifts and absences; everyone signed in
   reads them. The window shows this station's own rota (rows a bundle
   brought from another station stay out of it).
@@ -34,7 +35,7 @@ from datetime import date, datetime, time, timedelta
 
 from typing import Any, TypeVar
 
-from sqlalchemy import select, true
+from sqlalchemy import and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from db.clock import to_datetime, utcnow
@@ -735,44 +736,68 @@ class CoverMatter:
 
 def cover_matters(db: Database, start: date, end: date, stations: tuple[str, ...] = ()) -> list[CoverMatter]:
     """Matters handled by cover in local days ``start`` … ``end``: each matter
-    with a ``cover`` event in the period, once (its first such event).  The
-    hand-overs of an absence withdrawn before it began never happened and
-    are not counted."""
+    with a hand-over (``cover`` event) that took effect in the period, once
+    (its first).  A new matter given to the cover takes effect when it is
+    accepted; the hand-overs ``mark_away`` writes take effect when the
+    absence begins (a leave registered in November for December counts in
+    December), and those of an absence withdrawn before it began never
+    happened and are not counted."""
     lo, hi = day_start_utc(start), day_start_utc(end + timedelta(days=1))
+    where_origin = Matter.origin.in_(stations) if stations else true()
     with db.session() as s:
-        void = {
-            (a.origin, a.created_at, a.cover_name)
+        # the absences whose hand-overs were written in the period or take
+        # effect in it, by what identifies their events (``_handed_over_by``)
+        marks = {
+            (a.origin, a.created_at, a.cover_name): a
             for a in s.scalars(
                 select(Absence).where(
-                    Absence.deleted.is_(True),
-                    Absence.created_at >= lo,
                     Absence.created_at < hi,
+                    or_(Absence.created_at >= lo, and_(Absence.starts_at >= lo, Absence.starts_at < hi)),
                     Absence.origin.in_(stations) if stations else true(),
                 )
             )
-            if _withdrawn_at(a) < a.starts_at
         }
-        q = (
-            select(MatterEvent, Matter.origin, Matter.receipt_no, Matter.matter_name)
+        # registered before the period, beginning in it
+        early = [a for a in marks.values() if a.created_at < lo]
+        cols = (MatterEvent, Matter.origin, Matter.receipt_no, Matter.matter_name)
+        queries = [
+            select(*cols)
             .join(Matter, Matter.id == MatterEvent.matter_id)
             .where(
                 MatterEvent.kind == "cover",
                 MatterEvent.at >= lo,
                 MatterEvent.at < hi,
                 Matter.deleted.is_(False),
-                Matter.origin.in_(stations) if stations else true(),
+                where_origin,
             )
-            .order_by(MatterEvent.at, MatterEvent.hlc)
-        )
-        seen: dict[uuid.UUID, CoverMatter] = {}
-        for e, origin, receipt, name in s.execute(q):
-            if (origin, e.at, e.target) in void:
-                continue
-            if e.matter_id not in seen:
-                seen[e.matter_id] = CoverMatter(
-                    e.matter_id, origin, receipt, name, e.at, e.actor_name, e.target or "", e.note or ""
+        ]
+        queries += [
+            select(*cols)
+            .join(Matter, Matter.id == MatterEvent.matter_id)
+            .where(*_handed_over_by(a), Matter.deleted.is_(False))
+            for a in early
+        ]
+        events = [row for q in queries for row in s.execute(q)]
+    found: list[tuple[datetime, int, CoverMatter]] = []
+    for e, origin, receipt, name in events:
+        a = marks.get((origin, e.at, e.target or ""))
+        at = e.at
+        if a is not None:
+            if a.deleted and _withdrawn_at(a) < a.starts_at:
+                continue  # withdrawn before it began: no hand-over happened
+            at = max(e.at, a.starts_at)
+        if lo <= at < hi:
+            found.append(
+                (
+                    at,
+                    e.hlc,
+                    CoverMatter(e.matter_id, origin, receipt, name, at, e.actor_name, e.target or "", e.note or ""),
                 )
-        return sorted(seen.values(), key=lambda c: (c.at, c.receipt_no))
+            )
+    seen: dict[uuid.UUID, CoverMatter] = {}
+    for _at, _hlc, c in sorted(found, key=lambda x: (x[0], x[1])):
+        seen.setdefault(c.matter_id, c)
+    return sorted(seen.values(), key=lambda c: (c.at, c.receipt_no))
 
 
 @dataclass(frozen=True)

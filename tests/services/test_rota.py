@@ -214,12 +214,18 @@ def test_a_new_matter_of_an_area_whose_a_is_away_goes_to_b(hall):
     assert counter.get(db, _accept(db, c, rid, "社会救助")).handler_name == "陈静"
 
 
+def later_start_utc(db, absence_id):
+    with db.session() as s:
+        return s.get(Absence, absence_id).starts_at
+
+
 def test_withdrawing_a_future_absence_notes_each_matter_and_the_report_drops_its_hand_overs(hall):
     """A leave registered for next week hands A's open matters to B at once
-    (the history says so); withdrawn before it begins, each of those matters
-    says the hand-over is off and stays with A, and the month's 代岗 figure
-    does not count them.  An absence withdrawn after it began did hand over:
-    those still count, and the matters go back to A."""
+    (the history says so), and the report counts those hand-overs on the day
+    the leave begins.  Withdrawn before it begins, each of those matters says
+    the hand-over is off and stays with A, and no period counts them.  An
+    absence withdrawn after it began did hand over: those still count, and
+    the matters go back to A."""
     db, p, rid, _ = hall
     boss, a, b = p["boss"], p["a1"], p["b1"]
     m1 = _accept(db, a, rid, "社会救助")
@@ -230,14 +236,20 @@ def test_withdrawing_a_future_absence_notes_each_matter_and_the_report_drops_its
     assert later.handed_over == 3
     counter.close(db, a, done, "已办结", None)  # closed meanwhile: nothing to note on it
     today = date.today()
-    assert {x.matter_id for x in rota.cover_matters(db, today, today)} == {m1, m2, done}
+    begins = (now + timedelta(days=7)).date()
+    # a hand-over takes effect when the leave begins: not today, on that day
+    assert rota.cover_matters(db, today, today) == []
+    covered = rota.cover_matters(db, begins, begins)
+    assert {x.matter_id for x in covered} == {m1, m2, done}
+    assert {x.at for x in covered} == {later_start_utc(db, later.absence_id)}
+    assert {x.matter_id for x in rota.cover_matters(db, today, begins)} == {m1, m2, done}
     assert rota.cancel_absence(db, boss, later.absence_id) == 2
     for mid in (m1, m2):
         notes = [e for e in counter.get(db, mid).events if e.kind == "note"]
         assert len(notes) == 1 and "离岗登记已撤销" in notes[0].note and "刘洋不再代岗" in notes[0].note
         assert "仍由张敏办理" in notes[0].note and notes[0].target == "张敏"
     assert not [e for e in counter.get(db, done).events if e.kind == "note"]
-    assert rota.cover_matters(db, today, today) == []  # never happened, not counted
+    assert rota.cover_matters(db, today, begins) == []  # never happened, not counted
     assert rota.cover_rows(db, b.account_id, today + timedelta(days=7)) == []
     with db.session() as s:
         line = s.scalar(select(AuditLog).where(AuditLog.action == "rota_absence_cancel"))
