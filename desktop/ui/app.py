@@ -139,6 +139,22 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
         if not first.exec():
             return 0
         choice = first.choice
+
+    def restored(damaged: BaseException, broken: Database | None) -> tuple[Database, StationInfo | None] | None:
+        """The damaged file closed and its newest good backup offered: the
+        restored station, or None (the message shown)."""
+        if broken is not None:
+            worker.call(broken.close)
+        if not isinstance(damaged, StationDeskError):
+            raise damaged
+        if not isinstance(damaged, DatabaseCorrupt):
+            QMessageBox.critical(None, APP_NAME, damaged.user_message)
+            return None
+        recovered = offer_backup_after_corruption(url, settings, worker, damaged)
+        if recovered is None:
+            return None
+        return recovered, worker.call(partial(accounts.station_info, recovered))
+
     opened: Database | None = None
     try:
         # The sign-in shows while the file's integrity check goes on (it
@@ -149,13 +165,10 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
         station = station_before_check(opened, worker)
         db = opened
     except DatabaseCorrupt as e:
-        if opened is not None:
-            worker.call(opened.close)
-        recovered = offer_backup_after_corruption(url, settings, worker, e)
-        if recovered is None:
+        got = restored(e, opened)
+        if got is None:
             return 2
-        db = recovered
-        station = worker.call(lambda: accounts.station_info(db))
+        db, station = got
     except StationDeskError as e:
         QMessageBox.critical(None, APP_NAME, e.user_message)
         return 2
@@ -199,17 +212,10 @@ def _run(app: QApplication, url: str, paths: AppPaths, settings: Settings) -> in
             break
         if login.damaged is None:
             return 0
-        worker.call(db.close)
-        if not isinstance(login.damaged, DatabaseCorrupt):
-            if not isinstance(login.damaged, StationDeskError):
-                raise login.damaged
-            QMessageBox.critical(None, APP_NAME, login.damaged.user_message)
+        got = restored(login.damaged, db)
+        if got is None:
             return 2
-        recovered = offer_backup_after_corruption(url, settings, worker, login.damaged)
-        if recovered is None:
-            return 2
-        db = recovered
-        station = worker.call(partial(accounts.station_info, recovered))
+        db, station = got
         assert station is not None
     assert actor is not None
     if actor.role == "admin":

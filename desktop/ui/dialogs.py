@@ -223,6 +223,10 @@ class LoginDialog(QDialog):
         self.switch.setEnabled(False)
 
     def submit(self) -> None:
+        if not self.ok.isEnabled():
+            # an attempt is still waiting (a second Enter in the password
+            # field, which the disabled button does not stop): one attempt
+            return
         username, password = self.username.text(), self.password.text()
         if not username.strip():
             self._fail("请输入用户名。", self.username)

@@ -145,3 +145,32 @@ def test_setup_dialog_names_the_committee_beside_the_centre(qtbot, gui, tmp_path
     qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
     info = accounts.station_info(db)
     assert (info.committee, info.party_org) == ("前进村村民委员会", "中共前进村总支部委员会")
+
+
+def test_a_second_enter_while_signing_in_waits_makes_one_attempt(qtbot, gui, station_db, monkeypatch):
+    """On a slow disk signing in waits (for the integrity check, or argon2 on
+    an old PC); a hurried second Enter in the password field then must not
+    start a second attempt: a wrong password would count twice towards the
+    lock-out and a right one log two sign-ins."""
+    from PySide6.QtCore import QTimer
+
+    from desktop.ui.dialogs import LoginDialog
+    from tests.gui.test_no_reentry import audit_count, slow
+
+    db, _ = station_db
+    slow(monkeypatch, accounts, "authenticate", ms=150)
+    dlg = LoginDialog(db, gui.worker, "站", last_username="desk1")
+    qtbot.addWidget(dlg)
+    dlg.password.setText("wrong-pass")
+    QTimer.singleShot(30, dlg.password.returnPressed.emit)  # the second Enter, during the wait
+    dlg.password.returnPressed.emit()
+    qtbot.wait(50)
+    gui.settle()
+    assert audit_count(db, "login_failed") == 1
+    assert "用户名或密码不正确" in dlg.error.text() and dlg.password.text() == ""
+    dlg.password.setText("desk1234")
+    QTimer.singleShot(30, dlg.password.returnPressed.emit)
+    dlg.password.returnPressed.emit()
+    qtbot.wait(50)
+    gui.settle()
+    assert audit_count(db, "login") == 1 and dlg.actor is not None and dlg.actor.username == "desk1"

@@ -88,12 +88,13 @@ def test_marking_a_away_puts_as_matters_on_bs_board(qtbot, gui, station_db, monk
     # A is back early: the supervisor withdraws the absence; the page says
     # what happened to the matters, and B's board no longer holds them
     page.away_table.selectRow(0)
-    page.cancel_btn.click()
-    gui.settle()
+    slow(monkeypatch, rota, "cancel_absence")
+    double_click(qtbot, gui, page.cancel_btn)  # one withdrawal, one note per matter
     qtbot.waitUntil(lambda: "已撤销" in page.message.text(), timeout=5000)
     assert page.message.text() == "已撤销张敏的离岗登记。2 件在办事项的记录已注明，事项由张敏办理。"
     assert page.away_table.rowCount() == 0
     page.grab().save(str(gui.tmp / "rota-withdrawn.png"))
     for mid in mine:
         assert "事项交回张敏办理" in [e.note for e in counter.get(db, mid).events if e.kind == "note"][-1]
+        assert len([e for e in counter.get(db, mid).events if e.kind == "note"]) == 1
     assert rota.cover_rows(db, b.account_id) == []
